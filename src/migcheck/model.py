@@ -1,0 +1,212 @@
+"""The data every stage shares: spans, statements, normalised operations, findings.
+
+Rules read only these types. Whether an ``Op`` came from sqlglot's tree or from the
+token-level fallback is recorded in ``Op.source`` for debugging and nothing else:
+a rule must never branch on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Severity = Literal["error", "warning", "info"]
+Category = Literal["compatibility", "locking", "data", "style", "meta"]
+
+SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "error": 2}
+
+
+@dataclass(frozen=True)
+class Span:
+    """A 1-based, inclusive line/column range plus 0-based character offsets into the file."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    start: int = 0
+    end: int = 0
+
+
+@dataclass(frozen=True)
+class ColumnType:
+    """A column type as written, normalised: ``name`` is the canonical lower-case base name
+    (``varchar``, ``numeric``, ``int4`` is reported as ``integer``...), ``params`` the
+    modifiers (``(255)`` → ``(255,)``), ``array`` the number of ``[]``."""
+
+    name: str
+    params: tuple[int, ...] = ()
+    array: int = 0
+    text: str = ""
+
+    def __str__(self) -> str:
+        return self.text or self.name
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A SQL value expression reduced to what rules ask about it."""
+
+    text: str
+    functions: tuple[str, ...] = ()
+    # "immutable" | "stable" | "volatile" | "unknown" (a function we have no catalog entry for)
+    volatility: str = "immutable"
+    is_null: bool = False
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A table or column constraint. ``kind`` is one of ``primary_key``, ``unique``,
+    ``foreign_key``, ``check``, ``exclude``, ``not_null``."""
+
+    kind: str
+    name: str | None = None
+    columns: tuple[str, ...] = ()
+    ref_table: str | None = None
+    ref_columns: tuple[str, ...] = ()
+    not_valid: bool = False
+    using_index: str | None = None
+    # For CHECK: the column proven NOT NULL by ``CHECK (col IS NOT NULL)``, if that is all it says.
+    not_null_column: str | None = None
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class ColumnDef:
+    """A column as declared in CREATE TABLE or ADD COLUMN."""
+
+    name: str
+    type: ColumnType | None
+    not_null: bool = False
+    default: Expression | None = None
+    # "stored" for GENERATED ... STORED, "identity" for GENERATED ... AS IDENTITY, else None
+    generated: str | None = None
+    constraints: tuple[Constraint, ...] = ()
+
+
+@dataclass
+class Op:
+    """One normalised operation. A statement holds one or more (one per ALTER TABLE action).
+
+    ``kind`` is a short verb phrase, see ``OP_KINDS``. Names are folded the way
+    Postgres folds them: unquoted identifiers lower-cased, quoted kept. ``table`` is the
+    relation the operation acts on, with its schema prefix when one was written.
+    """
+
+    kind: str
+    table: str | None = None
+    column: str | None = None
+    name: str | None = None
+    new_name: str | None = None
+    names: tuple[str, ...] = ()
+    type: ColumnType | None = None
+    column_def: ColumnDef | None = None
+    columns: tuple[ColumnDef, ...] = ()
+    constraint: Constraint | None = None
+    constraints: tuple[Constraint, ...] = ()
+    default: Expression | None = None
+    using: Expression | None = None
+    values: tuple[str, ...] = ()
+    concurrently: bool = False
+    if_exists: bool = False
+    unique: bool = False
+    has_where: bool = False
+    only: bool = False
+    mode: str | None = None
+    body: str | None = None
+    text: str = ""
+    source: str = "sqlglot"
+    # Offset of the op's first character in the file, so a finding on one action of a
+    # multi-action ALTER TABLE points at that action; -1 means "the statement start".
+    offset: int = -1
+    options: dict[str, object] = field(default_factory=dict)
+
+
+# The vocabulary of Op.kind. Rules and the schema model switch on these strings.
+OP_KINDS = frozenset(
+    {
+        # tables
+        "create_table", "drop_table", "rename_table", "set_schema", "truncate",
+        "add_column", "drop_column", "rename_column", "alter_column_type",
+        "set_not_null", "drop_not_null", "set_default", "drop_default",
+        "add_identity", "drop_identity", "drop_expression", "set_generated",
+        "add_constraint", "drop_constraint", "validate_constraint", "rename_constraint",
+        "set_logged", "set_unlogged", "set_tablespace", "set_storage_param", "cluster_on",
+        "attach_partition", "detach_partition", "enable_trigger", "disable_trigger",
+        "set_statistics", "set_storage", "alter_table_other", "owner_to", "replica_identity",
+        "enable_rls", "disable_rls",
+        # indexes
+        "create_index", "drop_index", "reindex", "rename_index", "alter_index",
+        # types
+        "create_enum", "create_type", "drop_type", "add_enum_value", "rename_enum_value",
+        "rename_type", "alter_type_other",
+        # views
+        "create_view", "drop_view", "rename_view", "refresh_matview",
+        # other objects
+        "create_schema", "drop_schema", "rename_schema", "create_sequence", "drop_sequence",
+        "alter_sequence", "create_extension", "drop_extension", "create_function",
+        "drop_function", "create_trigger", "drop_trigger", "comment", "grant", "revoke",
+        "create_policy", "drop_policy", "alter_other", "create_other", "drop_other",
+        # data
+        "insert", "update", "delete", "select", "copy", "merge",
+        # maintenance and locks
+        "vacuum", "analyze", "cluster", "lock",
+        # session and transactions
+        "begin", "commit", "rollback", "savepoint", "release", "rollback_to",
+        "set", "reset", "do", "call", "prepare", "other",
+    }
+)
+
+
+@dataclass
+class Statement:
+    """One SQL statement as written in its source file, with its normalised operations."""
+
+    path: str
+    index: int
+    text: str
+    span: Span
+    ops: list[Op] = field(default_factory=list)
+    # Non-empty when migcheck could not understand the statement; the reason says why.
+    unrecognized: str | None = None
+    # Lines of the original source whose ``migcheck: ignore`` comments apply here. For SQL
+    # files this is the statement's own lines; Alembic sets the Python lines of the op call.
+    comment_lines: tuple[int, ...] = ()
+    # Set for statements rendered from another language (Alembic): where they came from.
+    origin: str | None = None
+    # True when the runner executes this statement outside any transaction (Alembic's
+    # ``autocommit_block``).
+    autocommit: bool = False
+
+    @property
+    def first_op(self) -> Op | None:
+        return self.ops[0] if self.ops else None
+
+
+@dataclass
+class Finding:
+    rule: str
+    severity: str
+    category: str
+    path: str
+    span: Span
+    message: str
+    help: str = ""
+    statement: str = ""
+
+    @property
+    def line(self) -> int:
+        return self.span.line
+
+    @property
+    def column(self) -> int:
+        return self.span.column
+
+
+@dataclass
+class InputError:
+    """A problem with the input (missing path, undecodable file...), reported, never raised."""
+
+    path: str
+    message: str
+    line: int | None = None

@@ -1,0 +1,389 @@
+"""Migration discovery: turn the paths given on the command line into ordered histories.
+
+Each PATH is a file, a directory (walked recursively in sorted order) or ``-`` for stdin.
+Directories are recognised by their layout (Prisma Migrate, golang-migrate, Flyway,
+dbmate, numbered files; see ``prisma.py`` and ``sqldir.py``). Naming a file that belongs
+to a recognised history loads the whole history, so earlier migrations build the schema,
+and marks only the named files ``selected``. Bad input never raises: it becomes an
+``InputError`` and the other files are still returned.
+"""
+
+from __future__ import annotations
+
+import errno
+import fnmatch
+import os
+import stat
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from migcheck.model import InputError
+from migcheck.sources import History, Migration, prisma, sqldir
+from migcheck.sources.reading import (
+    DEFAULT_MAX_BYTES,
+    UTF8_BOM,
+    describe_os_error,
+    display_path,
+    read_source,
+    size_message,
+)
+
+STDIN = "-"
+# Directories that never hold the project's own migrations (hidden ones are skipped too).
+SKIPPED_DIRS = frozenset({"node_modules", "__pycache__", "venv", "site-packages"})
+
+
+@dataclass
+class DiscoveryResult:
+    histories: list[History] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+
+
+@dataclass
+class _Unit:
+    """One directory whose files form histories, and which of them the user named.
+
+    ``selected`` holds names (file names, or folder names for Prisma); ``None`` means all.
+    ``forced`` holds files named explicitly, linted even if they would be skipped.
+    ``root`` is the path the user gave, which ``--exclude`` patterns are relative to.
+    """
+
+    kind: str  # "prisma" | "sqldir"
+    path: str
+    root: str
+    selected: set[str] | None = None
+    forced: set[str] = field(default_factory=set)
+
+    def select(self, selected: set[str] | None) -> None:
+        if self.selected is None or selected is None:
+            self.selected = None
+        else:
+            self.selected |= selected
+
+
+def discover(
+    paths: Sequence[str],
+    *,
+    stdin_text: str | None = None,
+    stdin_filename: str | None = None,
+    exclude: Sequence[str] = (),
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> DiscoveryResult:
+    """Find, order and read the migrations named by ``paths``."""
+    return _Discovery(stdin_text, stdin_filename, exclude, max_bytes).run(paths)
+
+
+class _Discovery:
+    def __init__(
+        self,
+        stdin_text: str | None,
+        stdin_filename: str | None,
+        exclude: Sequence[str],
+        max_bytes: int,
+    ) -> None:
+        self.stdin_text = stdin_text
+        self.stdin_filename = stdin_filename
+        self.exclude = tuple(exclude)
+        self.max_bytes = max_bytes
+        self.errors: list[InputError] = []
+        # Insertion-ordered so the output follows the order of the command line.
+        self.units: dict[tuple[str, str], _Unit | History] = {}
+        # Real paths whose text comes from stdin instead of the disk.
+        self.overrides: dict[str, str] = {}
+        # What walking each directory found, by (device, inode): walked once even when
+        # reached twice (``db`` and ``db/migrations``, or a second symbolic link).
+        self.walked: dict[tuple[int, int], tuple[int, bool]] = {}
+
+    def run(self, paths: Sequence[str]) -> DiscoveryResult:
+        for path in paths:
+            if path == STDIN:
+                self._add_stdin()
+            else:
+                self._add_path(path)
+        result = DiscoveryResult(errors=self.errors)
+        for unit in list(self.units.values()):
+            if isinstance(unit, History):
+                result.histories.append(unit)
+            elif unit.kind == "prisma":
+                result.histories.extend(self._build_prisma(unit))
+            else:
+                result.histories.extend(self._build_sqldir(unit))
+        return result
+
+    # -- resolving command-line paths into units ---------------------------------------
+
+    def _add_path(self, path: str) -> None:
+        if not os.path.lexists(path):
+            self._error(path, "No such file or directory")
+            return
+        try:
+            info = os.stat(path)
+        except OSError as err:  # broken symbolic link, loop, permission
+            self._error(path, describe_os_error(path, err))
+            return
+        if stat.S_ISDIR(info.st_mode):
+            self._add_directory(path)
+        else:
+            self._add_file(path)
+
+    def _add_file(self, path: str) -> None:
+        directory, name = os.path.split(os.path.abspath(path))
+        parent, folder = os.path.split(directory)
+        if name == prisma.MIGRATION_FILE and prisma.is_migrations_dir(parent):
+            self._unit("prisma", parent, parent).select({folder})
+            return
+        unit = self._unit("sqldir", directory, directory)
+        unit.select({name})
+        unit.forced.add(name)
+
+    def _add_directory(self, path: str) -> None:
+        parent, folder = os.path.split(os.path.abspath(path))
+        if prisma.is_migrations_dir(parent) and os.path.isfile(
+            os.path.join(path, prisma.MIGRATION_FILE)
+        ):
+            # A single Prisma migration folder: the history is its parent.
+            self._unit("prisma", parent, parent).select({folder})
+            return
+        errors_before = len(self.errors)
+        found, excluded = self._walk(path, path, ancestors=())
+        # Stay quiet when --exclude removed the files or the walk already said what is wrong.
+        if not found and not excluded and len(self.errors) == errors_before:
+            self._error(path, f"no SQL migrations found in {display_path(path)}")
+
+    def _unit(self, kind: str, path: str, root: str) -> _Unit:
+        key = (kind, os.path.realpath(path))
+        unit = self.units.get(key)
+        if not isinstance(unit, _Unit):
+            unit = _Unit(kind, path, root, selected=set())
+            self.units[key] = unit
+        return unit
+
+    def _add_stdin(self) -> None:
+        if self.stdin_text is None:
+            self._error(self.stdin_filename or STDIN, "no text was read from stdin")
+            return
+        text = self.stdin_text.removeprefix(UTF8_BOM.decode("utf-8"))
+        name = self.stdin_filename
+        shown = (name or STDIN).replace("\\", "/")
+        size = len(text.encode("utf-8", errors="replace"))
+        if size > self.max_bytes:
+            self.errors.append(InputError(shown, size_message(size, self.max_bytes)))
+            return
+        if name and os.path.isfile(name):
+            # An editor linting an unsaved buffer: lint the text in place of the file on
+            # disk, inside its history.
+            self.overrides[os.path.realpath(name)] = text
+            self._add_file(name)
+            return
+        migration = Migration(path=shown, key=shown, tool="stdin", text=text)
+        if sqldir.has_dbmate_blocks(text):
+            sqldir.apply_dbmate(migration)
+        if not text.strip():
+            migration.notes["empty"] = True
+        self.units[("stdin", shown)] = History(root=shown, tool="stdin", migrations=[migration])
+
+    # -- walking directories -------------------------------------------------------------
+
+    def _walk(
+        self, directory: str, root: str, ancestors: tuple[tuple[int, int], ...]
+    ) -> tuple[int, bool]:
+        """Register the units under ``directory``; return (files found, anything excluded).
+
+        Symbolic links to directories are followed, but a link back to a directory being
+        walked is reported and not followed, and a directory reached twice is walked once.
+        """
+        try:
+            info = os.stat(directory)
+            entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
+        except OSError as err:
+            self._error(directory, describe_os_error(directory, err))
+            return 0, False
+        identity = (info.st_dev, info.st_ino)
+        if identity in self.walked:
+            return self.walked[identity]
+        ancestors = (*ancestors, identity)
+        result = self._walk_entries(directory, root, entries, ancestors)
+        self.walked[identity] = result
+        return result
+
+    def _walk_entries(
+        self,
+        directory: str,
+        root: str,
+        entries: list[os.DirEntry[str]],
+        ancestors: tuple[tuple[int, int], ...],
+    ) -> tuple[int, bool]:
+        found, excluded = 0, False
+        is_prisma = prisma.is_migrations_dir(directory)
+        if is_prisma:
+            # Its folders are the migrations; there is nothing else to walk inside.
+            self._unit("prisma", directory, root).select(None)
+            found += 1
+        sql_names: list[str] = []
+        subdirs: list[os.DirEntry[str]] = []
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if self._is_excluded(entry.path, root):
+                excluded = True
+            elif self._is_dir(entry):
+                subdirs.append(entry)
+            elif self._is_sql_file(entry):
+                sql_names.append(entry.name)
+            elif entry.is_symlink():
+                self._check_link(entry.path)
+        if sql_names:
+            self._unit("sqldir", directory, root).select(None)
+            found += sum(1 for name in sql_names if not sqldir.is_rollback(name))
+        if is_prisma:
+            return found, excluded
+        for entry in subdirs:
+            if entry.name in SKIPPED_DIRS or _is_virtualenv(entry.path):
+                continue
+            target = self._link_target_identity(entry)
+            if target in ancestors:
+                self._error(
+                    entry.path,
+                    "symbolic link cycle: points back to "
+                    f"{display_path(os.path.realpath(entry.path))}, not followed",
+                )
+                continue
+            sub_found, sub_excluded = self._walk(entry.path, root, ancestors)
+            found += sub_found
+            excluded = excluded or sub_excluded
+        return found, excluded
+
+    @staticmethod
+    def _link_target_identity(entry: os.DirEntry[str]) -> tuple[int, int] | None:
+        if not entry.is_symlink():
+            return None
+        try:
+            info = os.stat(entry.path)
+        except OSError:
+            return None
+        return info.st_dev, info.st_ino
+
+    def _check_link(self, path: str) -> None:
+        """Report a symbolic link loop whatever its name: it can never be a migration, and
+        may have been meant as a directory to walk. (Broken ``.sql`` links are reported by
+        ``_is_sql_file``; other broken links are not ours to judge.)"""
+        try:
+            os.stat(path)
+        except OSError as err:
+            if err.errno == errno.ELOOP:
+                self._error(path, describe_os_error(path, err))
+
+    def _is_dir(self, entry: os.DirEntry[str]) -> bool:
+        try:
+            return entry.is_dir()  # follows symbolic links
+        except OSError:
+            return False
+
+    def _is_sql_file(self, entry: os.DirEntry[str]) -> bool:
+        """True for regular ``.sql`` files (or links to one); broken links are reported."""
+        if not sqldir.is_sql_name(entry.name):
+            return False
+        try:
+            info = os.stat(entry.path)
+        except OSError as err:
+            self._error(entry.path, describe_os_error(entry.path, err))
+            return False
+        # FIFOs and devices would block or never end; only regular files are migrations.
+        return stat.S_ISREG(info.st_mode)
+
+    def _is_excluded(self, path: str, root: str) -> bool:
+        """``--exclude`` globs match the path relative to the given root, the base name,
+        or the path as displayed."""
+        if not self.exclude:
+            return False
+        candidates = {
+            os.path.relpath(path, root).replace(os.sep, "/"),
+            os.path.basename(path),
+            display_path(path),
+        }
+        return any(
+            fnmatch.fnmatchcase(candidate, pattern)
+            for pattern in self.exclude
+            for candidate in candidates
+        )
+
+    # -- building and loading histories --------------------------------------------------
+
+    def _build_prisma(self, unit: _Unit) -> list[History]:
+        history, errors = prisma.plan_history(
+            unit.path, lambda path: self._is_excluded(path, unit.root)
+        )
+        self.errors.extend(errors)
+        for migration in history.migrations:
+            folder = os.path.basename(os.path.dirname(migration.path))
+            migration.selected = unit.selected is None or folder in unit.selected
+        return [history] if self._load(history) else []
+
+    def _build_sqldir(self, unit: _Unit) -> list[History]:
+        names = [
+            name
+            for name in self._sql_names(unit.path)
+            if not self._is_excluded(os.path.join(unit.path, name), unit.root)
+        ]
+        forced = [
+            name
+            for name in unit.forced
+            if not self._is_excluded(os.path.join(unit.path, name), unit.root)
+        ]
+        histories = []
+        for history, layout in sqldir.plan_directory(unit.path, names, forced):
+            for migration in history.migrations:
+                name = os.path.basename(migration.path)
+                migration.selected = unit.selected is None or name in unit.selected
+            # Unnamed stand-alone siblings of a named file are not read at all.
+            if not any(m.selected for m in history.migrations):
+                continue
+            if self._load(history, layout):
+                histories.append(history)
+        return histories
+
+    @staticmethod
+    def _sql_names(directory: str) -> list[str]:
+        try:
+            entries = list(os.scandir(directory))
+        except OSError:
+            return []
+        return [
+            entry.name
+            for entry in entries
+            if sqldir.is_sql_name(entry.name) and not entry.name.startswith(".") and entry.is_file()
+        ]
+
+    def _load(self, history: History, layout: str = "") -> bool:
+        """Read the texts; drop unreadable migrations (reported). False when nothing the
+        user selected is left."""
+        loaded = []
+        for migration in history.migrations:
+            text = self._read(migration.path)
+            if isinstance(text, InputError):
+                self.errors.append(text)
+                continue
+            migration.text = text
+            loaded.append(migration)
+        history.migrations = loaded
+        sqldir.finalize(history, layout)
+        for migration in loaded:
+            if not (migration.text or "").strip():
+                migration.notes["empty"] = True
+            migration.path = display_path(migration.path)
+        history.root = display_path(history.root)
+        return any(m.selected for m in loaded)
+
+    def _read(self, path: str) -> str | InputError:
+        override = self.overrides.get(os.path.realpath(path))
+        if override is not None:
+            return override
+        return read_source(path, max_bytes=self.max_bytes)
+
+    def _error(self, path: str, message: str) -> None:
+        self.errors.append(InputError(display_path(path), message))
+
+
+def _is_virtualenv(path: str) -> bool:
+    # A virtualenv under any name (env/, .tox/py311/) is marked by its pyvenv.cfg.
+    return os.path.isfile(os.path.join(path, "pyvenv.cfg"))
