@@ -1,0 +1,5 @@
+"""``python -m migcheck`` runs the command line."""
+
+from migcheck.cli import main
+
+main()

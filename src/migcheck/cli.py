@@ -1,0 +1,229 @@
+"""The ``migcheck`` command line: ``check`` (the default), ``rules`` and ``explain``.
+
+Start-up time matters (this runs as a pre-commit hook), so everything beyond click is
+imported inside the command that needs it.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+_SEVERITIES = ("error", "warning", "info")
+
+
+class _DefaultGroup(click.Group):
+    """A group where ``migcheck PATH`` means ``migcheck check PATH``."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h", "--version"):
+            args = ["check", *args]
+        elif not args:
+            args = ["check"]
+        return super().parse_args(ctx, args)
+
+
+def _version() -> str:
+    from migcheck import __version__
+
+    return __version__
+
+
+@click.group(cls=_DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(_version(), prog_name="migcheck")
+def main() -> None:
+    """migcheck: a migration safety linter for PostgreSQL.
+
+    Run `migcheck PATH...` (same as `migcheck check PATH...`) on migration files or
+    directories (Prisma Migrate, Alembic, Flyway, golang-migrate, dbmate, plain SQL).
+    """
+
+
+def _csv(values: tuple[str, ...]) -> list[str]:
+    out: list[str] = []
+    for v in values:
+        out.extend(x.strip() for x in v.split(",") if x.strip())
+    return out
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "never"]),
+    default="warning",
+    show_default=True,
+    help="Lowest severity that makes the exit code 1.",
+)
+@click.option(
+    "--pg-version",
+    type=click.IntRange(11, 18),
+    default=None,
+    help="Target PostgreSQL major version (default 14).",
+)
+@click.option(
+    "--select", multiple=True, help="Run only these rule ids or categories (comma-separated)."
+)
+@click.option(
+    "--extend-select", multiple=True, help="Add rule ids or categories to the default set."
+)
+@click.option("--ignore", multiple=True, help="Skip these rule ids or categories.")
+@click.option("--stdin-filename", default=None, help="Name to show for input read from `-`.")
+@click.option(
+    "--assume-in-transaction",
+    is_flag=True,
+    default=False,
+    help="The runner wraps each migration file in a transaction.",
+)
+@click.option(
+    "--changeset", is_flag=True, default=None, help="Judge all named migrations as one deploy."
+)
+@click.option("--prisma-version", default=None, help="Prisma version to assume, e.g. 5.22.")
+@click.option(
+    "--max-file-size",
+    type=float,
+    default=10.0,
+    show_default=True,
+    help="Skip files larger than this many MB.",
+)
+@click.option("--statistics", is_flag=True, help="Print finding counts per rule.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings reach the fail level.")
+def check(
+    paths: tuple[str, ...],
+    fmt: str,
+    fail_on: str,
+    pg_version: int | None,
+    select: tuple[str, ...],
+    extend_select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    stdin_filename: str | None,
+    assume_in_transaction: bool,
+    changeset: bool | None,
+    prisma_version: str | None,
+    max_file_size: float,
+    statistics: bool,
+    exit_zero: bool,
+) -> None:
+    """Lint migrations under PATHS (files, directories, or - for stdin)."""
+    from migcheck.runner import RunRequest, run
+
+    if not paths:
+        raise click.UsageError("give at least one PATH (a file, a directory, or - for stdin)")
+    stdin_text = None
+    if "-" in paths:
+        stdin_text = _read_stdin()
+    try:
+        req = RunRequest(
+            paths=list(paths),
+            stdin_text=stdin_text,
+            stdin_filename=stdin_filename,
+            pg_version=pg_version,
+            select=_csv(select),
+            extend_select=_csv(extend_select),
+            ignore=_csv(ignore),
+            assume_in_transaction=assume_in_transaction,
+            changeset=changeset,
+            prisma_version=prisma_version,
+            max_bytes=int(max_file_size * 1_000_000),
+        )
+        result = run(req)
+    except ValueError as err:
+        raise click.UsageError(str(err)) from None
+    _emit(result, fmt, statistics)
+    code = _exit_code(result, fail_on)
+    sys.exit(EXIT_CLEAN if exit_zero and code == EXIT_FINDINGS else code)
+
+
+def _read_stdin() -> str:
+    data = sys.stdin.buffer.read()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise click.UsageError(f"-: standard input is not valid UTF-8 ({err.reason})") from None
+
+
+def _emit(result: Any, fmt: str, statistics: bool) -> None:
+    if fmt == "json":
+        from migcheck.report.json import render as render_json
+
+        sys.stdout.write(render_json(result))
+        return
+    from migcheck.report.text import render, use_colour
+
+    sys.stdout.write(render(result, colour=use_colour(sys.stdout), statistics=statistics))
+
+
+def _exit_code(result: Any, fail_on: str) -> int:
+    from migcheck.model import SEVERITY_RANK
+
+    if result.fatal:
+        return EXIT_USAGE
+    if fail_on == "never":
+        return EXIT_CLEAN
+    threshold = SEVERITY_RANK[fail_on]
+    if any(SEVERITY_RANK.get(f.severity, 0) >= threshold for f in result.findings):
+        return EXIT_FINDINGS
+    return EXIT_USAGE if result.errors and not result.files else EXIT_CLEAN
+
+
+@main.command("rules")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option(
+    "--all", "show_all", is_flag=True, help="Include opt-in rules (shown anyway, marked)."
+)
+def rules_cmd(fmt: str, show_all: bool) -> None:
+    """List every rule with its category, default severity and whether it is on by default."""
+    from migcheck.rules import all_rules
+
+    rules = all_rules()
+    if fmt == "json":
+        import json
+
+        data = [
+            {
+                "id": r.id,
+                "category": r.category,
+                "severity": r.severity,
+                "default": r.default_enabled,
+                "min_pg": r.min_pg,
+                "max_pg": r.max_pg,
+                "summary": r.summary,
+            }
+            for r in rules.values()
+        ]
+        click.echo(json.dumps(data, indent=2))
+        return
+    width = max(len(r) for r in rules)
+    for r in rules.values():
+        flag = "" if r.default_enabled else "  (opt-in)"
+        click.echo(f"{r.id:<{width}}  {r.category:<13} {r.severity:<8} {r.summary}{flag}")
+
+
+@main.command()
+@click.argument("rule_id")
+def explain(rule_id: str) -> None:
+    """Print the documentation of RULE_ID."""
+    from migcheck.docs import rule_doc
+    from migcheck.rules import all_rules
+
+    if rule_id not in all_rules():
+        raise click.UsageError(f"unknown rule {rule_id!r}; `migcheck rules` lists them")
+    doc = rule_doc(rule_id)
+    if doc is None:
+        raise click.ClickException(f"no documentation found for {rule_id}")
+    click.echo(doc.rstrip())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,179 @@
+"""Run the rules over histories: statements → schema replay → findings.
+
+For each history the engine walks every migration in order. Earlier migrations are
+replayed into the schema model only; the selected ones are also judged. A *deploy* is
+the unit that ships at once: by default each migration is its own deploy, and the
+migrations of a named changeset share one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from migcheck.context import Context, Transaction
+from migcheck.model import Finding, InputError, Op, Span, Statement
+from migcheck.rules import Rule, all_rules
+from migcheck.schema import Origin, Schema
+from migcheck.sources import History, Migration
+from migcheck.statements import load_statements
+from migcheck.transactions import runner_transaction
+
+
+@dataclass
+class Options:
+    pg_version: int = 14
+    rules: Sequence[str] | None = None  # ids to run; None = the default set
+    severity: dict[str, str] = field(default_factory=dict)
+    assume_in_transaction: bool = False
+    changeset: bool | None = None  # None: files named inside a history form one changeset
+    prisma_version: tuple[int, int] | None = None
+
+
+@dataclass
+class Result:
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+    files: int = 0
+    statements: int = 0
+    unrecognized: int = 0
+
+
+def default_rule_ids() -> list[str]:
+    return [rid for rid, r in all_rules().items() if r.default_enabled]
+
+
+def lint(histories: Iterable[History], options: Options) -> Result:
+    result = Result()
+    ids = list(options.rules) if options.rules is not None else default_rule_ids()
+    rules = [all_rules()[rid] for rid in ids if rid in all_rules()]
+    rules = [r for r in rules if r.applies_to_version(options.pg_version)]
+    by_kind: dict[str, list[Rule]] = {}
+    every: list[Rule] = []
+    for rule in rules:
+        if rule.kinds:
+            for kind in rule.kinds:
+                by_kind.setdefault(kind, []).append(rule)
+        else:
+            every.append(rule)
+    for history in histories:
+        _lint_history(history, options, by_kind, every, result)
+    for f in result.findings:
+        f.severity = options.severity.get(f.rule, f.severity)
+    result.findings.sort(key=lambda f: (f.path, f.span.line, f.span.column, f.rule))
+    return result
+
+
+def _deploys(history: History, options: Options) -> list[int]:
+    """Deploy number per migration."""
+    migs = history.migrations
+    named_subset = any(m.selected for m in migs) and not all(m.selected for m in migs)
+    as_changeset = options.changeset if options.changeset is not None else named_subset
+    out = []
+    deploy = 0
+    in_changeset = False
+    for m in migs:
+        if as_changeset and m.selected:
+            if not in_changeset:
+                deploy += 1
+                in_changeset = True
+        else:
+            deploy += 1
+        out.append(deploy)
+    return out
+
+
+def _lint_history(
+    history: History,
+    options: Options,
+    by_kind: dict[str, list[Rule]],
+    every: list[Rule],
+    result: Result,
+) -> None:
+    schema = Schema()
+    deploys = _deploys(history, options)
+    tx_counter = 0
+    for index, migration in enumerate(history.migrations):
+        statements, split_findings = load_statements(migration)
+        if migration.selected:
+            result.files += 1
+            result.statements += len(statements)
+            result.findings.extend(split_findings)
+        mode, note = runner_transaction(history, migration, statements, options)
+        settings: dict[str, str] = {}
+        tx: Transaction | None = None
+        if mode is not None:
+            tx_counter += 1
+            tx = Transaction(tx_counter, explicit=False, kind=mode)
+        for stmt in statements:
+            current = tx
+            first = stmt.first_op
+            if first is not None and first.kind == "begin":
+                if tx is None or tx.kind == "autocommit":
+                    tx_counter += 1
+                    tx = Transaction(tx_counter, explicit=True, kind="explicit")
+                current = tx
+            if stmt.autocommit or current is None:
+                tx_counter += 1
+                current = Transaction(tx_counter, explicit=False, kind="autocommit")
+            ctx = Context(
+                pg_version=options.pg_version,
+                schema=schema,
+                history=history,
+                migration=migration,
+                migration_index=index,
+                deploy=deploys[index],
+                transaction=current,
+                settings=settings,
+                runner_note=note,
+            )
+            if migration.selected:
+                if stmt.unrecognized:
+                    result.unrecognized += 1
+                result.findings.extend(_run_rules(stmt, ctx, by_kind, every))
+            origin = Origin(deploys[index], index, current.id)
+            for op in stmt.ops:
+                schema.apply(op, origin)
+                _track(op, stmt, current, settings)
+            current.statements.append(stmt)
+            if first is not None and first.kind in ("commit", "rollback"):
+                if mode is not None:
+                    tx_counter += 1
+                    tx = Transaction(tx_counter, explicit=False, kind=mode)
+                else:
+                    tx = None
+
+
+def _run_rules(
+    stmt: Statement, ctx: Context, by_kind: dict[str, list[Rule]], every: list[Rule]
+) -> list[Finding]:
+    out: list[Finding] = []
+    placeholder = Op("other")
+    for rule in every:
+        out.extend(rule.check(stmt.first_op or placeholder, stmt, ctx))
+    for op in stmt.ops:
+        for rule in by_kind.get(op.kind, ()):
+            out.extend(rule.check(op, stmt, ctx))
+    return out
+
+
+def _track(op: Op, stmt: Statement, tx: Transaction, settings: dict[str, str]) -> None:
+    from migcheck.locks import ACCESS_EXCLUSIVE, lock_for
+
+    if op.kind == "set" and op.name and op.values:
+        settings[op.name] = str(op.values[0])
+    lock = lock_for(op)
+    if lock is not None and lock[0] == ACCESS_EXCLUSIVE and lock[1]:
+        tx.exclusive_locks.setdefault(lock[1], stmt)
+    if op.kind == "add_constraint" and op.constraint is not None and op.constraint.not_valid:
+        tx.not_valid_added.add((op.table or "", op.name or ""))
+    if lock is not None and lock[1] and op.kind not in ("lock",):
+        tx.ddl_tables.add(lock[1])
+
+
+def meta_finding(rule_id: str, path: str, span: Span, message: str, help: str = "") -> Finding:
+    rule = all_rules()[rule_id]
+    return Finding(rule_id, rule.severity, rule.category, path, span, message, help)
+
+
+__all__ = ["Migration", "Options", "Result", "lint", "meta_finding"]

@@ -1,0 +1,106 @@
+"""Which lock each operation takes, and what that lock blocks.
+
+Follows the PostgreSQL documentation, "13.3.1 Table-Level Locks" and the lock level
+each ALTER TABLE subcommand declares (``AlterTableGetLockLevel`` in tablecmds.c).
+"""
+
+from __future__ import annotations
+
+from migcheck.model import Op
+
+ACCESS_EXCLUSIVE = "ACCESS EXCLUSIVE"
+SHARE = "SHARE"
+SHARE_ROW_EXCLUSIVE = "SHARE ROW EXCLUSIVE"
+SHARE_UPDATE_EXCLUSIVE = "SHARE UPDATE EXCLUSIVE"
+EXCLUSIVE = "EXCLUSIVE"
+
+# What other sessions can no longer do while the lock is held.
+BLOCKS = {
+    "ACCESS SHARE": "nothing but ACCESS EXCLUSIVE",
+    "ROW SHARE": "EXCLUSIVE and ACCESS EXCLUSIVE locks",
+    "ROW EXCLUSIVE": "SHARE locks and stronger (CREATE INDEX, VACUUM FULL...)",
+    SHARE_UPDATE_EXCLUSIVE: "other schema changes and VACUUM, but not reads or writes",
+    SHARE: "writes (INSERT, UPDATE, DELETE); reads continue",
+    SHARE_ROW_EXCLUSIVE: "writes (INSERT, UPDATE, DELETE); reads continue",
+    EXCLUSIVE: "writes and SELECT ... FOR UPDATE; plain reads continue",
+    ACCESS_EXCLUSIVE: "every read and write on the table",
+}
+
+BLOCKING_MODES = frozenset({SHARE, SHARE_ROW_EXCLUSIVE, EXCLUSIVE, ACCESS_EXCLUSIVE})
+
+_ALTER_TABLE_WEAKER = {
+    "validate_constraint": SHARE_UPDATE_EXCLUSIVE,
+    "set_statistics": SHARE_UPDATE_EXCLUSIVE,
+    "set_storage_param": SHARE_UPDATE_EXCLUSIVE,
+    "cluster_on": SHARE_UPDATE_EXCLUSIVE,
+    "attach_partition": SHARE_UPDATE_EXCLUSIVE,
+    "enable_trigger": SHARE_ROW_EXCLUSIVE,
+    "disable_trigger": SHARE_ROW_EXCLUSIVE,
+}
+
+_ALTER_TABLE_KINDS = frozenset(
+    {
+        "rename_table",
+        "set_schema",
+        "add_column",
+        "drop_column",
+        "rename_column",
+        "alter_column_type",
+        "set_not_null",
+        "drop_not_null",
+        "set_default",
+        "drop_default",
+        "add_identity",
+        "drop_identity",
+        "drop_expression",
+        "set_generated",
+        "add_constraint",
+        "drop_constraint",
+        "rename_constraint",
+        "set_logged",
+        "set_unlogged",
+        "set_tablespace",
+        "alter_table_other",
+        "owner_to",
+        "replica_identity",
+        "enable_rls",
+        "disable_rls",
+        "set_storage",
+        "detach_partition",
+    }
+) | frozenset(_ALTER_TABLE_WEAKER)
+
+
+def lock_for(op: Op) -> tuple[str, str | None] | None:
+    """(lock mode, relation) the op takes on the table it acts on, or None if it takes
+    no lock worth a reader's attention. The relation is the table when known."""
+    k = op.kind
+    if k in _ALTER_TABLE_KINDS:
+        if k == "add_constraint" and op.constraint and op.constraint.kind == "foreign_key":
+            return SHARE_ROW_EXCLUSIVE, op.table
+        if k == "detach_partition" and op.concurrently:
+            return SHARE_UPDATE_EXCLUSIVE, op.table
+        if k == "rename_column" and op.options.get("relkind") == "view":
+            return ACCESS_EXCLUSIVE, op.table
+        return _ALTER_TABLE_WEAKER.get(k, ACCESS_EXCLUSIVE), op.table
+    if k in ("drop_table", "drop_view", "truncate", "rename_view", "cluster"):
+        return ACCESS_EXCLUSIVE, op.table
+    if k == "refresh_matview":
+        return (EXCLUSIVE if op.concurrently else ACCESS_EXCLUSIVE), op.table
+    if k == "vacuum":
+        return (ACCESS_EXCLUSIVE if op.mode == "full" else SHARE_UPDATE_EXCLUSIVE), op.table
+    if k == "lock":
+        return (op.mode or ACCESS_EXCLUSIVE), op.table
+    if k == "create_index":
+        return (SHARE_UPDATE_EXCLUSIVE if op.concurrently else SHARE), op.table
+    if k == "drop_index":
+        return (SHARE_UPDATE_EXCLUSIVE if op.concurrently else ACCESS_EXCLUSIVE), op.table
+    if k == "reindex":
+        return (SHARE_UPDATE_EXCLUSIVE if op.concurrently else SHARE), op.table
+    if k in ("create_trigger", "drop_trigger"):
+        return SHARE_ROW_EXCLUSIVE, op.table
+    return None
+
+
+def is_blocking(mode: str | None) -> bool:
+    return mode in BLOCKING_MODES

@@ -1,0 +1,39 @@
+"""The ``--format json`` report: exactly one object, version 1, 1-based positions."""
+
+from __future__ import annotations
+
+import json
+
+from migcheck.engine import Result
+
+
+def as_dict(result: Result) -> dict[str, object]:
+    return {
+        "version": 1,
+        "findings": [
+            {
+                "rule": f.rule,
+                "severity": f.severity,
+                "category": f.category,
+                "path": f.path,
+                "line": f.span.line,
+                "column": f.span.column,
+                "end_line": f.span.end_line,
+                "end_column": f.span.end_column,
+                "message": f.message,
+                "help": f.help,
+            }
+            for f in result.findings
+        ],
+        "errors": [{"path": e.path, "line": e.line, "message": e.message} for e in result.errors],
+        "summary": {
+            "files": result.files,
+            "statements": result.statements,
+            "findings": len(result.findings),
+            "unrecognized": result.unrecognized,
+        },
+    }
+
+
+def render(result: Result) -> str:
+    return json.dumps(as_dict(result), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,75 @@
+"""The default human report: ``path:line:col: severity[rule] message`` with help and excerpt."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from typing import TextIO
+
+from migcheck.engine import Result
+
+_COLOURS = {"error": "\033[1;31m", "warning": "\033[1;33m", "info": "\033[1;36m"}
+_BOLD = "\033[1m"
+_DIM = "\033[2m"
+_RESET = "\033[0m"
+_EXCERPT_LINES = 4
+
+
+def use_colour(stream: TextIO) -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return hasattr(stream, "isatty") and stream.isatty()
+
+
+def render(result: Result, *, colour: bool = False, statistics: bool = False) -> str:
+    def c(code: str, text: str) -> str:
+        return f"{code}{text}{_RESET}" if colour else text
+
+    out: list[str] = []
+    for err in result.errors:
+        where = f"{err.path}:{err.line}" if err.line else err.path
+        out.append(f"{c(_BOLD, where)}: {c(_COLOURS['error'], 'error')}: {err.message}")
+    for f in result.findings:
+        sev = c(_COLOURS.get(f.severity, ""), f"{f.severity}[{f.rule}]")
+        out.append(f"{c(_BOLD, f'{f.path}:{f.line}:{f.column}')}: {sev} {f.message}")
+        if f.help:
+            help_lines = f.help.splitlines()
+            out.append(f"  {c(_BOLD, 'help:')} {help_lines[0]}")
+            out.extend(f"        {line}" if line else "" for line in help_lines[1:])
+        if f.statement:
+            lines = f.statement.splitlines()
+            shown = lines[:_EXCERPT_LINES]
+            gutter = len(str(f.span.line + len(shown)))
+            for i, line in enumerate(shown):
+                out.append(c(_DIM, f"  {f.span.line + i:>{gutter}} | ") + line)
+            if len(lines) > _EXCERPT_LINES:
+                out.append(
+                    c(_DIM, f"  {'':>{gutter}} | ... ({len(lines) - _EXCERPT_LINES} more lines)")
+                )
+        out.append("")
+    if statistics:
+        counts = Counter((f.rule, f.severity) for f in result.findings)
+        for (rule, sev), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+            out.append(f"{n:>5}  {rule:<32} {sev}")
+        if counts:
+            out.append("")
+    out.append(summary_line(result))
+    return "\n".join(out) + "\n"
+
+
+def summary_line(result: Result) -> str:
+    by = Counter(f.severity for f in result.findings)
+    parts = [f"{by.get(s, 0)} {s}{'s' if by.get(s, 0) != 1 else ''}" for s in ("error", "warning")]
+    info = by.get("info", 0)
+    if info:
+        parts.append(f"{info} info")
+    files = f"{result.files} file{'s' if result.files != 1 else ''}"
+    stmts = f"{result.statements} statement{'s' if result.statements != 1 else ''}"
+    text = f"Checked {files}, {stmts}: {', '.join(parts)}"
+    if result.unrecognized:
+        text += f"; {result.unrecognized} statement{'s' if result.unrecognized != 1 else ''} not understood"
+    if result.errors:
+        text += f"; {len(result.errors)} input error{'s' if len(result.errors) != 1 else ''}"
+    return text + "."

@@ -1,0 +1,100 @@
+"""The rule base class and the registry that finds every rule module in this package.
+
+A rule is one module here defining one ``Rule`` subclass, plus its doc in
+``rules/<id>.md``. The registry imports the modules of this package; nothing else needs
+to change to add a rule.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Iterable, Iterator
+from typing import ClassVar
+
+from migcheck.context import Context
+from migcheck.model import Finding, Op, Span, Statement
+
+
+class Rule:
+    """Subclass, set the class attributes, and implement ``check``."""
+
+    id: ClassVar[str]
+    category: ClassVar[str]  # compatibility | locking | data | style | meta
+    severity: ClassVar[str]  # error | warning | info
+    summary: ClassVar[str]  # one line, for ``migcheck rules``
+    # Op kinds this rule looks at; empty means "every statement" (check gets op=None once).
+    kinds: ClassVar[frozenset[str]] = frozenset()
+    min_pg: ClassVar[int | None] = None
+    max_pg: ClassVar[int | None] = None
+    # Opt-in rules (style, timeouts) only run when selected.
+    default_enabled: ClassVar[bool] = True
+
+    def check(self, op: Op, stmt: Statement, ctx: Context) -> Iterable[Finding]:
+        raise NotImplementedError  # every concrete rule overrides this
+
+    def applies_to_version(self, pg_version: int) -> bool:
+        if self.min_pg is not None and pg_version < self.min_pg:
+            return False
+        return not (self.max_pg is not None and pg_version > self.max_pg)
+
+    def finding(
+        self, stmt: Statement, message: str, help: str = "", op: Op | None = None
+    ) -> Finding:
+        span = stmt.span
+        if op is not None and op.offset >= 0 and stmt.origin is None:
+            span = _offset_span(stmt, op.offset)
+        return Finding(
+            rule=self.id,
+            severity=self.severity,
+            category=self.category,
+            path=stmt.path,
+            span=span,
+            message=message,
+            help=help,
+            statement=stmt.text,
+        )
+
+
+def _offset_span(stmt: Statement, offset: int) -> Span:
+    """The span starting at ``offset`` inside the statement (same end)."""
+    rel = offset - stmt.span.start
+    if rel <= 0 or rel > len(stmt.text):
+        return stmt.span
+    before = stmt.text[:rel]
+    lines = before.count("\n")
+    col = rel - before.rfind("\n") if lines else stmt.span.column + rel
+    return Span(
+        stmt.span.line + lines, col, stmt.span.end_line, stmt.span.end_column, offset, stmt.span.end
+    )
+
+
+_REGISTRY: dict[str, Rule] | None = None
+
+
+def all_rules() -> dict[str, Rule]:
+    """Every rule, by id, in a stable order (the order of their module names)."""
+    global _REGISTRY
+    if _REGISTRY is None:
+        found: dict[str, Rule] = {}
+        for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+            if info.name.startswith("_"):
+                continue
+            module = importlib.import_module(f"{__name__}.{info.name}")
+            for value in vars(module).values():
+                if (
+                    isinstance(value, type)
+                    and issubclass(value, Rule)
+                    and value is not Rule
+                    and value.__module__ == module.__name__
+                    and "id" in vars(value)
+                ):
+                    found[value.id] = value()
+        _REGISTRY = dict(sorted(found.items()))
+    return _REGISTRY
+
+
+def iter_rules(ids: Iterable[str]) -> Iterator[Rule]:
+    rules = all_rules()
+    for rid in ids:
+        yield rules[rid]

@@ -1,0 +1,307 @@
+"""The schema model: what the database looks like, replayed statically from the history.
+
+Every statement's ops are applied in order. Each object remembers the deploy, migration
+and transaction that created it, which is how rules tell "an existing table that serves
+traffic" from "a table this deploy just created and nobody uses yet". Objects the
+history never showed (a history that starts mid-way) are simply absent: rules treat an
+unknown table as existing, the conservative choice, and an unknown type as unknown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from migcheck.model import ColumnDef, ColumnType, Constraint, Expression, Op
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where an object was created: deploy number, migration index, transaction id."""
+
+    deploy: int
+    migration: int
+    transaction: int
+
+
+@dataclass
+class ColumnInfo:
+    name: str
+    type: ColumnType | None
+    not_null: bool = False
+    default: Expression | None = None
+    generated: str | None = None
+    origin: Origin | None = None
+
+
+@dataclass
+class ConstraintInfo:
+    name: str
+    kind: str
+    table: str
+    columns: tuple[str, ...] = ()
+    validated: bool = True
+    not_null_column: str | None = None
+    ref_table: str | None = None
+    origin: Origin | None = None
+
+
+@dataclass
+class IndexInfo:
+    name: str
+    table: str | None
+    unique: bool = False
+    origin: Origin | None = None
+
+
+@dataclass
+class TableInfo:
+    name: str
+    columns: dict[str, ColumnInfo] = field(default_factory=dict)
+    origin: Origin | None = None
+    kind: str = "table"  # "table" | "view" | "matview"
+
+
+@dataclass
+class EnumInfo:
+    name: str
+    values: list[str]
+    origin: Origin | None = None
+
+
+class Schema:
+    """Tables, views, indexes, constraints and enum types, keyed by folded name."""
+
+    def __init__(self) -> None:
+        self.tables: dict[str, TableInfo] = {}
+        self.indexes: dict[str, IndexInfo] = {}
+        self.constraints: dict[tuple[str, str], ConstraintInfo] = {}
+        self.enums: dict[str, EnumInfo] = {}
+        self.types: dict[str, Origin | None] = {}
+
+    # -- questions rules ask -----------------------------------------------------------
+
+    def table(self, name: str | None) -> TableInfo | None:
+        return self.tables.get(name) if name else None
+
+    def column(self, table: str | None, column: str | None) -> ColumnInfo | None:
+        t = self.table(table)
+        return t.columns.get(column) if t and column else None
+
+    def constraints_on(self, table: str | None) -> list[ConstraintInfo]:
+        return [c for (t, _), c in self.constraints.items() if t == table]
+
+    def has_validated_not_null_check(self, table: str | None, column: str | None) -> bool:
+        return any(
+            c.kind == "check" and c.validated and c.not_null_column == column
+            for c in self.constraints_on(table)
+        )
+
+    def table_of_index(self, name: str | None) -> str | None:
+        idx = self.indexes.get(name) if name else None
+        return idx.table if idx else None
+
+    # -- replay ------------------------------------------------------------------------
+
+    def apply(self, op: Op, origin: Origin) -> None:
+        handler = getattr(self, "_" + op.kind, None)
+        if handler is not None:
+            handler(op, origin)
+
+    def _create_table(self, op: Op, origin: Origin) -> None:
+        if not op.table:
+            return
+        if op.table in self.tables and op.options.get("if_not_exists"):
+            return
+        info = TableInfo(op.table, origin=origin)
+        for col in op.columns:
+            info.columns[col.name] = _column(col, origin)
+        self.tables[op.table] = info
+        for col in op.columns:
+            for con in col.constraints:
+                self._add_constraint_info(op.table, con, origin)
+        for con in op.constraints:
+            self._add_constraint_info(op.table, con, origin)
+
+    def _add_constraint_info(self, table: str, con: Constraint, origin: Origin) -> None:
+        if con.kind == "not_null":
+            col = self.column(table, con.columns[0] if con.columns else None)
+            if col is not None and not con.not_valid:
+                col.not_null = True
+            return
+        name = con.name or f"{table}_{'_'.join(con.columns)}_{con.kind}"
+        self.constraints[(table, name)] = ConstraintInfo(
+            name,
+            con.kind,
+            table,
+            con.columns,
+            not con.not_valid,
+            con.not_null_column,
+            con.ref_table,
+            origin,
+        )
+        if con.kind == "primary_key":
+            for c in con.columns:
+                col = self.column(table, c)
+                if col is not None:
+                    col.not_null = True
+        if con.kind in ("primary_key", "unique"):
+            idx = con.using_index or name
+            self.indexes.setdefault(idx, IndexInfo(idx, table, True, origin))
+            if con.using_index:
+                self.indexes[idx].table = table
+
+    def _drop_table(self, op: Op, origin: Origin) -> None:
+        for name in [op.table]:
+            if name in self.tables:
+                del self.tables[name]
+            self._forget_table_objects(name)
+
+    _drop_view = _drop_table
+
+    def _forget_table_objects(self, table: str | None) -> None:
+        for key in [k for k in self.constraints if k[0] == table]:
+            del self.constraints[key]
+        for name in [n for n, i in self.indexes.items() if i.table == table]:
+            del self.indexes[name]
+
+    def _rename_table(self, op: Op, origin: Origin) -> None:
+        if op.table in self.tables and op.new_name:
+            info = self.tables.pop(op.table)
+            info.name = op.new_name
+            self.tables[op.new_name] = info
+            for key in [k for k in self.constraints if k[0] == op.table]:
+                con = self.constraints.pop(key)
+                con.table = op.new_name
+                self.constraints[(op.new_name, key[1])] = con
+            for idx in self.indexes.values():
+                if idx.table == op.table:
+                    idx.table = op.new_name
+
+    _rename_view = _rename_table
+
+    def _create_view(self, op: Op, origin: Origin) -> None:
+        if op.table:
+            kind = "matview" if op.options.get("materialized") else "view"
+            existing = self.tables.get(op.table)
+            if existing is None or not op.options.get("replace"):
+                self.tables[op.table] = TableInfo(op.table, origin=origin, kind=kind)
+
+    def _add_column(self, op: Op, origin: Origin) -> None:
+        t = self.table(op.table)
+        if t is None or op.column_def is None:
+            return
+        t.columns[op.column_def.name] = _column(op.column_def, origin)
+        for con in op.column_def.constraints:
+            self._add_constraint_info(t.name, con, origin)
+
+    def _drop_column(self, op: Op, origin: Origin) -> None:
+        t = self.table(op.table)
+        if t is not None and op.column:
+            t.columns.pop(op.column, None)
+
+    def _rename_column(self, op: Op, origin: Origin) -> None:
+        t = self.table(op.table)
+        if t is not None and op.column in t.columns and op.new_name:
+            col = t.columns.pop(op.column)
+            col.name = op.new_name
+            t.columns[op.new_name] = col
+
+    def _alter_column_type(self, op: Op, origin: Origin) -> None:
+        col = self.column(op.table, op.column)
+        if col is not None:
+            col.type = op.type
+
+    def _set_not_null(self, op: Op, origin: Origin) -> None:
+        col = self.column(op.table, op.column)
+        if col is not None:
+            col.not_null = True
+
+    def _drop_not_null(self, op: Op, origin: Origin) -> None:
+        col = self.column(op.table, op.column)
+        if col is not None:
+            col.not_null = False
+
+    def _set_default(self, op: Op, origin: Origin) -> None:
+        col = self.column(op.table, op.column)
+        if col is not None:
+            col.default = op.default
+
+    def _drop_default(self, op: Op, origin: Origin) -> None:
+        col = self.column(op.table, op.column)
+        if col is not None:
+            col.default = None
+
+    def _add_constraint(self, op: Op, origin: Origin) -> None:
+        if op.table and op.constraint is not None:
+            self._add_constraint_info(op.table, op.constraint, origin)
+
+    def _validate_constraint(self, op: Op, origin: Origin) -> None:
+        con = self.constraints.get((op.table or "", op.name or ""))
+        if con is not None:
+            con.validated = True
+
+    def _drop_constraint(self, op: Op, origin: Origin) -> None:
+        self.constraints.pop((op.table or "", op.name or ""), None)
+
+    def _rename_constraint(self, op: Op, origin: Origin) -> None:
+        con = self.constraints.pop((op.table or "", op.name or ""), None)
+        if con is not None and op.new_name:
+            con.name = op.new_name
+            self.constraints[(op.table or "", op.new_name)] = con
+
+    def _create_index(self, op: Op, origin: Origin) -> None:
+        if op.name:
+            self.indexes[op.name] = IndexInfo(op.name, op.table, op.unique, origin)
+
+    def _drop_index(self, op: Op, origin: Origin) -> None:
+        if op.name:
+            self.indexes.pop(op.name, None)
+
+    def _rename_index(self, op: Op, origin: Origin) -> None:
+        if op.name in self.indexes and op.new_name:
+            idx = self.indexes.pop(op.name)
+            idx.name = op.new_name
+            self.indexes[op.new_name] = idx
+
+    def _create_enum(self, op: Op, origin: Origin) -> None:
+        if op.name:
+            self.enums[op.name] = EnumInfo(op.name, list(op.values), origin)
+            self.types[op.name] = origin
+
+    def _create_type(self, op: Op, origin: Origin) -> None:
+        if op.name:
+            self.types[op.name] = origin
+
+    def _add_enum_value(self, op: Op, origin: Origin) -> None:
+        e = self.enums.get(op.table or "")
+        if e is not None:
+            e.values.extend(v for v in op.values if v not in e.values)
+
+    def _rename_enum_value(self, op: Op, origin: Origin) -> None:
+        e = self.enums.get(op.table or "")
+        if e is not None and op.values and op.new_name:
+            e.values = [op.new_name if v == op.values[0] else v for v in e.values]
+
+    def _rename_type(self, op: Op, origin: Origin) -> None:
+        if op.name and op.new_name:
+            if op.name in self.enums:
+                e = self.enums.pop(op.name)
+                e.name = op.new_name
+                self.enums[op.new_name] = e
+            if op.name in self.types:
+                self.types[op.new_name] = self.types.pop(op.name)
+            for t in self.tables.values():
+                for col in t.columns.values():
+                    if col.type is not None and col.type.name == op.name:
+                        col.type = ColumnType(
+                            op.new_name, col.type.params, col.type.array, col.type.text
+                        )
+
+    def _drop_type(self, op: Op, origin: Origin) -> None:
+        if op.name:
+            self.enums.pop(op.name, None)
+            self.types.pop(op.name, None)
+
+
+def _column(col: ColumnDef, origin: Origin) -> ColumnInfo:
+    return ColumnInfo(col.name, col.type, col.not_null, col.default, col.generated, origin)

@@ -1,0 +1,488 @@
+"""Split a PostgreSQL migration file into statements, once, with exact positions.
+
+The file is tokenized a single time with sqlglot's Postgres tokenizer. Statements are the
+runs of tokens between semicolons, split the way psql splits them: a semicolon inside
+parentheses (``CREATE RULE ... DO (a; b)``) or inside the ``BEGIN ATOMIC ... END`` body of
+``CREATE FUNCTION``/``PROCEDURE`` does not end the statement. Comments, which sqlglot keeps
+without positions, are recovered by lexing the gaps between tokens.
+
+A file that does not tokenize (an unterminated quote, dollar-quote or ``/*`` comment) gives
+a ``SplitError`` at the opener, found by a small scanner of our own, plus the statements
+before the broken one. Lines whose first non-blank character is a backslash are psql
+meta-commands (``\\connect db``, ``\\set x 1``): they end the current statement and are
+otherwise ignored.
+
+Positions: offsets are 0-based indexes into the text given to ``split_sql``, and
+``Span.start``/``Span.end`` are half-open, so ``text[span.start:span.end] == stmt.text``.
+Lines and columns are 1-based and inclusive and count characters; a tab is one column,
+``\\r\\n``, ``\\n`` and a lone ``\\r`` each end a line, and a leading BOM takes no column.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from contextlib import suppress
+from dataclasses import dataclass
+
+from sqlglot.dialects.postgres import Postgres
+from sqlglot.errors import TokenError
+from sqlglot.tokens import Token, TokenType
+
+from migcheck.model import Span
+
+__all__ = [
+    "Comment",
+    "LineIndex",
+    "RawStatement",
+    "SplitError",
+    "SplitResult",
+    "line_col",
+    "split_sql",
+]
+
+
+@dataclass
+class RawStatement:
+    text: str  # the original text from first token start to last token end (no trailing ';')
+    span: Span  # start = first token, end = last token (inclusive), 1-based line/col
+    tokens: list[Token]  # sqlglot tokens of this statement (not including the ';')
+    index: int  # 0-based ordinal among statements in the file
+
+
+@dataclass
+class Comment:
+    text: str  # comment body without the -- or /* */ markers, stripped
+    line: int  # 1-based line where it starts
+    column: int
+    end_line: int
+    own_line: bool  # True when nothing but whitespace precedes it on its line
+
+
+@dataclass
+class SplitError:
+    message: str
+    line: int
+    column: int
+
+
+@dataclass
+class SplitResult:
+    statements: list[RawStatement]
+    comments: list[Comment]
+    errors: list[SplitError]
+
+
+_BOM = "\ufeff"
+_LINE_BREAK = re.compile(r"\r\n?|\n")
+
+
+class LineIndex:
+    """Turns 0-based character offsets of one text into 1-based (line, column)."""
+
+    __slots__ = ("_bom", "_starts")
+
+    def __init__(self, text: str) -> None:
+        self._starts = [0, *[m.end() for m in _LINE_BREAK.finditer(text)]]
+        self._bom = text.startswith(_BOM)
+
+    def position(self, offset: int) -> tuple[int, int]:
+        line = bisect_right(self._starts, offset)
+        column = offset - self._starts[line - 1] + 1
+        # Editors do not show the BOM, so it must not shift the columns of line 1.
+        if line == 1 and self._bom and offset > 0:
+            column -= 1
+        return line, column
+
+    def line_start(self, line: int) -> int:
+        """Offset of the first character of a 1-based line."""
+        return self._starts[line - 1]
+
+    def span(self, start: int, end: int) -> Span:
+        """The span of ``text[start:end]``; ``end`` is exclusive and greater than ``start``."""
+        line, column = self.position(start)
+        end_line, end_column = self.position(end - 1)
+        return Span(line, column, end_line, end_column, start, end)
+
+
+def line_col(index: LineIndex, offset: int) -> tuple[int, int]:
+    """The 1-based (line, column) of a 0-based offset."""
+    return index.position(offset)
+
+
+_DIALECT = Postgres()
+_TOKENIZER_CLASS = Postgres.tokenizer_class
+_COMMANDS = frozenset(_TOKENIZER_CLASS.COMMANDS)
+_COMMAND_PREFIX = frozenset(_TOKENIZER_CLASS.COMMAND_PREFIX_TOKENS)
+_SEMICOLON = TokenType.SEMICOLON
+_L_PAREN = TokenType.L_PAREN
+_R_PAREN = TokenType.R_PAREN
+_STRING = TokenType.STRING
+_BEGIN = TokenType.BEGIN
+_CASE = TokenType.CASE
+_END = TokenType.END
+_MARK_TYPES = frozenset({_SEMICOLON, _L_PAREN, _R_PAREN, _BEGIN, _CASE, _END})
+_ROUTINE = ([TokenType.FUNCTION], [TokenType.PROCEDURE])
+_OR_REPLACE = [TokenType.OR, TokenType.REPLACE]
+
+
+def _tokenize(src: str) -> list[Token]:
+    # A tokenizer keeps its state on itself; a fresh one (about 20 µs) keeps this thread-safe.
+    return _DIALECT.tokenizer().tokenize(src)
+
+
+def split_sql(text: str) -> SplitResult:
+    """Split ``text`` into statements and comments; never raises on bad SQL."""
+    index = LineIndex(text)
+    # sqlglot would glue a BOM to the first word ("\ufeffselect"); a space keeps every offset.
+    src = " " + text[1:] if text.startswith(_BOM) else text
+    # What sqlglot tokenizes; it differs from src only where sqlglot would get it wrong.
+    lexed = src
+    scan: _Scan | None = None
+    if ("\\" in src and _META_LINE.search(src)) or "/*/*" in src:
+        scan = _scan(src, 0, len(src))
+        src = lexed = _blank(src, scan.meta, ";")
+        if "/*/*" in src:
+            # sqlglot does not nest a "/*" that directly follows "/*", Postgres does: hide
+            # the comments from sqlglot, they are found in src all the same.
+            lexed = _blank(src, [c for c in scan.comments if src[c[0] + 1] == "*"], " ")
+
+    errors: list[SplitError] = []
+    limit = len(src)
+    tokens: list[Token] | None = None
+    if scan is None or scan.error is None:
+        with suppress(TokenError):
+            tokens = _tokenize(lexed)
+    if tokens is None:
+        if scan is None:
+            scan = _scan(src, 0, len(src))
+        tokens, limit, error = _tokenize_prefix(lexed, scan, index)
+        errors.append(error)
+
+    commands = _fix_command_strings(lexed, tokens)
+    statements = _group(text, tokens, index, keep_tail=not errors)
+    comments = _comments(src, tokens, commands, limit, index)
+    return SplitResult(statements, comments, errors)
+
+
+def _group(text: str, tokens: list[Token], index: LineIndex, keep_tail: bool) -> list[RawStatement]:
+    # Only these tokens decide where statements end; walking just them keeps this fast.
+    marks = [i for i, tok in enumerate(tokens) if tok.token_type in _MARK_TYPES]
+    statements: list[RawStatement] = []
+    first = 0
+    depth = 0
+    # psql's rule for SQL-standard routine bodies: inside CREATE [OR REPLACE]
+    # FUNCTION/PROCEDURE, BEGIN ... END (and CASE ... END within it) hides semicolons.
+    routine = _is_routine(tokens, 0)
+    body = 0
+    for i in marks:
+        kind = tokens[i].token_type
+        if kind is _SEMICOLON:
+            if depth or body:
+                continue
+            if i > first:
+                statements.append(_statement(text, tokens, first, i, len(statements), index))
+            first = i + 1
+            routine = _is_routine(tokens, first)
+        elif kind is _L_PAREN:
+            depth += 1
+        elif kind is _R_PAREN:
+            if depth:
+                depth -= 1
+        elif routine and not depth:
+            if kind is _BEGIN:
+                body += 1
+            elif kind is _CASE:
+                if body:
+                    body += 1
+            elif body:
+                body -= 1
+    # After an error the tail is a statement cut short, which Postgres never sees whole.
+    if keep_tail and first < len(tokens):
+        statements.append(_statement(text, tokens, first, len(tokens), len(statements), index))
+    return statements
+
+
+def _is_routine(tokens: list[Token], i: int) -> bool:
+    kinds = [tok.token_type for tok in tokens[i : i + 4]]
+    if kinds[:1] != [TokenType.CREATE]:
+        return False
+    return kinds[1:2] in _ROUTINE or (kinds[1:3] == _OR_REPLACE and kinds[3:4] in _ROUTINE)
+
+
+def _statement(
+    text: str, tokens: list[Token], first: int, stop: int, ordinal: int, index: LineIndex
+) -> RawStatement:
+    start = tokens[first].start
+    end = tokens[stop - 1].end + 1
+    return RawStatement(text[start:end], index.span(start, end), tokens[first:stop], ordinal)
+
+
+_NON_SPACE = re.compile(r"\S")
+
+
+def _fix_command_strings(src: str, tokens: list[Token]) -> list[Token]:
+    """Give correct offsets to the STRING sqlglot makes of the rest of a "command".
+
+    After a command keyword at the start of a statement (LOCK, VACUUM, REINDEX, REFRESH,
+    DO, CALL, SHOW, RESET, EXPLAIN...), sqlglot swallows the rest of the statement into one
+    STRING token whose ``text`` is the raw SQL (stripped) but whose ``start``/``end`` are
+    those of the last swallowed token. Returns the tokens fixed, because comments inside
+    them must be found by our own scanner.
+    """
+    fixed: list[Token] = []
+    for i in [i for i, tok in enumerate(tokens) if tok.token_type in _COMMANDS]:
+        if (
+            i + 1 < len(tokens)
+            and tokens[i + 1].token_type is _STRING
+            and (i == 0 or tokens[i - 1].token_type in _COMMAND_PREFIX)
+        ):
+            tok = tokens[i + 1]
+            match = _NON_SPACE.search(src, tokens[i].end + 1)
+            if match is None or not src.startswith(tok.text, match.start()):
+                continue
+            tok.start = match.start()
+            tok.end = match.start() + len(tok.text) - 1
+            fixed.append(tok)
+    return fixed
+
+
+def _comments(
+    src: str, tokens: list[Token], commands: list[Token], limit: int, index: LineIndex
+) -> list[Comment]:
+    # Every comment opener outside a token starts a comment: the tokenizer skipped only
+    # whitespace and comments between tokens. Openers inside tokens are inside literals.
+    starts = [t.start for t in tokens]
+    found: list[tuple[int, int]] = []
+    covered = 0
+    for match in _COMMENT_OPEN.finditer(src, 0, limit):
+        at = match.start()
+        if at < covered:
+            continue
+        k = bisect_right(starts, at) - 1
+        if k >= 0 and at <= tokens[k].end:
+            continue
+        stop = starts[k + 1] if k + 1 < len(starts) else limit
+        if match.group() == "--":
+            covered = _line_end(src, at, stop)
+        else:
+            covered = _block_end(src, at, stop)
+            if covered < 0:
+                covered = stop
+        found.append((at, covered))
+    for tok in commands:
+        found.extend(_scan(src, tok.start, tok.end + 1).comments)
+    if commands:
+        found.sort()
+    return [_comment(src, start, end, index) for start, end in found]
+
+
+def _comment(src: str, start: int, end: int, index: LineIndex) -> Comment:
+    body = src[start + 2 : end] if src.startswith("--", start) else src[start + 2 : end - 2]
+    line, column = index.position(start)
+    end_line = index.position(end - 1)[0]
+    own_line = not src[index.line_start(line) : start].strip()
+    return Comment(body.strip(), line, column, end_line, own_line)
+
+
+# --- our own scanner -----------------------------------------------------------------------
+# sqlglot's TokenError does not say where an unterminated literal starts, and sqlglot reads
+# psql meta-commands as SQL. This scanner knows just enough of Postgres's lexer for both.
+
+_COMMENT_OPEN = re.compile(r"--|/\*")
+_BLOCK_MARK = re.compile(r"/\*|\*/")
+_EOL = re.compile(r"[\r\n]")
+_SQUOTE = re.compile(r"'")
+_SQUOTE_OR_BACKSLASH = re.compile(r"['\\]")
+_DQUOTE = re.compile(r'"')
+_META_LINE = re.compile(r"(?:^|\r)[ \t\f\v]*\\", re.MULTILINE)
+# Every branch starts with a literal so that re can skip to candidates quickly; what
+# precedes a match (an E'' prefix, a line start before a backslash) is checked by hand.
+_SCAN = re.compile(r"--|/\*|;|'|\"|\$(?:[^\W\d]\w*)?\$|\\")
+_IDENT_CHAR = re.compile(r"[\w$]")
+# Postgres's own messages, keyed by the first character of the literal.
+_STRING_ERRORS = {
+    "'": "unterminated quoted string",
+    "B": "unterminated bit string literal",
+    "b": "unterminated bit string literal",
+    "X": "unterminated hexadecimal string literal",
+    "x": "unterminated hexadecimal string literal",
+}
+
+
+@dataclass
+class _Scan:
+    boundaries: list[int]  # offsets just past each ';' and each meta-command line
+    meta: list[tuple[int, int]]  # [backslash, end of line) of each psql meta-command
+    comments: list[tuple[int, int]]  # [opener, end) of each comment
+    error: tuple[int, str] | None = None  # offset of an unterminated opener, and what it is
+
+
+def _scan(src: str, pos: int, end: int) -> _Scan:
+    result = _Scan([], [], [])
+    while True:
+        match = _SCAN.search(src, pos, end)
+        if match is None:
+            return result
+        found = match.group()
+        at = match.start()
+        pos = match.end()
+        message = ""
+        if found == ";":
+            result.boundaries.append(pos)
+        elif found == "--":
+            pos = _line_end(src, at, end)
+            result.comments.append((at, pos))
+        elif found == "/*":
+            pos = _block_end(src, at, end)
+            if pos < 0:
+                message = "unterminated /* comment"
+            else:
+                result.comments.append((at, pos))
+        elif found == "'":
+            # N'' is not in the list: Postgres reads the N as a keyword and reports the quote.
+            at = _literal_prefix(src, at, "EeBbXx")
+            pos = _quote_end(src, pos, end, "'", src[at] in "Ee")
+            message = "" if pos >= 0 else _STRING_ERRORS.get(src[at], _STRING_ERRORS["'"])
+        elif found == '"':
+            pos = _quote_end(src, pos, end, '"', False)
+            at = _literal_prefix(src, at, "")
+            message = "unterminated quoted identifier" if pos < 0 else ""
+        elif found == "\\":
+            if not _starts_line(src, at):
+                continue
+            pos = _line_end(src, pos, end)
+            result.meta.append((at, pos))
+            result.boundaries.append(pos)
+        elif at and _IDENT_CHAR.match(src, at - 1):
+            # "$" continues an identifier (foo$bar$ is one name), so this is no dollar-quote.
+            pos = at + 1
+        else:
+            close = src.find(found, pos, end)
+            pos = close + len(found) if close >= 0 else -1
+            message = f"unterminated dollar-quoted string {found}" if pos < 0 else ""
+        if message:
+            result.error = (at, message)
+            return result
+
+
+def _literal_prefix(src: str, quote_at: int, letters: str) -> int:
+    """Where the literal whose quote is at ``quote_at`` starts: at its U& or one-letter prefix."""
+    for start, allowed in ((quote_at - 2, "Uu"), (quote_at - 1, letters)):
+        if (
+            start >= 0
+            and src[start] in allowed
+            and (allowed != "Uu" or src[start + 1] == "&")
+            and not (start and _IDENT_CHAR.match(src, start - 1))
+        ):
+            return start
+    return quote_at
+
+
+def _starts_line(src: str, at: int) -> bool:
+    """True when only blanks precede ``at`` on its line."""
+    while at and src[at - 1] in " \t\f\v":
+        at -= 1
+    return not at or src[at - 1] in "\r\n"
+
+
+def _line_end(src: str, pos: int, end: int) -> int:
+    match = _EOL.search(src, pos, end)
+    return match.start() if match else end
+
+
+def _block_end(src: str, at: int, end: int) -> int:
+    """End of the (nestable) block comment opened at ``at``, or -1 if it is not closed."""
+    depth = 1
+    pos = at + 2
+    while depth:
+        match = _BLOCK_MARK.search(src, pos, end)
+        if match is None:
+            return -1
+        depth += 1 if match.group() == "/*" else -1
+        pos = match.end()
+    return pos
+
+
+def _quote_end(src: str, pos: int, end: int, quote: str, backslash: bool) -> int:
+    """End of a quoted literal whose body starts at ``pos``, or -1 if it is not closed."""
+    pattern = _SQUOTE_OR_BACKSLASH if backslash else _SQUOTE if quote == "'" else _DQUOTE
+    while True:
+        match = pattern.search(src, pos, end)
+        if match is None:
+            return -1
+        pos = match.end()
+        # Skip what a backslash escapes, or the second quote of a doubled quote.
+        if match.group() == "\\" or (pos < end and src[pos] == quote):
+            pos += 1
+        else:
+            return pos
+
+
+def _blank(src: str, ranges: list[tuple[int, int]], first: str) -> str:
+    """Replace each range with ``first`` then spaces, so that no offset moves.
+
+    A psql meta-command line becomes ";" and spaces: it ends the statement before it.
+    """
+    parts: list[str] = []
+    last = 0
+    for start, stop in ranges:
+        parts += (src[last:start], first, " " * (stop - start - 1))
+        last = stop
+    parts.append(src[last:])
+    return "".join(parts)
+
+
+def _tokenize_prefix(
+    src: str, scan: _Scan, index: LineIndex
+) -> tuple[list[Token], int, SplitError]:
+    """Tokenize the statements before the one sqlglot cannot tokenize.
+
+    Returns those tokens, the offset where the broken statement starts (comments up to
+    there are still reported: one may be a ``migcheck: ignore`` for the statement before),
+    and the error to report.
+    """
+    if scan.error is not None:
+        opener, message = scan.error
+        cut = _boundary_before(scan.boundaries, opener)
+        error = SplitError(message, *index.position(opener))
+        with suppress(TokenError):
+            return _tokenize(src[:cut]), _skip_trivia(src, cut), error
+    # sqlglot rejects something our scanner accepts (e.g. a lone "$" at the very end): find
+    # the first statement it rejects by bisecting over statement boundaries, a handful of
+    # tokenizer runs.
+    bounds = [0, *scan.boundaries]
+    if scan.error is not None:
+        bounds = bounds[: bisect_right(bounds, scan.error[0])]
+    good, bad = 0, len(bounds)
+    tokens: list[Token] = []
+    while bad - good > 1:
+        middle = (good + bad) // 2
+        try:
+            candidate = _tokenize(src[: bounds[middle]])
+        except TokenError:
+            bad = middle
+        else:
+            good, tokens = middle, candidate
+    at = _skip_trivia(src, bounds[good])
+    return tokens, at, SplitError("could not tokenize statement", *index.position(at))
+
+
+def _boundary_before(boundaries: list[int], offset: int) -> int:
+    k = bisect_right(boundaries, offset)
+    return boundaries[k - 1] if k else 0
+
+
+def _skip_trivia(src: str, pos: int) -> int:
+    """Offset of the first character at or after ``pos`` that is not whitespace or comment."""
+    while True:
+        match = _NON_SPACE.search(src, pos)
+        if match is None:
+            return len(src)
+        pos = match.start()
+        if src.startswith("--", pos):
+            pos = _line_end(src, pos, len(src))
+        elif src.startswith("/*", pos) and _block_end(src, pos, len(src)) > 0:
+            pos = _block_end(src, pos, len(src))
+        else:
+            return pos

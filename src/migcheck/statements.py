@@ -1,0 +1,104 @@
+"""Build the ``Statement`` list of one migration: split once, parse each statement.
+
+SQL files are split with exact file positions. SQL rendered from another language
+(Alembic ``SqlChunk``s) is split per chunk and positioned at the Python call that
+produced it, or inside the string literal when the source maps it.
+"""
+
+from __future__ import annotations
+
+from migcheck.model import Finding, Span, Statement
+from migcheck.sources import Migration, SqlChunk
+from migcheck.sql.parse import parse_statement
+from migcheck.sql.split import RawStatement, split_sql
+
+
+def load_statements(migration: Migration) -> tuple[list[Statement], list[Finding]]:
+    if migration.chunks is not None:
+        return _from_chunks(migration, migration.chunks)
+    text = migration.text or ""
+    result = split_sql(text)
+    statements = [_statement(migration.path, text, raw) for raw in result.statements]
+    comment_map = _comment_lines(result, statements)
+    for stmt in statements:
+        stmt.comment_lines = comment_map.get(stmt.index, ())
+    findings = [_syntax_error(migration.path, e.line, e.column, e.message) for e in result.errors]
+    return statements, findings
+
+
+def _statement(path: str, source: str, raw: RawStatement) -> Statement:
+    ops, reason = parse_statement(source, raw.tokens)
+    return Statement(
+        path=path,
+        index=raw.index,
+        text=raw.text,
+        span=raw.span,
+        ops=ops,
+        unrecognized=reason,
+    )
+
+
+def _comment_lines(result: object, statements: list[Statement]) -> dict[int, tuple[int, ...]]:
+    """Lines whose suppression comments apply to each statement: the statement's own lines
+    plus the comment lines directly above it."""
+    out: dict[int, tuple[int, ...]] = {}
+    for stmt in statements:
+        lines = list(range(stmt.span.line, stmt.span.end_line + 1))
+        lines.append(stmt.span.line - 1)
+        out[stmt.index] = tuple(sorted(set(lines)))
+    return out
+
+
+def _syntax_error(path: str, line: int, column: int, message: str) -> Finding:
+    from migcheck.engine import meta_finding
+
+    return meta_finding(
+        "syntax-error",
+        path,
+        Span(line, column, line, column),
+        message,
+        "PostgreSQL stops at this point too: close the quote, dollar-quote or comment.",
+    )
+
+
+def _from_chunks(
+    migration: Migration, chunks: list[SqlChunk]
+) -> tuple[list[Statement], list[Finding]]:
+    statements: list[Statement] = []
+    findings: list[Finding] = []
+    for chunk in chunks:
+        result = split_sql(chunk.sql)
+        for raw in result.statements:
+            ops, reason = parse_statement(chunk.sql, raw.tokens)
+            span = _chunk_span(chunk, raw)
+            statements.append(
+                Statement(
+                    path=migration.path,
+                    index=len(statements),
+                    text=raw.text,
+                    span=span,
+                    ops=ops,
+                    unrecognized=reason,
+                    comment_lines=chunk.comment_lines,
+                    origin=chunk.origin or "op",
+                    autocommit=chunk.autocommit,
+                )
+            )
+        for err in result.errors:
+            line, col = chunk.line, chunk.column
+            if chunk.sql_line is not None and chunk.sql_column is not None:
+                line = chunk.sql_line + err.line - 1
+                col = err.column + (chunk.sql_column - 1 if err.line == 1 else 0)
+            findings.append(_syntax_error(migration.path, line, col, err.message))
+    return statements, findings
+
+
+def _chunk_span(chunk: SqlChunk, raw: RawStatement) -> Span:
+    if chunk.sql_line is None or chunk.sql_column is None:
+        return Span(chunk.line, chunk.column, chunk.end_line, chunk.end_column)
+    s = raw.span
+    line = chunk.sql_line + s.line - 1
+    col = s.column + (chunk.sql_column - 1 if s.line == 1 else 0)
+    end_line = chunk.sql_line + s.end_line - 1
+    end_col = s.end_column + (chunk.sql_column - 1 if s.end_line == 1 else 0)
+    return Span(line, col, end_line, end_col)

@@ -1,0 +1,81 @@
+"""Test helpers: lint SQL strings as a migration history, the way a user's files would be.
+
+``lint_sql("ALTER TABLE ...")`` lints one migration. Pass ``history=[...]`` for earlier
+migrations that only build the schema (replayed, not judged), exactly like files that
+come before the named one in a real directory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from migcheck.engine import Options, Result, lint
+from migcheck.model import Finding
+from migcheck.rules import all_rules
+from migcheck.sources import History, Migration
+
+
+def make_history(
+    sqls: Sequence[str],
+    *,
+    selected: Sequence[bool] | None = None,
+    tool: str = "sql",
+    runner_transaction: bool = False,
+    implicit_transaction: bool = False,
+    settings: dict[str, object] | None = None,
+) -> History:
+    migs = []
+    for i, sql in enumerate(sqls):
+        migs.append(
+            Migration(
+                path=f"migrations/{i + 1:03d}_m.sql",
+                key=f"{i + 1:03d}",
+                tool=tool,
+                runner_transaction=runner_transaction,
+                selected=True if selected is None else selected[i],
+                text=sql,
+                notes={"implicit_transaction": True} if implicit_transaction else {},
+            )
+        )
+    return History(root="migrations", tool=tool, migrations=migs, settings=settings or {})
+
+
+def lint_history(
+    history: History, *, pg: int = 14, rules: Sequence[str] | None = None, **opts: object
+) -> Result:
+    ids = list(rules) if rules is not None else list(all_rules())
+    return lint([history], Options(pg_version=pg, rules=ids, **opts))  # type: ignore[arg-type]
+
+
+def lint_sql(
+    sql: str,
+    *,
+    history: Sequence[str] = (),
+    pg: int = 14,
+    rules: Sequence[str] | None = None,
+    tool: str = "sql",
+    runner_transaction: bool = False,
+    implicit_transaction: bool = False,
+    **opts: object,
+) -> list[Finding]:
+    """Findings for ``sql`` as the newest migration after ``history`` (all rules, incl. opt-in,
+    unless ``rules`` narrows them)."""
+    h = make_history(
+        [*history, sql],
+        selected=[False] * len(history) + [True],
+        tool=tool,
+        runner_transaction=runner_transaction,
+        implicit_transaction=implicit_transaction,
+    )
+    # Earlier migrations are separate deploys even though only the last one is selected.
+    opts.setdefault("changeset", False)
+    return lint_history(h, pg=pg, rules=rules, **opts).findings
+
+
+def ids(findings: Sequence[Finding]) -> list[str]:
+    return [f.rule for f in findings]
+
+
+def where(findings: Sequence[Finding], rule: str) -> list[tuple[int, int]]:
+    """(line, column) of each finding of ``rule``."""
+    return [(f.line, f.column) for f in findings if f.rule == rule]
