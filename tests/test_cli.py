@@ -48,7 +48,7 @@ def test_unsafe_file_exits_1_with_position(tmp_path: Path) -> None:
     proc = run("001_drop.sql", cwd=tmp_path)
     assert proc.returncode == 1
     assert (
-        '001_drop.sql:2:20: error[drop-column] Dropping column "bio" of table "User"' in proc.stdout
+        '001_drop.sql:2:20: error[drop-column] Dropping column "User"."bio"' in proc.stdout
     )
     assert "help:" in proc.stdout
     assert "Checked 1 file, 1 statement: 1 error, 0 warnings." in proc.stdout
@@ -199,3 +199,20 @@ def test_colour_only_when_forced(tmp_path: Path) -> None:
         timeout=60,
     )
     assert "\033[" in proc.stdout
+
+
+def test_cached_run_does_not_import_the_parser(tmp_path: Path) -> None:
+    write(tmp_path / "001_drop.sql", UNSAFE)
+    script = (
+        "import sys\n"
+        "from migcheck.runner import RunRequest, run\n"
+        "r = run(RunRequest(paths=['001_drop.sql']))\n"
+        "print(len(r.findings), 'sqlglot' in sys.modules)\n"
+    )
+    env = {**os.environ, "MIGCHECK_CACHE_DIR": str(tmp_path / "cache")}
+    first = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env,
+                           capture_output=True, text=True, timeout=60)
+    second = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert first.stdout.split() == ["1", "True"]
+    assert second.stdout.split() == ["1", "False"]

@@ -7,13 +7,32 @@ produced it, or inside the string literal when the source maps it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from migcheck import cache
 from migcheck.model import Finding, Span, Statement
 from migcheck.sources import Migration, SqlChunk
-from migcheck.sql.parse import parse_statement
-from migcheck.sql.split import RawStatement, split_sql
+
+if TYPE_CHECKING:
+    from migcheck.sql.split import RawStatement
 
 
 def load_statements(migration: Migration) -> tuple[list[Statement], list[Finding]]:
+    """Statements of one migration, from the parse cache when the file is unchanged."""
+    key = cache.key(migration)
+    hit = cache.load(key)
+    if hit is not None:
+        return hit
+    loaded = _load(migration)
+    cache.store(key, loaded)
+    return loaded
+
+
+def _load(migration: Migration) -> tuple[list[Statement], list[Finding]]:
+    # sqlglot takes most of the start-up time; a run whose files are all cached never
+    # imports it.
+    from migcheck.sql.split import split_sql
+
     if migration.chunks is not None:
         return _from_chunks(migration, migration.chunks)
     text = migration.text or ""
@@ -27,6 +46,8 @@ def load_statements(migration: Migration) -> tuple[list[Statement], list[Finding
 
 
 def _statement(path: str, source: str, raw: RawStatement) -> Statement:
+    from migcheck.sql.parse import parse_statement
+
     ops, reason = parse_statement(source, raw.tokens)
     return Statement(
         path=path,
@@ -64,6 +85,9 @@ def _syntax_error(path: str, line: int, column: int, message: str) -> Finding:
 def _from_chunks(
     migration: Migration, chunks: list[SqlChunk]
 ) -> tuple[list[Statement], list[Finding]]:
+    from migcheck.sql.parse import parse_statement
+    from migcheck.sql.split import split_sql
+
     statements: list[Statement] = []
     findings: list[Finding] = []
     for chunk in chunks:

@@ -1,0 +1,92 @@
+"""A content-addressed cache of parsed statements, so unchanged files skip parsing.
+
+A pre-commit run replays the whole history to build the schema; with the cache only the
+new file is tokenized and parsed, and a run where every file is cached never imports
+sqlglot at all (its import is most of migcheck's start-up time). Entries are keyed by
+the file's path and text, the migcheck version and the installed sqlglot version, so an
+upgrade of either invalidates them. Set ``MIGCHECK_NO_CACHE=1`` to disable it and
+``MIGCHECK_CACHE_DIR`` to move it (default: ``$XDG_CACHE_HOME/migcheck``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from migcheck import __version__
+from migcheck.sources import Migration
+
+_FORMAT = "1"
+_sqlglot_version: str | None = None
+
+
+def _enabled() -> bool:
+    return not os.environ.get("MIGCHECK_NO_CACHE")
+
+
+def _dir() -> Path:
+    env = os.environ.get("MIGCHECK_CACHE_DIR")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "migcheck"
+
+
+def _parser_version() -> str:
+    """sqlglot's version, read from its files without importing it (that is the point)."""
+    global _sqlglot_version
+    if _sqlglot_version is None:
+        import importlib.util
+
+        spec = importlib.util.find_spec("sqlglot")
+        version = "unknown"
+        if spec is not None and spec.origin:
+            vfile = Path(spec.origin).with_name("_version.py")
+            try:
+                version = hashlib.sha1(vfile.read_bytes()).hexdigest()[:12]
+            except OSError:
+                pass
+        _sqlglot_version = version
+    return _sqlglot_version
+
+
+def key(migration: Migration) -> str | None:
+    if not _enabled():
+        return None
+    h = hashlib.sha256()
+    for part in (_FORMAT, __version__, _parser_version(), migration.path):
+        h.update(part.encode())
+        h.update(b"\0")
+    if migration.chunks is not None:
+        h.update(pickle.dumps(migration.chunks))
+    else:
+        h.update((migration.text or "").encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
+
+
+def load(k: str | None) -> Any:
+    if k is None:
+        return None
+    try:
+        with open(_dir() / k[:2] / k, "rb") as fh:
+            return pickle.load(fh)
+    except Exception:  # a missing, truncated or stale entry is just a miss
+        return None
+
+
+def store(k: str | None, value: object) -> None:
+    if k is None:
+        return
+    folder = _dir() / k[:2]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder)
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, folder / k)
+    except OSError:  # a read-only home or full disk must not fail the lint
+        pass
