@@ -12,6 +12,10 @@ before the broken one. Lines whose first non-blank character is a backslash are 
 meta-commands (``\\connect db``, ``\\set x 1``): they end the current statement and are
 otherwise ignored.
 
+Two sqlglot quirks are corrected: the STRING token it makes of everything after a
+"command" keyword (LOCK, VACUUM, DO...) gets its true start/end, and a ``/*`` right after
+``/*`` nests as in Postgres (sqlglot closes the comment early).
+
 Positions: offsets are 0-based indexes into the text given to ``split_sql``, and
 ``Span.start``/``Span.end`` are half-open, so ``text[span.start:span.end] == stmt.text``.
 Lines and columns are 1-based and inclusive and count characters; a tab is one column,
@@ -61,7 +65,7 @@ class Comment:
 
 @dataclass
 class SplitError:
-    message: str
+    message: str  # Postgres's wording: "unterminated quoted string", "unterminated /* comment"...
     line: int
     column: int
 
@@ -105,9 +109,9 @@ class LineIndex:
         return Span(line, column, end_line, end_column, start, end)
 
 
-def line_col(index: LineIndex, offset: int) -> tuple[int, int]:
+def line_col(text_index: LineIndex, offset: int) -> tuple[int, int]:
     """The 1-based (line, column) of a 0-based offset."""
-    return index.position(offset)
+    return text_index.position(offset)
 
 
 _DIALECT = Postgres()
