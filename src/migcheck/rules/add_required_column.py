@@ -1,0 +1,72 @@
+"""add-required-column: ADD COLUMN ... NOT NULL without a default on an existing table."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from migcheck import pgcatalog
+from migcheck.context import Context
+from migcheck.model import Expression, Finding, Op, Statement
+from migcheck.rules import Rule
+from migcheck.rules.drop_column import is_prisma, qcol, qname, quote, type_sql
+
+# DEFAULT NULL, DEFAULT NULL::text, DEFAULT (NULL). The parser leaves the text of
+# ``DEFAULT NULL`` empty (NULL ends its DEFAULT expression), which counts as NULL too.
+_NULL = re.compile(r"^\(*\s*null\s*(::\s*[\w\s.\"()\[\],]+)?\)*$", re.I)
+
+
+def _supplies_value(default: Expression | None) -> bool:
+    """Whether a DEFAULT gives inserts that omit the column a non-null value."""
+    if default is None or default.is_null:
+        return False
+    text = default.text.strip()
+    return bool(text) and not _NULL.match(text)
+
+
+class AddRequiredColumn(Rule):
+    id = "add-required-column"
+    category = "compatibility"
+    severity = "error"
+    summary = "A new NOT NULL column without a default breaks the running app's INSERTs"
+    kinds = frozenset({"add_column"})
+
+    def check(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
+        cd = op.column_def
+        if cd is None or not cd.not_null:
+            return
+        if ctx.is_new_table(op.table):
+            return
+        # Identity and generated columns, and serial types, fill themselves in.
+        if cd.generated is not None:
+            return
+        if cd.type is not None and pgcatalog.is_serial(cd.type.text or cd.type.name):
+            return
+        if pgcatalog.is_serial(cd.type.name if cd.type else ""):
+            return
+        if _supplies_value(cd.default):
+            return
+        existing = ctx.column(op.table, cd.name)
+        if op.options.get("if_not_exists") and existing is not None:
+            return  # ADD COLUMN IF NOT EXISTS of a column that is there: a no-op
+        col, t, c = qcol(op.table, cd.name), qname(op.table), quote(cd.name)
+        ctype = type_sql(ctx, cd.type)
+        prisma = (
+            "With Prisma, give the field a @default(...) in schema.prisma, or make it "
+            "optional (`?`) first.\n"
+            if is_prisma(ctx)
+            else ""
+        )
+        yield self.finding(
+            stmt,
+            f"Adding {col} as NOT NULL without a default: the app version still running "
+            f'inserts rows without it and fails with null value in column "{cd.name}" '
+            f"violates not-null constraint, and this ALTER fails if {t} has any row.",
+            f"{prisma}"
+            "Either give it a default (a constant default adds no rewrite on PostgreSQL 11+):\n"
+            f"    ALTER TABLE {t} ADD COLUMN {c} {ctype} NOT NULL DEFAULT <value>;\n"
+            "or add it nullable, ship app code that always writes it, backfill, and make it "
+            "NOT NULL in a later deploy (see set-not-null):\n"
+            f"    ALTER TABLE {t} ADD COLUMN {c} {ctype};",
+            op,
+        )

@@ -1,0 +1,37 @@
+"""delete-without-where: DELETE without WHERE on a table holding the running app's data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from migcheck.context import Context
+from migcheck.model import Finding, Op, Statement
+from migcheck.rules import Rule
+from migcheck.rules.drop_column import qname
+
+
+class DeleteWithoutWhere(Rule):
+    id = "delete-without-where"
+    category = "data"
+    severity = "error"
+    summary = "DELETE without WHERE in a migration deletes every row of an existing table"
+    kinds = frozenset({"delete"})
+
+    def check(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
+        if op.has_where or not op.table:
+            return
+        if ctx.is_new_table(op.table):
+            return  # a table created in this deploy holds no production data yet
+        t = qname(op.table)
+        yield self.finding(
+            stmt,
+            f"DELETE without WHERE removes every row of {t}: the data is lost, and the "
+            "app version still running no longer finds rows it just read or wrote.",
+            "Say which rows to delete, and on a large table delete in batches to keep "
+            "locks and WAL short:\n"
+            f"    DELETE FROM {t} WHERE <condition> AND <batch range>;\n"
+            "If emptying the table is really intended, back it up first and silence this "
+            "finding with a `-- migcheck: ignore[delete-without-where] <reason>` comment "
+            "on the line before it.",
+            op,
+        )

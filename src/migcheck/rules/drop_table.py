@@ -1,0 +1,51 @@
+"""drop-table: dropping a table the running app still reads or writes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from migcheck.context import Context
+from migcheck.model import Finding, Op, Statement
+from migcheck.rules import Rule
+from migcheck.rules.drop_column import is_prisma, qname
+
+
+class DropTable(Rule):
+    id = "drop-table"
+    category = "compatibility"
+    severity = "error"
+    summary = "Dropping a table breaks the app version still running and loses its rows"
+    kinds = frozenset({"drop_table"})
+
+    def check(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
+        # The parser gives one op per name of ``DROP TABLE a, b``, so each table is judged
+        # on its own: a new scratch table next to an old one does not hide the old one.
+        info = ctx.table(op.table)
+        if info is not None and info.kind != "table":
+            return  # DROP TABLE on a view fails in Postgres; nothing is dropped
+        if ctx.is_new_table(op.table):
+            return  # created in this deploy: no running code knows it
+        t = qname(op.table)
+        cascade = (
+            ", and CASCADE also drops the views and foreign keys that depend on it"
+            if op.options.get("cascade")
+            else ""
+        )
+        step1 = f"1. Ship app code that no longer reads or writes {t}"
+        if is_prisma(ctx):
+            step1 += (
+                " (remove the model from schema.prisma, create the migration with "
+                "`prisma migrate dev --create-only` and empty it)"
+            )
+        yield self.finding(
+            stmt,
+            f"Dropping table {t}: the app version still running queries it and fails with "
+            f'relation "{op.table}" does not exist until every instance is replaced, and '
+            f"every row in it is lost{cascade}.",
+            "Drop the table in two deploys:\n"
+            f"{step1}; keep a backup if the data may be needed "
+            f"(pg_dump --table='{t}').\n"
+            "2. In a later deploy, once no old instance is left, drop it:\n"
+            f"    DROP TABLE {t};",
+            op,
+        )

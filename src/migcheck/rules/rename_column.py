@@ -1,0 +1,63 @@
+"""rename-column: renaming a column (of a table or a view) the running app still uses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from migcheck.context import Context
+from migcheck.model import Finding, Op, Statement
+from migcheck.rules import Rule
+from migcheck.rules.drop_column import is_prisma, qcol, qname, quote, type_sql
+
+
+class RenameColumn(Rule):
+    id = "rename-column"
+    category = "compatibility"
+    severity = "error"
+    summary = "Renaming a column breaks the app version still running that uses the old name"
+    kinds = frozenset({"rename_column"})
+
+    def check(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
+        # Both ``RENAME COLUMN a TO b`` and ``RENAME a TO b`` arrive here as rename_column;
+        # ``ALTER VIEW v RENAME COLUMN`` too, with relkind "view".
+        if ctx.is_new_table(op.table) or ctx.is_new_column(op.table, op.column):
+            return
+        info = ctx.table(op.table)
+        is_view = op.options.get("relkind") == "view" or (info is not None and info.kind != "table")
+        old, new = quote(op.column), quote(op.new_name)
+        col, t = qcol(op.table, op.column), qname(op.table)
+        message = (
+            f"Renaming column {col} to {new}: the app version still running selects, "
+            f'inserts or updates {old} and fails with column "{op.column}" does not exist '
+            "until every instance is replaced."
+        )
+        if is_view:
+            help_text = (
+                "Rename a view's column in two deploys: create a second view with the new "
+                "column name, ship app code that queries it, then drop the old view in a "
+                "later deploy:\n"
+                f"    CREATE VIEW <new view> AS SELECT ..., {old} AS {new} FROM ...;"
+            )
+        else:
+            column = ctx.column(op.table, op.column)
+            ctype = type_sql(ctx, column.type if column is not None else None)
+            keep = (
+                f"With Prisma, rename only the field and keep the column: "
+                f'`{op.new_name} ... @map("{op.column}")` needs no migration at all.'
+                if is_prisma(ctx)
+                else "If only the code's name matters, keep the column and map it in the "
+                f'ORM instead (SQLAlchemy: `{op.new_name} = Column("{op.column}", ...)`).'
+            )
+            help_text = (
+                f"{keep}\n"
+                "To rename the column itself, expand and contract:\n"
+                "1. Add the new column and keep it in sync (a trigger, or app writes to "
+                "both):\n"
+                f"    ALTER TABLE {t} ADD COLUMN {new} {ctype};\n"
+                "2. Backfill it in batches:\n"
+                f"    UPDATE {t} SET {new} = {old} WHERE {new} IS NULL AND <batch range>;\n"
+                f"3. Ship app code that reads and writes {new} only.\n"
+                "4. In a later deploy, drop the old column:\n"
+                f"    ALTER TABLE {t} DROP COLUMN {old};"
+            )
+        yield self.finding(stmt, message, help_text, op)

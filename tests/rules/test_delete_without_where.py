@@ -1,0 +1,43 @@
+"""delete-without-where: DELETE without WHERE on an existing table (data loss)."""
+
+from __future__ import annotations
+
+from helpers import lint_sql, where
+
+R = "delete-without-where"
+COUPONS = "create table coupons (id bigserial primary key, code text, expires_at timestamptz);"
+
+
+def run(sql: str, history: tuple[str, ...] = (COUPONS,), **kw: object) -> list:
+    return lint_sql(sql, history=list(history), rules=[R], **kw)
+
+
+def test_delete_all_rows() -> None:
+    findings = run("begin;\n\n  delete from coupons;\ncommit;")
+    assert where(findings, R) == [(3, 3)]
+    f = findings[0]
+    assert f.severity == "error" and f.category == "data"
+    assert 'every row of "coupons"' in f.message
+    assert 'DELETE FROM "coupons" WHERE <condition>' in f.help
+
+
+def test_prisma_quoted_and_schema_qualified() -> None:
+    findings = run('DELETE FROM public."Session";', history=())
+    assert where(findings, R) == [(1, 1)]
+    assert '"Session"' in findings[0].message
+
+
+def test_delete_using_without_where_is_flagged() -> None:
+    assert where(run("delete from coupons using coupons b;"), R) == [(1, 1)]
+
+
+def test_silent_with_where() -> None:
+    sql = (
+        "delete from coupons a\nusing coupons b\nwhere a.code = b.code\n  and a.id > b.id;\n"
+        "delete from coupons where expires_at < now();"
+    )
+    assert run(sql) == []
+
+
+def test_silent_on_new_table() -> None:
+    assert run("create table staging (id int);\ndelete from staging;", history=()) == []

@@ -1,0 +1,37 @@
+"""drop-schema: DROP SCHEMA."""
+
+from __future__ import annotations
+
+from helpers import lint_sql, where
+
+R = "drop-schema"
+
+
+def run(sql: str, history: tuple[str, ...] = (), **kw: object) -> list:
+    return lint_sql(sql, history=list(history), rules=[R], **kw)
+
+
+def test_drop_schema_cascade_says_so() -> None:
+    findings = run("-- bye\nDROP SCHEMA billing CASCADE;")
+    assert where(findings, R) == [(2, 1)]
+    f = findings[0]
+    assert f.severity == "error"
+    assert '"billing"' in f.message and "CASCADE drops every table" in f.message
+
+
+def test_names_known_tables_of_the_schema() -> None:
+    history = ("CREATE SCHEMA audit;\nCREATE TABLE audit.events (id bigint);",)
+    findings = run("DROP SCHEMA IF EXISTS audit;", history=history)
+    assert where(findings, R) == [(1, 1)]
+    assert '"events"' in findings[0].message
+    assert "fails without CASCADE" in findings[0].message
+    assert "CASCADE drops" not in findings[0].message
+
+
+def test_silent_on_schema_created_in_same_migration() -> None:
+    sql = "CREATE SCHEMA scratch;\nCREATE TABLE scratch.t (id int);\nDROP SCHEMA scratch CASCADE;"
+    assert run(sql) == []
+
+
+def test_schema_created_in_earlier_migration_is_flagged() -> None:
+    assert where(run("drop schema scratch;", history=("create schema scratch;",)), R) == [(1, 1)]

@@ -1,0 +1,59 @@
+"""drop-table: DROP TABLE of an existing table."""
+
+from __future__ import annotations
+
+from helpers import lint_sql, where
+
+R = "drop-table"
+INVITE = 'CREATE TABLE "Invite" ("id" TEXT NOT NULL, "token" TEXT NOT NULL);'
+
+
+def run(sql: str, history: tuple[str, ...] = (INVITE,), **kw: object) -> list:
+    return lint_sql(sql, history=list(history), rules=[R], **kw)
+
+
+def test_prisma_drop_table() -> None:
+    sql = (
+        "/*\n  Warnings:\n\n  - You are about to drop the `Invite` table.\n*/\n"
+        "-- DropForeignKey\n"
+        'ALTER TABLE "Invite" DROP CONSTRAINT "Invite_organizationId_fkey";\n\n'
+        "-- DropTable\n"
+        'DROP TABLE "Invite";\n'
+    )
+    findings = run(sql, tool="prisma")
+    assert where(findings, R) == [(10, 1)]
+    f = findings[0]
+    assert f.severity == "error"
+    assert 'relation "Invite" does not exist' in f.message
+    assert "every row" in f.message
+    assert "--create-only" in f.help
+    assert 'DROP TABLE "Invite";' in f.help
+
+
+def test_each_table_of_a_list_is_judged_separately() -> None:
+    sql = "CREATE TABLE scratch (id int);\nDROP TABLE IF EXISTS scratch, legacy_tokens CASCADE;"
+    findings = run(sql, history=())
+    assert where(findings, R) == [(2, 31)]
+    assert '"legacy_tokens"' in findings[0].message
+    assert "scratch" not in findings[0].message
+    assert "CASCADE" in findings[0].message
+
+
+def test_two_existing_tables_give_two_findings() -> None:
+    findings = run("drop table a, public.b;", history=("create table a (id int);",))
+    assert where(findings, R) == [(1, 12), (1, 15)]
+    assert ['"a"' in findings[0].message, '"b"' in findings[1].message] == [True, True]
+
+
+def test_silent_on_table_created_in_same_deploy() -> None:
+    sql = "CREATE TABLE import_staging (id bigint);\nDROP TABLE import_staging;"
+    assert run(sql, history=()) == []
+
+
+def test_table_created_in_earlier_deploy_is_flagged() -> None:
+    assert where(run('DROP TABLE "Invite";'), R) == [(1, 1)]
+
+
+def test_silent_when_name_is_a_view() -> None:
+    history = ("CREATE TABLE t (id int);", "CREATE VIEW v AS SELECT * FROM t;")
+    assert run("DROP TABLE v;", history=history) == []

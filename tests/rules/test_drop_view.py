@@ -1,0 +1,61 @@
+"""drop-view: DROP VIEW / DROP MATERIALIZED VIEW of an existing view."""
+
+from __future__ import annotations
+
+from helpers import lint_sql, where
+
+R = "drop-view"
+VIEW = "CREATE VIEW v_open_invoice AS SELECT 1 AS id;"
+MATVIEW = "CREATE MATERIALIZED VIEW monthly_revenue AS SELECT 1 AS total;"
+
+
+def run(sql: str, history: tuple[str, ...] = (VIEW, MATVIEW), **kw: object) -> list:
+    return lint_sql(sql, history=list(history), rules=[R], **kw)
+
+
+def test_drop_view_is_a_warning() -> None:
+    findings = run("\nDROP VIEW v_open_invoice;")
+    assert where(findings, R) == [(2, 1)]
+    f = findings[0]
+    assert f.severity == "warning" and f.category == "compatibility"
+    assert 'view "v_open_invoice"' in f.message
+    assert 'relation "v_open_invoice" does not exist' in f.message
+
+
+def test_drop_materialized_view() -> None:
+    findings = run("DROP MATERIALIZED VIEW IF EXISTS monthly_revenue CASCADE;")
+    assert where(findings, R) == [(1, 1)]
+    assert 'materialized view "monthly_revenue"' in findings[0].message
+    assert "CASCADE" in findings[0].message
+
+
+def test_unknown_view_counts_as_existing() -> None:
+    assert where(run("DROP VIEW reporting.daily;", history=()), R) == [(1, 1)]
+
+
+def test_silent_on_view_created_in_same_deploy() -> None:
+    sql = "CREATE VIEW tmp_v AS SELECT 1;\nDROP VIEW tmp_v;"
+    assert run(sql, history=()) == []
+
+
+def test_silent_when_recreated_in_same_transaction() -> None:
+    sql = "DROP VIEW v_open_invoice;\nCREATE VIEW v_open_invoice AS SELECT 1 AS id, 2 AS n;"
+    assert run(sql, runner_transaction=True) == []
+    # Prisma/golang-migrate: one multi-statement query is one implicit transaction.
+    assert run(sql, implicit_transaction=True) == []
+
+
+def test_recreated_outside_a_transaction_is_flagged() -> None:
+    sql = "DROP VIEW v_open_invoice;\nCREATE VIEW v_open_invoice AS SELECT 1 AS id;"
+    assert where(run(sql), R) == [(1, 1)]
+
+
+def test_recreated_after_commit_is_flagged() -> None:
+    sql = (
+        "BEGIN;\nDROP VIEW v_open_invoice;\nCOMMIT;\nCREATE VIEW v_open_invoice AS SELECT 1 AS id;"
+    )
+    assert where(run(sql), R) == [(2, 1)]
+
+
+def test_silent_when_name_is_a_table() -> None:
+    assert run("DROP VIEW t;", history=("CREATE TABLE t (id int);",)) == []

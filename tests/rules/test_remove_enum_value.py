@@ -1,0 +1,121 @@
+"""remove-enum-value: Prisma's enum swap that removes values."""
+
+from __future__ import annotations
+
+from helpers import lint_sql, where
+
+R = "remove-enum-value"
+PLAN = "CREATE TYPE \"Plan\" AS ENUM ('FREE', 'PRO', 'ENTERPRISE');"
+SUB = (
+    'CREATE TABLE "Subscription" ("id" TEXT NOT NULL, "plan" "Plan" NOT NULL DEFAULT \'FREE\');\n'
+    'CREATE TABLE "Organization" ("id" TEXT NOT NULL, "plan" "Plan");'
+)
+HISTORY = (PLAN + "\n" + SUB,)
+
+PRISMA_SWAP = """/*
+  Warnings:
+
+  - The values [ENTERPRISE] on the enum `Plan` will be removed. If these variants are still used in the database, this will fail.
+
+*/
+-- AlterEnum
+BEGIN;
+CREATE TYPE "Plan_new" AS ENUM ('FREE', 'PRO');
+ALTER TABLE "Subscription" ALTER COLUMN "plan" DROP DEFAULT;
+ALTER TABLE "Subscription" ALTER COLUMN "plan" TYPE "Plan_new" USING ("plan"::text::"Plan_new");
+ALTER TYPE "Plan" RENAME TO "Plan_old";
+ALTER TYPE "Plan_new" RENAME TO "Plan";
+DROP TYPE "Plan_old";
+ALTER TABLE "Subscription" ALTER COLUMN "plan" SET DEFAULT 'FREE';
+COMMIT;
+"""
+
+
+def run(sql: str, history: tuple[str, ...] = HISTORY, **kw: object) -> list:
+    return lint_sql(sql, history=list(history), rules=[R], **kw)
+
+
+def test_prisma_swap_reports_removed_value_at_the_column_conversion() -> None:
+    findings = run(PRISMA_SWAP, tool="prisma", implicit_transaction=True)
+    assert where(findings, R) == [(11, 28)]
+    f = findings[0]
+    assert f.severity == "error" and f.category == "compatibility"
+    assert "removes value 'ENTERPRISE' from enum \"Plan\"" in f.message
+    assert '"Subscription"."plan"' in f.message
+    assert 'UPDATE "Subscription" SET "plan" = \'FREE\' WHERE "plan" IN (\'ENTERPRISE\');' in f.help
+    assert "schema.prisma" in f.help
+
+
+def test_one_finding_per_converted_column_naming_several_values() -> None:
+    sql = (
+        "CREATE TYPE \"Plan_new\" AS ENUM ('FREE');\n"
+        'ALTER TABLE "Subscription" ALTER COLUMN "plan" TYPE "Plan_new" USING ("plan"::text::"Plan_new");\n'
+        'ALTER TABLE "Organization" ALTER COLUMN "plan" TYPE "Plan_new" USING ("plan"::text::"Plan_new");\n'
+        'ALTER TYPE "Plan" RENAME TO "Plan_old";\n'
+        'ALTER TYPE "Plan_new" RENAME TO "Plan";\n'
+        'DROP TYPE "Plan_old";\n'
+    )
+    findings = run(sql)
+    assert where(findings, R) == [(2, 28), (3, 28)]
+    assert all("removes values 'PRO', 'ENTERPRISE'" in f.message for f in findings)
+
+
+def test_swap_that_only_adds_values_is_silent() -> None:
+    sql = PRISMA_SWAP.replace("('FREE', 'PRO')", "('FREE', 'PRO', 'ENTERPRISE', 'TEAM')")
+    assert run(sql) == []
+
+
+def test_unknown_old_enum_is_flagged_without_values() -> None:
+    findings = run(PRISMA_SWAP, history=())
+    assert where(findings, R) == [(11, 28)]
+    assert "could not be determined" in findings[0].message
+    assert 'enum "Plan"' in findings[0].message
+
+
+def test_renames_before_conversion_are_recognised() -> None:
+    sql = (
+        "CREATE TYPE \"Plan_new\" AS ENUM ('FREE', 'PRO');\n"
+        'ALTER TYPE "Plan" RENAME TO "Plan_old";\n'
+        'ALTER TYPE "Plan_new" RENAME TO "Plan";\n'
+        'ALTER TABLE "Subscription" ALTER COLUMN "plan" TYPE "Plan" USING ("plan"::text::"Plan");\n'
+        'DROP TYPE "Plan_old";\n'
+    )
+    findings = run(sql)
+    assert where(findings, R) == [(4, 28)]
+    assert "removes value 'ENTERPRISE' from enum \"Plan\"" in findings[0].message
+
+
+def test_array_column_swap() -> None:
+    history = (
+        "CREATE TYPE \"Role\" AS ENUM ('OWNER', 'ADMIN', 'MEMBER');\n"
+        'CREATE TABLE "User" ("id" TEXT NOT NULL, "roles" "Role"[]);',
+    )
+    sql = (
+        "CREATE TYPE \"Role_new\" AS ENUM ('OWNER', 'MEMBER');\n"
+        'ALTER TABLE "User" ALTER COLUMN "roles" TYPE "Role_new"[] USING ("roles"::text::"Role_new"[]);\n'
+        'ALTER TYPE "Role" RENAME TO "Role_old";\n'
+        'ALTER TYPE "Role_new" RENAME TO "Role";\n'
+        'DROP TYPE "Role_old";\n'
+    )
+    findings = run(sql, history=history)
+    assert where(findings, R) == [(2, 20)]
+    assert "removes value 'ADMIN'" in findings[0].message
+
+
+def test_not_a_swap_without_the_rename() -> None:
+    sql = (
+        "CREATE TYPE \"Tier\" AS ENUM ('FREE');\n"
+        'ALTER TABLE "Subscription" ALTER COLUMN "plan" TYPE "Tier" USING ("plan"::text::"Tier");\n'
+    )
+    assert run(sql) == []
+
+
+def test_silent_on_table_created_in_same_deploy() -> None:
+    sql = (
+        'CREATE TABLE t (id int, p "Plan");\n'
+        "CREATE TYPE \"Plan_new\" AS ENUM ('FREE');\n"
+        'ALTER TABLE t ALTER COLUMN p TYPE "Plan_new" USING (p::text::"Plan_new");\n'
+        'ALTER TYPE "Plan" RENAME TO "Plan_old";\n'
+        'ALTER TYPE "Plan_new" RENAME TO "Plan";\n'
+    )
+    assert run(sql) == []

@@ -1,0 +1,95 @@
+"""set-not-null: SET NOT NULL on an existing column (compatibility)."""
+
+from __future__ import annotations
+
+from helpers import lint_sql, where
+
+R = "set-not-null"
+USER = 'CREATE TABLE "User" ("id" TEXT NOT NULL, "name" TEXT, "email" TEXT NOT NULL);'
+USERS = "create table users (id bigserial primary key, name varchar(100), email text);"
+
+
+def run(sql: str, history: tuple[str, ...] = (USER,), **kw: object) -> list:
+    return lint_sql(sql, history=list(history), rules=[R], **kw)
+
+
+def test_prisma_required_column() -> None:
+    sql = (
+        "/*\n  Warnings:\n\n  - Made the column `name` on table `User` required.\n*/\n"
+        "-- AlterTable\n"
+        'ALTER TABLE "User" ALTER COLUMN "name" SET NOT NULL;\n'
+    )
+    findings = run(sql)
+    assert where(findings, R) == [(7, 20)]
+    f = findings[0]
+    assert f.severity == "error" and f.category == "compatibility"
+    assert 'Setting "User"."name" NOT NULL' in f.message
+    assert "violates not-null constraint" in f.message
+    assert (
+        'ALTER TABLE "User" ADD CONSTRAINT "User_name_not_null" CHECK ("name" IS NOT NULL) '
+        "NOT VALID;" in f.help
+    )
+    assert 'ALTER TABLE "User" VALIDATE CONSTRAINT "User_name_not_null";' in f.help
+
+
+def test_help_depends_on_pg12() -> None:
+    sql = 'ALTER TABLE "User" ALTER COLUMN "name" SET NOT NULL;'
+    new = run(sql, pg=12)[0].help
+    old = run(sql, pg=11)[0].help
+    assert "PostgreSQL 12+ uses the validated check" in new
+    assert 'ALTER TABLE "User" DROP CONSTRAINT "User_name_not_null";' in new
+    assert "Keep the check instead of SET NOT NULL" in old
+    assert "DROP CONSTRAINT" not in old
+
+
+def test_multi_action_points_at_set_not_null() -> None:
+    sql = (
+        "alter table users\n  alter column email drop default,\n  alter column email set not null;"
+    )
+    assert where(run(sql, history=(USERS,)), R) == [(3, 3)]
+
+
+def test_unknown_table_is_flagged() -> None:
+    assert where(run("ALTER TABLE t ALTER c SET NOT NULL;", history=()), R) == [(1, 15)]
+
+
+def test_silent_after_validated_check_from_earlier_migrations() -> None:
+    history = (
+        USERS,
+        "alter table users add constraint users_name_not_null check (name is not null) not valid;",
+        "alter table users validate constraint users_name_not_null;",
+    )
+    assert run("alter table users alter column name set not null;", history=history) == []
+
+
+def test_silent_after_validated_check_in_same_migration() -> None:
+    sql = (
+        "alter table users add constraint c check (name is not null) not valid;\n"
+        "alter table users validate constraint c;\n"
+        "alter table users alter column name set not null;\n"
+    )
+    assert run(sql, history=(USERS,)) == []
+
+
+def test_not_valid_check_alone_is_flagged() -> None:
+    history = (USERS, "alter table users add constraint c check (name is not null) not valid;")
+    assert where(run("alter table users alter column name set not null;", history=history), R) == [
+        (1, 19)
+    ]
+
+
+def test_check_on_another_column_does_not_count() -> None:
+    history = (
+        USERS,
+        "alter table users add constraint c check (email is not null);",
+    )
+    assert where(run("alter table users alter column name set not null;", history=history), R) == [
+        (1, 19)
+    ]
+
+
+def test_silent_on_already_not_null_new_column_and_new_table() -> None:
+    assert run('ALTER TABLE "User" ALTER COLUMN "email" SET NOT NULL;') == []
+    sql = 'ALTER TABLE "User" ADD COLUMN "nick" TEXT;\nALTER TABLE "User" ALTER COLUMN "nick" SET NOT NULL;'
+    assert run(sql) == []
+    assert run("CREATE TABLE t (a int);\nALTER TABLE t ALTER a SET NOT NULL;", history=()) == []
