@@ -54,11 +54,31 @@ def _parser_version() -> str:
     return _sqlglot_version
 
 
+_code_fingerprint: str | None = None
+
+
+def _code_version() -> str:
+    """A fingerprint of migcheck's own parsing code (sizes and mtimes of its modules), so
+    editing the parser (in a checkout) invalidates entries even without a version bump."""
+    global _code_fingerprint
+    if _code_fingerprint is None:
+        root = Path(__file__).resolve().parent
+        h = hashlib.sha1()
+        for path in sorted([*root.glob("*.py"), *root.glob("sql/*.py")]):
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            h.update(f"{path.name}:{st.st_size}:{st.st_mtime_ns};".encode())
+        _code_fingerprint = h.hexdigest()[:16]
+    return _code_fingerprint
+
+
 def key(migration: Migration) -> str | None:
     if not _enabled():
         return None
     h = hashlib.sha256()
-    for part in (_FORMAT, __version__, _parser_version(), migration.path):
+    for part in (_FORMAT, __version__, _parser_version(), _code_version(), migration.path):
         h.update(part.encode())
         h.update(b"\0")
     if migration.chunks is not None:

@@ -43,8 +43,15 @@ class Context:
     settings: dict[str, str] = field(default_factory=dict)
     # How the runner treats this file, in words, for messages ("Prisma 5.22 sends ...").
     runner_note: str = ""
-    # Migrations of the same deploy (the changeset), for changeset rules.
+    # Rule options from configuration (e.g. lock_timeout_role_level).
     options: dict[str, object] = field(default_factory=dict)
+    # Every statement of this migration, and the position of the one being checked, for
+    # rules that look ahead (a view recreated later in the same transaction...).
+    statements: list[Statement] = field(default_factory=list)
+    statement_index: int = 0
+
+    def later_statements(self) -> list[Statement]:
+        return self.statements[self.statement_index + 1 :]
 
     @property
     def in_transaction(self) -> bool:

@@ -105,7 +105,7 @@ def _lint_history(
         if mode is not None:
             tx_counter += 1
             tx = Transaction(tx_counter, explicit=False, kind=mode)
-        for stmt in statements:
+        for position, stmt in enumerate(statements):
             current = tx
             first = stmt.first_op
             if first is not None and first.kind == "begin":
@@ -126,6 +126,8 @@ def _lint_history(
                 transaction=current,
                 settings=settings,
                 runner_note=note,
+                statements=statements,
+                statement_index=position,
             )
             if migration.selected:
                 if stmt.unrecognized:

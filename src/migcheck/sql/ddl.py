@@ -71,7 +71,16 @@ class Recogniser:
             elif cur.accept("NULL"):
                 pass
             elif cur.accept("DEFAULT"):
-                expr = cur.until_keyword(_COLUMN_CONSTRAINT_WORDS)
+                # The first token always belongs to the default, even when it is NULL,
+                # which is also a constraint keyword.
+                start = cur.pos
+                head = cur.peek()
+                if head is not None and head.token_type == TokenType.L_PAREN:
+                    cur.group()
+                else:
+                    cur.next()
+                cur.until_keyword(_COLUMN_CONSTRAINT_WORDS)
+                expr = list(cur.tokens[start : cur.pos])
                 default = analyse_expression(self.source, expr)
             elif cur.accept("GENERATED"):
                 if cur.accept("ALWAYS", "AS", "IDENTITY") or cur.accept(
@@ -393,14 +402,14 @@ class Recogniser:
             name = c.name()
             table = c.relation() if c.accept("ON") else None
             return [Op(kind, table, name=name, if_exists=ie)]
-        names = []
+        names: list[tuple[str, int]] = []
         for part in split_top(rest):
             c = Cursor(part)
             n = c.relation() if kind != "drop_schema" else c.name()
             if n:
-                names.append(n)
+                names.append((n, part[0].start))
         ops = []
-        for n in names:
+        for n, offset in names:
             op = Op(
                 kind,
                 n if kind in ("drop_table", "drop_view") else None,
@@ -413,6 +422,8 @@ class Recogniser:
                     "materialized": "MATERIALIZED" in self.text(self.tokens[:3]).upper(),
                 },
             )
+            # Point at the name only when several are dropped; one name means the statement.
+            op.offset = offset if len(names) > 1 else -1
             ops.append(op)
         return ops
 

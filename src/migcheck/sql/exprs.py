@@ -108,7 +108,11 @@ def analyse_expression(source: str, tokens: Sequence[Token]) -> Expression:
             functions.append(name)
     vol = pgcatalog.combine_volatility(pgcatalog.function_volatility(f) for f in functions)
     text = text_of(source, tokens)
-    is_null = len(tokens) == 1 and is_word(tokens[0]) and tokens[0].text.upper() == "NULL"
+    # NULL, NULL::type and (NULL) are all "no default".
+    words = [t for t in tokens if t.token_type not in (TokenType.L_PAREN, TokenType.R_PAREN)]
+    is_null = bool(words) and is_word(words[0]) and words[0].text.upper() == "NULL" and (
+        len(words) == 1 or words[1].token_type == TokenType.DCOLON
+    )
     return Expression(text=text, functions=tuple(functions), volatility=vol, is_null=is_null)
 
 
