@@ -97,6 +97,16 @@ def _csv(values: tuple[str, ...]) -> list[str]:
     show_default=True,
     help="Skip files larger than this many MB.",
 )
+@click.option(
+    "--alembic-import",
+    is_flag=True,
+    help="Import Alembic revisions (runs their code) for full fidelity.",
+)
+@click.option(
+    "--include-downgrade",
+    is_flag=True,
+    help="Also lint Alembic downgrade() functions, as migrations of their own.",
+)
 @click.option("--statistics", is_flag=True, help="Print finding counts per rule.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings reach the fail level.")
 def check(
@@ -112,6 +122,8 @@ def check(
     changeset: bool | None,
     prisma_version: str | None,
     max_file_size: float,
+    alembic_import: bool,
+    include_downgrade: bool,
     statistics: bool,
     exit_zero: bool,
 ) -> None:
@@ -136,6 +148,8 @@ def check(
             changeset=changeset,
             prisma_version=prisma_version,
             max_bytes=int(max_file_size * 1_000_000),
+            alembic_import=alembic_import,
+            include_downgrade=include_downgrade,
         )
         result = run(req)
     except ValueError as err:

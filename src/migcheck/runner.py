@@ -6,11 +6,14 @@ directly. Nothing here formats output.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from migcheck.engine import Options, Result, default_rule_ids, lint
+from migcheck.model import Finding, InputError
 from migcheck.rules import all_rules
+from migcheck.sources import History
 
 DEFAULT_PG_VERSION = 14
 CATEGORIES = ("compatibility", "locking", "data", "style", "meta")
@@ -30,6 +33,8 @@ class RunRequest:
     prisma_version: str | None = None
     max_bytes: int = 10_000_000
     exclude: list[str] = field(default_factory=list)
+    alembic_import: bool = False
+    include_downgrade: bool = False
 
 
 @dataclass
@@ -74,17 +79,78 @@ def parse_prisma_version(value: str | None) -> tuple[int, int] | None:
         raise ValueError(f"--prisma-version {value!r} is not a version like 5.22") from None
 
 
+_SKIP_DIRS = frozenset({".git", "node_modules", "__pycache__", ".venv", "venv", "site-packages"})
+
+
+def _alembic_roots(path: str, depth: int = 4) -> list[str]:
+    """Alembic projects inside a directory given to migcheck (``alembic.ini``, or ``env.py``
+    next to ``versions/``). The SQL walk skips ``.py`` files, so without this a plain
+    ``migcheck repo/`` would miss them."""
+    found: list[str] = []
+    base = path.rstrip("/").count(os.sep)
+    for root, dirs, files in os.walk(path):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith("."))
+        if "alembic.ini" in files or ("env.py" in files and "versions" in dirs):
+            found.append(root)
+            dirs[:] = []
+        elif root.count(os.sep) - base >= depth:
+            dirs[:] = []
+    return found
+
+
+def _load_alembic(
+    req: RunRequest, paths: list[str]
+) -> tuple[list[History], list[InputError], list[Finding]]:
+    from migcheck.engine import meta_finding
+    from migcheck.model import Span
+    from migcheck.sources.alembic import load_alembic
+
+    histories: list[History] = []
+    errors: list[InputError] = []
+    notes: list[Finding] = []
+    for path in paths:
+        hs, errs, nts = load_alembic(
+            path, import_revisions=req.alembic_import, include_downgrade=req.include_downgrade
+        )
+        histories.extend(hs)
+        errors.extend(errs)
+        for n in nts:
+            span = Span(n.line or 1, n.column or 1, n.line or 1, n.column or 1)
+            notes.append(meta_finding("alembic-not-evaluated", n.path, span, n.message))
+    return histories, errors, notes
+
+
 def run(req: RunRequest) -> RunResult:
-    from migcheck.sources.discover import discover
+    from migcheck.sources.alembic import is_alembic_path
+    from migcheck.sources.discover import DiscoveryResult, discover
 
     rule_ids = select_rules(req.select, req.extend_select, req.ignore)
-    found = discover(
-        req.paths,
-        stdin_text=req.stdin_text,
-        stdin_filename=req.stdin_filename,
-        exclude=req.exclude,
-        max_bytes=req.max_bytes,
+    alembic_paths: list[str] = []
+    sql_paths: list[str] = []
+    for p in req.paths:
+        if p != "-" and is_alembic_path(p):
+            alembic_paths.append(p)
+            continue
+        sql_paths.append(p)
+        if p != "-" and os.path.isdir(p):
+            alembic_paths.extend(_alembic_roots(p))
+    found = (
+        discover(
+            sql_paths,
+            stdin_text=req.stdin_text,
+            stdin_filename=req.stdin_filename,
+            exclude=req.exclude,
+            max_bytes=req.max_bytes,
+        )
+        if sql_paths
+        else DiscoveryResult()
     )
+    a_hist, a_errors, a_notes = _load_alembic(req, alembic_paths)
+    if a_hist:
+        # A directory holding only an Alembic project is not "without migrations".
+        found.errors = [e for e in found.errors if not e.message.startswith("no SQL migrations")]
+    found.histories.extend(a_hist)
+    found.errors.extend(a_errors)
     options = Options(
         pg_version=req.pg_version or DEFAULT_PG_VERSION,
         rules=rule_ids,
@@ -94,7 +160,9 @@ def run(req: RunRequest) -> RunResult:
     )
     linted = lint(found.histories, options)
     result = RunResult(
-        findings=linted.findings,
+        findings=sorted(
+            linted.findings + a_notes, key=lambda f: (f.path, f.span.line, f.span.column, f.rule)
+        ),
         errors=found.errors + linted.errors,
         files=linted.files,
         statements=linted.statements,

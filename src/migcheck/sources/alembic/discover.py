@@ -1,0 +1,445 @@
+"""Finding Alembic projects on disk and the revision files they contain.
+
+A project is found from ``alembic.ini`` (``script_location`` with ``%(here)s`` or the
+``package:path`` form, ``version_locations``), from ``[tool.alembic]`` in
+``pyproject.toml``, or from a script directory (``env.py`` next to ``versions/``). A
+``versions/`` directory or a single revision file is resolved back to its project so the
+whole history is replayed; only the named file is then marked selected.
+
+Nothing here imports application code: package locations are found on the filesystem.
+"""
+
+from __future__ import annotations
+
+import ast
+import configparser
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from migcheck.model import InputError
+
+from .notes import AlembicNote
+from .positions import display_path
+
+# Directories never worth descending into when searching a tree for projects.
+_SKIP_DIRS = frozenset(
+    {".git", ".hg", ".venv", "venv", "node_modules", "__pycache__", "site-packages", ".tox"}
+)
+_SEARCH_DEPTH = 3
+# How far up from a script directory we look for the alembic.ini that points at it.
+_UP_LEVELS = 3
+
+
+@dataclass
+class Project:
+    """One Alembic environment: where its revisions live and how to import them."""
+
+    root: Path
+    script_dir: Path | None
+    version_dirs: list[Path]
+    recursive: bool = False
+    config_path: Path | None = None
+    # Directories put on sys.path for --alembic-import (prepend_sys_path, project root).
+    sys_path: list[Path] = field(default_factory=list)
+    # Revision files the user named directly; empty means "the whole project".
+    only_files: list[Path] = field(default_factory=list)
+
+    @property
+    def env_path(self) -> Path | None:
+        if self.script_dir is None:
+            return None
+        env = self.script_dir / "env.py"
+        return env if env.is_file() else None
+
+
+def _has_tool_alembic(pyproject: Path) -> bool:
+    try:
+        text = pyproject.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return re.search(r"^\s*\[tool\.alembic\]", text, re.MULTILINE) is not None
+
+
+def _is_script_dir(path: Path) -> bool:
+    return (path / "env.py").is_file() and (path / "versions").is_dir()
+
+
+def is_alembic_path(path: str) -> bool:
+    """Cheap check (a few ``stat`` calls) whether ``path`` is, or is inside, an Alembic
+    project: ``alembic.ini``, a script directory, a ``versions/`` directory next to an
+    ``env.py``, or a ``.py`` revision file inside one."""
+    p = Path(path)
+    if p.is_file():
+        if p.name == "alembic.ini":
+            return True
+        if p.name == "pyproject.toml":
+            return _has_tool_alembic(p)
+        if p.suffix != ".py":
+            return False
+        if p.name == "env.py":
+            return (p.parent / "versions").is_dir()
+        return (p.parent.parent / "env.py").is_file() or (
+            p.parent.name == "versions" and (p.parent.parent / "alembic.ini").is_file()
+        )
+    if p.is_dir():
+        if (p / "alembic.ini").is_file() or _is_script_dir(p):
+            return True
+        if (p.parent / "env.py").is_file() and p.name == "versions":
+            return True
+        pyproject = p / "pyproject.toml"
+        return pyproject.is_file() and _has_tool_alembic(pyproject)
+    return False
+
+
+# --- configuration -----------------------------------------------------------------
+
+
+def _split_locations(value: str, separator: str | None) -> list[str]:
+    """Split ``version_locations``/``prepend_sys_path`` the way Alembic does."""
+    seps = {"space": " ", "newline": "\n", "colon": ":", "semicolon": ";", "os": None}
+    if separator is None:
+        parts = re.split(r"[,\s]+", value)
+    elif separator in seps or separator in (":", ";", " "):
+        sep = seps.get(separator, separator)
+        if sep is None:
+            import os
+
+            sep = os.pathsep
+        parts = value.split(sep)
+    else:
+        parts = re.split(r"[,\s]+", value)
+    return [part.strip() for part in parts if part.strip()]
+
+
+def _find_package_dir(dotted: str, roots: list[Path]) -> Path | None:
+    """Locate a package directory on disk without importing it."""
+    rel = Path(*dotted.split("."))
+    for root in roots:
+        candidate = root / rel
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def _resolve_location(value: str, base: Path) -> Path | None:
+    value = value.strip()
+    if ":" in value and not Path(value).is_absolute() and not re.match(r"^[A-Za-z]:[\\/]", value):
+        package, _, sub = value.partition(":")
+        roots = [base, base / "src", Path.cwd(), Path.cwd() / "src"]
+        roots += [Path(entry) for entry in sys.path if entry]
+        pkg_dir = _find_package_dir(package, roots)
+        return (pkg_dir / sub) if pkg_dir is not None else None
+    path = Path(value)
+    if path.is_absolute():
+        return path
+    # Alembic resolves relative paths against the working directory; projects are
+    # usually linted from elsewhere, so the config file's directory is tried first.
+    for candidate in (base / path, Path.cwd() / path):
+        if candidate.exists():
+            return candidate
+    return base / path
+
+
+def _truthy(value: object) -> bool:
+    return str(value).strip().lower() in ("true", "1", "yes", "on")
+
+
+def _project_from_options(
+    options: dict[str, object], config: Path
+) -> tuple[Project | None, list[InputError]]:
+    shown = display_path(config)
+    base = config.parent
+    location = options.get("script_location")
+    if not isinstance(location, str) or not location.strip():
+        return None, [InputError(shown, "no `script_location` in the Alembic configuration")]
+    script_dir = _resolve_location(location, base)
+    if script_dir is None or not script_dir.is_dir():
+        return None, [InputError(shown, f"script_location `{location}` does not name a directory")]
+    separator = options.get("path_separator") or options.get("version_path_separator")
+    sep = separator if isinstance(separator, str) else None
+    raw_versions = options.get("version_locations")
+    if isinstance(raw_versions, list):
+        version_values = [str(v) for v in raw_versions]
+    elif isinstance(raw_versions, str) and raw_versions.strip():
+        version_values = _split_locations(raw_versions, sep)
+    else:
+        version_values = []
+    version_dirs: list[Path] = []
+    for value in version_values:
+        resolved = _resolve_location(value, base)
+        if resolved is not None:
+            version_dirs.append(resolved)
+    if not version_dirs:
+        version_dirs = [script_dir / "versions"]
+    raw_sys = options.get("prepend_sys_path", ".")
+    sys_values = (
+        [str(v) for v in raw_sys]
+        if isinstance(raw_sys, list)
+        else _split_locations(str(raw_sys), sep)
+    )
+    sys_path = [p if p.is_absolute() else base / p for p in map(Path, sys_values)]
+    project = Project(
+        root=base,
+        script_dir=script_dir,
+        version_dirs=version_dirs,
+        recursive=_truthy(options.get("recursive_version_locations", False)),
+        config_path=config,
+        sys_path=[*sys_path, base],
+    )
+    missing = [d for d in version_dirs if not d.is_dir()]
+    if missing and len(missing) == len(version_dirs):
+        return None, [InputError(shown, f"no versions directory at {display_path(missing[0])}")]
+    return project, []
+
+
+_INI_KEYS = (
+    "script_location",
+    "version_locations",
+    "path_separator",
+    "version_path_separator",
+    "recursive_version_locations",
+    "prepend_sys_path",
+)
+
+
+def project_from_ini(ini: Path) -> tuple[Project | None, list[InputError]]:
+    shown = display_path(ini)
+    # Alembic defines %(here)s as the directory holding the ini file.
+    parser = configparser.ConfigParser(defaults={"here": str(ini.parent.absolute())})
+    try:
+        parser.read(ini, encoding="utf-8")
+        section = "alembic"
+        if not parser.has_section(section):
+            section = next(
+                (s for s in parser.sections() if parser.has_option(s, "script_location")), ""
+            )
+        if not section:
+            return None, [InputError(shown, "no [alembic] section with `script_location`")]
+        options: dict[str, object] = {
+            key: parser.get(section, key) for key in _INI_KEYS if parser.has_option(section, key)
+        }
+    except (configparser.Error, UnicodeDecodeError, OSError) as exc:
+        return None, [InputError(shown, f"cannot read Alembic configuration: {exc}")]
+    return _project_from_options(options, ini)
+
+
+def project_from_pyproject(pyproject: Path) -> tuple[Project | None, list[InputError]]:
+    shown = display_path(pyproject)
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return None, [InputError(shown, f"cannot read pyproject.toml: {exc}")]
+    section = data.get("tool", {}).get("alembic")
+    if not isinstance(section, dict):
+        return None, [InputError(shown, "no [tool.alembic] section")]
+    here = str(pyproject.parent.absolute())
+
+    def subst(value: object) -> object:
+        if isinstance(value, str):
+            return value.replace("%(here)s", here)
+        if isinstance(value, list):
+            return [subst(v) for v in value]
+        return value
+
+    return _project_from_options({k: subst(v) for k, v in section.items()}, pyproject)
+
+
+def _config_project(directory: Path) -> tuple[Project | None, list[InputError]] | None:
+    """The project configured in ``directory`` (alembic.ini first), if any."""
+    ini = directory / "alembic.ini"
+    if ini.is_file():
+        return project_from_ini(ini)
+    pyproject = directory / "pyproject.toml"
+    if pyproject.is_file() and _has_tool_alembic(pyproject):
+        return project_from_pyproject(pyproject)
+    return None
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
+
+
+def _configured_project_for(directory: Path, matches: str, target: Path) -> Project | None:
+    """Look upward from ``directory`` for a configuration whose script directory (or one
+    of whose version directories, per ``matches``) is ``target``."""
+    current = directory
+    for _ in range(_UP_LEVELS + 1):
+        found = _config_project(current)
+        if found is not None and found[0] is not None:
+            project = found[0]
+            candidates = [project.script_dir] if matches == "script" else list(project.version_dirs)
+            if any(c is not None and _same(c, target) for c in candidates):
+                return project
+        if current.parent == current:
+            break
+        current = current.parent
+    return None
+
+
+def project_for_script_dir(script_dir: Path) -> Project:
+    configured = _configured_project_for(script_dir, "script", script_dir)
+    if configured is not None:
+        return configured
+    return Project(
+        root=script_dir,
+        script_dir=script_dir,
+        version_dirs=[script_dir / "versions"],
+        sys_path=[script_dir.parent],
+    )
+
+
+def project_for_versions_dir(versions: Path) -> Project:
+    configured = _configured_project_for(versions.parent, "versions", versions)
+    if configured is not None:
+        return configured
+    script_dir = versions.parent if (versions.parent / "env.py").is_file() else None
+    return Project(
+        root=versions.parent,
+        script_dir=script_dir,
+        version_dirs=[versions],
+        sys_path=[versions.parent.parent],
+    )
+
+
+def _search(directory: Path, depth: int, found: list[Path]) -> None:
+    try:
+        entries = sorted(directory.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        if not entry.is_dir() or entry.name in _SKIP_DIRS or entry.name.startswith("."):
+            continue
+        if (entry / "alembic.ini").is_file() or _is_script_dir(entry):
+            found.append(entry)
+        elif depth > 1:
+            _search(entry, depth - 1, found)
+
+
+def _listed(
+    found: tuple[Project | None, list[InputError]],
+) -> tuple[list[Project], list[InputError]]:
+    project, errors = found
+    return ([project] if project is not None else []), errors
+
+
+def _from_file(p: Path) -> tuple[list[Project], list[InputError]]:
+    if p.suffix == ".ini":
+        return _listed(project_from_ini(p))
+    if p.name == "pyproject.toml":
+        return _listed(project_from_pyproject(p))
+    if p.name == "env.py":
+        return [project_for_script_dir(p.parent)], []
+    if p.suffix == ".py":
+        project = project_for_versions_dir(p.parent)
+        project.only_files = [p]
+        return [project], []
+    return [], [InputError(display_path(p), "not an Alembic project file")]
+
+
+def _from_tree(p: Path) -> tuple[list[Project], list[InputError]]:
+    """Projects found in subdirectories of ``p`` (a repository root, say)."""
+    roots: list[Path] = []
+    _search(p, _SEARCH_DEPTH, roots)
+    projects: list[Project] = []
+    errors: list[InputError] = []
+    seen: set[Path] = set()
+    for root in roots:
+        found = _config_project(root)
+        if found is not None:
+            listed, errs = _listed(found)
+            errors.extend(errs)
+        else:
+            listed = [project_for_script_dir(root)]
+        for project in listed:
+            if project.script_dir is None:
+                continue
+            key = project.script_dir.resolve()
+            if key not in seen:
+                seen.add(key)
+                projects.append(project)
+    if not projects and not errors:
+        errors.append(InputError(display_path(p), "no Alembic project found"))
+    return projects, errors
+
+
+def find_projects(path: str) -> tuple[list[Project], list[InputError]]:
+    """Every Alembic project ``path`` names (usually one)."""
+    p = Path(path)
+    if not p.exists():
+        return [], [InputError(path, "no such file or directory")]
+    if p.is_file():
+        return _from_file(p)
+    configured = _config_project(p)
+    if configured is not None:
+        return _listed(configured)
+    if _is_script_dir(p):
+        return [project_for_script_dir(p)], []
+    if p.name == "versions" or (p.parent / "env.py").is_file():
+        return [project_for_versions_dir(p)], []
+    return _from_tree(p)
+
+
+def revision_paths(project: Project) -> list[Path]:
+    """Candidate revision files, in a stable order (Alembic skips ``__init__.py``)."""
+    paths: list[Path] = []
+    for directory in project.version_dirs:
+        if not directory.is_dir():
+            continue
+        pattern = "**/*.py" if project.recursive else "*.py"
+        for path in sorted(directory.glob(pattern)):
+            if path.name.startswith(("__init__", ".#")) or "__pycache__" in path.parts:
+                continue
+            if path.is_file():
+                paths.append(path)
+    return paths
+
+
+def env_settings(project: Project) -> tuple[dict[str, object], list[AlembicNote]]:
+    """Settings read statically from ``env.py``: ``transaction_per_migration`` is True
+    only when a ``*.configure(...)`` call passes it as the literal ``True``."""
+    settings: dict[str, object] = {"transaction_per_migration": False}
+    notes: list[AlembicNote] = []
+    env = project.env_path
+    if env is None:
+        return settings, notes
+    shown = display_path(env)
+    try:
+        tree = ast.parse(env.read_text(encoding="utf-8", errors="replace"), filename=shown)
+    except (SyntaxError, ValueError, OSError) as exc:
+        notes.append(AlembicNote(shown, 1, 1, f"cannot read env.py ({exc}); assuming defaults"))
+        return settings, notes
+    for node in ast.walk(tree):
+        if not (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "configure"
+        ):
+            continue
+        for keyword in node.keywords:
+            if keyword.arg != "transaction_per_migration":
+                continue
+            try:
+                value = ast.literal_eval(keyword.value)
+            except ValueError:
+                notes.append(
+                    AlembicNote(
+                        shown,
+                        keyword.value.lineno,
+                        keyword.value.col_offset + 1,
+                        "transaction_per_migration is not a literal; assuming False "
+                        "(all revisions in one transaction)",
+                    )
+                )
+                continue
+            if value is True:
+                settings["transaction_per_migration"] = True
+    return settings, notes

@@ -1,0 +1,444 @@
+"""Static evaluation of one revision: ``op.*`` calls become SQL chunks with positions.
+
+The module body is read, never run: imports are bound (SQLAlchemy and a few pure
+standard-library modules for real, ``alembic.op`` to a handle, anything else to an
+``Opaque`` stand-in), functions and literal assignments are recorded, and every other
+module-level statement (including a ``raise`` or a side-effecting call) is ignored.
+Then ``upgrade()`` (or ``downgrade()``) is interpreted; each ``op`` call is rendered by
+Alembic's real ``Operations`` in offline mode through ``Recorder``, or, when its
+arguments cannot be evaluated, by ``FallbackReader`` from its literal arguments.
+
+``op.execute`` with a literal string (or ``sa.text("...")``) keeps the string itself as
+the chunk's SQL: that is what reaches the server, and positions inside it map back to
+the file.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import types
+from typing import Any
+
+from .expressions import BudgetExceeded, dotted
+from .fallback import FallbackReader
+from .handles import (
+    AlembicModule,
+    AutocommitBlock,
+    BoundOp,
+    ConnectionHandle,
+    ContextHandle,
+    OpHandle,
+    Scope,
+)
+from .interpret import Interpreter, Raised
+from .recorder import NON_EMITTING, BatchSpec, Recorder
+from .revfile import RevisionFile
+from .sink import Sink
+from .values import SAFE_STDLIB, Opaque, Unevaluable, find_opaque
+
+_IMPORT_HINT = "which migcheck does not import; --alembic-import would"
+
+
+class Evaluator(Interpreter):
+    """Evaluates the functions of one parsed revision file."""
+
+    def __init__(self, rev: RevisionFile, sink: Sink, recorder: Recorder | None) -> None:
+        super().__init__(sink)
+        assert rev.tree is not None and rev.source is not None
+        self.rev = rev
+        self.tree = rev.tree
+        self.source = rev.source
+        self.recorder = recorder
+        self.op = OpHandle()
+        # Only calls made while running upgrade()/downgrade() emit SQL; module-level
+        # values and fallback re-reads must not.
+        self.emitting = False
+        self._stand_ins_noted: set[str] = set()
+        self._prepare_module(self.tree.body)
+
+    # --- module -------------------------------------------------------------------------
+
+    def _prepare_module(self, body: list[ast.stmt]) -> None:
+        for stmt in body:
+            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                self.bind_import(stmt, self.module)
+            elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self.module.names[stmt.name] = self.make_function(stmt, self.module)
+            elif isinstance(stmt, ast.ClassDef):
+                self.module.names[stmt.name] = Opaque(
+                    stmt.name, "classes defined in a revision are not evaluated"
+                )
+            elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                try:
+                    value = self.eval_or_opaque(stmt.value, self.module, targets[0])
+                except Exception as exc:  # budget, recursion: the value is just unknown
+                    value = Opaque(dotted(targets[0]), f"{type(exc).__name__}")
+                for target in targets:
+                    try:
+                        self.assign(target, value, self.module)
+                    except Unevaluable:
+                        continue
+            elif isinstance(stmt, (ast.If, ast.Try)):
+                # ``if TYPE_CHECKING:`` imports, ``try: import x except ImportError``:
+                # bind what the first branch defines without deciding the condition.
+                self._prepare_module(stmt.body)
+            # Anything else at module level (calls, raise, loops) is never run.
+
+    def run(self, function_name: str) -> bool:
+        """Interpret ``function_name``; False when the revision does not define it."""
+        node = None
+        for stmt in self.tree.body:
+            if (
+                isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
+                and stmt.name == function_name
+            ):
+                node = stmt
+        if node is None:
+            return False
+        fn = self.make_function(node, self.module)
+        self.emitting = True
+        try:
+            self.call_user(fn, [], {}, None)
+        except Raised as exc:
+            self.note(
+                exc.node,
+                "`raise` is reached here; statements after it are not checked",
+            )
+        except BudgetExceeded:
+            self.note(
+                node,
+                f"`{function_name}()` takes too many steps to evaluate; the rest is not checked",
+            )
+        except Unevaluable as exc:
+            self.note(exc.node or node, f"not evaluated: {exc.reason}")
+        except RecursionError:
+            self.note(node, f"`{function_name}()` recurses too deeply to evaluate")
+        finally:
+            self.emitting = False
+        return True
+
+    # --- imports ------------------------------------------------------------------------
+
+    def bind_import(self, stmt: ast.Import | ast.ImportFrom, scope: Scope) -> None:
+        if isinstance(stmt, ast.Import):
+            for alias in stmt.names:
+                top = alias.name.split(".", 1)[0]
+                if alias.asname:
+                    scope.names[alias.asname] = self._import_module(alias.name)
+                else:
+                    self._import_module(alias.name)
+                    scope.names[top] = self._import_module(top)
+            return
+        module = stmt.module or ""
+        if stmt.level:
+            for alias in stmt.names:
+                name = alias.asname or alias.name
+                scope.names[name] = Opaque(
+                    name,
+                    f"imported from `{'.' * stmt.level}{module}`, {_IMPORT_HINT}",
+                )
+            return
+        for alias in stmt.names:
+            if alias.name == "*":
+                target = self._import_module(module)
+                if isinstance(target, types.ModuleType):
+                    public = getattr(target, "__all__", None) or [
+                        n for n in vars(target) if not n.startswith("_")
+                    ]
+                    for name in public:
+                        scope.names[name] = getattr(target, name, None)
+                continue
+            scope.names[alias.asname or alias.name] = self._import_from(module, alias.name)
+
+    @staticmethod
+    def _allowed_module(name: str) -> bool:
+        root = name.split(".", 1)[0]
+        return root == "sqlalchemy" or root in SAFE_STDLIB
+
+    def _import_module(self, name: str) -> object:
+        root = name.split(".", 1)[0]
+        if root == "alembic":
+            return self.op if name == "alembic.op" else AlembicModule("alembic")
+        if not self._allowed_module(name):
+            return Opaque(name, f"it is `{name}`, {_IMPORT_HINT}")
+        try:
+            return importlib.import_module(name)
+        except ImportError as exc:
+            return Opaque(name, f"`{name}` could not be imported ({exc})")
+
+    def _import_from(self, module: str, name: str) -> object:
+        if module == "alembic":
+            if name == "op":
+                return self.op
+            if name == "context":
+                return AlembicModule("context")
+            return Opaque(name, "only `op` and `context` of `alembic` are modelled")
+        if module == "alembic.op":
+            return BoundOp(self.op, name)
+        if not self._allowed_module(module):
+            return Opaque(name, f"imported from `{module}`, {_IMPORT_HINT}")
+        target = self._import_module(module)
+        if isinstance(target, Opaque):
+            return Opaque(name, target.reason)
+        if hasattr(target, name):
+            return getattr(target, name)
+        try:
+            return importlib.import_module(f"{module}.{name}")
+        except ImportError as exc:
+            return Opaque(name, f"`{module}.{name}` could not be imported ({exc})")
+
+    # --- handles ------------------------------------------------------------------------
+
+    def is_handle(self, value: object) -> bool:
+        return isinstance(value, (OpHandle, ContextHandle, ConnectionHandle, AlembicModule))
+
+    def _dialect(self) -> object:
+        if self.recorder is not None:
+            return self.recorder.context.dialect
+        return types.SimpleNamespace(name="postgresql")
+
+    def attribute_of_handle(self, base: object, attr: str, node: ast.Attribute) -> object:
+        if attr.startswith("_"):
+            raise Unevaluable(f"`{dotted(node)}` is not evaluated", node)
+        if isinstance(base, BatchSpec):
+            return BoundOp(OpHandle(batch=base), attr)
+        if isinstance(base, OpHandle):
+            return BoundOp(base, attr)
+        if isinstance(base, ContextHandle):
+            if attr == "autocommit_block":
+                return BoundOp(base, attr)
+            if attr in ("bind", "connection"):
+                return ConnectionHandle()
+            if attr == "dialect":
+                return self._dialect()
+            return Opaque(
+                dotted(node), "the migration context is not available when reading statically"
+            )
+        if isinstance(base, ConnectionHandle):
+            if attr in ("execute", "exec_driver_sql"):
+                return BoundOp(base, attr)
+            if attr == "dialect":
+                return self._dialect()
+            return Opaque(dotted(node), "there is no database connection when reading statically")
+        if isinstance(base, AlembicModule):
+            if base.name == "alembic":
+                if attr == "op":
+                    return self.op
+                if attr == "context":
+                    return AlembicModule("context")
+            elif attr in ("get_context", "get_bind", "execute"):
+                return BoundOp(self.op, attr)
+            return Opaque(
+                dotted(node), "alembic.context is only configured when Alembic runs env.py"
+            )
+        raise Unevaluable(f"`{dotted(node)}` is not evaluated", node)
+
+    # --- op calls -----------------------------------------------------------------------
+
+    def op_call(self, bound: BoundOp, node: ast.Call, scope: Scope) -> object:
+        handle, name = bound.handle, bound.name
+        if isinstance(handle, ContextHandle):
+            return AutocommitBlock()
+        if isinstance(handle, ConnectionHandle):
+            return self._emit(handle, "execute", node, scope)
+        if not isinstance(handle, OpHandle):
+            raise Unevaluable(f"`{dotted(node.func)}` is not evaluated", node)
+        if name in NON_EMITTING:
+            return self._non_emitting(name, node, scope)
+        return self._emit(handle, name, node, scope)
+
+    def _non_emitting(self, name: str, node: ast.Call, scope: Scope) -> object:
+        if name == "get_context":
+            return ContextHandle()
+        if name == "get_bind":
+            return ConnectionHandle()
+        args, kwargs = self.eval_args(node, scope)
+        if name == "batch_alter_table":
+            table = args[0] if args else kwargs.pop("table_name", None)
+            if table is None:
+                raise Unevaluable("`batch_alter_table` without a table name", node)
+            return BatchSpec(table=table, kwargs=kwargs)
+        value = args[0] if args else next(iter(kwargs.values()), None)
+        if isinstance(value, Opaque):
+            raise value.fail(node)
+        if self.recorder is None:
+            return value  # op.f("x") is "x"; inline_literal is only approximated
+        if name == "f":
+            return self.recorder.conv(value)
+        return self.recorder.inline_literal(value)
+
+    def _emit(
+        self, handle: OpHandle | ConnectionHandle, name: str, node: ast.Call, scope: Scope
+    ) -> object:
+        origin = dotted(node.func)
+        if not self.emitting:
+            raise Unevaluable(f"`{origin}` is not rendered outside upgrade()/downgrade()", node)
+        batch = handle.batch if isinstance(handle, OpHandle) else None
+        mark = len(self.conversions)
+        result: Any = None
+        try:
+            args, kwargs = self.eval_args(node, scope)
+            if name in ("execute", "exec_driver_sql"):
+                sql, start = self._render_execute(
+                    args, kwargs, node, isinstance(handle, ConnectionHandle)
+                )
+            else:
+                sql, result = self._render_operation(name, args, kwargs, batch, node)
+                start = None
+        except Unevaluable as exc:
+            del self.conversions[mark:]
+            self._fallback(name, node, scope, batch, origin, exc)
+            return Opaque(f"{origin}(...)", "the result of an operation migcheck did not evaluate")
+        if sql:
+            self.sink.chunk(
+                node,
+                sql,
+                call_sites=self.call_stack,
+                autocommit=self.autocommit,
+                origin=origin,
+                sql_start=start,
+            )
+        self._note_stand_ins(mark, node)
+        if isinstance(handle, ConnectionHandle):
+            return Opaque(
+                f"{origin}(...)", "the result of a query is not known when reading statically"
+            )
+        return result
+
+    def _note_stand_ins(self, mark: int, node: ast.AST) -> None:
+        for stand_in in self.conversions[mark:]:
+            if stand_in.name in self._stand_ins_noted:
+                continue
+            self._stand_ins_noted.add(stand_in.name)
+            self.note(
+                node,
+                f"`{stand_in.name}` is unknown ({stand_in.reason}); "
+                f"rendered as the column type `{stand_in.type_name}`",
+            )
+        del self.conversions[mark:]
+
+    def _string_start(self, value: str) -> tuple[int, int] | None:
+        literal = self.literal_node(value)
+        return self.source.string_content_start(literal) if literal is not None else None
+
+    def _render_execute(
+        self, args: list[object], kwargs: dict[str, object], node: ast.Call, connection: bool
+    ) -> tuple[str, tuple[int, int] | None]:
+        statement = args[0] if args else kwargs.get("sqltext", kwargs.get("statement"))
+        params = args[1] if connection and len(args) > 1 else kwargs.get("parameters")
+        if statement is None:
+            raise Unevaluable("no SQL is given", node)
+        unknown = find_opaque(statement) or find_opaque(params)
+        if unknown is not None:
+            raise unknown.fail(node)
+        if isinstance(statement, str):
+            return str(statement), self._string_start(statement)
+        is_text = type(statement).__name__ == "TextClause"
+        if is_text and not params:
+            literal = self.literal_node(statement)
+            if literal is None:
+                return str(getattr(statement, "text", "")), None
+            text = str(literal.value)
+            if "\\:" in text:  # SQLAlchemy unescapes \: so positions would shift
+                return text.replace("\\:", ":"), None
+            return text, self.source.string_content_start(literal)
+        if self.recorder is None:
+            raise Unevaluable("rendering SQLAlchemy constructs needs the `alembic` extra", node)
+        try:
+            if params and isinstance(params, dict):
+                bind = getattr(statement, "bindparams" if is_text else "params")
+                statement = bind(**params)
+            sql, _ = self.recorder.call("execute", (statement,), {}, None)
+        except Exception as exc:
+            raise Unevaluable(
+                f"Alembic could not render it ({type(exc).__name__}: {exc})", node
+            ) from None
+        return sql, None
+
+    def _render_operation(
+        self,
+        name: str,
+        args: list[object],
+        kwargs: dict[str, object],
+        batch: BatchSpec | None,
+        node: ast.Call,
+    ) -> tuple[str, Any]:
+        if self.recorder is None:
+            raise Unevaluable("Alembic and SQLAlchemy are not installed", node)
+        if name.startswith("_") or not self.recorder.has_operation(name):
+            raise Unevaluable(f"`{name}` is not an Alembic operation", node)
+        if batch is not None and isinstance(batch.table, Opaque):
+            raise batch.table.fail(node)
+        checked = {k: v for k, v in kwargs.items() if k not in ("type_", "existing_type")}
+        unknown = (
+            find_opaque(args)
+            or find_opaque(checked)
+            or find_opaque(batch.kwargs if batch else None)
+        )
+        if unknown is not None:
+            raise unknown.fail(node)
+        kwargs = {k: self._as_library_kwarg(k, v) for k, v in kwargs.items()}
+        try:
+            return self.recorder.call(name, tuple(args), kwargs, batch)
+        except Exception as exc:
+            raise Unevaluable(
+                f"Alembic could not render it ({type(exc).__name__}: {exc})", node
+            ) from None
+
+    # --- fallback -----------------------------------------------------------------------
+
+    def _literal(self, node: ast.expr, scope: Scope) -> object:
+        value = self.eval(node, scope)
+        unknown = find_opaque(value)
+        if unknown is not None:
+            raise unknown.fail(node)
+        return value
+
+    def _fallback(
+        self,
+        name: str,
+        node: ast.Call,
+        scope: Scope,
+        batch: BatchSpec | None,
+        origin: str,
+        exc: Unevaluable,
+    ) -> None:
+        recorder = self.recorder
+        reader = FallbackReader(
+            lambda n: self._literal(n, scope),
+            compile_type=recorder.compile_type if recorder else None,
+            compile_clause=recorder.compile if recorder else None,
+        )
+        batch_info = (batch.table, batch.kwargs.get("schema")) if batch is not None else None
+        self.emitting = False
+        try:
+            sql = reader.read(name, node, batch_info)
+        except Unevaluable as direct:
+            detail = "" if exc.reason in direct.reason else f" (literal reading: {direct.reason})"
+            self.note(
+                node, f"`{origin}` not evaluated ({exc.reason}); its SQL is not checked{detail}"
+            )
+            return
+        finally:
+            self.emitting = True
+        self.note(
+            node,
+            f"`{origin}` not evaluated ({exc.reason}); checked as read from its literal arguments",
+        )
+        start = None
+        if name == "execute" and node.args:
+            arg = node.args[0]
+            if isinstance(arg, ast.Call) and arg.args:
+                arg = arg.args[0]
+            if isinstance(arg, ast.Constant) and arg.value == sql:
+                start = self.source.string_content_start(arg)
+        self.sink.chunk(
+            node,
+            sql,
+            call_sites=self.call_stack,
+            autocommit=self.autocommit,
+            origin=origin,
+            sql_start=start,
+        )

@@ -1,0 +1,199 @@
+"""``load_alembic``: from a path to ordered ``History`` objects with rendered chunks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from migcheck.model import InputError
+from migcheck.sources import History, Migration
+
+from .discover import Project, env_settings, find_projects, revision_paths
+from .graph import Graph, build_graph
+from .notes import AlembicNote
+from .positions import display_path
+from .recorder import Recorder
+from .render import render_revision
+from .revfile import RevisionFile, read_revision_file
+
+_MISSING_EXTRA = (
+    "Alembic/SQLAlchemy are not installed (pip install 'migcheck[alembic]'); op calls are "
+    "read from their literal arguments only"
+)
+
+
+class _RecorderFactory:
+    """Creates the (heavy) Alembic recorder on first use, once per load."""
+
+    def __init__(self) -> None:
+        self._recorder: Recorder | None = None
+        self._failed: str | None = None
+
+    def get(self) -> tuple[Recorder | None, str | None]:
+        if self._recorder is None and self._failed is None:
+            try:
+                self._recorder = Recorder()
+            except ImportError as exc:
+                self._failed = f"{_MISSING_EXTRA} ({exc})"
+        return self._recorder, self._failed
+
+
+def _match_selection(
+    entry: str, revs: list[RevisionFile], labels: dict[str, RevisionFile]
+) -> RevisionFile | None:
+    for rev in revs:
+        if rev.revision == entry:
+            return rev
+    if entry in labels:
+        return labels[entry]
+    path = Path(entry)
+    if path.suffix == ".py" and path.exists():
+        for rev in revs:
+            try:
+                if rev.path.resolve() == path.resolve():
+                    return rev
+            except OSError:
+                continue
+    prefixed = [rev for rev in revs if rev.revision.startswith(entry)]
+    return prefixed[0] if len(prefixed) == 1 else None
+
+
+def _down_note(rev: RevisionFile) -> object:
+    down = rev.down_revision
+    return list(down) if isinstance(down, tuple) else down
+
+
+def _migration(rev: RevisionFile, key: str, selected: bool, direction: str) -> Migration:
+    notes: dict[str, object] = {"revision": rev.revision, "down_revision": _down_note(rev)}
+    if rev.branch_labels:
+        notes["branch_labels"] = list(rev.branch_labels)
+    if rev.depends_on:
+        notes["depends_on"] = list(rev.depends_on)
+    if rev.message:
+        notes["message"] = rev.message
+    if direction == "downgrade":
+        notes["direction"] = "downgrade"
+    return Migration(
+        path=rev.display,
+        key=key,
+        tool="alembic",
+        runner_transaction=True,
+        selected=selected,
+        notes=notes,
+    )
+
+
+def _load_project(
+    project: Project,
+    selected: Sequence[str] | None,
+    matched: set[str],
+    import_revisions: bool,
+    include_downgrade: bool,
+    recorders: _RecorderFactory,
+) -> tuple[History, list[InputError], list[AlembicNote]]:
+    errors: list[InputError] = []
+    notes: list[AlembicNote] = []
+    revisions: list[RevisionFile] = []
+    for path in revision_paths(project):
+        rev, errs = read_revision_file(path)
+        errors.extend(errs)
+        if rev is not None:
+            revisions.append(rev)
+        elif not errs:
+            notes.append(
+                AlembicNote(
+                    display_path(path), 1, 1, "no `revision` variable: not a revision, skipped"
+                )
+            )
+    graph: Graph
+    graph, graph_errors = build_graph(revisions)
+    errors.extend(graph_errors)
+    settings, env_notes = env_settings(project)
+    notes.extend(env_notes)
+    settings.update(
+        {
+            "script_location": display_path(project.script_dir) if project.script_dir else None,
+            "version_locations": [display_path(d) for d in project.version_dirs],
+            "heads": graph.heads,
+            "bases": graph.bases,
+            "merges": graph.merges,
+            "branch_points": graph.branch_points,
+        }
+    )
+    if project.config_path is not None:
+        settings["config"] = display_path(project.config_path)
+
+    chosen: set[str] | None = None
+    if selected is not None or project.only_files:
+        chosen = set()
+        labels = {label: rev for rev in graph.order for label in rev.branch_labels}
+        for entry in selected or ():
+            hit = _match_selection(entry, graph.order, labels)
+            if hit is not None:
+                chosen.add(hit.revision)
+                matched.add(entry)
+        for only in project.only_files:
+            hit = _match_selection(str(only), graph.order, {})
+            if hit is not None:
+                chosen.add(hit.revision)
+
+    functions = ["upgrade", "downgrade"] if include_downgrade else ["upgrade"]
+    history = History(root=display_path(project.root), tool="alembic", settings=settings)
+    downgrades: list[Migration] = []
+    sys_path = [*project.sys_path, *([project.script_dir] if project.script_dir else [])]
+    for rev in graph.order:
+        is_selected = chosen is None or rev.revision in chosen
+        upgrade = _migration(rev, rev.revision, is_selected, "upgrade")
+        downgrade = _migration(rev, f"{rev.revision}:downgrade", is_selected, "downgrade")
+        if rev.error is not None or rev.tree is None:
+            upgrade.notes["error"] = rev.error.message if rev.error else "unreadable"
+            downgrade.notes["error"] = upgrade.notes["error"]
+        else:
+            recorder, missing = recorders.get()
+            if missing is not None and not any(n.message == missing for n in notes):
+                notes.append(AlembicNote(rev.display, 1, 1, missing))
+            rendered = render_revision(
+                rev, functions, recorder, import_revisions=import_revisions, sys_path=sys_path
+            )
+            notes.extend(rendered.notes)
+            upgrade.chunks = rendered.chunks.get("upgrade", [])
+            downgrade.chunks = rendered.chunks.get("downgrade", [])
+        history.migrations.append(upgrade)
+        downgrades.append(downgrade)
+    if include_downgrade:
+        history.migrations.extend(reversed(downgrades))
+    return history, errors, notes
+
+
+def load_alembic(
+    path: str,
+    *,
+    selected: Sequence[str] | None = None,
+    import_revisions: bool = False,
+    include_downgrade: bool = False,
+) -> tuple[list[History], list[InputError], list[AlembicNote]]:
+    """Load every Alembic project ``path`` names.
+
+    One ``History`` per project, one ``Migration`` per revision in upgrade order (then,
+    with ``include_downgrade``, one per revision's ``downgrade()`` in reverse order, key
+    ``<rev>:downgrade``), each with ``chunks`` set; ``chunks`` stays None for a revision
+    that could not be parsed (its ``InputError`` says why). ``selected`` names revisions
+    (ids, unique id prefixes, branch labels or file paths) to mark selected; by default
+    all are, except when ``path`` is a single revision file.
+    """
+    projects, errors = find_projects(path)
+    notes: list[AlembicNote] = []
+    histories: list[History] = []
+    matched: set[str] = set()
+    recorders = _RecorderFactory()
+    for project in projects:
+        history, errs, nts = _load_project(
+            project, selected, matched, import_revisions, include_downgrade, recorders
+        )
+        histories.append(history)
+        errors.extend(errs)
+        notes.extend(nts)
+    for entry in selected or ():
+        if entry not in matched and projects:
+            errors.append(InputError(path, f"no Alembic revision `{entry}` in this project"))
+    return histories, errors, notes
