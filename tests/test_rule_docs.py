@@ -58,6 +58,8 @@ def test_doc_header_and_sections(rule_id: str) -> None:
 
 @pytest.mark.parametrize("rule_id", RULES)
 def test_unsafe_examples_fire(rule_id: str) -> None:
+    if rule_id == "alembic-not-evaluated":
+        pytest.skip("raised by the Alembic reader on Python code; tests/alembic covers it")
     blocks = code_blocks(rule_doc(rule_id) or "", "Unsafe")
     assert blocks, f"{rule_id}.md has no ```sql block under ## Unsafe"
     for block in blocks:

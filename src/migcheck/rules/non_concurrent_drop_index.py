@@ -1,0 +1,50 @@
+"""non-concurrent-drop-index: DROP INDEX without CONCURRENTLY on an index of a live table."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from migcheck.context import Context
+from migcheck.locks import ACCESS_EXCLUSIVE
+from migcheck.model import Finding, Op, Statement
+from migcheck.rules import Rule
+from migcheck.rules._locking import blocks, ident, indent, outside_tx_advice, q
+
+
+class NonConcurrentDropIndex(Rule):
+    id = "non-concurrent-drop-index"
+    category = "locking"
+    severity = "warning"
+    summary = "DROP INDEX without CONCURRENTLY takes ACCESS EXCLUSIVE on the index's table"
+    kinds = frozenset({"drop_index"})
+
+    def check(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
+        if op.concurrently:
+            return
+        idx = ctx.schema.indexes.get(op.name) if op.name else None
+        # An index created by this deploy serves no query of the running app yet.
+        if idx is not None and ctx.is_new(idx.origin):
+            return
+        table = ctx.table_for(op)
+        if table is not None and not ctx.is_existing_table(table):
+            return
+        on = f"its table {q(table)}" if table else "its table"
+        message = (
+            f"DROP INDEX {q(op.name)} without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on "
+            f"{on}, which blocks {blocks(ACCESS_EXCLUSIVE)} while it waits for running "
+            "queries to finish and drops the index."
+        )
+        exists = " IF EXISTS" if op.if_exists else ""
+        lines = [
+            "Drop it without blocking queries (it waits for transactions using the index "
+            "instead of locking them out):",
+            indent(f"DROP INDEX CONCURRENTLY{exists} {ident(op.name)};"),
+            outside_tx_advice(ctx),
+        ]
+        names = [o.name for o in stmt.ops if o.kind == "drop_index"]
+        if len(names) > 1 or op.options.get("cascade"):
+            lines.append(
+                "DROP INDEX CONCURRENTLY drops one index per statement and does not accept "
+                "CASCADE: write one statement per index and drop dependent objects first."
+            )
+        yield self.finding(stmt, message, "\n".join(lines), op)

@@ -1,0 +1,48 @@
+"""non-concurrent-refresh: REFRESH MATERIALIZED VIEW without CONCURRENTLY locks readers out
+of the view for the whole refresh."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from migcheck.context import Context
+from migcheck.model import Finding, Op, Statement
+from migcheck.rules import Rule
+from migcheck.rules._locking import ident, indent, q
+
+
+class NonConcurrentRefresh(Rule):
+    id = "non-concurrent-refresh"
+    category = "locking"
+    severity = "warning"
+    summary = "REFRESH MATERIALIZED VIEW without CONCURRENTLY blocks reads of the view"
+    kinds = frozenset({"refresh_matview"})
+
+    def check(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
+        v = op.table
+        # A view created by this deploy is read by nobody yet (and must be populated
+        # before CONCURRENTLY is even allowed).
+        if op.concurrently or not ctx.is_existing_table(v):
+            return
+        message = (
+            f"REFRESH MATERIALIZED VIEW {q(v)} without CONCURRENTLY takes an ACCESS EXCLUSIVE "
+            f"lock on {q(v)}, which blocks every read of the view until the refresh finishes."
+        )
+        has_unique = any(i.table == v and i.unique for i in ctx.schema.indexes.values())
+        lines = [
+            "Refresh it without blocking readers (it takes an EXCLUSIVE lock, which lets "
+            "SELECTs continue; it is allowed inside a transaction):",
+        ]
+        if not has_unique:
+            lines.append(
+                "It needs a unique index on plain columns of the view, without WHERE; create "
+                "one first if the view has none:"
+            )
+            lines.append(
+                indent(
+                    f"CREATE UNIQUE INDEX CONCURRENTLY {ident((v or 'view').rsplit('.', 1)[-1] + '_key')} "
+                    f"ON {ident(v)} (<columns that identify a row>);"
+                )
+            )
+        lines.append(indent(f"REFRESH MATERIALIZED VIEW CONCURRENTLY {ident(v)};"))
+        yield self.finding(stmt, message, "\n".join(lines), op)

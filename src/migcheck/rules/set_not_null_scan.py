@@ -1,0 +1,86 @@
+"""set-not-null-scan: SET NOT NULL scans the whole table under ACCESS EXCLUSIVE unless a
+validated CHECK (col IS NOT NULL) lets PostgreSQL 12+ skip the scan."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from migcheck.context import Context
+from migcheck.locks import ACCESS_EXCLUSIVE
+from migcheck.model import Finding, Op, Statement
+from migcheck.rules import Rule
+from migcheck.rules._locking import blocks, existing, ident, indent, q, qc, set_not_null_scans
+
+
+class SetNotNullScan(Rule):
+    id = "set-not-null-scan"
+    category = "locking"
+    severity = "warning"
+    summary = "SET NOT NULL scans the table under ACCESS EXCLUSIVE without a validated CHECK"
+    kinds = frozenset({"set_not_null"})
+
+    def check(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
+        t, c = op.table, op.column
+        # A column added by this deploy to an existing table still makes the scan read the
+        # whole table, so only a new table is exempt.
+        if not existing(ctx, t) or not set_not_null_scans(op, ctx):
+            return
+        message = (
+            f"SET NOT NULL on {qc(t, c)} scans the whole table for NULLs while holding an "
+            f"{ACCESS_EXCLUSIVE} lock on {q(t)}, which blocks {blocks(ACCESS_EXCLUSIVE)} "
+            "until the scan ends"
+        )
+        if ctx.pg_version < 12:
+            message += (
+                f" (PostgreSQL {ctx.pg_version} always scans; from 12 a validated CHECK "
+                f"({ident(c)} IS NOT NULL) lets it skip the scan)."
+            )
+        else:
+            message += f": no validated CHECK ({ident(c)} IS NOT NULL) proves it has no NULLs."
+        base = (t or "").rsplit(".", 1)[-1]
+        pending = [
+            con.name
+            for con in ctx.schema.constraints_on(t)
+            if con.kind == "check" and con.not_null_column == c and not con.validated
+        ]
+        name = pending[0] if pending else f"{base}_{c}_not_null"
+        table, col = ident(t), ident(c)
+        if ctx.pg_version >= 12:
+            steps = []
+            if not pending:
+                steps.append(
+                    f"ALTER TABLE {table} ADD CONSTRAINT {ident(name)} CHECK ({col} IS NOT "
+                    "NULL) NOT VALID;"
+                )
+                steps.append(
+                    "-- next migration (SHARE UPDATE EXCLUSIVE: reads and writes continue):"
+                )
+            steps += [
+                f"ALTER TABLE {table} VALIDATE CONSTRAINT {ident(name)};",
+                "-- next migration (no scan: the validated CHECK proves it):",
+                f"ALTER TABLE {table} ALTER COLUMN {col} SET NOT NULL;",
+                f"ALTER TABLE {table} DROP CONSTRAINT {ident(name)};",
+            ]
+            intro = (
+                "Prove there are no NULLs without blocking traffic, then SET NOT NULL skips "
+                "its scan:"
+                if not pending
+                else f"Validate the pending CHECK {q(name)} first (in a separate migration), "
+                "then SET NOT NULL skips its scan:"
+            )
+            help_ = intro + "\n" + indent(*steps)
+        else:
+            help_ = (
+                f"PostgreSQL {ctx.pg_version} cannot skip the scan. Either keep a validated "
+                "CHECK constraint instead of NOT NULL (the same guarantee, added without "
+                "blocking):\n"
+                + indent(
+                    f"ALTER TABLE {table} ADD CONSTRAINT {ident(name)} CHECK ({col} IS NOT "
+                    "NULL) NOT VALID;",
+                    "-- next migration:",
+                    f"ALTER TABLE {table} VALIDATE CONSTRAINT {ident(name)};",
+                )
+                + "\nor run SET NOT NULL in a low-traffic window with a short lock_timeout; "
+                "after upgrading to 12+ the validated CHECK lets SET NOT NULL skip the scan."
+            )
+        yield self.finding(stmt, message, help_, op)

@@ -1,0 +1,127 @@
+"""unbatched-backfill: an UPDATE of every row (or an INSERT ... SELECT of a whole table) in
+one statement, one transaction."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from migcheck.context import Context
+from migcheck.locks import ACCESS_EXCLUSIVE, BLOCKS, lock_for
+from migcheck.model import Finding, Op, Statement
+from migcheck.rules import Rule
+from migcheck.rules._locking import TxScan, existing, ident, indent, primary_key, q
+
+# Strongest first, to name the lock that hurts most.
+_ORDER = [ACCESS_EXCLUSIVE, "EXCLUSIVE", "SHARE ROW EXCLUSIVE", "SHARE"]
+_SET = re.compile(r"\bset\b(.*)$", re.I | re.S)
+_ASSIGN = re.compile(r'^\s*("(?:[^"]|"")+"|[A-Za-z_][\w$]*)\s*=', re.S)
+
+
+def _locks_taken(stmt: Statement) -> Iterator[tuple[str, str, Statement]]:
+    for o in stmt.ops:
+        lock = lock_for(o)
+        if lock is not None and lock[1] and lock[0] in _ORDER:
+            yield lock[0], lock[1], stmt
+
+
+def _ddl_lock(
+    ctx: Context, table: str, scan: TxScan[tuple[str, str, Statement]]
+) -> tuple[str, Statement] | None:
+    """The strongest blocking lock this transaction's earlier DDL holds on ``table``."""
+    tx = ctx.transaction
+    if tx is None or table not in tx.ddl_tables:
+        return None
+    best: tuple[str, Statement] | None = None
+    for mode, locked, s in scan.found(tx):
+        if locked == table and (best is None or _ORDER.index(mode) < _ORDER.index(best[0])):
+            best = (mode, s)
+    return best
+
+
+class UnbatchedBackfill(Rule):
+    id = "unbatched-backfill"
+    category = "locking"
+    severity = "warning"
+    summary = "UPDATE of every row / INSERT … SELECT of a whole table in one transaction"
+    kinds = frozenset({"update", "insert"})
+
+    def __init__(self) -> None:
+        self._locks = TxScan(_locks_taken)
+
+    def check(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
+        if op.has_where:
+            return
+        t = op.table
+        if op.kind == "update":
+            if not existing(ctx, t):
+                return
+            message = (
+                f"This UPDATE changes every row of existing table {q(t)} in one transaction: "
+                "each updated row stays locked against the application's UPDATEs and DELETEs "
+                "until it commits, and the whole table is written again as new row versions "
+                "(bloat, WAL volume, replica lag)"
+            )
+            locked = t
+        else:
+            src = op.options.get("select_from")
+            if not op.options.get("select") or not isinstance(src, str) or not existing(ctx, src):
+                return
+            message = (
+                f"This INSERT … SELECT copies every row of existing table {q(src)} into {q(t)} "
+                "in one statement: one long transaction that holds every lock it takes, keeps "
+                "VACUUM from cleaning up anywhere in the database, and writes it all to the "
+                "WAL at once"
+            )
+            locked = t or src
+        ddl = _ddl_lock(ctx, locked or "", self._locks) if ctx.in_transaction else None
+        if ddl is not None:
+            mode, s = ddl
+            message += (
+                f"; worse, it runs in the same transaction as the schema change at line "
+                f"{s.span.line}, so that statement's {mode} lock on {q(locked)} is held for "
+                f"the whole backfill and blocks {BLOCKS.get(mode, 'other sessions')}."
+            )
+        else:
+            message += "."
+        yield self.finding(stmt, message, self._help(op, stmt, ctx), op)
+
+    def _help(self, op: Op, stmt: Statement, ctx: Context) -> str:
+        intro = (
+            "Backfill in batches of a few thousand rows, each batch in its own transaction, "
+            "in a separate migration (or a script) after the schema change has committed"
+        )
+        if op.kind != "update":
+            return (
+                intro
+                + ", e.g. copying by key ranges:\n"
+                + indent(
+                    f"INSERT INTO {ident(op.table)} SELECT … FROM "
+                    f"{ident(str(op.options.get('select_from')))} WHERE <key> > <last key "
+                    "copied> ORDER BY <key> LIMIT 5000;",
+                    "-- repeated until it inserts no row",
+                )
+            )
+        t = op.table
+        key = ident(primary_key(ctx, t))
+        m = _SET.search(stmt.text)
+        assignments = " ".join(m.group(1).split()) if m else "…"
+        target = _ASSIGN.match(assignments)
+        col = target.group(1) if target else None
+        # A column this deploy added starts NULL: "IS NULL" finds the rows not done yet.
+        unquoted = col.strip('"') if col else None
+        todo = (
+            f"{col} IS NULL"
+            if col
+            and ctx.is_new_column(t, unquoted if col.startswith('"') else (unquoted or "").lower())
+            else "<rows not yet backfilled>"
+        )
+        return (
+            intro
+            + ":\n"
+            + indent(
+                f"UPDATE {ident(t)} SET {assignments}",
+                f"WHERE {key} IN (SELECT {key} FROM {ident(t)} WHERE {todo} LIMIT 5000);",
+                "-- repeated until it updates no row",
+            )
+        )

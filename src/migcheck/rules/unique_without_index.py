@@ -1,0 +1,111 @@
+"""unique-without-index: ADD UNIQUE / PRIMARY KEY / EXCLUDE on a live table builds the index
+while holding ACCESS EXCLUSIVE."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from migcheck.context import Context
+from migcheck.locks import ACCESS_EXCLUSIVE
+from migcheck.model import Constraint, Finding, Op, Statement
+from migcheck.rules import Rule
+from migcheck.rules._locking import (
+    adds_column,
+    blocks,
+    existing,
+    ident,
+    indent,
+    outside_tx_advice,
+    q,
+)
+
+_WORDS = {"unique": "UNIQUE", "primary_key": "PRIMARY KEY", "exclude": "EXCLUDE"}
+
+
+class UniqueWithoutIndex(Rule):
+    id = "unique-without-index"
+    category = "locking"
+    severity = "error"
+    summary = "ADD UNIQUE / PRIMARY KEY builds its index under ACCESS EXCLUSIVE"
+    kinds = frozenset({"add_constraint", "add_column"})
+
+    def check(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
+        t = op.table
+        if t is None or not existing(ctx, t):
+            return
+        if op.kind == "add_constraint":
+            con = op.constraint
+            if con is None or con.kind not in _WORDS or con.using_index:
+                return
+            yield self._finding(op, stmt, ctx, t, con, con.columns)
+        elif op.column_def is not None and adds_column(op, ctx):
+            for con in op.column_def.constraints:
+                if con.kind in ("unique", "primary_key"):
+                    yield self._finding(op, stmt, ctx, t, con, (op.column_def.name,))
+
+    def _finding(
+        self,
+        op: Op,
+        stmt: Statement,
+        ctx: Context,
+        t: str,
+        con: Constraint,
+        columns: tuple[str, ...],
+    ) -> Finding:
+        word = _WORDS[con.kind]
+        what = f"{word} constraint {q(con.name)}" if con.name else f"a {word} constraint"
+        where = f" on column {q(columns[0])}" if op.kind == "add_column" and columns else ""
+        message = (
+            f"Adding {what}{where} to existing table {q(t)} builds its index while holding an "
+            f"{ACCESS_EXCLUSIVE} lock on {q(t)}, which blocks {blocks(ACCESS_EXCLUSIVE)} "
+            "for the whole build."
+        )
+        if con.kind == "exclude":
+            help_ = (
+                "An exclusion constraint cannot be attached to an index built beforehand, so "
+                "there is no non-blocking form. Add it while the table is small or in a "
+                "low-traffic window, with a short lock_timeout so it gives up instead of "
+                "queueing traffic:\n"
+                + indent("SET lock_timeout = '5s';", f"ALTER TABLE {ident(t)} ADD {con.text};")
+            )
+            return self.finding(stmt, message, help_, op)
+        base = t.rsplit(".", 1)[-1]
+        cols = ", ".join(ident(c) for c in columns) or "…"
+        name = con.name or (
+            f"{base}_pkey" if con.kind == "primary_key" else f"{base}_{'_'.join(columns)}_key"
+        )
+        index = name if con.name else f"{base}_{'_'.join(columns)}_idx"
+        lines = []
+        if op.kind == "add_column":
+            col = op.column_def
+            assert col is not None
+            default = f" DEFAULT {col.default.text}" if col.default is not None else ""
+            lines += [
+                "Add the column first, without the constraint:",
+                indent(
+                    f"ALTER TABLE {ident(t)} ADD COLUMN {ident(col.name)} "
+                    f"{col.type or '…'}{default};"
+                ),
+                "then build the index concurrently and attach it:",
+            ]
+        else:
+            lines.append(
+                "Build the unique index without blocking writes, then attach it (a brief "
+                "ACCESS EXCLUSIVE, no scan):"
+            )
+        lines += [
+            indent(f"CREATE UNIQUE INDEX CONCURRENTLY {ident(index)} ON {ident(t)} ({cols});"),
+            outside_tx_advice(ctx),
+            "    -- then, in the next migration:",
+            indent(
+                f"ALTER TABLE {ident(t)} ADD CONSTRAINT {ident(name)} {word} USING INDEX "
+                f"{ident(index)};"
+            ),
+        ]
+        if con.kind == "primary_key":
+            lines.append(
+                "PRIMARY KEY USING INDEX also makes its columns NOT NULL, which scans the "
+                "table unless each column already is NOT NULL (on PostgreSQL 12+ a validated "
+                "CHECK (col IS NOT NULL) lets SET NOT NULL skip the scan)."
+            )
+        return self.finding(stmt, message, "\n".join(lines), op)

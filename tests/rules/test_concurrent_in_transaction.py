@@ -1,0 +1,120 @@
+"""concurrent-in-transaction: CONCURRENTLY commands that PostgreSQL refuses inside a
+transaction block (explicit, the runner's, or a multi-statement file's implicit one)."""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers import lint_history, lint_sql, make_history, where
+
+R = "concurrent-in-transaction"
+PROJECT = 'CREATE TABLE "Project" ("id" TEXT NOT NULL, "ownerId" TEXT);'
+ORDERS = "create table orders (id bigint primary key, status text, created_at timestamptz);"
+
+
+def run(sql: str, history: tuple[str, ...] = (PROJECT, ORDERS), **kw: object) -> list:
+    return lint_sql(sql, history=list(history), rules=[R], **kw)
+
+
+def test_prisma_multi_statement_file_is_an_implicit_transaction() -> None:
+    sql = (
+        "-- CreateIndex\n"
+        'CREATE INDEX CONCURRENTLY "Project_ownerId_idx" ON "Project"("ownerId");\n\n'
+        "-- CreateIndex\n"
+        'CREATE INDEX CONCURRENTLY "Project_id_idx" ON "Project"("id");\n'
+    )
+    findings = run(sql, tool="prisma", implicit_transaction=True)
+    assert where(findings, R) == [(2, 1), (5, 1)]
+    f = findings[0]
+    assert f.severity == "error" and f.category == "locking"
+    # The runner behaviour that was assumed is quoted.
+    assert "Prisma (version unknown, assumed older than 7.4) sends migration.sql" in f.message
+    assert "ERROR: CREATE INDEX CONCURRENTLY cannot run inside a transaction block" in f.message
+    assert "a migration.sql holding only this statement" in f.help
+
+
+def test_prisma_7_4_runs_concurrently_outside_a_transaction() -> None:
+    sql = (
+        'CREATE INDEX CONCURRENTLY "Project_ownerId_idx" ON "Project"("ownerId");\n'
+        'CREATE INDEX CONCURRENTLY "Project_id_idx" ON "Project"("id");\n'
+    )
+    assert run(sql, tool="prisma", implicit_transaction=True, prisma_version=(7, 4)) == []
+
+
+def test_single_statement_file_runs_outside_a_transaction() -> None:
+    sql = (
+        "-- golang-migrate runs a file as one multi-statement query (an implicit\n"
+        "-- transaction), so CONCURRENTLY must be the only statement in this file.\n"
+        "create index concurrently if not exists orders_status_created_at_idx "
+        "on orders (status, created_at);\n"
+    )
+    assert run(sql, tool="golang-migrate", implicit_transaction=True) == []
+
+
+def test_explicit_begin() -> None:
+    sql = "begin;\ndrop index concurrently orders_status_idx;\ncommit;\n"
+    findings = run(sql)
+    assert where(findings, R) == [(2, 1)]
+    assert "the file opens one with BEGIN at line 1" in findings[0].message
+    assert "ERROR: DROP INDEX CONCURRENTLY cannot run" in findings[0].message
+    assert findings[0].help.startswith("Move it out of the BEGIN")
+
+
+def test_runner_transaction_flyway() -> None:
+    findings = run(
+        "CREATE INDEX CONCURRENTLY idx_orders_status ON orders (status);",
+        tool="flyway",
+        runner_transaction=True,
+    )
+    assert where(findings, R) == [(1, 1)]
+    assert "Flyway runs each migration inside a transaction" in findings[0].message
+    assert "executeInTransaction=false" in findings[0].help
+
+
+def test_applies_to_tables_created_in_the_same_deploy() -> None:
+    sql = "begin;\ncreate table t (a int);\ncreate index concurrently t_a_idx on t (a);\ncommit;"
+    assert where(run(sql), R) == [(3, 1)]
+
+
+def test_reindex_and_detach_concurrently() -> None:
+    sql = (
+        "begin;\n"
+        "reindex index concurrently orders_status_idx;\n"
+        "alter table events detach partition events_2023 concurrently;\n"
+        "commit;\n"
+    )
+    findings = run(sql)
+    assert where(findings, R) == [(2, 1), (3, 20)]
+    assert "REINDEX CONCURRENTLY cannot run" in findings[0].message
+    assert "ALTER TABLE ... DETACH CONCURRENTLY cannot run" in findings[1].message
+
+
+def test_alembic_autocommit_block_advice() -> None:
+    findings = run(
+        "create index concurrently o_idx on orders (status);",
+        tool="alembic",
+        runner_transaction=True,
+    )
+    assert "autocommit_block()" in findings[0].help
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        # Allowed in a transaction: ExecRefreshMatView never calls PreventInTransactionBlock.
+        "begin;\nrefresh materialized view concurrently order_totals;\ncommit;",
+        "begin;\ncreate index orders_status_idx on orders (status);\ncommit;",
+        "create index concurrently orders_status_idx on orders (status);",
+    ],
+)
+def test_quiet(sql: str) -> None:
+    assert run(sql) == []
+
+
+def test_each_migration_is_its_own_transaction_under_the_runner() -> None:
+    history = make_history(
+        [ORDERS, "create index concurrently orders_status_idx on orders (status);"],
+        runner_transaction=True,
+    )
+    findings = lint_history(history, rules=[R], changeset=False).findings
+    assert [(f.path, f.line) for f in findings] == [("migrations/002_m.sql", 1)]

@@ -1,0 +1,117 @@
+"""constraint-without-not-valid: FOREIGN KEY / CHECK validated under a blocking lock."""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers import lint_sql, where
+
+R = "constraint-without-not-valid"
+PRISMA = (
+    'CREATE TABLE "User" ("id" TEXT NOT NULL, CONSTRAINT "User_pkey" PRIMARY KEY ("id"));\n'
+    'CREATE TABLE "Project" ("id" TEXT NOT NULL, "ownerId" TEXT);'
+)
+SQL = (
+    "create table coupons (id bigserial primary key, code text);\n"
+    "create table orders (id bigserial primary key, coupon_id bigint, total_cents bigint);\n"
+    "CREATE TABLE invoice (id bigint primary key, status varchar(20));"
+)
+
+
+def run(sql: str, history: tuple[str, ...] = (PRISMA, SQL), **kw: object) -> list:
+    return lint_sql(sql, history=list(history), rules=[R], **kw)
+
+
+def test_prisma_foreign_key_on_existing_table() -> None:
+    sql = (
+        "-- AlterTable\n"
+        'ALTER TABLE "Project" ADD COLUMN     "ownerId2" TEXT;\n\n'
+        "-- AddForeignKey\n"
+        'ALTER TABLE "Project" ADD CONSTRAINT "Project_ownerId_fkey" FOREIGN KEY ("ownerId") '
+        'REFERENCES "User"("id") ON DELETE SET NULL ON UPDATE CASCADE;\n'
+    )
+    findings = run(sql, tool="prisma", implicit_transaction=True)
+    assert where(findings, R) == [(5, 23)]
+    f = findings[0]
+    assert f.severity == "error" and f.category == "locking"
+    assert 'foreign key "Project_ownerId_fkey" to existing table "Project"' in f.message
+    assert 'SHARE ROW EXCLUSIVE locks on "Project" and on the referenced table "User"' in f.message
+    assert (
+        '    ALTER TABLE "Project" ADD CONSTRAINT "Project_ownerId_fkey" FOREIGN KEY ("ownerId") '
+        'REFERENCES "User"("id") ON DELETE SET NULL ON UPDATE CASCADE NOT VALID;' in f.help
+    )
+    assert '    ALTER TABLE "Project" VALIDATE CONSTRAINT "Project_ownerId_fkey";' in f.help
+
+
+def test_flyway_check_constraint() -> None:
+    sql = (
+        "ALTER TABLE invoice\n"
+        "    ADD CONSTRAINT chk_invoice_status CHECK (status IN ('DRAFT', 'SENT', 'PAID', 'VOID'));\n"
+    )
+    findings = run(sql, tool="flyway", runner_transaction=True)
+    assert where(findings, R) == [(2, 5)]
+    assert "ACCESS EXCLUSIVE lock" in findings[0].message
+    assert "every read and write" in findings[0].message
+    assert "VALIDATE CONSTRAINT chk_invoice_status;" in findings[0].help
+
+
+def test_unnamed_constraint_gets_postgres_default_name() -> None:
+    findings = run("alter table orders add foreign key (coupon_id) references coupons (id);")
+    assert where(findings, R) == [(1, 20)]
+    assert "ADD CONSTRAINT orders_coupon_id_fkey foreign key (coupon_id)" in findings[0].help
+    assert "VALIDATE CONSTRAINT orders_coupon_id_fkey;" in findings[0].help
+
+
+def test_multi_action_alter_points_at_each_action() -> None:
+    sql = (
+        "alter table orders\n"
+        "  add constraint orders_total_positive check (total_cents >= 0),\n"
+        "  add constraint orders_coupon_fk foreign key (coupon_id) references coupons (id) "
+        "not valid,\n"
+        "  add constraint orders_coupon_fk2 foreign key (coupon_id) references coupons (id);\n"
+    )
+    assert where(run(sql), R) == [(2, 3), (4, 3)]
+
+
+def test_add_column_references_with_default_validates() -> None:
+    findings = run("alter table orders add column coupon2_id bigint default 0 references coupons;")
+    assert where(findings, R) == [(1, 20)]
+    f = findings[0]
+    assert 'column "orders"."coupon2_id" with a REFERENCES "coupons"' in f.message
+    assert "ALTER TABLE orders ADD COLUMN coupon2_id bigint DEFAULT 0;" in f.help
+    assert "NOT VALID" in f.help
+
+
+def test_add_column_check_scans() -> None:
+    findings = run("alter table orders add column qty int check (qty > 0);")
+    assert where(findings, R) == [(1, 20)]
+    assert "ADD CONSTRAINT orders_qty_check CHECK (qty > 0) NOT VALID;" in findings[0].help
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        # Without a default every new value is NULL: PostgreSQL skips the validation scan.
+        'ALTER TABLE "Project" ADD COLUMN "reviewerId" TEXT REFERENCES "User"("id");',
+        "alter table orders add column coupon3_id bigint references coupons (id) on delete set null;",
+        "alter table orders add constraint orders_coupon_id_fkey foreign key (coupon_id) "
+        "references coupons (id) not valid;",
+        "alter table orders add constraint c check (total_cents >= 0) not valid;",
+        "alter table orders validate constraint orders_coupon_id_fkey;",
+        "alter table orders add constraint orders_pkey2 unique (id);",
+    ],
+)
+def test_safe_forms_are_quiet(sql: str) -> None:
+    assert run(sql) == []
+
+
+def test_foreign_key_from_a_new_table_to_an_existing_one_is_quiet() -> None:
+    sql = (
+        "-- CreateTable\n"
+        'CREATE TABLE "Task" ("id" TEXT NOT NULL, "projectId" TEXT NOT NULL);\n\n'
+        "-- AddForeignKey\n"
+        'ALTER TABLE "Task" ADD CONSTRAINT "Task_projectId_fkey" FOREIGN KEY ("projectId") '
+        'REFERENCES "Project"("id") ON DELETE RESTRICT ON UPDATE CASCADE;\n'
+        'ALTER TABLE "Task" ADD CONSTRAINT "Task_id_check" CHECK ("id" <> \'\');\n'
+    )
+    assert run(sql, tool="prisma", implicit_transaction=True) == []

@@ -1,0 +1,89 @@
+"""enum-value-in-transaction: ALTER TYPE ... ADD VALUE inside a transaction (refused before
+PostgreSQL 12; from 12 the new value cannot be used before COMMIT)."""
+
+from __future__ import annotations
+
+from helpers import lint_sql, where
+
+R = "enum-value-in-transaction"
+ROLE = (
+    "CREATE TYPE \"Role\" AS ENUM ('OWNER', 'ADMIN', 'MEMBER');\n"
+    'CREATE TABLE "Membership" ("id" TEXT NOT NULL, "role" "Role" NOT NULL DEFAULT \'MEMBER\');'
+)
+ADD = "-- AlterEnum\nALTER TYPE \"Role\" ADD VALUE 'AUDITOR';\n"
+USE = 'ALTER TABLE "Membership" ALTER COLUMN "role" SET DEFAULT \'AUDITOR\';\n'
+
+
+def run(sql: str, history: tuple[str, ...] = (ROLE,), **kw: object) -> list:
+    return lint_sql(sql, history=list(history), rules=[R], **kw)
+
+
+def test_pg11_refuses_add_value_in_a_transaction() -> None:
+    findings = run(ADD + USE, pg=11, tool="prisma", implicit_transaction=True)
+    assert where(findings, R) == [(2, 1)]
+    f = findings[0]
+    assert f.severity == "error" and f.category == "locking"
+    assert "cannot run inside a transaction block on PostgreSQL 11" in f.message
+    assert "ALTER TYPE ... ADD cannot run inside a transaction block" in f.message
+    assert "Prisma" in f.message
+
+
+def test_pg11_single_statement_file_is_fine() -> None:
+    assert run(ADD, pg=11, tool="prisma", implicit_transaction=True) == []
+
+
+def test_pg11_enum_created_in_the_same_transaction_is_fine() -> None:
+    sql = "begin;\ncreate type mood as enum ('sad');\nalter type mood add value 'happy';\ncommit;"
+    assert run(sql, pg=11) == []
+
+
+def test_pg12_add_value_alone_is_fine() -> None:
+    assert (
+        run(
+            ADD + 'ALTER TABLE "Membership" ADD COLUMN "note" TEXT;\n',
+            pg=12,
+            tool="prisma",
+            implicit_transaction=True,
+        )
+        == []
+    )
+
+
+def test_pg12_using_the_new_value_in_the_same_transaction_fails() -> None:
+    findings = run(ADD + USE, pg=12, tool="prisma", implicit_transaction=True)
+    assert where(findings, R) == [(3, 1)]
+    f = findings[0]
+    assert "uses the enum value 'AUDITOR'" in f.message
+    assert "added at line 2" in f.message
+    assert 'unsafe use of new value "AUDITOR"' in f.message
+    assert "next migration" in f.help
+
+
+def test_pg12_use_in_dml_on_a_table_with_the_enum_column() -> None:
+    sql = ADD + "update \"Membership\" set role = 'AUDITOR' where id = '1';\n"
+    assert where(run(sql, pg=16, runner_transaction=True, tool="flyway"), R) == [(3, 1)]
+
+
+def test_pg12_same_literal_on_an_unrelated_column_is_quiet() -> None:
+    history = (ROLE, "create table audit_log (id int, action text);")
+    sql = ADD + "insert into audit_log (id, action) values (1, 'AUDITOR');\n"
+    assert run(sql, history=history, pg=16, runner_transaction=True) == []
+
+
+def test_pg12_enum_created_in_the_same_transaction_is_usable() -> None:
+    sql = (
+        "begin;\n"
+        "create type mood as enum ('sad');\n"
+        "alter type mood add value 'happy';\n"
+        "create table feelings (m mood default 'happy');\n"
+        "commit;\n"
+    )
+    assert run(sql, pg=12) == []
+
+
+def test_next_migration_is_another_transaction() -> None:
+    assert run(USE, history=(ROLE, ADD), pg=12, runner_transaction=True) == []
+
+
+def test_no_transaction_no_finding() -> None:
+    assert run(ADD + USE, pg=11) == []

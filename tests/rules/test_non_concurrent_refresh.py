@@ -1,0 +1,52 @@
+"""non-concurrent-refresh: REFRESH MATERIALIZED VIEW without CONCURRENTLY."""
+
+from __future__ import annotations
+
+from helpers import lint_sql, where
+
+R = "non-concurrent-refresh"
+VIEW = (
+    "create table orders (id bigint primary key, customer_id bigint, total_cents bigint);\n"
+    "create materialized view order_totals as\n"
+    "  select customer_id, sum(total_cents) as total from orders group by customer_id;"
+)
+UNIQUE = "create unique index order_totals_customer_id_key on order_totals (customer_id);"
+
+
+def run(sql: str, history: tuple[str, ...] = (VIEW,), **kw: object) -> list:
+    return lint_sql(sql, history=list(history), rules=[R], **kw)
+
+
+def test_refresh_existing_view() -> None:
+    findings = run("refresh materialized view order_totals;")
+    assert where(findings, R) == [(1, 1)]
+    f = findings[0]
+    assert f.severity == "warning" and f.category == "locking"
+    assert 'ACCESS EXCLUSIVE lock on "order_totals"' in f.message
+    assert "every read of the view" in f.message
+    assert "    REFRESH MATERIALIZED VIEW CONCURRENTLY order_totals;" in f.help
+    # No unique index yet: the help says to create one first.
+    assert "CREATE UNIQUE INDEX CONCURRENTLY order_totals_key ON order_totals" in f.help
+
+
+def test_help_skips_the_index_when_one_exists() -> None:
+    findings = run('REFRESH MATERIALIZED VIEW "order_totals";', history=(VIEW, UNIQUE))
+    assert where(findings, R) == [(1, 1)]
+    assert "CREATE UNIQUE INDEX" not in findings[0].help
+
+
+def test_unknown_view_counts_as_existing() -> None:
+    assert where(run("refresh materialized view reporting.daily;", history=()), R) == [(1, 1)]
+
+
+def test_concurrently_is_quiet_even_in_a_transaction() -> None:
+    sql = "begin;\nrefresh materialized view concurrently order_totals;\ncommit;"
+    assert run(sql, history=(VIEW, UNIQUE)) == []
+
+
+def test_view_created_in_this_deploy_is_quiet() -> None:
+    sql = (
+        "create materialized view top_customers as select customer_id from orders with no data;\n"
+        "refresh materialized view top_customers;\n"
+    )
+    assert run(sql) == []

@@ -1,0 +1,70 @@
+"""non-concurrent-reindex: REINDEX without CONCURRENTLY (PostgreSQL 12+ has the concurrent
+form; 11 does not)."""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers import lint_sql, where
+
+R = "non-concurrent-reindex"
+ORDERS = (
+    "create table orders (id bigint primary key, status text);\n"
+    "create index orders_status_idx on orders (status);"
+)
+
+
+def run(sql: str, history: tuple[str, ...] = (ORDERS,), **kw: object) -> list:
+    return lint_sql(sql, history=list(history), rules=[R], **kw)
+
+
+def test_reindex_index_on_pg12_suggests_concurrently() -> None:
+    findings = run("reindex index orders_status_idx;", pg=12)
+    assert where(findings, R) == [(1, 1)]
+    f = findings[0]
+    assert f.severity == "warning" and f.category == "locking"
+    assert 'REINDEX INDEX "orders_status_idx"' in f.message
+    assert 'blocks writes to "orders"' in f.message
+    assert "    REINDEX INDEX CONCURRENTLY orders_status_idx;" in f.help
+
+
+def test_reindex_on_pg11_has_no_concurrent_form() -> None:
+    findings = run("reindex index orders_status_idx;", pg=11)
+    assert where(findings, R) == [(1, 1)]
+    h = findings[0].help
+    assert "PostgreSQL 11 has no REINDEX CONCURRENTLY" in h
+    assert "CREATE INDEX CONCURRENTLY orders_status_idx_new" in h
+    assert "DROP INDEX CONCURRENTLY orders_status_idx;" in h
+    assert "ALTER INDEX orders_status_idx_new RENAME TO orders_status_idx;" in h
+    assert "REINDEX INDEX CONCURRENTLY" not in h
+
+
+def test_reindex_table_and_database() -> None:
+    findings = run("REINDEX TABLE orders;\nREINDEX DATABASE app;\n", pg=14)
+    assert where(findings, R) == [(1, 1), (2, 1)]
+    assert "REINDEX TABLE CONCURRENTLY orders;" in findings[0].help
+    assert 'REINDEX DATABASE "app"' in findings[1].message
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "reindex index concurrently orders_status_idx;",
+        "REINDEX (VERBOSE, CONCURRENTLY) TABLE orders;",
+        "REINDEX (CONCURRENTLY) INDEX orders_status_idx;",
+    ],
+)
+def test_concurrently_is_quiet(sql: str) -> None:
+    assert run(sql, pg=12) == []
+
+
+def test_new_table_and_new_index_are_quiet() -> None:
+    sql = (
+        "create table tags (id int, name text);\n"
+        "create index tags_name_idx on tags (name);\n"
+        "reindex index tags_name_idx;\n"
+        "reindex table tags;\n"
+        "create index orders_id_status_idx on orders (id, status);\n"
+        "reindex index orders_id_status_idx;\n"
+    )
+    assert run(sql) == []

@@ -1,0 +1,63 @@
+"""unbatched-backfill: UPDATE of every row / INSERT ... SELECT of a whole table."""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers import lint_sql, where
+
+R = "unbatched-backfill"
+USERS = (
+    "create table users (id bigserial primary key, full_name text);\n"
+    "create table orders (id bigserial primary key, total_cents bigint);\n"
+    "create table orders_archive (id bigint, total_cents bigint);"
+)
+
+
+def run(sql: str, history: tuple[str, ...] = (USERS,), **kw: object) -> list:
+    return lint_sql(sql, history=list(history), rules=[R], **kw)
+
+
+def test_backfill_in_the_ddl_transaction() -> None:
+    sql = (
+        "alter table users add column if not exists display_name text;\n\n"
+        "update users set display_name = full_name;\n"
+    )
+    findings = run(sql, tool="golang-migrate", implicit_transaction=True)
+    assert where(findings, R) == [(3, 1)]
+    f = findings[0]
+    assert f.severity == "warning" and f.category == "locking"
+    assert 'every row of existing table "users"' in f.message
+    assert "same transaction as the schema change at line 1" in f.message
+    assert 'ACCESS EXCLUSIVE lock on "users"' in f.message
+    assert "    UPDATE users SET display_name = full_name" in f.help
+    assert "    WHERE id IN (SELECT id FROM users WHERE display_name IS NULL LIMIT 5000);" in f.help
+
+
+def test_backfill_alone_gets_the_plain_message() -> None:
+    findings = run('UPDATE "users" SET "full_name" = trim("full_name");')
+    assert where(findings, R) == [(1, 1)]
+    assert "worse" not in findings[0].message
+    assert "<rows not yet backfilled>" in findings[0].help
+
+
+def test_insert_select_copies_a_whole_table() -> None:
+    findings = run("insert into orders_archive select * from orders;")
+    assert where(findings, R) == [(1, 1)]
+    assert (
+        'copies every row of existing table "orders" into "orders_archive"' in findings[0].message
+    )
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "update users set full_name = '' where id between 1 and 5000;",
+        "insert into orders_archive select * from orders where id < 1000;",
+        "insert into orders (total_cents) values (1), (2);",
+        "create table plans (id int, active boolean);\nupdate plans set active = true;",
+        "delete from orders;",
+    ],
+)
+def test_quiet(sql: str) -> None:
+    assert run(sql) == []
