@@ -168,7 +168,10 @@ def _track(op: Op, stmt: Statement, tx: Transaction, settings: dict[str, str]) -
     if lock is not None and lock[0] == ACCESS_EXCLUSIVE and lock[1]:
         tx.exclusive_locks.setdefault(lock[1], stmt)
     if op.kind == "add_constraint" and op.constraint is not None and op.constraint.not_valid:
-        tx.not_valid_added.add((op.table or "", op.name or ""))
+        from migcheck.schema import default_constraint_name
+
+        name = op.name or default_constraint_name(op.table or "", op.constraint)
+        tx.not_valid_added.add((op.table or "", name))
     if lock is not None and lock[1] and op.kind not in ("lock",):
         tx.ddl_tables.add(lock[1])
 

@@ -128,7 +128,7 @@ class Schema:
             if col is not None and not con.not_valid:
                 col.not_null = True
             return
-        name = con.name or f"{table}_{'_'.join(con.columns)}_{con.kind}"
+        name = con.name or default_constraint_name(table, con)
         self.constraints[(table, name)] = ConstraintInfo(
             name,
             con.kind,
@@ -301,6 +301,26 @@ class Schema:
         if op.name:
             self.enums.pop(op.name, None)
             self.types.pop(op.name, None)
+
+
+_SUFFIX = {
+    "primary_key": "pkey",
+    "unique": "key",
+    "foreign_key": "fkey",
+    "check": "check",
+    "exclude": "excl",
+    "not_null": "not_null",
+}
+
+
+def default_constraint_name(table: str, con: Constraint) -> str:
+    """The name PostgreSQL gives an unnamed constraint (ChooseConstraintName): table,
+    first column and a kind suffix, ``<table>_pkey`` for a primary key, cut to 63 bytes."""
+    suffix = _SUFFIX.get(con.kind, con.kind)
+    base = table.rsplit(".", 1)[-1]
+    parts = [base] if con.kind == "primary_key" else [base, *con.columns[:1]]
+    name = "_".join([*parts, suffix])
+    return name.encode()[:63].decode("utf-8", "ignore")
 
 
 def _column(col: ColumnDef, origin: Origin) -> ColumnInfo:

@@ -34,7 +34,7 @@ def runner_transaction(
     tool = history.tool
     if migration.runner_transaction:
         names = {"flyway": "Flyway", "dbmate": "dbmate", "alembic": "Alembic"}
-        return "runner", f"{names.get(tool, tool)} runs each migration inside a transaction"
+        return "runner", f"{names.get(tool, 'the runner')} runs each migration inside a transaction"
     if not migration.notes.get("implicit_transaction"):
         return None, ""
     real = [s for s in statements if s.ops and s.ops[0].kind not in ("begin", "commit")]
@@ -56,8 +56,9 @@ def runner_transaction(
             f"{which} sends migration.sql as one script, which PostgreSQL runs as one "
             "implicit transaction"
         )
+    runner = {"golang-migrate": "golang-migrate"}.get(history.tool, "the runner")
     return "implicit", (
-        f"{history.tool} sends the file as one multi-statement query, which PostgreSQL runs "
+        f"{runner} sends the file as one multi-statement query, which PostgreSQL runs "
         "as one implicit transaction"
     )
 
