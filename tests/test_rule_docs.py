@@ -27,8 +27,14 @@ def _run(rule_id: str, block: str) -> list[str]:
         pg = int(m.group(1))
     parts = re.split(r"^--\s*migration:.*$", block, flags=re.M)
     parts = [p for p in parts if p.strip()] or [block]
-    history = make_history(parts, runner_transaction="-- in-transaction" in block)
-    result = lint_history(history, pg=pg, rules=[rule_id], changeset=False)
+    # "-- changeset" marks the later migrations of the block as one deploy (the first builds
+    # the schema), for rules about what only shows across the files of a changeset.
+    changeset = re.search(r"^--\s*changeset\b", block, flags=re.M) is not None
+    selected = [i > 0 for i in range(len(parts))] if changeset else None
+    history = make_history(
+        parts, selected=selected, runner_transaction="-- in-transaction" in block
+    )
+    result = lint_history(history, pg=pg, rules=[rule_id], changeset=changeset)
     return [f.rule for f in result.findings if f.rule == rule_id]
 
 

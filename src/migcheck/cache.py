@@ -10,6 +10,7 @@ upgrade of either invalidates them. Set ``MIGCHECK_NO_CACHE=1`` to disable it an
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
@@ -20,7 +21,7 @@ from typing import Any
 from migcheck import __version__
 from migcheck.sources import Migration
 
-_FORMAT = "1"
+_FORMAT = "2"
 _sqlglot_version: str | None = None
 
 
@@ -46,10 +47,8 @@ def _parser_version() -> str:
         version = "unknown"
         if spec is not None and spec.origin:
             vfile = Path(spec.origin).with_name("_version.py")
-            try:
+            with contextlib.suppress(OSError):
                 version = hashlib.sha1(vfile.read_bytes()).hexdigest()[:12]
-            except OSError:
-                pass
         _sqlglot_version = version
     return _sqlglot_version
 

@@ -251,6 +251,9 @@ class Statement:
     # True when the runner executes this statement outside any transaction (Alembic's
     # ``autocommit_block``).
     autocommit: bool = False
+    # True for a statement found inside a DO block or function body (it is run by the
+    # statement before it, and positioned there).
+    embedded: bool = False
 
     @property
     def first_op(self) -> Op | None:

@@ -23,9 +23,28 @@ def load_statements(migration: Migration) -> tuple[list[Statement], list[Finding
     hit = cache.load(key)
     if hit is not None:
         return hit
-    loaded = _load(migration)
+    statements, findings = _load(migration)
+    loaded = (_with_embedded(statements), findings)
     cache.store(key, loaded)
     return loaded
+
+
+def _with_embedded(statements: list[Statement]) -> list[Statement]:
+    """Add the statements a DO block or function body runs (literal EXECUTE strings and
+    bare DDL), right after the statement that contains them, so rules check them too."""
+    if not any(op.kind in ("do", "create_function") for s in statements for op in s.ops):
+        return statements
+    from migcheck.dynamic import embedded_statements
+
+    out: list[Statement] = []
+    for stmt in statements:
+        out.append(stmt)
+        for inner in embedded_statements(stmt):
+            inner.embedded = True
+            out.append(inner)
+    for i, s in enumerate(out):
+        s.index = i
+    return out
 
 
 def _load(migration: Migration) -> tuple[list[Statement], list[Finding]]:

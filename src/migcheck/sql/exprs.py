@@ -110,8 +110,11 @@ def analyse_expression(source: str, tokens: Sequence[Token]) -> Expression:
     text = text_of(source, tokens)
     # NULL, NULL::type and (NULL) are all "no default".
     words = [t for t in tokens if t.token_type not in (TokenType.L_PAREN, TokenType.R_PAREN)]
-    is_null = bool(words) and is_word(words[0]) and words[0].text.upper() == "NULL" and (
-        len(words) == 1 or words[1].token_type == TokenType.DCOLON
+    is_null = (
+        bool(words)
+        and is_word(words[0])
+        and words[0].text.upper() == "NULL"
+        and (len(words) == 1 or words[1].token_type == TokenType.DCOLON)
     )
     return Expression(text=text, functions=tuple(functions), volatility=vol, is_null=is_null)
 
@@ -135,7 +138,9 @@ def column_type(source: str, tokens: Sequence[Token]) -> ColumnType | None:
             if tok.token_type == TokenType.NUMBER and tok.text.isdigit():
                 params.append(int(tok.text))
         elif depth == 0 and is_name(tok):
-            words.append(fold(tok))
+            # The quoted "char" is a one-byte internal type, not char(1) (bpchar).
+            quoted_char = tok.token_type == TokenType.IDENTIFIER and tok.text == "char"
+            words.append('"char"' if quoted_char else fold(tok))
         elif depth == 0 and tok.token_type == TokenType.DOT and words:
             words[-1] += "."
         elif depth == 0 and tok.token_type in STRING_TYPES:

@@ -1,0 +1,43 @@
+"""ban-char: a new char(n) / character(n) / bpchar column."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from migcheck.context import Context
+from migcheck.model import Finding, Op, Statement
+from migcheck.rules import Rule
+from migcheck.rules._style import new_columns, qualified, quote
+
+
+class BanChar(Rule):
+    id = "ban-char"
+    category = "style"
+    severity = "warning"
+    summary = "Use text or varchar instead of char(n), which pads values with spaces"
+    kinds = frozenset({"create_table", "add_column"})
+    default_enabled = False
+
+    def check(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
+        for new in new_columns(op, stmt, ctx):
+            col = new.column
+            if col.type is None or col.type.name != "bpchar":
+                continue
+            written = col.type.text.strip()
+            # "char" in double quotes is the internal one-byte type, not char(n).
+            if written.startswith('"'):
+                continue
+            n = col.type.params[0] if col.type.params else 1
+            name = quote(col.name)
+            text = "TEXT" if written.isupper() else "text"
+            yield self.finding(
+                stmt,
+                f"Column {qualified(new.table, col.name)} is {written}: char(n) pads every "
+                f"value with spaces to {n} characters, ignores trailing spaces when comparing "
+                f"but not in LIKE or regular expressions, and is usually the slowest string "
+                f"type because of the padding.",
+                f"Use text, with a CHECK if the length limit is a rule of the data:\n"
+                f"    {name} {text} CHECK (char_length({name}) <= {n})\n"
+                f"With Prisma, drop `@db.Char({n})`; with SQLAlchemy, use `sa.Text()`.",
+                new.at,
+            )

@@ -1,0 +1,79 @@
+"""opaque-ddl: a DO block or PL/pgSQL function that builds DDL at run time.
+
+The SQL a DO block runs as literal text (bare statements, ``EXECUTE 'literal'``) is
+linted like the rest of the file (see ``migcheck.dynamic``). What is left is SQL assembled
+at run time: ``EXECUTE 'ALTER TABLE ' || quote_ident(t) || ...``, ``EXECUTE format(...)``
+with run-time arguments, ``EXECUTE r.cmd``. No static linter can see the table it locks or
+the column it drops, so this rule says so instead of passing the migration silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from migcheck.context import Context
+from migcheck.dynamic import DynamicExecute, analyse_body
+from migcheck.model import Finding, Op, Statement
+from migcheck.rules import Rule
+
+
+class OpaqueDdl(Rule):
+    id = "opaque-ddl"
+    category = "locking"
+    severity = "warning"
+    summary = "DDL the static view cannot see: EXECUTE of SQL built at run time"
+    kinds = frozenset({"do", "create_function"})
+
+    def check(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
+        if not op.body:
+            return
+        analysis = analyse_body(op.body)
+        # A DO block runs now: anything that may be DDL counts, including EXECUTE of a
+        # value nobody can see (``EXECUTE r.cmd``). A function runs when called, often with
+        # SQL handed in by its caller: only what visibly builds DDL (an ``ALTER TABLE``
+        # prefix) counts.
+        hidden = analysis.opaque_ddl if op.kind == "do" else [d for d in analysis.dynamic if d.ddl]
+        if not hidden:
+            return
+        first = hidden[0]
+        line = _file_line(stmt, op.body, analysis.code_offset, first)
+        what = first.verb or "SQL"
+        built = _shorten(first.text)
+        if op.kind == "do":
+            where = f"The DO block at line {stmt.span.line}"
+            when = "runs"
+        else:
+            where = f'Function "{op.name}" (line {stmt.span.line})'
+            when = "runs, when called,"
+        more = f" (and {len(hidden) - 1} more)" if len(hidden) > 1 else ""
+        kind = f"the {what} it runs" if first.ddl else "whether it changes the schema at all"
+        message = (
+            f"{where} {when} `EXECUTE {built}` at line {line}{more}: SQL built at run time, "
+            f"so migcheck cannot check {kind}: which table it locks and for how long, or "
+            f"whether it breaks the app version still running."
+        )
+        help = (
+            "Write the statements out, one per table, as plain SQL in the migration (inside "
+            "the DO block is fine: literal statements there are checked). If the block has "
+            "to stay dynamic (it loops over tables), review what it generates: print each "
+            "statement first (`RAISE NOTICE '%', sql;` instead of `EXECUTE`), check those "
+            "by hand or with migcheck, and bound the locks it takes:\n"
+            "    SET lock_timeout = '2s';\n"
+            "Once reviewed, silence this finding with a `-- migcheck: ignore[opaque-ddl] "
+            "<reason>` comment on the line before the statement."
+        )
+        yield self.finding(stmt, message, help, op)
+
+
+def _file_line(stmt: Statement, body: str, code_offset: int, item: DynamicExecute) -> int:
+    """The file line of the EXECUTE when the body is written verbatim in the statement
+    (dollar-quoted); else the statement's first line."""
+    at = stmt.text.find(body)
+    if at < 0 or code_offset < 0:
+        return stmt.span.line
+    return stmt.span.line + stmt.text.count("\n", 0, at + code_offset) + item.line - 1
+
+
+def _shorten(text: str, limit: int = 80) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

@@ -1,0 +1,43 @@
+"""prefer-timestamptz: a new timestamp-without-time-zone column."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from migcheck.context import Context
+from migcheck.model import Finding, Op, Statement
+from migcheck.rules import Rule
+from migcheck.rules._style import new_columns, qualified, quote
+
+
+class PreferTimestamptz(Rule):
+    id = "prefer-timestamptz"
+    category = "style"
+    severity = "warning"
+    summary = "Use timestamptz instead of timestamp without time zone"
+    kinds = frozenset({"create_table", "add_column"})
+    default_enabled = False
+
+    def check(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
+        for new in new_columns(op, stmt, ctx):
+            col = new.column
+            if col.type is None or col.type.name != "timestamp":
+                continue
+            written = col.type.text.strip()
+            precision = f"({col.type.params[0]})" if col.type.params else ""
+            target = ("TIMESTAMPTZ" if written.isupper() else "timestamptz") + precision
+            arrays = "[]" * col.type.array
+            prisma = f"`@db.Timestamptz{precision or '(6)'}`"
+            yield self.finding(
+                stmt,
+                f"Column {qualified(new.table, col.name)} is {written} (without time zone): "
+                f"it stores wall-clock readings with no zone, so values written by sessions "
+                f"or servers in different time zones cannot be compared, and converting it "
+                f"to timestamptz later rewrites the table under an ACCESS EXCLUSIVE lock.",
+                f"Store instants as timestamptz (same 8 bytes; shown in the session's time "
+                f"zone):\n"
+                f"    {quote(col.name)} {target}{arrays}\n"
+                f"With Prisma, add {prisma} to the DateTime field (Prisma's default is "
+                f"TIMESTAMP(3)); with SQLAlchemy, `sa.DateTime(timezone=True)`.",
+                new.at,
+            )

@@ -1,0 +1,74 @@
+"""prefer-text: new varchar(n) columns."""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers import lint_sql, where
+from migcheck.engine import default_rule_ids
+
+R = "prefer-text"
+USERS = "create table users (id bigserial primary key, email text not null);"
+
+
+def run(sql: str, history: tuple[str, ...] = (USERS,), **kw: object) -> list:
+    return lint_sql(sql, history=list(history), rules=[R], **kw)
+
+
+def test_opt_in() -> None:
+    assert R not in default_rule_ids()
+
+
+def test_prisma_varchar() -> None:
+    sql = (
+        "-- CreateTable\n"
+        'CREATE TABLE "Product" (\n'
+        '    "id" TEXT NOT NULL,\n'
+        '    "sku" VARCHAR(32) NOT NULL,\n'
+        '    CONSTRAINT "Product_pkey" PRIMARY KEY ("id")\n'
+        ");\n"
+    )
+    findings = run(sql, tool="prisma")
+    assert where(findings, R) == [(4, 5)]
+    f = findings[0]
+    assert f.severity == "warning" and f.category == "style"
+    assert f.message.startswith('Column "Product"."sku" is VARCHAR(32): the length limit')
+    assert "ACCESS EXCLUSIVE" in f.message and "rewrites the table" in f.message
+    assert '    "sku" TEXT CHECK (char_length("sku") <= 32)' in f.help
+    assert "@db.VarChar(32)" in f.help
+
+
+def test_add_column_to_existing_table_advises_not_valid_check() -> None:
+    findings = run("alter table users add column nickname character varying(40);")
+    assert where(findings, R) == [(1, 19)]
+    help = findings[0].help
+    assert '    ALTER TABLE "users" ADD COLUMN "nickname" text;' in help
+    assert (
+        '    ALTER TABLE "users" ADD CONSTRAINT "users_nickname_length" '
+        'CHECK (char_length("nickname") <= 40) NOT VALID;'
+    ) in help
+    assert '    ALTER TABLE "users" VALIDATE CONSTRAINT "users_nickname_length";' in help
+
+
+def test_add_column_to_table_new_in_this_deploy_keeps_inline_check() -> None:
+    sql = "create table tags (id bigint);\nalter table tags add column label varchar(20);\n"
+    findings = run(sql)
+    assert where(findings, R) == [(2, 18)]
+    assert '    "label" text CHECK (char_length("label") <= 20)' in findings[0].help
+
+
+def test_multi_action_and_arrays() -> None:
+    sql = "ALTER TABLE users\n  ADD COLUMN a text,\n  ADD COLUMN b varchar(10)[];\n"
+    assert where(run(sql), R) == [(3, 3)]
+
+
+@pytest.mark.parametrize(
+    "column",
+    ["t text", "v varchar", "v character varying", "c char(3)", "j jsonb"],
+)
+def test_silent(column: str) -> None:
+    assert run(f"create table t ({column});") == []
+
+
+def test_existing_column_type_change_is_not_judged() -> None:
+    assert run("alter table users alter column email type varchar(200);") == []
