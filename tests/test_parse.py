@@ -233,3 +233,10 @@ def test_dml_through_sqlglot() -> None:
         True,
         "users",
     )
+
+
+def test_queries_sqlglot_cannot_parse_are_still_reads() -> None:
+    (op,), reason = ops_of(
+        'SELECT "id" FROM "Comment" WHERE "taskId" IN ($1) ORDER BY "createdAt" OFFSET $2'
+    )
+    assert (op.kind, reason) == ("select", None)
