@@ -10,8 +10,26 @@ only when a project is actually rendered.
 
 from __future__ import annotations
 
-from .discover import is_alembic_path
-from .load import load_alembic
+from typing import TYPE_CHECKING, Any
+
 from .notes import AlembicNote
 
+if TYPE_CHECKING:
+    from .discover import is_alembic_path
+    from .load import load_alembic
+
 __all__ = ["AlembicNote", "is_alembic_path", "load_alembic"]
+
+
+def __getattr__(name: str) -> Any:
+    # Every migcheck run asks is_alembic_path; only runs that find a project need the
+    # loader, so neither is imported until first used (start-up time of the hook).
+    if name == "is_alembic_path":
+        from .discover import is_alembic_path
+
+        return is_alembic_path
+    if name == "load_alembic":
+        from .load import load_alembic
+
+        return load_alembic
+    raise AttributeError(name)
