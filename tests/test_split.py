@@ -6,6 +6,9 @@ off-by-one anywhere in the position arithmetic fails a test.
 
 from __future__ import annotations
 
+import random
+import re
+
 import pytest
 from sqlglot.tokens import TokenType
 
@@ -504,3 +507,275 @@ def test_two_thousand_statements() -> None:
     assert (last.index, last.text) == (1999, "ALTER TABLE t1999 ADD COLUMN c int")
     assert (last.span.line, last.span.column, last.span.end_column) == (2000, 1, 34)
     assert result.comments[-1] == Comment("n1999", 2000, 37, 2000, False)
+
+
+# --- positional parameters ---------------------------------------------------------------
+# sqlglot reads "$1,$" as a dollar-quote opener ($tag$); for Postgres a tag cannot start
+# with a digit, so these are parameters. sqlglot makes "$1" a PARAMETER "$" and a NUMBER
+# "1" (what its parser reads as one parameter), unspaced or not.
+
+
+def kinds(statement: RawStatement) -> list[tuple[str, str, int, int]]:
+    return [(t.token_type.name, t.text, t.start, t.end) for t in statement.tokens]
+
+
+def test_unspaced_parameters_do_not_swallow_the_next_statement() -> None:
+    sql = "SELECT * FROM t WHERE a IN ($1,$2);\nINSERT INTO t VALUES ($1,$2,$3);\nSELECT 1;"
+    result = split_sql(sql)
+    assert result.errors == []
+    assert [(s.text, s.span, s.index) for s in result.statements] == [
+        ("SELECT * FROM t WHERE a IN ($1,$2)", Span(1, 1, 1, 34, 0, 34), 0),
+        ("INSERT INTO t VALUES ($1,$2,$3)", Span(2, 1, 2, 31, 36, 67), 1),
+        ("SELECT 1", Span(3, 1, 3, 8, 69, 77), 2),
+    ]
+    assert kinds(result.statements[1]) == [
+        ("INSERT", "INSERT", 36, 41),
+        ("INTO", "INTO", 43, 46),
+        ("VAR", "t", 48, 48),
+        ("VALUES", "VALUES", 50, 55),
+        ("L_PAREN", "(", 57, 57),
+        ("PARAMETER", "$", 58, 58),
+        ("NUMBER", "1", 59, 59),
+        ("COMMA", ",", 60, 60),
+        ("PARAMETER", "$", 61, 61),
+        ("NUMBER", "2", 62, 62),
+        ("COMMA", ",", 63, 63),
+        ("PARAMETER", "$", 64, 64),
+        ("NUMBER", "3", 65, 65),
+        ("R_PAREN", ")", 66, 66),
+    ]
+
+
+def test_parameter_tokens_cover_exactly_their_text() -> None:
+    sql = "UPDATE t SET a=$1,b=$2::int WHERE id=$10);"
+    (statement,) = split_sql(sql).statements
+    assert kinds(statement)[3:] == [
+        ("VAR", "a", 13, 13),
+        ("EQ", "=", 14, 14),
+        ("PARAMETER", "$", 15, 15),
+        ("NUMBER", "1", 16, 16),
+        ("COMMA", ",", 17, 17),
+        ("VAR", "b", 18, 18),
+        ("EQ", "=", 19, 19),
+        ("PARAMETER", "$", 20, 20),
+        ("NUMBER", "2", 21, 21),
+        ("DCOLON", "::", 22, 23),
+        ("INT", "int", 24, 26),
+        ("WHERE", "WHERE", 28, 32),
+        ("VAR", "id", 34, 35),
+        ("EQ", "=", 36, 36),
+        ("PARAMETER", "$", 37, 37),
+        ("NUMBER", "10", 38, 39),
+        ("R_PAREN", ")", 40, 40),
+    ]
+    params = [
+        sql[tok.start : statement.tokens[i + 1].end + 1]
+        for i, tok in enumerate(statement.tokens)
+        if tok.token_type == TokenType.PARAMETER
+    ]
+    assert params == ["$1", "$2", "$10"]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT * FROM t WHERE a IN ($1,$2)",
+        "SELECT $1::int,$2::text",
+        "SELECT * FROM t WHERE a=$1)AND b=$2",
+        "SELECT $1||$2, ARRAY[$1,$2], a<$1,@$2,^$1",
+        "SELECT $1.f,$2.5,$3e1,$4",
+        "SELECT $1$2,$3",
+    ],
+)
+def test_unspaced_parameters_tokenize_like_spaced_ones(sql: str) -> None:
+    # With a blank before every "$", sqlglot reads each parameter right on its own.
+    spaced = sql.replace("$", " $")
+
+    def shape(text: str) -> list[tuple[TokenType, str]]:
+        result = split_sql(text)
+        assert result.errors == []
+        (statement,) = result.statements
+        return [(t.token_type, t.text) for t in statement.tokens]
+
+    assert shape(sql) == shape(spaced)
+    # Every token's offsets still point at its own text.
+    (statement,) = split_sql(sql).statements
+    assert all(sql[t.start : t.end + 1] == t.text for t in statement.tokens)
+
+
+def test_dollars_inside_literals_comments_and_names_are_left_alone() -> None:
+    sql = (
+        "SELECT '$1,$2', $$ $1,$ $$, \"$1,$2\", foo$1,$2, E'$1,$' -- $1,$2;\n"
+        "  /* $1,$2; */ FROM t;\nSELECT $a$ $1,$ $a$, $1"
+    )
+    result = split_sql(sql)
+    assert result.errors == []
+    first, second = result.statements
+    assert [(t.token_type.name, t.text) for t in first.tokens] == [
+        ("SELECT", "SELECT"),
+        ("STRING", "$1,$2"),
+        ("COMMA", ","),
+        ("HEREDOC_STRING", " $1,$ "),
+        ("COMMA", ","),
+        ("IDENTIFIER", "$1,$2"),
+        ("COMMA", ","),
+        ("VAR", "foo$1"),
+        ("COMMA", ","),
+        ("PARAMETER", "$"),
+        ("NUMBER", "2"),
+        ("COMMA", ","),
+        ("BYTE_STRING", "$1,$"),
+        ("FROM", "FROM"),
+        ("VAR", "t"),
+    ]
+    assert second.text == "SELECT $a$ $1,$ $a$, $1"
+    assert [t.text for t in second.tokens] == ["SELECT", " $1,$ ", ",", "$", "1"]
+    assert [(c.text, c.line, c.column) for c in result.comments] == [
+        ("$1,$2;", 1, 56),
+        ("$1,$2;", 2, 3),
+    ]
+
+
+def test_command_string_with_parameters_keeps_its_text_and_offsets() -> None:
+    sql = "CALL p($1,$2);\nEXECUTE q($1,$2)"
+    result = split_sql(sql)
+    assert result.errors == []
+    assert [kinds(s) for s in result.statements] == [
+        [("COMMAND", "CALL", 0, 3), ("STRING", "p($1,$2)", 5, 12)],
+        [("EXECUTE", "EXECUTE", 15, 21), ("STRING", "q($1,$2)", 23, 30)],
+    ]
+
+
+def test_dollar_quote_right_after_a_parameter_or_a_number_is_a_quote() -> None:
+    # "$1$$" is a parameter then a dollar-quote, as "1$$" is a number then one; only after
+    # a name does "$" continue the name.
+    assert stmts("SELECT $1$$;$$, ($2,$3); SELECT 1$$;$$,($2,$3); SELECT a$1$$,$2") == [
+        ("SELECT $1$$;$$, ($2,$3)", 1, 1, 1, 23),
+        ("SELECT 1$$;$$,($2,$3)", 1, 26, 1, 46),
+        ("SELECT a$1$$,$2", 1, 49, 1, 63),
+    ]
+
+
+def test_literal_prefix_right_after_a_dollar_quote() -> None:
+    # The E of E'' right after "$$" starts an escape string: "\'" does not close it.
+    sql = "\\set x\nSELECT $$a$$E'x\\';';\nSELECT 2;"
+    assert stmts(sql) == [("SELECT $$a$$E'x\\';'", 2, 1, 2, 19), ("SELECT 2", 3, 1, 3, 8)]
+
+
+def test_parameters_with_meta_commands_and_nested_comment_openers() -> None:
+    sql = "\\set x 1\nSELECT ($1,$2) /*/* c; */ */;\n\\echo $1,$2;\nCALL p($1,$2)"
+    result = split_sql(sql)
+    assert result.errors == []
+    assert [(s.text, s.span.line) for s in result.statements] == [
+        ("SELECT ($1,$2)", 2),
+        ("CALL p($1,$2)", 4),
+    ]
+    first = [t.text for t in result.statements[0].tokens]
+    assert first == ["SELECT", "(", "$", "1", ",", "$", "2", ")"]
+    assert [(c.text, c.line) for c in result.comments] == [("/* c; */", 2)]
+
+
+def test_error_after_unspaced_parameters() -> None:
+    result = split_sql("SELECT $1,$2;\nSELECT 'x")
+    assert [s.text for s in result.statements] == ["SELECT $1,$2"]
+    assert result.errors == [SplitError("unterminated quoted string", 2, 8)]
+
+
+def test_dollar_sqlglot_misreads_is_an_error_not_a_merged_statement() -> None:
+    # "$a,$" is no dollar-quote for Postgres (a tag is followed by "$" at once), but sqlglot
+    # would read one from here to the next "$a,$" and swallow the ";" between: the
+    # statement is reported, and not glued to the next one.
+    result = split_sql("SELECT 1;\nSELECT $a,$b;\nSELECT $a,$c;\nSELECT 2;")
+    assert [s.text for s in result.statements] == ["SELECT 1"]
+    assert result.errors == [SplitError("could not tokenize statement", 2, 1)]
+
+
+# --- no statement is lost silently -------------------------------------------------------
+
+_VALID = [
+    "SELECT * FROM t WHERE a IN ($1,$2)",
+    "INSERT INTO t VALUES ($1,$2,$3)",
+    "UPDATE t SET a=$1,b=$2::int WHERE id=$3",
+    "SELECT '$1,$2;', \"x;$1,$\", $$ $1,$2; $$, foo$1,$2, E'\\';$1,$', U&'a;$1,$'",
+    "SELECT $tag$ ; $1,$ $tag$, $1 + $2",
+    "SELECT 1 /* $1,$2; /* nested; */ */ + $1",
+    "SELECT $1$$;$$, 1$$;$$, a$1$$,$2",
+    "CREATE RULE r AS ON INSERT TO t DO ALSO (INSERT INTO a VALUES ($1,$2); NOTIFY t)",
+    "CREATE FUNCTION f(int) RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT $1,$1; END",
+    "CREATE FUNCTION g() RETURNS int AS $body$ SELECT 1; $body$ LANGUAGE sql",
+    "DO $$ BEGIN PERFORM $1,$2; END $$",
+    "CALL p($1,$2)",
+    "LOCK TABLE t IN SHARE MODE",
+    "ALTER TABLE t ADD COLUMN c int",
+]
+# Each runs to the end of the input (it is only ever the last statement).
+_BROKEN = [
+    "SELECT 'abc; $1,$2",
+    "SELECT $1,$2, $$ never; closed",
+    "SELECT $1 /* $1,$2;",
+    'SELECT "x;$1,$2',
+    "SELECT $a,$b",
+    "SELECT ($1,$2), $",
+]
+_SEPARATORS = [";\n", ";", " ;\n-- c; $1,$2\n", ";\n/* x; $1,$ */\n", "\n\\echo $1,$2;\n", ";;\n"]
+_HEADS = ["", "\ufeff", "-- head $1,$2;\n", "\\set x 1\n", "/*/* a; */ */\n"]
+_TRIVIA = re.compile(
+    r"(?:[\s;\ufeff]|--[^\r\n]*|/\*(?:/\*.*?\*/|.)*?\*/|(?<![^\r\n])\\[^\r\n]*)*", re.DOTALL
+)
+
+
+def _corpus() -> list[tuple[str, list[tuple[int, int]], int | None]]:
+    """Inputs made of known statements: (sql, [start, end) of each, start of a broken one)."""
+    rng = random.Random(20240607)
+    cases = []
+    for _ in range(400):
+        sql = rng.choice(_HEADS)
+        spans: list[tuple[int, int]] = []
+        for _ in range(rng.randint(1, 5)):
+            if spans:
+                sql += rng.choice(_SEPARATORS)
+            statement = rng.choice(_VALID)
+            spans.append((len(sql), len(sql) + len(statement)))
+            sql += statement
+        broken = None
+        if rng.random() < 0.5:
+            sql += rng.choice(_SEPARATORS)
+            broken = len(sql)
+            sql += rng.choice(_BROKEN)
+        elif rng.random() < 0.5:
+            sql += rng.choice(_SEPARATORS)
+        cases.append((sql, spans, broken))
+    return cases
+
+
+def _offset(sql: str, error: SplitError) -> int:
+    offset = LineIndex(sql).line_start(error.line) + error.column - 1
+    return offset + 1 if error.line == 1 and sql.startswith("\ufeff") else offset
+
+
+@pytest.mark.parametrize(("sql", "spans", "broken"), _corpus())
+def test_statements_and_the_error_cover_the_whole_input(
+    sql: str, spans: list[tuple[int, int]], broken: int | None
+) -> None:
+    result = split_sql(sql)
+    got = [(s.span.start, s.span.end) for s in result.statements]
+    for statement in result.statements:
+        assert sql[statement.span.start : statement.span.end] == statement.text
+        assert all("\x00" not in t.text for t in statement.tokens)
+    # Every character is inside a statement returned, or trivia (blanks, ';', comments,
+    # meta-commands), or in the statement the error is in (the first one not returned) or
+    # after it: no text with a statement in it is dropped silently.
+    covered = 0
+    for start, end in got:
+        assert _TRIVIA.fullmatch(sql[covered:start]), (sql, covered)
+        covered = end
+    if result.errors:
+        (error,) = result.errors
+        at = _offset(sql, error)
+        assert broken is not None
+        assert covered <= broken <= at < len(sql)
+        assert _TRIVIA.fullmatch(sql[covered:broken]), (sql, covered)
+    else:
+        assert _TRIVIA.fullmatch(sql[covered:]), (sql, covered)
+    # ...and the statements are exactly those the input was made of.
+    assert got == spans

@@ -12,9 +12,17 @@ before the broken one. Lines whose first non-blank character is a backslash are 
 meta-commands (``\\connect db``, ``\\set x 1``): they end the current statement and are
 otherwise ignored.
 
-Two sqlglot quirks are corrected: the STRING token it makes of everything after a
-"command" keyword (LOCK, VACUUM, DO...) gets its true start/end, and a ``/*`` right after
-``/*`` nests as in Postgres (sqlglot closes the comment early).
+Three sqlglot quirks are corrected: the STRING token it makes of everything after a
+"command" keyword (LOCK, VACUUM, DO...) gets its true start/end, a ``/*`` right after
+``/*`` nests as in Postgres (sqlglot closes the comment early), and a positional parameter
+followed by another ``$`` (``IN ($1,$2)``) stays a parameter: sqlglot would read ``$1,$`` as
+a dollar-quote opener, while a Postgres dollar-quote tag cannot start with a digit.
+
+Whenever our scanner has read the file (for meta-commands, ``/*/*`` or a ``$`` that sqlglot
+would misread), sqlglot's semicolons are checked against the scanner's: where they differ,
+sqlglot has misread a literal, and the statement is reported as a ``SplitError`` rather
+than merged with the next one or cut short. A ``SplitError`` is the only way text goes
+missing: every statement before the one it is in is returned, that one and the rest not.
 
 Positions: offsets are 0-based indexes into the text given to ``split_sql``, and
 ``Span.start``/``Span.end`` are half-open, so ``text[span.start:span.end] == stmt.text``.
@@ -25,9 +33,10 @@ Lines and columns are 1-based and inclusive and count characters; a tab is one c
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import ClassVar
 
 from sqlglot.dialects.postgres import Postgres
 from sqlglot.errors import TokenError
@@ -114,6 +123,21 @@ def line_col(text_index: LineIndex, offset: int) -> tuple[int, int]:
     return text_index.position(offset)
 
 
+# Stands in for the "$" of each positional parameter ($1) when sqlglot could misread one:
+# our tokenizer makes it a PARAMETER token, as sqlglot makes the "$" of a "$1 " it reads
+# right, so the tokens are those of a spaced "$1 " (the digits after it are a NUMBER, never
+# a decimal) and only the text "$" is to be given back. NUL cannot occur in a Postgres
+# query, so no real text is tokenized differently.
+_MASK = "\x00"
+
+
+class _Tokenizer(Postgres.Tokenizer):
+    SINGLE_TOKENS: ClassVar[dict[str, TokenType]] = {
+        **Postgres.Tokenizer.SINGLE_TOKENS,
+        _MASK: TokenType.PARAMETER,
+    }
+
+
 _DIALECT = Postgres()
 _TOKENIZER_CLASS = Postgres.tokenizer_class
 _COMMANDS = frozenset(_TOKENIZER_CLASS.COMMANDS)
@@ -122,6 +146,7 @@ _SEMICOLON = TokenType.SEMICOLON
 _L_PAREN = TokenType.L_PAREN
 _R_PAREN = TokenType.R_PAREN
 _STRING = TokenType.STRING
+_PARAMETER = TokenType.PARAMETER
 _BEGIN = TokenType.BEGIN
 _CASE = TokenType.CASE
 _END = TokenType.END
@@ -132,7 +157,7 @@ _OR_REPLACE = [TokenType.OR, TokenType.REPLACE]
 
 def _tokenize(src: str) -> list[Token]:
     # A tokenizer keeps its state on itself; a fresh one (about 20 µs) keeps this thread-safe.
-    return _DIALECT.tokenizer().tokenize(src)
+    return _Tokenizer(_DIALECT).tokenize(src)
 
 
 def split_sql(text: str) -> SplitResult:
@@ -143,13 +168,21 @@ def split_sql(text: str) -> SplitResult:
     # What sqlglot tokenizes; it differs from src only where sqlglot would get it wrong.
     lexed = src
     scan: _Scan | None = None
-    if ("\\" in src and _META_LINE.search(src)) or "/*/*" in src:
+    # The common file has none of these, and pays for nothing more than these searches.
+    if (
+        ("\\" in src and _META_LINE.search(src))
+        or "/*/*" in src
+        or ("$" in src and _MISREAD_DOLLAR.search(src))
+    ):
         scan = _scan(src, 0, len(src))
-        src = lexed = _blank(src, scan.meta, ";")
+        if scan.meta:
+            src = lexed = _blank(src, scan.meta, ";")
         if "/*/*" in src:
             # sqlglot does not nest a "/*" that directly follows "/*", Postgres does: hide
             # the comments from sqlglot, they are found in src all the same.
             lexed = _blank(src, [c for c in scan.comments if src[c[0] + 1] == "*"], " ")
+        if scan.params:
+            lexed = _blank(lexed, [(at, at + 1) for at in scan.params], _MASK)
 
     errors: list[SplitError] = []
     limit = len(src)
@@ -157,13 +190,17 @@ def split_sql(text: str) -> SplitResult:
     if scan is None or scan.error is None:
         with suppress(TokenError):
             tokens = _tokenize(lexed)
+        if tokens is not None and scan is not None and not _agrees(tokens, scan, limit):
+            tokens = None
     if tokens is None:
         if scan is None:
             scan = _scan(src, 0, len(src))
         tokens, limit, error = _tokenize_prefix(lexed, scan, index)
         errors.append(error)
 
-    commands = _fix_command_strings(lexed, tokens)
+    commands = _fix_command_strings(lexed, src, tokens)
+    if scan is not None and scan.params:
+        _unmask(tokens, scan.params)
     statements = _group(text, tokens, index, keep_tail=not errors)
     comments = _comments(src, tokens, commands, limit, index)
     return SplitResult(statements, comments, errors)
@@ -225,14 +262,15 @@ def _statement(
 _NON_SPACE = re.compile(r"\S")
 
 
-def _fix_command_strings(src: str, tokens: list[Token]) -> list[Token]:
+def _fix_command_strings(lexed: str, src: str, tokens: list[Token]) -> list[Token]:
     """Give correct offsets to the STRING sqlglot makes of the rest of a "command".
 
     After a command keyword at the start of a statement (LOCK, VACUUM, REINDEX, REFRESH,
     DO, CALL, SHOW, RESET, EXPLAIN...), sqlglot swallows the rest of the statement into one
     STRING token whose ``text`` is the raw SQL (stripped) but whose ``start``/``end`` are
-    those of the last swallowed token. Returns the tokens fixed, because comments inside
-    them must be found by our own scanner.
+    those of the last swallowed token. ``lexed`` is what sqlglot read; the text is taken
+    back from ``src`` where the two differ (masked ``$1``, hidden ``/*/*`` comments).
+    Returns the tokens fixed, because comments inside them must be found by our own scanner.
     """
     fixed: list[Token] = []
     for i in [i for i, tok in enumerate(tokens) if tok.token_type in _COMMANDS]:
@@ -242,13 +280,33 @@ def _fix_command_strings(src: str, tokens: list[Token]) -> list[Token]:
             and (i == 0 or tokens[i - 1].token_type in _COMMAND_PREFIX)
         ):
             tok = tokens[i + 1]
-            match = _NON_SPACE.search(src, tokens[i].end + 1)
-            if match is None or not src.startswith(tok.text, match.start()):
+            match = _NON_SPACE.search(lexed, tokens[i].end + 1)
+            if match is None or not lexed.startswith(tok.text, match.start()):
                 continue
             tok.start = match.start()
             tok.end = match.start() + len(tok.text) - 1
+            if lexed is not src:
+                tok.text = src[tok.start : tok.end + 1]
             fixed.append(tok)
     return fixed
+
+
+def _unmask(tokens: list[Token], params: list[int]) -> None:
+    """Give the "$" back to the PARAMETER token of each masked positional parameter."""
+    masked = set(params)
+    for tok in tokens:
+        if tok.start in masked and tok.token_type is _PARAMETER:
+            tok.text = "$"
+
+
+def _agrees(tokens: list[Token], scan: _Scan, stop: int) -> bool:
+    """True when sqlglot ends statements where our scanner does, up to offset ``stop``.
+
+    A semicolon that only one of them sees means sqlglot read a literal or comment
+    differently from Postgres: trusting it would merge two statements, or cut one.
+    """
+    expected = scan.semicolons[: bisect_left(scan.semicolons, stop)]
+    return [t.start for t in tokens if t.token_type is _SEMICOLON] == expected
 
 
 def _comments(
@@ -300,9 +358,15 @@ _SQUOTE = re.compile(r"'")
 _SQUOTE_OR_BACKSLASH = re.compile(r"['\\]")
 _DQUOTE = re.compile(r'"')
 _META_LINE = re.compile(r"(?:^|\r)[ \t\f\v]*\\", re.MULTILINE)
+# Where sqlglot misreads a "$": it takes "$", the text up to the next "$" and that "$" for a
+# dollar-quote opener unless the text is digits or has a blank in it, so "$1,$" of
+# "IN ($1,$2)" opens a quote for it. For Postgres a tag is a name, so this is a parameter
+# (or junk). A file without such a "$" has no parameter sqlglot gets wrong. (Written as
+# lookaheads, blank-free text to a "$" first, because that is the fastest to search.)
+_MISREAD_DOLLAR = re.compile(r"\$(?=[^\s$]+\$)(?![^\W\d]\w*\$|\d+\$)")
 # Every branch starts with a literal so that re can skip to candidates quickly; what
 # precedes a match (an E'' prefix, a line start before a backslash) is checked by hand.
-_SCAN = re.compile(r"--|/\*|;|'|\"|\$(?:[^\W\d]\w*)?\$|\\")
+_SCAN = re.compile(r"--|/\*|;|'|\"|\$(?:[^\W\d]\w*)?\$|\$\d|\\")
 _IDENT_CHAR = re.compile(r"[\w$]")
 # Postgres's own messages, keyed by the first character of the literal.
 _STRING_ERRORS = {
@@ -319,11 +383,17 @@ class _Scan:
     boundaries: list[int]  # offsets just past each ';' and each meta-command line
     meta: list[tuple[int, int]]  # [backslash, end of line) of each psql meta-command
     comments: list[tuple[int, int]]  # [opener, end) of each comment
+    # Where sqlglot must see a SEMICOLON token: each ';' and each meta-command's backslash
+    # (split_sql blanks a meta-command line to ';' and spaces).
+    semicolons: list[int] = field(default_factory=list)
+    params: list[int] = field(default_factory=list)  # the '$' of each $1 outside literals
     error: tuple[int, str] | None = None  # offset of an unterminated opener, and what it is
 
 
 def _scan(src: str, pos: int, end: int) -> _Scan:
     result = _Scan([], [], [])
+    # Where the last literal or comment ended: a name cannot reach back across it.
+    floor = pos
     while True:
         match = _SCAN.search(src, pos, end)
         if match is None:
@@ -334,50 +404,71 @@ def _scan(src: str, pos: int, end: int) -> _Scan:
         message = ""
         if found == ";":
             result.boundaries.append(pos)
+            result.semicolons.append(at)
         elif found == "--":
-            pos = _line_end(src, at, end)
+            pos = floor = _line_end(src, at, end)
             result.comments.append((at, pos))
         elif found == "/*":
-            pos = _block_end(src, at, end)
+            pos = floor = _block_end(src, at, end)
             if pos < 0:
                 message = "unterminated /* comment"
             else:
                 result.comments.append((at, pos))
         elif found == "'":
             # N'' is not in the list: Postgres reads the N as a keyword and reports the quote.
-            at = _literal_prefix(src, at, "EeBbXx")
-            pos = _quote_end(src, pos, end, "'", src[at] in "Ee")
+            at = _literal_prefix(src, at, "EeBbXx", floor)
+            pos = floor = _quote_end(src, pos, end, "'", src[at] in "Ee")
             message = "" if pos >= 0 else _STRING_ERRORS.get(src[at], _STRING_ERRORS["'"])
         elif found == '"':
-            pos = _quote_end(src, pos, end, '"', False)
-            at = _literal_prefix(src, at, "")
+            at = _literal_prefix(src, at, "", floor)
+            pos = floor = _quote_end(src, pos, end, '"', False)
             message = "unterminated quoted identifier" if pos < 0 else ""
         elif found == "\\":
             if not _starts_line(src, at):
                 continue
-            pos = _line_end(src, pos, end)
+            pos = floor = _line_end(src, pos, end)
             result.meta.append((at, pos))
             result.boundaries.append(pos)
-        elif at and _IDENT_CHAR.match(src, at - 1):
-            # "$" continues an identifier (foo$bar$ is one name), so this is no dollar-quote.
+            result.semicolons.append(at)
+        elif _continues_name(src, at, floor):
+            # "$" continues a name (foo$bar$ and a$1 are names): no dollar-quote, no $1.
             pos = at + 1
+        elif found[-1] != "$":
+            # A positional parameter: a dollar-quote tag cannot start with a digit.
+            result.params.append(at)
         else:
             close = src.find(found, pos, end)
-            pos = close + len(found) if close >= 0 else -1
+            pos = floor = close + len(found) if close >= 0 else -1
             message = f"unterminated dollar-quoted string {found}" if pos < 0 else ""
         if message:
             result.error = (at, message)
             return result
 
 
-def _literal_prefix(src: str, quote_at: int, letters: str) -> int:
-    """Where the literal whose quote is at ``quote_at`` starts: at its U& or one-letter prefix."""
+def _continues_name(src: str, at: int, floor: int) -> bool:
+    """True when the "$" at ``at`` is part of a name (``foo$bar$``, ``a$1``).
+
+    It is when the run of word characters and "$" before it starts like a name; not when
+    it starts like a number (``1$$``) or a parameter (``$1$$``), and the run never reaches
+    back into the literal or comment that ended at ``floor``.
+    """
+    start = at
+    while start > floor and _IDENT_CHAR.match(src, start - 1):
+        start -= 1
+    return start < at and src[start] != "$" and not src[start].isdigit()
+
+
+def _literal_prefix(src: str, quote_at: int, letters: str, floor: int) -> int:
+    """Where the literal whose quote is at ``quote_at`` starts: at its U& or one-letter prefix.
+
+    The prefix must not continue a name, nor reach back into the literal ended at ``floor``.
+    """
     for start, allowed in ((quote_at - 2, "Uu"), (quote_at - 1, letters)):
         if (
-            start >= 0
+            start >= floor
             and src[start] in allowed
             and (allowed != "Uu" or src[start + 1] == "&")
-            and not (start and _IDENT_CHAR.match(src, start - 1))
+            and not (start > floor and _IDENT_CHAR.match(src, start - 1))
         ):
             return start
     return quote_at
@@ -449,27 +540,35 @@ def _tokenize_prefix(
     if scan.error is not None:
         opener, message = scan.error
         cut = _boundary_before(scan.boundaries, opener)
-        error = SplitError(message, *index.position(opener))
-        with suppress(TokenError):
-            return _tokenize(src[:cut]), _skip_trivia(src, cut), error
-    # sqlglot rejects something our scanner accepts (e.g. a lone "$" at the very end): find
-    # the first statement it rejects by bisecting over statement boundaries, a handful of
-    # tokenizer runs.
+        tokens = _tokenize_until(src, cut, scan)
+        if tokens is not None:
+            return tokens, _skip_trivia(src, cut), SplitError(message, *index.position(opener))
+    # sqlglot rejects something our scanner accepts (e.g. a lone "$" at the very end), or
+    # reads it differently: find the first statement where it does by bisecting over
+    # statement boundaries, a handful of tokenizer runs.
     bounds = [0, *scan.boundaries]
     if scan.error is not None:
         bounds = bounds[: bisect_right(bounds, scan.error[0])]
     good, bad = 0, len(bounds)
-    tokens: list[Token] = []
+    tokens = []
     while bad - good > 1:
         middle = (good + bad) // 2
-        try:
-            candidate = _tokenize(src[: bounds[middle]])
-        except TokenError:
+        candidate = _tokenize_until(src, bounds[middle], scan)
+        if candidate is None:
             bad = middle
         else:
             good, tokens = middle, candidate
     at = _skip_trivia(src, bounds[good])
     return tokens, at, SplitError("could not tokenize statement", *index.position(at))
+
+
+def _tokenize_until(src: str, cut: int, scan: _Scan) -> list[Token] | None:
+    """The tokens of ``src[:cut]``, or None if sqlglot rejects it or misreads a literal."""
+    try:
+        tokens = _tokenize(src[:cut])
+    except TokenError:
+        return None
+    return tokens if _agrees(tokens, scan, cut) else None
 
 
 def _boundary_before(boundaries: list[int], offset: int) -> int:
