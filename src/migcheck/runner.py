@@ -120,11 +120,20 @@ def _load_alembic(
     return histories, errors, notes
 
 
-def run(req: RunRequest) -> RunResult:
+@dataclass
+class Collected:
+    """Every history the paths name, the input errors, and the Alembic reader's notes."""
+
+    histories: list[History]
+    errors: list[InputError]
+    notes: list[Finding]
+
+
+def collect(req: RunRequest) -> Collected:
+    """Find the histories under ``req.paths``: Alembic projects and SQL layouts."""
     from migcheck.sources.alembic import is_alembic_path
     from migcheck.sources.discover import DiscoveryResult, discover
 
-    rule_ids = select_rules(req.select, req.extend_select, req.ignore)
     alembic_paths: list[str] = []
     sql_paths: list[str] = []
     for p in req.paths:
@@ -149,8 +158,17 @@ def run(req: RunRequest) -> RunResult:
     if a_hist:
         # A directory holding only an Alembic project is not "without migrations".
         found.errors = [e for e in found.errors if not e.message.startswith("no SQL migrations")]
-    found.histories.extend(a_hist)
-    found.errors.extend(a_errors)
+    return Collected(found.histories + a_hist, found.errors + a_errors, a_notes)
+
+
+def discover_histories(req: RunRequest) -> tuple[list[History], list[InputError]]:
+    found = collect(req)
+    return found.histories, found.errors
+
+
+def run(req: RunRequest) -> RunResult:
+    rule_ids = select_rules(req.select, req.extend_select, req.ignore)
+    found = collect(req)
     options = Options(
         pg_version=req.pg_version or DEFAULT_PG_VERSION,
         rules=rule_ids,
@@ -161,7 +179,8 @@ def run(req: RunRequest) -> RunResult:
     linted = lint(found.histories, options)
     result = RunResult(
         findings=sorted(
-            linted.findings + a_notes, key=lambda f: (f.path, f.span.line, f.span.column, f.rule)
+            linted.findings + found.notes,
+            key=lambda f: (f.path, f.span.line, f.span.column, f.rule),
         ),
         errors=found.errors + linted.errors,
         files=linted.files,

