@@ -11,6 +11,8 @@ from typing import Any
 
 import click
 
+from migcheck.report import FORMATS
+
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 _SEVERITIES = ("error", "warning", "info")
 
@@ -54,10 +56,17 @@ def _csv(values: tuple[str, ...]) -> list[str]:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json"]),
+    type=click.Choice(FORMATS),
     default="text",
     show_default=True,
     help="Output format.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the --format report to FILE; the text report still goes to the terminal.",
 )
 @click.option(
     "--fail-on",
@@ -112,6 +121,7 @@ def _csv(values: tuple[str, ...]) -> list[str]:
 def check(
     paths: tuple[str, ...],
     fmt: str,
+    output: str | None,
     fail_on: str,
     pg_version: int | None,
     select: tuple[str, ...],
@@ -154,7 +164,7 @@ def check(
         result = run(req)
     except ValueError as err:
         raise click.UsageError(str(err)) from None
-    _emit(result, fmt, statistics)
+    _emit(result, fmt, statistics, output)
     code = _exit_code(result, fail_on)
     sys.exit(EXIT_CLEAN if exit_zero and code == EXIT_FINDINGS else code)
 
@@ -167,15 +177,30 @@ def _read_stdin() -> str:
         raise click.UsageError(f"-: standard input is not valid UTF-8 ({err.reason})") from None
 
 
-def _emit(result: Any, fmt: str, statistics: bool) -> None:
-    if fmt == "json":
-        from migcheck.report.json import render as render_json
+def _emit(result: Any, fmt: str, statistics: bool, output: str | None) -> None:
+    import os
 
-        sys.stdout.write(render_json(result))
-        return
-    from migcheck.report.text import render, use_colour
+    from migcheck.report import render
+    from migcheck.report.text import use_colour
 
-    sys.stdout.write(render(result, colour=use_colour(sys.stdout), statistics=statistics))
+    if output is None:
+        colour = fmt == "text" and use_colour(sys.stdout)
+        sys.stdout.write(render(result, fmt, colour=colour, statistics=statistics))
+    else:
+        report = render(result, fmt, statistics=statistics)
+        try:
+            with open(output, "w", encoding="utf-8", newline="") as fh:
+                fh.write(report)
+        except OSError as err:
+            click.echo(f"migcheck: cannot write {output}: {err.strerror or err}", err=True)
+            sys.exit(EXIT_USAGE)
+        colour = use_colour(sys.stdout)
+        sys.stdout.write(render(result, "text", colour=colour, statistics=statistics))
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if fmt == "github" and summary:
+        from migcheck.report.github import write_step_summary
+
+        write_step_summary(result, summary)
 
 
 def _exit_code(result: Any, fail_on: str) -> int:

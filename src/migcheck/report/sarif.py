@@ -1,0 +1,155 @@
+"""The ``--format sarif`` report: SARIF 2.1.0, for GitHub code scanning and other viewers.
+
+One run. ``tool.driver.rules`` describes every rule the results use (GitHub's
+recommendation), with the rule's documentation as help. Locations are URIs relative to
+``%SRCROOT%`` (the repository root), lines and columns 1-based and counted in Unicode
+code points as migcheck counts them; ``endColumn`` is exclusive, as SARIF defines it.
+Each result carries a ``partialFingerprints`` entry that does not depend on line
+numbers, so code scanning keeps an alert open (or dismissed) when lines move. Input
+errors become tool execution notifications.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from migcheck import __version__
+from migcheck.engine import Result
+from migcheck.model import Finding
+from migcheck.report._common import FINGERPRINT_KEY, fingerprints, repo_path
+
+SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+INFORMATION_URI = "https://github.com/migcheck/migcheck"
+HELP_URI = "https://github.com/migcheck/migcheck/blob/main/rules/{id}.md"
+SRCROOT = "%SRCROOT%"
+LEVELS = {"error": "error", "warning": "warning", "info": "note"}
+
+
+def camel_case(rule_id: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[-_]", rule_id))
+
+
+def doc_section(doc: str, title: str) -> str:
+    """The text under ``## <title>`` in a rule doc, up to the next heading."""
+    match = re.search(rf"^## +{re.escape(title)}\s*$(.*?)(?=^## |\Z)", doc, flags=re.M | re.S)
+    return match.group(1).strip() if match else ""
+
+
+def rule_descriptor(rule_id: str, example: Finding) -> dict[str, Any]:
+    """The reportingDescriptor of a rule; ``example`` supplies what a rule outside the
+    registry (the live checks) cannot: its category and severity."""
+    from migcheck.docs import rule_doc
+    from migcheck.rules import all_rules
+
+    rule = all_rules().get(rule_id)
+    severity = rule.severity if rule is not None else example.severity
+    category = rule.category if rule is not None else example.category
+    out: dict[str, Any] = {
+        "id": rule_id,
+        "name": camel_case(rule_id),
+        "shortDescription": {"text": rule.summary if rule is not None else rule_id},
+    }
+    doc = rule_doc(rule_id) if rule is not None else None
+    if doc:
+        flags = doc_section(doc, "What it flags")
+        if flags:
+            out["fullDescription"] = {"text": flags, "markdown": flags}
+        out["help"] = {"text": doc.strip(), "markdown": doc.strip()}
+        out["helpUri"] = HELP_URI.format(id=rule_id)
+    out["defaultConfiguration"] = {"level": LEVELS.get(severity, "warning")}
+    out["properties"] = {"tags": [category]}
+    return out
+
+
+def artifact_location(path: str, root: str | None) -> dict[str, str]:
+    rel, inside = repo_path(path, root)
+    if inside:
+        return {"uri": quote(rel, safe="/"), "uriBaseId": SRCROOT}
+    # A file outside the repository can only be named by an absolute file: URI.
+    return {"uri": Path(os.path.abspath(path)).as_uri()}
+
+
+def _region(f: Finding) -> dict[str, int]:
+    line = max(f.span.line, 1)
+    col = max(f.span.column, 1)
+    end_line = max(f.span.end_line, line)
+    end_col = max(f.span.end_column, 1) + 1  # migcheck's end is inclusive, SARIF's is not
+    if end_line == line:
+        end_col = max(end_col, col + 1)
+    return {"startLine": line, "startColumn": col, "endLine": end_line, "endColumn": end_col}
+
+
+def as_dict(result: Result, *, root: str | None = None) -> dict[str, Any]:
+    rule_index: dict[str, int] = {}
+    rules: list[dict[str, Any]] = []
+    for f in result.findings:
+        if f.rule not in rule_index:
+            rule_index[f.rule] = len(rules)
+            rules.append(rule_descriptor(f.rule, f))
+    prints = fingerprints(result.findings, root)
+    results = []
+    for f, fingerprint in zip(result.findings, prints, strict=True):
+        text = f"{f.message}\n\nhelp: {f.help}" if f.help else f.message
+        results.append(
+            {
+                "ruleId": f.rule,
+                "ruleIndex": rule_index[f.rule],
+                "level": LEVELS.get(f.severity, "warning"),
+                "message": {"text": text},
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": artifact_location(f.path, root),
+                            "region": _region(f),
+                        }
+                    }
+                ],
+                "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
+            }
+        )
+    invocation: dict[str, Any] = {"executionSuccessful": not getattr(result, "fatal", False)}
+    if result.errors:
+        invocation["toolExecutionNotifications"] = [
+            _notification(e.path, e.line, e.message, root) for e in result.errors
+        ]
+    return {
+        "$schema": SCHEMA_URI,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "migcheck",
+                        "informationUri": INFORMATION_URI,
+                        "version": __version__,
+                        "semanticVersion": __version__,
+                        "rules": rules,
+                    }
+                },
+                "invocations": [invocation],
+                "columnKind": "unicodeCodePoints",
+                "results": results,
+            }
+        ],
+    }
+
+
+def _notification(path: str, line: int | None, message: str, root: str | None) -> dict[str, Any]:
+    location: dict[str, Any] = {"artifactLocation": artifact_location(path, root)}
+    if line:
+        location["region"] = {"startLine": max(line, 1)}
+    return {
+        "level": "error",
+        "message": {"text": f"{path}: {message}"},
+        "locations": [{"physicalLocation": location}],
+        "descriptor": {"id": "input-error"},
+    }
+
+
+def render(result: Result, *, root: str | None = None) -> str:
+    return json.dumps(as_dict(result, root=root), indent=2, ensure_ascii=False) + "\n"
