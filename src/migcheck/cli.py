@@ -71,9 +71,8 @@ def _csv(values: tuple[str, ...]) -> list[str]:
 @click.option(
     "--fail-on",
     type=click.Choice(["error", "warning", "never"]),
-    default="warning",
-    show_default=True,
-    help="Lowest severity that makes the exit code 1.",
+    default=None,
+    help="Lowest severity that makes the exit code 1 (default: warning).",
 )
 @click.option(
     "--pg-version",
@@ -88,11 +87,18 @@ def _csv(values: tuple[str, ...]) -> list[str]:
     "--extend-select", multiple=True, help="Add rule ids or categories to the default set."
 )
 @click.option("--ignore", multiple=True, help="Skip these rule ids or categories.")
+@click.option(
+    "--config",
+    "config_file",
+    default=None,
+    metavar="FILE",
+    help="Read settings from FILE instead of the nearest pyproject.toml "
+    "[tool.migcheck] / migcheck.toml / .migcheck.toml.",
+)
 @click.option("--stdin-filename", default=None, help="Name to show for input read from `-`.")
 @click.option(
-    "--assume-in-transaction",
-    is_flag=True,
-    default=False,
+    "--assume-in-transaction/--no-assume-in-transaction",
+    default=None,
     help="The runner wraps each migration file in a transaction.",
 )
 @click.option(
@@ -102,18 +108,17 @@ def _csv(values: tuple[str, ...]) -> list[str]:
 @click.option(
     "--max-file-size",
     type=float,
-    default=10.0,
-    show_default=True,
-    help="Skip files larger than this many MB.",
+    default=None,
+    help="Skip files larger than this many MB (default 10).",
 )
 @click.option(
-    "--alembic-import",
-    is_flag=True,
+    "--alembic-import/--no-alembic-import",
+    default=None,
     help="Import Alembic revisions (runs their code) for full fidelity.",
 )
 @click.option(
-    "--include-downgrade",
-    is_flag=True,
+    "--include-downgrade/--no-include-downgrade",
+    default=None,
     help="Also lint Alembic downgrade() functions, as migrations of their own.",
 )
 @click.option("--statistics", is_flag=True, help="Print finding counts per rule.")
@@ -122,50 +127,79 @@ def check(
     paths: tuple[str, ...],
     fmt: str,
     output: str | None,
-    fail_on: str,
+    fail_on: str | None,
     pg_version: int | None,
     select: tuple[str, ...],
     extend_select: tuple[str, ...],
     ignore: tuple[str, ...],
+    config_file: str | None,
     stdin_filename: str | None,
-    assume_in_transaction: bool,
+    assume_in_transaction: bool | None,
     changeset: bool | None,
     prisma_version: str | None,
-    max_file_size: float,
-    alembic_import: bool,
-    include_downgrade: bool,
+    max_file_size: float | None,
+    alembic_import: bool | None,
+    include_downgrade: bool | None,
     statistics: bool,
     exit_zero: bool,
 ) -> None:
     """Lint migrations under PATHS (files, directories, or - for stdin)."""
+    from migcheck.config import ConfigError, load_config, locate_config, merge
     from migcheck.runner import RunRequest, run
 
     if not paths:
         raise click.UsageError("give at least one PATH (a file, a directory, or - for stdin)")
-    stdin_text = None
-    if "-" in paths:
-        stdin_text = _read_stdin()
+    try:
+        shown = [stdin_filename if p == "-" and stdin_filename else p for p in paths]
+        found, notes = locate_config(shown, config_file)
+        config = load_config(found) if found is not None else None
+    except ConfigError as err:
+        click.echo(f"migcheck: {err}", err=True)
+        sys.exit(EXIT_USAGE)
+    for note in notes:
+        click.echo(f"migcheck: note: {note}", err=True)
+    s: dict[str, Any] = merge(
+        config,
+        {
+            "select": _csv(select),
+            "extend_select": _csv(extend_select),
+            "ignore": _csv(ignore),
+            "fail_on": fail_on,
+            "pg_version": pg_version,
+            "assume_in_transaction": assume_in_transaction,
+            "max_file_size": max_file_size,
+            "prisma_version": prisma_version,
+            "alembic_import": alembic_import,
+            "include_downgrade": include_downgrade,
+        },
+    )
+    stdin_text = _read_stdin() if "-" in paths else None
     try:
         req = RunRequest(
             paths=list(paths),
             stdin_text=stdin_text,
             stdin_filename=stdin_filename,
-            pg_version=pg_version,
-            select=_csv(select),
-            extend_select=_csv(extend_select),
-            ignore=_csv(ignore),
-            assume_in_transaction=assume_in_transaction,
+            pg_version=s["pg_version"],
+            select=s["select"],
+            extend_select=s["extend_select"],
+            ignore=s["ignore"],
+            severity=dict(s.get("severity") or {}),
+            exclude=list(s.get("exclude") or []),
+            assume_in_transaction=bool(s["assume_in_transaction"]),
             changeset=changeset,
-            prisma_version=prisma_version,
-            max_bytes=int(max_file_size * 1_000_000),
-            alembic_import=alembic_import,
-            include_downgrade=include_downgrade,
+            prisma_version=s["prisma_version"],
+            max_bytes=int(s["max_file_size"] * 1_000_000),
+            alembic_import=bool(s["alembic_import"]),
+            include_downgrade=bool(s["include_downgrade"]),
+            transaction_per_migration=s.get("transaction_per_migration"),
+            lock_timeout_role_level=bool(s.get("lock_timeout_role_level")),
+            config=config,
         )
         result = run(req)
     except ValueError as err:
         raise click.UsageError(str(err)) from None
     _emit(result, fmt, statistics, output)
-    code = _exit_code(result, fail_on)
+    code = _exit_code(result, s["fail_on"])
     sys.exit(EXIT_CLEAN if exit_zero and code == EXIT_FINDINGS else code)
 
 

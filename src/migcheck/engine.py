@@ -28,6 +28,8 @@ class Options:
     assume_in_transaction: bool = False
     changeset: bool | None = None  # None: files named inside a history form one changeset
     prisma_version: tuple[int, int] | None = None
+    # Options some rules read (e.g. lock_timeout_role_level), from configuration.
+    rule_options: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass
@@ -128,6 +130,7 @@ def _lint_history(
                 runner_note=note,
                 statements=statements,
                 statement_index=position,
+                options=options.rule_options,
             )
             if migration.selected:
                 if stmt.unrecognized:

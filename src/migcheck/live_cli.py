@@ -39,7 +39,6 @@ def run_live_command(req: LiveRequest) -> int:
         run_live,
         to_findings,
     )
-
     from migcheck.runner import RunRequest, discover_histories
 
     histories, errors = discover_histories(RunRequest(paths=req.paths))

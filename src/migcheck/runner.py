@@ -10,6 +10,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from migcheck.config import Config, is_excluded, per_file_ignored
 from migcheck.engine import Options, Result, default_rule_ids, lint
 from migcheck.model import Finding, InputError
 from migcheck.rules import all_rules
@@ -35,6 +36,10 @@ class RunRequest:
     exclude: list[str] = field(default_factory=list)
     alembic_import: bool = False
     include_downgrade: bool = False
+    severity: dict[str, str] = field(default_factory=dict)
+    transaction_per_migration: bool | None = None
+    lock_timeout_role_level: bool = False
+    config: Config | None = None
 
 
 @dataclass
@@ -112,6 +117,13 @@ def _load_alembic(
         hs, errs, nts = load_alembic(
             path, import_revisions=req.alembic_import, include_downgrade=req.include_downgrade
         )
+        for history in hs:
+            if req.transaction_per_migration is not None:
+                history.settings["transaction_per_migration"] = req.transaction_per_migration
+            for migration in history.migrations:
+                # An excluded revision still builds the schema; it is just not judged.
+                if is_excluded(req.config, migration.path):
+                    migration.selected = False
         histories.extend(hs)
         errors.extend(errs)
         for n in nts:
@@ -143,6 +155,7 @@ def collect(req: RunRequest) -> Collected:
         sql_paths.append(p)
         if p != "-" and os.path.isdir(p):
             alembic_paths.extend(_alembic_roots(p))
+    alembic_paths = [p for p in alembic_paths if not is_excluded(req.config, p)]
     found = (
         discover(
             sql_paths,
@@ -175,8 +188,16 @@ def run(req: RunRequest) -> RunResult:
         assume_in_transaction=req.assume_in_transaction,
         changeset=req.changeset,
         prisma_version=parse_prisma_version(req.prisma_version),
+        severity=dict(req.severity),
+        rule_options={"lock_timeout_role_level": req.lock_timeout_role_level},
     )
     linted = lint(found.histories, options)
+    if req.config is not None:
+        ignored: dict[str, set[str]] = {}
+        for f in linted.findings:
+            if f.path not in ignored:
+                ignored[f.path] = per_file_ignored(req.config, f.path)
+        linted.findings = [f for f in linted.findings if f.rule not in ignored[f.path]]
     result = RunResult(
         findings=sorted(
             linted.findings + found.notes,

@@ -113,8 +113,8 @@ class MissingLockTimeout(Rule):
             "its lock fails after a moment instead of stalling the app:\n"
             "    SET lock_timeout = '2s';\n"
             f"and retry the deploy when it fails ({retry}). If the migration role already "
-            "has one (ALTER ROLE ... SET lock_timeout), set the rule option "
-            "lock_timeout_role_level."
+            "has one (ALTER ROLE ... SET lock_timeout), set lock-timeout-role-level = true "
+            "under [tool.migcheck]."
         )
         return self.finding(stmt, message, help, op)
 
