@@ -37,7 +37,7 @@ def test_prisma_alter_table_without_timeout() -> None:
     assert "every read and write on the table" in f.message
     assert "    SET lock_timeout = '2s';" in f.help
     assert "retry" in f.help
-    assert "lock_timeout_role_level" in f.help
+    assert "lock-timeout-role-level = true" in f.help
 
 
 def test_reported_once_per_migration_at_first_offender() -> None:
