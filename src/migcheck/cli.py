@@ -97,6 +97,14 @@ def _csv(values: tuple[str, ...]) -> list[str]:
 )
 @click.option("--stdin-filename", default=None, help="Name to show for input read from `-`.")
 @click.option(
+    "--diff",
+    "diff_base",
+    metavar="BASE",
+    default=None,
+    help="Lint only the migrations added or modified since the merge base of BASE and HEAD "
+    "(committed changes), as one deploy; PATHS narrow the search (default: the repository).",
+)
+@click.option(
     "--assume-in-transaction/--no-assume-in-transaction",
     default=None,
     help="The runner wraps each migration file in a transaction.",
@@ -134,6 +142,7 @@ def check(
     ignore: tuple[str, ...],
     config_file: str | None,
     stdin_filename: str | None,
+    diff_base: str | None,
     assume_in_transaction: bool | None,
     changeset: bool | None,
     prisma_version: str | None,
@@ -147,6 +156,10 @@ def check(
     from migcheck.config import ConfigError, load_config, locate_config, merge
     from migcheck.runner import RunRequest, run
 
+    if diff_base is not None:
+        if "-" in paths:
+            raise click.UsageError("--diff reads files from git; it cannot lint standard input")
+        paths = paths or (".",)
     if not paths:
         raise click.UsageError("give at least one PATH (a file, a directory, or - for stdin)")
     try:
@@ -194,10 +207,18 @@ def check(
             transaction_per_migration=s.get("transaction_per_migration"),
             lock_timeout_role_level=bool(s.get("lock_timeout_role_level")),
             config=config,
+            diff_base=diff_base,
         )
         result = run(req)
     except ValueError as err:
         raise click.UsageError(str(err)) from None
+    except Exception as err:
+        from migcheck.gitdiff import DiffError
+
+        if not isinstance(err, DiffError):
+            raise
+        click.echo(f"migcheck: {err}", err=True)
+        sys.exit(EXIT_USAGE)
     _emit(result, fmt, statistics, output)
     code = _exit_code(result, s["fail_on"])
     sys.exit(EXIT_CLEAN if exit_zero and code == EXIT_FINDINGS else code)

@@ -6,6 +6,7 @@ directly. Nothing here formats output.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -40,6 +41,8 @@ class RunRequest:
     transaction_per_migration: bool | None = None
     lock_timeout_role_level: bool = False
     config: Config | None = None
+    diff_base: str | None = None
+    allow_fetch: bool = True
 
 
 @dataclass
@@ -181,6 +184,20 @@ def discover_histories(req: RunRequest) -> tuple[list[History], list[InputError]
 
 def run(req: RunRequest) -> RunResult:
     rule_ids = select_rules(req.select, req.extend_select, req.ignore)
+    diff = None
+    if req.diff_base is not None:
+        from pathlib import Path
+
+        from migcheck.gitdiff import changed_migration_paths
+
+        diff = changed_migration_paths(
+            req.diff_base, Path.cwd(), allow_fetch=req.allow_fetch, pathspecs=req.paths
+        )
+        if not diff.paths:
+            return RunResult()
+        # The changed files inside their histories: earlier migrations build the schema,
+        # the changed ones are judged together as one deploy.
+        req = dataclasses.replace(req, paths=diff.paths)
     found = collect(req)
     options = Options(
         pg_version=req.pg_version or DEFAULT_PG_VERSION,
@@ -208,5 +225,12 @@ def run(req: RunRequest) -> RunResult:
         statements=linted.statements,
         unrecognized=linted.unrecognized,
     )
+    if diff is not None and "edited-applied-migration" in rule_ids:
+        from migcheck.gitdiff import edited_findings
+
+        result.findings = sorted(
+            result.findings + edited_findings(diff),
+            key=lambda f: (f.path, f.span.line, f.span.column, f.rule),
+        )
     result.fatal = bool(result.errors) and not found.histories
     return result
