@@ -21,7 +21,8 @@ from typing import Any
 from migcheck import __version__
 from migcheck.sources import Migration
 
-_FORMAT = "2"
+# 3: entries are ``statements.Loaded`` (statements, findings, suppression directives).
+_FORMAT = "3"
 _sqlglot_version: str | None = None
 
 

@@ -131,6 +131,23 @@ def _csv(values: tuple[str, ...]) -> list[str]:
 )
 @click.option("--statistics", is_flag=True, help="Print finding counts per rule.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings reach the fail level.")
+@click.option(
+    "--baseline",
+    default=None,
+    metavar="FILE",
+    help="Report only findings not recorded in this baseline file.",
+)
+@click.option(
+    "--write-baseline",
+    default=None,
+    metavar="FILE",
+    help="Record the current findings in FILE (then exit 0).",
+)
+@click.option(
+    "--show-suppressed",
+    is_flag=True,
+    help="Also list the findings `migcheck: ignore` comments suppressed, with their reasons.",
+)
 def check(
     paths: tuple[str, ...],
     fmt: str,
@@ -151,8 +168,12 @@ def check(
     include_downgrade: bool | None,
     statistics: bool,
     exit_zero: bool,
+    baseline: str | None,
+    write_baseline: str | None,
+    show_suppressed: bool,
 ) -> None:
     """Lint migrations under PATHS (files, directories, or - for stdin)."""
+    from migcheck.baseline import BaselineError
     from migcheck.config import ConfigError, load_config, locate_config, merge
     from migcheck.runner import RunRequest, run
 
@@ -207,11 +228,16 @@ def check(
             transaction_per_migration=s.get("transaction_per_migration"),
             lock_timeout_role_level=bool(s.get("lock_timeout_role_level")),
             config=config,
+            baseline=baseline,
+            write_baseline=write_baseline,
             diff_base=diff_base,
         )
         result = run(req)
     except ValueError as err:
         raise click.UsageError(str(err)) from None
+    except BaselineError as err:
+        click.echo(f"migcheck: {err}", err=True)
+        sys.exit(EXIT_USAGE)
     except Exception as err:
         from migcheck.gitdiff import DiffError
 
@@ -219,7 +245,13 @@ def check(
             raise
         click.echo(f"migcheck: {err}", err=True)
         sys.exit(EXIT_USAGE)
-    _emit(result, fmt, statistics, output)
+    if result.baseline_written is not None:
+        n = result.baseline_written
+        click.echo(
+            f"migcheck: wrote {n} finding{'s' if n != 1 else ''} to {write_baseline}", err=True
+        )
+        sys.exit(EXIT_CLEAN)
+    _emit(result, fmt, statistics, output, show_suppressed)
     code = _exit_code(result, s["fail_on"])
     sys.exit(EXIT_CLEAN if exit_zero and code == EXIT_FINDINGS else code)
 
@@ -232,7 +264,9 @@ def _read_stdin() -> str:
         raise click.UsageError(f"-: standard input is not valid UTF-8 ({err.reason})") from None
 
 
-def _emit(result: Any, fmt: str, statistics: bool, output: str | None) -> None:
+def _emit(
+    result: Any, fmt: str, statistics: bool, output: str | None, show_suppressed: bool = False
+) -> None:
     import os
 
     from migcheck.report import render
@@ -240,7 +274,11 @@ def _emit(result: Any, fmt: str, statistics: bool, output: str | None) -> None:
 
     if output is None:
         colour = fmt == "text" and use_colour(sys.stdout)
-        sys.stdout.write(render(result, fmt, colour=colour, statistics=statistics))
+        sys.stdout.write(
+            render(
+                result, fmt, colour=colour, statistics=statistics, show_suppressed=show_suppressed
+            )
+        )
     else:
         report = render(result, fmt, statistics=statistics)
         try:

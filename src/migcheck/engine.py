@@ -16,7 +16,13 @@ from migcheck.model import Finding, InputError, Op, Span, Statement
 from migcheck.rules import Rule, all_rules
 from migcheck.schema import Origin, Schema
 from migcheck.sources import History, Migration
-from migcheck.statements import load_statements
+from migcheck.statements import load
+from migcheck.suppress import (
+    Directive,
+    SuppressedFinding,
+    apply_suppressions,
+    collect_directives,
+)
 from migcheck.transactions import runner_transaction
 
 
@@ -39,6 +45,8 @@ class Result:
     files: int = 0
     statements: int = 0
     unrecognized: int = 0
+    # Findings a `migcheck: ignore` comment suppressed, with the comment's reason.
+    suppressed: list[SuppressedFinding] = field(default_factory=list)
 
 
 def default_rule_ids() -> list[str]:
@@ -58,8 +66,12 @@ def lint(histories: Iterable[History], options: Options) -> Result:
                 by_kind.setdefault(kind, []).append(rule)
         else:
             every.append(rule)
+    directives: dict[str, list[Directive]] = {}
     for history in histories:
-        _lint_history(history, options, by_kind, every, result)
+        _lint_history(history, options, by_kind, every, result, directives)
+    kept, suppressed, meta = apply_suppressions(result.findings, directives, {r.id for r in rules})
+    result.findings = kept + meta
+    result.suppressed = suppressed
     for f in result.findings:
         f.severity = options.severity.get(f.rule, f.severity)
     result.findings.sort(key=lambda f: (f.path, f.span.line, f.span.column, f.rule))
@@ -91,13 +103,18 @@ def _lint_history(
     by_kind: dict[str, list[Rule]],
     every: list[Rule],
     result: Result,
+    directives: dict[str, list[Directive]],
 ) -> None:
     schema = Schema()
     deploys = _deploys(history, options)
     tx_counter = 0
     for index, migration in enumerate(history.migrations):
-        statements, split_findings = load_statements(migration)
+        loaded = load(migration)
+        statements, split_findings = loaded.statements, loaded.findings
         if migration.selected:
+            directives.setdefault(migration.path, []).extend(
+                collect_directives(migration, statements, loaded.directives)
+            )
             result.files += 1
             result.statements += len(statements)
             result.findings.extend(split_findings)

@@ -10,12 +10,16 @@ import dataclasses
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from migcheck.config import Config, is_excluded, per_file_ignored
 from migcheck.engine import Options, Result, default_rule_ids, lint
 from migcheck.model import Finding, InputError
 from migcheck.rules import all_rules
 from migcheck.sources import History
+
+if TYPE_CHECKING:
+    from migcheck.baseline import BaselineEntry
 
 DEFAULT_PG_VERSION = 14
 CATEGORIES = ("compatibility", "locking", "data", "style", "meta")
@@ -41,6 +45,8 @@ class RunRequest:
     transaction_per_migration: bool | None = None
     lock_timeout_role_level: bool = False
     config: Config | None = None
+    baseline: str | None = None  # report only findings not recorded in this file
+    write_baseline: str | None = None  # record the current findings in this file
     diff_base: str | None = None
     allow_fetch: bool = True
 
@@ -49,6 +55,10 @@ class RunRequest:
 class RunResult(Result):
     # True when nothing could be read at all: the run is an input error (exit 2).
     fatal: bool = False
+    baseline_path: str | None = None
+    baselined: int = 0  # findings hidden because the baseline records them
+    stale_baseline: list[BaselineEntry] = field(default_factory=list)
+    baseline_written: int | None = None  # findings recorded by --write-baseline
 
 
 def select_rules(select: Sequence[str], extend: Sequence[str], ignore: Sequence[str]) -> list[str]:
@@ -184,6 +194,11 @@ def discover_histories(req: RunRequest) -> tuple[list[History], list[InputError]
 
 def run(req: RunRequest) -> RunResult:
     rule_ids = select_rules(req.select, req.extend_select, req.ignore)
+    baseline = None
+    if req.baseline:
+        from migcheck.baseline import load_baseline
+
+        baseline = load_baseline(req.baseline)  # BaselineError: the CLI exits 2
     diff = None
     if req.diff_base is not None:
         from pathlib import Path
@@ -224,6 +239,7 @@ def run(req: RunRequest) -> RunResult:
         files=linted.files,
         statements=linted.statements,
         unrecognized=linted.unrecognized,
+        suppressed=linted.suppressed,
     )
     if diff is not None and "edited-applied-migration" in rule_ids:
         from migcheck.gitdiff import edited_findings
@@ -233,4 +249,16 @@ def run(req: RunRequest) -> RunResult:
             key=lambda f: (f.path, f.span.line, f.span.column, f.rule),
         )
     result.fatal = bool(result.errors) and not found.histories
+    # Last, once every source of findings has added its own.
+    if req.write_baseline:
+        from migcheck.baseline import write_baseline
+
+        result.baseline_written = write_baseline(req.write_baseline, result.findings)
+    if baseline is not None:
+        selected = [m.path for h in found.histories for m in h.migrations if m.selected]
+        new, matched, stale = baseline.filter(result.findings, selected)
+        result.findings = new
+        result.baselined = len(matched)
+        result.stale_baseline = stale
+        result.baseline_path = req.baseline
     return result

@@ -7,26 +7,46 @@ produced it, or inside the string literal when the source maps it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from migcheck import cache
 from migcheck.model import Finding, Span, Statement
 from migcheck.sources import Migration, SqlChunk
+from migcheck.suppress import Directive, sql_directives
 
 if TYPE_CHECKING:
     from migcheck.sql.split import RawStatement
 
 
-def load_statements(migration: Migration) -> tuple[list[Statement], list[Finding]]:
-    """Statements of one migration, from the parse cache when the file is unchanged."""
+@dataclass
+class Loaded:
+    """One migration, parsed: what the parse cache stores."""
+
+    statements: list[Statement]
+    findings: list[Finding]
+    # The ``migcheck: ignore`` comments of a SQL file. An Alembic revision's ``#`` comments
+    # are read by ``suppress.collect_directives``: the cache is keyed by the rendered SQL.
+    directives: list[Directive] = field(default_factory=list)
+
+
+def load(migration: Migration) -> Loaded:
+    """One migration's statements, split findings and directives, from the parse cache
+    when the file is unchanged."""
     key = cache.key(migration)
     hit = cache.load(key)
-    if hit is not None:
+    if isinstance(hit, Loaded):
         return hit
-    statements, findings = _load(migration)
-    loaded = (_with_embedded(statements), findings)
+    statements, findings, directives = _load(migration)
+    loaded = Loaded(_with_embedded(statements), findings, directives)
     cache.store(key, loaded)
     return loaded
+
+
+def load_statements(migration: Migration) -> tuple[list[Statement], list[Finding]]:
+    """Statements of one migration, from the parse cache when the file is unchanged."""
+    loaded = load(migration)
+    return loaded.statements, loaded.findings
 
 
 def _with_embedded(statements: list[Statement]) -> list[Statement]:
@@ -47,13 +67,13 @@ def _with_embedded(statements: list[Statement]) -> list[Statement]:
     return out
 
 
-def _load(migration: Migration) -> tuple[list[Statement], list[Finding]]:
+def _load(migration: Migration) -> tuple[list[Statement], list[Finding], list[Directive]]:
     # sqlglot takes most of the start-up time; a run whose files are all cached never
     # imports it.
     from migcheck.sql.split import split_sql
 
     if migration.chunks is not None:
-        return _from_chunks(migration, migration.chunks)
+        return (*_from_chunks(migration, migration.chunks), [])
     text = migration.text or ""
     result = split_sql(text)
     statements = [_statement(migration.path, text, raw) for raw in result.statements]
@@ -61,7 +81,8 @@ def _load(migration: Migration) -> tuple[list[Statement], list[Finding]]:
     for stmt in statements:
         stmt.comment_lines = comment_map.get(stmt.index, ())
     findings = [_syntax_error(migration.path, e.line, e.column, e.message) for e in result.errors]
-    return statements, findings
+    directives = sql_directives(migration.path, result.comments, statements)
+    return statements, findings, directives
 
 
 def _statement(path: str, source: str, raw: RawStatement) -> Statement:

@@ -22,7 +22,7 @@ FORMATS = ("text", "json", "github", "sarif", "gitlab", "junit")
 # The options each format understands; the others are accepted and ignored, so the
 # caller can pass its whole set (``statistics=...``) whatever the format.
 _OPTIONS: dict[str, frozenset[str]] = {
-    "text": frozenset({"colour", "statistics"}),
+    "text": frozenset({"colour", "statistics", "show_suppressed"}),
     "json": frozenset(),
     "github": frozenset({"root"}),
     "sarif": frozenset({"root"}),

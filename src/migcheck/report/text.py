@@ -23,7 +23,9 @@ def use_colour(stream: TextIO) -> bool:
     return hasattr(stream, "isatty") and stream.isatty()
 
 
-def render(result: Result, *, colour: bool = False, statistics: bool = False) -> str:
+def render(
+    result: Result, *, colour: bool = False, statistics: bool = False, show_suppressed: bool = False
+) -> str:
     def c(code: str, text: str) -> str:
         return f"{code}{text}{_RESET}" if colour else text
 
@@ -55,6 +57,15 @@ def render(result: Result, *, colour: bool = False, statistics: bool = False) ->
             out.append(f"{n:>5}  {rule:<32} {sev}")
         if counts:
             out.append("")
+    if show_suppressed and result.suppressed:
+        from migcheck.suppress import render_suppressed
+
+        out.append(render_suppressed(result.suppressed))
+    stale = getattr(result, "stale_baseline", None)
+    if stale:
+        from migcheck.baseline import render_stale
+
+        out.append(render_stale(stale, getattr(result, "baseline_path", None) or "baseline"))
     out.append(summary_line(result))
     return "\n".join(out) + "\n"
 
