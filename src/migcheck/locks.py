@@ -6,7 +6,7 @@ each ALTER TABLE subcommand declares (``AlterTableGetLockLevel`` in tablecmds.c)
 
 from __future__ import annotations
 
-from migcheck.model import Op
+from migcheck.model import ALTER_TABLE_KINDS, Op
 
 ACCESS_EXCLUSIVE = "ACCESS EXCLUSIVE"
 SHARE = "SHARE"
@@ -38,44 +38,12 @@ _ALTER_TABLE_WEAKER = {
     "disable_trigger": SHARE_ROW_EXCLUSIVE,
 }
 
-_ALTER_TABLE_KINDS = frozenset(
-    {
-        "rename_table",
-        "set_schema",
-        "add_column",
-        "drop_column",
-        "rename_column",
-        "alter_column_type",
-        "set_not_null",
-        "drop_not_null",
-        "set_default",
-        "drop_default",
-        "add_identity",
-        "drop_identity",
-        "drop_expression",
-        "set_generated",
-        "add_constraint",
-        "drop_constraint",
-        "rename_constraint",
-        "set_logged",
-        "set_unlogged",
-        "set_tablespace",
-        "alter_table_other",
-        "owner_to",
-        "replica_identity",
-        "enable_rls",
-        "disable_rls",
-        "set_storage",
-        "detach_partition",
-    }
-) | frozenset(_ALTER_TABLE_WEAKER)
-
 
 def lock_for(op: Op) -> tuple[str, str | None] | None:
     """(lock mode, relation) the op takes on the table it acts on, or None if it takes
     no lock worth a reader's attention. The relation is the table when known."""
     k = op.kind
-    if k in _ALTER_TABLE_KINDS:
+    if k in ALTER_TABLE_KINDS:
         if k == "add_constraint" and op.constraint and op.constraint.kind == "foreign_key":
             return SHARE_ROW_EXCLUSIVE, op.table
         if k == "detach_partition" and op.concurrently:

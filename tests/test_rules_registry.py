@@ -1,0 +1,37 @@
+"""The rule registry: stable ids, metadata every rule must carry, and op kinds that exist."""
+
+from __future__ import annotations
+
+import re
+
+from migcheck.model import OP_KINDS
+from migcheck.rules import all_rules
+
+NEVER = "\0never"  # rules reported by a source or the splitter, not by checking ops
+
+
+def test_ids_are_kebab_case_and_match_their_module() -> None:
+    for rid, rule in all_rules().items():
+        assert re.fullmatch(r"[a-z]+(-[a-z0-9]+)*", rid), rid
+        assert type(rule).__module__ == "migcheck.rules." + rid.replace("-", "_")
+
+
+def test_metadata() -> None:
+    for rid, rule in all_rules().items():
+        assert rule.category in ("compatibility", "locking", "data", "style", "meta"), rid
+        assert rule.severity in ("error", "warning", "info"), rid
+        assert rule.summary and not rule.summary.endswith("."), rid
+
+
+def test_rules_only_listen_to_op_kinds_the_parser_produces() -> None:
+    for rid, rule in all_rules().items():
+        unknown = set(rule.kinds) - OP_KINDS - {NEVER}
+        assert not unknown, f"{rid} listens to unknown op kinds {sorted(unknown)}"
+
+
+def test_style_and_timeout_rules_are_opt_in() -> None:
+    on = {rid for rid, r in all_rules().items() if r.default_enabled}
+    assert "missing-lock-timeout" not in on
+    assert {rid for rid, r in all_rules().items() if r.category == "style"} & on == {
+        "identifier-too-long"
+    }
