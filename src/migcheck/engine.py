@@ -23,7 +23,7 @@ from migcheck.suppress import (
     apply_suppressions,
     collect_directives,
 )
-from migcheck.transactions import runner_transaction
+from migcheck.transactions import TransactionPlan
 
 
 @dataclass
@@ -107,7 +107,7 @@ def _lint_history(
 ) -> None:
     schema = Schema()
     deploys = _deploys(history, options)
-    tx_counter = 0
+    plan = TransactionPlan(history, options, deploys)
     for index, migration in enumerate(history.migrations):
         loaded = load(migration)
         statements, split_findings = loaded.statements, loaded.findings
@@ -118,23 +118,10 @@ def _lint_history(
             result.files += 1
             result.statements += len(statements)
             result.findings.extend(split_findings)
-        mode, note = runner_transaction(history, migration, statements, options)
+        plan.start_migration(index, migration, statements)
         settings: dict[str, str] = {}
-        tx: Transaction | None = None
-        if mode is not None:
-            tx_counter += 1
-            tx = Transaction(tx_counter, explicit=False, kind=mode)
         for position, stmt in enumerate(statements):
-            current = tx
-            first = stmt.first_op
-            if first is not None and first.kind == "begin":
-                if tx is None or tx.kind == "autocommit":
-                    tx_counter += 1
-                    tx = Transaction(tx_counter, explicit=True, kind="explicit")
-                current = tx
-            if stmt.autocommit or current is None:
-                tx_counter += 1
-                current = Transaction(tx_counter, explicit=False, kind="autocommit")
+            current = plan.transaction_for(stmt)
             ctx = Context(
                 pg_version=options.pg_version,
                 schema=schema,
@@ -144,7 +131,7 @@ def _lint_history(
                 deploy=deploys[index],
                 transaction=current,
                 settings=settings,
-                runner_note=note,
+                runner_note=plan.note,
                 statements=statements,
                 statement_index=position,
                 options=options.rule_options,
@@ -158,12 +145,7 @@ def _lint_history(
                 schema.apply(op, origin)
                 _track(op, stmt, current, settings)
             current.statements.append(stmt)
-            if first is not None and first.kind in ("commit", "rollback"):
-                if mode is not None:
-                    tx_counter += 1
-                    tx = Transaction(tx_counter, explicit=False, kind=mode)
-                else:
-                    tx = None
+            plan.after(stmt)
 
 
 def _run_rules(

@@ -4,8 +4,9 @@ that caused them.
 ``load_alembic`` finds the project (``discover``), reads every revision with ``ast``
 (``revfile``), orders them (``graph``) and renders each ``upgrade()`` to PostgreSQL SQL
 chunks (``render``/``evaluate``) with Alembic's real ``Operations`` in offline mode,
-without importing the revision or the application. Alembic and SQLAlchemy are imported
-only when a project is actually rendered.
+without importing the revision or the application. Each revision's result is kept in a
+content-addressed cache (``rendercache``), so Alembic and SQLAlchemy are imported only
+when some revision is not in it (a new or edited one, or a first run).
 """
 
 from __future__ import annotations

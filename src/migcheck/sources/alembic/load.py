@@ -1,4 +1,8 @@
-"""``load_alembic``: from a path to ordered ``History`` objects with rendered chunks."""
+"""``load_alembic``: from a path to ordered ``History`` objects with rendered chunks.
+
+Each revision file is looked up in the render cache (``rendercache``) by its bytes first;
+only the revisions it does not hold are parsed and rendered, and then stored.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +12,13 @@ from pathlib import Path
 from migcheck.model import InputError
 from migcheck.sources import History, Migration
 
+from . import rendercache
 from .discover import Project, env_settings, find_projects, revision_paths
 from .graph import Graph, build_graph
 from .notes import AlembicNote
 from .positions import display_path
 from .recorder import Recorder
-from .render import render_revision
+from .render import Rendered, render_revision
 from .revfile import RevisionFile, read_revision_file
 
 _MISSING_EXTRA = (
@@ -36,6 +41,12 @@ class _RecorderFactory:
             except ImportError as exc:
                 self._failed = f"{_MISSING_EXTRA} ({exc})"
         return self._recorder, self._failed
+
+    @property
+    def complete(self) -> bool:
+        """Whether renderings use Alembic itself. Literal-only renderings (Alembic not
+        importable) are not cached: they would outlive installing it."""
+        return self._recorder is not None
 
 
 def _match_selection(
@@ -90,15 +101,27 @@ def _load_project(
     import_revisions: bool,
     include_downgrade: bool,
     recorders: _RecorderFactory,
+    writer: rendercache.Writer,
 ) -> tuple[History, list[InputError], list[AlembicNote]]:
     errors: list[InputError] = []
     notes: list[AlembicNote] = []
     revisions: list[RevisionFile] = []
+    settings, env_notes = env_settings(project)
+    functions = ["upgrade", "downgrade"] if include_downgrade else ["upgrade"]
+    # --alembic-import runs application code the cache key cannot describe: no cache.
+    project_key = None if import_revisions else rendercache.settings_key(settings, functions)
+    # Per revision (by identity): its rendering from the cache, or where to store it.
+    cached: dict[int, Rendered] = {}
+    pending: dict[int, tuple[str, list[InputError]]] = {}
     for path in revision_paths(project):
-        rev, errs = read_revision_file(path)
+        rev, errs, rendered, store_key = _read(path, project_key, writer)
         errors.extend(errs)
         if rev is not None:
             revisions.append(rev)
+            if rendered is not None:
+                cached[id(rev)] = rendered
+            elif store_key is not None:
+                pending[id(rev)] = (store_key, errs)
         elif not errs:
             notes.append(
                 AlembicNote(
@@ -108,7 +131,6 @@ def _load_project(
     graph: Graph
     graph, graph_errors = build_graph(revisions)
     errors.extend(graph_errors)
-    settings, env_notes = env_settings(project)
     notes.extend(env_notes)
     settings.update(
         {
@@ -137,7 +159,6 @@ def _load_project(
             if hit is not None:
                 chosen.add(hit.revision)
 
-    functions = ["upgrade", "downgrade"] if include_downgrade else ["upgrade"]
     history = History(root=display_path(project.root), tool="alembic", settings=settings)
     downgrades: list[Migration] = []
     sys_path = [*project.sys_path, *([project.script_dir] if project.script_dir else [])]
@@ -145,16 +166,16 @@ def _load_project(
         is_selected = chosen is None or rev.revision in chosen
         upgrade = _migration(rev, rev.revision, is_selected, "upgrade")
         downgrade = _migration(rev, f"{rev.revision}:downgrade", is_selected, "downgrade")
-        if rev.error is not None or rev.tree is None:
+        rendered = cached.get(id(rev))
+        if rev.error is not None or (rev.tree is None and rendered is None):
             upgrade.notes["error"] = rev.error.message if rev.error else "unreadable"
             downgrade.notes["error"] = upgrade.notes["error"]
         else:
-            recorder, missing = recorders.get()
-            if missing is not None and not any(n.message == missing for n in notes):
-                notes.append(AlembicNote(rev.display, 1, 1, missing))
-            rendered = render_revision(
-                rev, functions, recorder, import_revisions=import_revisions, sys_path=sys_path
-            )
+            if rendered is None:
+                rendered = _render(rev, functions, recorders, notes, import_revisions, sys_path)
+                if id(rev) in pending and recorders.complete:
+                    store_key, errs = pending[id(rev)]
+                    writer.put(store_key, rendercache.pack(rev, errs, rendered))
             notes.extend(rendered.notes)
             upgrade.chunks = rendered.chunks.get("upgrade", [])
             downgrade.chunks = rendered.chunks.get("downgrade", [])
@@ -163,6 +184,45 @@ def _load_project(
     if include_downgrade:
         history.migrations.extend(reversed(downgrades))
     return history, errors, notes
+
+
+def _read(
+    path: Path, project_key: str | None, writer: rendercache.Writer
+) -> tuple[RevisionFile | None, list[InputError], Rendered | None, str | None]:
+    """Read one revision file, from the render cache when its bytes are known:
+    (revision, errors, its rendering if cached, the key to store its rendering under)."""
+    if project_key is None:
+        return (*read_revision_file(path), None, None)
+    try:
+        data = path.read_bytes()
+    except OSError:  # reported by read_revision_file, which tries again
+        return (*read_revision_file(path), None, None)
+    key = rendercache.key(data, project_key)
+    hit = rendercache.unpack(rendercache.load(key), path)
+    if hit is not None:
+        return (*hit, None)
+    rev, errs = read_revision_file(path, data)
+    if key is not None and (rev is None or rev.error is not None or rev.tree is None):
+        # Nothing to render: the reading is the whole result.
+        writer.put(key, rendercache.pack(rev, errs, None))
+        return rev, errs, None, None
+    return rev, errs, None, key
+
+
+def _render(
+    rev: RevisionFile,
+    functions: list[str],
+    recorders: _RecorderFactory,
+    notes: list[AlembicNote],
+    import_revisions: bool,
+    sys_path: list[Path],
+) -> Rendered:
+    recorder, missing = recorders.get()
+    if missing is not None and not any(n.message == missing for n in notes):
+        notes.append(AlembicNote(rev.display, 1, 1, missing))
+    return render_revision(
+        rev, functions, recorder, import_revisions=import_revisions, sys_path=sys_path
+    )
 
 
 def load_alembic(
@@ -186,13 +246,17 @@ def load_alembic(
     histories: list[History] = []
     matched: set[str] = set()
     recorders = _RecorderFactory()
-    for project in projects:
-        history, errs, nts = _load_project(
-            project, selected, matched, import_revisions, include_downgrade, recorders
-        )
-        histories.append(history)
-        errors.extend(errs)
-        notes.extend(nts)
+    writer = rendercache.Writer()
+    try:
+        for project in projects:
+            history, errs, nts = _load_project(
+                project, selected, matched, import_revisions, include_downgrade, recorders, writer
+            )
+            histories.append(history)
+            errors.extend(errs)
+            notes.extend(nts)
+    finally:
+        writer.close()
     for entry in selected or ():
         if entry not in matched and projects:
             errors.append(InputError(path, f"no Alembic revision `{entry}` in this project"))

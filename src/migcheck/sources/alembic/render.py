@@ -11,7 +11,6 @@ from pathlib import Path
 
 from migcheck.sources import SqlChunk
 
-from .evaluate import Evaluator
 from .notes import AlembicNote
 from .recorder import Recorder
 from .revfile import RevisionFile
@@ -27,6 +26,10 @@ class Rendered:
 
 
 def render_static(rev: RevisionFile, functions: list[str], recorder: Recorder | None) -> Rendered:
+    # Imported here: a run whose revisions all come from the render cache never needs the
+    # evaluator, and importing it is a noticeable part of that run's start-up.
+    from .evaluate import Evaluator
+
     out = Rendered()
     assert rev.source is not None
     for name in functions:

@@ -115,14 +115,18 @@ def _message(tree: ast.Module | None, text: str) -> str:
     return doc.strip().split("\n", 1)[0].strip() if doc else ""
 
 
-def read_revision_file(path: Path) -> tuple[RevisionFile | None, list[InputError]]:
-    """Read ``path``. Returns ``(None, [])`` for a Python file that is not a revision
-    (no ``revision`` variable), ``(None, [error])`` when it cannot be used at all."""
+def read_revision_file(
+    path: Path, data: bytes | None = None
+) -> tuple[RevisionFile | None, list[InputError]]:
+    """Read ``path`` (whose bytes are ``data`` when the caller has read them already).
+    Returns ``(None, [])`` for a Python file that is not a revision (no ``revision``
+    variable), ``(None, [error])`` when it cannot be used at all."""
     shown = display_path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        return None, [InputError(shown, f"cannot read revision file: {exc.strerror or exc}")]
+    if data is None:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            return None, [InputError(shown, f"cannot read revision file: {exc.strerror or exc}")]
     try:
         text = normalise_newlines(_decode(path, data))
     except (UnicodeDecodeError, SyntaxError, LookupError) as exc:

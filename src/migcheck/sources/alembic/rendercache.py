@@ -1,0 +1,245 @@
+"""A content-addressed cache of read and rendered revision files.
+
+Rendering a revision needs Alembic and SQLAlchemy, whose import alone costs about half a
+second, and every revision of a history must be rendered on every run because the engine
+replays them all. Static rendering is a pure function of the file's bytes and a few
+settings, so each revision's result is cached under a key made of:
+
+* the SHA-256 of the file's bytes (not its path or mtime: a copy or a checkout with new
+  mtimes still hits, an edit misses);
+* the settings read from ``env.py`` (``env_settings``) and which functions are rendered
+  (``upgrade`` only, or ``downgrade`` too);
+* migcheck's version and a fingerprint of the code that reads and renders revisions;
+* the installed Alembic and SQLAlchemy versions and the Python version, read WITHOUT
+  importing them (from the ``*.dist-info`` directory names next to the packages);
+  avoiding that import on a full hit is the point of the cache.
+
+The value holds what ``load`` needs from the file: its header (revision id, parents,
+labels, message), input errors, the chunks per function and the notes. Paths shown to
+users depend on the working directory, so they are not stored; they are put back from
+the current run when an entry is used.
+
+Entries live in migcheck's cache directory and go through ``migcheck.cache``'s
+``load``/``store`` (``MIGCHECK_CACHE_DIR``, ``MIGCHECK_NO_CACHE=1`` disables it).
+Misses are written by a background thread (``Writer``) so that, on a first run, creating
+the entry files overlaps with rendering. ``--alembic-import`` is never cached: it runs
+application code that the key cannot describe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import queue
+import sys
+import threading
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from migcheck import __version__, cache
+from migcheck.model import InputError
+from migcheck.sources import SqlChunk
+
+from .notes import AlembicNote
+from .positions import display_path
+from .render import Rendered
+from .revfile import RevisionFile
+
+# Bump when the entry layout or what it means changes.
+_FORMAT = "alembic-render-1"
+
+_environment: str | None = None
+
+
+def _dist_version(package: str) -> str:
+    """``name-version`` of an installed distribution, found without importing it.
+
+    ``importlib.metadata.version`` costs ~30 ms (it scans every path entry); the package's
+    own directory sits next to its ``.dist-info`` in a normal install, so one listing of
+    that directory is enough. Anything unusual (an editable install, a vendored copy)
+    falls back to the size and mtime of the package's ``__init__.py``, which changes when
+    the code does.
+    """
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.origin:
+        return f"{package}:absent"
+    origin = Path(spec.origin)
+    site = origin.parent.parent
+    prefix = package.lower() + "-"
+    try:
+        names = [
+            name
+            for name in os.listdir(site)
+            if name.lower().startswith(prefix)
+            and name[len(prefix) : len(prefix) + 1].isdigit()  # not ``alembic-utils``
+            and name.endswith(".dist-info")
+        ]
+    except OSError:
+        names = []
+    if len(names) == 1:
+        return names[0].lower()
+    try:
+        st = origin.stat()
+    except OSError:
+        return f"{package}:unknown"
+    return f"{package}:{origin}:{st.st_size}:{st.st_mtime_ns}"
+
+
+def _code_fingerprint() -> str:
+    """Sizes and mtimes of the modules that read and render revisions, so editing them in
+    a checkout invalidates entries even without a version bump."""
+    here = Path(__file__).resolve().parent
+    sources = here.parent
+    paths = [*sorted(here.glob("*.py")), sources / "__init__.py", sources.parent / "model.py"]
+    parts = []
+    for path in paths:
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        parts.append(f"{path.name}:{st.st_size}:{st.st_mtime_ns}")
+    return ";".join(parts)
+
+
+def _environment_key() -> str:
+    """Everything about this installation that can change a rendering, computed once."""
+    global _environment
+    if _environment is None:
+        _environment = "\0".join(
+            [
+                _FORMAT,
+                __version__,
+                _code_fingerprint(),
+                _dist_version("alembic"),
+                _dist_version("sqlalchemy"),
+                sys.implementation.cache_tag or "",
+                ".".join(map(str, sys.version_info[:3])),
+            ]
+        )
+    return _environment
+
+
+def settings_key(settings: dict[str, object], functions: list[str]) -> str:
+    """The per-project part of the key: env.py settings and the functions rendered."""
+    return json.dumps([settings, functions], sort_keys=True, default=repr)
+
+
+def key(data: bytes, project_key: str) -> str | None:
+    """The cache key of one revision file's bytes, or None when caching is off."""
+    # The same switch as the parse cache (MIGCHECK_NO_CACHE), read the same way.
+    if not cache._enabled():
+        return None
+    h = hashlib.sha256()
+    for part in (_environment_key(), project_key):
+        h.update(part.encode("utf-8", "surrogatepass"))
+        h.update(b"\0")
+    h.update(hashlib.sha256(data).digest())
+    return h.hexdigest()
+
+
+@dataclass
+class Entry:
+    """One revision file as read (and, when it renders, rendered), without its paths."""
+
+    format: str
+    # None: the file is not a revision, or cannot be used (``errors`` say why).
+    revision: RevisionFile | None
+    errors: list[tuple[str, int | None]] = field(default_factory=list)
+    # None when the file was not rendered (unreadable or not a revision).
+    chunks: dict[str, list[SqlChunk]] | None = None
+    notes: list[tuple[int, int, str, str]] = field(default_factory=list)
+
+
+def pack(rev: RevisionFile | None, errors: list[InputError], rendered: Rendered | None) -> Entry:
+    """An entry for the cache: the revision without its syntax tree, source or paths."""
+    stripped = None
+    if rev is not None:
+        error = rev.error
+        stripped = replace(
+            rev,
+            path=Path(),
+            display="",
+            source=None,
+            tree=None,
+            error=None if error is None else InputError("", error.message, error.line),
+        )
+    return Entry(
+        format=_FORMAT,
+        revision=stripped,
+        errors=[(e.message, e.line) for e in errors],
+        chunks=None if rendered is None else rendered.chunks,
+        notes=[]
+        if rendered is None
+        else [(n.line, n.column, n.message, n.severity) for n in rendered.notes],
+    )
+
+
+def unpack(
+    entry: object, path: Path
+) -> tuple[RevisionFile | None, list[InputError], Rendered | None] | None:
+    """What ``pack`` stored, with ``path`` (and how it is shown now) put back; None when
+    ``entry`` is not a usable entry (a miss, or a stale layout)."""
+    if not isinstance(entry, Entry) or entry.format != _FORMAT:
+        return None
+    shown = display_path(path)
+    errors = [InputError(shown, message, line) for message, line in entry.errors]
+    rev = None
+    if entry.revision is not None:
+        error = entry.revision.error
+        rev = replace(
+            entry.revision,
+            path=path,
+            display=shown,
+            error=None if error is None else InputError(shown, error.message, error.line),
+        )
+    rendered = None
+    if entry.chunks is not None:
+        rendered = Rendered(
+            chunks=entry.chunks,
+            notes=[AlembicNote(shown, line, col, msg, sev) for line, col, msg, sev in entry.notes],
+        )
+    return rev, errors, rendered
+
+
+def load(k: str | None) -> object:
+    return cache.load(k)
+
+
+class Writer:
+    """Stores entries on a background thread, in the order given.
+
+    A first run stores one entry per revision, and creating a file costs a few system
+    calls (about half a millisecond each on some virtualised disks) that release the
+    GIL; on a background thread they overlap with rendering the next revisions instead
+    of adding to it. ``close`` waits for every write, so the entries exist when
+    ``load_alembic`` returns (a later call in the same process hits them).
+    """
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[tuple[str, Entry] | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+
+    def put(self, k: str | None, entry: Entry) -> None:
+        if k is None:
+            return
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._run, name="migcheck-alembic-cache", daemon=True
+            )
+            self._thread.start()
+        self._queue.put((k, entry))
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not None:
+            cache.store(*item)  # never raises: a failed write is just a later miss
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
