@@ -100,6 +100,12 @@ class Schema:
         idx = self.indexes.get(name) if name else None
         return idx.table if idx else None
 
+    def index(self, name: str | None, table: str | None = None) -> IndexInfo | None:
+        """The index ``name`` as a statement names it; ``table`` is the table it is on when
+        the statement says (CREATE INDEX name ON table), which places a bare name in that
+        table's schema."""
+        return self.indexes.get(index_key(name, table)) if name else None
+
     # -- replay ------------------------------------------------------------------------
 
     def apply(self, op: Op, origin: Origin) -> None:
@@ -145,10 +151,13 @@ class Schema:
                 if col is not None:
                     col.not_null = True
         if con.kind in ("primary_key", "unique"):
-            idx = con.using_index or name
-            self.indexes.setdefault(idx, IndexInfo(idx, table, True, origin))
+            # USING INDEX renames the index to the constraint's name; either way the index
+            # lives in the table's schema.
             if con.using_index:
-                self.indexes[idx].table = table
+                self.indexes.pop(index_key(con.using_index, table), None)
+            idx = index_key(name, table)
+            self.indexes.setdefault(idx, IndexInfo(idx, table, True, origin))
+            self.indexes[idx].table = table
 
     def _drop_table(self, op: Op, origin: Origin) -> None:
         for name in [op.table]:
@@ -241,7 +250,13 @@ class Schema:
             con.validated = True
 
     def _drop_constraint(self, op: Op, origin: Origin) -> None:
-        self.constraints.pop((op.table or "", op.name or ""), None)
+        con = self.constraints.pop((op.table or "", op.name or ""), None)
+        # Dropping a primary key or unique constraint drops the index behind it, which
+        # has the constraint's name.
+        if con is None or con.kind in ("primary_key", "unique", "exclude"):
+            idx = self.index(op.name, op.table)
+            if idx is not None and idx.table == op.table:
+                self.indexes.pop(index_key(op.name, op.table), None)
 
     def _rename_constraint(self, op: Op, origin: Origin) -> None:
         con = self.constraints.pop((op.table or "", op.name or ""), None)
@@ -251,7 +266,10 @@ class Schema:
 
     def _create_index(self, op: Op, origin: Origin) -> None:
         if op.name:
-            self.indexes[op.name] = IndexInfo(op.name, op.table, op.unique, origin)
+            key = index_key(op.name, op.table)
+            if key in self.indexes and op.options.get("if_not_exists"):
+                return
+            self.indexes[key] = IndexInfo(key, op.table, op.unique, origin)
 
     def _drop_index(self, op: Op, origin: Origin) -> None:
         if op.name:
@@ -260,8 +278,10 @@ class Schema:
     def _rename_index(self, op: Op, origin: Origin) -> None:
         if op.name in self.indexes and op.new_name:
             idx = self.indexes.pop(op.name)
-            idx.name = op.new_name
-            self.indexes[op.new_name] = idx
+            # ALTER INDEX app.i RENAME TO j keeps the index in its table's schema (app).
+            new = index_key(op.new_name, idx.table)
+            idx.name = new
+            self.indexes[new] = idx
 
     def _create_enum(self, op: Op, origin: Origin) -> None:
         if op.name:
@@ -311,6 +331,16 @@ _SUFFIX = {
     "exclude": "excl",
     "not_null": "not_null",
 }
+
+
+def index_key(name: str | None, table: str | None) -> str:
+    """How the schema keys an index: the name as written, qualified with the schema of
+    ``table`` (any dotted name whose prefix is the schema) when the name is bare. An index
+    always lives in its table's schema, and DROP INDEX names it that way (``DROP INDEX
+    storage.idx`` for ``CREATE INDEX idx ON storage.objects``)."""
+    if not name or "." in name or not table or "." not in table:
+        return name or ""
+    return f"{table.rsplit('.', 1)[0]}.{name}"
 
 
 def default_constraint_name(table: str, con: Constraint) -> str:

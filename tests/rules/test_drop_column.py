@@ -94,3 +94,12 @@ def test_help_makes_a_required_column_nullable_first() -> None:
     for col in ("plan", "bio", "id"):
         other = run(f'ALTER TABLE "User" DROP COLUMN "{col}";', history=history)[0].help
         assert "DROP NOT NULL" not in other, col
+
+
+def test_silent_on_if_exists_of_a_column_the_known_table_never_had() -> None:
+    # Idempotent cleanup: the history created "User" and never gave it "legacy".
+    assert run('ALTER TABLE "User" DROP COLUMN IF EXISTS "legacy";') == []
+    # Of a column the table has, it is still a drop.
+    assert where(run('ALTER TABLE "User" DROP COLUMN IF EXISTS "bio";'), R) == [(1, 20)]
+    # A table the history never showed may have the column.
+    assert where(run("ALTER TABLE accounts DROP COLUMN IF EXISTS legacy;"), R) == [(1, 22)]

@@ -146,3 +146,18 @@ def test_quiet(sql: str) -> None:
 def test_lock_taken_after_the_slow_statement_is_quiet() -> None:
     sql = "begin;\nupdate users set full_name = '';\nalter table users add column a text;\ncommit;"
     assert run(sql) == []
+
+
+def test_lock_on_a_table_the_transaction_then_drops_adds_nothing() -> None:
+    # Prisma: drop the join table's foreign keys, drop the table, then build an index on
+    # another table. The DROP TABLE holds its own lock to the end; drop-table reports it.
+    sql = (
+        'ALTER TABLE "_OrgToUser" DROP CONSTRAINT "_OrgToUser_A_fkey";\n'
+        'DROP TABLE "_OrgToUser";\n'
+        'CREATE UNIQUE INDEX "Member_org_user_key" ON "Member"("orgId", "userId");\n'
+    )
+    assert run(sql, tool="prisma", implicit_transaction=True) == []
+    # While the table still stands, the index build does prolong the lock.
+    kept = sql.replace('DROP TABLE "_OrgToUser";\n', "")
+    findings = run(kept, tool="prisma", implicit_transaction=True)
+    assert where(findings, "hold-exclusive-lock") == [(1, 26)]

@@ -69,3 +69,49 @@ def test_index_of_a_new_table_is_quiet() -> None:
         "drop index scratch_id_idx;\n"
     )
     assert run(sql) == []
+
+
+def test_supabase_diff_drops_the_index_its_constraint_already_took() -> None:
+    # `supabase db diff` drops a primary key, then "its" index: the index went with the
+    # constraint, so DROP INDEX IF EXISTS is a no-op, even on a table the history never showed.
+    sql = (
+        'alter table "public"."members" drop constraint "members_pkey";\n'
+        'drop index if exists "public"."members_pkey";\n'
+    )
+    assert run(sql, history=()) == []
+
+
+def test_drop_index_if_exists_of_another_name_still_fires() -> None:
+    sql = (
+        'alter table "public"."members" drop constraint "members_pkey";\n'
+        'drop index if exists "public"."members_email_idx";\n'
+    )
+    assert where(run(sql, history=()), R) == [(2, 1)]
+
+
+def test_index_in_another_schema_is_found_by_its_qualified_name() -> None:
+    history = (
+        "create table storage.objects (id int, name text);\n"
+        "create index objects_name_idx on storage.objects (name);",
+    )
+    findings = run("drop index storage.objects_name_idx;", history=history)
+    assert where(findings, R) == [(1, 1)]
+    assert 'its table "storage"."objects"' in findings[0].message
+    # ... and one this deploy created serves no query yet.
+    sql = (
+        "create index objects_tmp_idx on storage.objects (name);\n"
+        "drop index storage.objects_tmp_idx;\n"
+    )
+    assert run(sql, history=history) == []
+
+
+def test_index_renamed_from_an_old_prisma_dotted_name_keeps_its_table() -> None:
+    # Prisma 2 named indexes "Table.column_unique"; its v3 upgrade renames them.
+    history = (
+        'CREATE TABLE "Team" ("id" SERIAL NOT NULL, "slug" TEXT);\n'
+        'CREATE UNIQUE INDEX "Team.slug_unique" ON "Team"("slug");',
+        'ALTER INDEX "Team.slug_unique" RENAME TO "Team_slug_key";',
+    )
+    findings = run('DROP INDEX "Team_slug_key";', history=history)
+    assert where(findings, R) == [(1, 1)]
+    assert 'its table "Team"' in findings[0].message

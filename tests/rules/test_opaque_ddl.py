@@ -138,3 +138,68 @@ def test_single_quoted_do_body_points_at_statement_line() -> None:
 
 def test_on_by_default() -> None:
     assert R in default_rule_ids()
+
+
+def test_roles_and_privileges_built_at_run_time_are_not_opaque_ddl() -> None:
+    # Installer-style migrations create roles named by a setting: no table is locked.
+    sql = (
+        "DO $$\n"
+        "DECLARE r text = coalesce(current_setting('app.role', true), 'anon');\n"
+        "BEGIN\n"
+        "  EXECUTE 'CREATE ROLE ' || r || ' NOLOGIN';\n"
+        "  EXECUTE 'GRANT USAGE ON SCHEMA app TO ' || r;\n"
+        "  EXECUTE 'ALTER DEFAULT PRIVILEGES IN SCHEMA app GRANT ALL ON TABLES TO ' || r;\n"
+        "  EXECUTE format('ALTER ROLE %I SET search_path = app', r);\n"
+        "END $$;\n"
+    )
+    assert lint_sql(sql, rules=["opaque-ddl"]) == []
+
+
+def test_role_statements_do_not_hide_a_table_change_in_the_same_block() -> None:
+    sql = (
+        "DO $$\n"
+        "DECLARE r text = current_setting('app.owner');\n"
+        "BEGIN\n"
+        "  EXECUTE 'CREATE USER ' || r;\n"
+        "  EXECUTE 'ALTER TABLE app.items OWNER TO ' || r;\n"
+        "END $$;\n"
+    )
+    findings = lint_sql(sql, rules=["opaque-ddl"])
+    assert where(findings, "opaque-ddl") == [(1, 1)]
+    assert "at line 5" in findings[0].message and "ALTER TABLE" in findings[0].message
+
+
+def _partition_loop(parent: str) -> str:
+    return (
+        "DO $$\n"
+        "DECLARE r record;\n"
+        "BEGIN\n"
+        "  FOR r IN SELECT id FROM workspaces LOOP\n"
+        "    EXECUTE format('CREATE TABLE IF NOT EXISTS search.docs_%s PARTITION OF "
+        f"{parent} FOR VALUES IN (%L)', md5(r.id), r.id);\n"
+        "  END LOOP;\n"
+        "END $$;\n"
+    )
+
+
+def test_partitions_of_a_parent_created_in_this_migration_are_not_opaque() -> None:
+    sql = "CREATE TABLE search.docs (ws text, body text) PARTITION BY LIST (ws);\n"
+    assert run(sql + _partition_loop("search.docs")) == []
+
+
+def test_partitions_of_a_parent_the_app_uses_stay_opaque() -> None:
+    history = ["CREATE TABLE search.docs (ws text, body text) PARTITION BY LIST (ws);"]
+    findings = run(_partition_loop("search.docs"), history=history)
+    assert where(findings, R) == [(1, 1)]
+    assert "CREATE TABLE" in findings[0].message
+
+
+def test_run_time_create_table_that_references_another_table_stays_opaque() -> None:
+    sql = (
+        "DO $$\n"
+        "DECLARE t text = current_setting('app.tenant');\n"
+        "BEGIN\n"
+        "  EXECUTE format('CREATE TABLE %I (id int REFERENCES accounts (id))', t);\n"
+        "END $$;\n"
+    )
+    assert where(run(sql), R) == [(1, 1)]

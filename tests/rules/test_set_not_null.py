@@ -90,6 +90,26 @@ def test_check_on_another_column_does_not_count() -> None:
 
 def test_silent_on_already_not_null_new_column_and_new_table() -> None:
     assert run('ALTER TABLE "User" ALTER COLUMN "email" SET NOT NULL;') == []
-    sql = 'ALTER TABLE "User" ADD COLUMN "nick" TEXT;\nALTER TABLE "User" ALTER COLUMN "nick" SET NOT NULL;'
+    # A column this migration adds with a default: the old app's INSERTs get the default.
+    sql = (
+        'ALTER TABLE "User" ADD COLUMN "nick" TEXT DEFAULT \'\';\n'
+        'ALTER TABLE "User" ALTER COLUMN "nick" SET NOT NULL;'
+    )
     assert run(sql) == []
     assert run("CREATE TABLE t (a int);\nALTER TABLE t ALTER a SET NOT NULL;", history=()) == []
+
+
+def test_column_added_backfilled_and_required_in_one_migration() -> None:
+    # Prisma's "reverse relation" migration: add the column, backfill it, require it. The
+    # old app's INSERTs into "User" leave it out, as with ADD COLUMN ... NOT NULL.
+    sql = (
+        'ALTER TABLE "User" ADD COLUMN "teamId" TEXT;\n'
+        'UPDATE "User" SET "teamId" = "Team"."id" FROM "Team" WHERE "Team"."ownerId" = "User"."id";\n'
+        'ALTER TABLE "User"\nALTER COLUMN "teamId"\nSET NOT NULL;\n'
+    )
+    findings = run(sql)
+    assert where(findings, R) == [(4, 1)]
+    f = findings[0]
+    assert 'a column this migration adds to existing table "User"' in f.message
+    assert 'null value in column "teamId"' in f.message
+    assert 'ALTER TABLE "User" ALTER COLUMN "teamId" SET DEFAULT <value>;' in f.help

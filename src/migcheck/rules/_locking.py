@@ -109,7 +109,7 @@ def adds_column(op: Op, ctx: Context) -> bool:
 
 def builds_index(op: Op, ctx: Context) -> bool:
     """False for ``CREATE INDEX IF NOT EXISTS`` of an index that already exists (a no-op)."""
-    return not (op.options.get("if_not_exists") and op.name in ctx.schema.indexes)
+    return not (op.options.get("if_not_exists") and ctx.schema.index(op.name, op.table))
 
 
 # -- transactions -------------------------------------------------------------------------

@@ -158,6 +158,15 @@ class DropColumn(Rule):
         # A column added in this deploy has no reader yet.
         if ctx.is_new_column(op.table, op.column):
             return
+        # DROP COLUMN IF EXISTS of a column the table the history created never had is
+        # a no-op (idempotent "cleanup" migrations): nothing reads a column that is not there.
+        if (
+            op.if_exists
+            and table is not None
+            and table.origin is not None
+            and op.column not in table.columns
+        ):
+            return
         t, c = qname(op.table), qcol(op.table, op.column)
         cascade = (
             ", and CASCADE also drops the views, indexes and constraints that use it"

@@ -37,6 +37,17 @@ def _trigger(stmt: Statement, held: dict[str, Statement], ctx: Context) -> _Hit 
     return None
 
 
+def _dropped(table: str, before: list[Statement]) -> bool:
+    """Whether one of ``before`` dropped ``table``: from then on the DROP TABLE holds the
+    lock to the end of the transaction by itself (and drop-table reports it), so the
+    earlier statement's lock adds nothing."""
+    return any(
+        o.kind == "drop_table" and (o.table == table or table in o.names)
+        for s in before
+        for o in s.ops
+    )
+
+
 def _work(stmt: Statement, ctx: Context) -> str | None:
     # Only slow work counts. Waiting for another table's lock also prolongs the hold, but
     # every ALTER shares that hazard (it is what lock_timeout is for), and counting it
@@ -70,7 +81,11 @@ class HoldExclusiveLock(Rule):
         reported = self._reported_before(tx, ctx)
         hit = None
         if not reported and tx.exclusive_locks:
-            held = {t: s for t, s in tx.exclusive_locks.items() if ctx.is_existing_table(t)}
+            held = {
+                t: s
+                for t, s in tx.exclusive_locks.items()
+                if ctx.is_existing_table(t) and not _dropped(t, tx.statements)
+            }
             hit = _trigger(stmt, held, ctx) if held else None
         self._memo = (tx, len(tx.statements) + 1, reported or hit is not None)
         if hit is None:
@@ -109,7 +124,11 @@ class HoldExclusiveLock(Rule):
         held = {t: s for t, s in tx.exclusive_locks.items() if ctx.is_existing_table(t)}
         position = {id(s): i for i, s in enumerate(tx.statements)}
         for i in range(start, len(tx.statements)):
-            before = {t: s for t, s in held.items() if position.get(id(s), i) < i}
+            before = {
+                t: s
+                for t, s in held.items()
+                if position.get(id(s), i) < i and not _dropped(t, tx.statements[:i])
+            }
             if before and _trigger(tx.statements[i], before, ctx) is not None:
                 return True
         return False

@@ -9,6 +9,7 @@ from migcheck.locks import ACCESS_EXCLUSIVE
 from migcheck.model import Finding, Op, Statement
 from migcheck.rules import Rule
 from migcheck.rules._locking import blocks, ident, indent, outside_tx_advice, q
+from migcheck.schema import index_key
 
 
 class NonConcurrentDropIndex(Rule):
@@ -24,6 +25,8 @@ class NonConcurrentDropIndex(Rule):
         idx = ctx.schema.indexes.get(op.name) if op.name else None
         # An index created by this deploy serves no query of the running app yet.
         if idx is not None and ctx.is_new(idx.origin):
+            return
+        if idx is None and op.if_exists and _dropped_with_constraint(op.name, ctx):
             return
         table = ctx.table_for(op)
         if table is not None and not ctx.is_existing_table(table):
@@ -48,3 +51,15 @@ class NonConcurrentDropIndex(Rule):
                 "CASCADE: write one statement per index and drop dependent objects first."
             )
         yield self.finding(stmt, message, "\n".join(lines), op)
+
+
+def _dropped_with_constraint(name: str | None, ctx: Context) -> bool:
+    """True when an earlier statement of this migration dropped a constraint of this name:
+    dropping a primary key or unique constraint drops its index, so a following ``DROP
+    INDEX IF EXISTS`` of that name (what ``supabase db diff`` writes) finds nothing and
+    takes no lock. The history may never have shown the constraint, hence the look back."""
+    for stmt in ctx.statements[: ctx.statement_index]:
+        for o in stmt.ops:
+            if o.kind == "drop_constraint" and o.name and index_key(o.name, o.table) == name:
+                return True
+    return False

@@ -9,6 +9,7 @@ the column it drops, so this rule says so instead of passing the migration silen
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from migcheck.context import Context
@@ -33,6 +34,7 @@ class OpaqueDdl(Rule):
         # SQL handed in by its caller: only what visibly builds DDL (an ``ALTER TABLE``
         # prefix) counts.
         hidden = analysis.opaque_ddl if op.kind == "do" else [d for d in analysis.dynamic if d.ddl]
+        hidden = [d for d in hidden if not _roles_only(d) and not _new_table_only(d, ctx)]
         if not hidden:
             return
         first = hidden[0]
@@ -63,6 +65,55 @@ class OpaqueDdl(Rule):
             "<reason>` comment on the line before the statement."
         )
         yield self.finding(stmt, message, help, op)
+
+
+# The literal prefix of an EXECUTE argument: ``'CREATE ROLE ' || name``, ``E'...'``,
+# ``format('GRANT %I ...', ...)``.
+_LEADING_LITERAL = re.compile(r"^\s*(?:format\s*\(\s*)?[Ee]?'((?:[^']|'')*)'", re.S)
+# Statements that act on roles, privileges and defaults only: they lock no table and
+# change nothing the running app reads, so building them at run time hides nothing a
+# migration linter checks (Supabase and installer migrations create roles this way).
+_ROLE_STATEMENTS = re.compile(
+    r"\s*(?:(?:CREATE|ALTER|DROP)\s+(?:ROLE|USER|GROUP)\b"
+    r"|ALTER\s+DEFAULT\s+PRIVILEGES\b|GRANT\b|REVOKE\b"
+    r"|CREATE\s+SCHEMA\b|ALTER\s+DATABASE\s+\S+\s+(?:SET|RESET)\b)",
+    re.I,
+)
+
+
+def _roles_only(item: DynamicExecute) -> bool:
+    """True for a dynamic ``EXECUTE 'CREATE ROLE ' || name`` and its kin."""
+    m = _LEADING_LITERAL.match(item.text)
+    return m is not None and _ROLE_STATEMENTS.match(m.group(1)) is not None
+
+
+# What a run-time CREATE TABLE may lock besides the new table: the parent it becomes a
+# partition of (ACCESS EXCLUSIVE), the tables it references or inherits from.
+_CREATE_TABLE = re.compile(r"\s*CREATE\s+(?:UNLOGGED\s+)?TABLE\b", re.I)
+_PARTITION_OF = re.compile(
+    r"\bPARTITION\s+OF\s+((?:\"[^\"]+\"|[\w$]+)(?:\.(?:\"[^\"]+\"|[\w$]+))?)", re.I
+)
+_LOCKS_OTHERS = re.compile(r"\b(?:REFERENCES|INHERITS|LIKE)\b", re.I)
+
+
+def _new_table_only(item: DynamicExecute, ctx: Context) -> bool:
+    """True for ``EXECUTE format('CREATE TABLE t_%s (...)', ...)``: a table nobody uses yet,
+    built in a loop (one per tenant, one partition per workspace). It stays opaque when its
+    text references or inherits other tables, or attaches to a parent the app already uses."""
+    m = _LEADING_LITERAL.match(item.text)
+    if m is None or not _CREATE_TABLE.match(m.group(1)) or _LOCKS_OTHERS.search(item.text):
+        return False
+    parents = _PARTITION_OF.findall(item.text)
+    return all(ctx.is_new_table(_fold_name(p)) for p in parents)
+
+
+def _fold_name(name: str) -> str:
+    """A name as written in SQL text, folded the way ops hold it (``public.`` dropped)."""
+    parts = [
+        p[1:-1] if p.startswith('"') else p.lower() for p in re.findall(r'"[^"]+"|[^.]+', name)
+    ]
+    folded = ".".join(parts)
+    return folded[len("public.") :] if folded.startswith("public.") else folded
 
 
 def _file_line(stmt: Statement, body: str, code_offset: int, item: DynamicExecute) -> int:

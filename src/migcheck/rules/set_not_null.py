@@ -8,6 +8,7 @@ from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
 from migcheck.rules import Rule
 from migcheck.rules.drop_column import qcol, qname, quote
+from migcheck.schema import ColumnInfo
 
 
 class SetNotNull(Rule):
@@ -18,9 +19,17 @@ class SetNotNull(Rule):
     kinds = frozenset({"set_not_null"})
 
     def check(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
-        if ctx.is_new_table(op.table) or ctx.is_new_column(op.table, op.column):
+        if ctx.is_new_table(op.table):
             return
         column = ctx.column(op.table, op.column)
+        if ctx.is_new_column(op.table, op.column):
+            # ADD COLUMN, backfill, SET NOT NULL in one migration of an existing table: the
+            # old app's INSERTs leave the column out, exactly like ADD COLUMN ... NOT NULL
+            # without a default (add-required-column). A column added by another migration
+            # of the deploy is contract-in-same-deploy's.
+            if column is not None and self._added_here_without_default(column, ctx):
+                yield self._new_column_finding(op, stmt)
+            return
         if column is not None and column.not_null:
             return  # already NOT NULL: Postgres does nothing
         # A validated CHECK (col IS NOT NULL) already rejects NULL writes and proves no row
@@ -57,5 +66,30 @@ class SetNotNull(Rule):
             f'with NULL and fails with null value in column "{op.column}" violates not-null '
             "constraint, and this ALTER fails if any existing row holds NULL.",
             steps,
+            op,
+        )
+
+    @staticmethod
+    def _added_here_without_default(column: ColumnInfo, ctx: Context) -> bool:
+        has_default = column.default is not None and not column.default.is_null
+        return (
+            ctx.created_in_this_migration(column.origin)
+            and not has_default
+            and column.generated is None
+            and not column.not_null
+        )
+
+    def _new_column_finding(self, op: Op, stmt: Statement) -> Finding:
+        col, t, c = qcol(op.table, op.column), qname(op.table), quote(op.column)
+        return self.finding(
+            stmt,
+            f"Setting {col} NOT NULL, a column this migration adds to existing table {t}: "
+            "the app version still running inserts rows without it and fails with null "
+            f'value in column "{op.column}" violates not-null constraint until every '
+            "instance is replaced.",
+            "Either give the column a default, so the old app's INSERTs get a value:\n"
+            f"    ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT <value>;\n"
+            "or keep it nullable in this deploy, ship app code that always writes it, and "
+            "set NOT NULL in a later deploy.",
             op,
         )

@@ -54,7 +54,10 @@ def parse_statement(source: str, tokens: Sequence[Token]) -> ParseResult:
     the reason."""
     if not tokens:
         return [], None
-    tokens = expand_multiword(_expand_command(source, tokens))
+    # sqlglot's parser needs its own multi-word keyword tokens (``ORDER BY``, ``GROUP BY``
+    # in a subquery): the word-per-token form is only for the recogniser.
+    raw = _expand_command(source, tokens)
+    tokens = expand_multiword(raw)
     cur = Cursor(tokens)
     rec = Recogniser(source, tokens)
     first = cur.kw()
@@ -64,7 +67,7 @@ def parse_statement(source: str, tokens: Sequence[Token]) -> ParseResult:
         result = handler(rec, cur)
         if result is not None:
             return result
-    return _with_sqlglot(source, tokens)
+    return _with_sqlglot(source, raw)
 
 
 _COMMAND_TYPES = frozenset(
@@ -540,12 +543,16 @@ def _dml_ops(tree: object) -> list[Op] | None:
 
     assert isinstance(tree, exp.Expr)
     if isinstance(tree, exp.Update):
+        where = tree.args.get("where")
+        from_ = tree.args.get("from_")
         return [
             Op(
                 "update",
                 table_name(tree.this),
-                has_where=tree.args.get("where") is not None,
-                options={"from": tree.args.get("from_") is not None},
+                # ``UPDATE t SET ... FROM s WHERE t.id = s.t_id`` names no row to skip: its
+                # WHERE only joins, so it rewrites every row of t that s covers.
+                has_where=where is not None and not (from_ is not None and _joins_only(where)),
+                options={"from": from_ is not None},
             )
         ]
     if isinstance(tree, exp.Delete):
@@ -572,6 +579,27 @@ def _dml_ops(tree: object) -> list[Op] | None:
     if isinstance(tree, (exp.Create, exp.Drop, exp.Alter, exp.Command, exp.Alias, exp.Column)):
         return None
     return [Op("other")]
+
+
+def _joins_only(where: object) -> bool:
+    """True when a WHERE clause is only ``a.x = b.y`` conditions between columns of two
+    different tables, ANDed: a join, not a filter."""
+    from sqlglot import exp
+
+    assert isinstance(where, exp.Expr)
+    cond = where.this if isinstance(where, exp.Where) else where
+    while isinstance(cond, exp.Paren):
+        cond = cond.this
+    if isinstance(cond, exp.And):
+        return _joins_only(cond.left) and _joins_only(cond.right)
+    return (
+        isinstance(cond, exp.EQ)
+        and isinstance(cond.left, exp.Column)
+        and isinstance(cond.right, exp.Column)
+        and bool(cond.left.table)
+        and bool(cond.right.table)
+        and cond.left.table != cond.right.table
+    )
 
 
 def _short(msg: str) -> str:
