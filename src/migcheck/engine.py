@@ -85,15 +85,18 @@ def _deploys(history: History, options: Options) -> list[int]:
     as_changeset = options.changeset if options.changeset is not None else named_subset
     out = []
     deploy = 0
-    in_changeset = False
+    changeset_deploy: int | None = None
     for m in migs:
         if as_changeset and m.selected:
-            if not in_changeset:
+            # Every migration of the changeset ships in the same deploy, even when an
+            # unselected (already live) migration sits between two of them.
+            if changeset_deploy is None:
                 deploy += 1
-                in_changeset = True
+                changeset_deploy = deploy
+            out.append(changeset_deploy)
         else:
             deploy += 1
-        out.append(deploy)
+            out.append(deploy)
     return out
 
 
