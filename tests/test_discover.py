@@ -622,3 +622,21 @@ def test_stdin_without_text_is_an_error_not_a_crash() -> None:
     result = discover(["-"])
     assert result.histories == []
     assert result.errors == [InputError("-", "no text was read from stdin")]
+
+
+def test_supabase_migrations_run_as_one_implicit_transaction(tmp_path: Path) -> None:
+    from helpers import lint_history
+
+    mig = tmp_path / "supabase" / "migrations"
+    mig.mkdir(parents=True)
+    (mig / "20240101000000_init.sql").write_text("create table notes (id bigint primary key);\n")
+    (mig / "20240102000000_index.sql").write_text(
+        "alter table notes add column body text;\n"
+        "create index concurrently notes_body_idx on notes (body);\n"
+    )
+    found = discover([str(mig)])
+    (history,) = found.histories
+    assert history.tool == "supabase"
+    findings = lint_history(history, rules=["concurrent-in-transaction"]).findings
+    assert [(f.rule, f.line) for f in findings] == [("concurrent-in-transaction", 2)]
+    assert "Supabase CLI" in findings[0].message

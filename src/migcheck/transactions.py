@@ -86,6 +86,11 @@ def runner_transaction(
             f"{which} sends migration.sql as one script, which PostgreSQL runs as one "
             "implicit transaction"
         )
+    if history.tool == "supabase":
+        return "implicit", (
+            "the Supabase CLI sends the file's statements as one batch, which PostgreSQL "
+            "runs as one implicit transaction"
+        )
     runner = {"golang-migrate": "golang-migrate"}.get(history.tool, "the runner")
     return "implicit", (
         f"{runner} sends the file as one multi-statement query, which PostgreSQL runs "

@@ -70,6 +70,14 @@ def _flyway_version(version: str) -> tuple[int, ...]:
     return tuple(numbers)
 
 
+SUPABASE = "supabase"
+
+
+def _is_supabase(directory: str) -> bool:
+    parts = os.path.normpath(os.path.abspath(directory)).split(os.sep)
+    return parts[-2:] == ["supabase", "migrations"]
+
+
 def plan_directory(
     directory: str, names: Iterable[str], forced: Iterable[str] = ()
 ) -> list[tuple[History, str]]:
@@ -111,7 +119,8 @@ def plan_directory(
         plans.append((_history(directory, FLYWAY, files), FLYWAY))
     if numbered:
         files = [(name, key) for _, name, key in sorted(numbered)]
-        plans.append((_history(directory, "sql", files), NUMBERED_LAYOUT))
+        tool = SUPABASE if _is_supabase(directory) else "sql"
+        plans.append((_history(directory, tool, files), NUMBERED_LAYOUT))
     for name in single:
         history = _history(directory, "sql", [(name, name)])
         history.root = os.path.join(directory, name)
@@ -126,6 +135,10 @@ def _history(directory: str, tool: str, files: list[tuple[str, str]]) -> History
         if tool == GOLANG:
             # golang-migrate sends the whole file as one multi-statement Exec, which
             # PostgreSQL runs as one implicit transaction.
+            migration.notes["implicit_transaction"] = True
+        elif tool == SUPABASE:
+            # The Supabase CLI sends a migration's statements as one pipelined batch,
+            # which PostgreSQL runs as one implicit transaction.
             migration.notes["implicit_transaction"] = True
         elif tool == FLYWAY:
             # Flyway wraps each migration in a transaction by default on PostgreSQL.
