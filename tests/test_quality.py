@@ -52,3 +52,11 @@ def test_readme_starts_with_the_two_commands_ci_runs() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "pip\" install -q -e '.[test]'" in ci
     assert "-m pytest" in ci
+
+
+def test_readme_lists_every_rule() -> None:
+    from migcheck.rules import all_rules
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    missing = [rid for rid in all_rules() if f"[`{rid}`](rules/{rid}.md)" not in readme]
+    assert missing == []
