@@ -104,9 +104,18 @@ def main() -> None:
     corpus = generate(HERE / "corpus" / "sql", args.files)
     history = generate(HERE / "corpus" / "history", args.history, seed=11)
     one = sorted(corpus.glob("*.up.sql"))[len(list(corpus.glob("*.up.sql"))) // 2]
-    cold_env = {**os.environ, "MIGCHECK_NO_CACHE": "1"}
+    # Installed packages ship compiled bytecode; with PYTHONDONTWRITEBYTECODE (set on
+    # some CI machines) every run would recompile migcheck from source, which is not
+    # what a user's pre-commit hook pays.
+    base_env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(HERE.parent / "src")],
+        env=base_env,
+        check=False,
+    )
+    cold_env = {**base_env, "MIGCHECK_NO_CACHE": "1"}
     warm_dir = tempfile.mkdtemp(prefix="migcheck-bench-cache-")
-    warm_env = {**os.environ, "MIGCHECK_CACHE_DIR": warm_dir}
+    warm_env = {**base_env, "MIGCHECK_CACHE_DIR": warm_dir}
 
     rows: list[tuple[str, float]] = []
     rows.append(

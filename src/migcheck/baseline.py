@@ -30,6 +30,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from migcheck.errors import UserError
 from migcheck.model import Finding
 
 __all__ = [
@@ -48,7 +49,7 @@ __all__ = [
 VERSION = 1
 
 
-class BaselineError(Exception):
+class BaselineError(UserError):
     """A baseline file that cannot be read or written; the message names the file.
     The CLI reports it and exits with code 2."""
 

@@ -173,8 +173,8 @@ def check(
     show_suppressed: bool,
 ) -> None:
     """Lint migrations under PATHS (files, directories, or - for stdin)."""
-    from migcheck.baseline import BaselineError
     from migcheck.config import ConfigError, load_config, locate_config, merge
+    from migcheck.errors import UserError
     from migcheck.runner import RunRequest, run
 
     if diff_base is not None:
@@ -235,14 +235,7 @@ def check(
         result = run(req)
     except ValueError as err:
         raise click.UsageError(str(err)) from None
-    except BaselineError as err:
-        click.echo(f"migcheck: {err}", err=True)
-        sys.exit(EXIT_USAGE)
-    except Exception as err:
-        from migcheck.gitdiff import DiffError
-
-        if not isinstance(err, DiffError):
-            raise
+    except UserError as err:  # a bad baseline file, a git history --diff cannot use
         click.echo(f"migcheck: {err}", err=True)
         sys.exit(EXIT_USAGE)
     if result.baseline_written is not None:

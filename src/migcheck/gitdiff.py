@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from migcheck.errors import UserError
 from migcheck.model import Finding, Span
 
 RULE_ID = "edited-applied-migration"
@@ -43,7 +44,7 @@ _UNSHALLOW_HINT = (
 )
 
 
-class DiffError(Exception):
+class DiffError(UserError):
     """--diff cannot work out what changed; the message says why and what to run."""
 
 

@@ -119,12 +119,14 @@ def _alembic_roots(path: str, depth: int = 4) -> list[str]:
 def _load_alembic(
     req: RunRequest, paths: list[str]
 ) -> tuple[list[History], list[InputError], list[Finding]]:
+    histories: list[History] = []
+    errors: list[InputError] = []
+    if not paths:
+        return histories, errors, []
     from migcheck.engine import meta_finding
     from migcheck.model import Span
     from migcheck.sources.alembic import load_alembic
 
-    histories: list[History] = []
-    errors: list[InputError] = []
     notes: list[Finding] = []
     for path in paths:
         hs, errs, nts = load_alembic(

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from migcheck.context import Context
-from migcheck.dynamic import DynamicExecute, analyse_body
 from migcheck.model import Finding, Op, Statement
 from migcheck.rules import Rule
+
+if TYPE_CHECKING:
+    from migcheck.dynamic import DynamicExecute
 
 
 class OpaqueDdl(Rule):
@@ -28,6 +31,9 @@ class OpaqueDdl(Rule):
     def check(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
         if not op.body:
             return
+        # Imported here: only migrations with DO blocks or functions need the analyser.
+        from migcheck.dynamic import analyse_body
+
         analysis = analyse_body(op.body)
         # A DO block runs now: anything that may be DDL counts, including EXECUTE of a
         # value nobody can see (``EXECUTE r.cmd``). A function runs when called, often with
