@@ -359,9 +359,17 @@ def _exit_code(result: Any, fail_on: str) -> int:
 )
 @click.option("--no-cache", is_flag=True, help="Replay the whole history; keep no template.")
 @click.option(
+    "--diff",
+    "diff_base",
+    metavar="BASE",
+    default=None,
+    help="The changeset is the migrations added or modified since the merge base of BASE "
+    "and HEAD (as for `migcheck check --diff`).",
+)
+@click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "markdown"]),
+    type=click.Choice([*FORMATS, "markdown"]),
     default="text",
     show_default=True,
 )
@@ -384,6 +392,7 @@ def live(
     dsn: str | None,
     statement_timeout: float,
     no_cache: bool,
+    diff_base: str | None,
     fmt: str,
     fail_on: str,
 ) -> None:
@@ -406,6 +415,7 @@ def live(
         fmt=fmt,
         fail_on=fail_on,
         use_cache=not no_cache,
+        diff_base=diff_base,
     )
     sys.exit(run_live_command(req))
 

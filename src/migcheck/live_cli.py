@@ -5,7 +5,6 @@ Kept apart from ``cli.py`` so the linter's start-up path never imports any of th
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import dataclass, field
 
@@ -28,9 +27,11 @@ class LiveRequest:
     fmt: str = "text"
     fail_on: str = "error"
     use_cache: bool = True
+    diff_base: str | None = None
 
 
 def run_live_command(req: LiveRequest) -> int:
+    from migcheck.errors import UserError
     from migcheck.live import (
         LiveError,
         LiveInterrupted,
@@ -41,7 +42,24 @@ def run_live_command(req: LiveRequest) -> int:
     )
     from migcheck.runner import RunRequest, discover_histories
 
-    histories, errors = discover_histories(RunRequest(paths=req.paths))
+    paths = req.paths
+    if req.diff_base is not None:
+        # The same changeset as the static linter's --diff: the migrations this branch
+        # adds or edits, inside their histories.
+        from pathlib import Path
+
+        from migcheck.gitdiff import changed_migration_paths
+
+        try:
+            diff = changed_migration_paths(req.diff_base, Path.cwd(), pathspecs=req.paths)
+        except UserError as problem:
+            print(f"migcheck live: {problem}", file=sys.stderr)
+            return EXIT_USAGE
+        if not diff.paths:
+            print(f"migcheck live: no migration changed since {req.diff_base}", file=sys.stderr)
+            return EXIT_CLEAN
+        paths = diff.paths
+    histories, errors = discover_histories(RunRequest(paths=paths))
     for err in errors:
         where = f"{err.path}:{err.line}" if err.line else err.path
         print(f"{where}: error: {err.message}", file=sys.stderr)
@@ -80,20 +98,17 @@ def run_live_command(req: LiveRequest) -> int:
     findings = to_findings(result)
     if req.fmt == "markdown":
         sys.stdout.write(render_markdown(result))
-    elif req.fmt == "json":
-        from migcheck.report.json import as_dict
+    elif req.fmt == "text":
+        sys.stdout.write(render_text(result))
+    else:
+        # json, sarif, github, gitlab, junit: the same findings through the same reporters
+        # as the static linter.
+        from migcheck.report import render
         from migcheck.runner import RunResult
 
-        data = as_dict(
-            RunResult(
-                findings=findings,
-                errors=list(result.input_errors),
-                files=sum(1 for h in histories for m in h.migrations if m.selected),
-            )
-        )
-        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-    else:
-        sys.stdout.write(render_text(result))
+        files = sum(1 for h in histories for m in h.migrations if m.selected)
+        run = RunResult(findings=findings, errors=list(result.input_errors), files=files)
+        sys.stdout.write(render(run, req.fmt))
     rank = {"info": 0, "warning": 1, "error": 2}
     if req.fail_on == "never":
         return EXIT_CLEAN
