@@ -226,3 +226,13 @@ def test_cached_run_does_not_import_the_parser(tmp_path: Path) -> None:
     )
     assert first.stdout.split() == ["1", "True"]
     assert second.stdout.split() == ["1", "False"]
+
+
+def test_alembic_finding_shows_the_sql_the_call_runs() -> None:
+    root = Path(__file__).resolve().parents[1]
+    proc = run("fixtures/alembic", cwd=root)
+    out = proc.stdout
+    start = out.index("error[drop-column]")
+    block = out[start : out.index("\n\n", start)]
+    assert "  runs:\n" in block
+    assert "   | ALTER TABLE users DROP COLUMN legacy_flag" in block

@@ -44,8 +44,14 @@ def render(
             lines = f.statement.splitlines()
             shown = lines[:_EXCERPT_LINES]
             gutter = len(str(f.span.line + len(shown)))
+            # A statement rendered from Python (an Alembic op call) is not the text of
+            # those source lines: show it as the SQL the call runs, without line numbers.
+            rendered = f.path.endswith(".py")
+            if rendered:
+                out.append(c(_DIM, "  runs:"))
             for i, line in enumerate(shown):
-                out.append(c(_DIM, f"  {f.span.line + i:>{gutter}} | ") + line)
+                number = "" if rendered else f.span.line + i
+                out.append(c(_DIM, f"  {number:>{gutter}} | ") + line)
             if len(lines) > _EXCERPT_LINES:
                 out.append(
                     c(_DIM, f"  {'':>{gutter}} | ... ({len(lines) - _EXCERPT_LINES} more lines)")
