@@ -14,6 +14,7 @@ they turn into passes (and the strict xfail into a failure to remove) once it do
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 from alembic_helpers import Tree, line_of
@@ -295,3 +296,32 @@ def test_plan_keeps_other_runners_per_file(tree: Tree) -> None:
     placed = _walk(history, TransactionPlan(history, Options(), deploys), deploys)
     assert [kind for kind, _ in placed] == ["runner"] * 3
     assert placed[0][1] == placed[1][1] != placed[2][1]
+
+
+def test_advice_to_split_says_what_alembic_needs(tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    versions = project / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    (project / "alembic.ini").write_text("[alembic]\nscript_location = %(here)s/migrations\n")
+    (project / "migrations" / "env.py").write_text("from alembic import context\n")
+    (versions / "a1_orders.py").write_text(
+        'revision = "a1"\ndown_revision = None\n'
+        "from alembic import op\nimport sqlalchemy as sa\n\n"
+        "def upgrade():\n"
+        '    op.create_table("accounts", sa.Column("id", sa.Integer, primary_key=True))\n'
+        '    op.create_table("orders", sa.Column("id", sa.Integer, primary_key=True),'
+        ' sa.Column("account_id", sa.Integer))\n'
+    )
+    (versions / "b2_fk.py").write_text(
+        'revision = "b2"\ndown_revision = "a1"\n'
+        "from alembic import op\n\n"
+        "def upgrade():\n"
+        '    op.create_foreign_key("fk_orders_account", "orders", "accounts",'
+        ' ["account_id"], ["id"])\n'
+    )
+    histories, errors, _ = load_alembic(str(project))
+    assert errors == []
+    result = lint(histories, Options(rules=["constraint-without-not-valid"], changeset=False))
+    (finding,) = result.findings
+    assert finding.path.endswith("b2_fk.py") and finding.line == 6
+    assert "transaction_per_migration=True" in finding.help

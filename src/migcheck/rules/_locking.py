@@ -181,6 +181,18 @@ def outside_tx_advice(ctx: Context) -> str:
     return f"{base}: {how}."
 
 
+def own_transaction_note(ctx: Context) -> str:
+    """What "a separate migration" takes under Alembic's default, where every revision of
+    one upgrade shares a transaction (empty for every other runner)."""
+    if ctx.history.tool != "alembic" or ctx.history.settings.get("transaction_per_migration"):
+        return ""
+    return (
+        "\nWith Alembic a separate revision is not enough: `alembic upgrade` runs all pending "
+        "revisions in one transaction. Set transaction_per_migration=True in env.py's "
+        "context.configure(...), or ship the second step in a later deploy."
+    )
+
+
 # -- slow work ----------------------------------------------------------------------------
 
 

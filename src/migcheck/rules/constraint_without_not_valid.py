@@ -21,6 +21,7 @@ from migcheck.rules._locking import (
     ident,
     indent,
     inline_fk_validates,
+    own_transaction_note,
     q,
     qc,
 )
@@ -84,7 +85,9 @@ class ConstraintWithoutNotValid(Rule):
             con = op.constraint
             if con is None or con.kind not in ("foreign_key", "check") or con.not_valid:
                 return
-            yield self._constraint(op, stmt, con, t)
+            finding = self._constraint(op, stmt, con, t)
+            finding.help += own_transaction_note(ctx)
+            yield finding
         elif adds_column(op, ctx):
             yield from self._column(op, stmt, t)
 

@@ -16,6 +16,7 @@ from migcheck.model import Finding, Op, Statement
 from migcheck.rules import Rule
 from migcheck.rules._locking import (
     indent,
+    own_transaction_note,
     q,
     slow_work,
     takes_access_exclusive,
@@ -111,7 +112,7 @@ class HoldExclusiveLock(Rule):
                 "queueing traffic behind it:",
                 indent("SET lock_timeout = '5s';"),
             ]
-        )
+        ) + own_transaction_note(ctx)
         yield self.finding(locker, message, help_, lock_op)
 
     def _reported_before(self, tx: Transaction, ctx: Context) -> bool:

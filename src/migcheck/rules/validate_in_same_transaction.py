@@ -9,7 +9,7 @@ from migcheck.context import Context
 from migcheck.locks import ACCESS_EXCLUSIVE, SHARE_ROW_EXCLUSIVE
 from migcheck.model import Finding, Op, Statement
 from migcheck.rules import Rule
-from migcheck.rules._locking import blocks, existing, ident, indent, q
+from migcheck.rules._locking import blocks, existing, ident, indent, own_transaction_note, q
 
 
 def _added_at(op: Op, ctx: Context) -> tuple[Statement | None, str | None]:
@@ -62,5 +62,5 @@ class ValidateInSameTransaction(Rule):
                 "EXCLUSIVE (reads and writes continue):",
                 indent(f"ALTER TABLE {ident(op.table)} VALIDATE CONSTRAINT {ident(op.name)};"),
             ]
-        )
+        ) + own_transaction_note(ctx)
         yield self.finding(stmt, message, help_, op)
