@@ -113,3 +113,22 @@ def test_column_added_backfilled_and_required_in_one_migration() -> None:
     assert 'a column this migration adds to existing table "User"' in f.message
     assert 'null value in column "teamId"' in f.message
     assert 'ALTER TABLE "User" ALTER COLUMN "teamId" SET DEFAULT <value>;' in f.help
+
+
+def test_column_added_to_a_table_the_history_never_showed() -> None:
+    # Airflow and other long Alembic histories: the table predates the collected
+    # revisions, so the model does not track it, yet the ADD COLUMN is right above.
+    sql = (
+        "ALTER TABLE slot_pool ADD COLUMN include_deferred BOOLEAN;\n"
+        "UPDATE slot_pool SET include_deferred = false;\n"
+        "ALTER TABLE slot_pool ALTER COLUMN include_deferred SET NOT NULL;\n"
+    )
+    findings = run(sql, history=())
+    assert where(findings, R) == [(3, 23)]
+    assert 'a column this migration adds to existing table "slot_pool"' in findings[0].message
+    # With a default the old app's INSERTs still fill it: nothing to report.
+    with_default = sql.replace("BOOLEAN;", "BOOLEAN DEFAULT false;")
+    assert run(with_default, history=()) == []
+    # Another table's column of the same name is not this one.
+    other = sql.replace("ALTER TABLE slot_pool ADD", "ALTER TABLE pool ADD")
+    assert "a column this migration adds" not in run(other, history=())[0].message

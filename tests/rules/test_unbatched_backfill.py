@@ -61,3 +61,18 @@ def test_insert_select_copies_a_whole_table() -> None:
 )
 def test_quiet(sql: str) -> None:
     assert run(sql) == []
+
+
+def test_update_joined_with_a_limited_batch_is_batched() -> None:
+    # Prefect's batched backfill: the CTE picks at most 500 rows, the UPDATE joins it.
+    batched = (
+        "WITH todo AS (SELECT id FROM users WHERE display_name IS NULL LIMIT 500)\n"
+        "UPDATE users SET display_name = full_name FROM todo WHERE users.id = todo.id;"
+    )
+    assert run(batched) == []
+    # The same join with the whole table is not a batch ...
+    whole = batched.replace(" LIMIT 500", "")
+    assert where(run(whole), R) == [(1, 1)]
+    # ... nor is a LIMIT that only appears inside a string literal.
+    quoted = whole.replace("full_name FROM", "'limit 5' FROM")
+    assert where(run(quoted), R) == [(1, 1)]

@@ -17,6 +17,7 @@ from migcheck import pgcatalog
 from migcheck.context import Context, Transaction
 from migcheck.locks import ACCESS_EXCLUSIVE, BLOCKS, lock_for
 from migcheck.model import ColumnDef, Op, Statement
+from migcheck.rules._alembic import prior_column
 
 # Words that must be quoted when used as identifiers (PostgreSQL's reserved keywords that
 # people actually name tables and columns after).
@@ -246,7 +247,7 @@ def add_column_rewrite(op: Op, ctx: Context) -> str | None:
 def type_change(op: Op, ctx: Context) -> pgcatalog.TypeChange | None:
     if op.type is None:
         return None
-    col = ctx.column(op.table, op.column)
+    col = prior_column(ctx, op.table, op.column)
     return pgcatalog.analyse_type_change(
         col.type if col is not None else None, op.type, ctx.pg_version, op.using, op.column
     )
@@ -256,7 +257,7 @@ def set_not_null_scans(op: Op, ctx: Context) -> bool:
     """Whether ``SET NOT NULL`` scans the table: always before 12, and on 12+ unless a
     validated ``CHECK (col IS NOT NULL)`` proves the column has no NULLs. A column
     already NOT NULL makes the command a no-op."""
-    col = ctx.column(op.table, op.column)
+    col = prior_column(ctx, op.table, op.column)
     if col is not None and col.not_null:
         return False
     return not (

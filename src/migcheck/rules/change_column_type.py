@@ -8,6 +8,7 @@ from migcheck import pgcatalog
 from migcheck.context import Context
 from migcheck.model import ColumnType, Finding, Op, Statement
 from migcheck.rules import Rule
+from migcheck.rules._alembic import prior_column
 from migcheck.rules.drop_column import is_prisma, qcol, qname, quote, type_sql
 from migcheck.rules.remove_enum_value import enum_swap
 
@@ -49,7 +50,7 @@ class ChangeColumnType(Rule):
         # Prisma's enum swap moves the column to "X_new"; remove-enum-value judges it.
         if enum_swap(op, stmt, ctx) is not None:
             return
-        column = ctx.column(op.table, op.column)
+        column = prior_column(ctx, op.table, op.column)
         old = column.type if column is not None else None
         change = pgcatalog.analyse_type_change(old, op.type, ctx.pg_version, op.using, op.column)
         if old is not None and change.widening and _same_family(old, op.type):

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from migcheck.context import Context
-from migcheck.model import Finding, Op, Statement
+from migcheck.model import ColumnDef, Finding, Op, Statement
 from migcheck.rules import Rule
+from migcheck.rules._alembic import prior_column
 from migcheck.rules.drop_column import qcol, qname, quote
 from migcheck.schema import ColumnInfo
 
@@ -30,8 +31,18 @@ class SetNotNull(Rule):
             if column is not None and self._added_here_without_default(column, ctx):
                 yield self._new_column_finding(op, stmt)
             return
-        if column is not None and column.not_null:
-            return  # already NOT NULL: Postgres does nothing
+        if column is None:
+            # The history never showed the table, so the model did not record the column
+            # an earlier statement of this migration added: the same case as above.
+            added = _added_earlier(op, ctx)
+            if added is not None:
+                if _fills_itself(added):
+                    return
+                yield self._new_column_finding(op, stmt)
+                return
+        prior = prior_column(ctx, op.table, op.column)
+        if prior is not None and prior.not_null:
+            return  # already NOT NULL (or so the Alembic revision says): Postgres does nothing
         # A validated CHECK (col IS NOT NULL) already rejects NULL writes and proves no row
         # holds one: this SET NOT NULL is the last step of the safe sequence.
         if ctx.schema.has_validated_not_null_check(op.table, op.column):
@@ -93,3 +104,19 @@ class SetNotNull(Rule):
             "set NOT NULL in a later deploy.",
             op,
         )
+
+
+def _added_earlier(op: Op, ctx: Context) -> ColumnDef | None:
+    """The ``ADD COLUMN`` of ``op``'s column by an earlier statement of this migration."""
+    for earlier in ctx.statements[: ctx.statement_index]:
+        for o in earlier.ops:
+            cd = o.column_def
+            if o.kind == "add_column" and o.table == op.table and cd and cd.name == op.column:
+                return cd
+    return None
+
+
+def _fills_itself(cd: ColumnDef) -> bool:
+    """A column the old app's INSERTs can leave out: it has a default or is generated."""
+    has_default = cd.default is not None and not cd.default.is_null
+    return has_default or cd.generated is not None or cd.not_null

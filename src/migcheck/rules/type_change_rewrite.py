@@ -10,6 +10,7 @@ from migcheck.context import Context
 from migcheck.locks import ACCESS_EXCLUSIVE
 from migcheck.model import Finding, Op, Statement
 from migcheck.rules import Rule
+from migcheck.rules._alembic import prior_column
 from migcheck.rules._locking import blocks, existing, ident, indent, q, qc, type_change
 
 
@@ -27,7 +28,7 @@ class TypeChangeRewrite(Rule):
         tc = type_change(op, ctx)
         if tc is None:
             return
-        old = ctx.column(t, c)
+        old = prior_column(ctx, t, c)
         new = pgcatalog.display_type(op.type)
         lock = f"an {ACCESS_EXCLUSIVE} lock on {q(t)}, which blocks {blocks(ACCESS_EXCLUSIVE)}"
         if tc.rewrite is None:

@@ -11,16 +11,25 @@ arguments cannot be evaluated, by ``FallbackReader`` from its literal arguments.
 ``op.execute`` with a literal string (or ``sa.text("...")``) keeps the string itself as
 the chunk's SQL: that is what reaches the server, and positions inside it map back to
 the file.
+
+The target is PostgreSQL, online: ``op.get_bind().dialect.name``, ``.engine.name`` and
+``str(.engine.url)`` say so, ``context.is_offline_mode()`` and ``get_context().as_sql``
+are False. ``enum.create(op.get_bind())`` (and ``drop``, and an ``Index`` or ``Sequence``)
+render the DDL SQLAlchemy would send, and ``clause.compile(op.get_bind())`` compiles for
+PostgreSQL. ``logging`` is a stand-in whose calls do nothing. ``alter_column``'s
+``existing_type``/``existing_nullable`` are recorded (``Sink.fact``) for rules that need
+a column's prior state the history never showed.
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
 import importlib
 import types
 from typing import Any
 
-from .expressions import BudgetExceeded, dotted
+from .expressions import BudgetExceeded, dotted, is_sqlalchemy
 from .fallback import FallbackReader
 from .handles import (
     AlembicModule,
@@ -28,6 +37,7 @@ from .handles import (
     BoundOp,
     ConnectionHandle,
     ContextHandle,
+    EngineHandle,
     OpHandle,
     Scope,
 )
@@ -35,7 +45,26 @@ from .interpret import Interpreter, Raised
 from .recorder import NON_EMITTING, BatchSpec, Recorder
 from .revfile import RevisionFile
 from .sink import Sink
-from .values import SAFE_STDLIB, Opaque, Unevaluable, find_opaque
+from .values import (
+    SAFE_STDLIB,
+    NullLogging,
+    Opaque,
+    Unevaluable,
+    find_opaque,
+    opaque_type_class,
+    pure,
+)
+
+# The URL ``str(op.get_bind().engine.url)`` gives: revisions test its scheme.
+_ENGINE_URL = "postgresql://"
+
+
+@pure
+def _is_offline_mode() -> bool:
+    """``context.is_offline_mode()``: migcheck judges what the deploy runs, which is an
+    online ``alembic upgrade`` against the database (the data-migration branch)."""
+    return False
+
 
 _IMPORT_HINT = "which migcheck does not import; --alembic-import would"
 
@@ -55,6 +84,15 @@ class Evaluator(Interpreter):
         # values and fallback re-reads must not.
         self.emitting = False
         self._stand_ins_noted: set[str] = set()
+        self._logging = NullLogging()
+        # What Python defines in every module (``logging.getLogger(__name__)``).
+        self.module.names.update(
+            {
+                "__name__": rev.path.stem,
+                "__file__": str(rev.path),
+                "__doc__": ast.get_docstring(self.tree),
+            }
+        )
         self._prepare_module(self.tree.body)
 
     # --- module -------------------------------------------------------------------------
@@ -161,6 +199,8 @@ class Evaluator(Interpreter):
         root = name.split(".", 1)[0]
         if root == "alembic":
             return self.op if name == "alembic.op" else AlembicModule("alembic")
+        if name == "logging":
+            return self._logging
         if not self._allowed_module(name):
             return Opaque(name, f"it is `{name}`, {_IMPORT_HINT}")
         try:
@@ -177,6 +217,8 @@ class Evaluator(Interpreter):
             return Opaque(name, "only `op` and `context` of `alembic` are modelled")
         if module == "alembic.op":
             return BoundOp(self.op, name)
+        if module == "logging":
+            return getattr(self._logging, name)
         if not self._allowed_module(module):
             return Opaque(name, f"imported from `{module}`, {_IMPORT_HINT}")
         target = self._import_module(module)
@@ -192,12 +234,82 @@ class Evaluator(Interpreter):
     # --- handles ------------------------------------------------------------------------
 
     def is_handle(self, value: object) -> bool:
-        return isinstance(value, (OpHandle, ContextHandle, ConnectionHandle, AlembicModule))
+        return isinstance(
+            value, (OpHandle, ContextHandle, ConnectionHandle, EngineHandle, AlembicModule)
+        )
 
     def _dialect(self) -> object:
         if self.recorder is not None:
             return self.recorder.context.dialect
         return types.SimpleNamespace(name="postgresql")
+
+    def _engine_url(self) -> object:
+        if self.recorder is None:
+            return _ENGINE_URL
+        from sqlalchemy.engine import make_url
+
+        return make_url(_ENGINE_URL)
+
+    # --- library calls given the connection -----------------------------------------
+
+    def call_with_handles(
+        self, func: object, args: list[object], kwargs: dict[str, object], node: ast.Call
+    ) -> object:
+        name = getattr(func, "__name__", "")
+        owner = getattr(func, "__self__", None)
+        if self.recorder is not None and is_sqlalchemy(func):
+            if name == "compile":
+                # Compiling only uses the bind's dialect, which is PostgreSQL's.
+                rest = [a for a in args if not self.is_handle(a)]
+                kw = {k: v for k, v in kwargs.items() if not self.is_handle(v) and k != "bind"}
+                kw["dialect"] = self._dialect()
+                try:
+                    return func(*rest, **kw)  # type: ignore[operator]
+                except Exception as exc:
+                    raise Unevaluable(
+                        f"`{dotted(node.func)}(...)` failed: {type(exc).__name__}: {exc}", node
+                    ) from None
+            if name in ("create", "drop"):
+                ddl = self._schema_item_ddl(owner, name)
+                if ddl is not None:
+                    self._emit_ddl(ddl, node)
+                    return None
+        return super().call_with_handles(func, args, kwargs, node)
+
+    def _schema_item_ddl(self, item: object, verb: str) -> object | None:
+        """The DDL construct ``item.create(bind)``/``item.drop(bind)`` sends, for the
+        items whose DDL is one statement: a named enum type, an index, a sequence."""
+        import sqlalchemy as sa
+        from sqlalchemy.dialects.postgresql import CreateEnumType, DropEnumType
+
+        assert self.recorder is not None
+        if isinstance(item, sa.Enum) and item.name:
+            pg_enum = item.dialect_impl(self.recorder.context.dialect)
+            return (CreateEnumType if verb == "create" else DropEnumType)(pg_enum)
+        if isinstance(item, sa.Index):
+            return (sa.schema.CreateIndex if verb == "create" else sa.schema.DropIndex)(item)
+        if isinstance(item, sa.Sequence):
+            return (sa.schema.CreateSequence if verb == "create" else sa.schema.DropSequence)(item)
+        return None
+
+    def _emit_ddl(self, ddl: object, node: ast.Call) -> None:
+        origin = dotted(node.func)
+        if not self.emitting:
+            raise Unevaluable(f"`{origin}` is not rendered outside upgrade()/downgrade()", node)
+        assert self.recorder is not None
+        try:
+            sql = self.recorder.compile(ddl)
+        except Exception as exc:
+            raise Unevaluable(
+                f"SQLAlchemy could not render it ({type(exc).__name__}: {exc})", node
+            ) from None
+        self.sink.chunk(
+            node,
+            sql + ";",
+            call_sites=self.call_stack,
+            autocommit=self.autocommit,
+            origin=origin,
+        )
 
     def attribute_of_handle(self, base: object, attr: str, node: ast.Attribute) -> object:
         if attr.startswith("_"):
@@ -213,6 +325,8 @@ class Evaluator(Interpreter):
                 return ConnectionHandle()
             if attr == "dialect":
                 return self._dialect()
+            if attr == "as_sql":
+                return False  # an online upgrade, as deployed (see _is_offline_mode)
             return Opaque(
                 dotted(node), "the migration context is not available when reading statically"
             )
@@ -221,7 +335,17 @@ class Evaluator(Interpreter):
                 return BoundOp(base, attr)
             if attr == "dialect":
                 return self._dialect()
+            if attr == "engine":
+                return EngineHandle()
             return Opaque(dotted(node), "there is no database connection when reading statically")
+        if isinstance(base, EngineHandle):
+            if attr == "dialect":
+                return self._dialect()
+            if attr == "name":
+                return "postgresql"
+            if attr == "url":
+                return self._engine_url()
+            return Opaque(dotted(node), "there is no database engine when reading statically")
         if isinstance(base, AlembicModule):
             if base.name == "alembic":
                 if attr == "op":
@@ -230,6 +354,8 @@ class Evaluator(Interpreter):
                     return AlembicModule("context")
             elif attr in ("get_context", "get_bind", "execute"):
                 return BoundOp(self.op, attr)
+            elif attr == "is_offline_mode":
+                return _is_offline_mode
             return Opaque(
                 dotted(node), "alembic.context is only configured when Alembic runs env.py"
             )
@@ -381,11 +507,43 @@ class Evaluator(Interpreter):
             raise unknown.fail(node)
         kwargs = {k: self._as_library_kwarg(k, v) for k, v in kwargs.items()}
         try:
-            return self.recorder.call(name, tuple(args), kwargs, batch)
+            rendered = self.recorder.call(name, tuple(args), kwargs, batch)
         except Exception as exc:
             raise Unevaluable(
                 f"Alembic could not render it ({type(exc).__name__}: {exc})", node
             ) from None
+        if name == "alter_column":
+            self._record_existing(args, kwargs, batch)
+        return rendered
+
+    def _record_existing(
+        self, args: list[object], kwargs: dict[str, object], batch: BatchSpec | None
+    ) -> None:
+        """What ``existing_type=``/``existing_nullable=`` say about the column before this
+        call; rules use it when the replayed history never showed the column."""
+        assert self.recorder is not None
+        positional = ["column_name"] if batch is not None else ["table_name", "column_name"]
+        bound = dict(zip(positional, args, strict=False))
+        table = batch.table if batch is not None else bound.get("table_name")
+        table = kwargs.get("table_name", table)
+        column = kwargs.get("column_name", bound.get("column_name"))
+        schema = kwargs.get("schema", batch.kwargs.get("schema") if batch is not None else None)
+        if not isinstance(table, str) or not isinstance(column, str):
+            return
+        info: dict[str, object] = {}
+        existing = kwargs.get("existing_type")
+        if existing is not None:
+            type_ = existing() if isinstance(existing, type) else existing
+            # An application type stood in for by its name says nothing about the column.
+            if not isinstance(type_, opaque_type_class()):
+                # A type PostgreSQL cannot render (MySQL's MEDIUMTEXT) is left out.
+                with contextlib.suppress(Exception):
+                    info["type"] = self.recorder.compile_type(type_)
+        nullable = kwargs.get("existing_nullable")
+        if isinstance(nullable, bool):
+            info["nullable"] = nullable
+        qualified = f"{schema}.{table}" if isinstance(schema, str) and schema else table
+        self.sink.fact(qualified, column, info)
 
     # --- fallback -----------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import operator
+import types
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -24,6 +25,7 @@ from .values import (
     Unevaluable,
     callable_refusal,
     find_opaque,
+    is_noop,
     opaque_as_type,
 )
 
@@ -84,7 +86,7 @@ def _check_size(op: ast.operator, left: object, right: object, node: ast.AST) ->
         raise Unevaluable("the value would be too large", node)
 
 
-def _is_sqlalchemy(fn: object) -> bool:
+def is_sqlalchemy(fn: object) -> bool:
     module = getattr(fn, "__module__", None) or type(fn).__module__
     return isinstance(module, str) and module.startswith("sqlalchemy")
 
@@ -105,6 +107,9 @@ class ExpressionEvaluator:
         self.origins: dict[int, tuple[object, list[ast.Constant]]] = {}
         # Stand-ins turned into column types, for notes after a call succeeds.
         self.conversions: list[Opaque] = []
+        # id(object) -> (object, why): objects a refused call would have filled from the
+        # database (``metadata.reflect(bind)``); what is read from them is unknown.
+        self.tainted: dict[int, tuple[object, str]] = {}
 
     # --- hooks for the Alembic layer ----------------------------------------------------
 
@@ -116,6 +121,24 @@ class ExpressionEvaluator:
 
     def is_handle(self, value: object) -> bool:
         return False
+
+    def call_with_handles(
+        self, func: object, args: list[object], kwargs: dict[str, object], node: ast.Call
+    ) -> object:
+        """A library call given ``op.get_bind()`` (or the context): the Alembic layer
+        renders the few it can (``enum.create(bind)``, ``clause.compile(bind)``)."""
+        reason = (
+            f"`{dotted(node.func)}(...)` needs a database connection, which static "
+            "reading does not have"
+        )
+        owner = getattr(func, "__self__", None)
+        if owner is not None and not isinstance(owner, (type, types.ModuleType)):
+            self.tainted[id(owner)] = (
+                owner,
+                f"`{dotted(node.func)}(...)` would fill it from the database, which static "
+                "reading does not have",
+            )
+        raise Unevaluable(reason, node)
 
     # Provided by ``Interpreter`` (statements and functions).
 
@@ -220,6 +243,9 @@ class ExpressionEvaluator:
         attr = node.attr
         if isinstance(base, Opaque):
             return base.child(attr)
+        taint = self.tainted.get(id(base))
+        if taint is not None and taint[0] is base:
+            return Opaque(dotted(node), taint[1])
         if self.is_handle(base) or isinstance(base, BatchSpec):
             return self.attribute_of_handle(base, attr, node)
         if attr.startswith("__") or isinstance(base, (UserFunction, BoundOp)):
@@ -258,6 +284,8 @@ class ExpressionEvaluator:
         func = self.eval(node.func, scope)
         if isinstance(func, BoundOp):
             return self.op_call(func, node, scope)
+        if is_noop(func):
+            return None  # print(), logger.info(...): nothing to evaluate, not even arguments
         args, kwargs = self.eval_args(node, scope)
         if isinstance(func, Opaque):
             if statement:
@@ -269,13 +297,9 @@ class ExpressionEvaluator:
         if refusal is not None:
             raise Unevaluable(refusal, node)
         if any(self.is_handle(v) for v in [*args, *kwargs.values()]):
-            raise Unevaluable(
-                f"`{dotted(node.func)}(...)` needs a database connection, which static "
-                "reading does not have",
-                node,
-            )
+            return self.call_with_handles(func, args, kwargs, node)
         mark = len(self.conversions)
-        if _is_sqlalchemy(func):
+        if is_sqlalchemy(func):
             args = [self._as_library_arg(a) for a in args]
             kwargs = {k: self._as_library_kwarg(k, v) for k, v in kwargs.items()}
         else:

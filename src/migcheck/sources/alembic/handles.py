@@ -3,7 +3,8 @@
 ``op``, ``batch_op``, ``op.get_context()`` and ``op.get_bind()`` are not the real
 objects: attribute access on them yields ``BoundOp`` markers that the evaluator turns
 into recorded calls with the call's source position, which a real ``Operations`` could
-not give us.
+not give us. ``op.get_bind().engine`` is an ``EngineHandle``: revisions branch on
+``engine.name`` and ``str(engine.url)`` as often as on ``dialect.name``.
 """
 
 from __future__ import annotations
@@ -29,6 +30,12 @@ class ContextHandle:
 @dataclass
 class ConnectionHandle:
     """``op.get_bind()``: a connection that offline rendering does not have."""
+
+
+@dataclass
+class EngineHandle:
+    """``op.get_bind().engine``: only what the deploy target fixes is known (its
+    dialect, name and URL scheme are PostgreSQL's)."""
 
 
 @dataclass

@@ -6,8 +6,13 @@ defined in the same file, called with evaluated arguments. It never imports the 
 or the application and never calls anything ``callable_refusal`` refuses.
 
 Control flow it cannot decide is read conservatively: both branches of an unknown
-``if``, one pass over an unknown loop, each with a note. ``Evaluator`` (evaluate.py)
-adds the Alembic parts: ``op`` calls and imports.
+``if``, one pass over an unknown loop, each with a note. A ``return``, ``raise``,
+``break`` or ``continue`` inside a branch of an unknown ``if`` ends only that branch: the
+statements after the ``if`` run when the other branch is taken, so they are checked too
+(``if column_exists(): return`` guards the whole migration). A helper that returned from
+such a branch has an unknown result, and a ``while`` loop that may have broken out of one
+stops after that pass. ``Evaluator`` (evaluate.py) adds the Alembic parts: ``op`` calls
+and imports.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import ast
 from .expressions import MAX_LOOP, ExpressionEvaluator, dotted
 from .handles import AutocommitBlock, Scope, UserFunction
 from .recorder import BatchSpec
+from .sink import Sink
 from .values import Opaque, Unevaluable
 
 MAX_DEPTH = 40
@@ -44,6 +50,16 @@ class Raised(Exception):
 
 class Interpreter(ExpressionEvaluator):
     """Statement execution and helper-function calls on top of expression evaluation."""
+
+    # Per helper call: whether a ``return`` was skipped in an undecided branch (the
+    # result is then unknown). Per ``while`` loop: whether a ``break`` was.
+    _returned_maybe: list[bool]
+    _broke_maybe: list[bool]
+
+    def __init__(self, sink: Sink) -> None:
+        super().__init__(sink)
+        self._returned_maybe = []
+        self._broke_maybe = []
 
     def bind_import(self, stmt: ast.Import | ast.ImportFrom, scope: Scope) -> None:
         raise NotImplementedError
@@ -104,10 +120,24 @@ class Interpreter(ExpressionEvaluator):
             branch = self.truth(stmt.test, scope)
         except Unevaluable as exc:
             self.note(stmt, f"condition not evaluated ({exc.reason}); both branches are checked")
-            self.exec_block(stmt.body, scope)
-            self.exec_block(stmt.orelse, scope)
+            self._exec_branch(stmt.body, scope)
+            self._exec_branch(stmt.orelse, scope)
             return
         self.exec_block(stmt.body if branch else stmt.orelse, scope)
+
+    def _exec_branch(self, body: list[ast.stmt], scope: Scope) -> None:
+        """One branch of an undecided ``if``: leaving it (return, raise, break, continue)
+        does not leave the function, because the other branch may be the one taken."""
+        try:
+            self.exec_block(body, scope)
+        except _Return:
+            if self._returned_maybe:
+                self._returned_maybe[-1] = True
+        except _Break:
+            if self._broke_maybe:
+                self._broke_maybe[-1] = True
+        except (Raised, _Continue):
+            pass
 
     def _exec_For(self, stmt: ast.For, scope: Scope) -> None:
         try:
@@ -146,7 +176,14 @@ class Interpreter(ExpressionEvaluator):
                 self.note(stmt, f"loop not evaluated ({exc.reason}); its body is checked once")
                 self._loop_body(stmt.body, scope)
                 return
-            if self._loop_body(stmt.body, scope):
+            self._broke_maybe.append(False)
+            try:
+                broke = self._loop_body(stmt.body, scope)
+            finally:
+                maybe = self._broke_maybe.pop()
+            # ``while True: ... if <unknown>: break`` (a batched backfill) is read once:
+            # another pass would check the same statements again.
+            if broke or maybe:
                 return
         self.note(stmt, f"loop stopped after {MAX_LOOP} iterations")
 
@@ -317,17 +354,30 @@ class Interpreter(ExpressionEvaluator):
         self.depth += 1
         if node is not None:
             self.call_stack.append(node)
+        self._returned_maybe.append(False)
+        result: object = None
         try:
             if isinstance(fn.node, ast.Lambda):
-                return self.eval(fn.node.body, local)
-            self.exec_block(fn.node.body, local)
-            return None
+                result = self.eval(fn.node.body, local)
+            else:
+                self.exec_block(fn.node.body, local)
         except _Return as ret:
-            return ret.value
+            result = ret.value
+        except Raised:
+            # ``for c in <unknown>: if <unknown>: return c`` then ``raise NotFound``: the
+            # raise is only reached when no branch returned, so the call may well return.
+            if not self._returned_maybe[-1]:
+                raise
         finally:
             self.depth -= 1
             if node is not None:
                 self.call_stack.pop()
+            maybe = self._returned_maybe.pop()
+        if maybe:
+            return Opaque(
+                f"{fn.name}()", "it returns from a branch of a condition migcheck did not evaluate"
+            )
+        return result
 
     @staticmethod
     def _bind_params(

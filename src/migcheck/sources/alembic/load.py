@@ -15,7 +15,7 @@ from migcheck.sources import History, Migration
 from . import rendercache
 from .discover import Project, env_settings, find_projects, revision_paths
 from .graph import Graph, build_graph
-from .notes import AlembicNote
+from .notes import EXISTING_COLUMNS, AlembicNote
 from .positions import display_path
 from .recorder import Recorder
 from .render import Rendered, render_revision
@@ -132,6 +132,7 @@ def _load_project(
     graph, graph_errors = build_graph(revisions)
     errors.extend(graph_errors)
     notes.extend(env_notes)
+    notes.extend(AlembicNote(display_path(path), 1, 1, message) for path, message in project.notes)
     settings.update(
         {
             "script_location": display_path(project.script_dir) if project.script_dir else None,
@@ -179,6 +180,11 @@ def _load_project(
             notes.extend(rendered.notes)
             upgrade.chunks = rendered.chunks.get("upgrade", [])
             downgrade.chunks = rendered.chunks.get("downgrade", [])
+            # Rules read a column's prior type and nullability from here when the replayed
+            # history never showed the column (see migcheck.rules._alembic).
+            for migration, function in ((upgrade, "upgrade"), (downgrade, "downgrade")):
+                if function in rendered.facts:
+                    migration.notes[EXISTING_COLUMNS] = rendered.facts[function]
         history.migrations.append(upgrade)
         downgrades.append(downgrade)
     if include_downgrade:

@@ -4,11 +4,20 @@ An ``AlembicNote`` says where migcheck's view of a revision is less precise than
 it would be (a call it could not evaluate, an application type it stood in for, an import
 that failed in ``--alembic-import`` mode). Problems that make input unusable are
 ``migcheck.model.InputError`` instead.
+
+It also names the ``Migration.notes`` key (``EXISTING_COLUMNS``) through which the reader
+hands the rules what a revision states about the columns it alters.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+# The ``Migration.notes`` key under which a revision's ``alter_column(existing_type=...,
+# existing_nullable=...)`` statements reach the rules: {table: {column: {"type": SQL,
+# "nullable": bool}}}, the column before the revision changed it. Defined here, in the
+# one module the package imports eagerly, so rules read it without loading the reader.
+EXISTING_COLUMNS = "alembic_existing_columns"
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ Alembic and SQLAlchemy are imported when a ``Recorder`` is created, never at imp
 from __future__ import annotations
 
 import io
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,11 +67,16 @@ class Recorder:
         """Run one operation; return the SQL it emitted and its return value."""
         self._buffer.seek(0)
         self._buffer.truncate()
-        if batch is None:
-            result = getattr(self.operations, name)(*args, **kwargs)
-        else:
-            with self.operations.batch_alter_table(batch.table, **batch.kwargs) as batch_op:  # type: ignore[arg-type]
-                result = getattr(batch_op, name)(*args, **kwargs)
+        # Alembic and SQLAlchemy warn about arguments other dialects use (MySQL's
+        # autoincrement, SQLite's batch options); they are not the user's problem here
+        # and would clutter the linter's stderr.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if batch is None:
+                result = getattr(self.operations, name)(*args, **kwargs)
+            else:
+                with self.operations.batch_alter_table(batch.table, **batch.kwargs) as batch_op:  # type: ignore[arg-type]
+                    result = getattr(batch_op, name)(*args, **kwargs)
         return self._buffer.getvalue().strip(), result
 
     def compile(self, element: Any) -> str:

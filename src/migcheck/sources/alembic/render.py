@@ -16,13 +16,17 @@ from .recorder import Recorder
 from .revfile import RevisionFile
 from .sink import Sink
 
+Facts = dict[str, dict[str, dict[str, object]]]
+
 
 @dataclass
 class Rendered:
-    """Chunks per function name (absent: the revision does not define it)."""
+    """Chunks per function name (absent: the revision does not define it), and per
+    function the columns' prior state its ``alter_column`` calls declare (``Sink.facts``)."""
 
     chunks: dict[str, list[SqlChunk]] = field(default_factory=dict)
     notes: list[AlembicNote] = field(default_factory=list)
+    facts: dict[str, Facts] = field(default_factory=dict)
 
 
 def render_static(rev: RevisionFile, functions: list[str], recorder: Recorder | None) -> Rendered:
@@ -38,6 +42,8 @@ def render_static(rev: RevisionFile, functions: list[str], recorder: Recorder | 
         # (appended lists, reassigned names) from upgrade() into downgrade().
         if Evaluator(rev, sink, recorder).run(name):
             out.chunks[name] = sink.chunks
+            if sink.facts:
+                out.facts[name] = sink.facts
         out.notes.extend(sink.notes)
     return out
 

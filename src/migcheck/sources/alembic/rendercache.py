@@ -44,11 +44,11 @@ from migcheck.sources import SqlChunk
 
 from .notes import AlembicNote
 from .positions import display_path
-from .render import Rendered
+from .render import Facts, Rendered
 from .revfile import RevisionFile
 
 # Bump when the entry layout or what it means changes.
-_FORMAT = "alembic-render-1"
+_FORMAT = "alembic-render-2"
 
 _environment: str | None = None
 
@@ -153,6 +153,7 @@ class Entry:
     # None when the file was not rendered (unreadable or not a revision).
     chunks: dict[str, list[SqlChunk]] | None = None
     notes: list[tuple[int, int, str, str]] = field(default_factory=list)
+    facts: dict[str, Facts] = field(default_factory=dict)
 
 
 def pack(rev: RevisionFile | None, errors: list[InputError], rendered: Rendered | None) -> Entry:
@@ -176,6 +177,7 @@ def pack(rev: RevisionFile | None, errors: list[InputError], rendered: Rendered 
         notes=[]
         if rendered is None
         else [(n.line, n.column, n.message, n.severity) for n in rendered.notes],
+        facts={} if rendered is None else rendered.facts,
     )
 
 
@@ -202,6 +204,7 @@ def unpack(
         rendered = Rendered(
             chunks=entry.chunks,
             notes=[AlembicNote(shown, line, col, msg, sev) for line, col, msg, sev in entry.notes],
+            facts=entry.facts,
         )
     return rev, errors, rendered
 

@@ -1,4 +1,5 @@
-"""Where rendering puts its results for one revision: SQL chunks and notes."""
+"""Where rendering puts its results for one revision: SQL chunks, notes, and what the
+revision states about columns as they were before it (``existing_type=``...)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,20 @@ class Sink:
         self.source = source
         self.chunks: list[SqlChunk] = []
         self.notes: list[AlembicNote] = []
+        # table -> column -> {"type": SQL type, "nullable": bool}: what ``alter_column``'s
+        # ``existing_*`` arguments say about the column before this function changed it.
+        self.facts: dict[str, dict[str, dict[str, object]]] = {}
         self._seen: set[tuple[int, str]] = set()
+
+    def fact(self, table: str, column: str, info: dict[str, object]) -> None:
+        """Record a column's state before the function; for each property the first
+        statement that states it wins, since a later one may describe the column after
+        an earlier change."""
+        if not info:
+            return
+        known = self.facts.setdefault(table, {}).setdefault(column, {})
+        for key, value in info.items():
+            known.setdefault(key, value)
 
     def note(self, where: ast.AST | int, message: str) -> None:
         """Record a note once per (line, message), e.g. once for a call in a loop."""

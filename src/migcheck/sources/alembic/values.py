@@ -8,7 +8,10 @@ boundary it becomes an ``OpaqueType`` column type that renders as its name, so
 needed (a table name, an ``if`` test) it raises ``Unevaluable`` with a reason that says
 where the unknown came from.
 
-``callable_refusal`` is the policy that keeps evaluation free of side effects.
+``callable_refusal`` is the policy that keeps evaluation free of side effects. Functions
+migcheck defines as stand-ins (``context.is_offline_mode``, the ``logging`` module) are
+marked ``pure`` (safe to call) or ``noop`` (safe to skip, arguments unevaluated: a log
+line's arguments often name values migcheck cannot know).
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ import ast
 import builtins
 import functools
 import types
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 
 class Unevaluable(Exception):
@@ -72,6 +76,18 @@ def opaque_type_class() -> type[Any]:
         def get_col_spec(self, **kw: Any) -> str:
             return self.type_name
 
+        def literal_processor(self, dialect: Any) -> Any:
+            # ``sa.column("key", AppText)`` compared with a literal in a data migration:
+            # render the value the way SQLAlchemy renders it for its own types.
+            def process(value: object) -> str:
+                if isinstance(value, bool) or value is None:
+                    return {True: "true", False: "false", None: "NULL"}[value]
+                if isinstance(value, (int, float)):
+                    return repr(value)
+                return "'" + str(value).replace("'", "''") + "'"
+
+            return process
+
     return OpaqueType
 
 
@@ -98,7 +114,31 @@ def find_opaque(value: object, depth: int = 0) -> Opaque | None:
     return None
 
 
+_PURE = "_migcheck_pure"
+_NOOP = "_migcheck_noop"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def pure(fn: F) -> F:
+    """Mark a stand-in function as safe to call during static evaluation."""
+    setattr(fn, _PURE, True)
+    return fn
+
+
+def noop(fn: F) -> F:
+    """Mark a stand-in whose calls are skipped without evaluating their arguments."""
+    setattr(fn, _NOOP, True)
+    return pure(fn)
+
+
+def is_noop(fn: object) -> bool:
+    # ``is True``: SQLAlchemy's ``func`` answers every attribute with a new object.
+    return getattr(fn, _NOOP, False) is True
+
+
 # Builtins a revision may call: pure functions and constructors of plain data.
+@noop
 def _noop_print(*args: object, **kwargs: object) -> None:
     """``print`` in a revision prints nothing while migcheck reads it."""
 
@@ -159,7 +199,7 @@ def _owner_module(fn: object) -> str:
 
 def callable_refusal(fn: object) -> str | None:
     """Why ``fn`` must not be called during static evaluation, or None if it may be."""
-    if id(fn) in _SAFE_BUILTIN_IDS:
+    if id(fn) in _SAFE_BUILTIN_IDS or getattr(fn, _PURE, False) is True:
         return None
     owner = getattr(fn, "__self__", None)
     if isinstance(owner, _PLAIN_TYPES) and not isinstance(owner, type):
@@ -177,3 +217,42 @@ def callable_refusal(fn: object) -> str | None:
         return None
     label = f"{module}.{name}" if module else name
     return f"calls `{label}`, which migcheck does not evaluate"
+
+
+class NullLogger:
+    """What ``logging.getLogger(...)`` gives a revision: every call does nothing."""
+
+    @noop
+    def _log(self, *args: object, **kwargs: object) -> None:
+        return None
+
+    debug = info = warning = warn = error = exception = critical = fatal = log = _log
+    setLevel = addHandler = removeHandler = addFilter = _log
+
+    @pure
+    def isEnabledFor(self, level: object) -> bool:
+        return False
+
+
+class NullLogging:
+    """Stands in for the ``logging`` module: a revision's log lines change no SQL, and
+    evaluating them is not worth a note (their arguments are often query results)."""
+
+    DEBUG, INFO, WARNING, ERROR, CRITICAL = 10, 20, 30, 40, 50
+    WARN, FATAL, NOTSET = WARNING, CRITICAL, 0
+
+    def __init__(self) -> None:
+        self._logger = NullLogger()
+
+    @pure
+    def getLogger(self, name: object = None) -> NullLogger:
+        return self._logger
+
+    @noop
+    def _log(self, *args: object, **kwargs: object) -> None:
+        return None
+
+    debug = info = warning = warn = error = exception = critical = log = basicConfig = _log
+
+    def __getattr__(self, name: str) -> Opaque:
+        return Opaque(f"logging.{name}", "only getLogger and the logging calls are modelled")
