@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from migcheck.live_cli import live_command
 from migcheck.report import FORMATS
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -302,124 +303,6 @@ def _exit_code(result: Any, fail_on: str) -> int:
     return EXIT_USAGE if result.errors and not result.files else EXIT_CLEAN
 
 
-@main.command()
-@click.argument("paths", nargs=-1, type=click.Path(), required=True)
-@click.option(
-    "--old-queries",
-    multiple=True,
-    type=click.Path(),
-    help="Queries of the app version running before the deploy (.sql, or a "
-    "pg_stat_statements export .csv/.json). Repeatable.",
-)
-@click.option(
-    "--new-queries",
-    multiple=True,
-    type=click.Path(),
-    help="Queries of the app version being deployed. Repeatable.",
-)
-@click.option(
-    "--prisma-schema",
-    default=None,
-    help="Path of schema.prisma: derive each app version's queries from it "
-    "(at --old-ref and --new-ref).",
-)
-@click.option(
-    "--sqlalchemy-metadata",
-    default=None,
-    help="module:attr of SQLAlchemy MetaData to derive queries from (imports "
-    "your code, at --old-ref and --new-ref).",
-)
-@click.option("--old-ref", default=None, help="Git ref of the old app version (e.g. origin/main).")
-@click.option(
-    "--new-ref", default="", help="Git ref of the new app version (default: working tree)."
-)
-@click.option(
-    "--pg-version",
-    type=click.Choice(["16", "18"]),
-    default=None,
-    help="Bundled PostgreSQL major version to run (default: the newest bundled).",
-)
-@click.option(
-    "--pg-bin",
-    default=None,
-    type=click.Path(),
-    help="Use the PostgreSQL binaries in this directory instead of the bundled ones.",
-)
-@click.option(
-    "--dsn",
-    default=None,
-    help="Use an existing server: migcheck works only in a scratch database it creates and drops.",
-)
-@click.option(
-    "--statement-timeout",
-    type=float,
-    default=60.0,
-    show_default=True,
-    help="Seconds any one statement may run.",
-)
-@click.option("--no-cache", is_flag=True, help="Replay the whole history; keep no template.")
-@click.option(
-    "--diff",
-    "diff_base",
-    metavar="BASE",
-    default=None,
-    help="The changeset is the migrations added or modified since the merge base of BASE "
-    "and HEAD (as for `migcheck check --diff`).",
-)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice([*FORMATS, "markdown"]),
-    default="text",
-    show_default=True,
-)
-@click.option(
-    "--fail-on",
-    type=click.Choice(["error", "warning", "never"]),
-    default="error",
-    show_default=True,
-)
-def live(
-    paths: tuple[str, ...],
-    old_queries: tuple[str, ...],
-    new_queries: tuple[str, ...],
-    prisma_schema: str | None,
-    sqlalchemy_metadata: str | None,
-    old_ref: str | None,
-    new_ref: str,
-    pg_version: str | None,
-    pg_bin: str | None,
-    dsn: str | None,
-    statement_timeout: float,
-    no_cache: bool,
-    diff_base: str | None,
-    fmt: str,
-    fail_on: str,
-) -> None:
-    """Apply the migrations to a real, throwaway PostgreSQL: trace the locks and rewrites
-    of each new statement and run the old and new app's queries against the result."""
-    from migcheck.live_cli import LiveRequest, run_live_command
-
-    req = LiveRequest(
-        paths=list(paths),
-        old_queries=list(old_queries),
-        new_queries=list(new_queries),
-        pg_bin=pg_bin,
-        dsn=dsn,
-        pg_version=int(pg_version) if pg_version else None,
-        statement_timeout=statement_timeout,
-        prisma_schema=prisma_schema,
-        sqlalchemy_metadata=sqlalchemy_metadata,
-        old_ref=old_ref,
-        new_ref=new_ref,
-        fmt=fmt,
-        fail_on=fail_on,
-        use_cache=not no_cache,
-        diff_base=diff_base,
-    )
-    sys.exit(run_live_command(req))
-
-
 @main.command("rules")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.option(
@@ -466,6 +349,10 @@ def explain(rule_id: str) -> None:
     if doc is None:
         raise click.ClickException(f"no documentation found for {rule_id}")
     click.echo(doc.rstrip())
+
+
+# ``migcheck live`` lives with its runner; registering it imports only click options.
+main.add_command(live_command)
 
 
 if __name__ == "__main__":  # pragma: no cover
