@@ -236,3 +236,23 @@ def test_alembic_finding_shows_the_sql_the_call_runs() -> None:
     block = out[start : out.index("\n\n", start)]
     assert "  runs:\n" in block
     assert "   | ALTER TABLE users DROP COLUMN legacy_flag" in block
+
+
+def test_alembic_notes_obey_suppression_comments(tmp_path: Path) -> None:
+    import shutil
+
+    root = Path(__file__).resolve().parents[1]
+    shutil.copytree(root / "fixtures" / "alembic", tmp_path / "alembic")
+    (revision,) = (tmp_path / "alembic").glob("migrations/versions/*create_users_and_accounts.py")
+    text = revision.read_text()
+    text = text.replace(
+        "    op.create_table(\n",
+        "    # migcheck: ignore[alembic-not-evaluated] GUID is our uuid column type\n"
+        "    op.create_table(\n",
+        1,
+    )
+    revision.write_text(text)
+    out = run("alembic", cwd=tmp_path).stdout
+    assert "create_users_and_accounts.py" not in out
+    assert "unused-suppression" not in out
+    assert "alembic-not-evaluated" in out  # the other revisions' notes are still shown

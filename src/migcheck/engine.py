@@ -53,7 +53,9 @@ def default_rule_ids() -> list[str]:
     return [rid for rid, r in all_rules().items() if r.default_enabled]
 
 
-def lint(histories: Iterable[History], options: Options) -> Result:
+def lint(
+    histories: Iterable[History], options: Options, source_findings: Iterable[Finding] = ()
+) -> Result:
     result = Result()
     ids = list(options.rules) if options.rules is not None else default_rule_ids()
     rules = [all_rules()[rid] for rid in ids if rid in all_rules()]
@@ -69,6 +71,9 @@ def lint(histories: Iterable[History], options: Options) -> Result:
     directives: dict[str, list[Directive]] = {}
     for history in histories:
         _lint_history(history, options, by_kind, every, result, directives)
+    # Findings a source reported while reading (the Alembic reader's notes) are judged by
+    # the same suppression comments as the rules' findings.
+    result.findings.extend(source_findings)
     kept, suppressed, meta = apply_suppressions(result.findings, directives, {r.id for r in rules})
     result.findings = kept + meta
     result.suppressed = suppressed

@@ -225,7 +225,7 @@ def run(req: RunRequest) -> RunResult:
         severity=dict(req.severity),
         rule_options={"lock_timeout_role_level": req.lock_timeout_role_level},
     )
-    linted = lint(found.histories, options)
+    linted = lint(found.histories, options, found.notes)
     if req.config is not None:
         ignored: dict[str, set[str]] = {}
         for f in linted.findings:
@@ -234,7 +234,7 @@ def run(req: RunRequest) -> RunResult:
         linted.findings = [f for f in linted.findings if f.rule not in ignored[f.path]]
     result = RunResult(
         findings=sorted(
-            linted.findings + found.notes,
+            linted.findings,
             key=lambda f: (f.path, f.span.line, f.span.column, f.rule),
         ),
         errors=found.errors + linted.errors,
