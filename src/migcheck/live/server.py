@@ -20,6 +20,7 @@ import re
 import secrets
 import subprocess
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -71,7 +72,7 @@ def binary_major(bin_dir: Path) -> int | None:
     return int(match.group(1)) if match else None
 
 
-class Server:
+class Server(ABC):
     """What the check needs from a server: connections and scratch databases."""
 
     info: ServerInfo
@@ -90,8 +91,9 @@ class Server:
         self._scratch: set[str] = set()
 
     # -- connections -----------------------------------------------------------------
+    @abstractmethod
     def conninfo(self, dbname: str) -> str:
-        raise NotImplementedError
+        """The connection string for ``dbname`` on this server."""
 
     def connect(self, dbname: str) -> psycopg.Connection:
         """An autocommit connection to ``dbname`` whose statements time out."""
@@ -204,8 +206,9 @@ class Server:
             with contextlib.suppress(Exception):
                 self.drop_database(name)
 
+    @abstractmethod
     def close(self) -> None:
-        raise NotImplementedError
+        """Drop what this run created and stop what it started."""
 
 
 class ExternalServer(Server):

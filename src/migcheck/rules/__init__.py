@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from typing import ClassVar
 
@@ -16,7 +17,7 @@ from migcheck.context import Context
 from migcheck.model import Finding, Op, Span, Statement
 
 
-class Rule:
+class Rule(ABC):
     """Subclass, set the class attributes, and implement ``check``."""
 
     id: ClassVar[str]
@@ -30,8 +31,9 @@ class Rule:
     # Opt-in rules (style, timeouts) only run when selected.
     default_enabled: ClassVar[bool] = True
 
+    @abstractmethod
     def check(self, op: Op, stmt: Statement, ctx: Context) -> Iterable[Finding]:
-        raise NotImplementedError  # every concrete rule overrides this
+        """Findings for ``op`` (one op of ``stmt``), given the context before it runs."""
 
     def applies_to_version(self, pg_version: int) -> bool:
         if self.min_pg is not None and pg_version < self.min_pg:
