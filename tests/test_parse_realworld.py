@@ -92,3 +92,20 @@ def test_update_from_join_is_an_unbatched_backfill() -> None:
         rules=["unbatched-backfill"],
     )
     assert where(findings, "unbatched-backfill") == [(1, 1)]
+
+
+def test_quoted_name_with_a_dot_is_one_identifier() -> None:
+    """Old Prisma index names contain dots; they must not read as schema.name."""
+    from helpers import lint_sql
+
+    findings = lint_sql(
+        'DROP INDEX "Team.slug_unique";',
+        history=(
+            'CREATE TABLE "Team" (id int, slug text);',
+            'CREATE UNIQUE INDEX "Team.slug_unique" ON "Team"(slug);',
+        ),
+        rules=["non-concurrent-drop-index"],
+    )
+    (f,) = findings
+    assert '"Team.slug_unique"' in f.message
+    assert 'DROP INDEX CONCURRENTLY "Team.slug_unique";' in f.help

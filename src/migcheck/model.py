@@ -16,6 +16,18 @@ Category = Literal["compatibility", "locking", "data", "style", "meta"]
 SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "error": 2}
 
 
+# Names are stored folded and joined with "." (``billing.Invoice``). A quoted identifier
+# may itself contain a dot (old Prisma index names such as "Team.slug_unique"); inside a
+# name part it is stored as this character so the joined form stays unambiguous, and
+# ``name_parts`` gives the real parts back.
+DOT_IN_NAME = "\u2024"
+
+
+def name_parts(name: str) -> list[str]:
+    """The identifiers of a stored (possibly qualified) name, dots restored."""
+    return [part.replace(DOT_IN_NAME, ".") for part in name.split(".")] if name else [name]
+
+
 @dataclass(frozen=True)
 class Span:
     """A 1-based, inclusive line/column range plus 0-based character offsets into the file."""

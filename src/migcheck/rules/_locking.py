@@ -16,7 +16,7 @@ from typing import Generic, TypeVar
 from migcheck import pgcatalog
 from migcheck.context import Context, Transaction
 from migcheck.locks import ACCESS_EXCLUSIVE, BLOCKS, lock_for
-from migcheck.model import ColumnDef, Op, Statement
+from migcheck.model import ColumnDef, Op, Statement, name_parts
 from migcheck.rules._alembic import prior_column
 
 # Words that must be quoted when used as identifiers (PostgreSQL's reserved keywords that
@@ -35,9 +35,7 @@ _SIMPLE = re.compile(r"[a-z_][a-z0-9_$]*")
 
 
 def _parts(name: str) -> list[str]:
-    # Names are stored folded and joined with "." (``app.users``); a dot inside a quoted
-    # name is rare enough that splitting on every dot is the better trade.
-    return name.split(".") if name else [name]
+    return name_parts(name)
 
 
 def q(name: str | None) -> str:

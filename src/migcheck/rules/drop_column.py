@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from migcheck.context import Context
-from migcheck.model import ColumnType, Finding, Op, Statement
+from migcheck.model import ColumnType, Finding, Op, Statement, name_parts
 from migcheck.rules import Rule
 
 # -- helpers shared by the compatibility rules ----------------------------------------------
@@ -27,7 +27,7 @@ def qname(name: str | None) -> str:
     Names in ops are already folded (unquoted lower-cased, quoted kept), so quoting every
     part reproduces exactly the object Postgres resolved.
     """
-    return ".".join(quote(part) for part in (name or "").split("."))
+    return ".".join(quote(part) for part in name_parts(name or ""))
 
 
 def qcol(table: str | None, column: str | None) -> str:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 from migcheck.context import Context
-from migcheck.model import Finding, Op, Statement
+from migcheck.model import DOT_IN_NAME, Finding, Op, Statement, name_parts
 from migcheck.rules import Rule
 from migcheck.rules._style import verbatim
 
@@ -57,7 +57,8 @@ class IdentifierTooLong(Rule):
     def check(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
         for what, name, at in _created_names(op):
             # A qualified name (schema.table) is checked part by part.
-            for part in name.split(".") if what not in ("column", "constraint") else [name]:
+            parts = name_parts(name) if what not in ("column", "constraint") else [name]
+            for part in (p.replace(DOT_IN_NAME, ".") for p in parts):
                 if _too_long(part):
                     yield self._finding(stmt, what, part, _position(op, stmt, part, at))
 

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from sqlglot.tokens import Token, TokenType
 
-from migcheck.model import ColumnDef, Constraint, Op
+from migcheck.model import DOT_IN_NAME, ColumnDef, Constraint, Op
 from migcheck.sql.ddl import Recogniser
 from migcheck.sql.tokens import (
     Cursor,
@@ -537,7 +537,10 @@ def _dml_ops(tree: object) -> list[Op] | None:
             node = node.find(exp.Table) if isinstance(node, exp.Expr) else None
         if not isinstance(node, exp.Table):
             return None
-        parts = [p.name if p.args.get("quoted") else p.name.lower() for p in node.parts]
+        parts = [
+            p.name.replace(".", DOT_IN_NAME) if p.args.get("quoted") else p.name.lower()
+            for p in node.parts
+        ]
         name = ".".join(parts)
         return name[len("public.") :] if name.startswith("public.") else name
 

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Sequence
 
 from sqlglot.tokens import Token, TokenType
 
+from migcheck.model import DOT_IN_NAME
+
 _WORD = re.compile(r"^[A-Za-z_\x80-\uffff][\w$\x80-\uffff]*$")
 
 STRING_TYPES = frozenset(
@@ -73,7 +75,7 @@ def is_name(tok: Token) -> bool:
 def fold(tok: Token) -> str:
     """The name Postgres sees: quoted kept as written, unquoted folded to lower case."""
     if tok.token_type == TokenType.IDENTIFIER:
-        return tok.text
+        return tok.text.replace(".", DOT_IN_NAME)
     return tok.text.lower()
 
 
