@@ -305,10 +305,7 @@ def _exit_code(result: Any, fail_on: str) -> int:
 
 @main.command("rules")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-@click.option(
-    "--all", "show_all", is_flag=True, help="Include opt-in rules (shown anyway, marked)."
-)
-def rules_cmd(fmt: str, show_all: bool) -> None:
+def rules_cmd(fmt: str) -> None:
     """List every rule with its category, default severity and whether it is on by default."""
     from migcheck.rules import all_rules
 
