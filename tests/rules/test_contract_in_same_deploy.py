@@ -135,3 +135,28 @@ def test_views_dropped_and_recreated_are_silent() -> None:
         )
         == []
     )
+
+
+def test_schema_qualified_names_are_quoted_part_by_part() -> None:
+    """``eventstore.events2`` is schema ``eventstore``, table ``events2``: the message names
+    it ``"eventstore"."events2"``, never ``"eventstore.events2"``."""
+    findings = changeset(
+        "alter table eventstore.events2 add column kind text;",
+        "alter table eventstore.events2 alter column kind set not null;",
+        "alter table eventstore.events2 rename to events3;",
+        base=("create schema eventstore; create table eventstore.events2 (id bigint);",),
+    )
+    assert [(f.path, f.line, f.column) for f in findings] == [
+        ("migrations/003_m.sql", 1, 32),
+    ]
+    assert findings[0].message.startswith(
+        'This migration sets NOT NULL on column "eventstore"."events2"."kind", which '
+    )
+    drop = changeset(
+        "create table eventstore.drafts (id bigint);",
+        "drop table eventstore.drafts;",
+        base=("create schema eventstore;",),
+    )
+    assert [(f.line, f.column) for f in drop] == [(1, 1)]
+    assert drop[0].message.startswith('This migration drops table "eventstore"."drafts"')
+    assert 'fails on every query of "eventstore"."drafts"' in drop[0].message

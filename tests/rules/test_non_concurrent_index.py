@@ -110,3 +110,17 @@ def test_if_not_exists_of_an_existing_index_is_a_no_op() -> None:
     sql = 'CREATE INDEX IF NOT EXISTS "Task_status_idx" ON "Task"("status");'
     assert run(sql, history=history) == []
     assert where(run(sql), R) == [(1, 1)]
+
+
+def test_cleanup_advice_names_the_index_in_its_tables_schema() -> None:
+    """CREATE INDEX puts the index in the table's schema: dropping a leftover INVALID index
+    by its bare name fails when that schema is not on the search_path."""
+    findings = lint_sql(
+        "CREATE INDEX IF NOT EXISTS es_wm ON eventstore.events (instance_id, created_at);",
+        history=[
+            "CREATE SCHEMA eventstore; CREATE TABLE eventstore.events (instance_id text, created_at timestamptz);"
+        ],
+        rules=["non-concurrent-index"],
+    )
+    assert where(findings, "non-concurrent-index") == [(1, 1)]
+    assert "DROP INDEX CONCURRENTLY eventstore.es_wm;" in findings[0].help

@@ -9,6 +9,7 @@ from migcheck import pgcatalog
 from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
 from migcheck.rules import Rule
+from migcheck.rules.drop_column import qcol, qname, quote
 from migcheck.schema import Origin
 
 _ACTION = {
@@ -35,13 +36,13 @@ class ContractInSameDeploy(Rule):
             if info is None or info.kind != "table":
                 return
             origin = info.origin
-            thing = f'table "{op.table}"'
+            thing = f"table {qname(op.table)}"
         else:
             col = ctx.column(op.table, op.column)
             if col is None:
                 return
             origin = col.origin
-            thing = f'column "{op.table}"."{op.column}"'
+            thing = f"column {qcol(op.table, op.column)}"
             if op.kind == "alter_column_type" and op.type is not None:
                 change = pgcatalog.analyse_type_change(
                     col.type, op.type, ctx.pg_version, op.using, op.column
@@ -85,9 +86,9 @@ class ContractInSameDeploy(Rule):
 
 def _breaks(op: Op) -> str:
     if op.kind == "set_not_null":
-        return f'fails on every INSERT that leaves "{op.column}" out'
+        return f"fails on every INSERT that leaves {quote(op.column)} out"
     if op.kind == "alter_column_type":
-        return f'reads and writes "{op.column}" with the old type and fails or misreads it'
+        return f"reads and writes {quote(op.column)} with the old type and fails or misreads it"
     if op.kind in ("drop_column", "rename_column"):
-        return f'fails on every query that names "{op.column}"'
-    return f'fails on every query of "{op.table}"'
+        return f"fails on every query that names {quote(op.column)}"
+    return f"fails on every query of {qname(op.table)}"

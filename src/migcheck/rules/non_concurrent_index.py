@@ -33,6 +33,16 @@ def concurrent_form(stmt: Statement) -> str:
     return f"{m.group(1)} {word}{sql[m.end() :]}"
 
 
+def _index_name(op: Op) -> str | None:
+    """The index's name as DROP INDEX needs it: CREATE INDEX takes a bare name and puts the
+    index in its table's schema (``ON eventstore.events (...)`` creates
+    ``eventstore.<name>``), which need not be on the search_path."""
+    name, table = op.name, op.table or ""
+    if name and "." not in name and "." in table:
+        return f"{table.rsplit('.', 1)[0]}.{name}"
+    return name
+
+
 class NonConcurrentIndex(Rule):
     id = "non-concurrent-index"
     category = "locking"
@@ -55,7 +65,7 @@ class NonConcurrentIndex(Rule):
         if ctx.in_transaction:
             message = message[:-1] + ("; the lock is then held until the transaction commits.")
         drop = (
-            f"DROP INDEX CONCURRENTLY {ident(op.name)};"
+            f"DROP INDEX CONCURRENTLY {ident(_index_name(op))};"
             if op.name
             else "DROP INDEX CONCURRENTLY <its name>;"
         )

@@ -595,14 +595,28 @@ def _joins_only(where: object) -> bool:
         cond = cond.this
     if isinstance(cond, exp.And):
         return _joins_only(cond.left) and _joins_only(cond.right)
-    return (
-        isinstance(cond, exp.EQ)
-        and isinstance(cond.left, exp.Column)
-        and isinstance(cond.right, exp.Column)
-        and bool(cond.left.table)
-        and bool(cond.right.table)
-        and cond.left.table != cond.right.table
-    )
+    if not isinstance(cond, exp.EQ):
+        return False
+    # Each side may be a column or an expression over one table's columns
+    # (``date_trunc('hour', t.created_at) = s.hour``, ``lower(t.email) = s.email``): still
+    # a join, as long as the two sides name columns of two different tables.
+    left, right = _side_table(cond.left), _side_table(cond.right)
+    return left is not None and right is not None and left != right
+
+
+def _side_table(side: object) -> str | None:
+    """The one table qualifier every column of ``side`` names, or None (no column, an
+    unqualified column, columns of several tables, or a subquery)."""
+    from sqlglot import exp
+
+    assert isinstance(side, exp.Expr)
+    if side.find(exp.Select) is not None:
+        return None
+    tables = {c.table for c in side.find_all(exp.Column)}
+    if len(tables) != 1:
+        return None
+    (table,) = tables
+    return table or None
 
 
 def _short(msg: str) -> str:
