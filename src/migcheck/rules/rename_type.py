@@ -1,0 +1,61 @@
+"""rename-type: ALTER TYPE ... RENAME TO on a type the running app names."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from migcheck.context import Context
+from migcheck.model import Finding, Op, Statement
+from migcheck.rules import Rule
+from migcheck.rules.drop_column import is_prisma, ops_after, ops_before, qname
+
+
+def _taken_over(name: str, stmt: Statement, ctx: Context) -> bool:
+    """Whether a type created in this migration is renamed to ``name`` (the old name is
+    handed to a replacement: Prisma's enum swap, reported by remove-enum-value)."""
+    for o in [*ops_before(ctx, stmt), *ops_after(ctx, stmt)]:
+        if o.kind != "rename_type" or o.new_name != name or not o.name:
+            continue
+        origin = ctx.schema.types.get(o.name)
+        created_here = any(
+            c.kind in ("create_enum", "create_type") and c.name == o.name
+            for c in ops_before(ctx, stmt)
+        )
+        if created_here or (origin is not None and ctx.created_in_this_migration(origin)):
+            return True
+    return False
+
+
+class RenameType(Rule):
+    id = "rename-type"
+    category = "compatibility"
+    severity = "error"
+    summary = "Renaming a type breaks the app version still casting to or declaring it"
+    kinds = frozenset({"rename_type"})
+
+    def check(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
+        old, new = op.name, op.new_name
+        if not old or not new:
+            return
+        if old in ctx.schema.types and ctx.is_new(ctx.schema.types[old]):
+            return  # created by this deploy: nothing running knows it
+        if _taken_over(old, stmt, ctx):
+            return  # an enum swap: the replacement takes the old name back
+        o, n = qname(old), qname(new)
+        orm = (
+            f'keep the database name and map it in schema.prisma (enum {new} {{ ... @@map("{old}") }})'
+            if is_prisma(ctx)
+            else "keep the database name and rename only in the application code"
+        )
+        yield self.finding(
+            stmt,
+            f"Renaming type {o} to {n}: the app version still running names {o} in casts "
+            f"and declarations (Prisma casts enum parameters, e.g. $1::{o}) and fails with "
+            f"type {o} does not exist until every instance is replaced.",
+            f"If only the code's name matters, {orm}.\n"
+            "To rename the type itself, do it in two deploys:\n"
+            f"1. Ship app code that no longer names {o} (or names neither).\n"
+            "2. In a later deploy, once no old instance is left:\n"
+            f"    ALTER TYPE {o} RENAME TO {n};",
+            op,
+        )
