@@ -100,3 +100,15 @@ def test_column_added_by_this_deploy_to_an_existing_table_still_scans() -> None:
 )
 def test_quiet(sql: str) -> None:
     assert run(sql) == []
+
+
+def test_several_columns_of_one_alter_are_one_scan_and_one_finding() -> None:
+    from helpers import lint_sql, where
+
+    findings = lint_sql(
+        "alter table users alter column email set not null, alter column name set not null;",
+        history=("create table users (id bigint, email text, name text);",),
+        rules=["set-not-null-scan"],
+    )
+    assert where(findings, "set-not-null-scan") == [(1, 19)]
+    assert '"users"."name"' in findings[0].message

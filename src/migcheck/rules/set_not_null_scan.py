@@ -25,6 +25,16 @@ class SetNotNullScan(Rule):
         # whole table, so only a new table is exempt.
         if not existing(ctx, t) or not set_not_null_scans(op, ctx):
             return
+        # PostgreSQL checks every SET NOT NULL of one ALTER TABLE in a single scan, so the
+        # statement gets one finding, on its first scanning column, naming the others.
+        scanning = [
+            o
+            for o in stmt.ops
+            if o.kind == "set_not_null" and o.table == t and set_not_null_scans(o, ctx)
+        ]
+        if scanning and scanning[0] is not op:
+            return
+        others = [o.column for o in scanning[1:] if o.column]
         message = (
             f"SET NOT NULL on {qc(t, c)} scans the whole table for NULLs while holding an "
             f"{ACCESS_EXCLUSIVE} lock on {q(t)}, which blocks {blocks(ACCESS_EXCLUSIVE)} "
@@ -37,6 +47,9 @@ class SetNotNullScan(Rule):
             )
         else:
             message += f": no validated CHECK ({ident(c)} IS NOT NULL) proves it has no NULLs."
+        if others:
+            also = ", ".join(qc(t, o) for o in others)
+            message += f" The same scan also checks {also}; each needs its own CHECK."
         base = (t or "").rsplit(".", 1)[-1]
         pending = [
             con.name
