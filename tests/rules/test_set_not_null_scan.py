@@ -103,8 +103,6 @@ def test_quiet(sql: str) -> None:
 
 
 def test_several_columns_of_one_alter_are_one_scan_and_one_finding() -> None:
-    from helpers import lint_sql, where
-
     findings = lint_sql(
         "alter table users alter column email set not null, alter column name set not null;",
         history=("create table users (id bigint, email text, name text);",),
