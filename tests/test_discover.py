@@ -640,3 +640,57 @@ def test_supabase_migrations_run_as_one_implicit_transaction(tmp_path: Path) -> 
     findings = lint_history(history, rules=["concurrent-in-transaction"]).findings
     assert [(f.rule, f.line) for f in findings] == [("concurrent-in-transaction", 2)]
     assert "Supabase CLI" in findings[0].message
+
+
+def _diesel_tree(root: Path) -> Path:
+    mig = root / "migrations"
+    for folder, up in [
+        (
+            "00000000000000_diesel_initial_setup",
+            "create table users (id bigint primary key, name text);\n",
+        ),
+        ("2024-01-02-120000_add_index", "create index users_name_idx on users (name);\n"),
+        (
+            "2024-01-10-090000_concurrent",
+            "create index concurrently users_id_name on users (id, name);\n",
+        ),
+    ]:
+        (mig / folder).mkdir(parents=True)
+        (mig / folder / "up.sql").write_text(up)
+        (mig / folder / "down.sql").write_text("drop table users;\n")
+    (mig / "2024-01-10-090000_concurrent" / "metadata.toml").write_text(
+        "run_in_transaction = false\n"
+    )
+    return mig
+
+
+def test_diesel_folders_are_one_history_in_folder_order(tmp_path: Path) -> None:
+    mig = _diesel_tree(tmp_path)
+    (history,) = discover([str(mig)]).histories
+    assert history.tool == "diesel"
+    assert [m.key for m in history.migrations] == [
+        "00000000000000_diesel_initial_setup",
+        "2024-01-02-120000_add_index",
+        "2024-01-10-090000_concurrent",
+    ]
+    assert [m.runner_transaction for m in history.migrations] == [True, True, False]
+
+
+def test_naming_one_diesel_up_sql_replays_the_earlier_folders(tmp_path: Path) -> None:
+    from helpers import lint_history
+
+    mig = _diesel_tree(tmp_path)
+    (history,) = discover([str(mig / "2024-01-02-120000_add_index" / "up.sql")]).histories
+    assert [m.selected for m in history.migrations] == [False, True, False]
+    findings = lint_history(
+        history, rules=["non-concurrent-index", "concurrent-in-transaction"]
+    ).findings
+    assert [(f.rule, f.line) for f in findings] == [("non-concurrent-index", 1)]
+
+
+def test_diesel_directory_still_walks_folders_that_are_not_migrations(tmp_path: Path) -> None:
+    mig = _diesel_tree(tmp_path)
+    (mig / "scripts").mkdir()
+    (mig / "scripts" / "cleanup.sql").write_text("delete from users;\n")
+    histories = discover([str(mig)]).histories
+    assert sorted(h.tool for h in histories) == ["diesel", "sql"]

@@ -63,7 +63,7 @@ def runner_transaction(
     if options.assume_in_transaction:
         return "runner", "the runner wraps each file in a transaction (--assume-in-transaction)"
     if migration.runner_transaction:
-        names = {"flyway": "Flyway", "dbmate": "dbmate", "alembic": "Alembic"}
+        names = {"flyway": "Flyway", "dbmate": "dbmate", "alembic": "Alembic", "diesel": "Diesel"}
         return "runner", f"{names.get(tool, 'the runner')} runs each migration inside a transaction"
     if not migration.notes.get("implicit_transaction"):
         return None, ""

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from migcheck.model import InputError
-from migcheck.sources import History, Migration, prisma, sqldir
+from migcheck.sources import History, Migration, diesel, prisma, sqldir
 from migcheck.sources.reading import (
     DEFAULT_MAX_BYTES,
     UTF8_BOM,
@@ -48,7 +48,7 @@ class _Unit:
     ``root`` is the path the user gave, which ``--exclude`` patterns are relative to.
     """
 
-    kind: str  # "prisma" | "sqldir"
+    kind: str  # "prisma" | "diesel" | "sqldir"
     path: str
     root: str
     selected: set[str] | None = None
@@ -106,6 +106,8 @@ class _Discovery:
                 result.histories.append(unit)
             elif unit.kind == "prisma":
                 result.histories.extend(self._build_prisma(unit))
+            elif unit.kind == "diesel":
+                result.histories.extend(self._build_diesel(unit))
             else:
                 result.histories.extend(self._build_sqldir(unit))
         return result
@@ -132,6 +134,9 @@ class _Discovery:
         if name == prisma.MIGRATION_FILE and prisma.is_migrations_dir(parent):
             self._unit("prisma", parent, parent).select({folder})
             return
+        if name == diesel.MIGRATION_FILE and diesel.is_migrations_dir(parent):
+            self._unit("diesel", parent, parent).select({folder})
+            return
         unit = self._unit("sqldir", directory, directory)
         unit.select({name})
         unit.forced.add(name)
@@ -143,6 +148,11 @@ class _Discovery:
         ):
             # A single Prisma migration folder: the history is its parent.
             self._unit("prisma", parent, parent).select({folder})
+            return
+        if diesel.is_migrations_dir(parent) and os.path.isfile(
+            os.path.join(path, diesel.MIGRATION_FILE)
+        ):
+            self._unit("diesel", parent, parent).select({folder})
             return
         errors_before = len(self.errors)
         found, excluded = self._walk(path, path, ancestors=())
@@ -214,11 +224,18 @@ class _Discovery:
         ancestors: tuple[tuple[int, int], ...],
     ) -> tuple[int, bool]:
         found, excluded = 0, False
-        is_prisma = prisma.is_migrations_dir(directory)
-        if is_prisma:
-            # Its folders are the migrations; there is nothing else to walk inside.
+        # In a Prisma directory the folders are the migrations; there is nothing else to
+        # walk inside. In a Diesel one, folders that are not migrations are still walked.
+        folders_are_migrations = False
+        diesel_dir = False
+        if prisma.is_migrations_dir(directory):
             self._unit("prisma", directory, root).select(None)
             found += 1
+            folders_are_migrations = True
+        elif diesel.is_migrations_dir(directory):
+            self._unit("diesel", directory, root).select(None)
+            found += 1
+            diesel_dir = True
         sql_names: list[str] = []
         subdirs: list[os.DirEntry[str]] = []
         for entry in entries:
@@ -235,10 +252,12 @@ class _Discovery:
         if sql_names:
             self._unit("sqldir", directory, root).select(None)
             found += sum(1 for name in sql_names if not sqldir.is_rollback(name))
-        if is_prisma:
+        if folders_are_migrations:
             return found, excluded
         for entry in subdirs:
             if entry.name in SKIPPED_DIRS or _is_virtualenv(entry.path):
+                continue
+            if diesel_dir and diesel.is_migration_folder(entry.path):
                 continue
             target = self._link_target_identity(entry)
             if target in ancestors:
@@ -318,6 +337,13 @@ class _Discovery:
             folder = os.path.basename(os.path.dirname(migration.path))
             migration.selected = unit.selected is None or folder in unit.selected
         return [history] if self._load(history) else []
+
+    def _build_diesel(self, unit: _Unit) -> list[History]:
+        history = diesel.plan_history(unit.path, lambda path: self._is_excluded(path, unit.root))
+        for migration in history.migrations:
+            folder = os.path.basename(os.path.dirname(migration.path))
+            migration.selected = unit.selected is None or folder in unit.selected
+        return [history] if history.migrations and self._load(history) else []
 
     def _build_sqldir(self, unit: _Unit) -> list[History]:
         names = [
