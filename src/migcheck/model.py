@@ -176,8 +176,9 @@ class Statement:
     ops: list[Op] = field(default_factory=list)
     # Non-empty when migcheck could not understand the statement; the reason says why.
     unrecognized: str | None = None
-    # Lines of the original source whose ``migcheck: ignore`` comments apply here. For SQL
-    # files this is the statement's own lines; Alembic sets the Python lines of the op call.
+    # For statements rendered from Python (Alembic): the source lines whose
+    # ``# migcheck: ignore`` comments apply here (the op call's lines and the line above).
+    # SQL files attach their comments by position instead (``suppress.sql_directives``).
     comment_lines: tuple[int, ...] = ()
     # Set for statements rendered from another language (Alembic): where they came from.
     origin: str | None = None

@@ -344,11 +344,18 @@ def index_key(name: str | None, table: str | None) -> str:
 
 
 def default_constraint_name(table: str, con: Constraint) -> str:
-    """The name PostgreSQL gives an unnamed constraint (ChooseConstraintName): table,
-    first column and a kind suffix, ``<table>_pkey`` for a primary key, cut to 63 bytes."""
+    """The name PostgreSQL gives an unnamed constraint (ChooseConstraintName): the table,
+    the key columns (all of them for foreign keys, unique and exclusion constraints, the
+    first for a check) and a kind suffix; ``<table>_pkey`` for a primary key; cut to 63
+    bytes."""
     suffix = _SUFFIX.get(con.kind, con.kind)
     base = table.rsplit(".", 1)[-1]
-    parts = [base] if con.kind == "primary_key" else [base, *con.columns[:1]]
+    if con.kind == "primary_key":
+        parts = [base]
+    elif con.kind in ("foreign_key", "unique", "exclude"):
+        parts = [base, *con.columns]
+    else:
+        parts = [base, *con.columns[:1]]
     name = "_".join([*parts, suffix])
     return name.encode()[:63].decode("utf-8", "ignore")
 

@@ -77,9 +77,6 @@ def _load(migration: Migration) -> tuple[list[Statement], list[Finding], list[Di
     text = migration.text or ""
     result = split_sql(text)
     statements = [_statement(migration.path, text, raw) for raw in result.statements]
-    comment_map = _comment_lines(result, statements)
-    for stmt in statements:
-        stmt.comment_lines = comment_map.get(stmt.index, ())
     findings = [_syntax_error(migration.path, e.line, e.column, e.message) for e in result.errors]
     directives = sql_directives(migration.path, result.comments, statements)
     return statements, findings, directives
@@ -97,17 +94,6 @@ def _statement(path: str, source: str, raw: RawStatement) -> Statement:
         ops=ops,
         unrecognized=reason,
     )
-
-
-def _comment_lines(result: object, statements: list[Statement]) -> dict[int, tuple[int, ...]]:
-    """Lines whose suppression comments apply to each statement: the statement's own lines
-    plus the comment lines directly above it."""
-    out: dict[int, tuple[int, ...]] = {}
-    for stmt in statements:
-        lines = list(range(stmt.span.line, stmt.span.end_line + 1))
-        lines.append(stmt.span.line - 1)
-        out[stmt.index] = tuple(sorted(set(lines)))
-    return out
 
 
 def _syntax_error(path: str, line: int, column: int, message: str) -> Finding:

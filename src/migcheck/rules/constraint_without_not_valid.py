@@ -25,14 +25,7 @@ from migcheck.rules._locking import (
     q,
     qc,
 )
-
-
-def _default_name(table: str, con: Constraint) -> str:
-    """The name PostgreSQL gives an unnamed constraint (ChooseConstraintName)."""
-    base = table.rsplit(".", 1)[-1]
-    suffix = "fkey" if con.kind == "foreign_key" else "check"
-    cols = "_".join(con.columns[:1] if con.kind == "check" else con.columns)
-    return f"{base}_{cols}_{suffix}" if cols else f"{base}_{suffix}"
+from migcheck.schema import default_constraint_name
 
 
 def _constraint_sql(con: Constraint, name: str) -> str:
@@ -92,7 +85,7 @@ class ConstraintWithoutNotValid(Rule):
             yield from self._column(op, stmt, t)
 
     def _constraint(self, op: Op, stmt: Statement, con: Constraint, t: str) -> Finding:
-        name = con.name or _default_name(t, con)
+        name = con.name or default_constraint_name(t, con)
         if con.kind == "foreign_key":
             ref = con.ref_table or "?"
             message = (
@@ -135,7 +128,7 @@ class ConstraintWithoutNotValid(Rule):
                         + (f" {con.text}" if con.text else "")
                     ),
                 )
-                name = con.name or _default_name(t, fk)
+                name = con.name or default_constraint_name(t, fk)
                 message = (
                     f"Adding column {qc(t, col.name)} with a REFERENCES {q(ref)} constraint and "
                     f"a default to existing table {q(t)} validates the foreign key against every "
@@ -151,7 +144,9 @@ class ConstraintWithoutNotValid(Rule):
                 )
                 yield self.finding(stmt, message, help_, op)
             elif con.kind == "check":
-                name = con.name or _default_name(t, Constraint("check", None, (col.name,)))
+                name = con.name or default_constraint_name(
+                    t, Constraint("check", None, (col.name,))
+                )
                 check = Constraint("check", con.name, (col.name,), text=f"CHECK ({con.text})")
                 message = (
                     f"Adding column {qc(t, col.name)} with a CHECK constraint to existing table "

@@ -18,6 +18,7 @@ from migcheck.rules._locking import (
     outside_tx_advice,
     q,
 )
+from migcheck.schema import default_constraint_name
 
 _WORDS = {"unique": "UNIQUE", "primary_key": "PRIMARY KEY", "exclude": "EXCLUDE"}
 
@@ -71,9 +72,7 @@ class UniqueWithoutIndex(Rule):
             return self.finding(stmt, message, help_, op)
         base = t.rsplit(".", 1)[-1]
         cols = ", ".join(ident(c) for c in columns) or "…"
-        name = con.name or (
-            f"{base}_pkey" if con.kind == "primary_key" else f"{base}_{'_'.join(columns)}_key"
-        )
+        name = con.name or default_constraint_name(t, Constraint(con.kind, None, tuple(columns)))
         index = name if con.name else f"{base}_{'_'.join(columns)}_idx"
         lines = []
         if op.kind == "add_column":
