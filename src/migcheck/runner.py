@@ -88,13 +88,14 @@ def select_rules(select: Sequence[str], extend: Sequence[str], ignore: Sequence[
 
 
 def parse_prisma_version(value: str | None) -> tuple[int, int] | None:
+    from migcheck.sources.prisma import parse_version_spec
+
     if not value:
         return None
-    parts = value.strip().lstrip("^~=v").split(".")
-    try:
-        return int(parts[0]), int(parts[1]) if len(parts) > 1 else 0
-    except ValueError:
-        raise ValueError(f"--prisma-version {value!r} is not a version like 5.22") from None
+    version = parse_version_spec(value.strip())
+    if version is None:
+        raise ValueError(f"--prisma-version {value!r} is not a version like 5.22")
+    return version
 
 
 _SKIP_DIRS = frozenset({".git", "node_modules", "__pycache__", ".venv", "venv", "site-packages"})

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from migcheck.context import Context
 from migcheck.model import ColumnDef, Op, Statement
+from migcheck.rules.drop_column import qcol
+from migcheck.rules.drop_column import quote as quote  # shared by the style rules
 
 
 @dataclass
@@ -73,10 +75,6 @@ def _find_column(text: str, col: ColumnDef) -> int:
     return m.start() if m else -1
 
 
-def quote(name: str) -> str:
-    """``users`` → ``"users"``, for messages (identifiers are quoted as in the docs)."""
-    return '"' + name.replace('"', '""') + '"'
-
-
 def qualified(table: str, column: str) -> str:
-    return f"{quote(table)}.{quote(column)}"
+    """``"billing"."users"."email"``: each part quoted, as in the other rules' messages."""
+    return qcol(table, column)
