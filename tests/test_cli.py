@@ -79,8 +79,9 @@ def test_json_contract(tmp_path: Path) -> None:
     write(tmp_path / "001_drop.sql", UNSAFE)
     proc = run("--format", "json", "001_drop.sql", "missing.sql", cwd=tmp_path)
     data = json.loads(proc.stdout)
-    assert set(data) == {"version", "findings", "errors", "summary"}
+    assert set(data) == {"version", "findings", "errors", "summary", "config"}
     assert data["version"] == 1
+    assert (data["config"]["path"], data["config"]["source"]) == (None, None)
     (finding,) = data["findings"]
     assert set(finding) == {
         "rule",

@@ -259,7 +259,6 @@ def test_unset_keys_are_none(repo: Path) -> None:
         ("max-file-size = 20", "max_file_size", 20.0),
         ('prisma-version = "6.1.0"', "prisma_version", "6.1.0"),
         ("lock-timeout-role-level = true", "lock_timeout_role_level", True),
-        ("alembic = { import = true }", "alembic_import", True),
         ("alembic = { include-downgrade = true }", "include_downgrade", True),
         ("alembic = { transaction-per-migration = true }", "transaction_per_migration", True),
     ],
@@ -269,6 +268,13 @@ def test_each_key_reaches_the_run_settings(repo: Path, line: str, key: str, valu
     assert merged[key] == value
     # ... and without the file the run uses the default.
     assert merge(None, {})[key] == cfg.DEFAULTS[key] != value
+
+
+def test_a_config_file_cannot_turn_on_alembic_import(repo: Path) -> None:
+    config = load_text(repo, "alembic = { import = true }\n", "migcheck.toml")
+    assert config.alembic_import is True  # read, so the CLI can say it is ignored...
+    assert merge(config, {})["alembic_import"] is False  # ... but never used
+    assert merge(config, {"alembic_import": True})["alembic_import"] is True
 
 
 # -- every mistake ------------------------------------------------------------------------

@@ -15,6 +15,10 @@ from migcheck.live_cli import live_command
 from migcheck.report import FORMATS
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+# The environment variable that asks for --alembic-import (CI jobs set it per job).
+ALEMBIC_IMPORT_ENV = "MIGCHECK_ALEMBIC_IMPORT"
+# Formats with no place in the report for the config line: it goes to stderr instead.
+_CONFIG_ON_STDERR = ("gitlab",)
 _SEVERITIES = ("error", "warning", "info")
 
 
@@ -96,6 +100,12 @@ def _csv(values: tuple[str, ...]) -> list[str]:
     help="Read settings from FILE instead of the nearest pyproject.toml "
     "[tool.migcheck] / migcheck.toml / .migcheck.toml.",
 )
+@click.option(
+    "--config-from-base",
+    is_flag=True,
+    help="With --diff BASE: read the config file as it is on BASE, so the pull request "
+    "being checked cannot change the policy that judges it.",
+)
 @click.option("--stdin-filename", default=None, help="Name to show for input read from `-`.")
 @click.option(
     "--diff",
@@ -123,7 +133,8 @@ def _csv(values: tuple[str, ...]) -> list[str]:
 @click.option(
     "--alembic-import/--no-alembic-import",
     default=None,
-    help="Import Alembic revisions (runs their code) for full fidelity.",
+    help="Import Alembic revisions (runs their code) for full fidelity. Also "
+    f"{ALEMBIC_IMPORT_ENV}=1; a config file cannot turn this on.",
 )
 @click.option(
     "--include-downgrade/--no-include-downgrade",
@@ -159,6 +170,7 @@ def check(
     extend_select: tuple[str, ...],
     ignore: tuple[str, ...],
     config_file: str | None,
+    config_from_base: bool,
     stdin_filename: str | None,
     diff_base: str | None,
     assume_in_transaction: bool | None,
@@ -174,7 +186,8 @@ def check(
     show_suppressed: bool,
 ) -> None:
     """Lint migrations under PATHS (files, directories, or - for stdin)."""
-    from migcheck.config import ConfigError, load_config, locate_config, merge
+    from migcheck.config import ConfigError, merge
+    from migcheck.configreport import describe
     from migcheck.errors import UserError
     from migcheck.runner import RunRequest, run
 
@@ -182,32 +195,45 @@ def check(
         if "-" in paths:
             raise click.UsageError("--diff reads files from git; it cannot lint standard input")
         paths = paths or (".",)
+    elif config_from_base:
+        raise click.UsageError(
+            "--config-from-base reads the config file on the --diff base; give --diff BASE"
+        )
     if not paths:
         raise click.UsageError("give at least one PATH (a file, a directory, or - for stdin)")
+    import_reason = _alembic_import_reason(alembic_import)
+    shown = [stdin_filename if p == "-" and stdin_filename else p for p in paths]
     try:
-        shown = [stdin_filename if p == "-" and stdin_filename else p for p in paths]
-        found, notes = locate_config(shown, config_file)
-        config = load_config(found) if found is not None else None
-    except ConfigError as err:
+        config, source = _load_run_config(
+            shown, config_file, diff_base if config_from_base else None
+        )
+    except (ConfigError, UserError) as err:
         click.echo(f"migcheck: {err}", err=True)
         sys.exit(EXIT_USAGE)
-    for note in notes:
-        click.echo(f"migcheck: note: {note}", err=True)
-    s: dict[str, Any] = merge(
-        config,
-        {
-            "select": _csv(select),
-            "extend_select": _csv(extend_select),
-            "ignore": _csv(ignore),
-            "fail_on": fail_on,
-            "pg_version": pg_version,
-            "assume_in_transaction": assume_in_transaction,
-            "max_file_size": max_file_size,
-            "prisma_version": prisma_version,
-            "alembic_import": alembic_import,
-            "include_downgrade": include_downgrade,
-        },
-    )
+    if config is not None and config.alembic_import:
+        click.echo(
+            f"migcheck: note: {config.path.name} sets [alembic] import = true, which is "
+            "ignored: a config file cannot make migcheck run code; pass --alembic-import "
+            f"(or set {ALEMBIC_IMPORT_ENV}=1) to import the revisions",
+            err=True,
+        )
+    cli_settings: dict[str, object] = {
+        "select": _csv(select),
+        "extend_select": _csv(extend_select),
+        "ignore": _csv(ignore),
+        "fail_on": fail_on,
+        "pg_version": pg_version,
+        "assume_in_transaction": assume_in_transaction,
+        "max_file_size": max_file_size,
+        "prisma_version": prisma_version,
+        "alembic_import": import_reason is not None,
+        "include_downgrade": include_downgrade,
+    }
+    s: dict[str, Any] = merge(config, cli_settings)
+    try:
+        config_report = describe(config, source, cli_settings)
+    except ValueError as err:  # an unknown rule on the command line
+        raise click.UsageError(str(err)) from None
     stdin_text = _read_stdin() if "-" in paths else None
     try:
         req = RunRequest(
@@ -232,6 +258,9 @@ def check(
             baseline=baseline,
             write_baseline=write_baseline,
             diff_base=diff_base,
+            config_report=config_report,
+            alembic_import_reason=import_reason or "",
+            announce=lambda line: click.echo(f"migcheck: {line}", err=True),
         )
         result = run(req)
     except ValueError as err:
@@ -245,9 +274,58 @@ def check(
             f"migcheck: wrote {n} finding{'s' if n != 1 else ''} to {write_baseline}", err=True
         )
         sys.exit(EXIT_CLEAN)
+    if output is None and fmt in _CONFIG_ON_STDERR:
+        from migcheck.configreport import config_lines
+
+        for line in config_lines(result):
+            click.echo(f"migcheck: {line}", err=True)
     _emit(result, fmt, statistics, output, show_suppressed)
     code = _exit_code(result, s["fail_on"])
     sys.exit(EXIT_CLEAN if exit_zero and code == EXIT_FINDINGS else code)
+
+
+def _alembic_import_reason(flag: bool | None) -> str | None:
+    """Why Alembic revisions are imported (their code runs), None when they are not.
+
+    Only the person running migcheck decides: the flag, else the environment variable.
+    """
+    import os
+
+    if flag is not None:
+        return "--alembic-import was given" if flag else None
+    value = os.environ.get(ALEMBIC_IMPORT_ENV, "").strip().lower()
+    if value in ("", "0", "false", "no"):
+        return None
+    if value in ("1", "true", "yes"):
+        return f"{ALEMBIC_IMPORT_ENV}={os.environ[ALEMBIC_IMPORT_ENV].strip()} is set"
+    raise click.UsageError(
+        f"{ALEMBIC_IMPORT_ENV}={os.environ[ALEMBIC_IMPORT_ENV]!r} is not valid; "
+        "set it to 1 to import Alembic revisions (runs their code), or 0"
+    )
+
+
+def _load_run_config(
+    paths: list[str], explicit: str | None, base: str | None
+) -> tuple[Any, str | None]:
+    """The run's config (or None) and where it came from: ``discovered``, ``--config``,
+    or ``base:<ref>`` when ``base`` (``--config-from-base``) is given."""
+    from pathlib import Path
+
+    from migcheck.config import load_config, locate_config, locate_config_on_base
+
+    if base is not None:
+        from migcheck.gitdiff import base_tree
+
+        tree = base_tree(base, Path.cwd())
+        found, raw = locate_config_on_base(tree.read, tree.top, tree.ref, paths, explicit)
+        source = f"base:{tree.ref}"
+        return (load_config(found, raw) if found is not None else None), source
+    found, notes = locate_config(paths, explicit)
+    for note in notes:
+        click.echo(f"migcheck: note: {note}", err=True)
+    if found is None:
+        return None, None
+    return load_config(found), ("--config" if explicit is not None else "discovered")
 
 
 def _read_stdin() -> str:

@@ -13,7 +13,15 @@ at the working directory), checking in each directory ``.migcheck.toml``, then
 wins: a ``pyproject.toml`` without ``[tool.migcheck]`` does not stop the walk (a nested
 Python package must not hide the repository's settings). The walk stops at the
 repository root, the first directory holding a ``.git`` entry (a directory, or the file a
-worktree or submodule has), so a checkout never picks up settings from above it.
+worktree or submodule has), so a checkout never picks up settings from above it. Outside
+a checkout it stops after ``$HOME``, and before any directory someone else could have
+written a file into: one that others can write (``/tmp``), or that is owned by neither
+the current user, root, nor the owner of the directory the walk started in. Such a
+directory is neither searched nor taken for a repository root.
+
+A config file never makes migcheck run code: ``[alembic] import = true`` is read (so
+the CLI can say it is ignored) but ``merge`` does not use it; only the person running
+migcheck can ask for imports, on the command line.
 
 One run uses one configuration. When linted paths find different files, the first path
 (in command-line order) that finds one decides, and ``locate_config`` returns a note
@@ -36,8 +44,9 @@ import glob
 import math
 import os
 import re
+import stat
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,6 +78,11 @@ DEFAULTS: dict[str, object] = {
     "transaction_per_migration": None,  # read from env.py
     "lock_timeout_role_level": False,
 }
+
+
+# Settings a config file may hold but cannot switch on: importing Alembic revisions runs
+# the project's code, and the config file may come from the pull request being checked.
+FILE_CANNOT_SET = frozenset({"alembic_import"})
 
 
 class ConfigError(ValueError):
@@ -151,6 +165,65 @@ def locate_config(paths: Sequence[str], explicit: str | None) -> tuple[Path | No
     return chosen, _unused_notes(found, chosen)
 
 
+def locate_config_on_base(
+    read: Callable[[str], bytes | None],
+    top: Path,
+    ref: str,
+    paths: Sequence[str],
+    explicit: str | None,
+) -> tuple[Path | None, bytes | None]:
+    """The config file as it is on the ``--diff`` base, for ``--config-from-base``.
+
+    ``read`` gives a file's content on the base (path relative to the repository root
+    ``top``, ``/``-separated), or None when the base has no such file. Discovery walks up
+    from the linted paths to ``top`` exactly as on disk, but looks only at the base's
+    files, so a pull request cannot add, edit or delete the config that judges it.
+    Returns the work-tree path of the file (its globs are relative to it) and its content.
+    """
+    root = Path(os.path.realpath(top))
+
+    def relative(path: Path) -> str | None:
+        rel = os.path.relpath(os.path.realpath(path), root)
+        if _is_above(rel):
+            return None
+        return "" if rel == os.curdir else rel.replace(os.sep, "/")
+
+    if explicit is not None:
+        rel = relative(Path(os.path.abspath(explicit)))
+        if rel is None:
+            raise ConfigError(
+                explicit,
+                None,
+                f"is outside the repository, so it has no version on {ref} "
+                "(named by --config, read there because of --config-from-base)",
+            )
+        raw = read(rel)
+        if raw is None:
+            raise ConfigError(
+                explicit,
+                None,
+                f"does not exist on {ref} "
+                "(named by --config, read there because of --config-from-base)",
+            )
+        return Path(explicit), raw
+    for linted in paths or ["."]:
+        rel = relative(_start_dir(linted))
+        if rel is None:
+            continue
+        parts = rel.split("/") if rel else []
+        for depth in range(len(parts), -1, -1):
+            directory = "/".join(parts[:depth])
+            for name in CONFIG_NAMES:
+                file = f"{directory}/{name}" if directory else name
+                raw = read(file)
+                if raw is None:
+                    continue
+                if name == "pyproject.toml" and not _table_in(root / file, raw):
+                    continue
+                return root / file, raw
+    return None, None
+
+
 def _unused_notes(found: list[tuple[str, Path]], chosen: Path) -> list[str]:
     notes: list[str] = []
     seen: set[Path] = {chosen}
@@ -179,14 +252,20 @@ def _walk_up(start: Path, cache: dict[str, Path | None]) -> Path | None:
     visited: list[str] = []
     directory = start
     result: Path | None = None
+    owners = _walk_owners(start)
+    home = _home()
     while True:
+        # The start directory is the tree being linted, whoever owns it; above it only a
+        # directory no one else could write to is searched.
+        if directory != start and not _trusted_dir(directory, owners):
+            break
         key = str(directory)
         if key in cache:
             result = cache[key]
             break
         visited.append(key)
         result = _config_in(directory)
-        if result is not None or (directory / ".git").exists():
+        if result is not None or (directory / ".git").exists() or directory == home:
             break
         if directory.parent == directory:
             break
@@ -206,11 +285,42 @@ def _config_in(directory: Path) -> Path | None:
     return None
 
 
+def _trusted_dir(directory: Path, owners: frozenset[int]) -> bool:
+    """Whether a file found in ``directory`` can only have been put there by the user,
+    root or the owner of the linted tree: not writable by others, owned by one of them."""
+    try:
+        st = directory.stat()
+    except OSError:
+        return False
+    if st.st_mode & stat.S_IWOTH:
+        return False
+    return not hasattr(os, "geteuid") or st.st_uid in owners
+
+
+def _walk_owners(start: Path) -> frozenset[int]:
+    if not hasattr(os, "geteuid"):  # pragma: no cover - Windows has no owners to compare
+        return frozenset()
+    try:
+        tree_owner = start.stat().st_uid
+    except OSError:  # a start that cannot be read adds no owner
+        tree_owner = os.geteuid()
+    return frozenset({os.geteuid(), 0, tree_owner})
+
+
+def _home() -> Path | None:
+    home = os.environ.get("HOME")
+    return Path(os.path.abspath(home)) if home else None
+
+
 def _has_migcheck_table(pyproject: Path) -> bool:
     try:
         text = pyproject.read_bytes()
     except OSError:
         return False
+    return _table_in(pyproject, text)
+
+
+def _table_in(pyproject: Path, text: bytes) -> bool:
     # Most pyproject.toml files never mention migcheck: skip parsing them, and never fail
     # the run over an unrelated project's broken file.
     if b"migcheck" not in text:
@@ -222,11 +332,15 @@ def _has_migcheck_table(pyproject: Path) -> bool:
 # -- reading and validating ---------------------------------------------------------------
 
 
-def load_config(path: Path) -> Config:
-    """Read and validate one config file. Raises ``ConfigError``."""
+def load_config(path: Path, raw: bytes | None = None) -> Config:
+    """Read and validate one config file. Raises ``ConfigError``.
+
+    ``raw`` is the file's content when it does not come from the work tree (the version
+    on the ``--diff`` base); ``path`` still names it and anchors its globs.
+    """
     path = Path(path)
     try:
-        data = _parse(path, path.read_bytes())
+        data = _parse(path, path.read_bytes() if raw is None else raw)
     except OSError as err:
         raise ConfigError(path, None, f"cannot read the file: {err.strerror or err}") from None
     if path.name == "pyproject.toml":
@@ -255,6 +369,11 @@ def _parse(path: Path, raw: bytes) -> dict[str, object]:
         ) from None
     try:
         return tomllib.loads(text)
+    except RecursionError:
+        # tomllib's parser recurses once per nested array or inline table.
+        raise ConfigError(
+            path, None, "invalid TOML: arrays or tables are nested too deeply to read"
+        ) from None
     except tomllib.TOMLDecodeError as err:
         message = str(err)
         # tomllib puts the position at the end of its message; show it the way compilers
@@ -531,8 +650,11 @@ def _key(key: str) -> str:
     return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _toml(key)
 
 
-def _toml(value: object, limit: int = 60) -> str:
+def _toml(value: object, limit: int = 60, depth: int = 0) -> str:
     """A value as TOML would write it, for messages (long values are cut)."""
+    if depth > 8 and isinstance(value, (list, dict)):
+        # A message needs no more, and a hostile file nests thousands deep.
+        return "[...]" if isinstance(value, list) else "{...}"
     if isinstance(value, bool):
         text = "true" if value else "false"
     elif isinstance(value, str):
@@ -542,9 +664,10 @@ def _toml(value: object, limit: int = 60) -> str:
     elif isinstance(value, float) and not math.isfinite(value):
         text = "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
     elif isinstance(value, list):
-        text = "[" + ", ".join(_toml(v, limit) for v in value) + "]"
+        text = "[" + ", ".join(_toml(v, limit, depth + 1) for v in value[:limit]) + "]"
     elif isinstance(value, dict):
-        inner = ", ".join(f"{_key(k)} = {_toml(v, limit)}" for k, v in value.items())
+        items = list(value.items())[:limit]
+        inner = ", ".join(f"{_key(k)} = {_toml(v, limit, depth + 1)}" for k, v in items)
         text = "{ " + inner + " }" if inner else "{}"
     elif hasattr(value, "isoformat"):
         text = value.isoformat()
@@ -579,7 +702,8 @@ def merge(config: Config | None, cli: Mapping[str, object]) -> dict[str, object]
     ``extend-select`` and ``ignore`` add to the file's (and a rule the command line
     extend-selects is no longer ignored by the file). ``severity`` tables merge per rule.
     ``exclude`` comes back ready for discovery: the command line's globs, then the file's
-    rewritten by ``discovery_excludes``.
+    rewritten by ``discovery_excludes``. Settings in ``FILE_CANNOT_SET`` come from the
+    command line (or their default) only.
     """
 
     def given(key: str) -> object:
@@ -587,7 +711,9 @@ def merge(config: Config | None, cli: Mapping[str, object]) -> dict[str, object]
         return None if value is None or (isinstance(value, (list, tuple)) and not value) else value
 
     def from_file(key: str) -> object:
-        return None if config is None else getattr(config, key)
+        if config is None or key in FILE_CANNOT_SET:
+            return None
+        return getattr(config, key)
 
     out: dict[str, object] = {k: v for k, v in cli.items() if k not in DEFAULTS}
     for key, default in DEFAULTS.items():

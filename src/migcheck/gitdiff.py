@@ -125,6 +125,35 @@ def changed_migration_paths(
     )
 
 
+@dataclass
+class BaseTree:
+    """Files as they are on the ``--diff`` base (for ``--config-from-base``)."""
+
+    ref: str  # as resolved: ``main`` may have become ``origin/main``
+    commit: str
+    top: Path  # the repository root in the work tree
+    git: _Git
+
+    def read(self, path: str) -> bytes | None:
+        """The content of ``path`` (relative to the repository root, ``/``-separated) on
+        the base, or None when the base has no such file."""
+        return self.git.blob(f"{self.commit}:{path}")
+
+
+def base_tree(base: str, repo: Path, *, allow_fetch: bool = True) -> BaseTree:
+    """The base ref's tree, fetched as ``changed_migration_paths`` would fetch it.
+
+    This is the tip of BASE, not the merge base: policy pinned on the base branch is its
+    current policy. Raises ``DiffError`` as ``changed_migration_paths`` does.
+    """
+    git = _Git(Path(repo))
+    if not base or base.startswith("-"):
+        raise DiffError(f"--diff {base!r}: give a branch, tag or commit, e.g. --diff origin/main")
+    top = git.toplevel()
+    resolved, sha = _resolve_base(git, base, allow_fetch)
+    return BaseTree(ref=resolved, commit=sha, top=top, git=git)
+
+
 def edited_findings(diff: DiffResult) -> list[Finding]:
     """One ``edited-applied-migration`` finding per modified migration (it shipped already),
     at its first changed line."""
@@ -191,6 +220,20 @@ class _Git:
             detail = _last_line(proc.stderr) or f"exit status {proc.returncode}"
             raise DiffError(f"--diff: git failed while {what}: {detail}")
         return proc.stdout
+
+    def blob(self, spec: str) -> bytes | None:
+        """The content of the blob ``rev:path`` names, None when there is none."""
+        try:
+            proc = subprocess.run(
+                ["git", "cat-file", "blob", spec],
+                cwd=self.cwd,
+                capture_output=True,
+                env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"},
+                check=False,
+            )
+        except OSError:
+            return None
+        return proc.stdout if proc.returncode == 0 else None
 
     def ok(self, args: list[str]) -> str | None:
         proc = self._call(args)
@@ -425,4 +468,11 @@ def _line_count(path: Path) -> int:
         return 1
 
 
-__all__ = ["DiffError", "DiffResult", "changed_migration_paths", "edited_findings"]
+__all__ = [
+    "BaseTree",
+    "DiffError",
+    "DiffResult",
+    "base_tree",
+    "changed_migration_paths",
+    "edited_findings",
+]

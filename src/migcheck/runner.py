@@ -19,7 +19,10 @@ from migcheck.rules import all_rules
 from migcheck.sources import History
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from migcheck.baseline import BaselineEntry
+    from migcheck.configreport import ConfigReport
 
 DEFAULT_PG_VERSION = 14
 CATEGORIES = ("compatibility", "locking", "data", "style", "meta")
@@ -49,6 +52,13 @@ class RunRequest:
     write_baseline: str | None = None  # record the current findings in this file
     diff_base: str | None = None
     allow_fetch: bool = True
+    # What the config file used disables; the runner adds the changed migrations it
+    # excludes under --diff, and the result carries it to every report.
+    config_report: ConfigReport | None = None
+    # Why Alembic revisions are imported (for the stderr line saying code runs), and
+    # where that line goes; the runner says it once, just before the first import.
+    alembic_import_reason: str = "--alembic-import was given"
+    announce: Callable[[str], None] | None = None
 
 
 @dataclass
@@ -59,6 +69,7 @@ class RunResult(Result):
     baselined: int = 0  # findings hidden because the baseline records them
     stale_baseline: list[BaselineEntry] = field(default_factory=list)
     baseline_written: int | None = None  # findings recorded by --write-baseline
+    config: ConfigReport | None = None  # the config file used and what it disables
 
 
 def select_rules(select: Sequence[str], extend: Sequence[str], ignore: Sequence[str]) -> list[str]:
@@ -129,6 +140,10 @@ def _load_alembic(
     from migcheck.sources.alembic import load_alembic
 
     notes: list[Finding] = []
+    if req.alembic_import and req.announce is not None:
+        req.announce(
+            f"importing Alembic revisions (runs their code) because {req.alembic_import_reason}"
+        )
     for path in paths:
         hs, errs, nts = load_alembic(
             path, import_revisions=req.alembic_import, include_downgrade=req.include_downgrade
@@ -211,8 +226,12 @@ def run(req: RunRequest) -> RunResult:
         diff = changed_migration_paths(
             req.diff_base, Path.cwd(), allow_fetch=req.allow_fetch, pathspecs=req.paths
         )
+        if req.config_report is not None and req.config is not None:
+            req.config_report.excluded_changed = [
+                p for p in diff.paths if is_excluded(req.config, p)
+            ]
         if not diff.paths:
-            return RunResult()
+            return RunResult(config=req.config_report)
         # The changed files inside their histories: earlier migrations build the schema,
         # the changed ones are judged together as one deploy.
         req = dataclasses.replace(req, paths=diff.paths)
@@ -243,6 +262,7 @@ def run(req: RunRequest) -> RunResult:
         statements=linted.statements,
         unrecognized=linted.unrecognized,
         suppressed=linted.suppressed,
+        config=req.config_report,
     )
     if diff is not None and "edited-applied-migration" in rule_ids:
         from migcheck.gitdiff import edited_findings

@@ -54,6 +54,7 @@ def annotation(f: Finding, root: str | None = None) -> str:
 
 
 def render(result: Result, *, root: str | None = None) -> str:
+    from migcheck.configreport import config_lines
     from migcheck.report.text import summary_line
 
     out = [
@@ -61,6 +62,9 @@ def render(result: Result, *, root: str | None = None) -> str:
         for e in result.errors
     ]
     out += [annotation(f, root) for f in result.findings]
+    out += [
+        command("notice", [("title", "migcheck config")], line) for line in config_lines(result)
+    ]
     out.append(summary_line(result))
     return "\n".join(out) + "\n"
 
@@ -96,6 +100,9 @@ def step_summary(result: Result, *, root: str | None = None) -> str:
             where = repo_path(e.path, root)[0] + (f":{e.line}" if e.line else "")
             out.append(f"- {_code(where)}: {_cell(e.message)}")
         out.append("")
+    from migcheck.configreport import config_lines
+
+    out += [f"{_cell(line)}  " for line in config_lines(result)]
     out += [f"**{summary_line(result)}**", ""]
     return "\n".join(out)
 

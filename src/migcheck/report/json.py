@@ -8,6 +8,9 @@ from migcheck.engine import Result
 
 
 def as_dict(result: Result) -> dict[str, object]:
+    from migcheck.configreport import ConfigReport
+
+    config = getattr(result, "config", None) or ConfigReport()
     return {
         "version": 1,
         "findings": [
@@ -32,6 +35,8 @@ def as_dict(result: Result) -> dict[str, object]:
             "findings": len(result.findings),
             "unrecognized": result.unrecognized,
         },
+        # The config file used and what it disables (shape: migcheck.configreport).
+        "config": config.as_json(),
     }
 
 

@@ -43,6 +43,15 @@ def render(result: Result, *, files: Iterable[str] | None = None) -> str:
     counts = {"tests": str(len(paths)), "failures": str(n_fail), "errors": str(n_err)}
     root = ET.Element("testsuites", {"name": SUITE, **counts, "time": "0"})
     suite = ET.SubElement(root, "testsuite", {"name": SUITE, **counts, "skipped": "0", "time": "0"})
+    from migcheck.configreport import config_lines
+
+    lines = config_lines(result)
+    if lines:
+        # The config file used and what it disables: a suite property, before the cases.
+        props = ET.SubElement(suite, "properties")
+        ET.SubElement(
+            props, "property", {"name": "migcheck.config", "value": _xml("\n".join(lines))}
+        )
     for path in paths:
         case = ET.SubElement(
             suite,

@@ -113,6 +113,14 @@ def as_dict(result: Result, *, root: str | None = None) -> dict[str, Any]:
             }
         )
     invocation: dict[str, Any] = {"executionSuccessful": not getattr(result, "fatal", False)}
+    from migcheck.configreport import ConfigReport, config_lines
+
+    config = getattr(result, "config", None) or ConfigReport()
+    if config_lines(result):
+        invocation["toolConfigurationNotifications"] = [
+            {"level": "note", "message": {"text": line}, "descriptor": {"id": "config"}}
+            for line in config_lines(result)
+        ]
     if result.errors:
         invocation["toolExecutionNotifications"] = [
             _notification(e.path, e.line, e.message, root) for e in result.errors
@@ -134,6 +142,8 @@ def as_dict(result: Result, *, root: str | None = None) -> dict[str, Any]:
                 "invocations": [invocation],
                 "columnKind": "unicodeCodePoints",
                 "results": results,
+                # The config file used and what it disables, as in the JSON report.
+                "properties": {"migcheckConfig": config.as_json()},
             }
         ],
     }

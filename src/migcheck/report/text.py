@@ -72,6 +72,9 @@ def render(
         from migcheck.baseline import render_stale
 
         out.append(render_stale(stale, getattr(result, "baseline_path", None) or "baseline"))
+    from migcheck.configreport import config_lines
+
+    out.extend(config_lines(result))
     out.append(summary_line(result))
     return "\n".join(out) + "\n"
 
