@@ -156,7 +156,9 @@ def test_pull_request_compares_with_the_base_branch(recorded: tuple[Run, Path]) 
     run.env.update(GITHUB_EVENT_NAME="pull_request", GITHUB_BASE_REF="main")
     proc = run.step("lint")
     assert proc.returncode == 0, proc.stderr
-    assert calls(log) == ["check --fail-on warning --diff origin/main --format github ."]
+    assert calls(log) == [
+        "check --fail-on warning --diff origin/main --config-from-base --format github ."
+    ]
     assert run.outputs["lint"] == {"exit-code": "0"}
 
 
@@ -174,8 +176,8 @@ def test_sarif_is_written_first_and_never_decides(recorded: tuple[Run, Path]) ->
     assert run.step("lint").returncode == 0
     sarif = run.temp / "migcheck.sarif"
     assert calls(log) == [
-        f"check --fail-on warning --diff origin/develop --exit-zero --format sarif --output {sarif} .",
-        "check --fail-on warning --diff origin/develop --format github .",
+        f"check --fail-on warning --diff origin/develop --config-from-base --exit-zero --format sarif --output {sarif} .",
+        "check --fail-on warning --diff origin/develop --config-from-base --format github .",
     ]
     assert run.outputs["lint"]["sarif-file"] == str(sarif)
 
@@ -186,7 +188,8 @@ def test_push_compares_with_the_commit_before(recorded: tuple[Run, Path]) -> Non
     run.event_before = "3f1c2b9d8e7a6f5b4c3d2e1f0a9b8c7d6e5f4a3b"
     run.step("lint")
     assert calls(log)[-1] == (
-        "check --fail-on warning --diff 3f1c2b9d8e7a6f5b4c3d2e1f0a9b8c7d6e5f4a3b --format github ."
+        "check --fail-on warning --diff 3f1c2b9d8e7a6f5b4c3d2e1f0a9b8c7d6e5f4a3b "
+        "--config-from-base --format github ."
     )
 
 
@@ -201,6 +204,20 @@ def test_new_branch_push_or_base_none_is_an_audit(recorded: tuple[Run, Path]) ->
     assert calls(log) == ["check --fail-on warning --format github ."] * 2
 
 
+def test_config_from_base_is_the_default_and_can_be_turned_off(
+    recorded: tuple[Run, Path],
+) -> None:
+    run, log = recorded
+    run.env.update(GITHUB_BASE_REF="main")
+    run.step("lint")
+    run.inputs.update({"config-from-base": "false"})
+    run.step("lint")
+    assert calls(log) == [
+        "check --fail-on warning --diff origin/main --config-from-base --format github .",
+        "check --fail-on warning --diff origin/main --format github .",
+    ]
+
+
 def test_inputs_reach_the_command_line(recorded: tuple[Run, Path]) -> None:
     run, log = recorded
     run.env.update(GITHUB_BASE_REF="main")
@@ -212,7 +229,7 @@ def test_inputs_reach_the_command_line(recorded: tuple[Run, Path]) -> None:
     )
     run.step("lint")
     assert calls(log) == [
-        "check --fail-on error --pg-version 16 --diff origin/release --baseline "
+        "check --fail-on error --pg-version 16 --diff origin/release --config-from-base --baseline "
         "migcheck-baseline.json --ignore style --format github db/migrations prisma/migrations"
     ]
 
