@@ -390,7 +390,8 @@ def test_deeply_nested_toml_is_a_config_error(repo: Path, value: str) -> None:
 
 
 def test_nested_value_in_a_message_is_cut(repo: Path) -> None:
-    write(repo / ".migcheck.toml", "select = " + "[" * 200 + "]" * 200 + "\n")
+    # Deep enough to recurse out of a naive printer, shallow enough for tomllib to read.
+    write(repo / ".migcheck.toml", "select = " + "[" * 450 + "]" * 450 + "\n")
     proc = cli("db", cwd=repo)
     assert proc.returncode == 2
     assert proc.stderr.startswith("migcheck: .migcheck.toml: select = [[[[")
