@@ -156,8 +156,28 @@ def test_import_asked_for_by_the_person_running_is_announced(tmp_path: Path) -> 
             "config: .migcheck.toml (discovered): lowers fail-on warning->never",
             {"fail_on": {"from": "warning", "to": "never"}},
         ),
+        (
+            "lock-timeout-role-level = true\nassume-in-transaction = true\n"
+            "[alembic]\ntransaction-per-migration = true\n",
+            "config: .migcheck.toml (discovered): assumes assume-in-transaction, "
+            "lock-timeout-role-level, alembic.transaction-per-migration",
+            {
+                "assumes": [
+                    "assume-in-transaction",
+                    "lock-timeout-role-level",
+                    "alembic.transaction-per-migration",
+                ]
+            },
+        ),
     ],
-    ids=["ignore-all", "per-file-ignores-star", "exclude-star", "severity-down", "fail-on-never"],
+    ids=[
+        "ignore-all",
+        "per-file-ignores-star",
+        "exclude-star",
+        "severity-down",
+        "fail-on-never",
+        "assumptions",
+    ],
 )
 def test_each_opt_out_is_visible(
     repo: Path, toml: str, text_line: str, disables: dict[str, object]
@@ -165,7 +185,8 @@ def test_each_opt_out_is_visible(
     assert cli("db", cwd=repo).returncode == 1
     write(repo / ".migcheck.toml", toml)
     text = cli("db", cwd=repo)
-    assert text.returncode == 0  # the opt-out still works ...
+    # The opt-out still works (the assumptions only silence other rules than drop-column) ...
+    assert text.returncode == (1 if "assumes" in disables else 0)
     assert text_line in text.stdout  # ... but says so, just above the summary
     lines = text.stdout.splitlines()
     assert lines[-1].startswith("Checked ") and lines[-2].startswith("config: .migcheck.toml")
@@ -198,6 +219,7 @@ def test_json_config_key_shape(repo: Path) -> None:
             "exclude": [],
             "per_file_ignores": {},
             "fail_on": None,
+            "assumes": [],
         },
         "excluded_changed": [],
     }

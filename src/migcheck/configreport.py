@@ -17,7 +17,9 @@ The JSON shape (``as_json``), stable for machines::
         "severities": {"drop-view": {"from": "warning", "to": "info"}},   # lowered only
         "exclude": ["db/legacy/*"],           # the file's exclude globs
         "per_file_ignores": {"db/old/*": ["compatibility"]},
-        "fail_on": {"from": "warning", "to": "never"} | null},             # if lowered
+        "fail_on": {"from": "warning", "to": "never"} | null,              # if lowered
+        "assumes": ["lock-timeout-role-level", ...]},  # facts about the runtime that
+                                                       # silence rules, set true by the file
      "excluded_changed": ["db/002.sql", ...]}  # --diff: changed migrations it excluded
 """
 
@@ -34,6 +36,13 @@ _FAIL_ON_LENIENCY = {"warning": 0, "error": 1, "never": 2}
 _SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
 _LISTED = 8  # rule ids named in the one-line text before "and N more"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Settings that tell migcheck to trust a fact about how migrations run; set true, each
+# silences findings (missing-lock-timeout, the transaction rules). Merged name -> key.
+_ASSUMPTIONS = {
+    "assume_in_transaction": "assume-in-transaction",
+    "lock_timeout_role_level": "lock-timeout-role-level",
+    "transaction_per_migration": "alembic.transaction-per-migration",
+}
 
 
 @dataclass
@@ -47,6 +56,7 @@ class ConfigReport:
     exclude: list[str] = field(default_factory=list)
     per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
     fail_on: tuple[str, str] | None = None
+    assumes: list[str] = field(default_factory=list)
     excluded_changed: list[str] = field(default_factory=list)
 
     @property
@@ -57,6 +67,7 @@ class ConfigReport:
             or self.exclude
             or self.per_file_ignores
             or self.fail_on
+            or self.assumes
             or self.excluded_changed
         )
 
@@ -74,6 +85,7 @@ class ConfigReport:
                     if self.fail_on is None
                     else {"from": self.fail_on[0], "to": self.fail_on[1]}
                 ),
+                "assumes": list(self.assumes),
             },
             "excluded_changed": list(self.excluded_changed),
         }
@@ -103,6 +115,8 @@ class ConfigReport:
             parts.append(f"per-file-ignores {_visible(ignores)}")
         if self.fail_on:
             parts.append(f"lowers fail-on {self.fail_on[0]}->{self.fail_on[1]}")
+        if self.assumes:
+            parts.append(f"assumes {', '.join(self.assumes)}")
         out = [where + (": " + "; ".join(parts) if parts else ": disables nothing")]
         if self.excluded_changed:
             n = len(self.excluded_changed)
@@ -145,6 +159,11 @@ def describe(config: Config | None, source: str | None, cli: Mapping[str, object
     before, after = str(without["fail_on"]), str(with_file["fail_on"])
     if _FAIL_ON_LENIENCY.get(after, 0) > _FAIL_ON_LENIENCY.get(before, 0):
         fail_on = (before, after)
+    assumes = [
+        key
+        for name, key in _ASSUMPTIONS.items()
+        if with_file[name] is True and without[name] is not True
+    ]
     return ConfigReport(
         path=_shown(config.path),
         source=source,
@@ -153,6 +172,7 @@ def describe(config: Config | None, source: str | None, cli: Mapping[str, object
         exclude=list(config.exclude or ()),
         per_file_ignores={k: list(v) for k, v in (config.per_file_ignores or {}).items()},
         fail_on=fail_on,
+        assumes=assumes,
     )
 
 
