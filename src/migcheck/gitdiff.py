@@ -16,6 +16,9 @@ Every git failure becomes a ``DiffError`` with a readable message, never a trace
 A modified migration that exists at the merge base has already shipped: editing it does
 not change the databases that ran it. ``edited_findings`` reports those as
 ``edited-applied-migration`` at the first changed line.
+
+``base_tree`` reads files as they are on BASE, so ``--config-from-base`` can judge a pull
+request by the base branch's config instead of the one the pull request may have edited.
 """
 
 from __future__ import annotations
