@@ -215,7 +215,7 @@ def test_fixtures_report_exactly_the_expected_findings() -> None:
 @pytest.mark.parametrize("tree", ["prisma", "sql", "flyway", "alembic"])
 def test_json_contract_on_every_fixture(tree: str) -> None:
     data = json.loads(_lint("--format", "json", f"fixtures/{tree}").stdout)
-    assert set(data) == {"version", "findings", "errors", "summary"}
+    assert set(data) == {"version", "findings", "errors", "summary", "config"}
     assert data["version"] == 1
     assert set(data["summary"]) == {"files", "statements", "findings", "unrecognized"}
     assert data["summary"]["findings"] == len(data["findings"])

@@ -7,12 +7,15 @@ imported inside the command that needs it.
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from migcheck.live_cli import live_command
 from migcheck.report import FORMATS
+
+if TYPE_CHECKING:
+    from migcheck.config import Config
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 # The environment variable that asks for --alembic-import (CI jobs set it per job).
@@ -211,8 +214,9 @@ def check(
         click.echo(f"migcheck: {err}", err=True)
         sys.exit(EXIT_USAGE)
     if config is not None and config.alembic_import:
+        table = "tool.migcheck.alembic" if config.path.name == "pyproject.toml" else "alembic"
         click.echo(
-            f"migcheck: note: {config.path.name} sets [alembic] import = true, which is "
+            f"migcheck: note: {config.path.name} sets [{table}] import = true, which is "
             "ignored: a config file cannot make migcheck run code; pass --alembic-import "
             f"(or set {ALEMBIC_IMPORT_ENV}=1) to import the revisions",
             err=True,
@@ -306,7 +310,7 @@ def _alembic_import_reason(flag: bool | None) -> str | None:
 
 def _load_run_config(
     paths: list[str], explicit: str | None, base: str | None
-) -> tuple[Any, str | None]:
+) -> tuple[Config | None, str | None]:
     """The run's config (or None) and where it came from: ``discovered``, ``--config``,
     or ``base:<ref>`` when ``base`` (``--config-from-base``) is given."""
     from pathlib import Path

@@ -227,9 +227,9 @@ def run(req: RunRequest) -> RunResult:
             req.diff_base, Path.cwd(), allow_fetch=req.allow_fetch, pathspecs=req.paths
         )
         if req.config_report is not None and req.config is not None:
-            req.config_report.excluded_changed = [
-                p for p in diff.paths if is_excluded(req.config, p)
-            ]
+            excluded = [p for p in diff.paths if is_excluded(req.config, p)]
+            report = dataclasses.replace(req.config_report, excluded_changed=excluded)
+            req = dataclasses.replace(req, config_report=report)
         if not diff.paths:
             return RunResult(config=req.config_report)
         # The changed files inside their histories: earlier migrations build the schema,
