@@ -238,6 +238,13 @@ def test_a_config_that_disables_nothing_is_still_named(repo: Path) -> None:
     assert "disables nothing" in cli("db", cwd=repo).stdout
 
 
+def test_github_step_summary_names_the_config(repo: Path, tmp_path: Path) -> None:
+    write(repo / ".migcheck.toml", 'exclude = ["db"]\n')
+    summary = tmp_path / "summary.md"
+    cli("--format", "github", "db", cwd=repo, env={"GITHUB_STEP_SUMMARY": str(summary)})
+    assert "config: .migcheck.toml (discovered): excludes db" in summary.read_text()
+
+
 def test_gitlab_report_names_the_config_on_stderr(repo: Path) -> None:
     write(repo / ".migcheck.toml", 'fail-on = "never"\n')
     proc = cli("--format", "gitlab", "db", cwd=repo)
