@@ -38,6 +38,9 @@ if TYPE_CHECKING:
     import psycopg
 
 
+_ADMIN_TIMEOUT_MS = 300_000
+
+
 def cache_root() -> Path:
     """``$MIGCHECK_CACHE_DIR``, else ``$XDG_CACHE_HOME/migcheck``, else ``~/.cache/migcheck``."""
     env = os.environ.get("MIGCHECK_CACHE_DIR")
@@ -122,13 +125,16 @@ class Server(ABC):
         runner role (owner of the scratch databases) could attach to a database: no
         function or operator it defines is ever called by an admin connection.
         """
-        return self._connect(self.conninfo(dbname), dbname, "-c search_path=pg_catalog")
+        # The statement timeout is for the migrations; copying a large template must not
+        # trip a short one, but migcheck's own statements keep a safety net too.
+        timeout = max(self.statement_timeout_ms, _ADMIN_TIMEOUT_MS)
+        return self._connect(self.conninfo(dbname), dbname, timeout, "-c search_path=pg_catalog")
 
     def connect_runner(self, dbname: str) -> psycopg.Connection:
         """An autocommit connection to ``dbname`` as the runner role, for untrusted SQL."""
-        return self._connect(self.runner_conninfo(dbname), dbname, "")
+        return self._connect(self.runner_conninfo(dbname), dbname, self.statement_timeout_ms, "")
 
-    def _connect(self, info: str, dbname: str, options: str) -> psycopg.Connection:
+    def _connect(self, info: str, dbname: str, timeout_ms: int, options: str) -> psycopg.Connection:
         import psycopg
 
         try:
@@ -139,7 +145,7 @@ class Server(ABC):
                 # prepared statements would collide with DEALLOCATE ALL.
                 prepare_threshold=None,
                 application_name="migcheck-live",
-                options=f"-c statement_timeout={self.statement_timeout_ms} {options}".strip(),
+                options=f"-c statement_timeout={timeout_ms} {options}".strip(),
                 connect_timeout=30,
             )
         except psycopg.Error as err:
