@@ -263,3 +263,27 @@ def test_sigkill_leftovers_are_removed_by_the_next_run(tmp_path, cache_dir, make
     assert result.histories[0].failure is None
     assert _socket_dirs(proc.pid) == []
     assert _processes_mentioning(cache_dir) == []
+
+
+@pytest.mark.parametrize("createrole", [True, False])
+def test_dsn_role_without_superuser(createrole, pg_session, dsn, make_history, marker):
+    role = f"migcheck_test_{uuid.uuid4().hex[:8]}"
+    attributes = "LOGIN CREATEDB" + (" CREATEROLE" if createrole else "")
+    with psycopg.connect(pg_session.dsn(), autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {role} {attributes}")
+    try:
+        change = "CREATE TABLE u (id int);\nSELECT pg_read_file('/etc/passwd');"
+        hist = make_history([TABLE], [change], tool="sql")
+        result = run_live([hist], dsn=f"{dsn} user={role}")
+        [finding] = to_findings(result)
+        assert (finding.rule, finding.span.line) == ("live-needs-superuser", 2)
+        ran_as_dsn_role = [n for n in result.notes if f"ran as the --dsn role {role}" in n]
+        assert bool(ran_as_dsn_role) != createrole
+        with psycopg.connect(pg_session.dsn(), autocommit=True) as conn:
+            left = conn.execute(
+                "SELECT rolname FROM pg_roles WHERE rolname LIKE 'migcheck\\_scratch\\_%'"
+            ).fetchall()
+        assert left == []
+    finally:
+        with psycopg.connect(pg_session.dsn(), autocommit=True) as conn:
+            conn.execute(f"DROP ROLE {role}")
