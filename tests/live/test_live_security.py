@@ -287,3 +287,22 @@ def test_dsn_role_without_superuser(createrole, pg_session, dsn, make_history, m
     finally:
         with psycopg.connect(pg_session.dsn(), autocommit=True) as conn:
             conn.execute(f"DROP ROLE {role}")
+
+
+def test_admin_connections_never_call_the_migrations_functions(shared_cache, make_history, marker):
+    # The runner owns its database and may attach a search_path to it. migcheck's lock
+    # poller connects there as superuser; were that path honoured, it would call this
+    # current_database() with superuser rights.
+    change = (
+        "CREATE SCHEMA evil;\n"
+        "CREATE FUNCTION evil.current_database() RETURNS name LANGUAGE plpgsql AS $$\n"
+        f"BEGIN EXECUTE 'COPY (SELECT 1) TO PROGRAM ''touch {marker}''';\n"
+        "RETURN pg_catalog.current_database(); EXCEPTION WHEN OTHERS THEN\n"
+        "RETURN pg_catalog.current_database(); END $$;\n"
+        "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET search_path = evil, pg_catalog',\n"
+        "  pg_catalog.current_database()); END $$;\n"
+        "CREATE INDEX CONCURRENTLY t_id_again ON t (id);"
+    )
+    result = run_live([make_history([TABLE], [change], tool="sql")], cache_dir=shared_cache)
+    assert result.histories[0].failure is None
+    assert not marker.exists()

@@ -534,8 +534,8 @@ def _remove_stale_dirs(service: tuple[int, int, str] | None) -> None:
         )
         if prefix is None:
             continue
-        pid_text = entry.name[len(prefix) :].split("-", 1)[0]
-        if not pid_text.isdigit() or _alive(int(pid_text)):
+        pid_text, dash, _ = entry.name[len(prefix) :].partition("-")
+        if not dash or not pid_text.isdigit() or _alive(int(pid_text)):
             continue
         try:
             st = entry.lstat()

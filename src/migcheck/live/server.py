@@ -121,14 +121,16 @@ class Server(ABC):
     def connect(self, dbname: str) -> psycopg.Connection:
         """An autocommit admin connection to ``dbname`` whose statements time out.
 
-        Its search_path is fixed on the command line, which outranks the settings the
-        runner role (owner of the scratch databases) could attach to a database: no
-        function or operator it defines is ever called by an admin connection.
+        Its search_path (and preloaded libraries) are fixed on the command line, which
+        outranks the settings the runner role (owner of the scratch databases) could
+        attach to a database: no function or operator it defines is ever called by an
+        admin connection.
         """
         # The statement timeout is for the migrations; copying a large template must not
         # trip a short one, but migcheck's own statements keep a safety net too.
         timeout = max(self.statement_timeout_ms, _ADMIN_TIMEOUT_MS)
-        return self._connect(self.conninfo(dbname), dbname, timeout, "-c search_path=pg_catalog")
+        pinned = "-c search_path=pg_catalog -c local_preload_libraries="
+        return self._connect(self.conninfo(dbname), dbname, timeout, pinned)
 
     def connect_runner(self, dbname: str) -> psycopg.Connection:
         """An autocommit connection to ``dbname`` as the runner role, for untrusted SQL."""
