@@ -14,7 +14,7 @@ import click
 
 from migcheck.report import FORMATS
 
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 
 @dataclass
@@ -34,6 +34,7 @@ class LiveRequest:
     fail_on: str = "error"
     use_cache: bool = True
     diff_base: str | None = None
+    allow_extensions: list[str] = field(default_factory=list)
 
 
 def run_live_command(req: LiveRequest) -> int:
@@ -92,12 +93,14 @@ def run_live_command(req: LiveRequest) -> int:
             sqlalchemy_ref=refs if req.sqlalchemy_metadata else None,
             use_cache=req.use_cache,
             progress=lambda line: print(line, file=sys.stderr),
+            allow_extensions=req.allow_extensions,
         )
-    except LiveInterrupted:
+    except LiveInterrupted as stop:
         print(
             "migcheck live: interrupted; server and scratch databases cleaned up", file=sys.stderr
         )
-        return EXIT_INTERRUPTED
+        # The shell convention: 130 after SIGINT, 143 after SIGTERM.
+        return 128 + stop.signum
     except LiveError as err:
         print(f"migcheck live: {err}", file=sys.stderr)
         return EXIT_USAGE
@@ -179,6 +182,15 @@ def run_live_command(req: LiveRequest) -> int:
 )
 @click.option("--no-cache", is_flag=True, help="Replay the whole history; keep no template.")
 @click.option(
+    "--allow-extension",
+    "allow_extensions",
+    multiple=True,
+    metavar="NAME[,NAME...]",
+    help="Let migcheck create this extension as superuser when a migration's plain "
+    "CREATE EXTENSION asks for it (migrations never run as superuser; trusted "
+    "extensions need no flag). Repeatable.",
+)
+@click.option(
     "--diff",
     "diff_base",
     metavar="BASE",
@@ -212,6 +224,7 @@ def live_command(
     dsn: str | None,
     statement_timeout: float,
     no_cache: bool,
+    allow_extensions: tuple[str, ...],
     diff_base: str | None,
     fmt: str,
     fail_on: str,
@@ -234,5 +247,6 @@ def live_command(
         fail_on=fail_on,
         use_cache=not no_cache,
         diff_base=diff_base,
+        allow_extensions=list(allow_extensions),
     )
     sys.exit(run_live_command(req))

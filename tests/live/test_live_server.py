@@ -16,6 +16,7 @@ import pytest
 from migcheck.live import LiveError, run_live
 from migcheck.live import errors as live_errors
 from migcheck.live.cluster import ClusterServer
+from migcheck.live.execute import ROLE_MISSING, ROLE_SKIPPED
 from migcheck.live.server import choose_embedded
 
 psycopg = pytest.importorskip("psycopg", reason="the live extra is not installed")
@@ -41,7 +42,7 @@ def test_dsn_leaves_no_trace(pg_session, dsn, make_history, write_queries):
     hist = make_history(
         [TABLE],
         [
-            "CREATE ROLE migcheck_probe_role;\nCREATE DATABASE migcheck_probe_db;\n"
+            "CREATE ROLE migcheck_probe_role;\n"
             "GRANT SELECT ON t TO migcheck_probe_role;\nALTER TABLE t DROP COLUMN note;"
         ],
         tool="sql",
@@ -50,14 +51,18 @@ def test_dsn_leaves_no_trace(pg_session, dsn, make_history, write_queries):
     result = run_live([hist], old_queries=[old], dsn=dsn)
 
     assert len(result.broken_queries) == 1
-    role, database, grant, _ = result.histories[0].statements
-    assert role.skipped and database.skipped
-    assert grant.skipped == "names a role, and roles are not created on a --dsn server"
+    role, grant, _ = result.histories[0].statements
+    assert role.skipped == ROLE_SKIPPED
+    assert grant.skipped == ROLE_MISSING
     assert pg_session.databases() == databases
     assert _objects(dsn) == objects
     with psycopg.connect(dsn, autocommit=True) as conn:
         assert conn.execute(
             "SELECT count(*) FROM pg_roles WHERE rolname = 'migcheck_probe_role'"
+        ).fetchone() == (0,)
+        # Nor the scratch role the migrations ran as.
+        assert conn.execute(
+            "SELECT count(*) FROM pg_roles WHERE rolname LIKE 'migcheck\\_scratch\\_%'"
         ).fetchone() == (0,)
         assert conn.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'migcheck-live'"
@@ -161,7 +166,8 @@ def test_embedded_template_cache_across_runs(cache_dir, make_history, write_quer
     template = second.histories[0].template
     assert template is not None and template.cached and template.replayed == 0
     assert second.histories[0].failure is None
-    assert second.histories[0].statements[0].skipped == "the role already exists on the server"
+    # Roles belong to the whole cluster: never created, so no run leaves one behind.
+    assert second.histories[0].statements[0].skipped == ROLE_SKIPPED
     assert len(second.broken_queries) == 1
 
     # One more base migration: the cached prefix is cloned, only the new one replays.

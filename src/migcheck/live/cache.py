@@ -25,13 +25,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from migcheck.live.execute import apply_all
+from migcheck.live.execute import AllowedExtensions, apply_all
 from migcheck.live.plan import MigrationPlan, content_fingerprint
 from migcheck.live.results import MigrationFailure, TemplateInfo
-from migcheck.live.server import ExternalServer, Server
+from migcheck.live.server import Server
 
-# Bump when what a template holds changes (replay semantics, settings).
-CACHE_FORMAT = 1
+# Bump when what a template holds changes (replay semantics, settings, owners).
+CACHE_FORMAT = 2
 _INDEX = "templates.json"
 
 
@@ -42,9 +42,13 @@ class Template:
     failure: MigrationFailure | None = None
 
 
-def prefix_keys(plans: list[MigrationPlan], version_num: int) -> list[str]:
-    """``keys[n]`` identifies the schema built by the first ``n`` migrations."""
-    digest = hashlib.sha256(f"migcheck-live:{CACHE_FORMAT}:{version_num}".encode()).hexdigest()
+def prefix_keys(
+    plans: list[MigrationPlan], version_num: int, extensions: frozenset[str] = frozenset()
+) -> list[str]:
+    """``keys[n]`` identifies the schema built by the first ``n`` migrations (with the
+    extensions migcheck was allowed to create for them)."""
+    seed = f"migcheck-live:{CACHE_FORMAT}:{version_num}:{','.join(sorted(extensions))}"
+    digest = hashlib.sha256(seed.encode()).hexdigest()
     keys = [digest]
     for plan in plans:
         step = hashlib.sha256(content_fingerprint(plan).encode()).hexdigest()
@@ -54,8 +58,15 @@ def prefix_keys(plans: list[MigrationPlan], version_num: int) -> list[str]:
 
 
 class TemplateCache:
-    def __init__(self, server: Server, *, max_templates: int | None = None) -> None:
+    def __init__(
+        self,
+        server: Server,
+        *,
+        max_templates: int | None = None,
+        extensions: AllowedExtensions | None = None,
+    ) -> None:
         self.server = server
+        self.extensions = extensions
         self.max_templates = max_templates or _env_int("MIGCHECK_CACHE_TEMPLATES", 8)
         self._path = server.state_dir / _INDEX if server.state_dir is not None else None
         self.entries: dict[str, dict[str, Any]] = self._load()
@@ -97,7 +108,8 @@ class TemplateCache:
     ) -> Template:
         """A template with the schema ``plans`` build, from the cache or replayed."""
         started = time.perf_counter()
-        keys = prefix_keys(plans, self.server.info.version_num)
+        allowed = self.extensions.names if self.extensions is not None else frozenset()
+        keys = prefix_keys(plans, self.server.info.version_num, allowed)
         hit = next((n for n in range(len(plans), 0, -1) if keys[n] in self.entries), 0)
         if hit == len(plans) and hit:
             entry = self.entries[keys[hit]]
@@ -108,15 +120,15 @@ class TemplateCache:
         source = self.entries[keys[hit]]["db"] if hit else None
         build = self.server.new_name("build")
         self.server.create_database(build, template=source)
-        conn = self.server.connect(build)
+        conn = self.server.connect_runner(build)
         try:
             failure = apply_all(
                 conn,
                 plans[hit:],
                 statement_timeout_ms=self.server.statement_timeout_ms,
-                external=isinstance(self.server, ExternalServer),
                 in_base=True,
                 progress=progress,
+                extensions=self.extensions,
             )
         finally:
             conn.close()
@@ -127,6 +139,7 @@ class TemplateCache:
             return Template(None, info, failure)
         name = f"{self.server.name_prefix}tmpl_{keys[-1][:20]}"
         self.server.rename_database(build, name)
+        self.server.seal_template(name)
         self.entries[keys[-1]] = {
             "db": name,
             "migrations": len(plans),

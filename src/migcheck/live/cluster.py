@@ -8,6 +8,16 @@ instead of waiting. Settings favour speed over durability (``fsync=off``...): th
 cluster only holds rebuildable caches, and one that fails to start is wiped and
 initialised again. The postmaster runs in its own session, so a Ctrl-C in the terminal
 reaches us and not the server, and we stop it in order.
+
+Who may do what (see ``privileges.py``): the server listens only on a unix socket in a
+0700 directory of ours. ``pg_hba.conf`` lets in the bootstrap superuser ``postgres``
+(migcheck's own connections) and the runner role ``migcheck_owner`` with a password
+replaced every run; no one may connect to ``postgres`` or ``template1`` but the
+superuser. A persistent cluster's cluster-wide state (its configuration files, roles,
+database and role settings, the ACLs of its databases) is fingerprinted when it is set
+up and checked at every start; on any difference it is rebuilt from scratch, so what
+one run did cannot reach the next. Socket and throwaway directories carry the PID of
+the run that made them, and a later run removes those of runs that were killed.
 """
 
 from __future__ import annotations
@@ -15,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -26,12 +37,19 @@ from pathlib import Path
 from typing import Any
 
 from migcheck.live.errors import LiveError
+from migcheck.live.privileges import RUNNER_ATTRIBUTES, RUNNER_ROLE, cluster_fingerprint
 from migcheck.live.results import ServerInfo
 from migcheck.live.server import Server, binary_major, cache_root
 from migcheck.live.service import mirror_tree, reachable, service_user
 from migcheck.live.signals import signals_deferred
 
 _START_TIMEOUT_S = 30.0
+_ADMIN_ROLE = "postgres"
+_STATE_FILE = "cluster-state.json"
+# Bump when the cluster's setup (roles, pg_hba.conf, ACLs) changes: older ones are rebuilt.
+_SETUP_FORMAT = 2
+_SOCKET_PREFIX = "migcheck-sock-"
+_THROWAWAY_PREFIX = "migcheck-pg-"
 _STOP_TIMEOUT_S = 15.0
 # Speed over durability: the cluster holds only caches we can rebuild.
 _SERVER_SETTINGS = {
@@ -79,31 +97,115 @@ class ClusterServer(Server):
         self._socket_dir: Path | None = None
         self._lock_fd: int | None = None
         self._throwaway: Path | None = None
+        self._fresh = False
+        self.runner_role = RUNNER_ROLE
         started = time.perf_counter()
         try:
+            _remove_stale_dirs(self.service)
             self._home = self._claim_home(root, persistent)
             self.bin_dir = self._usable_bin_dir()
             self.data_dir = self._prepare_data_dir()
             self._start()
+            version, version_num = self._version()
+            self.info = ServerInfo(
+                kind=kind,
+                version=version,
+                version_num=version_num,
+                start_s=0.0,
+                persistent=self.state_dir is not None,
+                detail=str(bin_dir),
+            )
+            self._secure()
         except BaseException:
             self.close()
             raise
-        version, version_num = self._version()
-        self.info = ServerInfo(
-            kind=kind,
-            version=version,
-            version_num=version_num,
-            start_s=time.perf_counter() - started,
-            persistent=self.state_dir is not None,
-            detail=str(bin_dir),
-        )
+        self.info.start_s = time.perf_counter() - started
 
     def conninfo(self, dbname: str) -> str:
         from psycopg import conninfo
 
         return conninfo.make_conninfo(
-            "", host=str(self._socket_dir), port="5432", user="postgres", dbname=dbname
+            "", host=str(self._socket_dir), port="5432", user=_ADMIN_ROLE, dbname=dbname
         )
+
+    # -- privileges ------------------------------------------------------------------
+    def _secure(self) -> None:
+        """Set the cluster up for untrusted SQL, or check nothing changed since; give the
+        runner role this run's password."""
+        from psycopg import sql
+
+        if not self._fresh:
+            recorded = self._recorded_state()
+            current = {"format": _SETUP_FORMAT, "fingerprint": self._fingerprint()}
+            if recorded != current:
+                self.notes.append(
+                    "the cached server's cluster-wide state (settings, roles, database "
+                    "privileges) differed from its setup; it was rebuilt"
+                )
+                self._rebuild()
+        if self._fresh:
+            self._set_up()
+        self._drop_unsealed_templates()
+        self.admin().execute(
+            sql.SQL("ALTER ROLE {} PASSWORD {}").format(
+                sql.Identifier(RUNNER_ROLE), sql.Literal(self._new_runner_password())
+            )
+        )
+
+    def _set_up(self) -> None:
+        from psycopg import sql
+
+        conn = self.admin()
+        conn.execute(
+            sql.SQL("CREATE ROLE {} LOGIN " + RUNNER_ATTRIBUTES).format(sql.Identifier(RUNNER_ROLE))
+        )
+        for db in ("postgres", "template1"):
+            conn.execute(
+                sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(db))
+            )
+        self._fresh = False
+        if self._throwaway is None:
+            state = {"format": _SETUP_FORMAT, "fingerprint": self._fingerprint()}
+            path = self._home / _STATE_FILE
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(state))
+            os.replace(tmp, path)
+
+    def _fingerprint(self) -> str:
+        return cluster_fingerprint(self.admin(), self.data_dir)
+
+    def _recorded_state(self) -> dict[str, Any] | None:
+        try:
+            data = json.loads((self._home / _STATE_FILE).read_text())
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def _rebuild(self) -> None:
+        if self._admin is not None:
+            with contextlib.suppress(Exception):
+                self._admin.close()
+            self._admin = None
+        self._stop()
+        if self._socket_dir is not None:
+            shutil.rmtree(self._socket_dir, ignore_errors=True)
+        self._initdb(self.data_dir)
+        self._launch()
+
+    def _drop_unsealed_templates(self) -> None:
+        """A template the runner role could still reach is not trusted: drop it."""
+        rows = (
+            self.admin()
+            .execute(
+                "SELECT datname FROM pg_catalog.pg_database WHERE left(datname, length(%s)) = %s"
+                " AND (datdba <> (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = %s)"
+                " OR pg_catalog.has_database_privilege(%s, oid, 'CONNECT'))",
+                (self.name_prefix + "tmpl_", self.name_prefix + "tmpl_", _ADMIN_ROLE, RUNNER_ROLE),
+            )
+            .fetchall()
+        )
+        for (name,) in rows:
+            self.drop_database(name)
 
     # -- setup -----------------------------------------------------------------------
     def _usable_bin_dir(self) -> Path:
@@ -167,7 +269,7 @@ class ClusterServer(Server):
                     self._lock_fd = fd
                     self.state_dir = home
                     return home
-        home = Path(tempfile.mkdtemp(prefix="migcheck-pg-"))
+        home = Path(tempfile.mkdtemp(prefix=f"{_THROWAWAY_PREFIX}{os.getpid()}-"))
         self._throwaway = home
         self._give_traverse(home)
         return home
@@ -206,7 +308,10 @@ class ClusterServer(Server):
             and version_file.read_text().strip() == str(self.major)
         ):
             self._stop_orphan(data)
-            return data
+            # Made for another OS user (an older migcheck ran it as ``postgres``):
+            # that user may own other clusters; start again as ours.
+            if self.service is None or data.stat().st_uid == self.service[0]:
+                return data
         self._initdb(data)
         return data
 
@@ -224,13 +329,26 @@ class ClusterServer(Server):
             "-D",
             str(fresh),
             "-U",
-            "postgres",
-            "--auth=trust",
+            _ADMIN_ROLE,
+            "--auth=reject",
             "--encoding=UTF8",
             "--no-locale",
             "--no-sync",
         )
+        # Unix socket only (listen_addresses is empty). The socket directory is ours and
+        # 0700, so "trust" lets in only us (and root); the runner role needs the
+        # password migcheck sets each run.
+        method = "scram-sha-256" if self.major >= 14 else "md5"
+        (fresh / "pg_hba.conf").write_text(
+            "# Written by migcheck.\n"
+            f"local all {_ADMIN_ROLE} trust\n"
+            f"local all {RUNNER_ROLE} {method}\n"
+        )
+        self._chown(fresh / "pg_hba.conf")
         fresh.rename(data)
+        self._fresh = True
+        with contextlib.suppress(OSError):
+            (self._home / _STATE_FILE).unlink()
 
     def _stop_orphan(self, data: Path) -> None:
         """Stop a postmaster left running on our data dir by a run that was killed."""
@@ -257,7 +375,7 @@ class ClusterServer(Server):
             self._launch()
 
     def _launch(self) -> None:
-        self._socket_dir = Path(tempfile.mkdtemp(prefix="migcheck-sock-"))
+        self._socket_dir = Path(tempfile.mkdtemp(prefix=f"{_SOCKET_PREFIX}{os.getpid()}-"))
         self._chown(self._socket_dir)
         log_path = self._socket_dir / "postgres.log"
         args = [str(self.bin_dir / "postgres"), "-D", str(self.data_dir)]
@@ -396,6 +514,61 @@ def _is_postmaster_of(pid: int, data: Path) -> bool:
     except OSError:
         return False
     return bool(cmdline) and cmdline[0].endswith(b"postgres") and str(data).encode() in cmdline
+
+
+def _remove_stale_dirs(service: tuple[int, int, str] | None) -> None:
+    """Remove the socket and throwaway directories of migcheck runs that were killed.
+
+    Only directories (not symlinks) owned by us or by the service user, whose name
+    carries the PID of a process that no longer exists; a postmaster still running on
+    a throwaway data directory is stopped first.
+    """
+    owners = {os.geteuid()} | ({service[0]} if service is not None else set())
+    try:
+        entries = list(Path(tempfile.gettempdir()).iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        prefix = next(
+            (p for p in (_SOCKET_PREFIX, _THROWAWAY_PREFIX) if entry.name.startswith(p)), None
+        )
+        if prefix is None:
+            continue
+        pid_text, dash, _ = entry.name[len(prefix) :].partition("-")
+        if not dash or not pid_text.isdigit() or _alive(int(pid_text)):
+            continue
+        try:
+            st = entry.lstat()
+        except OSError:
+            continue
+        if not stat.S_ISDIR(st.st_mode) or st.st_uid not in owners:
+            continue
+        if prefix == _THROWAWAY_PREFIX:
+            _kill_postmaster_of(entry / "data")
+        shutil.rmtree(entry, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _kill_postmaster_of(data: Path) -> None:
+    pid = _postmaster_pid(data)
+    if pid is not None and _is_postmaster_of(pid, data):
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGQUIT)
+        deadline = time.monotonic() + 5
+        while _is_postmaster_of(pid, data) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if _is_postmaster_of(pid, data):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
 
 
 def _tail(path: Path, lines: int = 20) -> str:

@@ -5,10 +5,14 @@ same loop serves the plain replay of the base (no observer) and the traced run o
 changeset (an observer wraps every statement). A statement the server rejects stops
 the run: its transaction is rolled back, as the runner's would be.
 
-Statements that act on the whole cluster (databases, roles, tablespaces, ALTER SYSTEM)
-are not the schema under test. On a server given by DSN they are skipped, so nothing
-outside our scratch databases changes; on our own cluster roles are created (later GRANTs
-need them) and a role that already exists from an earlier run is not an error.
+The connection logs in as the runner role (``privileges.py``), so what a migration may
+do is bounded by PostgreSQL's privileges, not by recognising statements: whatever needs
+more than owning the scratch database fails with SQLSTATE 42501. Two conveniences stay:
+``CREATE/ALTER/DROP ROLE`` statements are skipped (roles belong to the whole cluster,
+and the runner may not create them), and a GRANT/REVOKE/policy/OWNER TO naming a role
+that therefore does not exist is skipped rather than failed. A plain ``CREATE
+EXTENSION`` of an extension the user allowed (``--allow-extension``) is carried out by
+migcheck as superuser, in the same database, instead of by the migration.
 """
 
 from __future__ import annotations
@@ -16,20 +20,18 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from migcheck.live.plan import MigrationPlan, PlannedStatement, strip_comments
+from migcheck.live.privileges import NEEDS_SUPERUSER, ExtensionRequest, allowed_extension
 from migcheck.live.results import MigrationFailure
 
 if TYPE_CHECKING:
     import psycopg
 
 _ROLE = re.compile(r"^(create|alter|drop)\s+(role|user|group)\b(?!\s+mapping\b)", re.IGNORECASE)
-_CLUSTER = re.compile(
-    r"^((create|alter|drop)\s+(database|tablespace|subscription)|alter\s+system)\b",
-    re.IGNORECASE,
-)
-# Statements that name roles: on a DSN server the roles were not created (see above).
+# Statements that name roles, which were not created (see above).
 _NAMES_ROLE = re.compile(
     r"^(grant|revoke|alter\s+default\s+privileges|create\s+policy|alter\s+policy)\b"
     r"|\bowner\s+to\b",
@@ -37,9 +39,18 @@ _NAMES_ROLE = re.compile(
 )
 _EXTENSION = re.compile(r"^create\s+extension\b", re.IGNORECASE)
 _TIMEOUT = re.compile(r"statement_timeout", re.IGNORECASE)
-# duplicate_object (role exists), undefined_object (role missing on DROP/ALTER)
-_ROLE_TOLERATED = frozenset({"42710", "42704"})
 _UNDEFINED_OBJECT = frozenset({"42704"})
+ROLE_SKIPPED = "creates or changes a role: roles belong to the whole cluster, not the schema"
+ROLE_MISSING = "names a role, and the live check creates no roles"
+
+
+@dataclass(frozen=True)
+class AllowedExtensions:
+    """Extensions the person running migcheck allowed, and how to create one as
+    superuser: ``create(dbname, extension, schema)``."""
+
+    names: frozenset[str]
+    create: Callable[[str, str, str], None]
 
 
 def describe_error(err: Exception) -> tuple[str, str | None]:
@@ -81,13 +92,13 @@ class Executor:
         conn: psycopg.Connection,
         *,
         statement_timeout_ms: int,
-        external: bool,
         observer: Observer | None = None,
         in_base: bool = False,
+        extensions: AllowedExtensions | None = None,
     ) -> None:
         self.conn = conn
         self.timeout_ms = statement_timeout_ms
-        self.external = external
+        self.extensions = extensions
         self.observer = observer or Observer()
         self.in_base = in_base
         self.in_tx = False
@@ -119,23 +130,22 @@ class Executor:
         bare = strip_comments(statement.text)
         if not bare:
             return None
-        if _CLUSTER.match(bare) or (self.external and _ROLE.match(bare)):
-            self.observer.skipped(statement, "acts on the whole cluster, not the schema")
+        if _ROLE.match(bare):
+            self.observer.skipped(statement, ROLE_SKIPPED)
             return None
         if statement.autocommit and self.in_tx:
             self._end("COMMIT")
         if plan.wrap and not self.in_tx and not statement.autocommit:
             self.conn.execute("BEGIN")
             self.in_tx = True
+        request = (
+            allowed_extension(bare, self.extensions.names) if self.extensions is not None else None
+        )
         try:
-            if _ROLE.match(bare):
-                self._tolerant(statement, _ROLE_TOLERATED, "the role already exists on the server")
-            elif self.external and _NAMES_ROLE.search(bare):
-                self._tolerant(
-                    statement,
-                    _UNDEFINED_OBJECT,
-                    "names a role, and roles are not created on a --dsn server",
-                )
+            if request is not None and self._create_allowed(statement, request):
+                pass
+            elif _NAMES_ROLE.search(bare):
+                self._tolerant(statement, _UNDEFINED_OBJECT, ROLE_MISSING)
             else:
                 self.observer.run(self.conn, statement, self.in_tx)
         except psycopg.Error as err:
@@ -144,6 +154,11 @@ class Executor:
                 message += (
                     " (this server lacks the extension: pass --pg-bin or --dsn for a "
                     "PostgreSQL that has it)"
+                )
+            elif _EXTENSION.match(bare) and sqlstate == NEEDS_SUPERUSER:
+                message += (
+                    " (an untrusted extension: pass --allow-extension with its name to "
+                    "let migcheck create it as superuser)"
                 )
             self.observer.failed(statement, message, sqlstate)
             if self.in_tx:
@@ -156,9 +171,33 @@ class Executor:
             self.conn.execute(f"SET statement_timeout = {self.timeout_ms}")
         return None
 
+    def _create_allowed(self, statement: PlannedStatement, request: ExtensionRequest) -> bool:
+        """Create an allowed extension as superuser in place of the statement; False
+        when the statement should run itself (a plain CREATE of one that exists fails
+        as it would in production)."""
+        assert self.extensions is not None
+        exists = self.conn.execute(
+            "SELECT 1 FROM pg_catalog.pg_extension WHERE extname = %s", (request.name,)
+        ).fetchone()
+        if exists is not None and not request.if_not_exists:
+            return False
+        if exists is None:
+            schema = request.schema
+            if schema is None:
+                # Where the migration's own CREATE EXTENSION would have put it.
+                row = self.conn.execute("SELECT pg_catalog.current_schema()").fetchone()
+                schema = row[0] if row else None
+            if schema is None:
+                return False
+            self.extensions.create(self.conn.info.dbname, request.name, str(schema))
+        self.observer.skipped(
+            statement, f"created by migcheck as superuser (--allow-extension {request.name})"
+        )
+        return True
+
     def _tolerant(self, statement: PlannedStatement, codes: frozenset[str], reason: str) -> None:
-        """Run a statement; if it fails with one of ``codes`` (a role an earlier run
-        already created, a role we did not create), skip it with ``reason``."""
+        """Run a statement; if it fails with one of ``codes`` (it names a role that was
+        not created), skip it with ``reason``."""
         import psycopg
 
         def attempt() -> None:
@@ -211,18 +250,18 @@ def apply_all(
     plans: list[MigrationPlan],
     *,
     statement_timeout_ms: int,
-    external: bool,
     in_base: bool,
     observer: Observer | None = None,
     progress: Callable[[str], None] | None = None,
+    extensions: AllowedExtensions | None = None,
 ) -> MigrationFailure | None:
     """Apply ``plans`` in order; the first failure stops and is returned."""
     executor = Executor(
         conn,
         statement_timeout_ms=statement_timeout_ms,
-        external=external,
         observer=observer,
         in_base=in_base,
+        extensions=extensions,
     )
     for plan in plans:
         if progress is not None:

@@ -16,11 +16,14 @@ Rule ids:
 * ``live-query-invalid`` (meta, warning): an old query already fails on the base schema:
   the query file is wrong, not the changeset.
 * ``live-migration-failed`` (meta, error): PostgreSQL rejected a migration statement.
+* ``live-needs-superuser`` (meta, error): a migration statement needs more than owning
+  its database (SQLSTATE 42501), which the live check never grants.
 """
 
 from __future__ import annotations
 
 from migcheck.live.locks import is_blocking
+from migcheck.live.privileges import NEEDS_SUPERUSER
 from migcheck.live.results import (
     HistoryResult,
     LiveResult,
@@ -56,6 +59,12 @@ _HELP = {
     ),
     "live-query-invalid": "Fix the query file: the query fails before the changeset runs.",
     "live-migration-failed": "PostgreSQL rejected this statement; the migration would fail.",
+    "live-needs-superuser": (
+        "The live check runs migrations as a role that owns only its scratch database. "
+        "Cluster-wide or server-side actions (files, programs, ALTER SYSTEM, other "
+        "databases, roles) are not run; an untrusted extension can be allowed with "
+        "--allow-extension NAME."
+    ),
 }
 
 
@@ -97,15 +106,23 @@ def _history_findings(history: HistoryResult) -> list[Finding]:
     if failure is not None:
         where = "replaying the base schema" if failure.in_base else "applying the changeset"
         state = f" [{failure.sqlstate}]" if failure.sqlstate else ""
+        if failure.sqlstate == NEEDS_SUPERUSER:
+            rule = "live-needs-superuser"
+            message = f"not allowed in the live check: needs superuser ({failure.message})"
+            if failure.in_base:
+                message += " while replaying the base schema"
+        else:
+            rule = "live-migration-failed"
+            message = f"PostgreSQL rejected this statement while {where}: {failure.message}{state}"
         findings.append(
             Finding(
-                rule="live-migration-failed",
+                rule=rule,
                 severity="error",
                 category="meta",
                 path=failure.path,
                 span=failure.span or _NO_SPAN,
-                message=f"PostgreSQL rejected this statement while {where}: {failure.message}{state}",
-                help=_HELP["live-migration-failed"],
+                message=message,
+                help=_HELP[rule],
                 statement=failure.text,
             )
         )

@@ -5,7 +5,9 @@ clone it, check the old app's queries on the base, run the changeset under the t
 then check old and new queries on the migrated schema. Old queries that broke are then
 re-checked after each changeset statement on a second clone, to name the statement that
 broke them. Everything runs inside ``interrupt_on_signals`` and ``open_server``, so the
-server and every scratch database are gone however the run ends.
+server and every scratch database are gone however the run ends. Migrations and app
+queries run on runner connections (no superuser rights, see ``privileges.py``); lock
+sampling and database management use the server's admin connections.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from typing import TYPE_CHECKING
 from migcheck.live import catalog, derived
 from migcheck.live.classify import HistoryRun, Status, breaks, classify, old_broken
 from migcheck.live.errors import LiveError, ensure_live_deps
-from migcheck.live.execute import Observer, apply_all
+from migcheck.live.execute import AllowedExtensions, Observer, apply_all
 from migcheck.live.plan import MigrationPlan, PlannedStatement, plan_migration
+from migcheck.live.privileges import parse_allowed_extensions
 from migcheck.live.queries import (
     QueryChecker,
     is_checkable,
@@ -61,6 +64,7 @@ def run_live(
     cache_dir: str | None = None,
     use_cache: bool = True,
     progress: Progress | None = None,
+    allow_extensions: Sequence[str] = (),
 ) -> LiveResult:
     """Replay, trace and check on a real PostgreSQL; see the package docstring.
 
@@ -68,6 +72,8 @@ def run_live(
     marked ``selected``. Everything before the first of them in a history is the base.
     ``old_queries``/``new_queries``: SQL files or pg_stat_statements exports (.csv/.json).
     ``prisma_ref``/``sqlalchemy_ref``: (old ref, new ref); "" names the working tree.
+    ``allow_extensions``: extension names (comma-separated allowed) that migcheck creates
+    as superuser when a migration's plain ``CREATE EXTENSION`` asks for them.
     Raises ``LiveError`` when the check cannot run at all, and ``LiveInterrupted`` (a
     ``KeyboardInterrupt``) on SIGINT/SIGTERM, after cleaning up.
     """
@@ -106,6 +112,7 @@ def run_live(
             use_cache,
             cache_dir,
             progress,
+            parse_allowed_extensions(allow_extensions),
         )
     except LiveError:
         raise
@@ -129,6 +136,7 @@ def _on_server(
     use_cache: bool,
     cache_dir: str | None,
     progress: Progress | None,
+    allowed: frozenset[str],
 ) -> list[HistoryRun]:
     from migcheck.live.cache import TemplateCache
     from migcheck.live.server import open_server
@@ -148,10 +156,11 @@ def _on_server(
         result.server = server.info
         result.notes += server.notes
         result.timings["server_start"] = server.info.start_s
-        cache = TemplateCache(server)
+        extensions = AllowedExtensions(allowed, server.create_extension) if allowed else None
+        cache = TemplateCache(server, extensions=extensions)
         for history, first in chosen:
             applies = _queries_for(history, histories, queries)
-            run = _check_history(server, cache, history, first, applies, progress)
+            run = _check_history(server, cache, history, first, applies, progress, extensions)
             runs.append(run)
             result.histories.append(run.result)
     return runs
@@ -255,6 +264,7 @@ def _check_history(
     first: int,
     queries: list[Query],
     progress: Progress | None,
+    extensions: AllowedExtensions | None,
 ) -> HistoryRun:
     from migcheck.live.trace import Tracer
 
@@ -276,7 +286,7 @@ def _check_history(
         return run
     work = server.new_name("work")
     server.create_database(work, template=template.db)
-    conn = server.connect(work)
+    conn = server.connect_runner(work)
     try:
         checker = QueryChecker(conn)
         # Old queries must work on the base; new ones failing there show the new app
@@ -291,9 +301,9 @@ def _check_history(
                 conn,
                 change,
                 statement_timeout_ms=server.statement_timeout_ms,
-                external=server.info.kind == "dsn",
                 in_base=False,
                 observer=tracer,
+                extensions=extensions,
             )
         finally:
             tracer.close()
@@ -312,7 +322,7 @@ def _check_history(
     hr.queries_checked = len(run.statuses)
     broken = [q for q, s in run.statuses.items() if q.version == "old" and old_broken(s)]
     if broken:
-        _attribute(server, template.db, change, broken, run, progress)
+        _attribute(server, template.db, change, broken, run, progress, extensions)
     hr.timings["queries"] = time.perf_counter() - clock
     return run
 
@@ -343,20 +353,21 @@ def _attribute(
     broken: list[Query],
     run: HistoryRun,
     progress: Progress | None,
+    extensions: AllowedExtensions | None,
 ) -> None:
     if progress is not None:
         progress(f"finding the statements that broke {len(broken)} queries")
     work = server.new_name("work")
     server.create_database(work, template=template)
-    conn = server.connect(work)
+    conn = server.connect_runner(work)
     try:
         apply_all(
             conn,
             change,
             statement_timeout_ms=server.statement_timeout_ms,
-            external=server.info.kind == "dsn",
             in_base=False,
             observer=_Recheck(QueryChecker(conn), run, list(broken)),
+            extensions=extensions,
         )
     finally:
         conn.close()

