@@ -3,7 +3,7 @@
 ``Interpreter`` runs ``upgrade()``/``downgrade()`` statement by statement: assignments,
 ``if``/``for``/``while``/``with``/``try``, ``return``/``raise``, and helper functions
 defined in the same file, called with evaluated arguments. It never imports the revision
-or the application and never calls anything ``callable_refusal`` refuses.
+or the application and only holds and calls closed-world values (``world.py``).
 
 Control flow it cannot decide is read conservatively: both branches of an unknown
 ``if``, one pass over an unknown loop, each with a note. A ``return``, ``raise``,

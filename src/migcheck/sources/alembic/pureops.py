@@ -1,0 +1,694 @@
+"""The operations migcheck itself performs on plain values while reading a revision.
+
+Builtins (``len``, ``sorted``, ``str``...), methods of plain values (``str.split``,
+``list.append``, ``dict.get``...) and the few standard-library functions modelled
+(``textwrap.dedent``, ``json.dumps``, ``functools.partial``) are implemented here on
+closed-world values (``world.py``). A callable argument (``sorted(key=...)``,
+``map(f, ...)``) is called back through the evaluator, never handed to Python. Every
+result is bounded: strings and containers by ``MAX_SIZE``, integers by ``MAX_INT_BITS``,
+format widths by ``MAX_WIDTH``; a bigger value is ``Unevaluable`` ("too large").
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import operator
+import re
+import string
+import textwrap
+from collections.abc import Callable
+from typing import Any
+
+from .values import Opaque, Unevaluable
+from .world import CONTAINERS, MAX_SIZE, SCALARS, Builtin, LibObject, Partial, StdModule
+
+MAX_INT_BITS = 100_000
+MAX_WIDTH = 10_000
+MAX_RANGE = 1_000_000
+
+Impl = Callable[[Any, list[object], dict[str, object], ast.AST], object]
+
+
+def too_large(node: ast.AST | None = None) -> Unevaluable:
+    return Unevaluable("the value would be too large to evaluate", node)
+
+
+def is_plain(value: object) -> bool:
+    return type(value) in SCALARS or type(value) in CONTAINERS
+
+
+def check_result(value: object, node: ast.AST | None) -> object:
+    """Refuse a result bigger than migcheck evaluates."""
+    kind = type(value)
+    if kind is int and value.bit_length() > MAX_INT_BITS:  # type: ignore[attr-defined]
+        raise too_large(node)
+    if kind in (str, bytes, list, tuple, dict, set, frozenset) and len(value) > MAX_SIZE:  # type: ignore[arg-type]
+        raise too_large(node)
+    return value
+
+
+# --- operators --------------------------------------------------------------------------
+
+BINOPS: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+    ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
+    ast.Pow: operator.pow, ast.BitAnd: operator.and_, ast.BitOr: operator.or_,
+    ast.BitXor: operator.xor, ast.LShift: operator.lshift, ast.RShift: operator.rshift,
+}  # fmt: skip
+
+
+def _bits(value: object) -> int:
+    if isinstance(value, bool):
+        return 1
+    if isinstance(value, int):
+        return value.bit_length()
+    return 64
+
+
+def _length(value: object) -> int | None:
+    if type(value) in (str, bytes, list, tuple):
+        return len(value)  # type: ignore[arg-type]
+    return None
+
+
+_PRINTF = re.compile(r"%[-+ #0]*(\*|\d+)?(?:\.(\*|\d+))?")
+_NUMBERS = re.compile(r"\d+")
+
+
+def check_spec(spec: str, node: ast.AST | None) -> None:
+    """A format spec (``{0:>999999999}``, ``%999999999d``) may ask for any width."""
+    if "*" in spec and "%" in spec:
+        raise Unevaluable("`*` widths in `%` formatting are not evaluated", node)
+    for number in _NUMBERS.findall(spec):
+        if len(number) > 5 or int(number) > MAX_WIDTH:
+            raise too_large(node)
+
+
+def binop(op: ast.operator, left: object, right: object, node: ast.AST) -> object:
+    """``left op right`` on plain values, refusing results too large to evaluate."""
+    if not (is_plain(left) and is_plain(right)):
+        raise Unevaluable("the operands are not values migcheck evaluates", node)
+    kind = type(op)
+    if kind is ast.Mult:
+        for seq, count in ((left, right), (right, left)):
+            size = _length(seq)
+            if size is not None and isinstance(count, int) and size * count > MAX_SIZE:
+                raise too_large(node)
+        if isinstance(left, int) and isinstance(right, int) and _bits(left) + _bits(right) > MAX_INT_BITS:
+            raise too_large(node)
+    elif kind is ast.Add:
+        a, b = _length(left), _length(right)
+        if a is not None and b is not None and a + b > MAX_SIZE:
+            raise too_large(node)
+    elif kind is ast.Pow and isinstance(right, int) and isinstance(left, int):
+        if right > 0 and _bits(left) * right > MAX_INT_BITS and abs(left) > 1:
+            raise too_large(node)
+    elif kind is ast.LShift and isinstance(right, int) and right > MAX_INT_BITS:
+        raise too_large(node)
+    elif kind is ast.Mod and isinstance(left, (str, bytes)):
+        check_spec(left if isinstance(left, str) else left.decode("latin-1"), node)
+        if isinstance(right, (dict, tuple)) or type(right) in SCALARS:
+            pass
+        else:
+            raise Unevaluable("`%` formatting of a value migcheck does not model", node)
+    try:
+        result = BINOPS[kind](left, right)
+    except Exception as exc:
+        raise Unevaluable(f"operation failed: {type(exc).__name__}: {exc}", node) from None
+    return check_result(result, node)
+
+
+def plain_format(value: object, spec: str, node: ast.AST | None) -> str:
+    check_spec(spec, node)
+    if type(value) not in SCALARS:
+        if spec:
+            raise Unevaluable("a format spec on a value migcheck does not model", node)
+        return plain_str(value, node)
+    try:
+        return check_result(format(value, spec), node)  # type: ignore[return-value]
+    except Unevaluable:
+        raise
+    except Exception as exc:
+        raise Unevaluable(f"formatting failed: {exc}", node) from None
+
+
+def plain_str(value: object, node: ast.AST | None, as_repr: bool = False) -> str:
+    """``str``/``repr`` of plain data, refusing an output larger than ``MAX_SIZE``."""
+    parts: list[str] = []
+    budget = [MAX_SIZE]
+
+    def put(text: str) -> None:
+        budget[0] -= len(text)
+        if budget[0] < 0:
+            raise too_large(node)
+        parts.append(text)
+
+    def walk(v: object, depth: int, top: bool) -> None:
+        if depth > 64:
+            raise Unevaluable("the value nests too deeply to evaluate", node)
+        kind = type(v)
+        if kind in SCALARS:
+            if kind is int and v.bit_length() > 10_000:  # type: ignore[attr-defined]
+                raise too_large(node)
+            put(str(v) if top and not as_repr else repr(v))
+            return
+        if kind in (list, tuple, set, frozenset):
+            items = list(v)  # type: ignore[call-overload]
+            if kind in (set, frozenset) and not items:
+                put(f"{kind.__name__}()")
+                return
+            opening, closing = {list: "[]", tuple: "()"}.get(kind, "{}")
+            if kind is frozenset:
+                put("frozenset(")
+            put(opening)
+            for i, item in enumerate(items):
+                if i:
+                    put(", ")
+                walk(item, depth + 1, False)
+            if kind is tuple and len(items) == 1:
+                put(",")
+            put(closing)
+            if kind is frozenset:
+                put(")")
+            return
+        if kind is dict:
+            put("{")
+            for i, (key, item) in enumerate(v.items()):  # type: ignore[attr-defined]
+                if i:
+                    put(", ")
+                walk(key, depth + 1, False)
+                put(": ")
+                walk(item, depth + 1, False)
+            put("}")
+            return
+        if kind is range:
+            put(repr(v))
+            return
+        if isinstance(v, LibObject):
+            put(_lib_str(v, node, as_repr or not top))
+            return
+        if isinstance(v, Opaque):
+            raise v.fail(node)
+        raise Unevaluable(f"`str` of a {type(v).__name__} is not evaluated", node)
+
+    walk(value, 0, True)
+    return "".join(parts)
+
+
+def _lib_str(value: LibObject, node: ast.AST | None, as_repr: bool) -> str:
+    try:
+        text = (repr if as_repr else str)(value.real)
+    except Exception as exc:
+        raise Unevaluable(f"`str({value.path})` failed: {type(exc).__name__}: {exc}", node) from None
+    if type(text) is not str:
+        raise Unevaluable(f"`str({value.path})` is not a string", node)
+    return check_result(text, node)  # type: ignore[return-value]
+
+
+_FORMATTER = string.Formatter()
+
+
+def str_format(ev: Any, template: str, args: list[object], kwargs: dict[str, object], node: ast.AST) -> str:
+    """``template.format(...)`` without attribute or item lookups in field names."""
+    out: list[str] = []
+    auto = 0
+    try:
+        parsed = list(_FORMATTER.parse(template))
+    except ValueError as exc:
+        raise Unevaluable(f"formatting failed: {exc}", node) from None
+    size = 0
+    for literal, field_name, spec, conversion in parsed:
+        out.append(literal)
+        if field_name is None:
+            continue
+        if field_name == "":
+            key: int | str = auto
+            auto += 1
+        elif field_name.isdigit():
+            key = int(field_name)
+        elif field_name.isidentifier():
+            key = field_name
+        else:
+            raise Unevaluable("format fields that look up attributes or items are not evaluated", node)
+        try:
+            value = args[key] if isinstance(key, int) else kwargs[key]
+        except (IndexError, KeyError):
+            raise Unevaluable(f"format field `{field_name}` has no argument", node) from None
+        if isinstance(value, Opaque):
+            raise value.fail(node)
+        spec = spec or ""
+        if "{" in spec:
+            raise Unevaluable("nested format fields are not evaluated", node)
+        if conversion == "r":
+            value = plain_str(value, node, as_repr=True)
+        elif conversion in ("s", "a"):
+            value = plain_str(value, node)
+        part = plain_format(value, spec, node)
+        size += len(part) + len(literal)
+        if size > MAX_SIZE:
+            raise too_large(node)
+        out.append(part)
+    return "".join(out)
+
+
+# --- builtins ---------------------------------------------------------------------------
+
+
+def _one(args: list[object], kwargs: dict[str, object], node: ast.AST, name: str) -> object:
+    if len(args) != 1 or kwargs:
+        raise Unevaluable(f"`{name}` takes one argument here", node)
+    return args[0]
+
+
+def _items(ev: Any, value: object, node: ast.AST) -> list[object]:
+    return list(ev.iterate(value, node))
+
+
+def _plain_call(fn: Callable[..., object], args: list[object], kwargs: dict[str, object], node: ast.AST) -> object:
+    for value in [*args, *kwargs.values()]:
+        if isinstance(value, Opaque):
+            raise value.fail(node)
+        if not is_plain(value):
+            raise Unevaluable(f"`{getattr(fn, '__name__', 'it')}` of a value migcheck does not model", node)
+    try:
+        result = fn(*args, **kwargs)
+    except Unevaluable:
+        raise
+    except Exception as exc:
+        raise Unevaluable(f"`{getattr(fn, '__name__', 'call')}(...)` failed: {type(exc).__name__}: {exc}", node) from None
+    return check_result(result, node)
+
+
+def _simple(fn: Callable[..., object]) -> Impl:
+    def impl(ev: Any, args: list[object], kwargs: dict[str, object], node: ast.AST) -> object:
+        return _plain_call(fn, args, kwargs, node)
+
+    return impl
+
+
+def _b_len(ev: Any, args: list[object], kwargs: dict[str, object], node: ast.AST) -> object:
+    value = _one(args, kwargs, node, "len")
+    if isinstance(value, LibObject):
+        return ev.membrane.apply("len(...)", lambda: len(value.real), node, "len")
+    return _plain_call(len, [value], {}, node)
+
+
+def _b_str(ev: Any, args: list[object], kwargs: dict[str, object], node: ast.AST) -> object:
+    if not args and not kwargs:
+        return ""
+    if len(args) > 1 or kwargs:
+        return _plain_call(str, args, kwargs, node)
+    return plain_str(args[0], node)
+
+
+def _b_repr(ev: Any, args: list[object], kwargs: dict[str, object], node: ast.AST) -> object:
+    return plain_str(_one(args, kwargs, node, "repr"), node, as_repr=True)
+
+
+def _b_format(ev: Any, args: list[object], kwargs: dict[str, object], node: ast.AST) -> object:
+    if kwargs or not 1 <= len(args) <= 2:
+        raise Unevaluable("`format` takes a value and a spec", node)
+    spec = args[1] if len(args) == 2 else ""
+    if not isinstance(spec, str):
+        raise Unevaluable("`format` spec is not a string", node)
+    return plain_format(args[0], spec, node)
+
+
+def _b_range(ev: Any, args: list[object], kwargs: dict[str, object], node: ast.AST) -> object:
+    result = _plain_call(range, args, kwargs, node)
+    assert isinstance(result, range)
+    if len(result) > MAX_RANGE:
+        raise too_large(node)
+    return result
+
+
+def _collect(kind: type) -> Impl:
+    def impl(ev: Any, args: list[object], kwargs: dict[str, object], node: ast.AST) -> object:
+        if kwargs and kind is dict:
+            base = dict(_b_dict_args(ev, args, node))
+            base.update(kwargs)
+            return check_result(base, node)
+        if kwargs or len(args) > 1:
+            raise Unevaluable(f"`{kind.__name__}` takes one argument here", node)
+        if not args:
+            return kind()
+        if kind is dict:
+            return check_result(dict(_b_dict_args(ev, args, node)), node)
+        items = _items(ev, args[0], node)
+        ev.charge(len(items))
+        try:
+            return check_result(kind(items), node)
+        except TypeError as exc:
+            raise Unevaluable(str(exc), node) from None
+
+    return impl
+
+
+def _b_dict_args(ev: Any, args: list[object], node: ast.AST) -> list[tuple[object, object]]:
+    if not args:
+        return []
+    source = args[0]
+    if isinstance(source, dict):
+        return list(source.items())
+    pairs: list[tuple[object, object]] = []
+    for item in _items(ev, source, node):
+        if type(item) not in (tuple, list) or len(item) != 2:  # type: ignore[arg-type]
+            raise Unevaluable("`dict` of something that is not pairs", node)
+        key, value = item  # type: ignore[misc]
+        if not is_plain(key) and not isinstance(key, LibObject):
+            raise Unevaluable("a key migcheck does not model", node)
+        pairs.append((key, value))
+    return pairs
+
+
+def _b_enumerate(ev: Any, args: list[object], kwargs: dict[str, object], node: ast.AST) -> object:
+    start = kwargs.get("start", args[1] if len(args) > 1 else 0)
+    if not isinstance(start, int) or not args:
+        raise Unevaluable("`enumerate` arguments not evaluated", node)
+    return [(start + i, v) for i, v in enumerate(_items(ev, args[0], node))]
+
+
+def _b_zip(ev: Any, args: list[object], kwargs: dict[str, object], node: ast.AST) -> object:
+    if kwargs:
+        raise Unevaluable("`zip` keyword arguments are not evaluated", node)
+    return list(zip(*(_items(ev, a, node) for a in args), strict=False))
+
+
+def _b_reversed(ev: Any, args: list[object], kwargs: dict[str, object], node: ast.AST) -> object:
+    return list(reversed(_items(ev, _one(args, kwargs, node, "reversed"), node)))
+
+
+def _b_map(ev: Any, args: list[object], kwargs: dict[str, object], node: ast.AST) -> object:
+    if len(args) < 2 or kwargs:
+        raise Unevaluable("`map` takes a function and iterables", node)
+    columns = [_items(ev, a, node) for a in args[1:]]
+    return [ev.call_value(args[0], list(row), {}, node) for row in zip(*columns, strict=False)]
+
+
+def _b_filter(ev: Any, args: list[object], kwargs: dict[str, object], node: ast.AST) -> object:
+    if len(args) != 2 or kwargs:
+        raise Unevaluable("`filter` takes a function and an iterable", node)
+    func, items = args[0], _items(ev, args[1], node)
+    if func is None:
+        return [v for v in items if ev.truth_value(v, node)]
+    return [v for v in items if ev.truth_value(ev.call_value(func, [v], {}, node), node)]
+
+
+def _keys(ev: Any, items: list[object], key: object, node: ast.AST) -> list[object]:
+    if key is None:
+        keys = items
+    else:
+        keys = [ev.call_value(key, [v], {}, node) for v in items]
+    for k in keys:
+        if not is_plain(k):
+            raise Unevaluable("ordering values migcheck does not model", node)
+    return keys
+
+
+def _b_sorted(ev: Any, args: list[object], kwargs: dict[str, object], node: ast.AST) -> object:
+    if len(args) != 1 or set(kwargs) - {"key", "reverse"}:
+        raise Unevaluable("`sorted` arguments not evaluated", node)
+    items = _items(ev, args[0], node)
+    keys = _keys(ev, items, kwargs.get("key"), node)
+    ev.charge(len(items) * 4)
+    try:
+        order = sorted(range(len(items)), key=lambda i: keys[i], reverse=bool(kwargs.get("reverse")))  # type: ignore[arg-type, return-value]
+    except TypeError as exc:
+        raise Unevaluable(f"`sorted` failed: {exc}", node) from None
+    return [items[i] for i in order]
+
+
+def _extreme(pick: Callable[..., Any], name: str) -> Impl:
+    def impl(ev: Any, args: list[object], kwargs: dict[str, object], node: ast.AST) -> object:
+        if set(kwargs) - {"key", "default"} or not args:
+            raise Unevaluable(f"`{name}` arguments not evaluated", node)
+        items = _items(ev, args[0], node) if len(args) == 1 else list(args)
+        if not items:
+            if "default" in kwargs:
+                return kwargs["default"]
+            raise Unevaluable(f"`{name}` of nothing", node)
+        keys = _keys(ev, items, kwargs.get("key"), node)
+        try:
+            index = pick(range(len(items)), key=lambda i: keys[i])
+        except TypeError as exc:
+            raise Unevaluable(f"`{name}` failed: {exc}", node) from None
+        return items[index]
+
+    return impl
+
+
+def _b_sum(ev: Any, args: list[object], kwargs: dict[str, object], node: ast.AST) -> object:
+    if not 1 <= len(args) <= 2 or kwargs:
+        raise Unevaluable("`sum` arguments not evaluated", node)
+    total = args[1] if len(args) == 2 else 0
+    for item in _items(ev, args[0], node):
+        total = binop(ast.Add(), total, item, node)
+    return total
+
+
+def _b_truths(pick: Callable[[list[bool]], bool]) -> Impl:
+    def impl(ev: Any, args: list[object], kwargs: dict[str, object], node: ast.AST) -> object:
+        value = _one(args, kwargs, node, "any/all")
+        return pick([ev.truth_value(v, node) for v in _items(ev, value, node)])
+
+    return impl
+
+
+def _b_bool(ev: Any, args: list[object], kwargs: dict[str, object], node: ast.AST) -> object:
+    return ev.truth_value(_one(args, kwargs, node, "bool"), node) if args else False
+
+
+def _b_isinstance(ev: Any, args: list[object], kwargs: dict[str, object], node: ast.AST) -> object:
+    if len(args) != 2 or kwargs:
+        raise Unevaluable("`isinstance` takes two arguments", node)
+    value, classes = args
+    options = list(classes) if type(classes) is tuple else [classes]  # type: ignore[call-overload]
+    for cls in options:
+        if isinstance(cls, Builtin) and cls.pytype is not None:
+            if isinstance(value, LibObject) or not is_plain(value):
+                continue
+            if isinstance(value, cls.pytype):
+                return True
+        elif isinstance(cls, LibObject) and isinstance(cls.real, type):
+            if isinstance(value, LibObject) and isinstance(value.real, cls.real):
+                return True
+        elif isinstance(cls, Opaque):
+            raise cls.fail(node)
+        else:
+            raise Unevaluable("`isinstance` of a class migcheck does not model", node)
+    if isinstance(value, Opaque):
+        raise value.fail(node)
+    return False
+
+
+def _b_noop(ev: Any, args: list[object], kwargs: dict[str, object], node: ast.AST) -> object:
+    return None
+
+
+def _b_partial(ev: Any, args: list[object], kwargs: dict[str, object], node: ast.AST) -> object:
+    if not args:
+        raise Unevaluable("`partial` without a function", node)
+    return Partial(args[0], list(args[1:]), dict(kwargs))
+
+
+def _text(fn: Callable[..., str]) -> Impl:
+    def impl(ev: Any, args: list[object], kwargs: dict[str, object], node: ast.AST) -> object:
+        return _plain_call(fn, args, kwargs, node)
+
+    return impl
+
+
+def _json_dumps(ev: Any, args: list[object], kwargs: dict[str, object], node: ast.AST) -> object:
+    allowed = {"indent", "sort_keys", "separators", "ensure_ascii"}
+    if len(args) != 1 or set(kwargs) - allowed:
+        raise Unevaluable("`json.dumps` arguments not evaluated", node)
+    indent = kwargs.get("indent")
+    if isinstance(indent, int) and indent > 16:
+        raise too_large(node)
+    plain_str(args[0], node)  # bounds the size and refuses anything not plain
+    return _plain_call(json.dumps, args, kwargs, node)
+
+
+def _json_loads(ev: Any, args: list[object], kwargs: dict[str, object], node: ast.AST) -> object:
+    value = _one(args, kwargs, node, "json.loads")
+    return _plain_call(json.loads, [value], {}, node)
+
+
+def _dedent(ev: Any, args: list[object], kwargs: dict[str, object], node: ast.AST) -> object:
+    return _plain_call(textwrap.dedent, args, kwargs, node)
+
+
+def _indent(ev: Any, args: list[object], kwargs: dict[str, object], node: ast.AST) -> object:
+    if len(args) != 2 or kwargs or not all(isinstance(a, str) for a in args):
+        raise Unevaluable("`textwrap.indent` arguments not evaluated", node)
+    text, prefix = args
+    assert isinstance(text, str) and isinstance(prefix, str)
+    if len(text) + len(prefix) * (text.count("\n") + 1) > MAX_SIZE:
+        raise too_large(node)
+    return textwrap.indent(text, prefix)
+
+
+def _builtin(name: str, impl: Impl, pytype: type | None = None) -> Builtin:
+    return Builtin(name, impl, pytype=pytype)
+
+
+BUILTINS: dict[str, Builtin] = {
+    "abs": _builtin("abs", _simple(abs)),
+    "all": _builtin("all", _b_truths(all)),
+    "any": _builtin("any", _b_truths(any)),
+    "bool": _builtin("bool", _b_bool, bool),
+    "dict": _builtin("dict", _collect(dict), dict),
+    "enumerate": _builtin("enumerate", _b_enumerate),
+    "filter": _builtin("filter", _b_filter),
+    "float": _builtin("float", _simple(float), float),
+    "format": _builtin("format", _b_format),
+    "frozenset": _builtin("frozenset", _collect(frozenset), frozenset),
+    "int": _builtin("int", _simple(int), int),
+    "isinstance": _builtin("isinstance", _b_isinstance),
+    "len": _builtin("len", _b_len),
+    "list": _builtin("list", _collect(list), list),
+    "map": _builtin("map", _b_map),
+    "max": _builtin("max", _extreme(max, "max")),
+    "min": _builtin("min", _extreme(min, "min")),
+    "range": _builtin("range", _b_range),
+    "repr": _builtin("repr", _b_repr),
+    "reversed": _builtin("reversed", _b_reversed),
+    "round": _builtin("round", _simple(round)),
+    "set": _builtin("set", _collect(set), set),
+    "sorted": _builtin("sorted", _b_sorted),
+    "str": _builtin("str", _b_str, str),
+    "sum": _builtin("sum", _b_sum),
+    "tuple": _builtin("tuple", _collect(tuple), tuple),
+    "zip": _builtin("zip", _b_zip),
+    "print": Builtin("print", _b_noop, noop=True),
+}
+
+
+def _logging() -> StdModule:
+    """``logging``: a revision's log lines change no SQL, and evaluating them is not worth
+    a note (their arguments are often query results), so its calls are skipped."""
+    calls = ("debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log")
+    logger = StdModule(
+        "logger",
+        {name: Builtin(name, _b_noop, noop=True) for name in (*calls, "setLevel", "addHandler", "removeHandler", "addFilter")},
+        "only the logging calls are modelled",
+    )
+    logger.members["isEnabledFor"] = Builtin("isEnabledFor", lambda ev, a, k, n: False)
+    members: dict[str, object] = {name: Builtin(name, _b_noop, noop=True) for name in (*calls, "basicConfig")}
+    members["getLogger"] = Builtin("getLogger", lambda ev, a, k, n: logger)
+    members.update(DEBUG=10, INFO=20, WARNING=30, WARN=30, ERROR=40, CRITICAL=50, FATAL=50, NOTSET=0)
+    return StdModule("logging", members, "only getLogger and the logging calls are modelled")
+
+
+def std_module(name: str) -> StdModule:
+    """migcheck's model of a standard-library module a revision imports."""
+    members: dict[str, object] = {}
+    if name == "textwrap":
+        members = {"dedent": Builtin("textwrap.dedent", _dedent), "indent": Builtin("textwrap.indent", _indent)}
+    elif name == "json":
+        members = {"dumps": Builtin("json.dumps", _json_dumps), "loads": Builtin("json.loads", _json_loads)}
+    elif name == "functools":
+        members = {"partial": Builtin("functools.partial", _b_partial)}
+    elif name == "logging":
+        return _logging()
+    elif name == "string":
+        members = {
+            n: getattr(string, n)
+            for n in ("ascii_letters", "ascii_lowercase", "ascii_uppercase", "digits")
+        }
+    return StdModule(name, members, f"migcheck models only {_listing(members)} of `{name}`")
+
+
+def _listing(members: dict[str, object]) -> str:
+    names = [f"`{n}`" for n in members]
+    return ", ".join(names) if names else "nothing"
+
+
+# --- methods of plain values ------------------------------------------------------------
+
+_STR_METHODS = frozenset(
+    """capitalize casefold count endswith find index isalnum isalpha isascii isdecimal
+    isdigit isidentifier islower isnumeric isspace istitle isupper lower lstrip partition
+    removeprefix removesuffix rfind rindex rpartition rsplit rstrip split splitlines
+    startswith strip swapcase title upper encode decode hex""".split()
+)
+_LIST_METHODS = frozenset({"append", "extend", "insert", "pop", "remove", "index", "count", "copy", "reverse", "clear"})
+_DICT_METHODS = frozenset({"get", "pop", "setdefault", "update", "copy", "clear", "keys", "values", "items"})
+_SET_METHODS = frozenset({"add", "discard", "remove", "union", "intersection", "difference", "issubset", "issuperset", "copy"})
+_TUPLE_METHODS = frozenset({"index", "count"})
+
+
+def has_method(value: object, name: str) -> bool:
+    kind = type(value)
+    if kind in (str, bytes):
+        return name in _STR_METHODS or name in ("join", "replace", "format", "ljust", "rjust", "center", "zfill")
+    if kind is list:
+        return name in _LIST_METHODS or name == "sort"
+    if kind is dict:
+        return name in _DICT_METHODS
+    if kind in (set, frozenset):
+        return name in _SET_METHODS
+    if kind is tuple:
+        return name in _TUPLE_METHODS
+    return False
+
+
+def call_method(ev: Any, owner: object, name: str, args: list[object], kwargs: dict[str, object], node: ast.AST) -> object:
+    kind = type(owner)
+    if kind is str and name == "format":
+        return str_format(ev, owner, args, kwargs, node)  # type: ignore[arg-type]
+    if kind in (str, bytes) and name == "join":
+        parts = _items(ev, _one(args, kwargs, node, "join"), node)
+        if any(type(p) is not kind for p in parts):
+            raise Unevaluable("`join` of values that are not strings", node)
+        total = sum(len(p) for p in parts) + len(owner) * max(len(parts) - 1, 0)  # type: ignore[arg-type]
+        if total > MAX_SIZE:
+            raise too_large(node)
+        return owner.join(parts)  # type: ignore[attr-defined]
+    if kind in (str, bytes) and name == "replace":
+        if len(args) >= 2 and type(args[0]) is kind and type(args[1]) is kind:
+            old, new = args[0], args[1]
+            count = owner.count(old) if old else len(owner) + 1  # type: ignore[attr-defined, arg-type]
+            if len(owner) + count * max(len(new) - len(old), 0) > MAX_SIZE:  # type: ignore[arg-type]
+                raise too_large(node)
+    if kind in (str, bytes) and name in ("ljust", "rjust", "center", "zfill"):
+        if args and isinstance(args[0], int) and args[0] > MAX_SIZE:
+            raise too_large(node)
+    if kind is list and name == "sort":
+        result = _b_sorted(ev, [owner], kwargs, node)
+        owner[:] = result  # type: ignore[index]
+        return None
+    if kind is list and name in ("append", "insert", "extend"):
+        added = args[-1] if args else None
+        more = _items(ev, added, node) if name == "extend" else [added]
+        if len(owner) + len(more) > MAX_SIZE:  # type: ignore[arg-type]
+            raise too_large(node)
+        ev.charge(len(more))
+        if name == "extend":
+            owner.extend(more)  # type: ignore[attr-defined]
+            return None
+        args = [*args[:-1], added]
+        getattr(owner, name)(*args)
+        return None
+    if kind is dict and name == "update":
+        if args:
+            pairs = _b_dict_args(ev, args[:1], node)
+            owner.update(pairs)  # type: ignore[attr-defined]
+        owner.update(kwargs)  # type: ignore[attr-defined]
+        check_result(owner, node)
+        return None
+    method = getattr(kind, name)
+    for value in [*args, *kwargs.values()]:
+        if isinstance(value, Opaque):
+            raise value.fail(node)
+    try:
+        result = method(owner, *args, **kwargs)
+    except Exception as exc:
+        raise Unevaluable(f"`.{name}(...)` failed: {type(exc).__name__}: {exc}", node) from None
+    if kind is dict and name in ("keys", "values", "items"):
+        result = list(result)
+    return check_result(result, node)
+
+
+__all__ = ["BUILTINS", "CONTAINERS", "call_method", "has_method", "std_module"]
