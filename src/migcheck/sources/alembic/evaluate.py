@@ -61,6 +61,13 @@ _IS_OFFLINE_MODE = Builtin("is_offline_mode", lambda ev, args, kwargs, node: Fal
 _IMPORT_HINT = "which migcheck does not import; --alembic-import would"
 
 
+def _shown_as(value: object, name: str) -> object:
+    """An imported SQLAlchemy object, named in notes the way the revision names it."""
+    if isinstance(value, LibObject):
+        return LibObject(value.real, name)
+    return value
+
+
 class Evaluator(Interpreter):
     """Evaluates the functions of one parsed revision file."""
 
@@ -156,7 +163,9 @@ class Evaluator(Interpreter):
             for alias in stmt.names:
                 top = alias.name.split(".", 1)[0]
                 if alias.asname:
-                    scope.names[alias.asname] = self._import_module(alias.name)
+                    scope.names[alias.asname] = _shown_as(
+                        self._import_module(alias.name), alias.asname
+                    )
                 else:
                     self._import_module(alias.name)
                     scope.names[top] = self._import_module(top)
@@ -180,11 +189,14 @@ class Evaluator(Interpreter):
                     for name in public:
                         if isinstance(name, str) and not name.startswith("_"):
                             real = getattr(target.real, name, None)
-                            scope.names[name] = to_closed(real, f"{module}.{name}")
+                            scope.names[name] = to_closed(
+                                real, f"{module}.{name}", from_module=True
+                            )
                 elif isinstance(target, StdModule):
                     scope.names.update(target.members)
                 continue
-            scope.names[alias.asname or alias.name] = self._import_from(module, alias.name)
+            shown = alias.asname or alias.name
+            scope.names[shown] = _shown_as(self._import_from(module, alias.name), shown)
 
     def _import_module(self, name: str) -> object:
         root = name.split(".", 1)[0]
@@ -229,7 +241,7 @@ class Evaluator(Interpreter):
         if name.startswith("_"):
             return Opaque(name, "private names of SQLAlchemy are not modelled")
         if hasattr(target.real, name):
-            return to_closed(getattr(target.real, name), f"{module}.{name}")
+            return to_closed(getattr(target.real, name), f"{module}.{name}", from_module=True)
         return self._import_module(f"{module}.{name}")
 
     # --- handles ------------------------------------------------------------------------
@@ -571,7 +583,7 @@ class Evaluator(Interpreter):
         if depth < 8 and type(value) in (list, tuple):
             return type(value)(self._unwrapped(v, depth + 1) for v in value)  # type: ignore[call-arg, attr-defined]
         if depth < 8 and type(value) is dict:
-            return {k: self._unwrapped(v, depth + 1) for k, v in value.items()}  # type: ignore[attr-defined]
+            return {k: self._unwrapped(v, depth + 1) for k, v in value.items()}
         return value
 
     def _fallback(

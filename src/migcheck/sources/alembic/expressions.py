@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import ast
 import operator
-import types
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .handles import AutocommitBlock, BoundOp, Scope, UserFunction
+from .handles import BoundOp, Scope, UserFunction
 from .pureops import BINOPS, BUILTINS, binop, call_method, has_method, plain_format, plain_str
 from .recorder import BatchSpec
 from .sink import Sink
-from .values import Opaque, Unevaluable, find_opaque
+from .values import Opaque, Unevaluable
 from .world import (
     MAX_SIZE,
     SCALARS,
@@ -31,6 +30,7 @@ from .world import (
     Partial,
     PlainMethod,
     StdModule,
+    check_unfolded,
 )
 
 MAX_STEPS = 200_000
@@ -96,6 +96,8 @@ class ExpressionEvaluator:
         self.tainted: dict[int, tuple[object, str]] = {}
         self.cells = 0
         self.nesting = 0
+        # Results of calls to unknown functions made in expressions, in order.
+        self.unknown_calls: list[Opaque] = []
         self.membrane = Membrane(self.conversions, self.real_dialect)
 
     def real_dialect(self) -> object:
@@ -159,6 +161,11 @@ class ExpressionEvaluator:
         if self.cells > MAX_CELLS:
             raise BudgetExceeded()
 
+    def deep(self, value: object, node: ast.AST | None) -> None:
+        """Before Python walks ``value`` deeply (``==``, hashing, copying): bound it."""
+        if type(value) in (list, tuple, dict, set, frozenset):
+            self.charge(check_unfolded(value, node))
+
     def note(self, where: ast.AST | int, message: str) -> None:
         self.sink.note(where, message)
 
@@ -196,19 +203,21 @@ class ExpressionEvaluator:
     def iterate(self, value: object, node: ast.AST) -> Iterator[object]:
         value = self.concrete(value, node)
         if isinstance(value, LibObject):
-            items = self.membrane.apply(
-                f"{value.path}[...]", lambda: self._lib_items(value.real), node, "iter"
+            real = value.real
+            listed = self.membrane.apply(
+                f"{value.path}[...]", lambda: self._lib_items(real), node, "iter"
             )
-            if isinstance(items, Opaque):
-                raise items.fail(node)
-            assert isinstance(items, list)
-            yield from items
+            if isinstance(listed, Opaque):
+                raise listed.fail(node)
+            assert isinstance(listed, list)
+            yield from listed
             return
+        items: Any = value
         if type(value) is dict:
-            value = list(value)
-        elif not _plain(value) or type(value) in SCALARS and type(value) is not str:
+            items = list(items)
+        elif not _plain(value) or (type(value) in SCALARS and type(value) is not str):
             raise Unevaluable("it is not iterable", node)
-        for count, item in enumerate(value):  # type: ignore[call-overload]
+        for count, item in enumerate(items):
             if count >= MAX_LOOP:
                 raise Unevaluable(f"the loop runs more than {MAX_LOOP} times", node)
             yield item
@@ -322,7 +331,9 @@ class ExpressionEvaluator:
         if isinstance(func, Opaque):
             if statement:
                 raise Unevaluable(f"`{func.name}(...)` is not evaluated ({func.reason})", node)
-            return func.called()
+            unknown = func.called()
+            self.unknown_calls.append(unknown)
+            return unknown
         result = self.call_value(func, args, kwargs, node)
         if (
             isinstance(result, LibObject)
@@ -348,7 +359,9 @@ class ExpressionEvaluator:
         if isinstance(func, Partial):
             return self.call_value(func.func, [*func.args, *args], {**func.kwargs, **kwargs}, node)
         if isinstance(func, Opaque):
-            return func.called()
+            # Called by a builtin (``map``, ``sorted(key=...)``, ``partial``): what an
+            # unknown function does when called is unknown, and may be anything.
+            raise Unevaluable(f"`{func.name}(...)` is not evaluated ({func.reason})", node)
         if isinstance(func, LibObject):
             if any(self.is_handle(v) for v in [*args, *kwargs.values()]):
                 assert isinstance(node, ast.Call)
@@ -418,10 +431,10 @@ class ExpressionEvaluator:
             if kind in (ast.In, ast.NotIn) and _plain(right):
                 return _CMPOPS[kind](left, right)
             raise Unevaluable("comparison of values migcheck does not model", node)
-        if type(left) in (list, tuple, dict, set, frozenset):
-            self.charge(len(left))  # type: ignore[arg-type]
-        if type(right) in (str, list, tuple, dict, set, frozenset):
-            self.charge(len(right))  # type: ignore[arg-type]
+        self.deep(left, node)
+        self.deep(right, node)
+        if type(right) is str:
+            self.charge(len(right))
         try:
             return _CMPOPS[kind](left, right)
         except Exception as exc:
@@ -469,8 +482,10 @@ class ExpressionEvaluator:
         return out
 
     def _eval_Set(self, node: ast.Set, scope: Scope) -> object:
+        elements = self._elements(node.elts, scope)
+        self.deep(elements, node)
         try:
-            out = set(self._elements(node.elts, scope))
+            out = set(elements)
         except TypeError as exc:
             raise Unevaluable(str(exc), node) from None
         self._sized(out, node)
@@ -486,6 +501,7 @@ class ExpressionEvaluator:
                 out.update(mapping)
                 continue
             k = self.concrete(self.eval(key, scope), key)
+            self.deep(k, key)
             try:
                 out[k] = self.eval(value, scope)
             except TypeError as exc:
@@ -597,6 +613,7 @@ class ExpressionEvaluator:
     def _eval_SetComp(self, node: ast.SetComp, scope: Scope) -> object:
         out: list[object] = []
         self._comprehension(node.generators, scope, lambda s: out.append(self.eval(node.elt, s)))
+        self.deep(out, node)
         try:
             return set(out)
         except TypeError as exc:
@@ -606,7 +623,9 @@ class ExpressionEvaluator:
         out: dict[Any, object] = {}
 
         def emit(s: Scope) -> None:
-            out[self.concrete(self.eval(node.key, s), node.key)] = self.eval(node.value, s)
+            key = self.concrete(self.eval(node.key, s), node.key)
+            self.deep(key, node.key)
+            out[key] = self.eval(node.value, s)
 
         self._comprehension(node.generators, scope, emit)
         return out

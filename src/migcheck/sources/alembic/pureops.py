@@ -95,7 +95,11 @@ def binop(op: ast.operator, left: object, right: object, node: ast.AST) -> objec
             size = _length(seq)
             if size is not None and isinstance(count, int) and size * count > MAX_SIZE:
                 raise too_large(node)
-        if isinstance(left, int) and isinstance(right, int) and _bits(left) + _bits(right) > MAX_INT_BITS:
+        if (
+            isinstance(left, int)
+            and isinstance(right, int)
+            and _bits(left) + _bits(right) > MAX_INT_BITS
+        ):
             raise too_large(node)
     elif kind is ast.Add:
         a, b = _length(left), _length(right)
@@ -158,7 +162,8 @@ def plain_str(value: object, node: ast.AST | None, as_repr: bool = False) -> str
             if kind in (set, frozenset) and not items:
                 put(f"{kind.__name__}()")
                 return
-            opening, closing = {list: "[]", tuple: "()"}.get(kind, "{}")
+            brackets = {list: "[]", tuple: "()"}.get(kind, "{}")
+            opening, closing = brackets[0], brackets[1]
             if kind is frozenset:
                 put("frozenset(")
             put(opening)
@@ -200,7 +205,9 @@ def _lib_str(value: LibObject, node: ast.AST | None, as_repr: bool) -> str:
     try:
         text = (repr if as_repr else str)(value.real)
     except Exception as exc:
-        raise Unevaluable(f"`str({value.path})` failed: {type(exc).__name__}: {exc}", node) from None
+        raise Unevaluable(
+            f"`str({value.path})` failed: {type(exc).__name__}: {exc}", node
+        ) from None
     if type(text) is not str:
         raise Unevaluable(f"`str({value.path})` is not a string", node)
     return check_result(text, node)  # type: ignore[return-value]
@@ -209,7 +216,9 @@ def _lib_str(value: LibObject, node: ast.AST | None, as_repr: bool) -> str:
 _FORMATTER = string.Formatter()
 
 
-def str_format(ev: Any, template: str, args: list[object], kwargs: dict[str, object], node: ast.AST) -> str:
+def str_format(
+    ev: Any, template: str, args: list[object], kwargs: dict[str, object], node: ast.AST
+) -> str:
     """``template.format(...)`` without attribute or item lookups in field names."""
     out: list[str] = []
     auto = 0
@@ -230,7 +239,9 @@ def str_format(ev: Any, template: str, args: list[object], kwargs: dict[str, obj
         elif field_name.isidentifier():
             key = field_name
         else:
-            raise Unevaluable("format fields that look up attributes or items are not evaluated", node)
+            raise Unevaluable(
+                "format fields that look up attributes or items are not evaluated", node
+            )
         try:
             value = args[key] if isinstance(key, int) else kwargs[key]
         except (IndexError, KeyError):
@@ -265,18 +276,24 @@ def _items(ev: Any, value: object, node: ast.AST) -> list[object]:
     return list(ev.iterate(value, node))
 
 
-def _plain_call(fn: Callable[..., object], args: list[object], kwargs: dict[str, object], node: ast.AST) -> object:
+def _plain_call(
+    fn: Callable[..., object], args: list[object], kwargs: dict[str, object], node: ast.AST
+) -> object:
     for value in [*args, *kwargs.values()]:
         if isinstance(value, Opaque):
             raise value.fail(node)
         if not is_plain(value):
-            raise Unevaluable(f"`{getattr(fn, '__name__', 'it')}` of a value migcheck does not model", node)
+            raise Unevaluable(
+                f"`{getattr(fn, '__name__', 'it')}` of a value migcheck does not model", node
+            )
     try:
         result = fn(*args, **kwargs)
     except Unevaluable:
         raise
     except Exception as exc:
-        raise Unevaluable(f"`{getattr(fn, '__name__', 'call')}(...)` failed: {type(exc).__name__}: {exc}", node) from None
+        raise Unevaluable(
+            f"`{getattr(fn, '__name__', 'call')}(...)` failed: {type(exc).__name__}: {exc}", node
+        ) from None
     return check_result(result, node)
 
 
@@ -337,6 +354,8 @@ def _collect(kind: type) -> Impl:
             return check_result(dict(_b_dict_args(ev, args, node)), node)
         items = _items(ev, args[0], node)
         ev.charge(len(items))
+        if kind in (set, frozenset):
+            ev.deep(items, node)
         try:
             return check_result(kind(items), node)
         except TypeError as exc:
@@ -355,7 +374,9 @@ def _b_dict_args(ev: Any, args: list[object], node: ast.AST) -> list[tuple[objec
     for item in _items(ev, source, node):
         if type(item) not in (tuple, list) or len(item) != 2:  # type: ignore[arg-type]
             raise Unevaluable("`dict` of something that is not pairs", node)
-        key, value = item  # type: ignore[misc]
+        key: object = item[0]  # type: ignore[index]
+        value: object = item[1]  # type: ignore[index]
+        ev.deep(key, node)
         if not is_plain(key) and not isinstance(key, LibObject):
             raise Unevaluable("a key migcheck does not model", node)
         pairs.append((key, value))
@@ -396,13 +417,11 @@ def _b_filter(ev: Any, args: list[object], kwargs: dict[str, object], node: ast.
 
 
 def _keys(ev: Any, items: list[object], key: object, node: ast.AST) -> list[object]:
-    if key is None:
-        keys = items
-    else:
-        keys = [ev.call_value(key, [v], {}, node) for v in items]
+    keys = items if key is None else [ev.call_value(key, [v], {}, node) for v in items]
     for k in keys:
         if not is_plain(k):
             raise Unevaluable("ordering values migcheck does not model", node)
+    ev.deep(keys, node)
     return keys
 
 
@@ -413,7 +432,10 @@ def _b_sorted(ev: Any, args: list[object], kwargs: dict[str, object], node: ast.
     keys = _keys(ev, items, kwargs.get("key"), node)
     ev.charge(len(items) * 4)
     try:
-        order = sorted(range(len(items)), key=lambda i: keys[i], reverse=bool(kwargs.get("reverse")))  # type: ignore[arg-type, return-value]
+        plain_keys: list[Any] = keys
+        order = sorted(
+            range(len(items)), key=lambda i: plain_keys[i], reverse=bool(kwargs.get("reverse"))
+        )
     except TypeError as exc:
         raise Unevaluable(f"`sorted` failed: {exc}", node) from None
     return [items[i] for i in order]
@@ -462,8 +484,9 @@ def _b_bool(ev: Any, args: list[object], kwargs: dict[str, object], node: ast.AS
 def _b_isinstance(ev: Any, args: list[object], kwargs: dict[str, object], node: ast.AST) -> object:
     if len(args) != 2 or kwargs:
         raise Unevaluable("`isinstance` takes two arguments", node)
-    value, classes = args
-    options = list(classes) if type(classes) is tuple else [classes]  # type: ignore[call-overload]
+    value = args[0]
+    classes: Any = args[1]
+    options = list(classes) if type(classes) is tuple else [classes]
     for cls in options:
         if isinstance(cls, Builtin) and cls.pytype is not None:
             if isinstance(value, LibObject) or not is_plain(value):
@@ -571,13 +594,20 @@ def _logging() -> StdModule:
     calls = ("debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log")
     logger = StdModule(
         "logger",
-        {name: Builtin(name, _b_noop, noop=True) for name in (*calls, "setLevel", "addHandler", "removeHandler", "addFilter")},
+        {
+            name: Builtin(name, _b_noop, noop=True)
+            for name in (*calls, "setLevel", "addHandler", "removeHandler", "addFilter")
+        },
         "only the logging calls are modelled",
     )
     logger.members["isEnabledFor"] = Builtin("isEnabledFor", lambda ev, a, k, n: False)
-    members: dict[str, object] = {name: Builtin(name, _b_noop, noop=True) for name in (*calls, "basicConfig")}
+    members: dict[str, object] = {
+        name: Builtin(name, _b_noop, noop=True) for name in (*calls, "basicConfig")
+    }
     members["getLogger"] = Builtin("getLogger", lambda ev, a, k, n: logger)
-    members.update(DEBUG=10, INFO=20, WARNING=30, WARN=30, ERROR=40, CRITICAL=50, FATAL=50, NOTSET=0)
+    members.update(
+        DEBUG=10, INFO=20, WARNING=30, WARN=30, ERROR=40, CRITICAL=50, FATAL=50, NOTSET=0
+    )
     return StdModule("logging", members, "only getLogger and the logging calls are modelled")
 
 
@@ -585,9 +615,15 @@ def std_module(name: str) -> StdModule:
     """migcheck's model of a standard-library module a revision imports."""
     members: dict[str, object] = {}
     if name == "textwrap":
-        members = {"dedent": Builtin("textwrap.dedent", _dedent), "indent": Builtin("textwrap.indent", _indent)}
+        members = {
+            "dedent": Builtin("textwrap.dedent", _dedent),
+            "indent": Builtin("textwrap.indent", _indent),
+        }
     elif name == "json":
-        members = {"dumps": Builtin("json.dumps", _json_dumps), "loads": Builtin("json.loads", _json_loads)}
+        members = {
+            "dumps": Builtin("json.dumps", _json_dumps),
+            "loads": Builtin("json.loads", _json_loads),
+        }
     elif name == "functools":
         members = {"partial": Builtin("functools.partial", _b_partial)}
     elif name == "logging":
@@ -608,21 +644,80 @@ def _listing(members: dict[str, object]) -> str:
 # --- methods of plain values ------------------------------------------------------------
 
 _STR_METHODS = frozenset(
-    """capitalize casefold count endswith find index isalnum isalpha isascii isdecimal
-    isdigit isidentifier islower isnumeric isspace istitle isupper lower lstrip partition
-    removeprefix removesuffix rfind rindex rpartition rsplit rstrip split splitlines
-    startswith strip swapcase title upper encode decode hex""".split()
+    [
+        "capitalize",
+        "casefold",
+        "count",
+        "endswith",
+        "find",
+        "index",
+        "isalnum",
+        "isalpha",
+        "isascii",
+        "isdecimal",
+        "isdigit",
+        "isidentifier",
+        "islower",
+        "isnumeric",
+        "isspace",
+        "istitle",
+        "isupper",
+        "lower",
+        "lstrip",
+        "partition",
+        "removeprefix",
+        "removesuffix",
+        "rfind",
+        "rindex",
+        "rpartition",
+        "rsplit",
+        "rstrip",
+        "split",
+        "splitlines",
+        "startswith",
+        "strip",
+        "swapcase",
+        "title",
+        "upper",
+        "encode",
+        "decode",
+        "hex",
+    ]
 )
-_LIST_METHODS = frozenset({"append", "extend", "insert", "pop", "remove", "index", "count", "copy", "reverse", "clear"})
-_DICT_METHODS = frozenset({"get", "pop", "setdefault", "update", "copy", "clear", "keys", "values", "items"})
-_SET_METHODS = frozenset({"add", "discard", "remove", "union", "intersection", "difference", "issubset", "issuperset", "copy"})
+_LIST_METHODS = frozenset(
+    {"append", "extend", "insert", "pop", "remove", "index", "count", "copy", "reverse", "clear"}
+)
+_DICT_METHODS = frozenset(
+    {"get", "pop", "setdefault", "update", "copy", "clear", "keys", "values", "items"}
+)
+_SET_METHODS = frozenset(
+    {
+        "add",
+        "discard",
+        "remove",
+        "union",
+        "intersection",
+        "difference",
+        "issubset",
+        "issuperset",
+        "copy",
+    }
+)
 _TUPLE_METHODS = frozenset({"index", "count"})
 
 
 def has_method(value: object, name: str) -> bool:
     kind = type(value)
     if kind in (str, bytes):
-        return name in _STR_METHODS or name in ("join", "replace", "format", "ljust", "rjust", "center", "zfill")
+        return name in _STR_METHODS or name in (
+            "join",
+            "replace",
+            "format",
+            "ljust",
+            "rjust",
+            "center",
+            "zfill",
+        )
     if kind is list:
         return name in _LIST_METHODS or name == "sort"
     if kind is dict:
@@ -634,7 +729,9 @@ def has_method(value: object, name: str) -> bool:
     return False
 
 
-def call_method(ev: Any, owner: object, name: str, args: list[object], kwargs: dict[str, object], node: ast.AST) -> object:
+def call_method(
+    ev: Any, owner: object, name: str, args: list[object], kwargs: dict[str, object], node: ast.AST
+) -> object:
     kind = type(owner)
     if kind is str and name == "format":
         return str_format(ev, owner, args, kwargs, node)  # type: ignore[arg-type]
@@ -642,19 +739,29 @@ def call_method(ev: Any, owner: object, name: str, args: list[object], kwargs: d
         parts = _items(ev, _one(args, kwargs, node, "join"), node)
         if any(type(p) is not kind for p in parts):
             raise Unevaluable("`join` of values that are not strings", node)
-        total = sum(len(p) for p in parts) + len(owner) * max(len(parts) - 1, 0)  # type: ignore[arg-type]
+        total = sum(len(p) for p in parts) + len(owner) * max(len(parts) - 1, 0)  # type: ignore[arg-type, misc]
         if total > MAX_SIZE:
             raise too_large(node)
         return owner.join(parts)  # type: ignore[attr-defined]
-    if kind in (str, bytes) and name == "replace":
-        if len(args) >= 2 and type(args[0]) is kind and type(args[1]) is kind:
-            old, new = args[0], args[1]
-            count = owner.count(old) if old else len(owner) + 1  # type: ignore[attr-defined, arg-type]
-            if len(owner) + count * max(len(new) - len(old), 0) > MAX_SIZE:  # type: ignore[arg-type]
-                raise too_large(node)
-    if kind in (str, bytes) and name in ("ljust", "rjust", "center", "zfill"):
-        if args and isinstance(args[0], int) and args[0] > MAX_SIZE:
+    if (
+        kind in (str, bytes)
+        and name == "replace"
+        and len(args) >= 2
+        and type(args[0]) is kind
+        and type(args[1]) is kind
+    ):
+        old, new = args[0], args[1]
+        count = owner.count(old) if old else len(owner) + 1  # type: ignore[attr-defined, arg-type]
+        if len(owner) + count * max(len(new) - len(old), 0) > MAX_SIZE:  # type: ignore[arg-type]
             raise too_large(node)
+    if (
+        kind in (str, bytes)
+        and name in ("ljust", "rjust", "center", "zfill")
+        and args
+        and isinstance(args[0], int)
+        and args[0] > MAX_SIZE
+    ):
+        raise too_large(node)
     if kind is list and name == "sort":
         result = _b_sorted(ev, [owner], kwargs, node)
         owner[:] = result  # type: ignore[index]
@@ -679,6 +786,9 @@ def call_method(ev: Any, owner: object, name: str, args: list[object], kwargs: d
         check_result(owner, node)
         return None
     method = getattr(kind, name)
+    ev.deep(list(args), node)
+    if name in ("index", "count", "remove"):
+        ev.deep(owner, node)
     for value in [*args, *kwargs.values()]:
         if isinstance(value, Opaque):
             raise value.fail(node)

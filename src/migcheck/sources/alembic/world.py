@@ -128,6 +128,29 @@ class DialectModel:
     name: str = "postgresql"
 
 
+def check_unfolded(value: object, node: ast.AST | None = None, cap: int = MAX_SIZE) -> int:
+    """The number of items in ``value`` counted as a tree, refusing more than ``cap``.
+
+    Lists may share or contain each other (``a = [a, a]`` sixty times), so comparing,
+    hashing, printing or copying one can take exponential time; everything that walks a
+    value deeply checks this first, at a cost bounded by ``cap``.
+    """
+    count = 0
+    stack = [value]
+    while stack:
+        item: Any = stack.pop()
+        count += 1
+        if count > cap:
+            raise Unevaluable("the value is too large to evaluate", node)
+        kind = type(item)
+        if kind in (list, tuple, set, frozenset):
+            stack.extend(item)
+        elif kind is dict:
+            stack.extend(item.keys())
+            stack.extend(item.values())
+    return count
+
+
 def _python_side_default() -> None:
     """Stands in for a Python-side ``default=``/``onupdate=`` callable (not DDL)."""
     return None
@@ -149,22 +172,36 @@ def _is_function(real: object) -> bool:
     )
 
 
-def _admitted(real: object) -> bool:
-    """Whether a real object may be wrapped as a ``LibObject``."""
+def _admitted(real: object, from_module: bool) -> bool:
+    """Whether a real object may be wrapped as a ``LibObject``.
+
+    A plain function is admitted only as a public name of an admitted module (``sa.text``,
+    ``sa.and_``): a function SQLAlchemy returns or keeps in an attribute (a result
+    processor that unpickles its argument) is not a SQL-building entry point.
+    """
     if isinstance(real, types.ModuleType):
         return allowed_module(real.__name__)
     if isinstance(real, type):
         return allowed_module(getattr(real, "__module__", "") or "")
     if isinstance(real, types.MethodType):
         owner = real.__self__
-        return _admitted(owner) and allowed_module(getattr(real.__func__, "__module__", "") or "")
+        return _admitted(owner, False) and allowed_module(
+            getattr(real.__func__, "__module__", "") or ""
+        )
     if _is_function(real):
-        return allowed_module(getattr(real, "__module__", "") or "")
+        return from_module and allowed_module(getattr(real, "__module__", "") or "")
     return allowed_module(type(real).__module__)
 
 
-def to_closed(real: object, path: str, owner: LibObject | None = None, depth: int = 0) -> object:
-    """A value SQLAlchemy returned, as a closed-world value (``Opaque`` if outside it)."""
+def to_closed(
+    real: object,
+    path: str,
+    owner: LibObject | None = None,
+    depth: int = 0,
+    from_module: bool = False,
+) -> object:
+    """A value SQLAlchemy returned, as a closed-world value (``Opaque`` if outside it);
+    ``from_module`` when ``real`` is a public name of a module (an import, ``sa.text``)."""
     kind = type(real)
     if kind in SCALARS:
         if kind in (str, bytes) and len(real) > MAX_SIZE:  # type: ignore[arg-type]
@@ -181,11 +218,12 @@ def to_closed(real: object, path: str, owner: LibObject | None = None, depth: in
                 out[key] = to_closed(value, f"{path}[...]", None, depth + 1)
             return out
         items = [to_closed(v, f"{path}[...]", None, depth + 1) for v in real]  # type: ignore[attr-defined]
+        maker: Any = kind
         try:
-            return kind(items)  # type: ignore[call-arg]
+            return maker(items)
         except TypeError:
             return Opaque(path, "a collection migcheck does not model")
-    if _admitted(real):
+    if _admitted(real, from_module):
         return LibObject(real, path, owner)
     return Opaque(path, "it is outside the part of SQLAlchemy migcheck models")
 
@@ -209,7 +247,8 @@ class Membrane:
         if depth > MAX_NESTING:
             raise Unevaluable("the value nests too deeply to evaluate")
         if kind in (list, tuple, set, frozenset):
-            return kind(self.to_real(v, key, depth + 1) for v in value)  # type: ignore[call-arg, attr-defined]
+            maker: Any = kind
+            return maker(self.to_real(v, key, depth + 1) for v in value)  # type: ignore[attr-defined]
         if kind is dict:
             return {k: self.to_real(v, None, depth + 1) for k, v in value.items()}  # type: ignore[attr-defined]
         if kind is range:
@@ -219,7 +258,9 @@ class Membrane:
             if isinstance(real, types.ModuleType) or _is_function(real):
                 if key in _PYTHON_SIDE:
                     return _python_side_default
-                raise Unevaluable(f"`{value.path}` is a function; migcheck passes none to SQLAlchemy")
+                raise Unevaluable(
+                    f"`{value.path}` is a function; migcheck passes none to SQLAlchemy"
+                )
             return real
         if isinstance(value, Opaque):
             if key is None or key in ("type_", "existing_type"):
@@ -237,6 +278,7 @@ class Membrane:
     def args_to_real(
         self, args: list[object], kwargs: dict[str, object]
     ) -> tuple[list[object], dict[str, object]]:
+        check_unfolded([args, kwargs])
         return (
             [self.to_real(a) for a in args],
             {k: self.to_real(v, k) for k, v in kwargs.items()},
@@ -253,7 +295,9 @@ class Membrane:
                 real = getattr(base.real, attr)
         except Exception as exc:
             raise Unevaluable(f"`{path}` failed: {type(exc).__name__}: {exc}", node) from None
-        return to_closed(real, path, owner=base)
+        return to_closed(
+            real, path, owner=base, from_module=isinstance(base.real, types.ModuleType)
+        )
 
     def call(
         self, func: LibObject, args: list[object], kwargs: dict[str, object], node: ast.AST
