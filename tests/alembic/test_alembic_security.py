@@ -298,6 +298,25 @@ BOUNDS: list[tuple[str, str, str]] = [
         "too many steps",
     ),
     (
+        "construct_doubling",
+        'e = sa.literal_column("x")\nfor _ in range(60):\n    e = sa.and_(e, e)\n'
+        "op.execute(sa.select(e))",
+        "too large",
+    ),
+    ("construct_repetition", 'op.execute("SELECT " + op.f("x") * 10**9)', "too large"),
+    ("construct_percent", """op.execute("SELECT '%999999999s'" % op.f("x"))""", "too large"),
+    (
+        "tuple_hashing",
+        't = (1,)\nfor _ in range(60):\n    t = (t, t)\nop.execute("SELECT %d" % {t: 1}[t])',
+        "too large",
+    ),
+    (
+        "partial_nesting",
+        "p = functools.partial(print)\nfor _ in range(5000):\n    p = functools.partial(p)\n"
+        'p()\nop.execute("SELECT 1")',
+        "too deeply",
+    ),
+    (
         "json_nesting",
         'op.execute(str(json.loads("[" * 100000 + "]" * 100000)))',
         "loads(...)` failed",
@@ -311,7 +330,7 @@ def test_bounds_end_in_notes_and_the_history_is_still_linted(tree: Tree) -> None
     for number, (name, body, _) in enumerate(BOUNDS, start=1):
         rev = f"rev{number:03d}"
         paths[name] = tree.revision(
-            rev, down, body, imports="import math, json", filename=f"{rev}_{name}.py"
+            rev, down, body, imports="import functools, json, math", filename=f"{rev}_{name}.py"
         )
         down = rev
     # Python's own parser cannot build this one: an input error names the file.

@@ -16,7 +16,16 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from .handles import BoundOp, Scope, UserFunction
-from .pureops import BINOPS, BUILTINS, binop, call_method, has_method, plain_format, plain_str
+from .pureops import (
+    BINOPS,
+    BUILTINS,
+    binop,
+    call_method,
+    check_binop,
+    has_method,
+    plain_format,
+    plain_str,
+)
 from .recorder import BatchSpec
 from .sink import Sink
 from .values import Opaque, Unevaluable
@@ -31,6 +40,7 @@ from .world import (
     PlainMethod,
     StdModule,
     check_unfolded,
+    describe,
 )
 
 MAX_STEPS = 200_000
@@ -50,6 +60,14 @@ _CMPOPS: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
 _UNARY: dict[type[ast.unaryop], Callable[[Any], Any]] = {
     ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Invert: operator.invert,
 }  # fmt: skip
+
+
+def _as_builtin(value: object) -> object:
+    """The ``str``/``int``/... a construct subclasses, for size checks, else None."""
+    if isinstance(value, LibObject):
+        real = value.real
+        return real if isinstance(real, (str, bytes, int, float, list, tuple)) else None
+    return value
 
 
 def _plain(value: object) -> bool:
@@ -98,7 +116,7 @@ class ExpressionEvaluator:
         self.nesting = 0
         # Results of calls to unknown functions made in expressions, in order.
         self.unknown_calls: list[Opaque] = []
-        self.membrane = Membrane(self.conversions, self.real_dialect)
+        self.membrane = Membrane(self.conversions, self.real_dialect, self.charge)
 
     def real_dialect(self) -> object:
         """What ``DialectModel`` becomes when passed to SQLAlchemy."""
@@ -193,7 +211,7 @@ class ExpressionEvaluator:
     def truth_value(self, value: object, node: ast.AST) -> bool:
         value = self.concrete(value, node)
         if isinstance(value, LibObject):
-            result = self.membrane.apply("bool(...)", lambda: bool(value.real), node, "bool")
+            result = self.membrane.apply("bool(...)", lambda: bool(value.real), node, "bool", value)
             assert isinstance(result, bool)
             return result
         if _plain(value):
@@ -205,7 +223,7 @@ class ExpressionEvaluator:
         if isinstance(value, LibObject):
             real = value.real
             listed = self.membrane.apply(
-                f"{value.path}[...]", lambda: self._lib_items(real), node, "iter"
+                f"{value.path}[...]", lambda: self._lib_items(real), node, "iter", value
             )
             if isinstance(listed, Opaque):
                 raise listed.fail(node)
@@ -382,12 +400,15 @@ class ExpressionEvaluator:
     ) -> object:
         """An operator with a SQLAlchemy construct as an operand (``col == 1``)."""
         reals = [self.membrane.to_real(v) for v in operands]
-        return self.membrane.apply("expression", lambda: fn(*reals), node)
+        return self.membrane.apply("expression", lambda: fn(*reals), node, "", operands)
 
     def _eval_BinOp(self, node: ast.BinOp, scope: Scope) -> object:
         left = self.concrete(self.eval(node.left, scope), node.left)
         right = self.concrete(self.eval(node.right, scope), node.right)
         if isinstance(left, LibObject) or isinstance(right, LibObject):
+            # A construct may be a ``str`` underneath (``op.f("ix")``): the same size
+            # limits apply as to plain values.
+            check_binop(node.op, _as_builtin(left), _as_builtin(right), node)
             return self._lib_operation(BINOPS[type(node.op)], [left, right], node)
         result = binop(node.op, left, right, node)
         if type(result) in (str, bytes, list, tuple):
@@ -529,24 +550,25 @@ class ExpressionEvaluator:
     def _eval_FormattedValue(self, node: ast.FormattedValue, scope: Scope) -> str:
         value = self.concrete(self.eval(node.value, scope), node.value)
         if node.conversion == ord("r") or node.conversion == ord("a"):
-            value = plain_str(value, node, as_repr=True)
+            value = plain_str(value, node, as_repr=True, charge=self.charge)
             if node.conversion == ord("a"):
                 value = ascii(value)[1:-1]
         elif node.conversion == ord("s"):
-            value = plain_str(value, node)
+            value = plain_str(value, node, charge=self.charge)
         spec = ""
         if node.format_spec is not None:
             spec_value = self.eval(node.format_spec, scope)
             if not isinstance(spec_value, str):
                 raise Unevaluable("the format spec is not known", node)
             spec = spec_value
-        return plain_format(value, spec, node)
+        return plain_format(value, spec, node, self.charge)
 
     def _eval_Subscript(self, node: ast.Subscript, scope: Scope) -> object:
         base = self.eval(node.value, scope)
         if isinstance(base, Opaque):
             return base.item()
         key = self.concrete(self.eval(node.slice, scope), node.slice)
+        self.deep(key, node.slice)
         if isinstance(base, LibObject):
             return self._lib_operation(operator.getitem, [base, key], node)
         if not _plain(base) or type(base) in (int, float, bool, type(None)):
@@ -560,7 +582,7 @@ class ExpressionEvaluator:
         try:
             result = base[key]  # type: ignore[index]
         except Exception as exc:
-            raise Unevaluable(f"subscript failed: {type(exc).__name__}: {exc}", node) from None
+            raise Unevaluable(f"subscript failed: {describe(exc)}", node) from None
         if type(result) in (str, bytes, list, tuple):
             self.charge(len(result))
         return result

@@ -21,7 +21,16 @@ from collections.abc import Callable
 from typing import Any
 
 from .values import Opaque, Unevaluable
-from .world import CONTAINERS, MAX_SIZE, SCALARS, Builtin, LibObject, Partial, StdModule
+from .world import (
+    CONTAINERS,
+    MAX_SIZE,
+    SCALARS,
+    Builtin,
+    LibObject,
+    Partial,
+    StdModule,
+    describe,
+)
 
 MAX_INT_BITS = 100_000
 MAX_WIDTH = 10_000
@@ -89,6 +98,22 @@ def binop(op: ast.operator, left: object, right: object, node: ast.AST) -> objec
     """``left op right`` on plain values, refusing results too large to evaluate."""
     if not (is_plain(left) and is_plain(right)):
         raise Unevaluable("the operands are not values migcheck evaluates", node)
+    check_binop(op, left, right, node)
+    if (
+        isinstance(op, ast.Mod)
+        and isinstance(left, (str, bytes))
+        and not (isinstance(right, (dict, tuple)) or type(right) in SCALARS)
+    ):
+        raise Unevaluable("`%` formatting of a value migcheck does not model", node)
+    try:
+        result = BINOPS[type(op)](left, right)
+    except Exception as exc:
+        raise Unevaluable(f"operation failed: {describe(exc)}", node) from None
+    return check_result(result, node)
+
+
+def check_binop(op: ast.operator, left: object, right: object, node: ast.AST) -> None:
+    """Refuse ``left op right`` when its result would be too large (before computing it)."""
     kind = type(op)
     if kind is ast.Mult:
         for seq, count in ((left, right), (right, left)):
@@ -112,23 +137,16 @@ def binop(op: ast.operator, left: object, right: object, node: ast.AST) -> objec
         raise too_large(node)
     elif kind is ast.Mod and isinstance(left, (str, bytes)):
         check_spec(left if isinstance(left, str) else left.decode("latin-1"), node)
-        if isinstance(right, (dict, tuple)) or type(right) in SCALARS:
-            pass
-        else:
-            raise Unevaluable("`%` formatting of a value migcheck does not model", node)
-    try:
-        result = BINOPS[kind](left, right)
-    except Exception as exc:
-        raise Unevaluable(f"operation failed: {type(exc).__name__}: {exc}", node) from None
-    return check_result(result, node)
 
 
-def plain_format(value: object, spec: str, node: ast.AST | None) -> str:
+def plain_format(
+    value: object, spec: str, node: ast.AST | None, charge: Callable[[int], None] | None = None
+) -> str:
     check_spec(spec, node)
     if type(value) not in SCALARS:
         if spec:
             raise Unevaluable("a format spec on a value migcheck does not model", node)
-        return plain_str(value, node)
+        return plain_str(value, node, charge=charge)
     try:
         return check_result(format(value, spec), node)  # type: ignore[return-value]
     except Unevaluable:
@@ -137,8 +155,14 @@ def plain_format(value: object, spec: str, node: ast.AST | None) -> str:
         raise Unevaluable(f"formatting failed: {exc}", node) from None
 
 
-def plain_str(value: object, node: ast.AST | None, as_repr: bool = False) -> str:
-    """``str``/``repr`` of plain data, refusing an output larger than ``MAX_SIZE``."""
+def plain_str(
+    value: object,
+    node: ast.AST | None,
+    as_repr: bool = False,
+    charge: Callable[[int], None] | None = None,
+) -> str:
+    """``str``/``repr`` of plain data, refusing an output larger than ``MAX_SIZE``;
+    ``charge`` counts the work (the output, the constructs compiled)."""
     parts: list[str] = []
     budget = [MAX_SIZE]
 
@@ -191,6 +215,8 @@ def plain_str(value: object, node: ast.AST | None, as_repr: bool = False) -> str
             put(repr(v))
             return
         if isinstance(v, LibObject):
+            if charge is not None:
+                charge(v.weight)
             put(_lib_str(v, node, as_repr or not top))
             return
         if isinstance(v, Opaque):
@@ -198,6 +224,8 @@ def plain_str(value: object, node: ast.AST | None, as_repr: bool = False) -> str
         raise Unevaluable(f"`str` of a {type(v).__name__} is not evaluated", node)
 
     walk(value, 0, True)
+    if charge is not None:
+        charge(MAX_SIZE - budget[0])
     return "".join(parts)
 
 
@@ -205,9 +233,7 @@ def _lib_str(value: LibObject, node: ast.AST | None, as_repr: bool) -> str:
     try:
         text = (repr if as_repr else str)(value.real)
     except Exception as exc:
-        raise Unevaluable(
-            f"`str({value.path})` failed: {type(exc).__name__}: {exc}", node
-        ) from None
+        raise Unevaluable(f"`str({value.path})` failed: {describe(exc)}", node) from None
     if type(text) is not str:
         raise Unevaluable(f"`str({value.path})` is not a string", node)
     return check_result(text, node)  # type: ignore[return-value]
@@ -252,10 +278,10 @@ def str_format(
         if "{" in spec:
             raise Unevaluable("nested format fields are not evaluated", node)
         if conversion == "r":
-            value = plain_str(value, node, as_repr=True)
+            value = plain_str(value, node, as_repr=True, charge=ev.charge)
         elif conversion in ("s", "a"):
-            value = plain_str(value, node)
-        part = plain_format(value, spec, node)
+            value = plain_str(value, node, charge=ev.charge)
+        part = plain_format(value, spec, node, ev.charge)
         size += len(part) + len(literal)
         if size > MAX_SIZE:
             raise too_large(node)
@@ -273,7 +299,9 @@ def _one(args: list[object], kwargs: dict[str, object], node: ast.AST, name: str
 
 
 def _items(ev: Any, value: object, node: ast.AST) -> list[object]:
-    return list(ev.iterate(value, node))
+    items = list(ev.iterate(value, node))
+    ev.charge(len(items))
+    return items
 
 
 def _plain_call(
@@ -292,7 +320,7 @@ def _plain_call(
         raise
     except Exception as exc:
         raise Unevaluable(
-            f"`{getattr(fn, '__name__', 'call')}(...)` failed: {type(exc).__name__}: {exc}", node
+            f"`{getattr(fn, '__name__', 'call')}(...)` failed: {describe(exc)}", node
         ) from None
     return check_result(result, node)
 
@@ -307,7 +335,7 @@ def _simple(fn: Callable[..., object]) -> Impl:
 def _b_len(ev: Any, args: list[object], kwargs: dict[str, object], node: ast.AST) -> object:
     value = _one(args, kwargs, node, "len")
     if isinstance(value, LibObject):
-        return ev.membrane.apply("len(...)", lambda: len(value.real), node, "len")
+        return ev.membrane.apply("len(...)", lambda: len(value.real), node, "len", value)
     return _plain_call(len, [value], {}, node)
 
 
@@ -316,11 +344,11 @@ def _b_str(ev: Any, args: list[object], kwargs: dict[str, object], node: ast.AST
         return ""
     if len(args) > 1 or kwargs:
         return _plain_call(str, args, kwargs, node)
-    return plain_str(args[0], node)
+    return plain_str(args[0], node, charge=ev.charge)
 
 
 def _b_repr(ev: Any, args: list[object], kwargs: dict[str, object], node: ast.AST) -> object:
-    return plain_str(_one(args, kwargs, node, "repr"), node, as_repr=True)
+    return plain_str(_one(args, kwargs, node, "repr"), node, as_repr=True, charge=ev.charge)
 
 
 def _b_format(ev: Any, args: list[object], kwargs: dict[str, object], node: ast.AST) -> object:
@@ -329,7 +357,7 @@ def _b_format(ev: Any, args: list[object], kwargs: dict[str, object], node: ast.
     spec = args[1] if len(args) == 2 else ""
     if not isinstance(spec, str):
         raise Unevaluable("`format` spec is not a string", node)
-    return plain_format(args[0], spec, node)
+    return plain_format(args[0], spec, node, ev.charge)
 
 
 def _b_range(ev: Any, args: list[object], kwargs: dict[str, object], node: ast.AST) -> object:
@@ -529,7 +557,7 @@ def _json_dumps(ev: Any, args: list[object], kwargs: dict[str, object], node: as
     indent = kwargs.get("indent")
     if isinstance(indent, int) and indent > 16:
         raise too_large(node)
-    plain_str(args[0], node)  # bounds the size and refuses anything not plain
+    plain_str(args[0], node, charge=ev.charge)  # bounds the size, refuses what is not plain
     return _plain_call(json.dumps, args, kwargs, node)
 
 
@@ -795,7 +823,7 @@ def call_method(
     try:
         result = method(owner, *args, **kwargs)
     except Exception as exc:
-        raise Unevaluable(f"`.{name}(...)` failed: {type(exc).__name__}: {exc}", node) from None
+        raise Unevaluable(f"`.{name}(...)` failed: {describe(exc)}", node) from None
     if kind is dict and name in ("keys", "values", "items"):
         result = list(result)
     return check_result(result, node)

@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import ast
 import functools
+import re
 from typing import Any
+
+_UNKNOWN_PREFIX = re.compile(r"^(?:`[^`\n]{0,300}` is unknown: )+")
 
 
 class Unevaluable(Exception):
@@ -48,7 +51,12 @@ class Opaque:
         return Opaque(f"{self.name}[...]", self.reason, type_name=self.type_name)
 
     def fail(self, node: ast.AST | None = None) -> Unevaluable:
-        return Unevaluable(f"`{self.name}` is unknown: {self.reason}", node)
+        # A value built from an unknown one in a loop would otherwise say so once per
+        # iteration (``e = f(e)``): the root reason is what matters.
+        reason = _UNKNOWN_PREFIX.sub("", self.reason)
+        if len(reason) > 300:
+            reason = reason[:297] + "..."
+        return Unevaluable(f"`{self.name}` is unknown: {reason}", node)
 
     def __repr__(self) -> str:
         return f"Opaque({self.name!r})"

@@ -79,6 +79,8 @@ class LibObject:
     real: Any
     path: str
     owner: LibObject | None = None  # the object a bound method belongs to
+    # The size of the SQL tree it stands for (``Membrane.apply``).
+    weight: int = 1
 
     def __repr__(self) -> str:
         return f"LibObject({self.path!r})"
@@ -228,19 +230,56 @@ def to_closed(
     return Opaque(path, "it is outside the part of SQLAlchemy migcheck models")
 
 
+def describe(exc: BaseException) -> str:
+    """An exception raised by library code, short enough for a one-line note."""
+    text = f"{type(exc).__name__}: {exc}"
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def weight(value: object) -> int:
+    """How big the SQLAlchemy constructs inside a closed-world value are (see LibObject)."""
+    total = 0
+    seen = 0
+    stack = [value]
+    while stack:
+        item: Any = stack.pop()
+        seen += 1
+        if seen > MAX_SIZE:
+            raise Unevaluable("the value is too large to evaluate")
+        if isinstance(item, LibObject):
+            total += item.weight
+        elif type(item) in (list, tuple, set, frozenset):
+            stack.extend(item)
+        elif type(item) is dict:
+            stack.extend(item.values())
+    return total
+
+
 class Membrane:
     """Runs operations on ``LibObject`` values in migcheck's code and converts both ways.
 
     ``conversions`` collects the stand-ins turned into column types by ``to_real`` (the
     evaluator notes them once the call succeeded); ``dialect`` is what ``DialectModel``
-    becomes for SQLAlchemy (the recorder's PostgreSQL dialect).
+    becomes for SQLAlchemy (the recorder's PostgreSQL dialect); ``charge`` counts the
+    work of each operation against the evaluation's budget.
     """
 
-    def __init__(self, conversions: list[Opaque], dialect: Callable[[], object]) -> None:
+    def __init__(
+        self,
+        conversions: list[Opaque],
+        dialect: Callable[[], object],
+        charge: Callable[[int], None],
+    ) -> None:
         self.conversions = conversions
         self._dialect = dialect
+        self._charge = charge
 
-    def to_real(self, value: object, key: str | None = None, depth: int = 0) -> object:
+    def to_real(self, value: object, key: str | None = None) -> object:
+        """``value`` as SQLAlchemy may receive it: plain data, constructs, classes."""
+        self._charge(check_unfolded(value))
+        return self._to_real(value, key, 0)
+
+    def _to_real(self, value: object, key: str | None, depth: int) -> object:
         kind = type(value)
         if kind in SCALARS:
             return value
@@ -248,9 +287,9 @@ class Membrane:
             raise Unevaluable("the value nests too deeply to evaluate")
         if kind in (list, tuple, set, frozenset):
             maker: Any = kind
-            return maker(self.to_real(v, key, depth + 1) for v in value)  # type: ignore[attr-defined]
+            return maker(self._to_real(v, key, depth + 1) for v in value)  # type: ignore[attr-defined]
         if kind is dict:
-            return {k: self.to_real(v, None, depth + 1) for k, v in value.items()}  # type: ignore[attr-defined]
+            return {k: self._to_real(v, None, depth + 1) for k, v in value.items()}  # type: ignore[attr-defined]
         if kind is range:
             return value
         if isinstance(value, LibObject):
@@ -278,38 +317,60 @@ class Membrane:
     def args_to_real(
         self, args: list[object], kwargs: dict[str, object]
     ) -> tuple[list[object], dict[str, object]]:
-        check_unfolded([args, kwargs])
+        self._charge(check_unfolded([args, kwargs]))
         return (
-            [self.to_real(a) for a in args],
-            {k: self.to_real(v, k) for k, v in kwargs.items()},
+            [self._to_real(a, None, 0) for a in args],
+            {k: self._to_real(v, k, 0) for k, v in kwargs.items()},
         )
 
-    @staticmethod
-    def getattr(base: LibObject, attr: str, node: ast.AST) -> object:
+    def getattr(self, base: LibObject, attr: str, node: ast.AST) -> object:
         path = f"{base.path}.{attr}"
         if attr.startswith("_"):
             raise Unevaluable(f"attribute `{attr}` is not evaluated", node)
+        self._charge(1)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 real = getattr(base.real, attr)
         except Exception as exc:
-            raise Unevaluable(f"`{path}` failed: {type(exc).__name__}: {exc}", node) from None
-        return to_closed(
+            raise Unevaluable(f"`{path}` failed: {describe(exc)}", node) from None
+        result = to_closed(
             real, path, owner=base, from_module=isinstance(base.real, types.ModuleType)
         )
+        _set_weight(result, base.weight)
+        return result
 
     def call(
         self, func: LibObject, args: list[object], kwargs: dict[str, object], node: ast.AST
     ) -> object:
         real_args, real_kwargs = self.args_to_real(args, kwargs)
         return self.apply(
-            func.path + "(...)", lambda: func.real(*real_args, **real_kwargs), node, func.path
+            func.path + "(...)",
+            lambda: func.real(*real_args, **real_kwargs),
+            node,
+            func.path,
+            [func, args, kwargs],
         )
 
-    @staticmethod
-    def apply(path: str, thunk: Callable[[], object], node: ast.AST, label: str = "") -> object:
-        """Run ``thunk`` (SQLAlchemy code on real objects) and convert its result."""
+    def apply(
+        self,
+        path: str,
+        thunk: Callable[[], object],
+        node: ast.AST,
+        label: str = "",
+        inputs: object = None,
+    ) -> object:
+        """Run ``thunk`` (SQLAlchemy code on real objects built from ``inputs``) and
+        convert its result.
+
+        A construct's weight is the size of the tree it stands for: ``e = sa.and_(e, e)``
+        doubles it, and compiling or comparing it costs that much, so a construct heavier
+        than ``MAX_SIZE`` is refused and every operation is charged its weight.
+        """
+        cost = 1 + weight(inputs)
+        if cost > MAX_SIZE:
+            raise Unevaluable("the SQLAlchemy construct would be too large to evaluate", node)
+        self._charge(cost)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -318,5 +379,19 @@ class Membrane:
             raise
         except Exception as exc:  # RecursionError included: a deeply nested expression
             what = f"`{label}(...)`" if label else "the operation"
-            raise Unevaluable(f"{what} failed: {type(exc).__name__}: {exc}", node) from None
-        return to_closed(result, path)
+            raise Unevaluable(f"{what} failed: {describe(exc)}", node) from None
+        closed = to_closed(result, path)
+        _set_weight(closed, cost)
+        return closed
+
+
+def _set_weight(value: object, cost: int, depth: int = 0) -> None:
+    items: Any = value
+    if isinstance(value, LibObject):
+        value.weight = max(value.weight, cost)
+    elif depth < MAX_NESTING and type(value) in (list, tuple, set, frozenset):
+        for item in items:
+            _set_weight(item, cost, depth + 1)
+    elif depth < MAX_NESTING and type(value) is dict:
+        for item in items.values():
+            _set_weight(item, cost, depth + 1)
