@@ -159,14 +159,18 @@ PAYLOADS: list[tuple[str, str, str, list[str]]] = [
         sa.create_engine("sqlite:///MARKER").connect()
         op.get_bind().dialect.dbapi.connect("MARKER")
         sa.Integer().python_type("x")
+        sa.lambda_stmt(lambda: __import__("os").system("touch MARKER"))
+        op.add_column("t", sa.Column("p", sa.PickleType(pickler=sa.sql.sqltypes.pickle)))
         """,
         [
-            "sqltypes.pickle",
+            "sqltypes.pickle.loads",
             "result_processor",
             "sa.event",
             "create_engine",
             "dbapi",
             "python_type",
+            "lambda_stmt",
+            "pickler=",
         ],
     ),
     (

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import json
+import math
 import operator
 import re
 import string
@@ -656,6 +657,13 @@ def std_module(name: str) -> StdModule:
         members = {"partial": Builtin("functools.partial", _b_partial)}
     elif name == "logging":
         return _logging()
+    elif name in ("typing", "typing_extensions"):
+        members = {"TYPE_CHECKING": False}
+    elif name == "math":
+        members = {
+            "ceil": Builtin("math.ceil", _simple(math.ceil)),
+            "floor": Builtin("math.floor", _simple(math.floor)),
+        }
     elif name == "string":
         members = {
             n: getattr(string, n)

@@ -62,9 +62,15 @@ _DENIED_DIALECT_PARTS = frozenset(
 _PYTHON_SIDE = frozenset({"default", "onupdate"})
 
 
+# Lambda statements rebuild and run Python functions; event classes install hooks.
+_DENIED_MODULES = frozenset({"sqlalchemy.sql.lambdas", "sqlalchemy.sql.events"})
+
+
 def allowed_module(name: str) -> bool:
     if name in ("sqlalchemy", "sqlalchemy.dialects"):
         return True
+    if name in _DENIED_MODULES:
+        return False
     if not any(name == p or name.startswith(p + ".") for p in _ALLOWED_PACKAGES):
         return False
     if name.startswith("sqlalchemy.dialects.postgresql."):
