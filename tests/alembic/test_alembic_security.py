@@ -361,3 +361,32 @@ def test_bounds_end_in_notes_and_the_history_is_still_linted(tree: Tree) -> None
             if f["rule"] == "alembic-not-evaluated" and f["path"].endswith(paths[name].name)
         ]
         assert any(says in f["message"] for f in notes), (name, notes)
+
+
+def test_closed_world_keeps_rendering_faithful(tree: Tree) -> None:
+    # What the closed world must still evaluate: constructs formatted into SQL, Python-side
+    # defaults (which never reach the DDL) given as functions, the dialect's name.
+    from alembic_helpers import load_one, sqls
+
+    tree.revision(
+        "rev001",
+        None,
+        """
+        op.execute("UPDATE t SET a = %s" % sa.text("now()"))
+        op.execute("UPDATE t SET b = {}".format(sa.literal_column("x") + 1))
+        op.add_column("t", sa.Column("id", sa.Integer(), default=lambda: 1, nullable=True))
+        op.add_column("t", sa.Column("u", sa.String(36), default=uuid.uuid4, nullable=True))
+        if op.get_bind().dialect.name == "postgresql":
+            op.execute(textwrap.dedent('''
+                SELECT 1
+            ''').strip())
+        """,
+        imports="import textwrap, uuid",
+    )
+    assert sqls(load_one(tree.root), "rev001") == [
+        "UPDATE t SET a = now()",
+        "UPDATE t SET b = x + :x_1",
+        "ALTER TABLE t ADD COLUMN id INTEGER;",
+        "ALTER TABLE t ADD COLUMN u VARCHAR(36);",
+        "SELECT 1",
+    ]

@@ -410,10 +410,31 @@ class ExpressionEvaluator:
             # limits apply as to plain values.
             check_binop(node.op, _as_builtin(left), _as_builtin(right), node)
             return self._lib_operation(BINOPS[type(node.op)], [left, right], node)
+        if isinstance(node.op, ast.Mod) and type(left) is str:
+            self.deep(right, node)
+            right = self._format_args(right, node)
         result = binop(node.op, left, right, node)
         if type(result) in (str, bytes, list, tuple):
             self.charge(len(result))  # type: ignore[arg-type]
         return result
+
+    def _format_args(self, value: object, node: ast.AST, depth: int = 0) -> object:
+        """The right side of ``"..." % value``: constructs become their SQL text (as
+        ``str()`` would make them) so Python never formats a closed-world wrapper."""
+        if isinstance(value, LibObject):
+            return plain_str(value, node, charge=self.charge)
+        items: Any = value
+        if depth > 32 and type(value) in (tuple, dict):
+            raise Unevaluable("the value nests too deeply to evaluate", node)
+        if type(value) is tuple:
+            return tuple(self._format_args(v, node, depth + 1) for v in items)
+        if type(value) is dict:
+            return {k: self._format_args(v, node, depth + 1) for k, v in items.items()}
+        if isinstance(value, Opaque):
+            raise value.fail(node)
+        if not _plain(value):
+            raise Unevaluable("`%` formatting of a value migcheck does not model", node)
+        return value
 
     def _eval_UnaryOp(self, node: ast.UnaryOp, scope: Scope) -> object:
         if isinstance(node.op, ast.Not):
