@@ -1,8 +1,10 @@
 """Expression evaluation for the static reading of revision functions.
 
 ``ExpressionEvaluator`` evaluates Python expressions over the AST: literals, names,
-attribute access, calls to SQLAlchemy and a few pure builtins, operators, containers,
-f-strings, subscripts, lambdas and comprehensions. What it cannot know becomes an
+attribute access, calls, operators, containers, f-strings, subscripts, lambdas and
+comprehensions, over the closed world of ``world.py``: every call goes through
+``call_value`` to a revision function, a migcheck builtin (``pureops.py``) or the
+SQLAlchemy membrane. What it cannot know becomes an
 ``Opaque`` value; what needs a concrete value it does not have raises ``Unevaluable``.
 Statements and helper functions are in ``interpret.py``; the Alembic parts (``op``
 calls, imports) in ``evaluate.py``.
@@ -23,6 +25,7 @@ from .pureops import (
     call_method,
     check_binop,
     has_method,
+    is_plain,
     plain_format,
     plain_str,
 )
@@ -30,6 +33,7 @@ from .recorder import BatchSpec
 from .sink import Sink
 from .values import Opaque, Unevaluable
 from .world import (
+    MAX_NESTING,
     MAX_SIZE,
     SCALARS,
     Builtin,
@@ -68,10 +72,6 @@ def _as_builtin(value: object) -> object:
         real = value.real
         return real if isinstance(real, (str, bytes, int, float, list, tuple)) else None
     return value
-
-
-def _plain(value: object) -> bool:
-    return type(value) in SCALARS or type(value) in (list, tuple, dict, set, frozenset, range)
 
 
 class BudgetExceeded(Exception):
@@ -214,7 +214,7 @@ class ExpressionEvaluator:
             result = self.membrane.apply("bool(...)", lambda: bool(value.real), node, "bool", value)
             assert isinstance(result, bool)
             return result
-        if _plain(value):
+        if is_plain(value):
             return bool(value)
         return True  # a function, a handle: objects are true
 
@@ -233,7 +233,7 @@ class ExpressionEvaluator:
         items: Any = value
         if type(value) is dict:
             items = list(items)
-        elif not _plain(value) or (type(value) in SCALARS and type(value) is not str):
+        elif not is_plain(value) or (type(value) in SCALARS and type(value) is not str):
             raise Unevaluable("it is not iterable", node)
         for count, item in enumerate(items):
             if count >= MAX_LOOP:
@@ -312,7 +312,7 @@ class ExpressionEvaluator:
             if attr == "name":
                 return base.name
             return Opaque(dotted(node), "only the dialect's name is known when reading statically")
-        if _plain(base) and has_method(base, attr):
+        if is_plain(base) and has_method(base, attr):
             return PlainMethod(base, attr)
         raise Unevaluable(f"`{dotted(node)}` is not evaluated", node)
 
@@ -424,7 +424,7 @@ class ExpressionEvaluator:
         if isinstance(value, LibObject):
             return plain_str(value, node, charge=self.charge)
         items: Any = value
-        if depth > 32 and type(value) in (tuple, dict):
+        if depth > MAX_NESTING and type(value) in (tuple, dict):
             raise Unevaluable("the value nests too deeply to evaluate", node)
         if type(value) is tuple:
             return tuple(self._format_args(v, node, depth + 1) for v in items)
@@ -432,7 +432,7 @@ class ExpressionEvaluator:
             return {k: self._format_args(v, node, depth + 1) for k, v in items.items()}
         if isinstance(value, Opaque):
             raise value.fail(node)
-        if not _plain(value):
+        if not is_plain(value):
             raise Unevaluable("`%` formatting of a value migcheck does not model", node)
         return value
 
@@ -467,10 +467,10 @@ class ExpressionEvaluator:
                 )
                 return same if kind is ast.Is else not same
             return self._lib_operation(_CMPOPS[kind], [left, right], node)
-        if not (_plain(left) and _plain(right)) and kind not in (ast.Is, ast.IsNot):
+        if not (is_plain(left) and is_plain(right)) and kind not in (ast.Is, ast.IsNot):
             if kind in (ast.Eq, ast.NotEq):
                 return (left is right) == (kind is ast.Eq)
-            if kind in (ast.In, ast.NotIn) and _plain(right):
+            if kind in (ast.In, ast.NotIn) and is_plain(right):
                 return _CMPOPS[kind](left, right)
             raise Unevaluable("comparison of values migcheck does not model", node)
         self.deep(left, node)
@@ -592,13 +592,13 @@ class ExpressionEvaluator:
         self.deep(key, node.slice)
         if isinstance(base, LibObject):
             return self._lib_operation(operator.getitem, [base, key], node)
-        if not _plain(base) or type(base) in (int, float, bool, type(None)):
+        if not is_plain(base) or type(base) in (int, float, bool, type(None)):
             raise Unevaluable("subscript of a value migcheck does not model", node)
         if type(key) is slice:
             step = key.step
             if step is not None and not isinstance(step, int):
                 raise Unevaluable("subscript failed: the step is not an integer", node)
-        elif not (_plain(key) or isinstance(key, LibObject)):
+        elif not (is_plain(key) or isinstance(key, LibObject)):
             raise Unevaluable("subscript with a value migcheck does not model", node)
         try:
             result = base[key]  # type: ignore[index]

@@ -24,6 +24,7 @@ from typing import Any
 from .values import Opaque, Unevaluable
 from .world import (
     CONTAINERS,
+    MAX_NESTING,
     MAX_SIZE,
     SCALARS,
     Builtin,
@@ -35,7 +36,6 @@ from .world import (
 
 MAX_INT_BITS = 100_000
 MAX_WIDTH = 10_000
-MAX_RANGE = 1_000_000
 
 Impl = Callable[[Any, list[object], dict[str, object], ast.AST], object]
 
@@ -174,7 +174,7 @@ def plain_str(
         parts.append(text)
 
     def walk(v: object, depth: int, top: bool) -> None:
-        if depth > 64:
+        if depth > MAX_NESTING:
             raise Unevaluable("the value nests too deeply to evaluate", node)
         kind = type(v)
         if kind in SCALARS:
@@ -364,7 +364,7 @@ def _b_format(ev: Any, args: list[object], kwargs: dict[str, object], node: ast.
 def _b_range(ev: Any, args: list[object], kwargs: dict[str, object], node: ast.AST) -> object:
     result = _plain_call(range, args, kwargs, node)
     assert isinstance(result, range)
-    if len(result) > MAX_RANGE:
+    if len(result) > MAX_SIZE:
         raise too_large(node)
     return result
 
