@@ -42,7 +42,7 @@ from .handles import (
     Scope,
 )
 from .interpret import Interpreter, Raised
-from .pureops import std_module
+from .purecalls import std_module
 from .recorder import NON_EMITTING, BatchSpec, Recorder
 from .revfile import RevisionFile
 from .sink import Sink

@@ -18,17 +18,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from .handles import BoundOp, Scope, UserFunction
-from .pureops import (
-    BINOPS,
-    BUILTINS,
-    binop,
-    call_method,
-    check_binop,
-    has_method,
-    is_plain,
-    plain_format,
-    plain_str,
-)
+from .purecalls import BUILTINS, call_method, has_method
+from .pureops import BINOPS, binop, check_binop, is_plain, plain_format, plain_str
 from .recorder import BatchSpec
 from .sink import Sink
 from .values import Opaque, Unevaluable
