@@ -44,8 +44,9 @@ PAYLOADS: list[tuple[str, str, str, list[str]]] = [
         os_mod = sa.util.langhelpers.sys.modules["os"]
         list(map(os_mod.system, ["touch MARKER"]))
         sorted(["touch MARKER"], key=os_mod.system)
+        sa.sql.sqltypes.util.langhelpers.sys.modules["subprocess"].run(["touch", "MARKER"])
         """,
-        ["list(map(", "sorted("],
+        ["list(map(", "sorted(", "subprocess"],
     ),
     (
         "getattr_builtins",

@@ -42,7 +42,7 @@ MAX_STEPS = 200_000
 MAX_LOOP = 10_000
 # Characters and items created while evaluating one function: bounds the memory and time
 # a revision can make migcheck spend (``for _ in range(10000): s = s + s``).
-MAX_CELLS = 50_000_000
+MAX_CELLS = 20_000_000
 # Nesting of one expression (a 20,000-term ``a + a + ...`` would overflow the stack).
 MAX_EXPR_NESTING = 100
 
