@@ -1,7 +1,8 @@
 """Static evaluation of one revision: ``op.*`` calls become SQL chunks with positions.
 
-The module body is read, never run: imports are bound (SQLAlchemy and a few pure
-standard-library modules for real, ``alembic.op`` to a handle, anything else to an
+The module body is read, never run: imports are bound to closed-world values
+(``world.py``: SQLAlchemy's SQL-building modules behind the membrane, migcheck's models
+of a few standard-library modules, ``alembic.op`` to a handle, anything else to an
 ``Opaque`` stand-in), functions and literal assignments are recorded, and every other
 module-level statement (including a ``raise`` or a side-effecting call) is ignored.
 Then ``upgrade()`` (or ``downgrade()``) is interpreted; each ``op`` call is rendered by
@@ -16,7 +17,7 @@ The target is PostgreSQL, online: ``op.get_bind().dialect.name``, ``.engine.name
 ``str(.engine.url)`` say so, ``context.is_offline_mode()`` and ``get_context().as_sql``
 are False. ``enum.create(op.get_bind())`` (and ``drop``, and an ``Index`` or ``Sequence``)
 render the DDL SQLAlchemy would send, and ``clause.compile(op.get_bind())`` compiles for
-PostgreSQL. ``logging`` is a stand-in whose calls do nothing. ``alter_column``'s
+PostgreSQL. ``logging`` is a model whose calls do nothing. ``alter_column``'s
 ``existing_type``/``existing_nullable`` are recorded (``Sink.fact``) for rules that need
 a column's prior state the history never showed.
 """
@@ -26,10 +27,9 @@ from __future__ import annotations
 import ast
 import contextlib
 import importlib
-import types
 from typing import Any
 
-from .expressions import BudgetExceeded, dotted, is_sqlalchemy
+from .expressions import BudgetExceeded, dotted
 from .fallback import FallbackReader
 from .handles import (
     AlembicModule,
@@ -42,31 +42,38 @@ from .handles import (
     Scope,
 )
 from .interpret import Interpreter, Raised
+from .purecalls import std_module
 from .recorder import NON_EMITTING, BatchSpec, Recorder
 from .revfile import RevisionFile
 from .sink import Sink
-from .values import (
-    SAFE_STDLIB,
-    NullLogging,
-    Opaque,
-    Unevaluable,
-    find_opaque,
-    opaque_type_class,
-    pure,
+from .values import SAFE_STDLIB, Opaque, Unevaluable, find_opaque, opaque_type_class
+from .world import (
+    Builtin,
+    DialectModel,
+    LibObject,
+    StdModule,
+    allowed_module,
+    describe,
+    to_closed,
 )
 
 # The URL ``str(op.get_bind().engine.url)`` gives: revisions test its scheme.
 _ENGINE_URL = "postgresql://"
 
 
-@pure
-def _is_offline_mode() -> bool:
-    """``context.is_offline_mode()``: migcheck judges what the deploy runs, which is an
-    online ``alembic upgrade`` against the database (the data-migration branch)."""
-    return False
+# ``context.is_offline_mode()``: migcheck judges what the deploy runs, which is an
+# online ``alembic upgrade`` against the database (the data-migration branch).
+_IS_OFFLINE_MODE = Builtin("is_offline_mode", lambda ev, args, kwargs, node: False)
 
 
 _IMPORT_HINT = "which migcheck does not import; --alembic-import would"
+
+
+def _shown_as(value: object, name: str) -> object:
+    """An imported SQLAlchemy object, named in notes the way the revision names it."""
+    if isinstance(value, LibObject):
+        return LibObject(value.real, name)
+    return value
 
 
 class Evaluator(Interpreter):
@@ -84,7 +91,7 @@ class Evaluator(Interpreter):
         # values and fallback re-reads must not.
         self.emitting = False
         self._stand_ins_noted: set[str] = set()
-        self._logging = NullLogging()
+        self._logging = std_module("logging")
         # What Python defines in every module (``logging.getLogger(__name__)``).
         self.module.names.update(
             {
@@ -153,6 +160,8 @@ class Evaluator(Interpreter):
             self.note(exc.node or node, f"not evaluated: {exc.reason}")
         except RecursionError:
             self.note(node, f"`{function_name}()` recurses too deeply to evaluate")
+        except Exception as exc:  # a gap in migcheck's evaluator must not stop the lint
+            self.note(node, f"`{function_name}()` could not be evaluated ({describe(exc)})")
         finally:
             self.emitting = False
         return True
@@ -164,7 +173,9 @@ class Evaluator(Interpreter):
             for alias in stmt.names:
                 top = alias.name.split(".", 1)[0]
                 if alias.asname:
-                    scope.names[alias.asname] = self._import_module(alias.name)
+                    scope.names[alias.asname] = _shown_as(
+                        self._import_module(alias.name), alias.asname
+                    )
                 else:
                     self._import_module(alias.name)
                     scope.names[top] = self._import_module(top)
@@ -181,19 +192,21 @@ class Evaluator(Interpreter):
         for alias in stmt.names:
             if alias.name == "*":
                 target = self._import_module(module)
-                if isinstance(target, types.ModuleType):
-                    public = getattr(target, "__all__", None) or [
-                        n for n in vars(target) if not n.startswith("_")
+                if isinstance(target, LibObject):
+                    public = getattr(target.real, "__all__", None) or [
+                        n for n in vars(target.real) if not n.startswith("_")
                     ]
                     for name in public:
-                        scope.names[name] = getattr(target, name, None)
+                        if isinstance(name, str) and not name.startswith("_"):
+                            real = getattr(target.real, name, None)
+                            scope.names[name] = to_closed(
+                                real, f"{module}.{name}", from_module=True
+                            )
+                elif isinstance(target, StdModule):
+                    scope.names.update(target.members)
                 continue
-            scope.names[alias.asname or alias.name] = self._import_from(module, alias.name)
-
-    @staticmethod
-    def _allowed_module(name: str) -> bool:
-        root = name.split(".", 1)[0]
-        return root == "sqlalchemy" or root in SAFE_STDLIB
+            shown = alias.asname or alias.name
+            scope.names[shown] = _shown_as(self._import_from(module, alias.name), shown)
 
     def _import_module(self, name: str) -> object:
         root = name.split(".", 1)[0]
@@ -201,10 +214,16 @@ class Evaluator(Interpreter):
             return self.op if name == "alembic.op" else AlembicModule("alembic")
         if name == "logging":
             return self._logging
-        if not self._allowed_module(name):
+        if root in SAFE_STDLIB:
+            return std_module(name)
+        if root != "sqlalchemy":
             return Opaque(name, f"it is `{name}`, {_IMPORT_HINT}")
+        if not allowed_module(name):
+            return Opaque(name, f"`{name}` is outside the part of SQLAlchemy migcheck models")
         try:
-            return importlib.import_module(name)
+            # SQLAlchemy's own modules, imported by migcheck: the revision gets a
+            # ``LibObject`` around the module, never the module.
+            return to_closed(importlib.import_module(name), name)
         except ImportError as exc:
             return Opaque(name, f"`{name}` could not be imported ({exc})")
 
@@ -217,19 +236,23 @@ class Evaluator(Interpreter):
             return Opaque(name, "only `op` and `context` of `alembic` are modelled")
         if module == "alembic.op":
             return BoundOp(self.op, name)
-        if module == "logging":
-            return getattr(self._logging, name)
-        if not self._allowed_module(module):
-            return Opaque(name, f"imported from `{module}`, {_IMPORT_HINT}")
         target = self._import_module(module)
         if isinstance(target, Opaque):
-            return Opaque(name, target.reason)
-        if hasattr(target, name):
-            return getattr(target, name)
-        try:
-            return importlib.import_module(f"{module}.{name}")
-        except ImportError as exc:
-            return Opaque(name, f"`{module}.{name}` could not be imported ({exc})")
+            reason = target.reason
+            if module.split(".", 1)[0] not in ("sqlalchemy", *SAFE_STDLIB):
+                reason = f"imported from `{module}`, {_IMPORT_HINT}"
+            return Opaque(name, reason)
+        if isinstance(target, StdModule):
+            if name in target.members:
+                return target.members[name]
+            return Opaque(name, target.missing)
+        if not isinstance(target, LibObject):
+            return Opaque(name, f"`{module}` is not modelled")
+        if name.startswith("_"):
+            return Opaque(name, "private names of SQLAlchemy are not modelled")
+        if hasattr(target.real, name):
+            return to_closed(getattr(target.real, name), f"{module}.{name}", from_module=True)
+        return self._import_module(f"{module}.{name}")
 
     # --- handles ------------------------------------------------------------------------
 
@@ -239,36 +262,35 @@ class Evaluator(Interpreter):
         )
 
     def _dialect(self) -> object:
-        if self.recorder is not None:
-            return self.recorder.context.dialect
-        return types.SimpleNamespace(name="postgresql")
+        return DialectModel()
 
-    def _engine_url(self) -> object:
+    def real_dialect(self) -> object:
         if self.recorder is None:
-            return _ENGINE_URL
-        from sqlalchemy.engine import make_url
-
-        return make_url(_ENGINE_URL)
+            return super().real_dialect()
+        return self.recorder.context.dialect
 
     # --- library calls given the connection -----------------------------------------
 
     def call_with_handles(
         self, func: object, args: list[object], kwargs: dict[str, object], node: ast.Call
     ) -> object:
-        name = getattr(func, "__name__", "")
-        owner = getattr(func, "__self__", None)
-        if self.recorder is not None and is_sqlalchemy(func):
+        if self.recorder is not None and isinstance(func, LibObject):
+            name = getattr(func.real, "__name__", "")
+            owner = func.owner.real if func.owner is not None else None
             if name == "compile":
                 # Compiling only uses the bind's dialect, which is PostgreSQL's.
                 rest = [a for a in args if not self.is_handle(a)]
                 kw = {k: v for k, v in kwargs.items() if not self.is_handle(v) and k != "bind"}
-                kw["dialect"] = self._dialect()
-                try:
-                    return func(*rest, **kw)  # type: ignore[operator]
-                except Exception as exc:
-                    raise Unevaluable(
-                        f"`{dotted(node.func)}(...)` failed: {type(exc).__name__}: {exc}", node
-                    ) from None
+                real_args, real_kwargs = self.membrane.args_to_real(rest, kw)
+                real_kwargs["dialect"] = self.recorder.context.dialect
+                # The compiled form is only ever used as its SQL text (and PostgreSQL's
+                # compiler is not part of the closed world).
+                return self.membrane.apply(
+                    f"{func.path}(...)",
+                    lambda: str(func.real(*real_args, **real_kwargs)),
+                    node,
+                    dotted(node.func),
+                )
             if name in ("create", "drop"):
                 ddl = self._schema_item_ddl(owner, name)
                 if ddl is not None:
@@ -300,9 +322,7 @@ class Evaluator(Interpreter):
         try:
             sql = self.recorder.compile(ddl)
         except Exception as exc:
-            raise Unevaluable(
-                f"SQLAlchemy could not render it ({type(exc).__name__}: {exc})", node
-            ) from None
+            raise Unevaluable(f"SQLAlchemy could not render it ({describe(exc)})", node) from None
         self.sink.chunk(
             node,
             sql + ";",
@@ -344,7 +364,7 @@ class Evaluator(Interpreter):
             if attr == "name":
                 return "postgresql"
             if attr == "url":
-                return self._engine_url()
+                return _ENGINE_URL  # ``str(engine.url)`` is what revisions test
             return Opaque(dotted(node), "there is no database engine when reading statically")
         if isinstance(base, AlembicModule):
             if base.name == "alembic":
@@ -355,7 +375,7 @@ class Evaluator(Interpreter):
             elif attr in ("get_context", "get_bind", "execute"):
                 return BoundOp(self.op, attr)
             elif attr == "is_offline_mode":
-                return _is_offline_mode
+                return _IS_OFFLINE_MODE
             return Opaque(
                 dotted(node), "alembic.context is only configured when Alembic runs env.py"
             )
@@ -391,9 +411,10 @@ class Evaluator(Interpreter):
             raise value.fail(node)
         if self.recorder is None:
             return value  # op.f("x") is "x"; inline_literal is only approximated
-        if name == "f":
-            return self.recorder.conv(value)
-        return self.recorder.inline_literal(value)
+        recorder = self.recorder
+        real = self.membrane.to_real(value)
+        make = recorder.conv if name == "f" else recorder.inline_literal
+        return self.membrane.apply(f"op.{name}(...)", lambda: make(real), node, f"op.{name}")
 
     def _emit(
         self, handle: OpHandle | ConnectionHandle, name: str, node: ast.Call, scope: Scope
@@ -459,28 +480,29 @@ class Evaluator(Interpreter):
         unknown = find_opaque(statement) or find_opaque(params)
         if unknown is not None:
             raise unknown.fail(node)
-        if isinstance(statement, str):
-            return str(statement), self._string_start(statement)
-        is_text = type(statement).__name__ == "TextClause"
+        if type(statement) is str:
+            return statement, self._string_start(statement)
+        real = statement.real if isinstance(statement, LibObject) else None
+        is_text = type(real).__name__ == "TextClause"
         if is_text and not params:
             literal = self.literal_node(statement)
             if literal is None:
-                return str(getattr(statement, "text", "")), None
+                return str(getattr(real, "text", "")), None
             text = str(literal.value)
             if "\\:" in text:  # SQLAlchemy unescapes \: so positions would shift
                 return text.replace("\\:", ":"), None
             return text, self.source.string_content_start(literal)
         if self.recorder is None:
             raise Unevaluable("rendering SQLAlchemy constructs needs the `alembic` extra", node)
+        real_statement = self.membrane.to_real(statement)
+        real_params = self.membrane.to_real(params) if params else None
         try:
-            if params and isinstance(params, dict):
-                bind = getattr(statement, "bindparams" if is_text else "params")
-                statement = bind(**params)
-            sql, _ = self.recorder.call("execute", (statement,), {}, None)
+            if real_params and isinstance(real_params, dict):
+                bind = getattr(real_statement, "bindparams" if is_text else "params")
+                real_statement = bind(**real_params)
+            sql, _ = self.recorder.call("execute", (real_statement,), {}, None)
         except Exception as exc:
-            raise Unevaluable(
-                f"Alembic could not render it ({type(exc).__name__}: {exc})", node
-            ) from None
+            raise Unevaluable(f"Alembic could not render it ({describe(exc)})", node) from None
         return sql, None
 
     def _render_operation(
@@ -505,16 +527,20 @@ class Evaluator(Interpreter):
         )
         if unknown is not None:
             raise unknown.fail(node)
-        kwargs = {k: self._as_library_kwarg(k, v) for k, v in kwargs.items()}
+        real_args, real_kwargs = self.membrane.args_to_real(args, kwargs)
+        real_batch = None
+        if batch is not None:
+            real_batch = BatchSpec(
+                self.membrane.to_real(batch.table),
+                {k: self.membrane.to_real(v, k) for k, v in batch.kwargs.items()},
+            )
         try:
-            rendered = self.recorder.call(name, tuple(args), kwargs, batch)
+            sql, result = self.recorder.call(name, tuple(real_args), real_kwargs, real_batch)
         except Exception as exc:
-            raise Unevaluable(
-                f"Alembic could not render it ({type(exc).__name__}: {exc})", node
-            ) from None
+            raise Unevaluable(f"Alembic could not render it ({describe(exc)})", node) from None
         if name == "alter_column":
-            self._record_existing(args, kwargs, batch)
-        return rendered
+            self._record_existing(real_args, real_kwargs, real_batch)
+        return sql, to_closed(result, f"op.{name}(...)")
 
     def _record_existing(
         self, args: list[object], kwargs: dict[str, object], batch: BatchSpec | None
@@ -552,6 +578,16 @@ class Evaluator(Interpreter):
         unknown = find_opaque(value)
         if unknown is not None:
             raise unknown.fail(node)
+        # The fallback reader is migcheck's code: it may see SQLAlchemy's real objects.
+        return self._unwrapped(value)
+
+    def _unwrapped(self, value: object, depth: int = 0) -> object:
+        if isinstance(value, LibObject):
+            return value.real
+        if depth < 8 and type(value) in (list, tuple):
+            return type(value)(self._unwrapped(v, depth + 1) for v in value)  # type: ignore[call-arg, attr-defined]
+        if depth < 8 and type(value) is dict:
+            return {k: self._unwrapped(v, depth + 1) for k, v in value.items()}
         return value
 
     def _fallback(

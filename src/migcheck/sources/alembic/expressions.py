@@ -1,8 +1,10 @@
 """Expression evaluation for the static reading of revision functions.
 
 ``ExpressionEvaluator`` evaluates Python expressions over the AST: literals, names,
-attribute access, calls to SQLAlchemy and a few pure builtins, operators, containers,
-f-strings, subscripts, lambdas and comprehensions. What it cannot know becomes an
+attribute access, calls, operators, containers, f-strings, subscripts, lambdas and
+comprehensions, over the closed world of ``world.py``: every call goes through
+``call_value`` to a revision function, a migcheck builtin (``pureops.py``) or the
+SQLAlchemy membrane. What it cannot know becomes an
 ``Opaque`` value; what needs a concrete value it does not have raises ``Unevaluable``.
 Statements and helper functions are in ``interpret.py``; the Alembic parts (``op``
 calls, imports) in ``evaluate.py``.
@@ -12,38 +14,55 @@ from __future__ import annotations
 
 import ast
 import operator
-import types
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .handles import AutocommitBlock, BoundOp, Scope, UserFunction
+from .handles import BoundOp, Scope, UserFunction
+from .purecalls import BUILTINS, call_method, has_method
+from .pureops import BINOPS, binop, check_binop, is_plain, plain_format, plain_str
 from .recorder import BatchSpec
 from .sink import Sink
-from .values import (
-    SAFE_BUILTINS,
-    Opaque,
-    Unevaluable,
-    callable_refusal,
-    find_opaque,
-    is_noop,
-    opaque_as_type,
+from .values import Opaque, Unevaluable
+from .world import (
+    MAX_NESTING,
+    MAX_SIZE,
+    SCALARS,
+    Builtin,
+    DialectModel,
+    LibObject,
+    Membrane,
+    Partial,
+    PlainMethod,
+    StdModule,
+    check_unfolded,
+    describe,
 )
 
 MAX_STEPS = 200_000
 MAX_LOOP = 10_000
+# Characters and items created while evaluating one function: bounds the memory and time
+# a revision can make migcheck spend (``for _ in range(10000): s = s + s``).
+MAX_CELLS = 20_000_000
+# Nesting of one expression (a 20,000-term ``a + a + ...`` would overflow the stack).
+MAX_EXPR_NESTING = 100
 
-_BINOPS: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-    ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
-    ast.Pow: operator.pow, ast.BitAnd: operator.and_, ast.BitOr: operator.or_,
-    ast.BitXor: operator.xor, ast.LShift: operator.lshift, ast.RShift: operator.rshift,
-}  # fmt: skip
 _CMPOPS: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
     ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
     ast.Gt: operator.gt, ast.GtE: operator.ge, ast.Is: operator.is_,
     ast.IsNot: operator.is_not, ast.In: lambda a, b: a in b,
     ast.NotIn: lambda a, b: a not in b,
 }  # fmt: skip
+_UNARY: dict[type[ast.unaryop], Callable[[Any], Any]] = {
+    ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Invert: operator.invert,
+}  # fmt: skip
+
+
+def _as_builtin(value: object) -> object:
+    """The ``str``/``int``/... a construct subclasses, for size checks, else None."""
+    if isinstance(value, LibObject):
+        real = value.real
+        return real if isinstance(real, (str, bytes, int, float, list, tuple)) else None
+    return value
 
 
 class BudgetExceeded(Exception):
@@ -65,32 +84,6 @@ def dotted(node: ast.expr) -> str:
     return ".".join(reversed(parts))
 
 
-# Bounds that keep a hostile or mistaken expression (``"x" * 10**9``) from hanging a lint.
-_MAX_SEQUENCE = 1_000_000
-_MAX_EXPONENT = 10_000
-
-
-def _check_size(op: ast.operator, left: object, right: object, node: ast.AST) -> None:
-    too_large = False
-    if isinstance(op, ast.Mult):
-        for seq, count in ((left, right), (right, left)):
-            if (
-                isinstance(seq, (str, bytes, list, tuple))
-                and isinstance(count, int)
-                and len(seq) * count > _MAX_SEQUENCE
-            ):
-                too_large = True
-    elif isinstance(op, (ast.Pow, ast.LShift)) and isinstance(right, int):
-        too_large = abs(right) > _MAX_EXPONENT
-    if too_large:
-        raise Unevaluable("the value would be too large", node)
-
-
-def is_sqlalchemy(fn: object) -> bool:
-    module = getattr(fn, "__module__", None) or type(fn).__module__
-    return isinstance(module, str) and module.startswith("sqlalchemy")
-
-
 class ExpressionEvaluator:
     """Evaluates expressions; subclasses add statements, functions and ``op`` calls."""
 
@@ -110,6 +103,15 @@ class ExpressionEvaluator:
         # id(object) -> (object, why): objects a refused call would have filled from the
         # database (``metadata.reflect(bind)``); what is read from them is unknown.
         self.tainted: dict[int, tuple[object, str]] = {}
+        self.cells = 0
+        self.nesting = 0
+        # Results of calls to unknown functions made in expressions, in order.
+        self.unknown_calls: list[Opaque] = []
+        self.membrane = Membrane(self.conversions, self.real_dialect, self.charge)
+
+    def real_dialect(self) -> object:
+        """What ``DialectModel`` becomes when passed to SQLAlchemy."""
+        raise Unevaluable("the dialect is only known when rendering with Alembic")
 
     # --- hooks for the Alembic layer ----------------------------------------------------
 
@@ -131,8 +133,8 @@ class ExpressionEvaluator:
             f"`{dotted(node.func)}(...)` needs a database connection, which static "
             "reading does not have"
         )
-        owner = getattr(func, "__self__", None)
-        if owner is not None and not isinstance(owner, (type, types.ModuleType)):
+        owner = func.owner if isinstance(func, LibObject) else None
+        if owner is not None:
             self.tainted[id(owner)] = (
                 owner,
                 f"`{dotted(node.func)}(...)` would fill it from the database, which static "
@@ -162,6 +164,17 @@ class ExpressionEvaluator:
         if self.steps > MAX_STEPS:
             raise BudgetExceeded()
 
+    def charge(self, cells: int) -> None:
+        """Count ``cells`` characters or items created against the evaluation's budget."""
+        self.cells += cells
+        if self.cells > MAX_CELLS:
+            raise BudgetExceeded()
+
+    def deep(self, value: object, node: ast.AST | None) -> None:
+        """Before Python walks ``value`` deeply (``==``, hashing, copying): bound it."""
+        if type(value) in (list, tuple, dict, set, frozenset):
+            self.charge(check_unfolded(value, node))
+
     def note(self, where: ast.AST | int, message: str) -> None:
         self.sink.note(where, message)
 
@@ -173,8 +186,8 @@ class ExpressionEvaluator:
             current = current.parent
         if name in self.module.names:
             return self.module.names[name]
-        if name in SAFE_BUILTINS:
-            return SAFE_BUILTINS[name]
+        if name in BUILTINS:
+            return BUILTINS[name]
         return Opaque(name, "it is not defined in this revision (or comes from a `*` import)")
 
     @staticmethod
@@ -184,24 +197,48 @@ class ExpressionEvaluator:
         return value
 
     def truth(self, node: ast.expr, scope: Scope) -> bool:
-        value = self.concrete(self.eval(node, scope), node)
-        try:
+        return self.truth_value(self.eval(node, scope), node)
+
+    def truth_value(self, value: object, node: ast.AST) -> bool:
+        value = self.concrete(value, node)
+        if isinstance(value, LibObject):
+            result = self.membrane.apply("bool(...)", lambda: bool(value.real), node, "bool", value)
+            assert isinstance(result, bool)
+            return result
+        if is_plain(value):
             return bool(value)
-        except Exception as exc:
-            raise Unevaluable(f"its truth value is not defined ({exc})", node) from None
+        return True  # a function, a handle: objects are true
 
     def iterate(self, value: object, node: ast.AST) -> Iterator[object]:
         value = self.concrete(value, node)
-        if isinstance(value, (BoundOp, UserFunction, BatchSpec, AutocommitBlock)):
+        if isinstance(value, LibObject):
+            real = value.real
+            listed = self.membrane.apply(
+                f"{value.path}[...]", lambda: self._lib_items(real), node, "iter", value
+            )
+            if isinstance(listed, Opaque):
+                raise listed.fail(node)
+            assert isinstance(listed, list)
+            yield from listed
+            return
+        items: Any = value
+        if type(value) is dict:
+            items = list(items)
+        elif not is_plain(value) or (type(value) in SCALARS and type(value) is not str):
             raise Unevaluable("it is not iterable", node)
-        try:
-            iterator = iter(value)  # type: ignore[call-overload]
-        except TypeError as exc:
-            raise Unevaluable(str(exc), node) from None
-        for count, item in enumerate(iterator):
+        for count, item in enumerate(items):
             if count >= MAX_LOOP:
                 raise Unevaluable(f"the loop runs more than {MAX_LOOP} times", node)
             yield item
+
+    @staticmethod
+    def _lib_items(real: object) -> list[object]:
+        out: list[object] = []
+        for item in real:  # type: ignore[attr-defined]
+            if len(out) >= MAX_LOOP:
+                raise ValueError(f"it has more than {MAX_LOOP} items")
+            out.append(item)
+        return out
 
     def record_origin(self, value: object, node: ast.Constant) -> None:
         entry = self.origins.get(id(value))
@@ -227,7 +264,13 @@ class ExpressionEvaluator:
         method = getattr(self, f"_eval_{type(node).__name__}", None)
         if method is None:
             raise Unevaluable(f"`{type(node).__name__}` expressions are not evaluated", node)
-        result: object = method(node, scope)
+        if self.nesting >= MAX_EXPR_NESTING:
+            raise Unevaluable("the expression nests too deeply to evaluate", node)
+        self.nesting += 1
+        try:
+            result: object = method(node, scope)
+        finally:
+            self.nesting -= 1
         return result
 
     def _eval_Constant(self, node: ast.Constant, scope: Scope) -> object:
@@ -248,14 +291,21 @@ class ExpressionEvaluator:
             return Opaque(dotted(node), taint[1])
         if self.is_handle(base) or isinstance(base, BatchSpec):
             return self.attribute_of_handle(base, attr, node)
-        if attr.startswith("__") or isinstance(base, (UserFunction, BoundOp)):
+        if attr.startswith("_"):
             raise Unevaluable(f"attribute `{attr}` is not evaluated", node)
-        try:
-            return getattr(base, attr)
-        except Exception as exc:
-            raise Unevaluable(
-                f"`{dotted(node)}` failed: {type(exc).__name__}: {exc}", node
-            ) from None
+        if isinstance(base, LibObject):
+            return self.membrane.getattr(base, attr, node)
+        if isinstance(base, StdModule):
+            if attr in base.members:
+                return base.members[attr]
+            return Opaque(f"{base.name}.{attr}", base.missing)
+        if isinstance(base, DialectModel):
+            if attr == "name":
+                return base.name
+            return Opaque(dotted(node), "only the dialect's name is known when reading statically")
+        if is_plain(base) and has_method(base, attr):
+            return PlainMethod(base, attr)
+        raise Unevaluable(f"`{dotted(node)}` is not evaluated", node)
 
     def _eval_Call(self, node: ast.Call, scope: Scope) -> object:
         return self.call(node, scope)
@@ -284,41 +334,19 @@ class ExpressionEvaluator:
         func = self.eval(node.func, scope)
         if isinstance(func, BoundOp):
             return self.op_call(func, node, scope)
-        if is_noop(func):
+        if isinstance(func, Builtin) and func.noop:
             return None  # print(), logger.info(...): nothing to evaluate, not even arguments
         args, kwargs = self.eval_args(node, scope)
         if isinstance(func, Opaque):
             if statement:
                 raise Unevaluable(f"`{func.name}(...)` is not evaluated ({func.reason})", node)
-            return func.called()
-        if isinstance(func, UserFunction):
-            return self.call_user(func, args, kwargs, node)
-        refusal = callable_refusal(func)
-        if refusal is not None:
-            raise Unevaluable(refusal, node)
-        if any(self.is_handle(v) for v in [*args, *kwargs.values()]):
-            return self.call_with_handles(func, args, kwargs, node)
-        mark = len(self.conversions)
-        if is_sqlalchemy(func):
-            args = [self._as_library_arg(a) for a in args]
-            kwargs = {k: self._as_library_kwarg(k, v) for k, v in kwargs.items()}
-        else:
-            unknown = find_opaque(args) or find_opaque(kwargs)
-            if unknown is not None:
-                raise unknown.fail(node)
-        try:
-            result = func(*args, **kwargs)  # type: ignore[operator]
-        except Unevaluable:
-            raise
-        except Exception as exc:
-            if len(self.conversions) > mark:
-                # A stand-in in a place that needs a real value: blame the stand-in.
-                raise self.conversions[mark].fail(node) from None
-            raise Unevaluable(
-                f"`{dotted(node.func)}(...)` failed: {type(exc).__name__}: {exc}", node
-            ) from None
+            unknown = func.called()
+            self.unknown_calls.append(unknown)
+            return unknown
+        result = self.call_value(func, args, kwargs, node)
         if (
-            type(result).__name__ == "TextClause"
+            isinstance(result, LibObject)
+            and type(result.real).__name__ == "TextClause"
             and node.args
             and isinstance(node.args[0], ast.Constant)
             and isinstance(node.args[0].value, str)
@@ -326,71 +354,133 @@ class ExpressionEvaluator:
             self.record_origin(result, node.args[0])
         return result
 
-    def _as_library_arg(self, value: object) -> object:
-        """Stand-ins passed positionally to SQLAlchemy are column types (``GUID()``)."""
-        if isinstance(value, Opaque):
-            self.conversions.append(value)
-            return opaque_as_type(value)
-        if isinstance(value, list):
-            return [self._as_library_arg(v) for v in value]
-        if isinstance(value, tuple):
-            return tuple(self._as_library_arg(v) for v in value)
-        return value
+    def call_value(
+        self, func: object, args: list[object], kwargs: dict[str, object], node: ast.AST
+    ) -> object:
+        """Call a closed-world callable: the only calls evaluation ever makes."""
+        self.tick()
+        if isinstance(func, UserFunction):
+            return self.call_user(func, args, kwargs, node)
+        if isinstance(func, Builtin):
+            return func.fn(self, args, kwargs, node)
+        if isinstance(func, PlainMethod):
+            return call_method(self, func.owner, func.name, args, kwargs, node)
+        if isinstance(func, Partial):
+            return self.call_value(func.func, [*func.args, *args], {**func.kwargs, **kwargs}, node)
+        if isinstance(func, Opaque):
+            # Called by a builtin (``map``, ``sorted(key=...)``, ``partial``): what an
+            # unknown function does when called is unknown, and may be anything.
+            raise Unevaluable(f"`{func.name}(...)` is not evaluated ({func.reason})", node)
+        if isinstance(func, LibObject):
+            if any(self.is_handle(v) for v in [*args, *kwargs.values()]):
+                assert isinstance(node, ast.Call)
+                return self.call_with_handles(func, args, kwargs, node)
+            mark = len(self.conversions)
+            try:
+                return self.membrane.call(func, args, kwargs, node)
+            except Unevaluable:
+                if len(self.conversions) > mark:
+                    # A stand-in in a place that needs a real value: blame the stand-in.
+                    raise self.conversions[mark].fail(node) from None
+                raise
+        label = dotted(node.func) if isinstance(node, ast.Call) else "it"
+        raise Unevaluable(f"`{label}` is not something migcheck calls", node)
 
-    def _as_library_kwarg(self, key: str, value: object) -> object:
-        if key in ("type_", "existing_type"):
-            return self._as_library_arg(value)
-        unknown = find_opaque(value)
-        if unknown is not None:
-            raise unknown.fail()
-        return value
+    def _lib_operation(
+        self, fn: Callable[..., Any], operands: list[object], node: ast.AST
+    ) -> object:
+        """An operator with a SQLAlchemy construct as an operand (``col == 1``)."""
+        reals = [self.membrane.to_real(v) for v in operands]
+        return self.membrane.apply("expression", lambda: fn(*reals), node, "", operands)
 
     def _eval_BinOp(self, node: ast.BinOp, scope: Scope) -> object:
         left = self.concrete(self.eval(node.left, scope), node.left)
         right = self.concrete(self.eval(node.right, scope), node.right)
-        if isinstance(left, str) and isinstance(node.op, ast.Mod) and "__" in left:
-            raise Unevaluable("format strings that reach into attributes are not evaluated", node)
-        _check_size(node.op, left, right, node)
-        try:
-            return _BINOPS[type(node.op)](left, right)
-        except Exception as exc:
-            raise Unevaluable(f"operation failed: {type(exc).__name__}: {exc}", node) from None
+        if isinstance(left, LibObject) or isinstance(right, LibObject):
+            # A construct may be a ``str`` underneath (``op.f("ix")``): the same size
+            # limits apply as to plain values.
+            check_binop(node.op, _as_builtin(left), _as_builtin(right), node)
+            return self._lib_operation(BINOPS[type(node.op)], [left, right], node)
+        if isinstance(node.op, ast.Mod) and type(left) is str:
+            self.deep(right, node)
+            right = self._format_args(right, node)
+        result = binop(node.op, left, right, node)
+        if type(result) in (str, bytes, list, tuple):
+            self.charge(len(result))  # type: ignore[arg-type]
+        return result
+
+    def _format_args(self, value: object, node: ast.AST, depth: int = 0) -> object:
+        """The right side of ``"..." % value``: constructs become their SQL text (as
+        ``str()`` would make them) so Python never formats a closed-world wrapper."""
+        if isinstance(value, LibObject):
+            return plain_str(value, node, charge=self.charge)
+        items: Any = value
+        if depth > MAX_NESTING and type(value) in (tuple, dict):
+            raise Unevaluable("the value nests too deeply to evaluate", node)
+        if type(value) is tuple:
+            return tuple(self._format_args(v, node, depth + 1) for v in items)
+        if type(value) is dict:
+            return {k: self._format_args(v, node, depth + 1) for k, v in items.items()}
+        if isinstance(value, Opaque):
+            raise value.fail(node)
+        if not is_plain(value):
+            raise Unevaluable("`%` formatting of a value migcheck does not model", node)
+        return value
 
     def _eval_UnaryOp(self, node: ast.UnaryOp, scope: Scope) -> object:
         if isinstance(node.op, ast.Not):
             return not self.truth(node.operand, scope)
         value = self.concrete(self.eval(node.operand, scope), node.operand)
-        ops: dict[type[ast.unaryop], Callable[[Any], Any]] = {
-            ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Invert: operator.invert,
-        }  # fmt: skip
+        if isinstance(value, LibObject):
+            return self._lib_operation(_UNARY[type(node.op)], [value], node)
+        if type(value) not in (int, float, bool):
+            raise Unevaluable("operation on a value migcheck does not model", node)
         try:
-            return ops[type(node.op)](value)
+            return _UNARY[type(node.op)](value)
         except Exception as exc:
             raise Unevaluable(f"operation failed: {exc}", node) from None
 
     def _eval_BoolOp(self, node: ast.BoolOp, scope: Scope) -> object:
         value: object = None
         for operand in node.values:
-            value = self.concrete(self.eval(operand, scope), operand)
-            try:
-                truth = bool(value)
-            except Exception as exc:
-                raise Unevaluable(f"its truth value is not defined ({exc})", operand) from None
+            value = self.eval(operand, scope)
+            truth = self.truth_value(value, operand)
             if isinstance(node.op, ast.And) != truth:
                 return value
         return value
+
+    def _compare(self, op: ast.cmpop, left: object, right: object, node: ast.AST) -> object:
+        kind = type(op)
+        if isinstance(left, LibObject) or isinstance(right, LibObject):
+            if kind in (ast.Is, ast.IsNot):
+                same = (left.real if isinstance(left, LibObject) else left) is (
+                    right.real if isinstance(right, LibObject) else right
+                )
+                return same if kind is ast.Is else not same
+            return self._lib_operation(_CMPOPS[kind], [left, right], node)
+        if not (is_plain(left) and is_plain(right)) and kind not in (ast.Is, ast.IsNot):
+            if kind in (ast.Eq, ast.NotEq):
+                return (left is right) == (kind is ast.Eq)
+            if kind in (ast.In, ast.NotIn) and is_plain(right):
+                return _CMPOPS[kind](left, right)
+            raise Unevaluable("comparison of values migcheck does not model", node)
+        self.deep(left, node)
+        self.deep(right, node)
+        if type(right) is str:
+            self.charge(len(right))
+        try:
+            return _CMPOPS[kind](left, right)
+        except Exception as exc:
+            raise Unevaluable(f"comparison failed: {exc}", node) from None
 
     def _eval_Compare(self, node: ast.Compare, scope: Scope) -> object:
         left = self.concrete(self.eval(node.left, scope), node.left)
         result: object = True
         for op, comparator in zip(node.ops, node.comparators, strict=True):
             right = self.concrete(self.eval(comparator, scope), comparator)
-            try:
-                result = _CMPOPS[type(op)](left, right)
-                if not isinstance(result, bool):
-                    return result  # a SQLAlchemy expression such as ``col == 1``
-            except Exception as exc:
-                raise Unevaluable(f"comparison failed: {exc}", node) from None
+            result = self._compare(op, left, right, node)
+            if not isinstance(result, bool):
+                return result  # a SQLAlchemy expression such as ``col == 1``
             if not result:
                 return False
             left = right
@@ -409,16 +499,30 @@ class ExpressionEvaluator:
         return out
 
     def _eval_List(self, node: ast.List, scope: Scope) -> object:
-        return self._elements(node.elts, scope)
+        out = self._elements(node.elts, scope)
+        self._sized(out, node)
+        return out
+
+    def _sized(self, value: object, node: ast.AST) -> None:
+        size = len(value)  # type: ignore[arg-type]
+        if size > MAX_SIZE:
+            raise Unevaluable("the value would be too large to evaluate", node)
+        self.charge(size)
 
     def _eval_Tuple(self, node: ast.Tuple, scope: Scope) -> object:
-        return tuple(self._elements(node.elts, scope))
+        out = tuple(self._elements(node.elts, scope))
+        self._sized(out, node)
+        return out
 
     def _eval_Set(self, node: ast.Set, scope: Scope) -> object:
+        elements = self._elements(node.elts, scope)
+        self.deep(elements, node)
         try:
-            return set(self._elements(node.elts, scope))
+            out = set(elements)
         except TypeError as exc:
             raise Unevaluable(str(exc), node) from None
+        self._sized(out, node)
+        return out
 
     def _eval_Dict(self, node: ast.Dict, scope: Scope) -> object:
         out: dict[Any, object] = {}
@@ -430,54 +534,78 @@ class ExpressionEvaluator:
                 out.update(mapping)
                 continue
             k = self.concrete(self.eval(key, scope), key)
+            self.deep(k, key)
             try:
                 out[k] = self.eval(value, scope)
             except TypeError as exc:
                 raise Unevaluable(str(exc), key) from None
+        self._sized(out, node)
         return out
 
     def _eval_JoinedStr(self, node: ast.JoinedStr, scope: Scope) -> object:
         parts: list[str] = []
+        size = 0
         for value in node.values:
             if isinstance(value, ast.Constant):
-                parts.append(str(value.value))
+                part = str(value.value)
             elif isinstance(value, ast.FormattedValue):
-                parts.append(str(self._eval_FormattedValue(value, scope)))
+                part = self._eval_FormattedValue(value, scope)
             else:
                 raise Unevaluable("unsupported f-string part", value)
+            size += len(part)
+            if size > MAX_SIZE:
+                raise Unevaluable("the value would be too large to evaluate", node)
+            parts.append(part)
+        self.charge(size)
         return "".join(parts)
 
-    def _eval_FormattedValue(self, node: ast.FormattedValue, scope: Scope) -> object:
+    def _eval_FormattedValue(self, node: ast.FormattedValue, scope: Scope) -> str:
         value = self.concrete(self.eval(node.value, scope), node.value)
-        if node.conversion == ord("r"):
-            value = repr(value)
+        if node.conversion == ord("r") or node.conversion == ord("a"):
+            value = plain_str(value, node, as_repr=True, charge=self.charge)
+            if node.conversion == ord("a"):
+                value = ascii(value)[1:-1]
         elif node.conversion == ord("s"):
-            value = str(value)
-        elif node.conversion == ord("a"):
-            value = ascii(value)
+            value = plain_str(value, node, charge=self.charge)
         spec = ""
         if node.format_spec is not None:
-            spec = str(self.eval(node.format_spec, scope))
-        try:
-            return format(value, spec)
-        except Exception as exc:
-            raise Unevaluable(f"formatting failed: {exc}", node) from None
+            spec_value = self.eval(node.format_spec, scope)
+            if not isinstance(spec_value, str):
+                raise Unevaluable("the format spec is not known", node)
+            spec = spec_value
+        return plain_format(value, spec, node, self.charge)
 
     def _eval_Subscript(self, node: ast.Subscript, scope: Scope) -> object:
         base = self.eval(node.value, scope)
         if isinstance(base, Opaque):
             return base.item()
         key = self.concrete(self.eval(node.slice, scope), node.slice)
+        self.deep(key, node.slice)
+        if isinstance(base, LibObject):
+            return self._lib_operation(operator.getitem, [base, key], node)
+        if not is_plain(base) or type(base) in (int, float, bool, type(None)):
+            raise Unevaluable("subscript of a value migcheck does not model", node)
+        if type(key) is slice:
+            step = key.step
+            if step is not None and not isinstance(step, int):
+                raise Unevaluable("subscript failed: the step is not an integer", node)
+        elif not (is_plain(key) or isinstance(key, LibObject)):
+            raise Unevaluable("subscript with a value migcheck does not model", node)
         try:
-            return base[key]  # type: ignore[index]
+            result = base[key]  # type: ignore[index]
         except Exception as exc:
-            raise Unevaluable(f"subscript failed: {type(exc).__name__}: {exc}", node) from None
+            raise Unevaluable(f"subscript failed: {describe(exc)}", node) from None
+        if type(result) in (str, bytes, list, tuple):
+            self.charge(len(result))
+        return result
 
     def _eval_Slice(self, node: ast.Slice, scope: Scope) -> object:
         parts = [
             self.concrete(self.eval(p, scope), p) if p is not None else None
             for p in (node.lower, node.upper, node.step)
         ]
+        if any(p is not None and type(p) not in (int, bool) for p in parts):
+            raise Unevaluable("slice bounds that are not integers", node)
         return slice(*parts)
 
     def _eval_Lambda(self, node: ast.Lambda, scope: Scope) -> object:
@@ -499,6 +627,7 @@ class ExpressionEvaluator:
                 return
             gen = generators[index]
             for item in self.iterate(self.eval(gen.iter, local), gen.iter):
+                self.tick()
                 self.assign(gen.target, item, local)
                 if all(self.truth(cond, local) for cond in gen.ifs):
                     walk(index + 1)
@@ -513,11 +642,12 @@ class ExpressionEvaluator:
     def _eval_GeneratorExp(self, node: ast.GeneratorExp, scope: Scope) -> object:
         out: list[object] = []
         self._comprehension(node.generators, scope, lambda s: out.append(self.eval(node.elt, s)))
-        return iter(out)
+        return out  # evaluated eagerly: a list is what migcheck can iterate again
 
     def _eval_SetComp(self, node: ast.SetComp, scope: Scope) -> object:
         out: list[object] = []
         self._comprehension(node.generators, scope, lambda s: out.append(self.eval(node.elt, s)))
+        self.deep(out, node)
         try:
             return set(out)
         except TypeError as exc:
@@ -527,7 +657,9 @@ class ExpressionEvaluator:
         out: dict[Any, object] = {}
 
         def emit(s: Scope) -> None:
-            out[self.concrete(self.eval(node.key, s), node.key)] = self.eval(node.value, s)
+            key = self.concrete(self.eval(node.key, s), node.key)
+            self.deep(key, node.key)
+            out[key] = self.eval(node.value, s)
 
         self._comprehension(node.generators, scope, emit)
         return out

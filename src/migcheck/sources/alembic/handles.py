@@ -58,7 +58,7 @@ class AutocommitBlock:
     """The value of ``op.get_context().autocommit_block()``."""
 
 
-@dataclass
+@dataclass(eq=False)
 class Scope:
     """A function's local names, chained to the scope it was defined in."""
 
@@ -66,7 +66,7 @@ class Scope:
     parent: Scope | None = None
 
 
-@dataclass
+@dataclass(eq=False)
 class UserFunction:
     """A function or lambda defined in the revision file; called by interpretation."""
 

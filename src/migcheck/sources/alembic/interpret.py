@@ -3,7 +3,7 @@
 ``Interpreter`` runs ``upgrade()``/``downgrade()`` statement by statement: assignments,
 ``if``/``for``/``while``/``with``/``try``, ``return``/``raise``, and helper functions
 defined in the same file, called with evaluated arguments. It never imports the revision
-or the application and never calls anything ``callable_refusal`` refuses.
+or the application and only holds and calls closed-world values (``world.py``).
 
 Control flow it cannot decide is read conservatively: both branches of an unknown
 ``if``, one pass over an unknown loop, each with a note. A ``return``, ``raise``,
@@ -84,11 +84,21 @@ class Interpreter(ExpressionEvaluator):
     def _exec_Expr(self, stmt: ast.Expr, scope: Scope) -> None:
         if isinstance(stmt.value, ast.Constant):
             return  # docstring or bare literal
+        marks = (len(self.unknown_calls), len(self.sink.chunks), len(self.sink.notes))
         try:
             if isinstance(stmt.value, ast.Call):
                 self.call(stmt.value, scope, statement=True)
             else:
                 self.eval(stmt.value, scope)
+            # ``[os.system(c) for c in ...]``, ``(lambda: helper())()``: a statement that
+            # called something unknown and neither emitted SQL nor was noted may have run
+            # SQL migcheck cannot see.
+            if len(self.unknown_calls) > marks[0] and marks[1:] == (
+                len(self.sink.chunks),
+                len(self.sink.notes),
+            ):
+                unknown = self.unknown_calls[marks[0]]
+                raise Unevaluable(f"`{unknown.name}` is not evaluated ({unknown.reason})", stmt)
         except Unevaluable as exc:
             self.note(
                 exc.node or stmt, f"not evaluated: {exc.reason}; SQL it may run is not checked"
@@ -202,6 +212,13 @@ class Interpreter(ExpressionEvaluator):
                 elif isinstance(value, BatchSpec) or self.is_handle(value):
                     target_value = value
                 else:
+                    if isinstance(value, Opaque):
+                        # Entering and leaving an unknown context manager may run anything.
+                        self.note(
+                            item.context_expr,
+                            f"`with` context not evaluated: `{value.name}` is unknown "
+                            f"({value.reason})",
+                        )
                     target_value = Opaque(
                         dotted(item.context_expr), "migcheck does not enter this context manager"
                     )

@@ -147,6 +147,11 @@ def read_revision_file(
         )
     except ValueError as exc:  # e.g. NUL bytes in the source
         parse_error = InputError(shown, f"cannot parse Alembic revision: {exc}")
+    except (RecursionError, MemoryError):
+        # ``1 + 1 + ...`` twenty thousand times: Python's own parser gives up.
+        parse_error = InputError(
+            shown, "cannot parse Alembic revision: it nests too deeply for Python's parser"
+        )
 
     if tree is not None:
         values, dynamic = _header_values(tree)

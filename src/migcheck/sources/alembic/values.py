@@ -8,20 +8,17 @@ boundary it becomes an ``OpaqueType`` column type that renders as its name, so
 needed (a table name, an ``if`` test) it raises ``Unevaluable`` with a reason that says
 where the unknown came from.
 
-``callable_refusal`` is the policy that keeps evaluation free of side effects. Functions
-migcheck defines as stand-ins (``context.is_offline_mode``, the ``logging`` module) are
-marked ``pure`` (safe to call) or ``noop`` (safe to skip, arguments unevaluated: a log
-line's arguments often name values migcheck cannot know).
+What else a revision's values may be is described in ``world.py`` (the closed world).
 """
 
 from __future__ import annotations
 
 import ast
-import builtins
 import functools
-import types
-from collections.abc import Callable
-from typing import Any, TypeVar
+import re
+from typing import Any
+
+_UNKNOWN_PREFIX = re.compile(r"^(?:`[^`\n]{0,300}` is unknown: )+")
 
 
 class Unevaluable(Exception):
@@ -54,7 +51,12 @@ class Opaque:
         return Opaque(f"{self.name}[...]", self.reason, type_name=self.type_name)
 
     def fail(self, node: ast.AST | None = None) -> Unevaluable:
-        return Unevaluable(f"`{self.name}` is unknown: {self.reason}", node)
+        # A value built from an unknown one in a loop would otherwise say so once per
+        # iteration (``e = f(e)``): the root reason is what matters.
+        reason = _UNKNOWN_PREFIX.sub("", self.reason)
+        if len(reason) > 300:
+            reason = reason[:297] + "..."
+        return Unevaluable(f"`{self.name}` is unknown: {reason}", node)
 
     def __repr__(self) -> str:
         return f"Opaque({self.name!r})"
@@ -114,145 +116,11 @@ def find_opaque(value: object, depth: int = 0) -> Opaque | None:
     return None
 
 
-_PURE = "_migcheck_pure"
-_NOOP = "_migcheck_noop"
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def pure(fn: F) -> F:
-    """Mark a stand-in function as safe to call during static evaluation."""
-    setattr(fn, _PURE, True)
-    return fn
-
-
-def noop(fn: F) -> F:
-    """Mark a stand-in whose calls are skipped without evaluating their arguments."""
-    setattr(fn, _NOOP, True)
-    return pure(fn)
-
-
-def is_noop(fn: object) -> bool:
-    # ``is True``: SQLAlchemy's ``func`` answers every attribute with a new object.
-    return getattr(fn, _NOOP, False) is True
-
-
-# Builtins a revision may call: pure functions and constructors of plain data.
-@noop
-def _noop_print(*args: object, **kwargs: object) -> None:
-    """``print`` in a revision prints nothing while migcheck reads it."""
-
-
-SAFE_BUILTINS: dict[str, object] = {
-    name: getattr(builtins, name)
-    for name in (
-        "abs", "all", "any", "bool", "dict", "enumerate", "filter", "float", "format",
-        "frozenset", "int", "isinstance", "issubclass", "len", "list", "map", "max", "min",
-        "range", "repr", "reversed", "round", "set", "sorted", "str", "sum", "tuple", "zip",
-        "ValueError", "TypeError", "KeyError", "RuntimeError", "NotImplementedError",
-        "Exception",
-    )
-}  # fmt: skip
-SAFE_BUILTINS["print"] = _noop_print
-
-
-def _bounded_range(*args: int) -> range:
-    """``range`` that refuses sizes no migration needs (``list(range(10**12))``)."""
-    result = range(*args)
-    if len(result) > 1_000_000:
-        raise ValueError("range too large to evaluate")
-    return result
-
-
-SAFE_BUILTINS["range"] = _bounded_range
-
-_SAFE_BUILTIN_IDS = frozenset(id(v) for v in SAFE_BUILTINS.values())
-_PLAIN_TYPES = (str, bytes, int, float, bool, list, tuple, dict, set, frozenset, range)
-
-# Standard-library modules whose functions have no side effects worth worrying about.
+# Standard-library modules a revision may import: each is migcheck's model of it
+# (``pureops.std_module``), holding only what migcheck implements; the real module is
+# never imported for the revision.
 SAFE_STDLIB = frozenset(
     {"typing", "typing_extensions", "datetime", "uuid", "decimal", "enum", "json", "re",
      "textwrap", "string", "math", "collections", "itertools", "functools", "operator",
-     "dataclasses", "__future__"}
+     "dataclasses", "__future__", "logging"}
 )  # fmt: skip
-# Library callables that touch the world (engines, event hooks) rather than build SQL.
-_DENIED_SQLALCHEMY = frozenset(
-    {"create_engine", "engine_from_config", "create_mock_engine", "create_pool_from_url",
-     "create_async_engine", "async_engine_from_config", "listen", "listens_for"}
-)  # fmt: skip
-_DENIED_MODULE_PREFIXES = ("sqlalchemy.event", "sqlalchemy.pool", "sqlalchemy.engine.create")
-
-
-def _owner_module(fn: object) -> str:
-    module = getattr(fn, "__module__", None)
-    if isinstance(module, str) and module:
-        return module
-    owner = getattr(fn, "__self__", None)
-    if isinstance(owner, types.ModuleType):
-        return owner.__name__
-    if isinstance(owner, type):
-        return owner.__module__
-    if owner is not None:
-        return type(owner).__module__
-    return type(fn).__module__
-
-
-def callable_refusal(fn: object) -> str | None:
-    """Why ``fn`` must not be called during static evaluation, or None if it may be."""
-    if id(fn) in _SAFE_BUILTIN_IDS or getattr(fn, _PURE, False) is True:
-        return None
-    owner = getattr(fn, "__self__", None)
-    if isinstance(owner, _PLAIN_TYPES) and not isinstance(owner, type):
-        name = getattr(fn, "__name__", "")
-        if name in ("format", "format_map") and isinstance(owner, str) and "__" in owner:
-            return "format strings that reach into attributes are not evaluated"
-        return None
-    module = _owner_module(fn)
-    name = getattr(fn, "__name__", "") or type(fn).__name__
-    if module.startswith("sqlalchemy"):
-        if name in _DENIED_SQLALCHEMY or module.startswith(_DENIED_MODULE_PREFIXES):
-            return f"`{name}` would connect to a database or install hooks"
-        return None
-    if module.split(".", 1)[0] in SAFE_STDLIB:
-        return None
-    label = f"{module}.{name}" if module else name
-    return f"calls `{label}`, which migcheck does not evaluate"
-
-
-class NullLogger:
-    """What ``logging.getLogger(...)`` gives a revision: every call does nothing."""
-
-    @noop
-    def _log(self, *args: object, **kwargs: object) -> None:
-        return None
-
-    debug = info = warning = warn = error = exception = critical = fatal = log = _log
-    setLevel = addHandler = removeHandler = addFilter = _log
-
-    @pure
-    def isEnabledFor(self, level: object) -> bool:
-        return False
-
-
-class NullLogging:
-    """Stands in for the ``logging`` module: a revision's log lines change no SQL, and
-    evaluating them is not worth a note (their arguments are often query results)."""
-
-    DEBUG, INFO, WARNING, ERROR, CRITICAL = 10, 20, 30, 40, 50
-    WARN, FATAL, NOTSET = WARNING, CRITICAL, 0
-
-    def __init__(self) -> None:
-        self._logger = NullLogger()
-
-    @pure
-    def getLogger(self, name: object = None) -> NullLogger:
-        return self._logger
-
-    @noop
-    def _log(self, *args: object, **kwargs: object) -> None:
-        return None
-
-    debug = info = warning = warn = error = exception = critical = log = basicConfig = _log
-
-    def __getattr__(self, name: str) -> Opaque:
-        return Opaque(f"logging.{name}", "only getLogger and the logging calls are modelled")
