@@ -309,3 +309,20 @@ def test_an_unusable_template_index_is_empty(tmp_path: Path, text: str) -> None:
     (tmp_path / "templates.json").write_text(text)
     cache = TemplateCache(FakeServer(tmp_path))  # type: ignore[arg-type]
     assert cache.entries == {}
+
+
+def test_the_action_keeps_its_cache_in_the_jobs_temporary_directory(tmp_path: Path) -> None:
+    """No cache survives the job: a fork's job cannot leave entries for a trusted one."""
+    from test_action import Run as ActionRun
+
+    fake = tmp_path / "fake-migcheck"
+    fake.write_text('#!/usr/bin/env bash\necho "cache=$MIGCHECK_CACHE_DIR"\n')
+    fake.chmod(0o755)
+    workspace, temp = tmp_path / "ws", tmp_path / "tmp"
+    workspace.mkdir()
+    temp.mkdir()
+    run = ActionRun(workspace=workspace, temp=temp, env={"GITHUB_BASE_REF": "main"})
+    run.outputs["install"] = {"migcheck": str(fake)}
+    proc = run.step("lint")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [f"cache={temp}/migcheck-cache"]
