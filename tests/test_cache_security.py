@@ -326,3 +326,17 @@ def test_the_action_keeps_its_cache_in_the_jobs_temporary_directory(tmp_path: Pa
     proc = run.step("lint")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines() == [f"cache={temp}/migcheck-cache"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX FIFOs")
+def test_a_fifo_or_link_at_an_entry_path_is_a_miss(project: Path, tmp_path: Path) -> None:
+    """A restored cache may hold anything: reading an entry never blocks or follows."""
+    cache = tmp_path / "cache"
+    cold = migcheck(project, cache, "db")
+    (entry,) = entries(cache)
+    for plant in (lambda p: os.mkfifo(p), lambda p: p.symlink_to("/dev/zero")):
+        entry.unlink()
+        plant(entry)
+        warm = migcheck(project, cache, "db")
+        assert (warm.code, warm.out, warm.err) == (cold.code, cold.out, cold.err)
+        assert entry.is_file() and not entry.is_symlink()  # replaced by a real entry

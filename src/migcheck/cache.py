@@ -39,6 +39,11 @@ _sqlglot_version: str | None = None
 # Each cache directory this process looked at, and whether it may be used.
 _checked: dict[Path, bool] = {}
 _codecs: dict[Any, Codec[Any]] = {}
+# An entry holds one file's statements; past this size it is not one of ours.
+_MAX_ENTRY = 256 * 1024 * 1024
+# Never follow a link or wait on a FIFO that a restored cache may contain.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+_OPEN_FLAGS |= getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
 
 
 def _enabled() -> bool:
@@ -113,7 +118,9 @@ def key(migration: Migration) -> str | None:
 
 
 def _refuse(folder: Path, why: str) -> bool:
-    sys.stderr.write(f"migcheck: not using the cache directory {folder}: {why}\n")
+    from migcheck.report.escape import visible
+
+    sys.stderr.write(f"migcheck: not using the cache directory {visible(str(folder))}: {why}\n")
     return False
 
 
@@ -164,8 +171,11 @@ def load(k: str | None, tp: type[T]) -> T | None:
     if folder is None:
         return None
     try:
-        with open(folder / k[:2] / k, "rb") as fh:
-            data = fh.read()
+        with open(os.open(folder / k[:2] / k, _OPEN_FLAGS), "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if not stat.S_ISREG(st.st_mode) or st.st_size > _MAX_ENTRY:
+                return None
+            data = fh.read(_MAX_ENTRY + 1)
         value: T = _codec(tp).decode(data)
     except Exception:  # anything wrong with an entry is a miss, never an error
         return None
