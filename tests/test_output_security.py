@@ -247,3 +247,23 @@ def test_action_sarif_step_prints_no_second_report(tmp_path: Path) -> None:
     printed = [line for line in proc.stdout.splitlines() if line.startswith("report of:")]
     assert len(printed) == 1 and "--format github" in printed[0], proc.stdout
     assert (temp / "migcheck.sarif").read_text() == "sarif\n"
+
+
+def test_every_code_point_is_printable_after_escaping() -> None:
+    """No code point survives ``visible`` as a control character, in either mode; JSON
+    escaping keeps every value intact."""
+    import unicodedata
+
+    # Every control, surrogate and separator code point lies in the BMP.
+    everything = "".join(map(chr, range(0x10000)))
+    unsafe = {"Cc", "Cs", "Zl", "Zp"}
+    for text, allowed in ((visible(everything), ""), (visible(everything, multiline=True), "\t\n")):
+        left = {c for c in set(text) - set(allowed) if unicodedata.category(c) in unsafe}
+        assert not left
+        assert not HOSTILE.search(text.replace("\t", "").replace("\n", ""))
+    # JSON reads an escaped high surrogate followed by a low one as one character; file
+    # names only ever carry low ones (Python's surrogateescape).
+    no_high = "".join(c for c in everything if not "\ud800" <= c <= "\udbff")
+    dumped = json_text(json.dumps(no_high, ensure_ascii=False))
+    assert not {c for c in dumped if unicodedata.category(c) in unsafe}
+    assert json.loads(dumped) == no_high
