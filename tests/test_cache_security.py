@@ -108,7 +108,8 @@ CORRUPTIONS: dict[str, Callable[[bytes], bytes]] = {
     "unknown field": lambda data: data[:-1] + b', "evil": 1}',
     "string for a list": lambda data: b'{"statements": "x", "findings": []}',
     "missing required field": lambda data: b'{"findings": []}',
-    "bool for an int": lambda data: data.replace(b'"line":1,', b'"line":true,', 1),
+    "bool for an int": lambda data: data.replace(b'"index":0,', b'"index":true,', 1),
+    "short span": lambda data: data.replace(b'"span":[1,1,', b'"span":[1,', 1),
     "deep nesting": lambda data: b"[" * 100_000 + b"]" * 100_000,
 }
 
@@ -221,7 +222,8 @@ def test_codec_round_trips_exactly() -> None:
     [
         lambda d: d["statements"][0].__setitem__("index", True),
         lambda d: d["statements"][0].__setitem__("index", "0"),
-        lambda d: d["statements"][0]["span"].__setitem__("line", 1.0),
+        lambda d: d["statements"][0]["span"].__setitem__(0, 1.0),
+        lambda d: d["statements"][0]["span"].append(7),
         lambda d: d["statements"][0].__setitem__("ops", {"kind": "x"}),
         lambda d: d["statements"][0]["ops"][0]["options"].__setitem__("x", [1]),
         lambda d: d["statements"][0]["ops"][0].__setitem__("__class__", "os.system"),

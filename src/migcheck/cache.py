@@ -175,7 +175,7 @@ def load(k: str | None, tp: type[T]) -> T | None:
             st = os.fstat(fh.fileno())
             if not stat.S_ISREG(st.st_mode) or st.st_size > _MAX_ENTRY:
                 return None
-            data = fh.read(_MAX_ENTRY + 1)
+            data = fh.read(st.st_size + 1)  # not the cap: read(n) allocates n bytes
         value: T = _codec(tp).decode(data)
     except Exception:  # anything wrong with an entry is a miss, never an error
         return None

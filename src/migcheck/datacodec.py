@@ -4,7 +4,8 @@ A cache directory may be written by someone else (a restored CI cache, a shared 
 so an entry is input: reading one must never run code, and a value of the wrong shape
 must never reach the engine. Entries are therefore JSON, and a ``Codec`` built from a
 type annotation rebuilds the value field by field, checking every type on the way: a
-dataclass is a JSON object of its fields (fields equal to their default are left out),
+dataclass is a JSON object of its fields (fields equal to their default are left out;
+one whose fields are all plain values, like ``Span``, is an array of them),
 a tuple or list a JSON array, a ``dict[str, X]`` an object, ``object`` a JSON scalar.
 Anything else (an unknown field, a missing one, a string where an int belongs, a bool
 for an int) raises ``Invalid``.
@@ -158,9 +159,12 @@ def _dataclass(cls: type) -> tuple[Convert, Convert]:
     required = frozenset(f.name for f in fields if f.name not in defaults)
     # Per field: the exact types a plain value may have, or the decoder of a nested one.
     spec: dict[str, tuple[type, ...] | tuple[Convert, Convert]] = {}
+    plain: list[tuple[type, ...]] = []
     for f in fields:
         simple = _simple_types(hints[f.name])
         spec[f.name] = simple if simple is not None else _converters(hints[f.name])
+        if simple is not None:
+            plain.append(simple)
     names = [f.name for f in fields]
     _missing = object()
     # A plain dataclass is rebuilt as pickle would, without calling __init__ (a frozen
@@ -170,6 +174,9 @@ def _dataclass(cls: type) -> tuple[Convert, Convert]:
         and "__slots__" not in cls.__dict__
         and len(fields) == len(dataclasses.fields(cls))
     )
+    if direct and len(plain) == len(fields):
+        # Plain values only (a Span): an array of every field, smaller and faster.
+        return _flat_dataclass(cls, names, plain)
 
     def encode(value: Any) -> Any:
         if type(value) is not cls:
@@ -215,6 +222,34 @@ def _dataclass(cls: type) -> tuple[Convert, Convert]:
             if name not in kwargs:
                 state[name] = factory()
         state.update(kwargs)
+        return obj
+
+    return encode, decode
+
+
+def _flat_dataclass(
+    cls: type, names: list[str], types_: list[tuple[type, ...]]
+) -> tuple[Convert, Convert]:
+    n = len(names)
+    checks = list(zip(names, types_, strict=True))
+
+    def encode(value: Any) -> Any:
+        if type(value) is not cls:
+            raise Unencodable(f"{type(value).__name__} is not {cls.__name__}")
+        out = [getattr(value, name) for name in names]
+        for v, (name, allowed) in zip(out, checks, strict=True):
+            if type(v) not in allowed:
+                raise Unencodable(f"{cls.__name__}.{name}: {type(v).__name__}")
+        return out
+
+    def decode(value: Any) -> Any:
+        if type(value) is not list or len(value) != n:
+            raise Invalid(f"{cls.__name__}: not an array of {n}")
+        for v, (name, allowed) in zip(value, checks, strict=True):
+            if type(v) not in allowed:
+                raise Invalid(f"{cls.__name__}.{name}: {type(v).__name__}")
+        obj: Any = object.__new__(cls)
+        obj.__dict__.update(zip(names, value, strict=True))
         return obj
 
     return encode, decode
