@@ -485,7 +485,7 @@ def test_junit_one_testcase_per_file() -> None:
     assert failure is not None
     assert failure.get("type") == "drop-column"
     assert failure.get("message") == (
-        "db/migrations/0001_init.sql:8:20 drop-column control \ufffd[1m char & <tag> "
+        "db/migrations/0001_init.sql:8:20 drop-column control \\x1b[1m char & <tag> "
         "\"quoted\" 'single'"
     )
     assert failure.text is not None and f"help: {DROP_HELP}" in failure.text

@@ -6,6 +6,13 @@ sqlglot at all (its import is most of migcheck's start-up time). Entries are key
 the file's path and text, the migcheck version and the installed sqlglot version, so an
 upgrade of either invalidates them. Set ``MIGCHECK_NO_CACHE=1`` to disable it and
 ``MIGCHECK_CACHE_DIR`` to move it (default: ``$XDG_CACHE_HOME/migcheck``).
+
+The directory is input like any other: a restored CI cache or a shared runner may have
+been written by someone else. Entries are JSON read back by a strict ``datacodec.Codec``
+(never pickle: loading a pickle runs code), a malformed entry is a miss, and a directory
+owned by another user or writable by group or others is not used at all (one note on
+stderr says so). What remains is forgery: whoever can write the directory can plant a
+well-formed entry with false results, so a writable cache directory is trusted input.
 """
 
 from __future__ import annotations
@@ -13,17 +20,30 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import pickle
+import stat
+import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from migcheck import __version__
+from migcheck.datacodec import Codec
 from migcheck.sources import Migration
 
-# 3: entries are ``statements.Loaded`` (statements, findings, suppression directives).
-_FORMAT = "3"
+T = TypeVar("T")
+
+# 4: entries are JSON (``datacodec``) of ``statements.Loaded`` (statements, findings,
+# suppression directives).
+_FORMAT = "4"
 _sqlglot_version: str | None = None
+# Each cache directory this process looked at, and whether it may be used.
+_checked: dict[Path, bool] = {}
+_codecs: dict[Any, Codec[Any]] = {}
+# An entry holds one file's statements; past this size it is not one of ours.
+_MAX_ENTRY = 256 * 1024 * 1024
+# Never follow a link or wait on a FIFO that a restored cache may contain.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+_OPEN_FLAGS |= getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
 
 
 def _enabled() -> bool:
@@ -74,39 +94,116 @@ def _code_version() -> str:
     return _code_fingerprint
 
 
+def _codec(tp: Any) -> Codec[Any]:
+    codec = _codecs.get(tp)
+    if codec is None:
+        codec = _codecs[tp] = Codec(tp)
+    return codec
+
+
 def key(migration: Migration) -> str | None:
     if not _enabled():
         return None
     h = hashlib.sha256()
     for part in (_FORMAT, __version__, _parser_version(), _code_version(), migration.path):
-        h.update(part.encode())
+        h.update(part.encode("utf-8", "surrogatepass"))
         h.update(b"\0")
     if migration.chunks is not None:
-        h.update(pickle.dumps(migration.chunks))
+        # The dataclasses' repr shows every field and its type: a faithful digest input.
+        h.update(b"chunks\0")
+        h.update(repr(migration.chunks).encode("utf-8", "surrogatepass"))
     else:
         h.update((migration.text or "").encode("utf-8", "surrogatepass"))
     return h.hexdigest()
 
 
-def load(k: str | None) -> Any:
+def _refuse(folder: Path, why: str) -> bool:
+    from migcheck.report.escape import visible
+
+    sys.stderr.write(f"migcheck: not using the cache directory {visible(str(folder))}: {why}\n")
+    return False
+
+
+def _usable(folder: Path, st: os.stat_result) -> bool:
+    """Whether a directory that exists may be trusted: ours, and writable by us only."""
+    if not stat.S_ISDIR(st.st_mode):
+        return _refuse(folder, "it is not a directory")
+    uid = os.geteuid() if hasattr(os, "geteuid") else None
+    if uid is not None and st.st_uid != uid:
+        return _refuse(folder, f"it is owned by another user (uid {st.st_uid})")
+    if uid is not None and st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        mode = stat.S_IMODE(st.st_mode)
+        return _refuse(folder, f"group or others can write to it (mode {mode:04o})")
+    return True
+
+
+def _check(folder: Path) -> bool:
+    try:
+        st = os.stat(folder)
+    except FileNotFoundError:
+        try:
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(mode=0o700)
+            st = os.stat(folder)
+        except OSError:  # a read-only home: no cache, and nothing to say
+            return False
+    except OSError:
+        return False
+    return _usable(folder, st)
+
+
+def _cache_dir() -> Path | None:
+    """The cache directory, created with mode 0700 when missing; None when it must not be
+    used. Each directory is checked once per process, so its note is printed once."""
+    folder = _dir()
+    ok = _checked.get(folder)
+    if ok is None:
+        ok = _checked[folder] = _check(folder)
+    return folder if ok else None
+
+
+def load(k: str | None, tp: type[T]) -> T | None:
+    """The entry stored under ``k`` as a ``tp``, or None: a missing, unreadable,
+    truncated, malformed or stale entry is just a miss."""
     if k is None:
         return None
-    try:
-        with open(_dir() / k[:2] / k, "rb") as fh:
-            return pickle.load(fh)
-    except Exception:  # a missing, truncated or stale entry is just a miss
+    folder = _cache_dir()
+    if folder is None:
         return None
+    try:
+        with open(os.open(folder / k[:2] / k, _OPEN_FLAGS), "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if not stat.S_ISREG(st.st_mode) or st.st_size > _MAX_ENTRY:
+                return None
+            data = fh.read(st.st_size + 1)  # not the cap: read(n) allocates n bytes
+        value: T = _codec(tp).decode(data)
+    except Exception:  # anything wrong with an entry is a miss, never an error
+        return None
+    return value
 
 
-def store(k: str | None, value: object) -> None:
+def store(k: str | None, value: T, tp: type[T]) -> None:
     if k is None:
         return
-    folder = _dir() / k[:2]
+    folder = _cache_dir()
+    if folder is None:
+        return
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder)
+        data = _codec(tp).encode(value)
+    except (TypeError, ValueError):  # not storable exactly: recomputed next time
+        return
+    sub = folder / k[:2]
+    try:
+        try:
+            sub.mkdir(mode=0o700, exist_ok=True)
+        except FileNotFoundError:  # removed since it was checked: check it again
+            _checked.pop(folder, None)
+            if _cache_dir() is None:
+                return
+            sub.mkdir(mode=0o700, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=sub)
         with os.fdopen(fd, "wb") as fh:
-            pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, folder / k)
+            fh.write(data)
+        os.replace(tmp, sub / k)
     except OSError:  # a read-only home or full disk must not fail the lint
         pass

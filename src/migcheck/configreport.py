@@ -25,7 +25,6 @@ The JSON shape (``as_json``), stable for machines::
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -35,7 +34,6 @@ from migcheck.config import Config, _shown, merge
 _FAIL_ON_LENIENCY = {"warning": 0, "error": 1, "never": 2}
 _SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
 _LISTED = 8  # rule ids named in the one-line text before "and N more"
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # Settings that tell migcheck to trust a fact about how migrations run; set true, each
 # silences findings (missing-lock-timeout, the transaction rules). Merged name -> key.
 _ASSUMPTIONS = {
@@ -129,7 +127,9 @@ class ConfigReport:
 
 def _visible(text: str) -> str:
     """Control characters (a newline in a directory name) as escapes, never raw."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    from migcheck.report.escape import visible
+
+    return visible(text)
 
 
 def describe(config: Config | None, source: str | None, cli: Mapping[str, object]) -> ConfigReport:

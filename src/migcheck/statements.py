@@ -34,12 +34,12 @@ def load(migration: Migration) -> Loaded:
     """One migration's statements, split findings and directives, from the parse cache
     when the file is unchanged."""
     key = cache.key(migration)
-    hit = cache.load(key)
-    if isinstance(hit, Loaded):
+    hit = cache.load(key, Loaded)
+    if hit is not None:
         return hit
     statements, findings, directives = _load(migration)
     loaded = Loaded(_with_embedded(statements), findings, directives)
-    cache.store(key, loaded)
+    cache.store(key, loaded, Loaded)
     return loaded
 
 

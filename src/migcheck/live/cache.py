@@ -12,6 +12,11 @@ On our own cluster the templates live in its persistent data directory and an in
 (``templates.json`` beside it) records them with their last use; the least recently
 used beyond ``MIGCHECK_CACHE_TEMPLATES`` (default 8) are dropped. On a DSN server the
 templates are scratch databases like the others and are dropped at the end of the run.
+
+The index is read strictly: an entry is used only when its key is a SHA-256 hex digest,
+its database is the name this key's template gets (so an edited index cannot point a
+key at another database) and its counters are numbers; anything else is left out, and an
+unreadable index is an empty one.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +39,7 @@ from migcheck.live.server import Server
 # Bump when what a template holds changes (replay semantics, settings, owners).
 CACHE_FORMAT = 2
 _INDEX = "templates.json"
+_KEY = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass
@@ -78,11 +85,20 @@ class TemplateCache:
         if self._path is None:
             return {}
         try:
-            data = json.loads(self._path.read_text())
-        except (OSError, ValueError):
+            data = json.loads(self._path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError):
             return {}
-        entries = data.get("templates") if isinstance(data, dict) else None
-        return {k: v for k, v in (entries or {}).items() if isinstance(v, dict) and "db" in v}
+        if not isinstance(data, dict) or type(data.get("format")) is not int:
+            return {}
+        entries = data.get("templates")
+        if data["format"] != CACHE_FORMAT or not isinstance(entries, dict):
+            return {}
+        prefix = self.server.name_prefix
+        return {
+            key: {name: entry[name] for name in ("db", "migrations", "created", "last_used")}
+            for key, entry in entries.items()
+            if _valid_entry(key, entry, prefix)
+        }
 
     def _save(self) -> None:
         if self._path is None:
@@ -137,7 +153,7 @@ class TemplateCache:
             self.server.drop_database(build)
             info.seconds = time.perf_counter() - started
             return Template(None, info, failure)
-        name = f"{self.server.name_prefix}tmpl_{keys[-1][:20]}"
+        name = template_name(self.server.name_prefix, keys[-1])
         self.server.rename_database(build, name)
         self.server.seal_template(name)
         self.entries[keys[-1]] = {
@@ -166,6 +182,24 @@ class TemplateCache:
                 self.server.drop_database(entry["db"])
             del self.entries[key]
             excess -= 1
+
+
+def _valid_entry(key: object, entry: object, prefix: str) -> bool:
+    """Whether one index entry has exactly the shape ``obtain`` writes."""
+    if not isinstance(key, str) or _KEY.fullmatch(key) is None or not isinstance(entry, dict):
+        return False
+    numbers = [entry.get(name) for name in ("created", "last_used")]
+    return (
+        entry.get("db") == template_name(prefix, key)
+        and type(entry.get("migrations")) is int
+        and entry["migrations"] >= 0
+        and all(type(n) in (int, float) for n in numbers)
+    )
+
+
+def template_name(prefix: str, key: str) -> str:
+    """The database that holds the template of ``key``."""
+    return f"{prefix}tmpl_{key[:20]}"
 
 
 def _env_int(name: str, default: int) -> int:

@@ -32,6 +32,7 @@ from migcheck.live.results import (
     StatementTrace,
 )
 from migcheck.model import Finding, Span
+from migcheck.report.escape import log_line, visible
 
 _NO_SPAN = Span(1, 1, 1, 1)
 _HELP = {
@@ -244,6 +245,12 @@ def _query_finding(problem: QueryProblem, rule: str, severity: str, category: st
 
 
 # -- rendering -----------------------------------------------------------------------
+def _lines(out: list[str]) -> str:
+    """The report, one line per item. Names, statements and server messages come from the
+    input: a newline or control character inside an item is escaped, never printed."""
+    return "".join(log_line(visible(line)) + "\n" for line in out)
+
+
 def _one_line(text: str, limit: int = 120) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
@@ -325,7 +332,7 @@ def render_markdown(result: LiveResult) -> str:
         out += _markdown_statements(history)
     for note in result.notes:
         out += ["", f"_{note}_"]
-    return "\n".join(out) + "\n"
+    return _lines(out)
 
 
 def _markdown_statements(history: HistoryResult) -> list[str]:
@@ -426,4 +433,4 @@ def render_text(result: LiveResult) -> str:
     for error in result.input_errors:
         out.append(f"input: {error.path}: {error.message}")
     out += [f"note: {note}" for note in result.notes]
-    return "\n".join(out) + "\n"
+    return _lines(out)

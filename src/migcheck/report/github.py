@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from migcheck.engine import Result
 from migcheck.model import Finding
 from migcheck.report._common import repo_path
+from migcheck.report.escape import visible
 
 _COMMAND = {"error": "error", "warning": "warning", "info": "notice"}
 # GitHub caps a step summary at 1 MiB; past this many rows the table says how many are left.
@@ -33,8 +34,14 @@ def escape_property(text: str) -> str:
 
 
 def command(name: str, properties: Iterable[tuple[str, object]], message: str) -> str:
-    props = ",".join(f"{k}={escape_property(str(v))}" for k, v in properties if v is not None)
-    return f"::{name}{' ' + props if props else ''}::{escape_data(message)}"
+    """One workflow command. Control characters from the input are made visible first (a
+    property is one line; the message keeps its newlines, which ``escape_data`` encodes)."""
+    props = ",".join(
+        f"{k}={escape_property(visible(str(v)))}" for k, v in properties if v is not None
+    )
+    return (
+        f"::{name}{' ' + props if props else ''}::{escape_data(visible(message, multiline=True))}"
+    )
 
 
 def annotation(f: Finding, root: str | None = None) -> str:
@@ -70,6 +77,7 @@ def render(result: Result, *, root: str | None = None) -> str:
 
 
 def _cell(text: str) -> str:
+    text = visible(text, multiline=True)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return text.replace("|", "\\|").replace("\r\n", "<br>").replace("\n", "<br>")
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from migcheck.engine import Result
 from migcheck.report._common import fingerprints, repo_path
+from migcheck.report.escape import json_text
 
 SEVERITIES = {"error": "major", "warning": "minor", "info": "info"}
 INPUT_ERROR = "input-error"
@@ -54,4 +55,4 @@ def as_list(result: Result, *, root: str | None = None) -> list[dict[str, Any]]:
 
 
 def render(result: Result, *, root: str | None = None) -> str:
-    return json.dumps(as_list(result, root=root), indent=2, ensure_ascii=False) + "\n"
+    return json_text(json.dumps(as_list(result, root=root), indent=2, ensure_ascii=False)) + "\n"

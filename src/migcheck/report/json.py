@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from migcheck.engine import Result
+from migcheck.report.escape import json_text
 
 
 def as_dict(result: Result) -> dict[str, object]:
@@ -41,4 +42,4 @@ def as_dict(result: Result) -> dict[str, object]:
 
 
 def render(result: Result) -> str:
-    return json.dumps(as_dict(result), indent=2, ensure_ascii=False) + "\n"
+    return json_text(json.dumps(as_dict(result), indent=2, ensure_ascii=False)) + "\n"

@@ -3,28 +3,26 @@
 One ``testsuite`` named ``migcheck`` with one ``testcase`` per file: a file with findings
 fails, with one ``<failure>`` per finding; a file migcheck could not read gets an
 ``<error>``; a clean file passes. Built with ``xml.etree`` so every value is escaped;
-characters XML 1.0 cannot carry at all (control characters) become U+FFFD.
+control characters (which XML 1.0 mostly cannot carry at all) are written as visible
+escapes, and only the body text keeps its newlines.
 """
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 
 from migcheck.engine import Result
 from migcheck.model import Finding, InputError
+from migcheck.report.escape import log_line, visible
 
 SUITE = "migcheck"
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
-
-def _xml(text: str) -> str:
-    return _NOT_XML.sub("\ufffd", text)
 
 
 def _failure_line(f: Finding) -> str:
-    return f"{f.path}:{f.span.line}:{f.span.column} {f.rule} {f.message}"
+    # XML carries a newline safely: only the path (a name) must stay on one line.
+    where = visible(f"{f.path}:{f.span.line}:{f.span.column} {f.rule}")
+    return f"{where} {visible(f.message, multiline=True)}"
 
 
 def render(result: Result, *, files: Iterable[str] | None = None) -> str:
@@ -56,23 +54,23 @@ def render(result: Result, *, files: Iterable[str] | None = None) -> str:
         case = ET.SubElement(
             suite,
             "testcase",
-            {"classname": SUITE, "name": _xml(path), "file": _xml(path), "time": "0"},
+            {"classname": SUITE, "name": visible(path), "file": visible(path), "time": "0"},
         )
         for e in errors.get(path, ()):
             where = f"{e.path}:{e.line}" if e.line else e.path
-            node = ET.SubElement(
-                case, "error", {"type": "input-error", "message": _xml(f"{where}: {e.message}")}
-            )
-            node.text = _xml(f"{where}: {e.message}")
+            text = visible(f"{where}: {e.message}")
+            node = ET.SubElement(case, "error", {"type": "input-error", "message": text})
+            node.text = text
         for f in findings.get(path, ()):
             node = ET.SubElement(
-                case, "failure", {"type": f.rule, "message": _xml(_failure_line(f))}
+                case, "failure", {"type": visible(f.rule), "message": _failure_line(f)}
             )
-            body = [f"{_failure_line(f)}", f"severity: {f.severity}"]
+            body = [_failure_line(f), f"severity: {f.severity}"]
             if f.help:
-                body.append(f"help: {f.help}")
+                body.append(f"help: {visible(f.help, multiline=True)}")
             if f.statement:
-                body.append(f"statement:\n{f.statement}")
-            node.text = _xml("\n".join(body))
+                body.append(f"statement:\n{visible(f.statement, multiline=True)}")
+            # The file may be printed to a CI log: no body line may read as a command.
+            node.text = "\n".join(log_line(line) for line in "\n".join(body).split("\n"))
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"

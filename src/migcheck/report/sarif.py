@@ -22,6 +22,7 @@ from migcheck import __version__
 from migcheck.engine import Result
 from migcheck.model import Finding
 from migcheck.report._common import FINGERPRINT_KEY, fingerprints, repo_path
+from migcheck.report.escape import json_text
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/migcheck/migcheck"
@@ -162,4 +163,4 @@ def _notification(path: str, line: int | None, message: str, root: str | None) -
 
 
 def render(result: Result, *, root: str | None = None) -> str:
-    return json.dumps(as_dict(result, root=root), indent=2, ensure_ascii=False) + "\n"
+    return json_text(json.dumps(as_dict(result, root=root), indent=2, ensure_ascii=False)) + "\n"

@@ -7,6 +7,7 @@ from collections import Counter
 from typing import TextIO
 
 from migcheck.engine import Result
+from migcheck.report.escape import log_line, visible
 
 _COLOURS = {"error": "\033[1;31m", "warning": "\033[1;33m", "info": "\033[1;36m"}
 _BOLD = "\033[1m"
@@ -31,17 +32,19 @@ def render(
 
     out: list[str] = []
     for err in result.errors:
-        where = f"{err.path}:{err.line}" if err.line else err.path
-        out.append(f"{c(_BOLD, where)}: {c(_COLOURS['error'], 'error')}: {err.message}")
+        path = visible(err.path)
+        where = f"{path}:{err.line}" if err.line else path
+        out.append(f"{c(_BOLD, where)}: {c(_COLOURS['error'], 'error')}: {visible(err.message)}")
     for f in result.findings:
-        sev = c(_COLOURS.get(f.severity, ""), f"{f.severity}[{f.rule}]")
-        out.append(f"{c(_BOLD, f'{f.path}:{f.line}:{f.column}')}: {sev} {f.message}")
+        sev = c(_COLOURS.get(f.severity, ""), visible(f"{f.severity}[{f.rule}]"))
+        where = f"{visible(f.path)}:{f.line}:{f.column}"
+        out.append(f"{c(_BOLD, where)}: {sev} {visible(f.message)}")
         if f.help:
-            help_lines = f.help.splitlines()
+            help_lines = visible(f.help, multiline=True).splitlines()
             out.append(f"  {c(_BOLD, 'help:')} {help_lines[0]}")
             out.extend(f"        {line}" if line else "" for line in help_lines[1:])
         if f.statement:
-            lines = f.statement.splitlines()
+            lines = visible(f.statement, multiline=True).splitlines()
             shown = lines[:_EXCERPT_LINES]
             gutter = len(str(f.span.line + len(shown)))
             # A statement rendered from Python (an Alembic op call) is not the text of
@@ -66,17 +69,20 @@ def render(
     if show_suppressed and result.suppressed:
         from migcheck.suppress import render_suppressed
 
-        out.append(render_suppressed(result.suppressed))
+        # Its paths and reasons come from the input; its newlines are its own layout.
+        out.append(visible(render_suppressed(result.suppressed), multiline=True))
     stale = getattr(result, "stale_baseline", None)
     if stale:
         from migcheck.baseline import render_stale
 
-        out.append(render_stale(stale, getattr(result, "baseline_path", None) or "baseline"))
+        baseline = getattr(result, "baseline_path", None) or "baseline"
+        out.append(visible(render_stale(stale, baseline), multiline=True))
     from migcheck.configreport import config_lines
 
     out.extend(config_lines(result))
     out.append(summary_line(result))
-    return "\n".join(out) + "\n"
+    # Any line may start with input (a path); a multi-line block may hold several lines.
+    return "\n".join(log_line(line) for block in out for line in block.split("\n")) + "\n"
 
 
 def summary_line(result: Result) -> str:

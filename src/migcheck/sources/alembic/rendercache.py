@@ -20,7 +20,9 @@ users depend on the working directory, so they are not stored; they are put back
 the current run when an entry is used.
 
 Entries live in migcheck's cache directory and go through ``migcheck.cache``'s
-``load``/``store`` (``MIGCHECK_CACHE_DIR``, ``MIGCHECK_NO_CACHE=1`` disables it).
+``load``/``store`` (``MIGCHECK_CACHE_DIR``, ``MIGCHECK_NO_CACHE=1`` disables it), which
+store them as JSON and rebuild them strictly (``datacodec``): an entry is plain data
+(``Entry``, ``CachedRevision``), never a syntax tree or an object that could run code.
 Misses are written by a background thread (``Writer``) so that, on a first run, creating
 the entry files overlaps with rendering. ``--alembic-import`` is never cached: it runs
 application code that the key cannot describe.
@@ -35,7 +37,7 @@ import os
 import queue
 import sys
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from migcheck import __version__, cache
@@ -48,7 +50,7 @@ from .render import Facts, Rendered
 from .revfile import RevisionFile
 
 # Bump when the entry layout or what it means changes.
-_FORMAT = "alembic-render-2"
+_FORMAT = "alembic-render-3"
 
 _environment: str | None = None
 
@@ -143,12 +145,32 @@ def key(data: bytes, project_key: str) -> str | None:
 
 
 @dataclass
+class CachedRevision:
+    """What a ``RevisionFile`` holds that the cache keeps: its header, not its paths,
+    source or syntax tree (``unpack`` puts the paths back; a hit is never rendered)."""
+
+    revision: str
+    down_revision: str | tuple[str, ...] | None = None
+    branch_labels: tuple[str, ...] = ()
+    depends_on: tuple[str, ...] = ()
+    message: str = ""
+    header_lines: dict[str, int] = field(default_factory=dict)
+    # (message, line) of ``RevisionFile.error``.
+    error: tuple[str, int | None] | None = None
+
+
+# The RevisionFile fields a CachedRevision leaves out, or stores in another form.
+_NOT_CACHED = frozenset({"path", "display", "source", "tree", "error"})
+_HEADER = [f.name for f in fields(CachedRevision) if f.name not in _NOT_CACHED]
+
+
+@dataclass
 class Entry:
     """One revision file as read (and, when it renders, rendered), without its paths."""
 
     format: str
     # None: the file is not a revision, or cannot be used (``errors`` say why).
-    revision: RevisionFile | None
+    revision: CachedRevision | None
     errors: list[tuple[str, int | None]] = field(default_factory=list)
     # None when the file was not rendered (unreadable or not a revision).
     chunks: dict[str, list[SqlChunk]] | None = None
@@ -160,14 +182,9 @@ def pack(rev: RevisionFile | None, errors: list[InputError], rendered: Rendered 
     """An entry for the cache: the revision without its syntax tree, source or paths."""
     stripped = None
     if rev is not None:
-        error = rev.error
-        stripped = replace(
-            rev,
-            path=Path(),
-            display="",
-            source=None,
-            tree=None,
-            error=None if error is None else InputError("", error.message, error.line),
+        stripped = CachedRevision(
+            **{name: getattr(rev, name) for name in _HEADER},
+            error=None if rev.error is None else (rev.error.message, rev.error.line),
         )
     return Entry(
         format=_FORMAT,
@@ -191,13 +208,13 @@ def unpack(
     shown = display_path(path)
     errors = [InputError(shown, message, line) for message, line in entry.errors]
     rev = None
-    if entry.revision is not None:
-        error = entry.revision.error
-        rev = replace(
-            entry.revision,
+    cached = entry.revision
+    if cached is not None:
+        rev = RevisionFile(
             path=path,
             display=shown,
-            error=None if error is None else InputError(shown, error.message, error.line),
+            **{name: getattr(cached, name) for name in _HEADER},
+            error=None if cached.error is None else InputError(shown, *cached.error),
         )
     rendered = None
     if entry.chunks is not None:
@@ -209,8 +226,8 @@ def unpack(
     return rev, errors, rendered
 
 
-def load(k: str | None) -> object:
-    return cache.load(k)
+def load(k: str | None) -> Entry | None:
+    return cache.load(k, Entry)
 
 
 class Writer:
@@ -239,7 +256,7 @@ class Writer:
 
     def _run(self) -> None:
         while (item := self._queue.get()) is not None:
-            cache.store(*item)  # never raises: a failed write is just a later miss
+            cache.store(*item, Entry)  # never raises: a failed write is just a later miss
 
     def close(self) -> None:
         if self._thread is not None:
