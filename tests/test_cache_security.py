@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from migcheck.datacodec import Codec, Invalid, Unencodable
-from migcheck.live.cache import TemplateCache, template_name
+from migcheck.live.cache import CACHE_FORMAT, TemplateCache, template_name
 from migcheck.model import Finding, Op, Span, Statement
 from migcheck.sources.alembic.rendercache import _NOT_CACHED, CachedRevision
 from migcheck.sources.alembic.revfile import RevisionFile
@@ -281,7 +281,7 @@ def test_template_index_entries_of_the_wrong_shape_are_left_out(tmp_path: Path) 
     good = template_name("migcheck_", good_key)
     other = template_name("migcheck_", "b" * 64)
     index = {
-        "format": 1,
+        "format": CACHE_FORMAT,
         "templates": {
             good_key: {"db": good, "migrations": 3, "created": 1.0, "last_used": 2},
             # A key pointed at another key's database, or at anything else.
@@ -306,7 +306,7 @@ def test_template_index_entries_of_the_wrong_shape_are_left_out(tmp_path: Path) 
     assert server.dropped == [other]
 
 
-@pytest.mark.parametrize("text", ["[]", '{"format": 2, "templates": {}}', "{", '{"format": true}'])
+@pytest.mark.parametrize("text", ["[]", '{"format": 99, "templates": {}}', "{", '{"format": true}'])
 def test_an_unusable_template_index_is_empty(tmp_path: Path, text: str) -> None:
     (tmp_path / "templates.json").write_text(text)
     cache = TemplateCache(FakeServer(tmp_path))  # type: ignore[arg-type]

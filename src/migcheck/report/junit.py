@@ -48,7 +48,9 @@ def render(result: Result, *, files: Iterable[str] | None = None) -> str:
         # The config file used and what it disables: a suite property, before the cases.
         props = ET.SubElement(suite, "properties")
         ET.SubElement(
-            props, "property", {"name": "migcheck.config", "value": _xml("\n".join(lines))}
+            props,
+            "property",
+            {"name": "migcheck.config", "value": visible("\n".join(lines), multiline=True)},
         )
     for path in paths:
         case = ET.SubElement(
