@@ -6,6 +6,7 @@ imported inside the command that needs it.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -18,8 +19,34 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 _SEVERITIES = ("error", "warning", "info")
 
 
+_DEBUG = "migcheck.debug"
+
+
+def _set_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.meta[_DEBUG] = True  # ``meta`` is shared by the whole context chain
+
+
+_debug_option = click.option(
+    "--debug",
+    is_flag=True,
+    expose_value=False,
+    callback=_set_debug,
+    help="Show the traceback of an internal error (also MIGCHECK_DEBUG=1).",
+)
+
+
+def _escape(text: str) -> str:
+    """``text`` on one line, control characters escaped: it may quote hostile input (a
+    file name, or an exception message that does)."""
+    return "".join(
+        f"\\x{ord(ch):02x}" if ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 else ch for ch in text
+    )
+
+
 class _DefaultGroup(click.Group):
-    """A group where ``migcheck PATH`` means ``migcheck check PATH``."""
+    """A group where ``migcheck PATH`` means ``migcheck check PATH``, and where a bug ends
+    the run with one line and exit 2, not a traceback (``--debug`` shows it)."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h", "--version"):
@@ -27,6 +54,24 @@ class _DefaultGroup(click.Group):
         elif not args:
             args = ["check"]
         return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as err:
+            if ctx.meta.get(_DEBUG) or os.environ.get("MIGCHECK_DEBUG") == "1":
+                raise
+            # Exit 1 means "findings": an internal error must not look like one.
+            name = type(err).__name__
+            detail = _escape(str(err))[:300]
+            click.echo(
+                f"migcheck: internal error: {name}{': ' + detail if detail else ''} "
+                "(run with --debug for the traceback)",
+                err=True,
+            )
+            ctx.exit(EXIT_USAGE)
 
 
 def _version() -> str:
@@ -37,6 +82,7 @@ def _version() -> str:
 
 @click.group(cls=_DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(_version(), prog_name="migcheck")
+@_debug_option
 def main() -> None:
     """migcheck: a migration safety linter for PostgreSQL.
 
@@ -121,6 +167,12 @@ def _csv(values: tuple[str, ...]) -> list[str]:
     help="Skip files larger than this many MB (default 10).",
 )
 @click.option(
+    "--max-total-size",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Read at most this many MB of SQL in one run; more is an input error (default 64).",
+)
+@click.option(
     "--alembic-import/--no-alembic-import",
     default=None,
     help="Import Alembic revisions (runs their code) for full fidelity.",
@@ -149,6 +201,7 @@ def _csv(values: tuple[str, ...]) -> list[str]:
     is_flag=True,
     help="Also list the findings `migcheck: ignore` comments suppressed, with their reasons.",
 )
+@_debug_option
 def check(
     paths: tuple[str, ...],
     fmt: str,
@@ -165,6 +218,7 @@ def check(
     changeset: bool | None,
     prisma_version: str | None,
     max_file_size: float | None,
+    max_total_size: float | None,
     alembic_import: bool | None,
     include_downgrade: bool | None,
     statistics: bool,
@@ -203,6 +257,7 @@ def check(
             "pg_version": pg_version,
             "assume_in_transaction": assume_in_transaction,
             "max_file_size": max_file_size,
+            "max_total_size": max_total_size,
             "prisma_version": prisma_version,
             "alembic_import": alembic_import,
             "include_downgrade": include_downgrade,
@@ -224,6 +279,7 @@ def check(
             changeset=changeset,
             prisma_version=s["prisma_version"],
             max_bytes=int(s["max_file_size"] * 1_000_000),
+            max_total_bytes=int(s["max_total_size"] * 1_000_000),
             alembic_import=bool(s["alembic_import"]),
             include_downgrade=bool(s["include_downgrade"]),
             transaction_per_migration=s.get("transaction_per_migration"),
@@ -239,6 +295,8 @@ def check(
     except UserError as err:  # a bad baseline file, a git history --diff cannot use
         click.echo(f"migcheck: {err}", err=True)
         sys.exit(EXIT_USAGE)
+    for note in result.notes:
+        click.echo(f"migcheck: note: {_escape(note.path)}: {_escape(note.message)}", err=True)
     if result.baseline_written is not None:
         n = result.baseline_written
         click.echo(
@@ -261,8 +319,6 @@ def _read_stdin() -> str:
 def _emit(
     result: Any, fmt: str, statistics: bool, output: str | None, show_suppressed: bool = False
 ) -> None:
-    import os
-
     from migcheck.report import render
     from migcheck.report.text import use_colour
 
@@ -293,14 +349,16 @@ def _emit(
 def _exit_code(result: Any, fail_on: str) -> int:
     from migcheck.model import SEVERITY_RANK
 
-    if result.fatal:
+    # A file migcheck was asked to judge and could not read fails the run whatever else
+    # it found: a CI gate must never pass on a migration it did not read.
+    if result.fatal or result.errors:
         return EXIT_USAGE
     if fail_on == "never":
         return EXIT_CLEAN
     threshold = SEVERITY_RANK[fail_on]
     if any(SEVERITY_RANK.get(f.severity, 0) >= threshold for f in result.findings):
         return EXIT_FINDINGS
-    return EXIT_USAGE if result.errors and not result.files else EXIT_CLEAN
+    return EXIT_CLEAN
 
 
 @main.command("rules")

@@ -38,6 +38,7 @@ class RunRequest:
     changeset: bool | None = None
     prisma_version: str | None = None
     max_bytes: int = 10_000_000
+    max_total_bytes: int = 64_000_000  # SQL one run reads in total (--max-total-size)
     exclude: list[str] = field(default_factory=list)
     alembic_import: bool = False
     include_downgrade: bool = False
@@ -59,6 +60,9 @@ class RunResult(Result):
     baselined: int = 0  # findings hidden because the baseline records them
     stale_baseline: list[BaselineEntry] = field(default_factory=list)
     baseline_written: int | None = None  # findings recorded by --write-baseline
+    # Skipped entries that are not input errors (a FIFO or a link out of the tree in a
+    # walked directory, an unreadable file read only as history).
+    notes: list[InputError] = field(default_factory=list)
 
 
 def select_rules(select: Sequence[str], extend: Sequence[str], ignore: Sequence[str]) -> list[str]:
@@ -155,6 +159,7 @@ class Collected:
     histories: list[History]
     errors: list[InputError]
     notes: list[Finding]
+    input_notes: list[InputError] = field(default_factory=list)
 
 
 def collect(req: RunRequest) -> Collected:
@@ -179,6 +184,7 @@ def collect(req: RunRequest) -> Collected:
             stdin_filename=req.stdin_filename,
             exclude=req.exclude,
             max_bytes=req.max_bytes,
+            max_total_bytes=req.max_total_bytes,
         )
         if sql_paths
         else DiscoveryResult()
@@ -187,7 +193,7 @@ def collect(req: RunRequest) -> Collected:
     if a_hist:
         # A directory holding only an Alembic project is not "without migrations".
         found.errors = [e for e in found.errors if not e.message.startswith("no SQL migrations")]
-    return Collected(found.histories + a_hist, found.errors + a_errors, a_notes)
+    return Collected(found.histories + a_hist, found.errors + a_errors, a_notes, found.notes)
 
 
 def discover_histories(req: RunRequest) -> tuple[list[History], list[InputError]]:
@@ -243,6 +249,7 @@ def run(req: RunRequest) -> RunResult:
         statements=linted.statements,
         unrecognized=linted.unrecognized,
         suppressed=linted.suppressed,
+        notes=found.input_notes,
     )
     if diff is not None and "edited-applied-migration" in rule_ids:
         from migcheck.gitdiff import edited_findings
