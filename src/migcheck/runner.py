@@ -166,10 +166,14 @@ def collect(req: RunRequest) -> Collected:
     """Find the histories under ``req.paths``: Alembic projects and SQL layouts."""
     from migcheck.sources.alembic import is_alembic_path
     from migcheck.sources.discover import DiscoveryResult, discover
+    from migcheck.sources.reading import is_inside, named_boundary
 
     alembic_paths: list[str] = []
     sql_paths: list[str] = []
     for p in req.paths:
+        if p != "-" and not is_inside(p, named_boundary(p)):
+            sql_paths.append(p)  # a link out of the tree: discovery reports it, unread
+            continue
         if p != "-" and is_alembic_path(p):
             alembic_paths.append(p)
             continue

@@ -29,12 +29,12 @@ from migcheck.sources.reading import (
     DEFAULT_MAX_BYTES,
     NON_REGULAR,
     UTF8_BOM,
-    boundary_for,
     describe_os_error,
     display_path,
     find_repository_root,
     format_size,
     is_inside,
+    named_boundary,
     outside_message,
     read_source,
     size_message,
@@ -151,7 +151,7 @@ class _Discovery:
             self._error(path, describe_os_error(path, err))
             return
         is_dir = stat.S_ISDIR(info.st_mode)
-        boundary = _named_boundary(path, is_dir)
+        boundary = named_boundary(path)
         if not is_inside(path, boundary):
             self._error(path, outside_message(path))
         elif is_dir:
@@ -221,7 +221,7 @@ class _Discovery:
             # An editor linting an unsaved buffer: lint the text in place of the file on
             # disk, inside its history.
             self.overrides[os.path.realpath(name)] = text
-            self._add_file(name, _named_boundary(name, False))
+            self._add_file(name, named_boundary(name))
             return
         migration = Migration(path=shown, key=shown, tool="stdin", text=text)
         if sqldir.has_dbmate_blocks(text):
@@ -535,18 +535,6 @@ class _Frame:
     found: int = 0
     excluded: bool = False
     subdirs: Iterator[os.DirEntry[str]] = field(default_factory=lambda: iter(()))
-
-
-def _named_boundary(path: str, is_dir: bool) -> str:
-    """The boundary for a path given on the command line: the repository holding the name
-    (not its link target), else the named directory, or a named file's directory."""
-    located = os.path.dirname(os.path.abspath(path))
-    repository = find_repository_root(located)
-    if repository is not None:
-        return repository
-    if is_dir and not os.path.islink(path.rstrip("/\\") or path):
-        return boundary_for(path)
-    return os.path.realpath(located)
 
 
 def _is_virtualenv(path: str) -> bool:

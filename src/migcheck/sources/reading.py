@@ -14,7 +14,6 @@ this runs on the CLI's start-up path.
 from __future__ import annotations
 
 import errno
-import functools
 import os
 import stat
 
@@ -75,17 +74,18 @@ def describe_os_error(path: str, err: OSError) -> str:
 
 
 def find_repository_root(directory: str) -> str | None:
-    """The nearest directory at or above ``directory`` (resolved) holding ``.git`` (a
-    directory, or a file in a worktree or submodule), or ``None``. No git process: this is
-    on the start-up path."""
-    return _repository_root(os.path.realpath(directory))
+    """The nearest directory at or above ``directory`` holding ``.git`` (a directory, or a
+    file in a worktree or submodule), resolved; or ``None``. No git process: this is on
+    the start-up path.
 
-
-@functools.lru_cache(maxsize=256)
-def _repository_root(directory: str) -> str | None:
+    The search goes up the path as written, not its link target, and a symbolic link on
+    the way is never taken for the root: ``repo/db/link -> /elsewhere`` is in ``repo``,
+    even if ``/elsewhere`` is another checkout.
+    """
+    directory = os.path.abspath(directory)
     while True:
-        if os.path.lexists(os.path.join(directory, ".git")):
-            return directory
+        if not os.path.islink(directory) and os.path.lexists(os.path.join(directory, ".git")):
+            return os.path.realpath(directory)
         parent = os.path.dirname(directory)
         if parent == directory:
             return None
@@ -96,6 +96,18 @@ def boundary_for(directory: str) -> str:
     """The boundary of files found in ``directory``: the repository root, or outside a git
     checkout ``directory`` itself (resolved)."""
     return find_repository_root(directory) or os.path.realpath(directory)
+
+
+def named_boundary(path: str) -> str:
+    """The boundary for a path given on the command line: the repository holding the name
+    (not its link target), else the named directory, or a named file's directory."""
+    located = os.path.dirname(os.path.abspath(path))
+    repository = find_repository_root(located)
+    if repository is not None:
+        return repository
+    if os.path.isdir(path) and not os.path.islink(path.rstrip("/\\") or path):
+        return boundary_for(path)
+    return os.path.realpath(located)
 
 
 def is_inside(path: str, boundary: str) -> bool:
