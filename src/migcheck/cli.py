@@ -295,8 +295,8 @@ def check(
     except UserError as err:  # a bad baseline file, a git history --diff cannot use
         click.echo(f"migcheck: {err}", err=True)
         sys.exit(EXIT_USAGE)
-    for note in result.notes:
-        click.echo(f"migcheck: note: {_escape(note.path)}: {_escape(note.message)}", err=True)
+    for skipped in result.notes:
+        click.echo(f"migcheck: note: {_escape(skipped.path)}: {_escape(skipped.message)}", err=True)
     if result.baseline_written is not None:
         n = result.baseline_written
         click.echo(

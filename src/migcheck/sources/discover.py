@@ -477,6 +477,8 @@ class _Discovery:
         loaded = []
         for migration in history.migrations:
             text = self._read(migration.path, boundary)
+            if text is None:  # over the run's budget, which one error already reported
+                continue
             if isinstance(text, InputError):
                 if migration.selected:
                     self.errors.append(text)
@@ -494,16 +496,19 @@ class _Discovery:
         history.root = display_path(history.root)
         return any(m.selected for m in loaded)
 
-    def _read(self, path: str, boundary: str) -> str | InputError:
+    def _read(self, path: str, boundary: str) -> str | InputError | None:
         override = self.overrides.get(os.path.realpath(path))
         if override is not None:
             return override
         if self.over_budget:
-            return InputError(display_path(path), "not read: the run's SQL budget is spent")
+            return None
         text = read_source(path, max_bytes=min(self.max_bytes, self.budget), boundary=boundary)
         if isinstance(text, str):
             self.budget -= len(text.encode("utf-8", errors="surrogatepass"))
         elif self.budget < self.max_bytes and text.message.startswith("file is "):
+            alone = read_source(path, max_bytes=self.max_bytes, boundary=boundary)
+            if isinstance(alone, InputError):
+                return alone  # over the per-file limit too: that is the message to give
             # The file fits the per-file limit but not what is left of the run's budget.
             self.over_budget = True
             return InputError(
