@@ -124,6 +124,25 @@ def test_links_inside_the_tree_are_still_followed(repo: Path) -> None:
     assert proc.stderr == ""
 
 
+def test_a_link_into_another_checkout_does_not_move_the_boundary(
+    repo: Path, tmp_path: Path
+) -> None:
+    other = tmp_path / "other"
+    write(other / "migrations" / "001_drop.sql", DROP)
+    (other / ".git").write_text("gitdir: /elsewhere\n")  # a worktree's .git is a file
+    os.symlink(other, repo / "db" / "ext")
+    walked = run("db", cwd=repo)
+    no_traceback(walked)
+    assert walked.returncode == 0
+    assert "migcheck: note: db/ext: symbolic link to" in walked.stderr
+    # Named through the link, the file is still judged against this repository.
+    named = run("db/ext/migrations/001_drop.sql", cwd=repo)
+    no_traceback(named)
+    assert named.returncode == 2
+    assert "db/ext/migrations/001_drop.sql: error: symbolic link to" in named.stdout
+    assert "drop-column" not in walked.stdout + named.stdout
+
+
 def test_outside_a_checkout_the_named_directory_is_the_boundary(tmp_path: Path) -> None:
     write(tmp_path / "shared" / "001_drop.sql", DROP)
     write(tmp_path / "db" / "001_init.sql")
