@@ -102,7 +102,8 @@ def test_json_contract(tmp_path: Path) -> None:
         {"path": "missing.sql", "line": None, "message": "No such file or directory"}
     ]
     assert data["summary"] == {"files": 1, "statements": 1, "findings": 1, "unrecognized": 0}
-    assert proc.returncode == 1
+    # A named file that could not be read is an input error, whatever else was found.
+    assert proc.returncode == 2
 
 
 def test_stdin_with_filename(tmp_path: Path) -> None:
@@ -151,7 +152,8 @@ def test_bad_files_are_named_and_others_still_linted(tmp_path: Path) -> None:
     assert "db/006_big.sql: error: file is 52.4 MB, above the 10 MB limit" in out
     assert "--max-file-size" in out
     assert "004_empty" not in out
-    assert proc.returncode == 1
+    # Files of a whole-directory audit that could not be read fail the run (exit 2).
+    assert proc.returncode == 2
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root can read a chmod 000 file")

@@ -286,7 +286,8 @@ RULES_HINT = (
 )
 ALL_KEYS = (
     "alembic, assume-in-transaction, exclude, extend-select, fail-on, ignore, "
-    "lock-timeout-role-level, max-file-size, per-file-ignores, pg-version, prisma-version, "
+    "lock-timeout-role-level, max-file-size, max-total-size, per-file-ignores, pg-version, "
+    "prisma-version, "
     "select, severity"
 )
 VERSIONS = "11, 12, 13, 14, 15, 16, 17, 18"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import builtins
 import os
 from pathlib import Path
 
@@ -445,14 +444,14 @@ def test_unreadable_file_is_omitted_and_the_rest_returned(monkeypatch: pytest.Mo
     write("db/001_a.sql")
     write("db/002_b.sql")
     write("db/003_c.sql")
-    real_open = builtins.open
+    real_open = reading._open_nonblocking
 
-    def deny(file: object, *args: object, **kwargs: object) -> object:
+    def deny(file: str) -> int:
         if str(file).endswith("002_b.sql"):
             raise PermissionError(13, "Permission denied", str(file))
-        return real_open(file, *args, **kwargs)  # type: ignore[call-overload]
+        return real_open(file)
 
-    monkeypatch.setattr(reading, "open", deny, raising=False)
+    monkeypatch.setattr(reading, "_open_nonblocking", deny)
     result = discover(["db"])
     assert result.errors == [InputError("db/002_b.sql", "permission denied")]
     assert paths(only(result)) == ["db/001_a.sql", "db/003_c.sql"]
@@ -519,11 +518,24 @@ def test_directory_symlink_cycle_is_reported_once_and_walk_ends() -> None:
     assert [paths(h) for h in result.histories] == [["db/001_a.sql"], ["db/sub/001_b.sql"]]
 
 
-def test_symlink_to_a_directory_outside_is_followed() -> None:
+def test_symlink_to_a_directory_outside_the_named_one_is_followed_in_the_repository() -> None:
+    Path(".git").mkdir()  # the boundary is the repository, not the named directory
     write("shared/001_a.sql")
     Path("db").mkdir()
     os.symlink("../shared", "db/linked")
     assert paths(only(discover(["db"]))) == ["db/linked/001_a.sql"]
+
+
+def test_symlink_out_of_the_named_directory_is_not_followed_outside_a_repository() -> None:
+    write("shared/001_a.sql")
+    write("db/001_b.sql")
+    os.symlink("../shared", "db/linked")
+    result = discover(["db"])
+    assert paths(only(result)) == ["db/001_b.sql"]
+    assert result.errors == []
+    assert [
+        (n.path, n.message.endswith("outside the linted tree; not followed")) for n in result.notes
+    ] == [("db/linked", True)]
 
 
 def test_symlink_loop_in_a_directory_is_reported() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import builtins
 import os
 from pathlib import Path
 
@@ -96,7 +95,7 @@ def test_too_large_is_rejected_from_stat_without_reading(
     def no_open(*args: object, **kwargs: object) -> object:
         raise AssertionError("a file above the limit must not be opened")
 
-    monkeypatch.setattr(reading, "open", no_open, raising=False)
+    monkeypatch.setattr(reading, "_open_nonblocking", no_open)
     assert read_source("huge.sql", max_bytes=LIMIT) == InputError(
         "huge.sql",
         "file is 52.4 MB, above the 10 MB limit; raise it with --max-file-size",
@@ -146,14 +145,14 @@ def test_directory_is_not_read() -> None:
 def test_permission_denied_simulated(monkeypatch: pytest.MonkeyPatch) -> None:
     # Tests often run as root, where chmod 000 does not stop reads: simulate the error.
     Path("secret.sql").write_text("SELECT 1;")
-    real_open = builtins.open
+    real_open = reading._open_nonblocking
 
-    def deny(file: object, *args: object, **kwargs: object) -> object:
+    def deny(file: str) -> int:
         if str(file).endswith("secret.sql"):
             raise PermissionError(13, "Permission denied", str(file))
-        return real_open(file, *args, **kwargs)  # type: ignore[call-overload]
+        return real_open(file)
 
-    monkeypatch.setattr(reading, "open", deny, raising=False)
+    monkeypatch.setattr(reading, "_open_nonblocking", deny)
     assert read_source("secret.sql", max_bytes=LIMIT) == InputError(
         "secret.sql", "permission denied"
     )

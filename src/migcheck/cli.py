@@ -6,6 +6,7 @@ imported inside the command that needs it.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +14,7 @@ import click
 
 from migcheck.live_cli import live_command
 from migcheck.report import FORMATS
+from migcheck.report.escape import visible
 
 if TYPE_CHECKING:
     from migcheck.config import Config
@@ -25,8 +27,26 @@ _CONFIG_ON_STDERR = ("gitlab",)
 _SEVERITIES = ("error", "warning", "info")
 
 
+_DEBUG = "migcheck.debug"
+
+
+def _set_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.meta[_DEBUG] = True  # ``meta`` is shared by the whole context chain
+
+
+_debug_option = click.option(
+    "--debug",
+    is_flag=True,
+    expose_value=False,
+    callback=_set_debug,
+    help="Show the traceback of an internal error (also MIGCHECK_DEBUG=1).",
+)
+
+
 class _DefaultGroup(click.Group):
-    """A group where ``migcheck PATH`` means ``migcheck check PATH``."""
+    """A group where ``migcheck PATH`` means ``migcheck check PATH``, and where a bug ends
+    the run with one line and exit 2, not a traceback (``--debug`` shows it)."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h", "--version"):
@@ -34,6 +54,24 @@ class _DefaultGroup(click.Group):
         elif not args:
             args = ["check"]
         return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as err:
+            if ctx.meta.get(_DEBUG) or os.environ.get("MIGCHECK_DEBUG") == "1":
+                raise
+            # Exit 1 means "findings": an internal error must not look like one.
+            name = type(err).__name__
+            detail = visible(str(err))[:300]
+            click.echo(
+                f"migcheck: internal error: {name}{': ' + detail if detail else ''} "
+                "(run with --debug for the traceback)",
+                err=True,
+            )
+            ctx.exit(EXIT_USAGE)
 
 
 def _version() -> str:
@@ -44,6 +82,7 @@ def _version() -> str:
 
 @click.group(cls=_DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(_version(), prog_name="migcheck")
+@_debug_option
 def main() -> None:
     """migcheck: a migration safety linter for PostgreSQL.
 
@@ -134,6 +173,12 @@ def _csv(values: tuple[str, ...]) -> list[str]:
     help="Skip files larger than this many MB (default 10).",
 )
 @click.option(
+    "--max-total-size",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Read at most this many MB of SQL in one run; more is an input error (default 64).",
+)
+@click.option(
     "--alembic-import/--no-alembic-import",
     default=None,
     help="Import Alembic revisions (runs their code) for full fidelity. Also "
@@ -163,6 +208,7 @@ def _csv(values: tuple[str, ...]) -> list[str]:
     is_flag=True,
     help="Also list the findings `migcheck: ignore` comments suppressed, with their reasons.",
 )
+@_debug_option
 def check(
     paths: tuple[str, ...],
     fmt: str,
@@ -180,6 +226,7 @@ def check(
     changeset: bool | None,
     prisma_version: str | None,
     max_file_size: float | None,
+    max_total_size: float | None,
     alembic_import: bool | None,
     include_downgrade: bool | None,
     statistics: bool,
@@ -211,7 +258,7 @@ def check(
             shown, config_file, diff_base if config_from_base else None
         )
     except (ConfigError, UserError) as err:
-        click.echo(f"migcheck: {err}", err=True)
+        click.echo(f"migcheck: {visible(str(err))}", err=True)
         sys.exit(EXIT_USAGE)
     if config is not None and config.alembic_import:
         table = "tool.migcheck.alembic" if config.path.name == "pyproject.toml" else "alembic"
@@ -229,6 +276,7 @@ def check(
         "pg_version": pg_version,
         "assume_in_transaction": assume_in_transaction,
         "max_file_size": max_file_size,
+        "max_total_size": max_total_size,
         "prisma_version": prisma_version,
         "alembic_import": import_reason is not None,
         "include_downgrade": include_downgrade,
@@ -254,6 +302,7 @@ def check(
             changeset=changeset,
             prisma_version=s["prisma_version"],
             max_bytes=int(s["max_file_size"] * 1_000_000),
+            max_total_bytes=int(s["max_total_size"] * 1_000_000),
             alembic_import=bool(s["alembic_import"]),
             include_downgrade=bool(s["include_downgrade"]),
             transaction_per_migration=s.get("transaction_per_migration"),
@@ -264,14 +313,16 @@ def check(
             diff_base=diff_base,
             config_report=config_report,
             alembic_import_reason=import_reason or "",
-            announce=lambda line: click.echo(f"migcheck: {line}", err=True),
+            announce=lambda line: click.echo(f"migcheck: {visible(line)}", err=True),
         )
         result = run(req)
     except ValueError as err:
         raise click.UsageError(str(err)) from None
     except UserError as err:  # a bad baseline file, a git history --diff cannot use
-        click.echo(f"migcheck: {err}", err=True)
+        click.echo(f"migcheck: {visible(str(err))}", err=True)
         sys.exit(EXIT_USAGE)
+    for skipped in result.notes:
+        click.echo(f"migcheck: note: {visible(skipped.path)}: {visible(skipped.message)}", err=True)
     if result.baseline_written is not None:
         n = result.baseline_written
         click.echo(
@@ -282,7 +333,7 @@ def check(
         from migcheck.configreport import config_lines
 
         for line in config_lines(result):
-            click.echo(f"migcheck: {line}", err=True)
+            click.echo(f"migcheck: {visible(line)}", err=True)
     _emit(result, fmt, statistics, output, show_suppressed)
     code = _exit_code(result, s["fail_on"])
     sys.exit(EXIT_CLEAN if exit_zero and code == EXIT_FINDINGS else code)
@@ -326,7 +377,7 @@ def _load_run_config(
         return (load_config(found, raw) if found is not None else None), source
     found, notes = locate_config(paths, explicit)
     for note in notes:
-        click.echo(f"migcheck: note: {note}", err=True)
+        click.echo(f"migcheck: note: {visible(str(note))}", err=True)
     if found is None:
         return None, None
     return load_config(found), ("--config" if explicit is not None else "discovered")
@@ -343,8 +394,6 @@ def _read_stdin() -> str:
 def _emit(
     result: Any, fmt: str, statistics: bool, output: str | None, show_suppressed: bool = False
 ) -> None:
-    import os
-
     from migcheck.report import render
     from migcheck.report.text import use_colour
 
@@ -375,14 +424,16 @@ def _emit(
 def _exit_code(result: Any, fail_on: str) -> int:
     from migcheck.model import SEVERITY_RANK
 
-    if result.fatal:
+    # A file migcheck was asked to judge and could not read fails the run whatever else
+    # it found: a CI gate must never pass on a migration it did not read.
+    if result.fatal or result.errors:
         return EXIT_USAGE
     if fail_on == "never":
         return EXIT_CLEAN
     threshold = SEVERITY_RANK[fail_on]
     if any(SEVERITY_RANK.get(f.severity, 0) >= threshold for f in result.findings):
         return EXIT_FINDINGS
-    return EXIT_USAGE if result.errors and not result.files else EXIT_CLEAN
+    return EXIT_CLEAN
 
 
 @main.command("rules")

@@ -72,6 +72,7 @@ DEFAULTS: dict[str, object] = {
     "assume_in_transaction": False,
     "exclude": [],
     "max_file_size": 10.0,
+    "max_total_size": 64.0,  # megabytes of SQL one run reads in total
     "prisma_version": None,  # read from package.json
     "alembic_import": False,
     "include_downgrade": False,
@@ -130,6 +131,7 @@ class Config:
     exclude: tuple[str, ...] | None = None
     per_file_ignores: Mapping[str, tuple[str, ...]] | None = None
     max_file_size: float | None = None
+    max_total_size: float | None = None
     prisma_version: str | None = None
     alembic_import: bool | None = None
     include_downgrade: bool | None = None
@@ -403,6 +405,7 @@ _TOP_KEYS = (
     "exclude",
     "per-file-ignores",
     "max-file-size",
+    "max-total-size",
     "prisma-version",
     "alembic",
     "lock-timeout-role-level",
@@ -436,6 +439,7 @@ class _Validator:
             exclude=self._globs(table),
             per_file_ignores=self._per_file_ignores(table),
             max_file_size=self._max_file_size(table),
+            max_total_size=self._max_file_size(table, "max-total-size"),
             prisma_version=self._prisma_version(table),
             alembic_import=self._bool(alembic, "import", alembic_section),
             include_downgrade=self._bool(alembic, "include-downgrade", alembic_section),
@@ -588,8 +592,10 @@ class _Validator:
             out[pattern] = tuple(names)
         return out
 
-    def _max_file_size(self, table: Mapping[str, object]) -> float | None:
-        value = table.get("max-file-size")
+    def _max_file_size(
+        self, table: Mapping[str, object], key: str = "max-file-size"
+    ) -> float | None:
+        value = table.get(key)
         if value is None:
             return None
         if (
@@ -598,9 +604,7 @@ class _Validator:
             or not math.isfinite(value)
             or value <= 0
         ):
-            raise self._invalid(
-                "max-file-size", value, "expected a positive number of megabytes, e.g. 20"
-            )
+            raise self._invalid(key, value, "expected a positive number of megabytes, e.g. 20")
         return float(value)
 
     def _prisma_version(self, table: Mapping[str, object]) -> str | None:

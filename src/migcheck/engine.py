@@ -116,44 +116,72 @@ def _lint_history(
     schema = Schema()
     deploys = _deploys(history, options)
     plan = TransactionPlan(history, options, deploys)
+    state = _HistoryState(history, options, schema, deploys, plan, by_kind, every)
     for index, migration in enumerate(history.migrations):
-        loaded = load(migration)
-        statements, split_findings = loaded.statements, loaded.findings
+        # One migration at a time: its statements are dropped once its rules have run
+        # (unless a transaction spanning migrations still holds them), so a history of
+        # large files never has every file's statements alive at once.
+        _lint_migration(state, index, migration, result, directives)
+
+
+@dataclass
+class _HistoryState:
+    """What linting one history carries from one migration to the next."""
+
+    history: History
+    options: Options
+    schema: Schema
+    deploys: list[int]
+    plan: TransactionPlan
+    by_kind: dict[str, list[Rule]]
+    every: list[Rule]
+
+
+def _lint_migration(
+    state: _HistoryState,
+    index: int,
+    migration: Migration,
+    result: Result,
+    directives: dict[str, list[Directive]],
+) -> None:
+    options, plan, deploys = state.options, state.plan, state.deploys
+    loaded = load(migration)
+    statements, split_findings = loaded.statements, loaded.findings
+    if migration.selected:
+        directives.setdefault(migration.path, []).extend(
+            collect_directives(migration, statements, loaded.directives)
+        )
+        result.files += 1
+        result.statements += len(statements)
+        result.findings.extend(split_findings)
+    plan.start_migration(index, migration, statements)
+    settings: dict[str, str] = {}
+    for position, stmt in enumerate(statements):
+        current = plan.transaction_for(stmt)
+        ctx = Context(
+            pg_version=options.pg_version,
+            schema=state.schema,
+            history=state.history,
+            migration=migration,
+            migration_index=index,
+            deploy=deploys[index],
+            transaction=current,
+            settings=settings,
+            runner_note=plan.note,
+            statements=statements,
+            statement_index=position,
+            options=options.rule_options,
+        )
         if migration.selected:
-            directives.setdefault(migration.path, []).extend(
-                collect_directives(migration, statements, loaded.directives)
-            )
-            result.files += 1
-            result.statements += len(statements)
-            result.findings.extend(split_findings)
-        plan.start_migration(index, migration, statements)
-        settings: dict[str, str] = {}
-        for position, stmt in enumerate(statements):
-            current = plan.transaction_for(stmt)
-            ctx = Context(
-                pg_version=options.pg_version,
-                schema=schema,
-                history=history,
-                migration=migration,
-                migration_index=index,
-                deploy=deploys[index],
-                transaction=current,
-                settings=settings,
-                runner_note=plan.note,
-                statements=statements,
-                statement_index=position,
-                options=options.rule_options,
-            )
-            if migration.selected:
-                if stmt.unrecognized:
-                    result.unrecognized += 1
-                result.findings.extend(_run_rules(stmt, ctx, by_kind, every))
-            origin = Origin(deploys[index], index, current.id)
-            for op in stmt.ops:
-                schema.apply(op, origin)
-                _track(op, stmt, current, settings)
-            current.statements.append(stmt)
-            plan.after(stmt)
+            if stmt.unrecognized:
+                result.unrecognized += 1
+            result.findings.extend(_run_rules(stmt, ctx, state.by_kind, state.every))
+        origin = Origin(deploys[index], index, current.id)
+        for op in stmt.ops:
+            state.schema.apply(op, origin)
+            _track(op, stmt, current, settings)
+        current.statements.append(stmt)
+        plan.after(stmt)
 
 
 def _run_rules(

@@ -464,11 +464,13 @@ def _first_changed_line(git: _Git, merge_base: str, name: str, top: Path) -> int
 
 
 def _line_count(path: Path) -> int:
-    try:
-        with path.open("rb") as fh:
-            return sum(1 for _ in fh)
-    except OSError:
-        return 1
+    from migcheck.sources.reading import DEFAULT_MAX_BYTES, read_bytes_in_tree
+
+    # Through the tree's reader: the file may be a FIFO or a link out of the checkout.
+    data = read_bytes_in_tree(str(path), max_bytes=DEFAULT_MAX_BYTES)
+    if isinstance(data, bytes):
+        return data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+    return 1
 
 
 __all__ = [

@@ -28,7 +28,7 @@ def name_parts(name: str) -> list[str]:
     return [part.replace(DOT_IN_NAME, ".") for part in name.split(".")] if name else [name]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Span:
     """A 1-based, inclusive line/column range plus 0-based character offsets into the file."""
 
@@ -96,7 +96,7 @@ class ColumnDef:
     constraints: tuple[Constraint, ...] = ()
 
 
-@dataclass
+@dataclass(slots=True)
 class Op:
     """One normalised operation. A statement holds one or more (one per ALTER TABLE action).
 
@@ -165,7 +165,7 @@ OP_KINDS = ALTER_TABLE_KINDS | frozenset(
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class Statement:
     """One SQL statement as written in its source file, with its normalised operations."""
 

@@ -41,6 +41,7 @@ class RunRequest:
     changeset: bool | None = None
     prisma_version: str | None = None
     max_bytes: int = 10_000_000
+    max_total_bytes: int = 64_000_000  # SQL one run reads in total (--max-total-size)
     exclude: list[str] = field(default_factory=list)
     alembic_import: bool = False
     include_downgrade: bool = False
@@ -70,6 +71,9 @@ class RunResult(Result):
     stale_baseline: list[BaselineEntry] = field(default_factory=list)
     baseline_written: int | None = None  # findings recorded by --write-baseline
     config: ConfigReport | None = None  # the config file used and what it disables
+    # Skipped entries that are not input errors (a FIFO or a link out of the tree in a
+    # walked directory, an unreadable file read only as history).
+    notes: list[InputError] = field(default_factory=list)
 
 
 def select_rules(select: Sequence[str], extend: Sequence[str], ignore: Sequence[str]) -> list[str]:
@@ -170,16 +174,21 @@ class Collected:
     histories: list[History]
     errors: list[InputError]
     notes: list[Finding]
+    input_notes: list[InputError] = field(default_factory=list)
 
 
 def collect(req: RunRequest) -> Collected:
     """Find the histories under ``req.paths``: Alembic projects and SQL layouts."""
     from migcheck.sources.alembic import is_alembic_path
     from migcheck.sources.discover import DiscoveryResult, discover
+    from migcheck.sources.reading import is_inside, named_boundary
 
     alembic_paths: list[str] = []
     sql_paths: list[str] = []
     for p in req.paths:
+        if p != "-" and not is_inside(p, named_boundary(p)):
+            sql_paths.append(p)  # a link out of the tree: discovery reports it, unread
+            continue
         if p != "-" and is_alembic_path(p):
             alembic_paths.append(p)
             continue
@@ -194,6 +203,7 @@ def collect(req: RunRequest) -> Collected:
             stdin_filename=req.stdin_filename,
             exclude=req.exclude,
             max_bytes=req.max_bytes,
+            max_total_bytes=req.max_total_bytes,
         )
         if sql_paths
         else DiscoveryResult()
@@ -202,7 +212,7 @@ def collect(req: RunRequest) -> Collected:
     if a_hist:
         # A directory holding only an Alembic project is not "without migrations".
         found.errors = [e for e in found.errors if not e.message.startswith("no SQL migrations")]
-    return Collected(found.histories + a_hist, found.errors + a_errors, a_notes)
+    return Collected(found.histories + a_hist, found.errors + a_errors, a_notes, found.notes)
 
 
 def discover_histories(req: RunRequest) -> tuple[list[History], list[InputError]]:
@@ -263,6 +273,7 @@ def run(req: RunRequest) -> RunResult:
         unrecognized=linted.unrecognized,
         suppressed=linted.suppressed,
         config=req.config_report,
+        notes=found.input_notes,
     )
     if diff is not None and "edited-applied-migration" in rule_ids:
         from migcheck.gitdiff import edited_findings

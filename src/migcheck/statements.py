@@ -19,6 +19,11 @@ if TYPE_CHECKING:
     from migcheck.sql.split import RawStatement
 
 
+# Serialising a file of a million statements costs several times the memory of the
+# statements themselves, and parsing it again is no slower than reading such an entry.
+CACHE_MAX_STATEMENTS = 20_000
+
+
 @dataclass
 class Loaded:
     """One migration, parsed: what the parse cache stores."""
@@ -39,7 +44,8 @@ def load(migration: Migration) -> Loaded:
         return hit
     statements, findings, directives = _load(migration)
     loaded = Loaded(_with_embedded(statements), findings, directives)
-    cache.store(key, loaded, Loaded)
+    if len(loaded.statements) <= CACHE_MAX_STATEMENTS:
+        cache.store(key, loaded, Loaded)
     return loaded
 
 
@@ -76,7 +82,13 @@ def _load(migration: Migration) -> tuple[list[Statement], list[Finding], list[Di
         return (*_from_chunks(migration, migration.chunks), [])
     text = migration.text or ""
     result = split_sql(text)
-    statements = [_statement(migration.path, text, raw) for raw in result.statements]
+    # Each raw statement holds its sqlglot tokens; let them go as soon as it is parsed,
+    # so a file's tokens and its parsed statements are not all alive at once.
+    raws, result.statements = result.statements, []
+    raws.reverse()
+    statements = []
+    while raws:
+        statements.append(_statement(migration.path, text, raws.pop()))
     findings = [_syntax_error(migration.path, e.line, e.column, e.message) for e in result.errors]
     directives = sql_directives(migration.path, result.comments, statements)
     return statements, findings, directives

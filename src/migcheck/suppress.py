@@ -252,10 +252,13 @@ def _read_python_comments(path: str) -> tuple[list[_PyComment], set[int]]:
     import io
     import tokenize
 
+    from migcheck.sources.reading import read_tree_bytes
+
     try:
-        with tokenize.open(path) as fh:
-            text = fh.read()
-    except (OSError, SyntaxError, UnicodeDecodeError):
+        data = read_tree_bytes(path)
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        text = data.decode(encoding)
+    except (OSError, SyntaxError, UnicodeDecodeError, LookupError):
         return [], set()  # the Alembic reader has already reported an unreadable file
     if "migcheck" not in text.lower():
         return [], set()

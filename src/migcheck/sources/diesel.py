@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 
 from migcheck.sources import History, Migration
+from migcheck.sources.reading import read_text_in_tree
 
 MIGRATION_FILE = "up.sql"
 # 2019-08-28-192523_create_users, 00000000000000_diesel_initial_setup, 20240101_x
@@ -42,11 +43,8 @@ def is_migration_folder(path: str) -> bool:
 
 
 def _in_transaction(folder: str) -> bool:
-    try:
-        with open(os.path.join(folder, "metadata.toml"), encoding="utf-8") as fh:
-            return not _NO_TRANSACTION.search(fh.read())
-    except (OSError, UnicodeDecodeError):
-        return True
+    text = read_text_in_tree(os.path.join(folder, "metadata.toml"))
+    return text is None or not _NO_TRANSACTION.search(text)
 
 
 def plan_history(path: str, is_excluded: Callable[[str], bool]) -> History:

@@ -6,6 +6,12 @@ dbmate, numbered files; see ``prisma.py`` and ``sqldir.py``). Naming a file that
 to a recognised history loads the whole history, so earlier migrations build the schema,
 and marks only the named files ``selected``. Bad input never raises: it becomes an
 ``InputError`` and the other files are still returned.
+
+Nothing outside the tree is read (see ``reading.py`` for the boundary): a named path whose
+link leaves it is an input error, a walked directory link that leaves it is skipped with a
+note. A file that cannot be read is an input error when it is judged (named, or found by a
+walk) and only a note when it is an earlier migration replayed as history. The walk is
+iterative, so any depth of nesting is fine.
 """
 
 from __future__ import annotations
@@ -14,16 +20,22 @@ import errno
 import fnmatch
 import os
 import stat
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from migcheck.model import InputError
 from migcheck.sources import History, Migration, diesel, prisma, sqldir
 from migcheck.sources.reading import (
     DEFAULT_MAX_BYTES,
+    NON_REGULAR,
     UTF8_BOM,
     describe_os_error,
     display_path,
+    find_repository_root,
+    format_size,
+    is_inside,
+    named_boundary,
+    outside_message,
     read_source,
     size_message,
 )
@@ -31,12 +43,17 @@ from migcheck.sources.reading import (
 STDIN = "-"
 # Directories that never hold the project's own migrations (hidden ones are skipped too).
 SKIPPED_DIRS = frozenset({"node_modules", "__pycache__", "venv", "site-packages"})
+# The SQL one run reads in total, by default (``--max-total-size``).
+DEFAULT_MAX_TOTAL_BYTES = 64_000_000
 
 
 @dataclass
 class DiscoveryResult:
     histories: list[History] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
+    # Skipped entries that are not input errors (a FIFO in a walked directory, a link out
+    # of the tree, an unreadable file read only as history).
+    notes: list[InputError] = field(default_factory=list)
 
 
 @dataclass
@@ -46,11 +63,13 @@ class _Unit:
     ``selected`` holds names (file names, or folder names for Prisma); ``None`` means all.
     ``forced`` holds files named explicitly, linted even if they would be skipped.
     ``root`` is the path the user gave, which ``--exclude`` patterns are relative to.
+    ``boundary`` is the resolved directory no file of the unit may leave.
     """
 
     kind: str  # "prisma" | "diesel" | "sqldir"
     path: str
     root: str
+    boundary: str
     selected: set[str] | None = None
     forced: set[str] = field(default_factory=set)
 
@@ -68,9 +87,10 @@ def discover(
     stdin_filename: str | None = None,
     exclude: Sequence[str] = (),
     max_bytes: int = DEFAULT_MAX_BYTES,
+    max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES,
 ) -> DiscoveryResult:
     """Find, order and read the migrations named by ``paths``."""
-    return _Discovery(stdin_text, stdin_filename, exclude, max_bytes).run(paths)
+    return _Discovery(stdin_text, stdin_filename, exclude, max_bytes, max_total_bytes).run(paths)
 
 
 class _Discovery:
@@ -80,12 +100,19 @@ class _Discovery:
         stdin_filename: str | None,
         exclude: Sequence[str],
         max_bytes: int,
+        max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES,
     ) -> None:
         self.stdin_text = stdin_text
         self.stdin_filename = stdin_filename
         self.exclude = tuple(exclude)
         self.max_bytes = max_bytes
+        # What is left of the run's SQL budget; once spent, nothing more is read.
+        self.budget = max_total_bytes
+        self.max_total_bytes = max_total_bytes
+        self.over_budget = False
         self.errors: list[InputError] = []
+        self.notes: list[InputError] = []
+        self.noted: set[str] = set()
         # Insertion-ordered so the output follows the order of the command line.
         self.units: dict[tuple[str, str], _Unit | History] = {}
         # Real paths whose text comes from stdin instead of the disk.
@@ -100,7 +127,7 @@ class _Discovery:
                 self._add_stdin()
             else:
                 self._add_path(path)
-        result = DiscoveryResult(errors=self.errors)
+        result = DiscoveryResult(errors=self.errors, notes=self.notes)
         for unit in list(self.units.values()):
             if isinstance(unit, History):
                 result.histories.append(unit)
@@ -123,48 +150,59 @@ class _Discovery:
         except OSError as err:  # broken symbolic link, loop, permission
             self._error(path, describe_os_error(path, err))
             return
-        if stat.S_ISDIR(info.st_mode):
-            self._add_directory(path)
+        is_dir = stat.S_ISDIR(info.st_mode)
+        boundary = named_boundary(path)
+        if not is_inside(path, boundary):
+            self._error(path, outside_message(path))
+        elif is_dir:
+            self._add_directory(path, boundary)
+        elif not stat.S_ISREG(info.st_mode):
+            # A FIFO (or /dev/stdin) would block forever, a device never end.
+            self._error(path, NON_REGULAR)
         else:
-            self._add_file(path)
+            self._add_file(path, boundary)
 
-    def _add_file(self, path: str) -> None:
+    def _add_file(self, path: str, boundary: str) -> None:
         directory, name = os.path.split(os.path.abspath(path))
         parent, folder = os.path.split(directory)
         if name == prisma.MIGRATION_FILE and prisma.is_migrations_dir(parent):
-            self._unit("prisma", parent, parent).select({folder})
+            self._unit("prisma", parent, parent, boundary).select({folder})
             return
         if name == diesel.MIGRATION_FILE and diesel.is_migrations_dir(parent):
-            self._unit("diesel", parent, parent).select({folder})
+            self._unit("diesel", parent, parent, boundary).select({folder})
             return
-        unit = self._unit("sqldir", directory, directory)
+        unit = self._unit("sqldir", directory, directory, boundary)
         unit.select({name})
         unit.forced.add(name)
 
-    def _add_directory(self, path: str) -> None:
+    def _add_directory(self, path: str, boundary: str) -> None:
         parent, folder = os.path.split(os.path.abspath(path))
         if prisma.is_migrations_dir(parent) and os.path.isfile(
             os.path.join(path, prisma.MIGRATION_FILE)
         ):
             # A single Prisma migration folder: the history is its parent.
-            self._unit("prisma", parent, parent).select({folder})
+            self._unit("prisma", parent, parent, boundary).select({folder})
             return
         if diesel.is_migrations_dir(parent) and os.path.isfile(
             os.path.join(path, diesel.MIGRATION_FILE)
         ):
-            self._unit("diesel", parent, parent).select({folder})
+            self._unit("diesel", parent, parent, boundary).select({folder})
             return
         errors_before = len(self.errors)
-        found, excluded = self._walk(path, path, ancestors=())
+        found, excluded = self._walk(path, boundary)
         # Stay quiet when --exclude removed the files or the walk already said what is wrong.
         if not found and not excluded and len(self.errors) == errors_before:
             self._error(path, f"no SQL migrations found in {display_path(path)}")
 
-    def _unit(self, kind: str, path: str, root: str) -> _Unit:
+    def _unit(self, kind: str, path: str, root: str, boundary: str) -> _Unit:
         key = (kind, os.path.realpath(path))
         unit = self.units.get(key)
         if not isinstance(unit, _Unit):
-            unit = _Unit(kind, path, root, selected=set())
+            if find_repository_root(boundary) is None:
+                # Outside a git checkout a named file's history is the named directory:
+                # the other migrations of a Prisma or Diesel history sit beside its folder.
+                boundary = min(boundary, key[1], key=len)
+            unit = _Unit(kind, path, root, boundary, selected=set())
             self.units[key] = unit
         return unit
 
@@ -183,7 +221,7 @@ class _Discovery:
             # An editor linting an unsaved buffer: lint the text in place of the file on
             # disk, inside its history.
             self.overrides[os.path.realpath(name)] = text
-            self._add_file(name)
+            self._add_file(name, named_boundary(name))
             return
         migration = Migration(path=shown, key=shown, tool="stdin", text=text)
         if sqldir.has_dbmate_blocks(text):
@@ -194,71 +232,55 @@ class _Discovery:
 
     # -- walking directories -------------------------------------------------------------
 
-    def _walk(
-        self, directory: str, root: str, ancestors: tuple[tuple[int, int], ...]
-    ) -> tuple[int, bool]:
-        """Register the units under ``directory``; return (files found, anything excluded).
+    def _walk(self, top: str, boundary: str) -> tuple[int, bool]:
+        """Register the units under ``top``; return (files found, anything excluded).
 
-        Symbolic links to directories are followed, but a link back to a directory being
-        walked is reported and not followed, and a directory reached twice is walked once.
+        Iterative (a stack of open directories), so deep nesting cannot exhaust Python's
+        recursion limit. Symbolic links to directories inside the boundary are followed,
+        but a link back to a directory being walked is reported and not followed, and a
+        directory reached twice is walked once.
         """
-        try:
-            info = os.stat(directory)
-            entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
-        except OSError as err:
-            self._error(directory, describe_os_error(directory, err))
+        root = top
+        opened = self._open_dir(top, root, boundary, ())
+        if opened is None:
             return 0, False
-        identity = (info.st_dev, info.st_ino)
-        if identity in self.walked:
-            return self.walked[identity]
-        ancestors = (*ancestors, identity)
-        result = self._walk_entries(directory, root, entries, ancestors)
-        self.walked[identity] = result
-        return result
+        if isinstance(opened, tuple):
+            return opened
+        stack = [opened]
+        while stack:
+            frame = stack[-1]
+            entry = next(frame.subdirs, None)
+            if entry is None:
+                stack.pop()
+                self.walked[frame.identity] = (frame.found, frame.excluded)
+                if stack:
+                    stack[-1].found += frame.found
+                    stack[-1].excluded = stack[-1].excluded or frame.excluded
+                continue
+            child = self._open_dir(entry.path, root, boundary, frame.ancestors, entry)
+            if isinstance(child, _Frame):
+                stack.append(child)
+            elif child is not None:
+                frame.found += child[0]
+                frame.excluded = frame.excluded or child[1]
+        return opened.found, opened.excluded
 
-    def _walk_entries(
+    def _open_dir(
         self,
         directory: str,
         root: str,
-        entries: list[os.DirEntry[str]],
+        boundary: str,
         ancestors: tuple[tuple[int, int], ...],
-    ) -> tuple[int, bool]:
-        found, excluded = 0, False
-        # In a Prisma directory the folders are the migrations; there is nothing else to
-        # walk inside. In a Diesel one, folders that are not migrations are still walked.
-        folders_are_migrations = False
-        diesel_dir = False
-        if prisma.is_migrations_dir(directory):
-            self._unit("prisma", directory, root).select(None)
-            found += 1
-            folders_are_migrations = True
-        elif diesel.is_migrations_dir(directory):
-            self._unit("diesel", directory, root).select(None)
-            found += 1
-            diesel_dir = True
-        sql_names: list[str] = []
-        subdirs: list[os.DirEntry[str]] = []
-        for entry in entries:
-            if entry.name.startswith("."):
-                continue
-            if self._is_excluded(entry.path, root):
-                excluded = True
-            elif self._is_dir(entry):
-                subdirs.append(entry)
-            elif self._is_sql_file(entry):
-                sql_names.append(entry.name)
-            elif entry.is_symlink():
-                self._check_link(entry.path)
-        if sql_names:
-            self._unit("sqldir", directory, root).select(None)
-            found += sum(1 for name in sql_names if not sqldir.is_rollback(name))
-        if folders_are_migrations:
-            return found, excluded
-        for entry in subdirs:
-            if entry.name in SKIPPED_DIRS or _is_virtualenv(entry.path):
-                continue
-            if diesel_dir and diesel.is_migration_folder(entry.path):
-                continue
+        entry: os.DirEntry[str] | None = None,
+    ) -> _Frame | tuple[int, bool] | None:
+        """Scan one directory: a frame to walk its subdirectories, the remembered result
+        of a directory walked before, or ``None`` when it is not walked."""
+        if entry is not None and entry.is_symlink():
+            if not is_inside(entry.path, boundary):
+                self._note(
+                    entry.path, outside_message(entry.path).replace("not read", "not followed")
+                )
+                return None
             target = self._link_target_identity(entry)
             if target in ancestors:
                 self._error(
@@ -266,11 +288,69 @@ class _Discovery:
                     "symbolic link cycle: points back to "
                     f"{display_path(os.path.realpath(entry.path))}, not followed",
                 )
+                return None
+        try:
+            info = os.stat(directory)
+            entries = sorted(os.scandir(directory), key=lambda item: item.name)
+        except OSError as err:
+            self._error(directory, describe_os_error(directory, err))
+            return None
+        identity = (info.st_dev, info.st_ino)
+        if identity in self.walked:
+            return self.walked[identity]
+        # Marked before its subdirectories are walked: a second link to it is not rewalked.
+        self.walked[identity] = (0, False)
+        frame = _Frame(identity, (*ancestors, identity))
+        subdirs = self._scan_entries(directory, root, boundary, entries, frame)
+        frame.subdirs = iter(subdirs)
+        return frame
+
+    def _scan_entries(
+        self,
+        directory: str,
+        root: str,
+        boundary: str,
+        entries: list[os.DirEntry[str]],
+        frame: _Frame,
+    ) -> list[os.DirEntry[str]]:
+        """Register the units of one directory; return the subdirectories to walk."""
+        # In a Prisma directory the folders are the migrations; there is nothing else to
+        # walk inside. In a Diesel one, folders that are not migrations are still walked.
+        folders_are_migrations = False
+        diesel_dir = False
+        if prisma.is_migrations_dir(directory):
+            self._unit("prisma", directory, root, boundary).select(None)
+            frame.found += 1
+            folders_are_migrations = True
+        elif diesel.is_migrations_dir(directory):
+            self._unit("diesel", directory, root, boundary).select(None)
+            frame.found += 1
+            diesel_dir = True
+        sql_names: list[str] = []
+        subdirs: list[os.DirEntry[str]] = []
+        for entry in entries:
+            if entry.name.startswith("."):
                 continue
-            sub_found, sub_excluded = self._walk(entry.path, root, ancestors)
-            found += sub_found
-            excluded = excluded or sub_excluded
-        return found, excluded
+            if self._is_excluded(entry.path, root):
+                frame.excluded = True
+            elif self._is_dir(entry):
+                subdirs.append(entry)
+            elif self._is_sql_file(entry):
+                sql_names.append(entry.name)
+            elif entry.is_symlink():
+                self._check_link(entry.path)
+        if sql_names:
+            self._unit("sqldir", directory, root, boundary).select(None)
+            frame.found += sum(1 for name in sql_names if not sqldir.is_rollback(name))
+        if folders_are_migrations:
+            return []
+        return [
+            entry
+            for entry in subdirs
+            if entry.name not in SKIPPED_DIRS
+            and not _is_virtualenv(entry.path)
+            and not (diesel_dir and diesel.is_migration_folder(entry.path))
+        ]
 
     @staticmethod
     def _link_target_identity(entry: os.DirEntry[str]) -> tuple[int, int] | None:
@@ -299,7 +379,9 @@ class _Discovery:
             return False
 
     def _is_sql_file(self, entry: os.DirEntry[str]) -> bool:
-        """True for regular ``.sql`` files (or links to one); broken links are reported."""
+        """True for ``.sql`` files (or links to one) that are migrations to read. Broken
+        links are reported; FIFOs and devices are skipped with a note (they would block or
+        never end). A link out of the tree counts: reading it then reports it."""
         if not sqldir.is_sql_name(entry.name):
             return False
         try:
@@ -307,8 +389,10 @@ class _Discovery:
         except OSError as err:
             self._error(entry.path, describe_os_error(entry.path, err))
             return False
-        # FIFOs and devices would block or never end; only regular files are migrations.
-        return stat.S_ISREG(info.st_mode)
+        if not stat.S_ISREG(info.st_mode):
+            self._note(entry.path, NON_REGULAR)
+            return False
+        return True
 
     def _is_excluded(self, path: str, root: str) -> bool:
         """``--exclude`` globs match the path relative to the given root, the base name,
@@ -336,14 +420,14 @@ class _Discovery:
         for migration in history.migrations:
             folder = os.path.basename(os.path.dirname(migration.path))
             migration.selected = unit.selected is None or folder in unit.selected
-        return [history] if self._load(history) else []
+        return [history] if self._load(history, unit.boundary) else []
 
     def _build_diesel(self, unit: _Unit) -> list[History]:
         history = diesel.plan_history(unit.path, lambda path: self._is_excluded(path, unit.root))
         for migration in history.migrations:
             folder = os.path.basename(os.path.dirname(migration.path))
             migration.selected = unit.selected is None or folder in unit.selected
-        return [history] if history.migrations and self._load(history) else []
+        return [history] if history.migrations and self._load(history, unit.boundary) else []
 
     def _build_sqldir(self, unit: _Unit) -> list[History]:
         names = [
@@ -364,7 +448,7 @@ class _Discovery:
             # Unnamed stand-alone siblings of a named file are not read at all.
             if not any(m.selected for m in history.migrations):
                 continue
-            if self._load(history, layout):
+            if self._load(history, unit.boundary, layout):
                 histories.append(history)
         return histories
 
@@ -374,20 +458,32 @@ class _Discovery:
             entries = list(os.scandir(directory))
         except OSError:
             return []
-        return [
-            entry.name
-            for entry in entries
-            if sqldir.is_sql_name(entry.name) and not entry.name.startswith(".") and entry.is_file()
-        ]
+        names = []
+        for entry in entries:
+            if not sqldir.is_sql_name(entry.name) or entry.name.startswith("."):
+                continue
+            try:
+                info = os.stat(entry.path)
+            except OSError:
+                continue
+            if stat.S_ISREG(info.st_mode):
+                names.append(entry.name)
+        return names
 
-    def _load(self, history: History, layout: str = "") -> bool:
-        """Read the texts; drop unreadable migrations (reported). False when nothing the
+    def _load(self, history: History, boundary: str, layout: str = "") -> bool:
+        """Read the texts; drop unreadable migrations (reported: an input error for a
+        judged migration, a note for one only replayed as history). False when nothing the
         user selected is left."""
         loaded = []
         for migration in history.migrations:
-            text = self._read(migration.path)
+            text = self._read(migration.path, boundary)
+            if text is None:  # over the run's budget, which one error already reported
+                continue
             if isinstance(text, InputError):
-                self.errors.append(text)
+                if migration.selected:
+                    self.errors.append(text)
+                else:
+                    self._note_error(text)
                 continue
             migration.text = text
             loaded.append(migration)
@@ -400,14 +496,50 @@ class _Discovery:
         history.root = display_path(history.root)
         return any(m.selected for m in loaded)
 
-    def _read(self, path: str) -> str | InputError:
+    def _read(self, path: str, boundary: str) -> str | InputError | None:
         override = self.overrides.get(os.path.realpath(path))
         if override is not None:
             return override
-        return read_source(path, max_bytes=self.max_bytes)
+        if self.over_budget:
+            return None
+        text = read_source(path, max_bytes=min(self.max_bytes, self.budget), boundary=boundary)
+        if isinstance(text, str):
+            self.budget -= len(text.encode("utf-8", errors="surrogatepass"))
+        elif self.budget < self.max_bytes and text.message.startswith("file is "):
+            alone = read_source(path, max_bytes=self.max_bytes, boundary=boundary)
+            if isinstance(alone, InputError):
+                return alone  # over the per-file limit too: that is the message to give
+            # The file fits the per-file limit but not what is left of the run's budget.
+            self.over_budget = True
+            return InputError(
+                display_path(path),
+                f"the run has read {format_size(self.max_total_bytes - self.budget)} of SQL "
+                f"and this file does not fit the {format_size(self.max_total_bytes)} budget; "
+                "it and the files after it are not read; raise it with --max-total-size",
+            )
+        return text
 
     def _error(self, path: str, message: str) -> None:
         self.errors.append(InputError(display_path(path), message))
+
+    def _note(self, path: str, message: str) -> None:
+        self._note_error(InputError(display_path(path), message))
+
+    def _note_error(self, error: InputError) -> None:
+        if error.path not in self.noted:
+            self.noted.add(error.path)
+            self.notes.append(error)
+
+
+@dataclass
+class _Frame:
+    """A directory being walked: what was found so far under it, and what is left."""
+
+    identity: tuple[int, int]
+    ancestors: tuple[tuple[int, int], ...]
+    found: int = 0
+    excluded: bool = False
+    subdirs: Iterator[os.DirEntry[str]] = field(default_factory=lambda: iter(()))
 
 
 def _is_virtualenv(path: str) -> bool:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from migcheck.model import InputError
 from migcheck.sources import History, Migration
-from migcheck.sources.reading import display_path
+from migcheck.sources.reading import display_path, read_text_in_tree
 
 LOCK_FILE = "migration_lock.toml"
 MIGRATION_FILE = "migration.sql"
@@ -56,13 +56,10 @@ def _list_dir(path: str) -> list[str]:
 
 def read_provider(path: str) -> str | None:
     """The ``provider`` recorded in ``migration_lock.toml`` (``postgresql``...), if any."""
-    try:
-        with open(os.path.join(path, LOCK_FILE), encoding="utf-8") as handle:
-            # A regex, not a TOML parser: the file is two generated lines, and tomllib is
-            # not in the standard library before Python 3.11.
-            match = _PROVIDER.search(handle.read())
-    except (OSError, UnicodeDecodeError):
-        return None
+    text = read_text_in_tree(os.path.join(path, LOCK_FILE))
+    # A regex, not a TOML parser: the file is two generated lines, and tomllib is not in
+    # the standard library before Python 3.11.
+    match = _PROVIDER.search(text) if text is not None else None
     return match.group(1) if match else None
 
 
@@ -92,10 +89,12 @@ def find_version_spec(start: str) -> tuple[str, str] | None:
 
 
 def _prisma_spec(package_json: str) -> str | None:
+    text = read_text_in_tree(package_json)
+    if text is None:  # unreadable, or a link out of the tree: keep looking further up
+        return None
     try:
-        with open(package_json, encoding="utf-8") as handle:
-            data = json.load(handle)
-    except (OSError, ValueError):  # unreadable or not JSON: keep looking further up
+        data = json.loads(text)
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to parse
         return None
     if not isinstance(data, dict):
         return None

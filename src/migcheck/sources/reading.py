@@ -1,8 +1,14 @@
-"""Safe reading of migration files, and the paths migcheck shows for them.
+"""Safe reading of every file migcheck takes from the linted tree, and the paths it shows.
 
-Every problem with a file (missing, unreadable, too large, binary, not UTF-8) comes back as
-an ``InputError`` value instead of an exception, so one bad file never stops the others from
-being linted. Standard library only: this runs on the CLI's start-up path.
+Every problem with a file (missing, unreadable, too large, binary, not UTF-8, a FIFO or
+device, a symbolic link leading out of the tree) comes back as an ``InputError`` value
+instead of an exception, so one bad file never stops the others from being linted.
+
+The tree is bounded: a file is read only when its fully resolved path stays inside the
+*boundary*, the repository's top level (the nearest directory holding ``.git``), or outside
+a git checkout the directory the user named. ``open_in_tree`` is the one way to open such a
+file; it never blocks (``O_NONBLOCK``) and reads only regular files. Standard library only:
+this runs on the CLI's start-up path.
 """
 
 from __future__ import annotations
@@ -67,6 +73,140 @@ def describe_os_error(path: str, err: OSError) -> str:
     return (err.strerror or str(err)).lower()
 
 
+def find_repository_root(directory: str) -> str | None:
+    """The nearest directory at or above ``directory`` holding ``.git`` (a directory, or a
+    file in a worktree or submodule), resolved; or ``None``. No git process: this is on
+    the start-up path.
+
+    The search goes up the path as written, not its link target, and a symbolic link on
+    the way is never taken for the root: ``repo/db/link -> /elsewhere`` is in ``repo``,
+    even if ``/elsewhere`` is another checkout.
+    """
+    directory = os.path.abspath(directory)
+    while True:
+        if not os.path.islink(directory) and os.path.lexists(os.path.join(directory, ".git")):
+            return os.path.realpath(directory)
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return None
+        directory = parent
+
+
+def boundary_for(directory: str) -> str:
+    """The boundary of files found in ``directory``: the repository root, or outside a git
+    checkout ``directory`` itself (resolved)."""
+    return find_repository_root(directory) or os.path.realpath(directory)
+
+
+def named_boundary(path: str) -> str:
+    """The boundary for a path given on the command line: the repository holding the name
+    (not its link target), else the named directory, or a named file's directory."""
+    located = os.path.dirname(os.path.abspath(path))
+    repository = find_repository_root(located)
+    if repository is not None:
+        return repository
+    if os.path.isdir(path) and not os.path.islink(path.rstrip("/\\") or path):
+        return boundary_for(path)
+    return os.path.realpath(located)
+
+
+def is_inside(path: str, boundary: str) -> bool:
+    """True when ``path`` (resolved, symbolic links followed) is ``boundary`` or below it."""
+    real = os.path.realpath(path)
+    return real == boundary or real.startswith(boundary.rstrip(os.sep) + os.sep)
+
+
+def outside_message(path: str) -> str:
+    """Why a file is not read: its link leads out of the tree. The target is named so the
+    user can see the link, but nothing of the target's content is ever shown."""
+    return f"symbolic link to {os.path.realpath(path)}, outside the linted tree; not read"
+
+
+NON_REGULAR = "not a regular file (a FIFO, socket or device); not read"
+
+
+def _open_nonblocking(path: str) -> int:
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    return os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
+
+
+def open_in_tree(path: str, boundary: str | None = None) -> int | InputError:
+    """A file descriptor for the regular file ``path``, or why it is not read.
+
+    ``boundary`` defaults to that of the directory holding ``path``. The check is on the
+    resolved path, and the opened file is ``fstat``-ed: a FIFO or device is refused rather
+    than waited on, whatever the checks before opening saw.
+    """
+    shown = display_path(path)
+    if boundary is None:
+        boundary = boundary_for(os.path.dirname(os.path.abspath(path)))
+    if not is_inside(path, boundary):
+        return InputError(shown, outside_message(path))
+    try:
+        fd = _open_nonblocking(path)
+    except OSError as err:
+        return InputError(shown, describe_os_error(path, err))
+    try:
+        info = os.fstat(fd)
+    except OSError as err:
+        os.close(fd)
+        return InputError(shown, describe_os_error(path, err))
+    if stat.S_ISDIR(info.st_mode):
+        os.close(fd)
+        return InputError(shown, "is a directory")
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        return InputError(shown, NON_REGULAR)
+    return fd
+
+
+def read_bytes_in_tree(
+    path: str, *, max_bytes: int, boundary: str | None = None
+) -> bytes | InputError:
+    """The bytes of a regular file inside the boundary, at most ``max_bytes`` of them."""
+    opened = open_in_tree(path, boundary)
+    if isinstance(opened, InputError):
+        return opened
+    try:
+        with os.fdopen(opened, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > max_bytes:
+                return InputError(display_path(path), size_message(size, max_bytes))
+            # Bounded even so: a file can grow between fstat() and read().
+            data = handle.read(max_bytes + 1)
+    except OSError as err:
+        return InputError(display_path(path), describe_os_error(path, err))
+    if len(data) > max_bytes:
+        return InputError(display_path(path), size_message(None, max_bytes))
+    return data
+
+
+def read_tree_bytes(path: str | os.PathLike[str], max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """``read_bytes_in_tree`` for callers that handle ``OSError`` (the Alembic reader):
+    the refusal is raised as an ``OSError`` whose ``strerror`` is the one-line reason."""
+    data = read_bytes_in_tree(os.fspath(path), max_bytes=max_bytes)
+    if isinstance(data, InputError):
+        raise OSError(errno.EPERM, data.message, os.fspath(path))
+    return data
+
+
+# Configuration-like files next to migrations (package.json, migration_lock.toml, Flyway
+# .conf, Diesel metadata.toml, alembic.ini) are small; anything larger is not one.
+AUXILIARY_MAX_BYTES = 1_000_000
+
+
+def read_text_in_tree(path: str, boundary: str | None = None) -> str | None:
+    """The UTF-8 text of a small auxiliary file inside the boundary, or ``None`` when it is
+    missing, unreadable, outside the tree, not a regular file or not UTF-8."""
+    data = read_bytes_in_tree(path, max_bytes=AUXILIARY_MAX_BYTES, boundary=boundary)
+    if isinstance(data, InputError):
+        return None
+    try:
+        return data.removeprefix(UTF8_BOM).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
 def decode_source(data: bytes, shown: str) -> str | InputError:
     """Bytes of a migration file → text, or why they are not UTF-8 SQL.
 
@@ -98,7 +238,7 @@ def _line_column(data: bytes, offset: int) -> tuple[int, int]:
     return line, column
 
 
-def read_source(path: str, *, max_bytes: int) -> str | InputError:
+def read_source(path: str, *, max_bytes: int, boundary: str | None = None) -> str | InputError:
     """Read one migration file as text, or return the ``InputError`` explaining why not."""
     shown = display_path(path)
     try:
@@ -110,16 +250,7 @@ def read_source(path: str, *, max_bytes: int) -> str | InputError:
     # Reject large files from their size alone: reading 2 GB to say "too big" is no help.
     if stat.S_ISREG(info.st_mode) and info.st_size > max_bytes:
         return InputError(shown, size_message(info.st_size, max_bytes))
-    try:
-        with open(path, "rb") as handle:
-            # Bounded even for regular files: a file can grow between stat() and read(),
-            # and pipes (``<(git show ...)``) have no size at all.
-            data = handle.read(max_bytes + 1)
-    except OSError as err:
-        return InputError(shown, describe_os_error(path, err))
-    if len(data) > max_bytes:
-        size = info.st_size if stat.S_ISREG(info.st_mode) else None
-        return InputError(
-            shown, size_message(size if size and size > max_bytes else None, max_bytes)
-        )
+    data = read_bytes_in_tree(path, max_bytes=max_bytes, boundary=boundary)
+    if isinstance(data, InputError):
+        return data
     return decode_source(data, shown)

@@ -23,6 +23,7 @@ import re
 from collections.abc import Iterable
 
 from migcheck.sources import History, Migration
+from migcheck.sources.reading import read_text_in_tree
 
 _SQL = r"\.(?i:sql)"
 GOLANG_UP = re.compile(rf"^(\d+)_(.*)\.(?i:up){_SQL}$")
@@ -202,8 +203,5 @@ def apply_dbmate(migration: Migration) -> None:
 def flyway_script_disables_transaction(sql_path: str) -> bool:
     """True when the script configuration file ``<script>.sql.conf`` next to a Flyway
     migration says ``executeInTransaction=false``."""
-    try:
-        with open(sql_path + ".conf", encoding="utf-8") as handle:
-            return _FLYWAY_NO_TRANSACTION.search(handle.read()) is not None
-    except (OSError, UnicodeDecodeError):
-        return False
+    text = read_text_in_tree(sql_path + ".conf")
+    return text is not None and _FLYWAY_NO_TRANSACTION.search(text) is not None

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from migcheck.model import InputError
+from migcheck.sources.reading import read_tree_bytes
 
 from .notes import AlembicNote
 from .positions import display_path
@@ -69,7 +70,7 @@ class Project:
 
 def _has_tool_alembic(pyproject: Path) -> bool:
     try:
-        text = pyproject.read_text(encoding="utf-8", errors="replace")
+        text = read_tree_bytes(pyproject).decode("utf-8", errors="replace")
     except OSError:
         return False
     return re.search(r"^\s*\[tool\.alembic\]", text, re.MULTILINE) is not None
@@ -272,7 +273,7 @@ def projects_from_ini(ini: Path) -> Found:
     # Alembic defines %(here)s as the directory holding the ini file.
     parser = configparser.ConfigParser(defaults={"here": str(ini.parent.absolute())})
     try:
-        parser.read(ini, encoding="utf-8")
+        parser.read_string(read_tree_bytes(ini).decode("utf-8"), source=str(ini))
         if parser.has_option("alembic", "script_location"):
             sections = ["alembic"]
         else:
@@ -319,7 +320,7 @@ def project_from_pyproject(pyproject: Path) -> tuple[Project | None, list[InputE
     else:  # pragma: no cover - exercised on 3.10 only
         import tomli as tomllib
     try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_tree_bytes(pyproject).decode("utf-8"))
     except (OSError, ValueError) as exc:
         return None, [InputError(shown, f"cannot read pyproject.toml: {exc}")]
     section = data.get("tool", {}).get("alembic")
@@ -550,7 +551,8 @@ def env_settings(project: Project) -> tuple[dict[str, object], list[AlembicNote]
         return settings, notes
     shown = display_path(env)
     try:
-        tree = ast.parse(env.read_text(encoding="utf-8", errors="replace"), filename=shown)
+        text = read_tree_bytes(env).decode("utf-8", errors="replace")
+        tree = ast.parse(text, filename=shown)
     except (SyntaxError, ValueError, OSError) as exc:
         notes.append(AlembicNote(shown, 1, 1, f"cannot read env.py ({exc}); assuming defaults"))
         return settings, notes

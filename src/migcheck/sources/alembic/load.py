@@ -11,6 +11,7 @@ from pathlib import Path
 
 from migcheck.model import InputError
 from migcheck.sources import History, Migration
+from migcheck.sources.reading import read_tree_bytes
 
 from . import rendercache
 from .discover import Project, env_settings, find_projects, revision_paths
@@ -200,7 +201,7 @@ def _read(
     if project_key is None:
         return (*read_revision_file(path), None, None)
     try:
-        data = path.read_bytes()
+        data = read_tree_bytes(path)
     except OSError:  # reported by read_revision_file, which tries again
         return (*read_revision_file(path), None, None)
     key = rendercache.key(data, project_key)

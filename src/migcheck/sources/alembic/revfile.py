@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from migcheck.model import InputError
+from migcheck.sources.reading import read_tree_bytes
 
 from .positions import SourceMap, display_path, normalise_newlines
 
@@ -124,7 +125,7 @@ def read_revision_file(
     shown = display_path(path)
     if data is None:
         try:
-            data = path.read_bytes()
+            data = read_tree_bytes(path)
         except OSError as exc:
             return None, [InputError(shown, f"cannot read revision file: {exc.strerror or exc}")]
     try:
