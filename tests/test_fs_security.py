@@ -266,7 +266,7 @@ def test_an_unexpected_exception_is_one_line_and_exit_2(repo: Path) -> None:
     no_traceback(proc)
     assert proc.returncode == 2
     assert proc.stderr.splitlines() == [
-        "migcheck: internal error: RuntimeError: planted\\x0abug \\x1b[31m "
+        "migcheck: internal error: RuntimeError: planted\\nbug \\x1b[31m "
         "(run with --debug for the traceback)"
     ]
 
