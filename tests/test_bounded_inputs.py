@@ -10,11 +10,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from test_cli import run, write
-
 from migcheck.baseline import BaselineError, load_baseline
 from migcheck.dynamic import MAX_NESTING, analyse_body
 from migcheck.sources.discover import discover
+from test_cli import run, write
 
 NESTED_EXECUTE = "DO $$ BEGIN EXECUTE " + "(" * 500 + "'x'" + ")" * 500 + "; END $$;\n"
 DEEP_JSON = "[" * 100_000 + "]" * 100_000
