@@ -10,7 +10,9 @@ def test_finding_inside_a_statement_counts_a_lone_carriage_return_as_a_line_brea
     # inside the statement was computed counting \n only: line 1, column 17 of a 13-column
     # line. The action ADD COLUMN is on line 2, column 3.
     sql = 'ALTER TABLE "\r" ADD COLUMN t int DEFAULT 1;'
-    findings = lint_sql(sql, history=['CREATE TABLE "\r" (a int);'], pg=10, rules=["volatile-default"])
+    findings = lint_sql(
+        sql, history=['CREATE TABLE "\r" (a int);'], pg=10, rules=["volatile-default"]
+    )
     assert where(findings, "volatile-default") == [(2, 3)]
     sql = "ALTER TABLE t\r\rADD COLUMN c int DEFAULT 1;"
     findings = lint_sql(sql, history=["CREATE TABLE t (a int);"], pg=10, rules=["volatile-default"])
