@@ -24,8 +24,8 @@ import time
 # The parse cache would hide the parsing share of the time: keep it out of the way.
 os.environ.setdefault("MIGCHECK_CACHE_DIR", tempfile.mkdtemp(prefix="migcheck-bench-"))
 
-from migcheck.engine import Options, lint  # noqa: E402
-from migcheck.sources import History, Migration  # noqa: E402
+from migcheck.engine import Options, lint
+from migcheck.sources import History, Migration
 
 
 def transaction_sql(n: int, tables: int) -> str:
@@ -76,7 +76,9 @@ def main() -> None:
         for n in sizes:
             seconds = time_lint(n, 1 if shape == "one table" else n, args.repeat, rules)
             first = first or seconds
-            print(f"{n:>8} statements: {seconds:8.3f} s   ratio to {sizes[0]}: {seconds / first:5.2f}")
+            print(
+                f"{n:>8} statements: {seconds:8.3f} s   ratio to {sizes[0]}: {seconds / first:5.2f}"
+            )
     sys.stdout.flush()
 
 
