@@ -135,11 +135,19 @@ def test_prisma_version_spec_parsing(spec: str, version: tuple[int, int] | None)
     assert settings["prisma_version"] == version
 
 
-def test_prisma_invalid_package_json_is_not_an_error() -> None:
+def test_prisma_invalid_package_json_is_named_and_the_migrations_still_load() -> None:
     make_prisma("{not json")
     result = discover([PRISMA])
-    assert result.errors == []
+    assert [(e.path, e.message) for e in result.errors] == [
+        (
+            "package.json",
+            "package.json is not valid JSON (line 1, column 2: Expecting property name "
+            "enclosed in double quotes); the Prisma version is not read from it "
+            "(pass --prisma-version)",
+        )
+    ]
     assert only(result).settings["prisma_version"] is None
+    assert paths(only(result)) == PRISMA_ORDER
 
 
 def test_naming_a_prisma_migration_file_loads_history_and_selects_it() -> None:

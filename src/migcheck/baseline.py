@@ -31,7 +31,9 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from migcheck.errors import UserError
+from migcheck.jsonfile import JsonFileError, read_json
 from migcheck.model import Finding
+from migcheck.sources.reading import DEFAULT_MAX_BYTES
 
 __all__ = [
     "VERSION",
@@ -269,25 +271,21 @@ class Baseline:
         return BaselineMatch(new, matched, stale)
 
 
-def load_baseline(path: str) -> Baseline:
+def load_baseline(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Baseline:
     """Read a baseline written by ``write_baseline``. Raises ``BaselineError`` naming the
-    file (and the bad entry) when it is missing, not JSON, or not a migcheck baseline."""
+    file (and the bad entry) when it is missing, too large, not JSON, or not a migcheck
+    baseline."""
     try:
-        with open(path, encoding="utf-8") as fh:
-            raw = fh.read()
+        doc = read_json(path, max_bytes)
     except FileNotFoundError:
         raise BaselineError(
             f"baseline {path} does not exist; create it with --write-baseline {path}"
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-        raise BaselineError(f"cannot read baseline {path}: {reason or exc}") from None
-    try:
-        doc = json.loads(raw)
-    except json.JSONDecodeError as exc:
+    except OSError as exc:
+        raise BaselineError(f"cannot read baseline {path}: {exc.strerror or exc}") from None
+    except JsonFileError as exc:
         raise BaselineError(
-            f"baseline {path} is not valid JSON (line {exc.lineno}, column {exc.colno}: "
-            f"{exc.msg}); rewrite it with --write-baseline {path}"
+            f"baseline {path} is {exc}; rewrite it with --write-baseline {path}"
         ) from None
     if not isinstance(doc, dict) or "entries" not in doc:
         raise BaselineError(f'baseline {path} is not a migcheck baseline (no "entries")')

@@ -27,7 +27,9 @@ PL/pgSQL runs such bare SQL statements exactly as if they were written in the fi
 * ``embedded_statements(stmt)`` turns the SQL of a ``DO``/``CREATE FUNCTION`` statement
   into ``Statement`` objects positioned at that statement, for the engine to lint after it.
 
-Nothing here raises on malformed input: an unterminated literal ends the body.
+Nothing here raises on malformed input: an unterminated literal ends the body, and an
+``EXECUTE`` argument nested deeper than ``MAX_NESTING`` (parentheses, calls, variables) is
+not evaluated: it is reported as SQL built at run time, like any other unknown value.
 """
 
 from __future__ import annotations
@@ -474,7 +476,10 @@ def analyse_body(body: str) -> BodyAnalysis:
         arg = rest[1:arg_end] if arg_end >= 0 else rest[1:]
         if not arg:
             continue
-        value = _Evaluator(assignments).eval(arg)
+        try:
+            value = _Evaluator(assignments).eval(arg)
+        except _TooDeep:
+            value = _UNKNOWN
         if value.known:
             if value.text.strip():
                 result.statements.append(value.text.strip().rstrip(";").strip())
@@ -519,21 +524,37 @@ class _Value:
 
 _UNKNOWN = _Value(False, "")
 
+# How deep the evaluator recurses (parentheses, call arguments, variables) before giving
+# up. Real EXECUTE arguments nest a few levels; 500 nested parentheses would exhaust
+# Python's stack, and every level re-scans the tokens inside it.
+MAX_NESTING = 40
+
+
+class _TooDeep(Exception):
+    """An EXECUTE argument nested deeper than MAX_NESTING."""
+
 
 class _Evaluator:
     def __init__(self, assignments: dict[str, list[list[_Tok]]]) -> None:
         self.assignments = assignments
-        self.depth = 0
+        self.depth = 0  # variables being resolved
+        self.nesting = 0  # eval() calls in progress
 
     def eval(self, toks: list[_Tok]) -> _Value:
-        parts = _split_concat(toks)
-        prefix: list[str] = []
-        for part in parts:
-            v = self.term(part)
-            prefix.append(v.text)
-            if not v.known:
-                return _Value(False, "".join(prefix))
-        return _Value(True, "".join(prefix))
+        if self.nesting >= MAX_NESTING:
+            raise _TooDeep
+        self.nesting += 1
+        try:
+            parts = _split_concat(toks)
+            prefix: list[str] = []
+            for part in parts:
+                v = self.term(part)
+                prefix.append(v.text)
+                if not v.known:
+                    return _Value(False, "".join(prefix))
+            return _Value(True, "".join(prefix))
+        finally:
+            self.nesting -= 1
 
     def term(self, toks: list[_Tok]) -> _Value:
         toks = _strip_cast(toks)

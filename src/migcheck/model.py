@@ -7,6 +7,7 @@ a rule must never branch on it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -26,6 +27,10 @@ DOT_IN_NAME = "\u2024"
 def name_parts(name: str) -> list[str]:
     """The identifiers of a stored (possibly qualified) name, dots restored."""
     return [part.replace(DOT_IN_NAME, ".") for part in name.split(".")] if name else [name]
+
+
+# A line break as PostgreSQL and editors count lines: \r\n, a lone \r, or \n.
+LINE_BREAK = re.compile(r"\r\n?|\n")
 
 
 @dataclass(frozen=True, slots=True)

@@ -626,10 +626,31 @@ _IDENT_RE = re.compile(
 
 
 def _strip_parens(text: str) -> str:
-    text = text.strip()
-    while text.startswith("(") and text.endswith(")") and _closing(text, 0) == len(text) - 1:
-        text = text[1:-1].strip()
-    return text
+    # One pass over the text: re-scanning it per parenthesis level is quadratic, and a
+    # USING of 5,000 nested parentheses then takes seconds.
+    closing: dict[int, int] = {}
+    stack: list[int] = []
+    quote = ""
+    for i, ch in enumerate(text):
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "(":
+            stack.append(i)
+        elif ch == ")" and stack:
+            closing[stack.pop()] = i
+    start, end = 0, len(text) - 1
+    while True:
+        while start <= end and text[start].isspace():
+            start += 1
+        while end >= start and text[end].isspace():
+            end -= 1
+        if start < end and text[start] == "(" and closing.get(start) == end:
+            start, end = start + 1, end - 1
+        else:
+            return text[start : end + 1]
 
 
 def _closing(text: str, start: int) -> int:
@@ -674,9 +695,16 @@ def _split_top(text: str, sep: str) -> list[str]:
     return parts
 
 
-def _peel_casts(text: str) -> tuple[str, list[str]] | None:
+# Casts deeper than this are not a real migration's USING: give up (None) rather than
+# recurse until Python's stack runs out.
+_MAX_CASTS = 32
+
+
+def _peel_casts(text: str, depth: int = 0) -> tuple[str, list[str]] | None:
     """``CAST(c::text AS varchar(9))`` → ("c", ["text", "varchar(9)"]); None when the
     expression is anything but a column reference under casts."""
+    if depth > _MAX_CASTS:
+        return None
     text = _strip_parens(text)
     match = re.match(r"cast\s*\(", text, re.I)
     if match and _closing(text, match.end() - 1) == len(text) - 1:
@@ -684,11 +712,11 @@ def _peel_casts(text: str) -> tuple[str, list[str]] | None:
         pieces = re.split(r"\s+as\s+", inner, flags=re.I)
         if len(pieces) < 2:
             return None
-        peeled = _peel_casts(" as ".join(pieces[:-1]))
+        peeled = _peel_casts(" as ".join(pieces[:-1]), depth + 1)
         return None if peeled is None else (peeled[0], [*peeled[1], pieces[-1].strip()])
     parts = _split_top(text, "::")
     if len(parts) > 1:
-        peeled = _peel_casts(parts[0])
+        peeled = _peel_casts(parts[0], depth + 1)
         return None if peeled is None else (peeled[0], [*peeled[1], *map(str.strip, parts[1:])])
     return (text, []) if _IDENT_RE.fullmatch(text) else None
 

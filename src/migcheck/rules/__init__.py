@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from typing import ClassVar
 
 from migcheck.context import Context
-from migcheck.model import Finding, Op, Span, Statement
+from migcheck.model import LINE_BREAK, Finding, Op, Span, Statement
 
 
 class Rule(ABC):
@@ -63,11 +63,16 @@ def _offset_span(stmt: Statement, offset: int) -> Span:
     rel = offset - stmt.span.start
     if rel <= 0 or rel > len(stmt.text):
         return stmt.span
-    before = stmt.text[:rel]
-    lines = before.count("\n")
-    col = rel - before.rfind("\n") if lines else stmt.span.column + rel
+    # Lines end as the splitter counts them (a lone \r too), or the line is off.
+    breaks = list(LINE_BREAK.finditer(stmt.text, 0, rel))
+    col = rel - breaks[-1].end() + 1 if breaks else stmt.span.column + rel
     return Span(
-        stmt.span.line + lines, col, stmt.span.end_line, stmt.span.end_column, offset, stmt.span.end
+        stmt.span.line + len(breaks),
+        col,
+        stmt.span.end_line,
+        stmt.span.end_column,
+        offset,
+        stmt.span.end,
     )
 
 

@@ -7,11 +7,11 @@ PostgreSQL changed between releases), so it is read from the nearest ``package.j
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Callable
 
+from migcheck.jsonfile import JsonFileError, parse_json
 from migcheck.model import InputError
 from migcheck.sources import History, Migration
 from migcheck.sources.reading import display_path, read_text_in_tree
@@ -72,30 +72,49 @@ def parse_version_spec(spec: str) -> tuple[int, int] | None:
     return int(match.group(1)), int(match.group(2) or 0)
 
 
-def find_version_spec(start: str) -> tuple[str, str] | None:
+def find_version_spec(start: str) -> tuple[tuple[str, str] | None, list[InputError]]:
     """``(spec, package.json path)`` of the nearest ``package.json`` above ``start`` that
-    depends on Prisma. The search stops at the repository root (a directory holding
-    ``.git``) or the filesystem root."""
+    depends on Prisma, and the ``package.json`` files on the way that could not be read
+    (reported, then passed over). The search stops at the repository root (a directory
+    holding ``.git``) or the filesystem root."""
+    problems: list[InputError] = []
     directory = os.path.abspath(start)
     while True:
         candidate = os.path.join(directory, "package.json")
-        spec = _prisma_spec(candidate) if os.path.isfile(candidate) else None
+        spec = None
+        if os.path.isfile(candidate):
+            try:
+                spec = _prisma_spec(candidate)
+            except OSError as exc:
+                problem = f"unreadable ({exc.strerror or exc})"
+            except JsonFileError as exc:
+                problem = str(exc)
+            else:
+                problem = ""
+            if problem:
+                problems.append(
+                    InputError(
+                        display_path(candidate),
+                        f"package.json is {problem}; the Prisma version is not read from "
+                        "it (pass --prisma-version)",
+                    )
+                )
         if spec is not None:
-            return spec, candidate
+            return (spec, candidate), problems
         parent = os.path.dirname(directory)
         if parent == directory or os.path.exists(os.path.join(directory, ".git")):
-            return None
+            return None, problems
         directory = parent
 
 
 def _prisma_spec(package_json: str) -> str | None:
+    """The Prisma version spec ``package_json`` declares, or None (also when the file is
+    unreadable or a link out of the tree: the search goes on further up). Raises
+    ``JsonFileError`` when the file is not usable JSON."""
     text = read_text_in_tree(package_json)
-    if text is None:  # unreadable, or a link out of the tree: keep looking further up
+    if text is None:
         return None
-    try:
-        data = json.loads(text)
-    except (ValueError, RecursionError):  # not JSON, or nested too deep to parse
-        return None
+    data = parse_json(text)
     if not isinstance(data, dict):
         return None
     for package in _PACKAGES:
@@ -106,17 +125,19 @@ def _prisma_spec(package_json: str) -> str | None:
     return None
 
 
-def history_settings(path: str) -> dict[str, object]:
-    """Settings of a Prisma history: provider and Prisma version (``None`` when unknown)."""
-    found = find_version_spec(path)
+def history_settings(path: str) -> tuple[dict[str, object], list[InputError]]:
+    """Settings of a Prisma history: provider and Prisma version (``None`` when unknown),
+    and the problems met reading them."""
+    found, problems = find_version_spec(path)
     spec = found[0] if found else None
-    return {
+    settings: dict[str, object] = {
         "provider": read_provider(path),
         "lock_file": os.path.isfile(os.path.join(path, LOCK_FILE)),
         "prisma_version_spec": spec,
         "prisma_version": parse_version_spec(spec) if spec is not None else None,
         "prisma_version_source": display_path(found[1]) if found else None,
     }
+    return settings, problems
 
 
 def plan_history(path: str, is_excluded: Callable[[str], bool]) -> tuple[History, list[InputError]]:
@@ -125,8 +146,8 @@ def plan_history(path: str, is_excluded: Callable[[str], bool]) -> tuple[History
     Migration paths are filesystem paths here; the loader turns them into display paths.
     A folder without ``migration.sql`` is reported: ``prisma migrate`` refuses it too.
     """
-    history = History(root=path, tool="prisma", settings=history_settings(path))
-    errors: list[InputError] = []
+    settings, errors = history_settings(path)
+    history = History(root=path, tool="prisma", settings=settings)
     for folder in migration_folders(path):
         folder_path = os.path.join(path, folder)
         sql_path = os.path.join(folder_path, MIGRATION_FILE)

@@ -42,7 +42,7 @@ from sqlglot.dialects.postgres import Postgres
 from sqlglot.errors import TokenError
 from sqlglot.tokens import Token, TokenType
 
-from migcheck.model import Span
+from migcheck.model import LINE_BREAK, Span
 
 __all__ = [
     "Comment",
@@ -87,7 +87,6 @@ class SplitResult:
 
 
 _BOM = "\ufeff"
-_LINE_BREAK = re.compile(r"\r\n?|\n")
 
 
 class LineIndex:
@@ -96,7 +95,7 @@ class LineIndex:
     __slots__ = ("_bom", "_starts")
 
     def __init__(self, text: str) -> None:
-        self._starts = [0, *[m.end() for m in _LINE_BREAK.finditer(text)]]
+        self._starts = [0, *[m.end() for m in LINE_BREAK.finditer(text)]]
         self._bom = text.startswith(_BOM)
 
     def position(self, offset: int) -> tuple[int, int]:
