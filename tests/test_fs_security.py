@@ -172,7 +172,8 @@ def test_flyway_conf_and_package_json_links_out_of_the_tree_are_not_read(
 
     os.symlink(tmp_path / "package.json", repo / "package.json")
     (repo / "prisma" / "migrations").mkdir(parents=True)
-    assert prisma.find_version_spec(str(repo / "prisma" / "migrations")) is None
+    spec, problems = prisma.find_version_spec(str(repo / "prisma" / "migrations"))
+    assert spec is None and problems == []
 
 
 # -- FIFOs and devices -----------------------------------------------------------------

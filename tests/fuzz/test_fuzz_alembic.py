@@ -169,7 +169,6 @@ _GADGETS = [
 ]
 
 
-@pytest.mark.xfail(strict=False, reason="closed-world Alembic evaluator lands with sec-alembic")
 @given(
     st.lists(
         st.sampled_from(_GADGETS) | op_calls,

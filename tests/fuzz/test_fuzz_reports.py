@@ -126,7 +126,6 @@ _SUMMARY_LINE = re.compile(
 )
 
 
-@pytest.mark.xfail(strict=False, reason="escaping lands with sec-output")
 @given(results())
 def test_job_summary_keeps_one_line_per_finding_and_error(result: Result) -> None:
     summary = step_summary(result, root="/repo")
@@ -147,14 +146,12 @@ def test_junit_parses_as_xml(result: Result) -> None:
     ET.fromstring(_render(result, "junit"))
 
 
-@pytest.mark.xfail(strict=False, reason="escaping lands with sec-output")
 @given(results())
 def test_text_report_prints_no_control_character_raw(result: Result) -> None:
     text = _render(result, "text")
     assert not _CONTROL.search(text), repr(_CONTROL.search(text))
 
 
-@pytest.mark.xfail(strict=False, reason="escaping lands with sec-output")
 @given(results(), st.binary(min_size=1, max_size=6), st.sampled_from(FORMATS))
 def test_a_file_name_that_is_not_utf8_is_shown_escaped(
     result: Result, name: bytes, fmt: str

@@ -78,5 +78,5 @@ def fingerprints(findings: Sequence[Finding], root: str | None = None) -> list[s
         rank = seen.get(key, 0)
         seen[key] = rank + 1
         raw = "\0".join((*key, str(rank)))
-        out[i] = hashlib.sha256(raw.encode("utf-8")).hexdigest()
+        out[i] = hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
     return out

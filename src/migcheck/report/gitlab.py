@@ -32,7 +32,7 @@ def as_list(result: Result, *, root: str | None = None) -> list[dict[str, Any]]:
             {
                 "description": e.message,
                 "check_name": INPUT_ERROR,
-                "fingerprint": hashlib.sha256(raw.encode("utf-8")).hexdigest(),
+                "fingerprint": hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest(),
                 "severity": "major",
                 "location": {"path": path, "lines": {"begin": line, "end": line}},
             }
