@@ -169,14 +169,12 @@ def _dataclass(cls: type) -> tuple[Convert, Convert]:
     _missing = object()
     # A plain dataclass is rebuilt as pickle would, without calling __init__ (a frozen
     # one's __init__ costs a setattr per field), which is the same object __init__ builds.
-    direct = (
-        not hasattr(cls, "__post_init__")
-        and "__slots__" not in cls.__dict__
-        and len(fields) == len(dataclasses.fields(cls))
-    )
-    if direct and len(plain) == len(fields):
+    slotted = "__slots__" in cls.__dict__
+    plain_init = not hasattr(cls, "__post_init__") and len(fields) == len(dataclasses.fields(cls))
+    if plain_init and len(plain) == len(fields):
         # Plain values only (a Span): an array of every field, smaller and faster.
-        return _flat_dataclass(cls, names, plain)
+        return _flat_dataclass(cls, names, plain, slotted=slotted)
+    direct = plain_init and not slotted
 
     def encode(value: Any) -> Any:
         if type(value) is not cls:
@@ -228,7 +226,7 @@ def _dataclass(cls: type) -> tuple[Convert, Convert]:
 
 
 def _flat_dataclass(
-    cls: type, names: list[str], types_: list[tuple[type, ...]]
+    cls: type, names: list[str], types_: list[tuple[type, ...]], *, slotted: bool
 ) -> tuple[Convert, Convert]:
     n = len(names)
     checks = list(zip(names, types_, strict=True))
@@ -249,7 +247,11 @@ def _flat_dataclass(
             if type(v) not in allowed:
                 raise Invalid(f"{cls.__name__}.{name}: {type(v).__name__}")
         obj: Any = object.__new__(cls)
-        obj.__dict__.update(zip(names, value, strict=True))
+        if slotted:  # no __dict__: set each slot (a frozen class refuses plain setattr)
+            for name, v in zip(names, value, strict=True):
+                object.__setattr__(obj, name, v)
+        else:
+            obj.__dict__.update(zip(names, value, strict=True))
         return obj
 
     return encode, decode
