@@ -136,9 +136,9 @@ def test_serial_in_a_schema_creates_its_sequence_in_that_schema() -> None:
 
 def test_sequence_name_with_a_single_quote_stays_one_literal() -> None:
     findings = run(
-        "alter table \"o'brien\" add column n serial;",
-        history=("create table \"o'brien\" (id bigint primary key);",),
+        'alter table "o\'brien" add column n serial;',
+        history=('create table "o\'brien" (id bigint primary key);',),
     )
     h = findings[0].help
-    assert "CREATE SEQUENCE \"o'brien_n_seq\" OWNED BY \"o'brien\".n;" in h
+    assert 'CREATE SEQUENCE "o\'brien_n_seq" OWNED BY "o\'brien".n;' in h
     assert "SET DEFAULT nextval('\"o''brien_n_seq\"');" in h
