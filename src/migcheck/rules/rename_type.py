@@ -10,7 +10,7 @@ from migcheck.quoting import qname
 from migcheck.rules import Rule
 
 
-def _taken_over(name: str, stmt: Statement, ctx: Context) -> bool:
+def _taken_over(name: str, ctx: Context) -> bool:
     """Whether a type created in this migration is renamed to ``name`` (the old name is
     handed to a replacement: Prisma's enum swap, reported by remove-enum-value)."""
     for o in [*ctx.ops_before(), *ctx.ops_after()]:
@@ -38,7 +38,7 @@ class RenameType(Rule):
             return
         if old in ctx.schema.types and ctx.is_new(ctx.schema.types[old]):
             return  # created by this deploy: nothing running knows it
-        if _taken_over(old, stmt, ctx):
+        if _taken_over(old, ctx):
             return  # an enum swap: the replacement takes the old name back
         o, n = qname(old), qname(new)
         orm = (

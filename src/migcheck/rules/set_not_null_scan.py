@@ -73,55 +73,58 @@ class SetNotNullScan(Rule):
         if others:
             also = ", ".join(qcol(t, o) for o in others)
             message += f" The same scan also checks {also}; each needs its own CHECK."
-        base = (t or "").rsplit(".", 1)[-1]
-        pending = [
-            con.name
-            for con in ctx.schema.constraints_on(t)
-            if con.kind == "check" and con.not_null_column == c and not con.validated
-        ]
-        name = pending[0] if pending else f"{base}_{c}_not_null"
-        table, col = ident(t), ident(c)
-        if ctx.pg_version >= 12:
-            steps = []
-            if not pending:
-                steps.append(
-                    f"ALTER TABLE {table} ADD CONSTRAINT {ident(name)} CHECK ({col} IS NOT "
-                    "NULL) NOT VALID;"
-                )
-                steps.append(
-                    "-- next migration (SHARE UPDATE EXCLUSIVE: reads and writes continue):"
-                )
-            steps += [
-                f"ALTER TABLE {table} VALIDATE CONSTRAINT {ident(name)};",
-                "-- next migration (no scan: the validated CHECK proves it):",
-                f"ALTER TABLE {table} ALTER COLUMN {col} SET NOT NULL;",
-                f"ALTER TABLE {table} DROP CONSTRAINT {ident(name)};",
-            ]
-            intro = (
-                "Prove there are no NULLs without blocking traffic, then SET NOT NULL skips "
-                "its scan:"
-                if not pending
-                else f"Validate the pending CHECK {qname(name)} first (in a separate migration), "
-                "then SET NOT NULL skips its scan:"
-            )
-            help_ = intro + "\n" + indent(*steps)
-        else:
-            help_ = (
-                f"PostgreSQL {ctx.pg_version} cannot skip the scan. Either keep a validated "
-                "CHECK constraint instead of NOT NULL (the same guarantee, added without "
-                "blocking):\n"
-                + indent(
-                    f"ALTER TABLE {table} ADD CONSTRAINT {ident(name)} CHECK ({col} IS NOT "
-                    "NULL) NOT VALID;",
-                    "-- next migration:",
-                    f"ALTER TABLE {table} VALIDATE CONSTRAINT {ident(name)};",
-                )
-                + "\nor run SET NOT NULL in a low-traffic window with a short lock_timeout; "
-                "after upgrading to 12+ the validated CHECK lets SET NOT NULL skip the scan."
-            )
-        yield self.finding(stmt, message, help_, op)
+        yield self.finding(stmt, message, _help(t, c, ctx), op)
 
     def slow_work(self, op: Op, stmt: Statement, ctx: Context) -> str | None:
         if not _scans(op, ctx):
             return None
         return f"scans {qname(op.table)} for NULLs in {quote(op.column)}"
+
+
+def _help(t: str | None, c: str | None, ctx: Context) -> str:
+    """Prove there are no NULLs with a CHECK validated without blocking, so SET NOT NULL
+    (12+) skips its scan; before 12 keep the CHECK instead."""
+    base = (t or "").rsplit(".", 1)[-1]
+    pending = [
+        con.name
+        for con in ctx.schema.constraints_on(t)
+        if con.kind == "check" and con.not_null_column == c and not con.validated
+    ]
+    name = pending[0] if pending else f"{base}_{c}_not_null"
+    table, col = ident(t), ident(c)
+    if ctx.pg_version >= 12:
+        steps = []
+        if not pending:
+            steps.append(
+                f"ALTER TABLE {table} ADD CONSTRAINT {ident(name)} CHECK ({col} IS NOT "
+                "NULL) NOT VALID;"
+            )
+            steps.append("-- next migration (SHARE UPDATE EXCLUSIVE: reads and writes continue):")
+        steps += [
+            f"ALTER TABLE {table} VALIDATE CONSTRAINT {ident(name)};",
+            "-- next migration (no scan: the validated CHECK proves it):",
+            f"ALTER TABLE {table} ALTER COLUMN {col} SET NOT NULL;",
+            f"ALTER TABLE {table} DROP CONSTRAINT {ident(name)};",
+        ]
+        intro = (
+            "Prove there are no NULLs without blocking traffic, then SET NOT NULL skips its scan:"
+            if not pending
+            else f"Validate the pending CHECK {qname(name)} first (in a separate migration), "
+            "then SET NOT NULL skips its scan:"
+        )
+        help_ = intro + "\n" + indent(*steps)
+    else:
+        help_ = (
+            f"PostgreSQL {ctx.pg_version} cannot skip the scan. Either keep a validated "
+            "CHECK constraint instead of NOT NULL (the same guarantee, added without "
+            "blocking):\n"
+            + indent(
+                f"ALTER TABLE {table} ADD CONSTRAINT {ident(name)} CHECK ({col} IS NOT "
+                "NULL) NOT VALID;",
+                "-- next migration:",
+                f"ALTER TABLE {table} VALIDATE CONSTRAINT {ident(name)};",
+            )
+            + "\nor run SET NOT NULL in a low-traffic window with a short lock_timeout; "
+            "after upgrading to 12+ the validated CHECK lets SET NOT NULL skip the scan."
+        )
+    return help_

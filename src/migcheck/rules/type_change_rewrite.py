@@ -69,13 +69,11 @@ class TypeChangeRewrite(Rule):
                 f"Changing {qcol(t, c)}{was} to {new} rewrites {qname(t)} and all its indexes while "
                 f"holding {lock} until it finishes: {tc.reason}."
             )
-        elif tc.rebuilds_indexes:
+        else:  # no rewrite, so ``_slow`` let it through for the index rebuild
             message = (
                 f"Changing {qcol(t, c)} to {new} does not rewrite the table but rebuilds every "
                 f"index on {qname(c)} while holding {lock}: {tc.reason}."
             )
-        else:
-            return
         yield self.finding(stmt, message, _help(t or "", c or "", op.type.text or new), op)
 
     def slow_work(self, op: Op, stmt: Statement, ctx: Context) -> str | None:
