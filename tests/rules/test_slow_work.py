@@ -23,7 +23,8 @@ def run(sql: str, rules: list[str] | None = None) -> list:
 
 def test_the_rules_that_answer_for_each_op_kind() -> None:
     asked = {kind: [r.id for r in rules] for kind, rules in slow_work_rules().items()}
-    assert asked == {
+    # At least these (a new slow rule adds itself without touching this test).
+    expected = {
         "add_column": ["constraint-without-not-valid", "unique-without-index", "volatile-default"],
         "add_constraint": ["constraint-without-not-valid", "unique-without-index"],
         "alter_column_type": ["type-change-rewrite"],
@@ -41,6 +42,8 @@ def test_the_rules_that_answer_for_each_op_kind() -> None:
         "vacuum": ["table-rewrite"],
         "validate_constraint": ["validate-in-same-transaction"],
     }
+    for kind, ids in expected.items():
+        assert set(ids) <= set(asked.get(kind, ())), kind
 
 
 def test_hold_exclusive_lock_asks_rules_that_are_not_enabled() -> None:
