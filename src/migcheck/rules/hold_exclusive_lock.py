@@ -26,7 +26,7 @@ from migcheck.rules._locking import (
 _Hit = tuple[str, Statement, str]
 
 
-def takes_access_exclusive(stmt: Statement, table: str) -> bool:
+def _takes_access_exclusive(stmt: Statement, table: str) -> bool:
     return any(lock_for(o) == (ACCESS_EXCLUSIVE, table) for o in stmt.ops)
 
 
@@ -42,7 +42,7 @@ def _trigger(
     if work is None:
         return None
     for table, locker in held.items():
-        if ctx.is_existing_table(table) and not takes_access_exclusive(stmt, table):
+        if ctx.is_existing_table(table) and not _takes_access_exclusive(stmt, table):
             return table, locker, work
     return None
 

@@ -99,11 +99,9 @@ class TableRewrite(Rule):
         if not _rewrites(op, ctx):
             return None
         if op.kind == "vacuum":
-            return (
-                f"rewrites {qname(op.table)} (VACUUM FULL)"
-                if op.table
-                else ("rewrites every table (VACUUM FULL)")
-            )
-        if op.table is None:
+            if not op.table:
+                return "rewrites every table (VACUUM FULL)"
+            return f"rewrites {qname(op.table)} (VACUUM FULL)"
+        if not op.table:
             return "rewrites every clustered table (CLUSTER)"
         return f"rewrites {qname(op.table)}"

@@ -23,7 +23,7 @@ from migcheck.rules._locking import (
 _INT_OF_SERIAL = {"int2": "smallint", "int4": "integer", "int8": "bigint"}
 
 
-def add_column_rewrite(op: Op, ctx: Context) -> str | None:
+def _rewrite_reason(op: Op, ctx: Context) -> str | None:
     """Why ``ADD COLUMN`` rewrites the table (None when it is a catalog-only change).
 
     PostgreSQL 11+ stores a non-volatile default in the catalog (``attmissingval``) and
@@ -74,7 +74,7 @@ def _rewrites(op: Op, ctx: Context) -> str | None:
     """Why this ADD COLUMN rewrites a table serving traffic, or None when it does not."""
     if op.column_def is None or not existing(ctx, op.table) or not adds_column(op, ctx):
         return None
-    return add_column_rewrite(op, ctx)
+    return _rewrite_reason(op, ctx)
 
 
 class VolatileDefault(Rule):
