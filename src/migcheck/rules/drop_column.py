@@ -24,9 +24,6 @@ def _needs_drop_not_null(ctx: Context, op: Op) -> bool:
     )
 
 
-# -- the rule ------------------------------------------------------------------------------
-
-
 class DropColumn(Rule):
     id = "drop-column"
     category = "compatibility"
