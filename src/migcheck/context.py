@@ -7,6 +7,8 @@ finds it.
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from migcheck.model import Op, Statement
@@ -28,6 +30,42 @@ class Transaction:
     not_valid_added: set[tuple[str, str]] = field(default_factory=set)
     # Tables whose schema this transaction changed (DDL), for backfill advice.
     ddl_tables: set[str] = field(default_factory=set)
+    # What ``Context.recreated_in_transaction`` found ahead, by op kinds: kept here so a
+    # transaction's statements are read ahead once, not once per statement that asks.
+    lookahead: dict[frozenset[str], _Ahead] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass
+class _Ahead:
+    """The statements of a migration from ``start`` (exclusive) to the first COMMIT or
+    ROLLBACK after it (``end``, None when the file has none), and where in that range each
+    name is created by an op of the kinds asked about."""
+
+    statements: list[Statement]
+    start: int
+    end: int | None
+    creates: dict[str, list[int]]
+
+    def covers(self, statements: list[Statement], position: int) -> bool:
+        return (
+            statements is self.statements
+            and self.start <= position
+            and (self.end is None or position < self.end)
+        )
+
+    @classmethod
+    def read(cls, statements: list[Statement], start: int, kinds: frozenset[str]) -> _Ahead:
+        creates: dict[str, list[int]] = {}
+        for pos in range(start + 1, len(statements)):
+            ops = statements[pos].ops
+            # COMMIT and ROLLBACK end even PostgreSQL's implicit transaction around a
+            # multi-statement query; a BEGIN inside it does not.
+            if any(op.kind in ("commit", "rollback") for op in ops):
+                return cls(statements, start, pos, creates)
+            for op in ops:
+                if op.kind in kinds and op.table:
+                    creates.setdefault(op.table, []).append(pos)
+        return cls(statements, start, None, creates)
 
 
 @dataclass
@@ -46,12 +84,48 @@ class Context:
     # Rule options from configuration (e.g. lock_timeout_role_level).
     options: dict[str, object] = field(default_factory=dict)
     # Every statement of this migration, and the position of the one being checked, for
-    # rules that look ahead (a view recreated later in the same transaction...).
+    # rules that look around it (the methods below are the one way they do).
     statements: list[Statement] = field(default_factory=list)
     statement_index: int = 0
 
+    def earlier_statements(self) -> list[Statement]:
+        """The statements of this migration before the one being checked, in file order."""
+        return self.statements[: self.statement_index]
+
     def later_statements(self) -> list[Statement]:
+        """The statements of this migration after the one being checked, in file order."""
         return self.statements[self.statement_index + 1 :]
+
+    def ops_before(self) -> Iterator[Op]:
+        """Ops of the statements of this migration that run before this one, in order."""
+        for k in range(min(self.statement_index, len(self.statements))):
+            yield from self.statements[k].ops
+
+    def ops_after(self) -> Iterator[Op]:
+        """Ops of the statements of this migration that run after this one, in order
+        (lazily: callers stop at the first answer, so a huge file is not walked once per
+        statement)."""
+        for k in range(self.statement_index + 1, len(self.statements)):
+            yield from self.statements[k].ops
+
+    def recreated_in_transaction(self, name: str | None, kinds: frozenset[str]) -> bool:
+        """Whether a later statement of this migration creates ``name`` again (an op of one
+        of ``kinds``) before the transaction ends, so no other session ever sees it
+        missing."""
+        tx = self.transaction
+        if tx is None or not self.in_transaction or not name:
+            return False
+        pos = self.statement_index
+        ahead = tx.lookahead.get(kinds)
+        if ahead is None or not ahead.covers(self.statements, pos):
+            ahead = tx.lookahead[kinds] = _Ahead.read(self.statements, pos, kinds)
+        later = ahead.creates.get(name, [])
+        return bisect_right(later, pos) < len(later)
+
+    @property
+    def is_prisma(self) -> bool:
+        """Whether Prisma runs this migration (its help differs: schema.prisma, migrate)."""
+        return self.migration.tool == "prisma" or self.history.tool == "prisma"
 
     @property
     def in_transaction(self) -> bool:

@@ -118,3 +118,27 @@ def test_add_column_if_not_exists_of_an_existing_column_is_a_no_op() -> None:
     sql = "alter table users add column if not exists public_id uuid default gen_random_uuid();"
     assert run(sql, history=history) == []
     assert where(run(sql), R) == [(1, 19)]
+
+
+def test_serial_in_a_schema_creates_its_sequence_in_that_schema() -> None:
+    # CREATE SEQUENCE users_n_seq OWNED BY app.users.n puts the sequence in the default
+    # schema, and PostgreSQL rejects OWNED BY a table in another schema.
+    findings = run(
+        "alter table app.users add column n serial;",
+        history=("create schema app;", "create table app.users (id bigint primary key);"),
+    )
+    assert where(findings, R) == [(1, 23)]
+    h = findings[0].help
+    assert "    CREATE SEQUENCE app.users_n_seq OWNED BY app.users.n;" in h
+    assert "ALTER TABLE app.users ALTER COLUMN n SET DEFAULT nextval('app.users_n_seq');" in h
+    assert "UPDATE app.users SET n = nextval('app.users_n_seq') WHERE" in h
+
+
+def test_sequence_name_with_a_single_quote_stays_one_literal() -> None:
+    findings = run(
+        'alter table "o\'brien" add column n serial;',
+        history=('create table "o\'brien" (id bigint primary key);',),
+    )
+    h = findings[0].help
+    assert 'CREATE SEQUENCE "o\'brien_n_seq" OWNED BY "o\'brien".n;' in h
+    assert "SET DEFAULT nextval('\"o''brien_n_seq\"');" in h

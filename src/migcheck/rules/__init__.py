@@ -2,7 +2,8 @@
 
 A rule is one module here defining one ``Rule`` subclass, plus its doc in
 ``rules/<id>.md``. The registry imports the modules of this package; nothing else needs
-to change to add a rule.
+to change to add a rule. Modules whose name starts with ``_`` hold what several rules
+share and are not rules; no module imports from a rule module.
 """
 
 from __future__ import annotations
@@ -34,6 +35,18 @@ class Rule(ABC):
     @abstractmethod
     def check(self, op: Op, stmt: Statement, ctx: Context) -> Iterable[Finding]:
         """Findings for ``op`` (one op of ``stmt``), given the context before it runs."""
+
+    def slow_work(self, op: Op, stmt: Statement, ctx: Context) -> str | None:
+        """What slow work (a scan, a rewrite, an index build, a backfill) ``op`` does on a
+        table that serves traffic, as a verb phrase (``rewrites "users"``), or None when
+        it is quick.
+
+        A rule that owns a slow operation overrides this next to its ``check``, so the
+        trigger is written once. hold-exclusive-lock asks every rule whose ``kinds``
+        include the op's kind (enabled or not) and names the first answer in registry
+        order: work done while an ACCESS EXCLUSIVE lock is held keeps the lock held.
+        """
+        return None
 
     def applies_to_version(self, pg_version: int) -> bool:
         if self.min_pg is not None and pg_version < self.min_pg:
@@ -99,6 +112,17 @@ def all_rules() -> dict[str, Rule]:
                     found[value.id] = value()
         _REGISTRY = dict(sorted(found.items()))
     return _REGISTRY
+
+
+def slow_work_rules() -> dict[str, list[Rule]]:
+    """Op kind → the rules that say what slow work an op of that kind does, in registry
+    order (the ones overriding ``Rule.slow_work``)."""
+    by_kind: dict[str, list[Rule]] = {}
+    for rule in all_rules().values():
+        if type(rule).slow_work is not Rule.slow_work:
+            for kind in sorted(rule.kinds):
+                by_kind.setdefault(kind, []).append(rule)
+    return by_kind
 
 
 def iter_rules(ids: Iterable[str]) -> Iterator[Rule]:

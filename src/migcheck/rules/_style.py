@@ -13,8 +13,6 @@ from dataclasses import dataclass
 
 from migcheck.context import Context
 from migcheck.model import ColumnDef, Op, Statement
-from migcheck.rules.drop_column import qcol
-from migcheck.rules.drop_column import quote as quote  # shared by the style rules
 
 
 @dataclass
@@ -73,8 +71,3 @@ def _find_column(text: str, col: ColumnDef) -> int:
     if m is None and len(names) > 1:
         m = re.search(r"(?:(?<=[(,\s])|^)" + names[1] + r"\s", text, re.I)
     return m.start() if m else -1
-
-
-def qualified(table: str, column: str) -> str:
-    """``"billing"."users"."email"``: each part quoted, as in the other rules' messages."""
-    return qcol(table, column)

@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from migcheck import pgcatalog
 from migcheck.context import Context
 from migcheck.model import Expression, Finding, Op, Statement
+from migcheck.quoting import qcol, qname, quote
 from migcheck.rules import Rule
-from migcheck.rules.drop_column import is_prisma, qcol, qname, quote, type_sql
+from migcheck.rules._compat import type_sql
 
 # DEFAULT NULL, DEFAULT NULL::text, DEFAULT (NULL). The parser leaves the text of
 # ``DEFAULT NULL`` empty (NULL ends its DEFAULT expression), which counts as NULL too.
@@ -54,7 +55,7 @@ class AddRequiredColumn(Rule):
         prisma = (
             "With Prisma, give the field a @default(...) in schema.prisma, or make it "
             "optional (`?`) first.\n"
-            if is_prisma(ctx)
+            if ctx.is_prisma
             else ""
         )
         yield self.finding(

@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
+from migcheck.quoting import qcol, quote
 from migcheck.rules import Rule
-from migcheck.rules._style import new_columns, qualified, quote
+from migcheck.rules._style import new_columns
 
 
 class BanChar(Rule):
@@ -32,7 +33,7 @@ class BanChar(Rule):
             text = "TEXT" if written.isupper() else "text"
             yield self.finding(
                 stmt,
-                f"Column {qualified(new.table, col.name)} is {written}: char(n) pads every "
+                f"Column {qcol(new.table, col.name)} is {written}: char(n) pads every "
                 f"value with spaces to {n} characters, ignores trailing spaces when comparing "
                 f"but not in LIKE or regular expressions, and is usually the slowest string "
                 f"type because of the padding.",

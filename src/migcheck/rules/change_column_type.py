@@ -7,10 +7,11 @@ from collections.abc import Iterator
 from migcheck import pgcatalog
 from migcheck.context import Context
 from migcheck.model import ColumnType, Finding, Op, Statement
+from migcheck.quoting import qcol, qname, quote
 from migcheck.rules import Rule
 from migcheck.rules._alembic import prior_column
-from migcheck.rules.drop_column import is_prisma, qcol, qname, quote, type_sql
-from migcheck.rules.remove_enum_value import enum_swap
+from migcheck.rules._compat import type_sql
+from migcheck.rules._enum_swap import enum_swap
 
 # Types whose values read back with the same text when the column moves between them.
 # pgcatalog's ``widening`` only says every old value fits; integer → numeric(65,30) fits
@@ -48,7 +49,7 @@ class ChangeColumnType(Rule):
         if info is not None and info.kind != "table":
             return
         # Prisma's enum swap moves the column to "X_new"; remove-enum-value judges it.
-        if enum_swap(op, stmt, ctx) is not None:
+        if enum_swap(op, ctx) is not None:
             return
         column = prior_column(ctx, op.table, op.column)
         old = column.type if column is not None else None
@@ -85,7 +86,7 @@ class ChangeColumnType(Rule):
         prisma = (
             f'With Prisma, add a new field mapped to the new column (`@map("{op.column}_new")`'
             ") and move the code to it before removing the old one.\n"
-            if is_prisma(ctx)
+            if ctx.is_prisma
             else ""
         )
         yield self.finding(

@@ -13,19 +13,43 @@ from migcheck.locks import (
     SHARE_UPDATE_EXCLUSIVE,
 )
 from migcheck.model import ColumnDef, Constraint, Finding, Op, Statement
+from migcheck.quoting import ident, qcol, qname, quote
 from migcheck.rules import Rule
 from migcheck.rules._locking import (
     adds_column,
     blocks,
     existing,
-    ident,
     indent,
-    inline_fk_validates,
     own_transaction_note,
-    q,
-    qc,
 )
 from migcheck.schema import default_constraint_name
+
+
+def inline_fk_validates(col: ColumnDef, siblings: list[Op]) -> bool:
+    """``ADD COLUMN … REFERENCES`` skips the validation scan unless the column has a
+    default or the same ALTER TABLE also adds a FOREIGN KEY constraint
+    (``transformAlterTableStmt`` in parse_utilcmd.c: "If the column has a non-null default,
+    we can't skip validation of foreign keys")."""
+    if col.default is not None or col.generated is not None:
+        return True
+    return any(
+        o.kind == "add_constraint"
+        and o.constraint is not None
+        and o.constraint.kind == "foreign_key"
+        for o in siblings
+    )
+
+
+def _scans(con: Constraint | None) -> bool:
+    """Whether ADD CONSTRAINT checks every existing row: a FOREIGN KEY or CHECK without
+    NOT VALID."""
+    return con is not None and con.kind in ("foreign_key", "check") and not con.not_valid
+
+
+def _column_scans(con: Constraint, col: ColumnDef, stmt: Statement) -> bool:
+    """Whether a constraint of a new column checks every existing row: a CHECK always, a
+    REFERENCES only when the column has a value to check (see ``inline_fk_validates``)."""
+    return con.kind == "check" or (con.kind == "foreign_key" and inline_fk_validates(col, stmt.ops))
 
 
 def _constraint_sql(con: Constraint, name: str) -> str:
@@ -46,8 +70,8 @@ def _add_column_sql(table: str, col: ColumnDef) -> str:
 
 
 def _two_step(table: str, con: Constraint, name: str, ref: str | None) -> str:
-    locks = f"{SHARE_UPDATE_EXCLUSIVE} on {q(table)}" + (
-        f" and ROW SHARE on {q(ref)}" if ref else ""
+    locks = f"{SHARE_UPDATE_EXCLUSIVE} on {qname(table)}" + (
+        f" and ROW SHARE on {qname(ref)}" if ref else ""
     )
     return "\n".join(
         [
@@ -76,7 +100,7 @@ class ConstraintWithoutNotValid(Rule):
             return
         if op.kind == "add_constraint":
             con = op.constraint
-            if con is None or con.kind not in ("foreign_key", "check") or con.not_valid:
+            if con is None or not _scans(con):
                 return
             finding = self._constraint(op, stmt, con, t)
             finding.help += own_transaction_note(ctx)
@@ -89,15 +113,15 @@ class ConstraintWithoutNotValid(Rule):
         if con.kind == "foreign_key":
             ref = con.ref_table or "?"
             message = (
-                f"Adding foreign key {q(name)} to existing table {q(t)} without NOT VALID "
-                f"checks every row of {q(t)} while holding {SHARE_ROW_EXCLUSIVE} locks on "
-                f"{q(t)} and on the referenced table {q(ref)} until the check ends; on both "
+                f"Adding foreign key {qname(name)} to existing table {qname(t)} without NOT VALID "
+                f"checks every row of {qname(t)} while holding {SHARE_ROW_EXCLUSIVE} locks on "
+                f"{qname(t)} and on the referenced table {qname(ref)} until the check ends; on both "
                 f"tables that lock blocks {BLOCKS[SHARE_ROW_EXCLUSIVE]}."
             )
             return self.finding(stmt, message, _two_step(t, con, name, ref), op)
         message = (
-            f"Adding CHECK constraint {q(name)} to existing table {q(t)} without NOT VALID "
-            f"scans every row while holding an {ACCESS_EXCLUSIVE} lock on {q(t)}, which "
+            f"Adding CHECK constraint {qname(name)} to existing table {qname(t)} without NOT VALID "
+            f"scans every row while holding an {ACCESS_EXCLUSIVE} lock on {qname(t)}, which "
             f"blocks {blocks(ACCESS_EXCLUSIVE)} until the scan ends."
         )
         return self.finding(stmt, message, _two_step(t, con, name, None), op)
@@ -106,11 +130,11 @@ class ConstraintWithoutNotValid(Rule):
         col = op.column_def
         assert col is not None
         for con in col.constraints:
+            # Without a default every new value is NULL and PostgreSQL skips the validation
+            # scan of a REFERENCES: only a brief SHARE ROW EXCLUSIVE on the referenced table.
+            if not _column_scans(con, col, stmt):
+                continue
             if con.kind == "foreign_key":
-                # Without a default every new value is NULL and PostgreSQL skips the
-                # validation scan: only a brief SHARE ROW EXCLUSIVE on the referenced table.
-                if not inline_fk_validates(col, stmt.ops):
-                    continue
                 ref = con.ref_table or "?"
                 fk = Constraint(
                     "foreign_key",
@@ -130,10 +154,10 @@ class ConstraintWithoutNotValid(Rule):
                 )
                 name = con.name or default_constraint_name(t, fk)
                 message = (
-                    f"Adding column {qc(t, col.name)} with a REFERENCES {q(ref)} constraint and "
-                    f"a default to existing table {q(t)} validates the foreign key against every "
-                    f"row while {q(t)} is locked ({ACCESS_EXCLUSIVE}: "
-                    f"{blocks(ACCESS_EXCLUSIVE)}) and {q(ref)} holds a "
+                    f"Adding column {qcol(t, col.name)} with a REFERENCES {qname(ref)} constraint and "
+                    f"a default to existing table {qname(t)} validates the foreign key against every "
+                    f"row while {qname(t)} is locked ({ACCESS_EXCLUSIVE}: "
+                    f"{blocks(ACCESS_EXCLUSIVE)}) and {qname(ref)} holds a "
                     f"{SHARE_ROW_EXCLUSIVE} lock, which blocks {blocks(SHARE_ROW_EXCLUSIVE)}."
                 )
                 help_ = (
@@ -143,15 +167,15 @@ class ConstraintWithoutNotValid(Rule):
                     + _two_step(t, fk, name, ref)
                 )
                 yield self.finding(stmt, message, help_, op)
-            elif con.kind == "check":
+            else:
                 name = con.name or default_constraint_name(
                     t, Constraint("check", None, (col.name,))
                 )
                 check = Constraint("check", con.name, (col.name,), text=f"CHECK ({con.text})")
                 message = (
-                    f"Adding column {qc(t, col.name)} with a CHECK constraint to existing table "
-                    f"{q(t)} scans every row to check it while holding an {ACCESS_EXCLUSIVE} "
-                    f"lock on {q(t)}, which blocks {blocks(ACCESS_EXCLUSIVE)}."
+                    f"Adding column {qcol(t, col.name)} with a CHECK constraint to existing table "
+                    f"{qname(t)} scans every row to check it while holding an {ACCESS_EXCLUSIVE} "
+                    f"lock on {qname(t)}, which blocks {blocks(ACCESS_EXCLUSIVE)}."
                 )
                 help_ = (
                     "Add the column without the CHECK first:\n"
@@ -160,3 +184,25 @@ class ConstraintWithoutNotValid(Rule):
                     + _two_step(t, check, name, None)
                 )
                 yield self.finding(stmt, message, help_, op)
+
+    def slow_work(self, op: Op, stmt: Statement, ctx: Context) -> str | None:
+        t = op.table
+        if not existing(ctx, t):
+            return None
+        if op.kind == "add_constraint":
+            con = op.constraint
+            if con is None or not _scans(con):
+                return None
+            what = "foreign key" if con.kind == "foreign_key" else "CHECK constraint"
+            if op.name:
+                return f"validates {what} {qname(op.name)} by scanning {qname(t)}"
+            return f"validates a new {what} by scanning {qname(t)}"
+        col = op.column_def
+        if col is None or not adds_column(op, ctx):
+            return None
+        con = next((c for c in col.constraints if _column_scans(c, col, stmt)), None)
+        if con is None:
+            return None
+        if con.kind == "check":
+            return f"scans {qname(t)} to check the new column {quote(col.name)}"
+        return f"validates the foreign key of {quote(col.name)} by scanning {qname(t)}"

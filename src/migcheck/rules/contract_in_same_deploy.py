@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from migcheck import pgcatalog
 from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
+from migcheck.quoting import qcol, qname, quote
 from migcheck.rules import Rule
-from migcheck.rules.drop_column import qcol, qname, quote
 from migcheck.schema import Origin
 
 _ACTION = {

@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
+from migcheck.quoting import qname
 from migcheck.rules import Rule
-from migcheck.rules.drop_column import qname
+from migcheck.rules._locking import existing
 
 
 class DeleteWithoutWhere(Rule):
@@ -35,3 +36,10 @@ class DeleteWithoutWhere(Rule):
             "on the line before it.",
             op,
         )
+
+    def slow_work(self, op: Op, stmt: Statement, ctx: Context) -> str | None:
+        # Only a real table has rows to delete one by one (a view's DELETE goes to its rules
+        # or triggers), so ``existing``, not ``is_new_table``, decides here.
+        if op.has_where or not existing(ctx, op.table):
+            return None
+        return f"deletes every row of {qname(op.table)}"

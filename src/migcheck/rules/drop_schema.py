@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
+from migcheck.quoting import quote
 from migcheck.rules import Rule
-from migcheck.rules.drop_column import ops_before, quote
 
 
 class DropSchema(Rule):
@@ -23,7 +23,7 @@ class DropSchema(Rule):
             return
         # The schema model does not track schemas; one created earlier in this same
         # migration is certainly unused by the running app.
-        if any(o.kind == "create_schema" and o.name == name for o in ops_before(ctx, stmt)):
+        if any(o.kind == "create_schema" and o.name == name for o in ctx.ops_before()):
             return
         s = quote(name)
         prefix = name + "."

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
+from migcheck.quoting import qname
 from migcheck.rules import Rule
-from migcheck.rules.drop_column import is_prisma, qname
 
 
 class DropTable(Rule):
@@ -32,7 +32,7 @@ class DropTable(Rule):
             else ""
         )
         step1 = f"1. Ship app code that no longer reads or writes {t}"
-        if is_prisma(ctx):
+        if ctx.is_prisma:
             step1 += (
                 " (remove the model from schema.prisma, create the migration with "
                 "`prisma migrate dev --create-only` and empty it)"

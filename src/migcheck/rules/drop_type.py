@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
+from migcheck.quoting import qcol, qname
 from migcheck.rules import Rule
-from migcheck.rules.drop_column import qcol, qname
-from migcheck.rules.remove_enum_value import swapped_out
+from migcheck.rules._enum_swap import swapped_out
 
 _DOMAIN = re.compile(r"^\s*DROP\s+DOMAIN\b", re.I)
 
@@ -29,7 +29,7 @@ class DropType(Rule):
             return  # created in this deploy: nothing running uses it
         # DROP TYPE "Plan_old" closing an enum swap: the app knows the type as "Plan",
         # which now names the replacement; removed values are remove-enum-value's finding.
-        if swapped_out(name, stmt, ctx):
+        if swapped_out(name, ctx):
             return
         what = "domain" if _DOMAIN.match(stmt.text) else "type"
         n = qname(name)

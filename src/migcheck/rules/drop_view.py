@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
+from migcheck.quoting import qname
 from migcheck.rules import Rule
-from migcheck.rules.drop_column import qname, recreated_in_same_transaction
 
 _CREATE_VIEW = frozenset({"create_view"})
 
@@ -27,7 +27,7 @@ class DropView(Rule):
             return
         # DROP VIEW v; CREATE VIEW v AS ... in one transaction is how a view's columns are
         # changed (CREATE OR REPLACE cannot drop or retype them): nobody sees it missing.
-        if recreated_in_same_transaction(ctx, stmt, op.table, _CREATE_VIEW):
+        if ctx.recreated_in_transaction(op.table, _CREATE_VIEW):
             return
         materialized = bool(op.options.get("materialized")) or (
             info is not None and info.kind == "matview"

@@ -13,8 +13,9 @@ from collections.abc import Iterator
 
 from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
+from migcheck.quoting import qname
 from migcheck.rules import Rule
-from migcheck.rules._locking import TxScan, outside_tx_advice, q, why_in_transaction
+from migcheck.rules._locking import TxScan, outside_tx_advice, why_in_transaction
 
 
 def _enum_new_in_transaction(ctx: Context, name: str | None) -> bool:
@@ -76,7 +77,7 @@ class EnumValueInTransaction(Rule):
                 continue
             value = op.values[0] if op.values else "?"
             message = (
-                f"ALTER TYPE {q(op.table)} ADD VALUE '{value}' cannot run inside a transaction "
+                f"ALTER TYPE {qname(op.table)} ADD VALUE '{value}' cannot run inside a transaction "
                 f"block on PostgreSQL {ctx.pg_version}, and this one runs inside one "
                 f'({why_in_transaction(ctx)}): PostgreSQL rejects it with "ERROR: ALTER TYPE '
                 '... ADD cannot run inside a transaction block" and the migration fails.'
@@ -105,14 +106,14 @@ class EnumValueInTransaction(Rule):
         self, stmt: Statement, ctx: Context, added: Statement, enum: str, value: str
     ) -> Finding:
         message = (
-            f"This statement uses the enum value '{value}' that ALTER TYPE {q(enum)} ADD VALUE "
+            f"This statement uses the enum value '{value}' that ALTER TYPE {qname(enum)} ADD VALUE "
             f"added at line {added.span.line} in the same transaction "
             f"({why_in_transaction(ctx)}); PostgreSQL rejects it until that transaction "
             f'commits ("ERROR: unsafe use of new value "{value}" of enum type {enum}") and '
             "the migration fails."
         )
         help_ = (
-            f"Commit the new value before using it: keep ALTER TYPE {q(enum)} ADD VALUE "
+            f"Commit the new value before using it: keep ALTER TYPE {qname(enum)} ADD VALUE "
             f"'{value}' in this migration and move the statements that use '{value}' to the "
             "next migration."
         )

@@ -15,30 +15,34 @@ from itertools import islice
 from migcheck.context import Context, Transaction
 from migcheck.locks import ACCESS_EXCLUSIVE, lock_for
 from migcheck.model import Finding, Op, Statement
-from migcheck.rules import Rule
+from migcheck.quoting import qname
+from migcheck.rules import Rule, slow_work_rules
 from migcheck.rules._locking import (
     indent,
     own_transaction_note,
-    q,
-    slow_work,
-    takes_access_exclusive,
     why_in_transaction,
 )
 
 _Hit = tuple[str, Statement, str]
 
 
-def _trigger(stmt: Statement, held: dict[str, Statement], ctx: Context) -> _Hit | None:
+def _takes_access_exclusive(stmt: Statement, table: str) -> bool:
+    return any(lock_for(o) == (ACCESS_EXCLUSIVE, table) for o in stmt.ops)
+
+
+def _trigger(
+    stmt: Statement, held: dict[str, Statement], ctx: Context, asked: dict[str, list[Rule]]
+) -> _Hit | None:
     """(locked table, statement that locked it, what ``stmt`` does) when ``stmt`` makes a
     held ACCESS EXCLUSIVE lock last longer, else None. ``held`` may name tables created in
     this deploy: they are passed over here, where they are looked at anyway."""
     if not held:
         return None
-    work = _work(stmt, ctx)
+    work = _work(stmt, ctx, asked)
     if work is None:
         return None
     for table, locker in held.items():
-        if ctx.is_existing_table(table) and not takes_access_exclusive(stmt, table):
+        if ctx.is_existing_table(table) and not _takes_access_exclusive(stmt, table):
             return table, locker, work
     return None
 
@@ -54,15 +58,16 @@ def _dropped_tables(stmt: Statement) -> Iterator[str]:
             yield from o.names
 
 
-def _work(stmt: Statement, ctx: Context) -> str | None:
+def _work(stmt: Statement, ctx: Context, asked: dict[str, list[Rule]]) -> str | None:
     # Only slow work counts. Waiting for another table's lock also prolongs the hold, but
     # every ALTER shares that hazard (it is what lock_timeout is for), and counting it
     # would flag every migration that adds nullable columns to two tables in one
     # transaction, which issue 3 requires to stay quiet.
     for op in stmt.ops:
-        work = slow_work(op, stmt, ctx)
-        if work is not None:
-            return work
+        for rule in asked.get(op.kind, ()):
+            work = rule.slow_work(op, stmt, ctx)
+            if work is not None:
+                return work
     return None
 
 
@@ -75,8 +80,9 @@ class _Scan:
     and every held lock at each one (cubic: 3,000 ALTERs on 3,000 tables took minutes).
     """
 
-    def __init__(self, tx: Transaction) -> None:
+    def __init__(self, tx: Transaction, asked: dict[str, list[Rule]]) -> None:
         self.tx = tx
+        self.asked = asked  # op kind → the rules that say what slow work it does
         self.judged = 0  # statements of tx the rule has judged (when their turn came)
         self.read = 0  # statements of tx whose drops (and locks) are folded in
         self.reported = False
@@ -102,7 +108,7 @@ class _Scan:
             stmt = tx.statements[i]
             self._take_locks(before=i)
             if i >= self.judged and not self.reported:
-                self.reported = _trigger(stmt, self.held, ctx) is not None
+                self.reported = _trigger(stmt, self.held, ctx, self.asked) is not None
                 self.judged = i + 1
             for table in _dropped_tables(stmt):
                 self._dropped.add(table)
@@ -135,18 +141,23 @@ class HoldExclusiveLock(Rule):
         # transaction keeps the rule linear in its length. Results never depend on it: a
         # transaction it does not remember is read again from its first statement.
         self._scan: _Scan | None = None
+        # The rules that know slow work, by op kind: looked up on first use, since the
+        # registry is still being built when this rule is made.
+        self._asked: dict[str, list[Rule]] | None = None
 
     def check(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
         tx = ctx.transaction
         if tx is None or not ctx.in_transaction:
             return
+        if self._asked is None:
+            self._asked = slow_work_rules()
         scan = self._scan
         if scan is None or scan.tx is not tx:
-            scan = self._scan = _Scan(tx)
+            scan = self._scan = _Scan(tx, self._asked)
         scan.catch_up(ctx)
         hit = None
         if not scan.reported:
-            hit = _trigger(stmt, scan.held, ctx)
+            hit = _trigger(stmt, scan.held, ctx, scan.asked)
         scan.judged = len(tx.statements) + 1
         scan.reported = scan.reported or hit is not None
         if hit is None:
@@ -154,9 +165,9 @@ class HoldExclusiveLock(Rule):
         table, locker, work = hit
         lock_op = next((o for o in locker.ops if lock_for(o) == (ACCESS_EXCLUSIVE, table)), None)
         message = (
-            f"This statement takes an {ACCESS_EXCLUSIVE} lock on {q(table)}, and the "
+            f"This statement takes an {ACCESS_EXCLUSIVE} lock on {qname(table)}, and the "
             f"transaction ({why_in_transaction(ctx)}) keeps it while line {stmt.span.line} "
-            f"{work}: every read and write on {q(table)} waits until the transaction "
+            f"{work}: every read and write on {qname(table)} waits until the transaction "
             "commits."
         )
         explicit = tx.kind == "explicit"

@@ -7,8 +7,9 @@ from collections.abc import Iterator
 from migcheck.context import Context
 from migcheck.locks import BLOCKS, is_blocking
 from migcheck.model import Finding, Op, Statement
+from migcheck.quoting import ident, qname
 from migcheck.rules import Rule
-from migcheck.rules._locking import existing, ident, indent, q
+from migcheck.rules._locking import existing, indent
 
 
 class LockTable(Rule):
@@ -24,12 +25,12 @@ class LockTable(Rule):
             return
         if ctx.in_transaction:
             message = (
-                f"LOCK TABLE {q(op.table)} IN {mode} MODE holds its lock until the transaction "
+                f"LOCK TABLE {qname(op.table)} IN {mode} MODE holds its lock until the transaction "
                 f"ends; that lock blocks {BLOCKS[mode]}."
             )
         else:
             message = (
-                f"LOCK TABLE {q(op.table)} IN {mode} MODE runs outside a transaction block, "
+                f"LOCK TABLE {qname(op.table)} IN {mode} MODE runs outside a transaction block, "
                 'where PostgreSQL rejects it ("ERROR: LOCK TABLE can only be used in '
                 'transaction blocks"); inside one, its lock would block '
                 f"{BLOCKS[mode]}."

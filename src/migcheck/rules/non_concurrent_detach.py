@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from migcheck.context import Context
 from migcheck.locks import ACCESS_EXCLUSIVE
 from migcheck.model import Finding, Op, Statement
+from migcheck.quoting import ident, qname
 from migcheck.rules import Rule
-from migcheck.rules._locking import ident, indent, outside_tx_advice, q
+from migcheck.rules._locking import indent, outside_tx_advice
 
 
 class NonConcurrentDetach(Rule):
@@ -26,8 +27,8 @@ class NonConcurrentDetach(Rule):
             return
         p, c = op.table, op.name
         message = (
-            f"Detaching partition {q(c)} from {q(p)} without CONCURRENTLY takes an "
-            f"{ACCESS_EXCLUSIVE} lock on {q(p)}, which blocks every read and write on {q(p)} "
+            f"Detaching partition {qname(c)} from {qname(p)} without CONCURRENTLY takes an "
+            f"{ACCESS_EXCLUSIVE} lock on {qname(p)}, which blocks every read and write on {qname(p)} "
             "and all its partitions until it commits."
         )
         help_ = "\n".join(

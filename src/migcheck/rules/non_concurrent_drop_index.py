@@ -7,8 +7,9 @@ from collections.abc import Iterator
 from migcheck.context import Context
 from migcheck.locks import ACCESS_EXCLUSIVE
 from migcheck.model import Finding, Op, Statement
+from migcheck.quoting import ident, qname
 from migcheck.rules import Rule
-from migcheck.rules._locking import blocks, ident, indent, outside_tx_advice, q
+from migcheck.rules._locking import blocks, indent, outside_tx_advice
 from migcheck.schema import index_key
 
 
@@ -31,9 +32,9 @@ class NonConcurrentDropIndex(Rule):
         table = ctx.table_for(op)
         if table is not None and not ctx.is_existing_table(table):
             return
-        on = f"its table {q(table)}" if table else "its table"
+        on = f"its table {qname(table)}" if table else "its table"
         message = (
-            f"DROP INDEX {q(op.name)} without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on "
+            f"DROP INDEX {qname(op.name)} without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on "
             f"{on}, which blocks {blocks(ACCESS_EXCLUSIVE)} while it waits for running "
             "queries to finish and drops the index."
         )
@@ -58,7 +59,7 @@ def _dropped_with_constraint(name: str | None, ctx: Context) -> bool:
     dropping a primary key or unique constraint drops its index, so a following ``DROP
     INDEX IF EXISTS`` of that name (what ``supabase db diff`` writes) finds nothing and
     takes no lock. The history may never have shown the constraint, hence the look back."""
-    for stmt in ctx.statements[: ctx.statement_index]:
+    for stmt in ctx.earlier_statements():
         for o in stmt.ops:
             if o.kind == "drop_constraint" and o.name and index_key(o.name, o.table) == name:
                 return True

@@ -8,15 +8,13 @@ from collections.abc import Iterator
 from migcheck.context import Context
 from migcheck.locks import SHARE
 from migcheck.model import Finding, Op, Statement
+from migcheck.quoting import ident, qname
 from migcheck.rules import Rule
 from migcheck.rules._locking import (
     blocks,
-    builds_index,
     existing,
-    ident,
     indent,
     outside_tx_advice,
-    q,
     sql_of,
 )
 
@@ -31,6 +29,20 @@ def concurrent_form(stmt: Statement) -> str:
         return sql
     word = "CONCURRENTLY" if m.group(1)[-5:].isupper() else "concurrently"
     return f"{m.group(1)} {word}{sql[m.end() :]}"
+
+
+def _builds_index(op: Op, ctx: Context) -> bool:
+    """False for ``CREATE INDEX IF NOT EXISTS`` of an index that already exists (a no-op)."""
+    return not (op.options.get("if_not_exists") and ctx.schema.index(op.name, op.table))
+
+
+def _blocking_build(op: Op, ctx: Context) -> bool:
+    """Whether the CREATE INDEX builds, without CONCURRENTLY, on a table serving traffic.
+    ON ONLY builds nothing: it creates an invalid index on a partitioned parent, to be
+    completed by attaching per-partition indexes built CONCURRENTLY."""
+    return (
+        not op.concurrently and not op.only and existing(ctx, op.table) and _builds_index(op, ctx)
+    )
 
 
 def _index_name(op: Op) -> str | None:
@@ -51,16 +63,14 @@ class NonConcurrentIndex(Rule):
     kinds = frozenset({"create_index"})
 
     def check(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
-        # ON ONLY builds nothing: it creates an invalid index on a partitioned parent, to be
-        # completed by attaching per-partition indexes built CONCURRENTLY.
-        if op.concurrently or op.only or not existing(ctx, op.table) or not builds_index(op, ctx):
+        if not _blocking_build(op, ctx):
             return
         t = op.table
         kind = "unique index" if op.unique else "index"
-        named = f"{kind} {q(op.name)}" if op.name else f"an unnamed {kind}"
+        named = f"{kind} {qname(op.name)}" if op.name else f"an unnamed {kind}"
         message = (
-            f"Creating {named} on existing table {q(t)} without CONCURRENTLY takes a SHARE "
-            f"lock on {q(t)} for the whole index build, which blocks {blocks(SHARE)}."
+            f"Creating {named} on existing table {qname(t)} without CONCURRENTLY takes a SHARE "
+            f"lock on {qname(t)} for the whole index build, which blocks {blocks(SHARE)}."
         )
         if ctx.in_transaction:
             message = message[:-1] + ("; the lock is then held until the transaction commits.")
@@ -89,3 +99,9 @@ class NonConcurrentIndex(Rule):
                 "a silent no-op: check pg_index.indisvalid after the build."
             )
         yield self.finding(stmt, message, "\n".join(lines), op)
+
+    def slow_work(self, op: Op, stmt: Statement, ctx: Context) -> str | None:
+        if not _blocking_build(op, ctx):
+            return None
+        t = qname(op.table)
+        return f"builds index {qname(op.name)} on {t}" if op.name else f"builds an index on {t}"

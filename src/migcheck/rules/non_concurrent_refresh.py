@@ -7,8 +7,9 @@ from collections.abc import Iterator
 
 from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
+from migcheck.quoting import ident, qname
 from migcheck.rules import Rule
-from migcheck.rules._locking import ident, indent, q
+from migcheck.rules._locking import indent
 
 
 class NonConcurrentRefresh(Rule):
@@ -25,8 +26,8 @@ class NonConcurrentRefresh(Rule):
         if op.concurrently or not ctx.is_existing_table(v):
             return
         message = (
-            f"REFRESH MATERIALIZED VIEW {q(v)} without CONCURRENTLY takes an ACCESS EXCLUSIVE "
-            f"lock on {q(v)}, which blocks every read of the view until the refresh finishes."
+            f"REFRESH MATERIALIZED VIEW {qname(v)} without CONCURRENTLY takes an ACCESS EXCLUSIVE "
+            f"lock on {qname(v)}, which blocks every read of the view until the refresh finishes."
         )
         has_unique = any(i.table == v and i.unique for i in ctx.schema.indexes.values())
         lines = [
@@ -46,3 +47,10 @@ class NonConcurrentRefresh(Rule):
             )
         lines.append(indent(f"REFRESH MATERIALIZED VIEW CONCURRENTLY {ident(v)};"))
         yield self.finding(stmt, message, "\n".join(lines), op)
+
+    def slow_work(self, op: Op, stmt: Statement, ctx: Context) -> str | None:
+        # CONCURRENTLY spares the view's readers, not the work: it still recomputes the
+        # whole view.
+        if not ctx.is_existing_table(op.table):
+            return None
+        return f"refreshes {qname(op.table)}"

@@ -6,8 +6,21 @@ from collections.abc import Iterator
 
 from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
+from migcheck.quoting import ident, qname
 from migcheck.rules import Rule
-from migcheck.rules._locking import ident, indent, outside_tx_advice, q
+from migcheck.rules._locking import indent, outside_tx_advice
+
+
+def _blocking_rebuild(op: Op, ctx: Context) -> bool:
+    """Whether the REINDEX rebuilds, without CONCURRENTLY, indexes of a table serving
+    traffic (a table this deploy created holds no rows yet; an unknown one counts as live;
+    SCHEMA, DATABASE and SYSTEM cover live tables)."""
+    if op.concurrently:
+        return False
+    if (op.mode or "index").lower() not in ("index", "table"):
+        return True
+    table = ctx.table_for(op)
+    return table is None or ctx.is_existing_table(table)
 
 
 class NonConcurrentReindex(Rule):
@@ -18,32 +31,31 @@ class NonConcurrentReindex(Rule):
     kinds = frozenset({"reindex"})
 
     def check(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
-        if op.concurrently:
+        if not _blocking_rebuild(op, ctx):
             return
         what = (op.mode or "index").lower()
         if what == "index":
+            # An index this deploy created was reported where it was built (or built
+            # CONCURRENTLY): its rebuild is not reported again. It is still slow work on
+            # a live table, so ``slow_work`` below counts it.
             idx = ctx.schema.indexes.get(op.name) if op.name else None
             if idx is not None and ctx.is_new(idx.origin):
                 return
             table = ctx.table_for(op)
-            if table is not None and not ctx.is_existing_table(table):
-                return
-            on = q(table) if table else "its table"
+            on = qname(table) if table else "its table"
             message = (
-                f"REINDEX INDEX {q(op.name)} without CONCURRENTLY blocks writes to {on} (a "
+                f"REINDEX INDEX {qname(op.name)} without CONCURRENTLY blocks writes to {on} (a "
                 "SHARE lock on the table) and every query that would use the index (an ACCESS "
                 "EXCLUSIVE lock on the index) until the rebuild ends."
             )
         elif what == "table":
-            if not ctx.is_existing_table(op.table):
-                return
             message = (
-                f"REINDEX TABLE {q(op.table)} without CONCURRENTLY blocks writes to "
-                f"{q(op.table)} (a SHARE lock) and every query that would use the index being "
+                f"REINDEX TABLE {qname(op.table)} without CONCURRENTLY blocks writes to "
+                f"{qname(op.table)} (a SHARE lock) and every query that would use the index being "
                 "rebuilt (an ACCESS EXCLUSIVE lock on it) until all its indexes are rebuilt."
             )
         else:
-            named = f"{what.upper()} {q(op.name)}" if op.name else what.upper()
+            named = f"{what.upper()} {qname(op.name)}" if op.name else what.upper()
             message = (
                 f"REINDEX {named} without CONCURRENTLY rebuilds every index it covers, "
                 "blocking writes to each table in turn (a SHARE lock) and every query that "
@@ -86,3 +98,8 @@ class NonConcurrentReindex(Rule):
                 ]
             )
         yield self.finding(stmt, message, help_, op)
+
+    def slow_work(self, op: Op, stmt: Statement, ctx: Context) -> str | None:
+        if not _blocking_rebuild(op, ctx):
+            return None
+        return f"rebuilds {qname(op.name)}" if op.name else "rebuilds indexes"

@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from migcheck import pgcatalog
 from migcheck.context import Context
 from migcheck.model import ColumnDef, Finding, Op, Statement
+from migcheck.quoting import qcol, quote
 from migcheck.rules import Rule
-from migcheck.rules._style import NewColumn, new_columns, qualified, quote
+from migcheck.rules._style import NewColumn, new_columns
 
 _SMALL_INTS = {"int4": ("integer", "2,147,483,647"), "int2": ("smallint", "32,767")}
 
@@ -65,7 +66,7 @@ class PreferBigint(Rule):
         written = col.type.text.strip() or name
         serial = pgcatalog.is_serial(written)
         what = "primary key" if new.primary_key else "key column"
-        where = qualified(new.table, col.name)
+        where = qcol(new.table, col.name)
         big = "bigserial" if serial else "bigint"
         message = (
             f"{what.capitalize()} {where} is {_spelled(written, name)}, which stops at {limit}: "

@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 from migcheck.context import Context
 from migcheck.model import ColumnDef, Finding, Op, Statement
+from migcheck.quoting import ident, qcol
 from migcheck.rules import Rule
-from migcheck.rules._locking import ident, indent, qc
+from migcheck.rules._locking import indent
 
 
 class PreferJsonb(Rule):
@@ -29,7 +30,7 @@ class PreferJsonb(Rule):
                 continue
             array = "[]" * col.type.array
             message = (
-                f"Column {qc(op.table, col.name)} is json{array}: PostgreSQL stores it as text "
+                f"Column {qcol(op.table, col.name)} is json{array}: PostgreSQL stores it as text "
                 "and re-parses it on every access, it has no equality operator (DISTINCT, "
                 "GROUP BY, UNION and unique indexes fail on it), and it cannot be indexed "
                 "with GIN."

@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
+from migcheck.quoting import qcol, quote
 from migcheck.rules import Rule
-from migcheck.rules._style import new_columns, qualified, quote
+from migcheck.rules._style import new_columns
 
 
 class PreferText(Rule):
@@ -43,7 +44,7 @@ class PreferText(Rule):
                 )
             yield self.finding(
                 stmt,
-                f"Column {qualified(new.table, col.name)} is {written}: the length limit is "
+                f"Column {qcol(new.table, col.name)} is {written}: the length limit is "
                 f"part of the type, so changing it later is an ALTER COLUMN ... TYPE under an "
                 f"ACCESS EXCLUSIVE lock (lowering it rewrites the table), while "
                 f"varchar(n) is stored exactly like text and is no faster.",

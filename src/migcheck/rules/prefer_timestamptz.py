@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
+from migcheck.quoting import qcol, quote
 from migcheck.rules import Rule
-from migcheck.rules._style import new_columns, qualified, quote
+from migcheck.rules._style import new_columns
 
 
 class PreferTimestamptz(Rule):
@@ -30,7 +31,7 @@ class PreferTimestamptz(Rule):
             prisma = f"`@db.Timestamptz{precision or '(6)'}`"
             yield self.finding(
                 stmt,
-                f"Column {qualified(new.table, col.name)} is {written} (without time zone): "
+                f"Column {qcol(new.table, col.name)} is {written} (without time zone): "
                 f"it stores wall-clock readings with no zone, so values written by sessions "
                 f"or servers in different time zones cannot be compared, and converting it "
                 f"to timestamptz later rewrites the table under an ACCESS EXCLUSIVE lock.",

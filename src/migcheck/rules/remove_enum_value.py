@@ -12,86 +12,18 @@ type in one migration::
 The finding is given once per converted column, at its ``ALTER COLUMN ... TYPE``: that is
 the statement that fails on rows holding a removed value, and each column is a separate
 place the old app writes. The other steps of the swap are left alone by drop-type and
-change-column-type (``enum_swap`` and ``swapped_out`` below are what they ask).
+change-column-type (``rules/_enum_swap.py`` is what all three ask).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 
 from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
+from migcheck.quoting import qcol, qname, quote
 from migcheck.rules import Rule
-from migcheck.rules.drop_column import is_prisma, ops_after, ops_before, qcol, qname, quote
-
-
-@dataclass(frozen=True)
-class EnumSwap:
-    """One column moved from an enum to its replacement created in the same migration."""
-
-    name: str  # the enum's name as the app knows it ("Plan")
-    new_type: str  # the replacement as written in the ALTER COLUMN ("Plan_new")
-    old_values: tuple[str, ...] | None  # None: the history never showed the old enum
-    new_values: tuple[str, ...]
-
-    @property
-    def removed(self) -> tuple[str, ...] | None:
-        if self.old_values is None:
-            return None
-        return tuple(v for v in self.old_values if v not in self.new_values)
-
-
-def _renames(ops: Iterable[Op]) -> list[tuple[str, str]]:
-    return [(o.name, o.new_name) for o in ops if o.kind == "rename_type" and o.name and o.new_name]
-
-
-def enum_swap(op: Op, stmt: Statement, ctx: Context) -> EnumSwap | None:
-    """The swap this ``ALTER COLUMN ... TYPE`` is part of, or None when it is not one."""
-    if op.kind != "alter_column_type" or op.type is None:
-        return None
-    new_name = op.type.name
-    new_enum = ctx.schema.enums.get(new_name)
-    # The replacement must be an enum created by this very migration.
-    if new_enum is None or not ctx.created_in_this_migration(new_enum.origin):
-        return None
-    column = ctx.column(op.table, op.column)
-    old_type = column.type.name if column is not None and column.type is not None else None
-    # Prisma's order: the replacement takes the old name after the columns move over.
-    final = next((b for a, b in _renames(ops_after(ctx, stmt)) if a == new_name), None)
-    if final is not None and (old_type is None or old_type == final):
-        old_enum = ctx.schema.enums.get(final)
-        return EnumSwap(
-            final,
-            new_name,
-            tuple(old_enum.values) if old_enum is not None else None,
-            tuple(new_enum.values),
-        )
-    # Hand-written order: both renames first, then the columns move to the new "Plan",
-    # away from the old enum now called "Plan_old".
-    displaced = next((b for a, b in _renames(ops_before(ctx, stmt)) if a == new_name), None)
-    if displaced is not None and (old_type is None or old_type == displaced):
-        old_enum = ctx.schema.enums.get(displaced)
-        return EnumSwap(
-            new_name,
-            new_name,
-            tuple(old_enum.values) if old_enum is not None else None,
-            tuple(new_enum.values),
-        )
-    return None
-
-
-def swapped_out(name: str | None, stmt: Statement, ctx: Context) -> bool:
-    """Whether type ``name`` is the leftover of an enum swap in this migration: it was
-    renamed to ``name`` from X, and an enum created in this migration then took X."""
-    if not name:
-        return False
-    renames = _renames(ops_before(ctx, stmt))
-    original = next((a for a, b in renames if b == name), None)
-    if original is None:
-        return False
-    replacement = ctx.schema.enums.get(original)
-    return replacement is not None and ctx.created_in_this_migration(replacement.origin)
+from migcheck.rules._enum_swap import enum_swap
 
 
 def _values(values: tuple[str, ...]) -> str:
@@ -108,7 +40,7 @@ class RemoveEnumValue(Rule):
     def check(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
         if ctx.is_new_column(op.table, op.column):
             return
-        swap = enum_swap(op, stmt, ctx)
+        swap = enum_swap(op, ctx)
         if swap is None:
             return
         removed = swap.removed
@@ -143,7 +75,7 @@ class RemoveEnumValue(Rule):
             )
         how = (
             "delete the values from the enum in schema.prisma; Prisma generates this swap"
-            if is_prisma(ctx)
+            if ctx.is_prisma
             else "run this swap"
         )
         yield self.finding(

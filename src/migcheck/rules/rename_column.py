@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
+from migcheck.quoting import qcol, qname, quote
 from migcheck.rules import Rule
-from migcheck.rules.drop_column import is_prisma, qcol, qname, quote, type_sql
+from migcheck.rules._compat import type_sql
 
 
 class RenameColumn(Rule):
@@ -44,7 +45,7 @@ class RenameColumn(Rule):
             keep = (
                 f"With Prisma, rename only the field and keep the column: "
                 f'`{op.new_name} ... @map("{op.column}")` needs no migration at all.'
-                if is_prisma(ctx)
+                if ctx.is_prisma
                 else "If only the code's name matters, keep the column and map it in the "
                 f'ORM instead (SQLAlchemy: `{op.new_name} = Column("{op.column}", ...)`).'
             )

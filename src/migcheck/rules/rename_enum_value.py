@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
+from migcheck.quoting import qname
 from migcheck.rules import Rule
-from migcheck.rules.drop_column import ops_before, qname
 
 
 def _lit(value: str | None) -> str:
@@ -29,7 +29,7 @@ class RenameEnumValue(Rule):
         # A value added earlier in this same migration was never seen by the running app.
         if any(
             o.kind == "add_enum_value" and o.table == op.table and old in o.values
-            for o in ops_before(ctx, stmt)
+            for o in ctx.ops_before()
         ):
             return
         e, o, n = qname(op.table), _lit(old), _lit(op.new_name)

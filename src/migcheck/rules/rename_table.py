@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
+from migcheck.quoting import qname
 from migcheck.rules import Rule
-from migcheck.rules.drop_column import is_prisma, qname, recreated_in_same_transaction
 
 _CREATE_VIEW = frozenset({"create_view"})
 
@@ -27,13 +27,13 @@ class RenameTable(Rule):
             return
         # Renaming and leaving a view under the old name, in the same transaction, is the
         # safe form: the old app's queries go through the (auto-updatable) view.
-        if recreated_in_same_transaction(ctx, stmt, op.table, _CREATE_VIEW):
+        if ctx.recreated_in_transaction(op.table, _CREATE_VIEW):
             return
         old, new = qname(op.table), qname(op.new_name)
         keep = (
             f"With Prisma, rename only the model and keep the table: "
             f'`@@map("{op.table}")` needs no migration at all.\n'
-            if is_prisma(ctx)
+            if ctx.is_prisma
             else ""
         )
         yield self.finding(

@@ -6,20 +6,19 @@ from collections.abc import Iterator
 
 from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
+from migcheck.quoting import qname
 from migcheck.rules import Rule
-from migcheck.rules.drop_column import is_prisma, ops_after, ops_before, qname
 
 
-def _taken_over(name: str, stmt: Statement, ctx: Context) -> bool:
+def _taken_over(name: str, ctx: Context) -> bool:
     """Whether a type created in this migration is renamed to ``name`` (the old name is
     handed to a replacement: Prisma's enum swap, reported by remove-enum-value)."""
-    for o in [*ops_before(ctx, stmt), *ops_after(ctx, stmt)]:
+    for o in [*ctx.ops_before(), *ctx.ops_after()]:
         if o.kind != "rename_type" or o.new_name != name or not o.name:
             continue
         origin = ctx.schema.types.get(o.name)
         created_here = any(
-            c.kind in ("create_enum", "create_type") and c.name == o.name
-            for c in ops_before(ctx, stmt)
+            c.kind in ("create_enum", "create_type") and c.name == o.name for c in ctx.ops_before()
         )
         if created_here or (origin is not None and ctx.created_in_this_migration(origin)):
             return True
@@ -39,12 +38,12 @@ class RenameType(Rule):
             return
         if old in ctx.schema.types and ctx.is_new(ctx.schema.types[old]):
             return  # created by this deploy: nothing running knows it
-        if _taken_over(old, stmt, ctx):
+        if _taken_over(old, ctx):
             return  # an enum swap: the replacement takes the old name back
         o, n = qname(old), qname(new)
         orm = (
             f'keep the database name and map it in schema.prisma (enum {new} {{ ... @@map("{old}") }})'
-            if is_prisma(ctx)
+            if ctx.is_prisma
             else "keep the database name and rename only in the application code"
         )
         yield self.finding(

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
+from migcheck.quoting import qname
 from migcheck.rules import Rule
-from migcheck.rules.drop_column import qname, recreated_in_same_transaction
 
 _CREATE_VIEW = frozenset({"create_view"})
 
@@ -26,7 +26,7 @@ class RenameView(Rule):
             return  # a table (or unknown relation) renamed: rename-table's finding
         if ctx.is_new_table(op.table):
             return
-        if recreated_in_same_transaction(ctx, stmt, op.table, _CREATE_VIEW):
+        if ctx.recreated_in_transaction(op.table, _CREATE_VIEW):
             return
         materialized = bool(op.options.get("materialized")) or (
             info is not None and info.kind == "matview"

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 from migcheck.context import Context
 from migcheck.model import ColumnDef, Finding, Op, Statement
+from migcheck.quoting import qcol, qname, quote
 from migcheck.rules import Rule
 from migcheck.rules._alembic import prior_column
-from migcheck.rules.drop_column import qcol, qname, quote
 from migcheck.schema import ColumnInfo
 
 
@@ -108,7 +108,7 @@ class SetNotNull(Rule):
 
 def _added_earlier(op: Op, ctx: Context) -> ColumnDef | None:
     """The ``ADD COLUMN`` of ``op``'s column by an earlier statement of this migration."""
-    for earlier in ctx.statements[: ctx.statement_index]:
+    for earlier in ctx.earlier_statements():
         for o in earlier.ops:
             cd = o.column_def
             if o.kind == "add_column" and o.table == op.table and cd and cd.name == op.column:

@@ -8,8 +8,33 @@ from collections.abc import Iterator
 from migcheck.context import Context
 from migcheck.locks import ACCESS_EXCLUSIVE
 from migcheck.model import Finding, Op, Statement
+from migcheck.quoting import ident, qcol, qname, quote
 from migcheck.rules import Rule
-from migcheck.rules._locking import blocks, existing, ident, indent, q, qc, set_not_null_scans
+from migcheck.rules._alembic import prior_column
+from migcheck.rules._locking import (
+    blocks,
+    existing,
+    indent,
+)
+
+
+def set_not_null_scans(op: Op, ctx: Context) -> bool:
+    """Whether ``SET NOT NULL`` scans the table: always before 12, and on 12+ unless a
+    validated ``CHECK (col IS NOT NULL)`` proves the column has no NULLs. A column
+    already NOT NULL makes the command a no-op."""
+    col = prior_column(ctx, op.table, op.column)
+    if col is not None and col.not_null:
+        return False
+    return not (
+        ctx.pg_version >= 12 and ctx.schema.has_validated_not_null_check(op.table, op.column)
+    )
+
+
+def _scans(op: Op, ctx: Context) -> bool:
+    """Whether this SET NOT NULL scans a table serving traffic. A column added by this
+    deploy to an existing table still makes the scan read the whole table, so only a new
+    table is exempt."""
+    return existing(ctx, op.table) and set_not_null_scans(op, ctx)
 
 
 class SetNotNullScan(Rule):
@@ -21,9 +46,7 @@ class SetNotNullScan(Rule):
 
     def check(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
         t, c = op.table, op.column
-        # A column added by this deploy to an existing table still makes the scan read the
-        # whole table, so only a new table is exempt.
-        if not existing(ctx, t) or not set_not_null_scans(op, ctx):
+        if not _scans(op, ctx):
             return
         # PostgreSQL checks every SET NOT NULL of one ALTER TABLE in a single scan, so the
         # statement gets one finding, on its first scanning column, naming the others.
@@ -36,8 +59,8 @@ class SetNotNullScan(Rule):
             return
         others = [o.column for o in scanning[1:] if o.column]
         message = (
-            f"SET NOT NULL on {qc(t, c)} scans the whole table for NULLs while holding an "
-            f"{ACCESS_EXCLUSIVE} lock on {q(t)}, which blocks {blocks(ACCESS_EXCLUSIVE)} "
+            f"SET NOT NULL on {qcol(t, c)} scans the whole table for NULLs while holding an "
+            f"{ACCESS_EXCLUSIVE} lock on {qname(t)}, which blocks {blocks(ACCESS_EXCLUSIVE)} "
             "until the scan ends"
         )
         if ctx.pg_version < 12:
@@ -48,52 +71,60 @@ class SetNotNullScan(Rule):
         else:
             message += f": no validated CHECK ({ident(c)} IS NOT NULL) proves it has no NULLs."
         if others:
-            also = ", ".join(qc(t, o) for o in others)
+            also = ", ".join(qcol(t, o) for o in others)
             message += f" The same scan also checks {also}; each needs its own CHECK."
-        base = (t or "").rsplit(".", 1)[-1]
-        pending = [
-            con.name
-            for con in ctx.schema.constraints_on(t)
-            if con.kind == "check" and con.not_null_column == c and not con.validated
+        yield self.finding(stmt, message, _help(t, c, ctx), op)
+
+    def slow_work(self, op: Op, stmt: Statement, ctx: Context) -> str | None:
+        if not _scans(op, ctx):
+            return None
+        return f"scans {qname(op.table)} for NULLs in {quote(op.column)}"
+
+
+def _help(t: str | None, c: str | None, ctx: Context) -> str:
+    """Prove there are no NULLs with a CHECK validated without blocking, so SET NOT NULL
+    (12+) skips its scan; before 12 keep the CHECK instead."""
+    base = (t or "").rsplit(".", 1)[-1]
+    pending = [
+        con.name
+        for con in ctx.schema.constraints_on(t)
+        if con.kind == "check" and con.not_null_column == c and not con.validated
+    ]
+    name = pending[0] if pending else f"{base}_{c}_not_null"
+    table, col = ident(t), ident(c)
+    if ctx.pg_version >= 12:
+        steps = []
+        if not pending:
+            steps.append(
+                f"ALTER TABLE {table} ADD CONSTRAINT {ident(name)} CHECK ({col} IS NOT "
+                "NULL) NOT VALID;"
+            )
+            steps.append("-- next migration (SHARE UPDATE EXCLUSIVE: reads and writes continue):")
+        steps += [
+            f"ALTER TABLE {table} VALIDATE CONSTRAINT {ident(name)};",
+            "-- next migration (no scan: the validated CHECK proves it):",
+            f"ALTER TABLE {table} ALTER COLUMN {col} SET NOT NULL;",
+            f"ALTER TABLE {table} DROP CONSTRAINT {ident(name)};",
         ]
-        name = pending[0] if pending else f"{base}_{c}_not_null"
-        table, col = ident(t), ident(c)
-        if ctx.pg_version >= 12:
-            steps = []
-            if not pending:
-                steps.append(
-                    f"ALTER TABLE {table} ADD CONSTRAINT {ident(name)} CHECK ({col} IS NOT "
-                    "NULL) NOT VALID;"
-                )
-                steps.append(
-                    "-- next migration (SHARE UPDATE EXCLUSIVE: reads and writes continue):"
-                )
-            steps += [
+        intro = (
+            "Prove there are no NULLs without blocking traffic, then SET NOT NULL skips its scan:"
+            if not pending
+            else f"Validate the pending CHECK {qname(name)} first (in a separate migration), "
+            "then SET NOT NULL skips its scan:"
+        )
+        help_ = intro + "\n" + indent(*steps)
+    else:
+        help_ = (
+            f"PostgreSQL {ctx.pg_version} cannot skip the scan. Either keep a validated "
+            "CHECK constraint instead of NOT NULL (the same guarantee, added without "
+            "blocking):\n"
+            + indent(
+                f"ALTER TABLE {table} ADD CONSTRAINT {ident(name)} CHECK ({col} IS NOT "
+                "NULL) NOT VALID;",
+                "-- next migration:",
                 f"ALTER TABLE {table} VALIDATE CONSTRAINT {ident(name)};",
-                "-- next migration (no scan: the validated CHECK proves it):",
-                f"ALTER TABLE {table} ALTER COLUMN {col} SET NOT NULL;",
-                f"ALTER TABLE {table} DROP CONSTRAINT {ident(name)};",
-            ]
-            intro = (
-                "Prove there are no NULLs without blocking traffic, then SET NOT NULL skips "
-                "its scan:"
-                if not pending
-                else f"Validate the pending CHECK {q(name)} first (in a separate migration), "
-                "then SET NOT NULL skips its scan:"
             )
-            help_ = intro + "\n" + indent(*steps)
-        else:
-            help_ = (
-                f"PostgreSQL {ctx.pg_version} cannot skip the scan. Either keep a validated "
-                "CHECK constraint instead of NOT NULL (the same guarantee, added without "
-                "blocking):\n"
-                + indent(
-                    f"ALTER TABLE {table} ADD CONSTRAINT {ident(name)} CHECK ({col} IS NOT "
-                    "NULL) NOT VALID;",
-                    "-- next migration:",
-                    f"ALTER TABLE {table} VALIDATE CONSTRAINT {ident(name)};",
-                )
-                + "\nor run SET NOT NULL in a low-traffic window with a short lock_timeout; "
-                "after upgrading to 12+ the validated CHECK lets SET NOT NULL skip the scan."
-            )
-        yield self.finding(stmt, message, help_, op)
+            + "\nor run SET NOT NULL in a low-traffic window with a short lock_timeout; "
+            "after upgrading to 12+ the validated CHECK lets SET NOT NULL skip the scan."
+        )
+    return help_

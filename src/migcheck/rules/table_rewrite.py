@@ -8,10 +8,19 @@ from collections.abc import Iterator
 from migcheck.context import Context
 from migcheck.locks import ACCESS_EXCLUSIVE
 from migcheck.model import Finding, Op, Statement
+from migcheck.quoting import qname
 from migcheck.rules import Rule
-from migcheck.rules._locking import blocks, existing, q
+from migcheck.rules._locking import blocks, existing
 
 _BLOCKS = blocks(ACCESS_EXCLUSIVE)
+
+
+def _rewrites(op: Op, ctx: Context) -> bool:
+    """Whether the command rewrites a table serving traffic (every table, or every
+    clustered one, when it names none)."""
+    if op.kind == "vacuum" and op.mode != "full":
+        return False
+    return op.table is None or existing(ctx, op.table)
 
 
 class TableRewrite(Rule):
@@ -23,14 +32,12 @@ class TableRewrite(Rule):
 
     def check(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
         k, t = op.kind, op.table
-        if k == "vacuum" and op.mode != "full":
-            return
-        if t is not None and not existing(ctx, t):
+        if not _rewrites(op, ctx):
             return
         lock = f"an {ACCESS_EXCLUSIVE} lock, which blocks {_BLOCKS}"
         if k == "vacuum":
             what = (
-                f"VACUUM FULL rewrites {q(t)} and all its indexes"
+                f"VACUUM FULL rewrites {qname(t)} and all its indexes"
                 if t
                 else (
                     "VACUUM FULL without a table name rewrites every table of the database, one "
@@ -47,7 +54,7 @@ class TableRewrite(Rule):
             )
         elif k == "cluster":
             what = (
-                f"CLUSTER rewrites {q(t)} and all its indexes in index order"
+                f"CLUSTER rewrites {qname(t)} and all its indexes in index order"
                 if t
                 else ("CLUSTER without a table name re-clusters every previously clustered table")
             )
@@ -60,7 +67,7 @@ class TableRewrite(Rule):
         elif k in ("set_logged", "set_unlogged"):
             word = "LOGGED" if k == "set_logged" else "UNLOGGED"
             message = (
-                f"ALTER TABLE {q(t)} SET {word} rewrites the table and all its indexes (and "
+                f"ALTER TABLE {qname(t)} SET {word} rewrites the table and all its indexes (and "
                 f"writes the whole table to the WAL) while holding {lock} until it finishes."
             )
             help_ = (
@@ -70,7 +77,7 @@ class TableRewrite(Rule):
             )
         elif op.mode == "access_method":
             message = (
-                f"ALTER TABLE {q(t)} SET ACCESS METHOD {op.new_name} rewrites the table and "
+                f"ALTER TABLE {qname(t)} SET ACCESS METHOD {op.new_name} rewrites the table and "
                 f"all its indexes while holding {lock} until it finishes."
             )
             help_ = (
@@ -79,7 +86,7 @@ class TableRewrite(Rule):
             )
         else:
             message = (
-                f"ALTER TABLE {q(t)} SET TABLESPACE {op.new_name} copies the table's files to "
+                f"ALTER TABLE {qname(t)} SET TABLESPACE {op.new_name} copies the table's files to "
                 f"the new tablespace while holding {lock} until it finishes."
             )
             help_ = (
@@ -87,3 +94,14 @@ class TableRewrite(Rule):
                 "the end only), or run it in a maintenance window."
             )
         yield self.finding(stmt, message, help_, op)
+
+    def slow_work(self, op: Op, stmt: Statement, ctx: Context) -> str | None:
+        if not _rewrites(op, ctx):
+            return None
+        if op.kind == "vacuum":
+            if not op.table:
+                return "rewrites every table (VACUUM FULL)"
+            return f"rewrites {qname(op.table)} (VACUUM FULL)"
+        if not op.table:
+            return "rewrites every clustered table (CLUSTER)"
+        return f"rewrites {qname(op.table)}"

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from migcheck.context import Context
 from migcheck.locks import ACCESS_EXCLUSIVE, BLOCKS
 from migcheck.model import Finding, Op, Statement
+from migcheck.quoting import qname
 from migcheck.rules import Rule
-from migcheck.rules.drop_column import qname
 
 _CASCADE = re.compile(r"\bCASCADE\s*;?\s*$", re.I)
 

@@ -9,9 +9,34 @@ from migcheck import pgcatalog
 from migcheck.context import Context
 from migcheck.locks import ACCESS_EXCLUSIVE
 from migcheck.model import Finding, Op, Statement
+from migcheck.quoting import ident, qcol, qname, quote
 from migcheck.rules import Rule
 from migcheck.rules._alembic import prior_column
-from migcheck.rules._locking import blocks, existing, ident, indent, q, qc, type_change
+from migcheck.rules._locking import (
+    blocks,
+    existing,
+    indent,
+)
+
+
+def type_change(op: Op, ctx: Context) -> pgcatalog.TypeChange | None:
+    if op.type is None:
+        return None
+    col = prior_column(ctx, op.table, op.column)
+    return pgcatalog.analyse_type_change(
+        col.type if col is not None else None, op.type, ctx.pg_version, op.using, op.column
+    )
+
+
+def _slow(op: Op, ctx: Context) -> pgcatalog.TypeChange | None:
+    """The type change, when it rewrites a table serving traffic or rebuilds its indexes
+    (or may: ``rewrite`` None), else None."""
+    if op.type is None or not existing(ctx, op.table):
+        return None
+    tc = type_change(op, ctx)
+    if tc is None or (tc.rewrite is False and not tc.rebuilds_indexes):
+        return None
+    return tc
 
 
 class TypeChangeRewrite(Rule):
@@ -23,17 +48,15 @@ class TypeChangeRewrite(Rule):
 
     def check(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
         t, c = op.table, op.column
-        if op.type is None or not existing(ctx, t):
-            return
-        tc = type_change(op, ctx)
-        if tc is None:
+        tc = _slow(op, ctx)
+        if tc is None or op.type is None:
             return
         old = prior_column(ctx, t, c)
         new = pgcatalog.display_type(op.type)
-        lock = f"an {ACCESS_EXCLUSIVE} lock on {q(t)}, which blocks {blocks(ACCESS_EXCLUSIVE)}"
+        lock = f"an {ACCESS_EXCLUSIVE} lock on {qname(t)}, which blocks {blocks(ACCESS_EXCLUSIVE)}"
         if tc.rewrite is None:
             message = (
-                f"Changing {qc(t, c)} to {new} may rewrite {q(t)} and all its indexes under "
+                f"Changing {qcol(t, c)} to {new} may rewrite {qname(t)} and all its indexes under "
                 f"{lock} until it finishes: {tc.reason}."
             )
         elif tc.rewrite:
@@ -43,17 +66,20 @@ class TypeChangeRewrite(Rule):
                 else ""
             )
             message = (
-                f"Changing {qc(t, c)}{was} to {new} rewrites {q(t)} and all its indexes while "
+                f"Changing {qcol(t, c)}{was} to {new} rewrites {qname(t)} and all its indexes while "
                 f"holding {lock} until it finishes: {tc.reason}."
             )
-        elif tc.rebuilds_indexes:
+        else:  # no rewrite, so ``_slow`` let it through for the index rebuild
             message = (
-                f"Changing {qc(t, c)} to {new} does not rewrite the table but rebuilds every "
-                f"index on {q(c)} while holding {lock}: {tc.reason}."
+                f"Changing {qcol(t, c)} to {new} does not rewrite the table but rebuilds every "
+                f"index on {qname(c)} while holding {lock}: {tc.reason}."
             )
-        else:
-            return
         yield self.finding(stmt, message, _help(t or "", c or "", op.type.text or new), op)
+
+    def slow_work(self, op: Op, stmt: Statement, ctx: Context) -> str | None:
+        if _slow(op, ctx) is None:
+            return None
+        return f"rewrites {qname(op.table)} to change the type of {quote(op.column)}"
 
 
 def _help(t: str, c: str, new: str) -> str:

@@ -9,8 +9,14 @@ from collections.abc import Iterator
 from migcheck.context import Context
 from migcheck.locks import ACCESS_EXCLUSIVE, BLOCKS, lock_for
 from migcheck.model import Finding, Op, Statement
+from migcheck.quoting import ident, qname
 from migcheck.rules import Rule
-from migcheck.rules._locking import TxScan, existing, ident, indent, primary_key, q
+from migcheck.rules._locking import (
+    TxScan,
+    existing,
+    indent,
+    primary_key,
+)
 
 # Strongest first, to name the lock that hurts most.
 _ORDER = [ACCESS_EXCLUSIVE, "EXCLUSIVE", "SHARE ROW EXCLUSIVE", "SHARE"]
@@ -48,6 +54,23 @@ def _ddl_lock(
     return best
 
 
+def _every_row(op: Op, stmt: Statement, ctx: Context) -> bool:
+    """Whether the UPDATE changes every row of a table serving traffic."""
+    if op.has_where or not existing(ctx, op.table):
+        return False
+    # ``WITH todo AS (SELECT id ... LIMIT 500) UPDATE t ... FROM todo WHERE t.id =
+    # todo.id``: the join is with a bounded batch, which is the fix.
+    return not (op.options.get("from") and _limited(stmt.text))
+
+
+def _copied_table(op: Op, ctx: Context) -> str | None:
+    """The table serving traffic whose every row an INSERT … SELECT copies, if any."""
+    src = op.options.get("select_from")
+    if op.has_where or not op.options.get("select") or not isinstance(src, str):
+        return None
+    return src if existing(ctx, src) else None
+
+
 class UnbatchedBackfill(Rule):
     id = "unbatched-backfill"
     category = "locking"
@@ -59,29 +82,23 @@ class UnbatchedBackfill(Rule):
         self._locks = TxScan(_locks_taken)
 
     def check(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
-        if op.has_where:
-            return
         t = op.table
         if op.kind == "update":
-            if not existing(ctx, t):
-                return
-            if op.options.get("from") and _limited(stmt.text):
-                # ``WITH todo AS (SELECT id ... LIMIT 500) UPDATE t ... FROM todo WHERE
-                # t.id = todo.id``: the join is with a bounded batch, which is the fix.
+            if not _every_row(op, stmt, ctx):
                 return
             message = (
-                f"This UPDATE changes every row of existing table {q(t)} in one transaction: "
+                f"This UPDATE changes every row of existing table {qname(t)} in one transaction: "
                 "each updated row stays locked against the application's UPDATEs and DELETEs "
                 "until it commits, and the whole table is written again as new row versions "
                 "(bloat, WAL volume, replica lag)"
             )
             locked = t
         else:
-            src = op.options.get("select_from")
-            if not op.options.get("select") or not isinstance(src, str) or not existing(ctx, src):
+            src = _copied_table(op, ctx)
+            if src is None:
                 return
             message = (
-                f"This INSERT … SELECT copies every row of existing table {q(src)} into {q(t)} "
+                f"This INSERT … SELECT copies every row of existing table {qname(src)} into {qname(t)} "
                 "in one statement: one long transaction that holds every lock it takes, keeps "
                 "VACUUM from cleaning up anywhere in the database, and writes it all to the "
                 "WAL at once"
@@ -92,12 +109,18 @@ class UnbatchedBackfill(Rule):
             mode, s = ddl
             message += (
                 f"; worse, it runs in the same transaction as the schema change at line "
-                f"{s.span.line}, so that statement's {mode} lock on {q(locked)} is held for "
+                f"{s.span.line}, so that statement's {mode} lock on {qname(locked)} is held for "
                 f"the whole backfill and blocks {BLOCKS.get(mode, 'other sessions')}."
             )
         else:
             message += "."
         yield self.finding(stmt, message, self._help(op, stmt, ctx), op)
+
+    def slow_work(self, op: Op, stmt: Statement, ctx: Context) -> str | None:
+        if op.kind == "update":
+            return f"updates every row of {qname(op.table)}" if _every_row(op, stmt, ctx) else None
+        src = _copied_table(op, ctx)
+        return f"copies every row of {qname(src)} into {qname(op.table)}" if src else None
 
     def _help(self, op: Op, stmt: Statement, ctx: Context) -> str:
         intro = (

@@ -8,19 +8,30 @@ from collections.abc import Iterator
 from migcheck.context import Context
 from migcheck.locks import ACCESS_EXCLUSIVE
 from migcheck.model import Constraint, Finding, Op, Statement
+from migcheck.quoting import ident, qname, quote
 from migcheck.rules import Rule
 from migcheck.rules._locking import (
     adds_column,
     blocks,
     existing,
-    ident,
     indent,
     outside_tx_advice,
-    q,
 )
 from migcheck.schema import default_constraint_name
 
 _WORDS = {"unique": "UNIQUE", "primary_key": "PRIMARY KEY", "exclude": "EXCLUDE"}
+
+
+def _builds(con: Constraint | None) -> bool:
+    """Whether ADD CONSTRAINT builds an index (not one attached with USING INDEX)."""
+    return con is not None and con.kind in _WORDS and not con.using_index
+
+
+def _column_keys(op: Op, ctx: Context) -> list[Constraint]:
+    """The UNIQUE and PRIMARY KEY constraints of the column ADD COLUMN really adds."""
+    if op.column_def is None or not adds_column(op, ctx):
+        return []
+    return [c for c in op.column_def.constraints if c.kind in ("unique", "primary_key")]
 
 
 class UniqueWithoutIndex(Rule):
@@ -36,13 +47,29 @@ class UniqueWithoutIndex(Rule):
             return
         if op.kind == "add_constraint":
             con = op.constraint
-            if con is None or con.kind not in _WORDS or con.using_index:
+            if con is None or not _builds(con):
                 return
             yield self._finding(op, stmt, ctx, t, con, con.columns)
-        elif op.column_def is not None and adds_column(op, ctx):
-            for con in op.column_def.constraints:
-                if con.kind in ("unique", "primary_key"):
-                    yield self._finding(op, stmt, ctx, t, con, (op.column_def.name,))
+        else:
+            for con in _column_keys(op, ctx):
+                assert op.column_def is not None
+                yield self._finding(op, stmt, ctx, t, con, (op.column_def.name,))
+
+    def slow_work(self, op: Op, stmt: Statement, ctx: Context) -> str | None:
+        t = op.table
+        if not existing(ctx, t):
+            return None
+        if op.kind == "add_constraint":
+            con = op.constraint
+            if con is None or not _builds(con):
+                return None
+            return (
+                f"builds the index of a new {con.kind.replace('_', ' ')} constraint on {qname(t)}"
+            )
+        if not _column_keys(op, ctx):
+            return None
+        assert op.column_def is not None
+        return f"builds an index on the new column {quote(op.column_def.name)}"
 
     def _finding(
         self,
@@ -54,11 +81,11 @@ class UniqueWithoutIndex(Rule):
         columns: tuple[str, ...],
     ) -> Finding:
         word = _WORDS[con.kind]
-        what = f"{word} constraint {q(con.name)}" if con.name else f"a {word} constraint"
-        where = f" on column {q(columns[0])}" if op.kind == "add_column" and columns else ""
+        what = f"{word} constraint {qname(con.name)}" if con.name else f"a {word} constraint"
+        where = f" on column {qname(columns[0])}" if op.kind == "add_column" and columns else ""
         message = (
-            f"Adding {what}{where} to existing table {q(t)} builds its index while holding an "
-            f"{ACCESS_EXCLUSIVE} lock on {q(t)}, which blocks {blocks(ACCESS_EXCLUSIVE)} "
+            f"Adding {what}{where} to existing table {qname(t)} builds its index while holding an "
+            f"{ACCESS_EXCLUSIVE} lock on {qname(t)}, which blocks {blocks(ACCESS_EXCLUSIVE)} "
             "for the whole build."
         )
         if con.kind == "exclude":

@@ -8,8 +8,14 @@ from collections.abc import Iterator
 from migcheck.context import Context
 from migcheck.locks import ACCESS_EXCLUSIVE, SHARE_ROW_EXCLUSIVE
 from migcheck.model import Finding, Op, Statement
+from migcheck.quoting import ident, qname
 from migcheck.rules import Rule
-from migcheck.rules._locking import blocks, existing, ident, indent, own_transaction_note, q
+from migcheck.rules._locking import (
+    blocks,
+    existing,
+    indent,
+    own_transaction_note,
+)
 
 
 def _added_at(op: Op, ctx: Context) -> tuple[Statement | None, str | None]:
@@ -50,8 +56,8 @@ class ValidateInSameTransaction(Rule):
             f" ({ctx.runner_note})" if tx.kind in ("runner", "implicit") and ctx.runner_note else ""
         )
         message = (
-            f"VALIDATE CONSTRAINT {q(op.name)} runs in the same transaction{why} that added it "
-            f"NOT VALID{where}, so the ADD CONSTRAINT's {mode} lock on {q(op.table)} is still "
+            f"VALIDATE CONSTRAINT {qname(op.name)} runs in the same transaction{why} that added it "
+            f"NOT VALID{where}, so the ADD CONSTRAINT's {mode} lock on {qname(op.table)} is still "
             f"held during the validation scan and blocks {blocks(mode)}: NOT VALID saves "
             "nothing."
         )
@@ -64,3 +70,10 @@ class ValidateInSameTransaction(Rule):
             ]
         ) + own_transaction_note(ctx)
         yield self.finding(stmt, message, help_, op)
+
+    def slow_work(self, op: Op, stmt: Statement, ctx: Context) -> str | None:
+        # Any VALIDATE scans the table; this rule reports only the ones whose ADD's lock
+        # is still held, but hold-exclusive-lock cares about every scan.
+        if not existing(ctx, op.table):
+            return None
+        return f"validates {qname(op.name)} by scanning {qname(op.table)}"

@@ -10,19 +10,71 @@ from migcheck import pgcatalog
 from migcheck.context import Context
 from migcheck.locks import ACCESS_EXCLUSIVE
 from migcheck.model import ColumnDef, Finding, Op, Statement
+from migcheck.quoting import ident, literal, qcol, qname, quote
 from migcheck.rules import Rule
 from migcheck.rules._locking import (
-    add_column_rewrite,
     adds_column,
     blocks,
     existing,
-    ident,
     indent,
     primary_key,
-    qc,
 )
 
 _INT_OF_SERIAL = {"int2": "smallint", "int4": "integer", "int8": "bigint"}
+
+
+def _rewrite_reason(op: Op, ctx: Context) -> str | None:
+    """Why ``ADD COLUMN`` rewrites the table (None when it is a catalog-only change).
+
+    PostgreSQL 11+ stores a non-volatile default in the catalog (``attmissingval``) and
+    rewrites nothing; a volatile default, a serial or identity column (filled from a
+    sequence, i.e. ``nextval``) and a stored generated column must be computed per row.
+    Before 11 every non-NULL default rewrites.
+    """
+    col = op.column_def
+    if col is None:
+        return None
+    if col.generated == "stored":
+        return "a GENERATED … STORED column is computed and written for every existing row"
+    if col.generated == "identity":
+        return (
+            "an identity column is filled from its sequence for every existing row, so "
+            "PostgreSQL rewrites the table"
+        )
+    if col.type is not None and pgcatalog.is_serial(col.type.text or col.type.name):
+        return (
+            f"{col.type.text or col.type.name} is an integer with DEFAULT nextval(…), a "
+            "volatile default, so every existing row gets its own value and PostgreSQL "
+            "rewrites the table"
+        )
+    default = col.default
+    # ``DEFAULT NULL`` reaches us as an empty expression (the parser stops the default at
+    # the NULL keyword), so an empty text means NULL too.
+    if default is None or default.is_null or not default.text.strip():
+        return None
+    if ctx.pg_version < 11:
+        return (
+            f"before PostgreSQL 11 any non-NULL default (here {default.text}) is written into "
+            "every existing row"
+        )
+    if default.volatility == pgcatalog.VOLATILE:
+        return (
+            f"{default.text} is volatile, so PostgreSQL computes it for every existing row "
+            "instead of storing it once in the catalog"
+        )
+    if default.volatility == pgcatalog.UNKNOWN:
+        return (
+            f"migcheck could not tell whether {default.text} is volatile (it calls a function "
+            "that is not built in); if it is, PostgreSQL computes it for every existing row"
+        )
+    return None
+
+
+def _rewrites(op: Op, ctx: Context) -> str | None:
+    """Why this ADD COLUMN rewrites a table serving traffic, or None when it does not."""
+    if op.column_def is None or not existing(ctx, op.table) or not adds_column(op, ctx):
+        return None
+    return _rewrite_reason(op, ctx)
 
 
 class VolatileDefault(Rule):
@@ -34,19 +86,22 @@ class VolatileDefault(Rule):
 
     def check(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
         t, col = op.table, op.column_def
-        if col is None or not existing(ctx, t) or not adds_column(op, ctx):
-            return
-        why = add_column_rewrite(op, ctx)
-        if why is None:
+        why = _rewrites(op, ctx)
+        if why is None or col is None:
             return
         unsure = col.default is not None and col.default.volatility == pgcatalog.UNKNOWN
         verb = "may rewrite" if unsure else "rewrites"
         message = (
-            f"Adding column {qc(t, col.name)} {verb} the whole table and all its indexes while "
+            f"Adding column {qcol(t, col.name)} {verb} the whole table and all its indexes while "
             f"holding an {ACCESS_EXCLUSIVE} lock, which blocks {blocks(ACCESS_EXCLUSIVE)} "
             f"until it finishes: {why}."
         )
         yield self.finding(stmt, message, _help(t or "", col, ctx), op)
+
+    def slow_work(self, op: Op, stmt: Statement, ctx: Context) -> str | None:
+        if _rewrites(op, ctx) is None or op.column_def is None:
+            return None
+        return f"rewrites {qname(op.table)} to fill the new column {quote(op.column_def.name)}"
 
 
 def _help(t: str, col: ColumnDef, ctx: Context) -> str:
@@ -79,16 +134,20 @@ def _help(t: str, col: ColumnDef, ctx: Context) -> str:
         ctype is not None and pgcatalog.is_serial(ctype.text or ctype.name)
     ):
         int_type = _INT_OF_SERIAL.get(ctype.name, ctype.text) if ctype is not None else "bigint"
-        seq = ident(f"{t.rsplit('.', 1)[-1]}_{col.name}_seq")
+        # CREATE SEQUENCE puts an unqualified name in the first schema of the search_path,
+        # and OWNED BY then fails for a table in another schema: name the table's schema.
+        schema, _, base = t.rpartition(".")
+        seq = ident(f"{schema}.{base}_{col.name}_seq" if schema else f"{base}_{col.name}_seq")
+        regclass = literal(seq)
         return (
             "Add a plain nullable column, give it a sequence default for new rows, and "
             "backfill the old rows in batches:\n"
             + indent(
                 f"ALTER TABLE {table} ADD COLUMN {c} {int_type};",
                 f"CREATE SEQUENCE {seq} OWNED BY {table}.{c};",
-                f"ALTER TABLE {table} ALTER COLUMN {c} SET DEFAULT nextval('{seq}');",
+                f"ALTER TABLE {table} ALTER COLUMN {c} SET DEFAULT nextval({regclass});",
                 "-- then, in batches, outside the migration's transaction:",
-                f"UPDATE {table} SET {c} = nextval('{seq}') WHERE {key} IN "
+                f"UPDATE {table} SET {c} = nextval({regclass}) WHERE {key} IN "
                 f"(SELECT {key} FROM {table} WHERE {c} IS NULL LIMIT 5000);",
             )
             + "\nThen make it NOT NULL with a validated CHECK (see set-not-null-scan)."

@@ -18,6 +18,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from migcheck import quoting
+
 from .values import Opaque, Unevaluable
 
 # PostgreSQL reserved words, as SQLAlchemy's dialect quotes them.
@@ -84,9 +86,7 @@ def quote_ident(name: str) -> str:
 
 
 def qualified(name: str, schema: object) -> str:
-    if isinstance(schema, str) and schema:
-        return f"{quote_ident(schema)}.{quote_ident(name)}"
-    return quote_ident(name)
+    return quoting.qualified(name, schema if isinstance(schema, str) else None, _RESERVED)
 
 
 def sql_string(value: str) -> str:
