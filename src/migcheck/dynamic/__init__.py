@@ -38,7 +38,7 @@ import re
 from dataclasses import dataclass, field
 
 from migcheck.dynamic.evaluate import MAX_NESTING, UNKNOWN_VALUE, Evaluator, TooDeep
-from migcheck.dynamic.lex import Tok, lex, unwrap
+from migcheck.dynamic.lexer import Tok, lex, unwrap
 from migcheck.model import Statement
 
 __all__ = [

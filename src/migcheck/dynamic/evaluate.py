@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from migcheck.dynamic.lex import Tok
+from migcheck.dynamic.lexer import Tok
 
 
 @dataclass(frozen=True)
