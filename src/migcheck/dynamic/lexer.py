@@ -80,69 +80,96 @@ _OP_CHARS = "+-*/<>=~!@#%^&|`?:."
 _DIRECTIVE = re.compile(r"#(variable_conflict|print_strict_params|option)\b", re.I)
 
 
+# A scanner looks at ``src[i]``: None when the text there is not its kind, else where
+# the text it read ends and the token (None for comments and directives).
+_Scanned = tuple[int, Tok | None] | None
+
+
+def _line_end(src: str, i: int) -> int:
+    j = src.find("\n", i)
+    return len(src) if j < 0 else j + 1
+
+
+def _comment(src: str, i: int) -> _Scanned:
+    if src.startswith("--", i):
+        return _line_end(src, i), None
+    if src.startswith("/*", i):
+        return _block_comment_end(src, i), None
+    if src[i] == "#" and _DIRECTIVE.match(src, i):
+        # #variable_conflict / #print_strict_params: compiler options, to end of line
+        return _line_end(src, i), None
+    return None
+
+
+def _string(src: str, i: int) -> _Scanned:
+    c = src[i]
+    if c == "'" or (
+        c in "EeNnBbXx"
+        and src[i + 1 : i + 2] == "'"
+        and not (i and (src[i - 1].isalnum() or src[i - 1] in "_$"))
+    ):
+        q = i if c == "'" else i + 1
+        end, value = _quoted(src, q + 1, c in "Ee")
+        return end, Tok("string", src[i:end], i, end, value)
+    if c == '"':
+        end, value = _quoted(src, i + 1, False, '"')
+        return end, Tok("ident", src[i:end], i, end, value)
+    return None
+
+
+def _dollar(src: str, i: int) -> _Scanned:
+    if src[i] != "$":
+        return None
+    if m := _DOLLAR.match(src, i):
+        close = src.find(m.group(), m.end())
+        end = len(src) if close < 0 else close + len(m.group())
+        return end, Tok(
+            "string", src[i:end], i, end, src[m.end() : close if close >= 0 else len(src)]
+        )
+    j = i + 1
+    while j < len(src) and src[j].isdigit():
+        j += 1
+    # $1: a positional parameter, read as a word; a lone $ is left to the operators.
+    return (j, Tok("word", src[i:j], i, j, src[i:j])) if j > i + 1 else None
+
+
+def _word_or_number(src: str, i: int) -> _Scanned:
+    if m := _WORD_RE.match(src, i):
+        return m.end(), Tok("word", m.group(), i, m.end(), m.group().lower())
+    if m := _NUMBER_RE.match(src, i):
+        return m.end(), Tok("number", m.group(), i, m.end(), m.group())
+    return None
+
+
+def _punctuation(src: str, i: int) -> _Scanned:
+    c = src[i]
+    if c in ";(),[]":
+        return i + 1, Tok({"[": "(", "]": ")"}.get(c, c), c, i, i + 1)
+    j = i
+    while j < len(src) and src[j] in _OP_CHARS and not src.startswith(("--", "/*"), j):
+        j += 1
+    j = max(j, i + 1)  # any other character is an operator of its own
+    return j, Tok("op", src[i:j], i, j, src[i:j])
+
+
+# Tried in order at each position; the last one always reads something.
+_SCANNERS = (_comment, _string, _dollar, _word_or_number, _punctuation)
+
+
 def lex(src: str) -> list[Tok]:
     toks: list[Tok] = []
     i = 0
-    n = len(src)
-    while i < n:
-        c = src[i]
-        if c.isspace():
+    while i < len(src):
+        if src[i].isspace():
             i += 1
-        elif src.startswith("--", i):
-            j = src.find("\n", i)
-            i = n if j < 0 else j + 1
-        elif src.startswith("/*", i):
-            i = _block_comment_end(src, i)
-        elif c == "#" and _DIRECTIVE.match(src, i):
-            # #variable_conflict / #print_strict_params: compiler options, to end of line
-            j = src.find("\n", i)
-            i = n if j < 0 else j + 1
-        elif c == "'" or (
-            c in "EeNnBbXx"
-            and src[i + 1 : i + 2] == "'"
-            and not (i and (src[i - 1].isalnum() or src[i - 1] in "_$"))
-        ):
-            escape = c in "Ee"
-            q = i if c == "'" else i + 1
-            end, value = _quoted(src, q + 1, escape)
-            toks.append(Tok("string", src[i:end], i, end, value))
-            i = end
-        elif c == '"':
-            end, value = _quoted(src, i + 1, False, '"')
-            toks.append(Tok("ident", src[i:end], i, end, value))
-            i = end
-        elif c == "$" and (m := _DOLLAR.match(src, i)):
-            close = src.find(m.group(), m.end())
-            end = n if close < 0 else close + len(m.group())
-            toks.append(
-                Tok("string", src[i:end], i, end, src[m.end() : close if close >= 0 else n])
-            )
-            i = end
-        elif c == "$" and i + 1 < n and src[i + 1].isdigit():
-            j = i + 1
-            while j < n and src[j].isdigit():
-                j += 1
-            toks.append(Tok("word", src[i:j], i, j, src[i:j]))
-            i = j
-        elif m := _WORD_RE.match(src, i):
-            toks.append(Tok("word", m.group(), i, m.end(), m.group().lower()))
-            i = m.end()
-        elif m := _NUMBER_RE.match(src, i):
-            toks.append(Tok("number", m.group(), i, m.end(), m.group()))
-            i = m.end()
-        elif c in ";(),[]":
-            kind = {"[": "(", "]": ")"}.get(c, c)
-            toks.append(Tok(kind, c, i, i + 1))
-            i += 1
-        elif c in _OP_CHARS:
-            j = i
-            while j < n and src[j] in _OP_CHARS and not src.startswith(("--", "/*"), j):
-                j += 1
-            toks.append(Tok("op", src[i:j], i, j, src[i:j]))
-            i = j
-        else:
-            toks.append(Tok("op", c, i, i + 1, c))
-            i += 1
+            continue
+        for scan in _SCANNERS:
+            scanned = scan(src, i)
+            if scanned is not None:
+                i, tok = scanned
+                if tok is not None:
+                    toks.append(tok)
+                break
     return toks
 
 
