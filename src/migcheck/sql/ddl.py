@@ -18,6 +18,10 @@ from migcheck.model import ColumnDef, Constraint, Op
 from migcheck.sql.exprs import analyse_expression, column_type
 from migcheck.sql.tokens import Cursor, name_list, split_top, text_of
 
+# What a statement reader returns: the ops, and why the statement was not understood
+# (None when it was).
+ParseResult = tuple[list[Op], str | None]
+
 _COLUMN_CONSTRAINT_WORDS = (
     "NOT",
     "NULL",

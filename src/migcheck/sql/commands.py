@@ -1,0 +1,307 @@
+"""Readers of DDL, lock and maintenance statements (ALTER, CREATE, DROP, LOCK, VACUUM...),
+one per leading keyword, on the token level.
+
+A reader returns the statement's ops, or None when the statement is not one it knows,
+which hands it on to sqlglot (``dml.py``). ``parse.py`` maps keywords to readers.
+"""
+
+from __future__ import annotations
+
+from sqlglot.tokens import TokenType
+
+from migcheck.model import ColumnDef, Constraint, Op
+from migcheck.sql.ddl import ParseResult, Recogniser
+from migcheck.sql.tokens import Cursor, name_list, split_top, string_value, text_of
+
+_LOCK_MODES = (
+    "ACCESS SHARE",
+    "ROW SHARE",
+    "ROW EXCLUSIVE",
+    "SHARE UPDATE EXCLUSIVE",
+    "SHARE",
+    "SHARE ROW EXCLUSIVE",
+    "EXCLUSIVE",
+    "ACCESS EXCLUSIVE",
+)
+
+
+def read_alter(rec: Recogniser, cur: Cursor) -> ParseResult | None:
+    if cur.accept("TABLE") or cur.accept("FOREIGN", "TABLE"):
+        ops = rec.alter_table(cur)
+        return (ops, None) if ops else None
+    if cur.accept("TYPE") or cur.accept("DOMAIN"):
+        return rec.alter_type(cur), None
+    if cur.accept("INDEX"):
+        ie = cur.accept("IF", "EXISTS")
+        name = cur.relation()
+        if cur.accept("RENAME", "TO"):
+            return [Op("rename_index", name=name, new_name=cur.name(), if_exists=ie)], None
+        if cur.accept("SET", "TABLESPACE"):
+            return [Op("alter_index", name=name, mode="tablespace")], None
+        return [Op("alter_index", name=name, if_exists=ie)], None
+    materialized = cur.accept("MATERIALIZED")
+    if cur.accept("VIEW"):
+        ie = cur.accept("IF", "EXISTS")
+        name = cur.relation()
+        opts: dict[str, object] = {"materialized": materialized, "relkind": "view"}
+        if cur.accept("RENAME", "TO"):
+            return [
+                Op("rename_view", name, name=name, new_name=cur.name(), if_exists=ie, options=opts)
+            ], None
+        if cur.accept("RENAME"):
+            cur.accept("COLUMN")
+            old = cur.name()
+            cur.accept("TO")
+            return [
+                Op(
+                    "rename_column",
+                    name,
+                    column=old,
+                    new_name=cur.name(),
+                    if_exists=ie,
+                    options=opts,
+                )
+            ], None
+        return [Op("alter_other", name, name=name, options=opts)], None
+    if cur.accept("SEQUENCE"):
+        cur.accept("IF", "EXISTS")
+        return [Op("alter_sequence", name=cur.relation())], None
+    if cur.accept("SCHEMA"):
+        name = cur.name()
+        if cur.accept("RENAME", "TO"):
+            return [Op("rename_schema", name=name, new_name=cur.name())], None
+        return [Op("alter_other", name=name)], None
+    kind = cur.kw()
+    return [Op("alter_other", name=kind.lower())], None
+
+
+def read_create(rec: Recogniser, cur: Cursor) -> ParseResult | None:
+    replace = cur.accept("OR", "REPLACE")
+    unique = cur.accept("UNIQUE")
+    if cur.accept("INDEX"):
+        return [_create_index(rec, cur, unique)], None
+    for words in (
+        ("TEMPORARY",),
+        ("TEMP",),
+        ("UNLOGGED",),
+        ("GLOBAL", "TEMPORARY"),
+        ("LOCAL", "TEMPORARY"),
+    ):
+        if cur.accept(*words):
+            break
+    if cur.accept("TABLE"):
+        return [_create_table(rec, cur)], None
+    materialized = cur.accept("MATERIALIZED")
+    cur.accept("RECURSIVE")
+    if cur.accept("VIEW"):
+        cur.accept("IF", "NOT", "EXISTS")
+        name = cur.relation()
+        return [
+            Op(
+                "create_view",
+                name,
+                name=name,
+                options={"materialized": materialized, "replace": replace},
+            )
+        ], None
+    if cur.accept("TYPE"):
+        name = cur.relation()
+        if cur.accept("AS", "ENUM"):
+            values = tuple(v for t in cur.group() if (v := string_value(t)) is not None)
+            return [Op("create_enum", name, name=name, values=values)], None
+        return [Op("create_type", name, name=name)], None
+    if cur.accept("DOMAIN"):
+        cur.accept("IF", "NOT", "EXISTS")
+        name = cur.relation()
+        return [Op("create_type", name, name=name)], None
+    if cur.accept("SCHEMA"):
+        cur.accept("IF", "NOT", "EXISTS")
+        return [Op("create_schema", name=cur.name())], None
+    if cur.accept("SEQUENCE"):
+        cur.accept("IF", "NOT", "EXISTS")
+        return [Op("create_sequence", name=cur.relation())], None
+    if cur.accept("EXTENSION"):
+        cur.accept("IF", "NOT", "EXISTS")
+        return [Op("create_extension", name=cur.name())], None
+    if cur.accept("FUNCTION") or cur.accept("PROCEDURE"):
+        name = cur.relation()
+        body = next(
+            (
+                t.text
+                for t in cur.rest()
+                if t.token_type == TokenType.HEREDOC_STRING
+                or (t.token_type == TokenType.STRING and len(t.text) > 20)
+            ),
+            None,
+        )
+        return [Op("create_function", name=name, body=body)], None
+    if cur.accept("TRIGGER") or cur.accept("CONSTRAINT", "TRIGGER"):
+        name = cur.name()
+        cur.until_keyword(("ON",))
+        table = cur.relation() if cur.accept("ON") else None
+        return [Op("create_trigger", table, name=name)], None
+    if cur.accept("POLICY"):
+        name = cur.name()
+        table = cur.relation() if cur.accept("ON") else None
+        return [Op("create_policy", table, name=name)], None
+    return [Op("create_other", name=cur.kw().lower())], None
+
+
+def _create_index(rec: Recogniser, cur: Cursor, unique: bool) -> Op:
+    conc = cur.accept("CONCURRENTLY")
+    ine = cur.accept("IF", "NOT", "EXISTS")
+    name = None if cur.at("ON") else cur.relation()
+    table = None
+    only = False
+    if cur.accept("ON"):
+        only = cur.accept("ONLY")
+        table = cur.relation()
+    method = cur.name() if cur.accept("USING") else None
+    cols = name_list(cur.group())
+    rest = cur.rest()
+    where = any(t.text.upper() == "WHERE" for t in rest)
+    return Op(
+        "create_index",
+        table,
+        name=name,
+        concurrently=conc,
+        unique=unique,
+        only=only,
+        names=cols,
+        has_where=where,
+        mode=method,
+        source="tokens",
+        options={"if_not_exists": ine},
+    )
+
+
+def _create_table(rec: Recogniser, cur: Cursor) -> Op:
+    ine = cur.accept("IF", "NOT", "EXISTS")
+    table = cur.relation()
+    opts: dict[str, object] = {"if_not_exists": ine}
+    if cur.accept("PARTITION", "OF"):
+        opts["partition_of"] = cur.relation()
+    columns: list[ColumnDef] = []
+    constraints: list[Constraint] = []
+    body = cur.group()
+    for part in split_top(body):
+        head = part[0].text.upper() if part else ""
+        if head in ("CONSTRAINT", "CHECK", "UNIQUE", "PRIMARY", "FOREIGN", "EXCLUDE"):
+            con = rec.table_constraint(part)
+            if con is not None:
+                constraints.append(con)
+        elif head == "LIKE":
+            c = Cursor(part, 1)
+            opts["like"] = c.relation()
+        else:
+            col = rec.column_def(part)
+            if col is not None:
+                columns.append(col)
+    rest = cur.rest()
+    if any(t.text.upper() == "AS" for t in rest[:1]):
+        opts["as_select"] = True
+    if any(t.text.upper() == "PARTITION" for t in rest):
+        opts["partitioned"] = True
+    return Op(
+        "create_table",
+        table,
+        name=table,
+        columns=tuple(columns),
+        constraints=tuple(constraints),
+        source="tokens",
+        options=opts,
+    )
+
+
+def read_drop(rec: Recogniser, cur: Cursor) -> ParseResult | None:
+    ops = rec.drop(cur)
+    return ops, None
+
+
+def read_truncate(rec: Recogniser, cur: Cursor) -> ParseResult:
+    cur.accept("TABLE")
+    cur.accept("ONLY")
+    names = []
+    for part in split_top(cur.rest()):
+        c = Cursor(part)
+        c.accept("ONLY")
+        n = c.relation()
+        if n:
+            names.append(n)
+    return [Op("truncate", n, source="tokens") for n in names], None
+
+
+def read_reindex(rec: Recogniser, cur: Cursor) -> ParseResult:
+    cur.group()  # (VERBOSE, CONCURRENTLY ...) options
+    kind = cur.kw().lower()
+    cur.next()
+    conc = cur.accept("CONCURRENTLY")
+    name = cur.relation()
+    opt_text = text_of(rec.source, rec.tokens).upper()
+    conc = conc or "CONCURRENTLY" in opt_text.split("(", 1)[-1].split(")", 1)[0]
+    table = name if kind == "table" else None
+    return [Op("reindex", table, name=name, mode=kind, concurrently=conc, source="tokens")], None
+
+
+def read_refresh(rec: Recogniser, cur: Cursor) -> ParseResult | None:
+    if not cur.accept("MATERIALIZED", "VIEW"):
+        return None
+    conc = cur.accept("CONCURRENTLY")
+    name = cur.relation()
+    return [Op("refresh_matview", name, name=name, concurrently=conc, source="tokens")], None
+
+
+def read_lock(rec: Recogniser, cur: Cursor) -> ParseResult:
+    cur.accept("TABLE")
+    cur.accept("ONLY")
+    toks = cur.until_keyword(("IN", "NOWAIT"))
+    names = []
+    for part in split_top(toks):
+        c = Cursor(part)
+        c.accept("ONLY")
+        n = c.relation()
+        if n:
+            names.append(n)
+    mode = "ACCESS EXCLUSIVE"
+    if cur.accept("IN"):
+        words = [t.text.upper() for t in cur.until_keyword(("MODE",))]
+        mode = " ".join(words)
+    cur.accept("MODE")
+    nowait = cur.accept("NOWAIT")
+    return [
+        Op("lock", n, mode=mode, source="tokens", options={"nowait": nowait}) for n in names
+    ], None
+
+
+def read_vacuum(rec: Recogniser, cur: Cursor) -> ParseResult:
+    full = False
+    group = cur.group()
+    if group:
+        full = any(t.text.upper() == "FULL" for t in group) and not any(
+            t.text.upper() in ("FALSE", "OFF", "0") for t in group
+        )
+    while cur.kw() in ("FULL", "FREEZE", "VERBOSE", "ANALYZE", "ANALYSE"):
+        full = full or cur.kw() == "FULL"
+        cur.next()
+    names = []
+    for part in split_top(cur.rest()):
+        n = Cursor(part).relation()
+        if n:
+            names.append(n)
+    mode = "full" if full else None
+    if not names:
+        return [Op("vacuum", None, mode=mode, source="tokens")], None
+    return [Op("vacuum", n, mode=mode, source="tokens") for n in names], None
+
+
+def read_cluster(rec: Recogniser, cur: Cursor) -> ParseResult:
+    cur.group()
+    cur.accept("VERBOSE")
+    table = cur.relation()
+    index = cur.name() if cur.accept("USING") else None
+    return [Op("cluster", table, name=index, source="tokens")], None
+
+
+def read_do(rec: Recogniser, cur: Cursor) -> ParseResult:
+    body = next((t.text for t in cur.rest() if string_value(t) is not None), "")
+    return [Op("do", body=body, source="tokens")], None
