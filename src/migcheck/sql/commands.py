@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlglot.tokens import TokenType
 
 from migcheck.model import ColumnDef, Constraint, Op
+from migcheck.sql.alter_table import alter_table
 from migcheck.sql.ddl import ParseResult, Recogniser
 from migcheck.sql.tokens import Cursor, name_list, split_top, string_value, text_of
 
@@ -27,7 +28,7 @@ _LOCK_MODES = (
 
 def read_alter(rec: Recogniser, cur: Cursor) -> ParseResult | None:
     if cur.accept("TABLE") or cur.accept("FOREIGN", "TABLE"):
-        ops = rec.alter_table(cur)
+        ops = alter_table(rec, cur)
         return (ops, None) if ops else None
     if cur.accept("TYPE") or cur.accept("DOMAIN"):
         return rec.alter_type(cur), None
