@@ -7,6 +7,8 @@ which hands it on to sqlglot (``dml.py``). ``parse.py`` maps keywords to readers
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlglot.tokens import TokenType
 
 from migcheck.model import ColumnDef, Constraint, Op
@@ -81,13 +83,7 @@ def read_create(rec: Recogniser, cur: Cursor) -> ParseResult | None:
     unique = cur.accept("UNIQUE")
     if cur.accept("INDEX"):
         return [_create_index(rec, cur, unique)], None
-    for words in (
-        ("TEMPORARY",),
-        ("TEMP",),
-        ("UNLOGGED",),
-        ("GLOBAL", "TEMPORARY"),
-        ("LOCAL", "TEMPORARY"),
-    ):
+    for words in _PERSISTENCE:
         if cur.accept(*words):
             break
     if cur.accept("TABLE"):
@@ -97,55 +93,93 @@ def read_create(rec: Recogniser, cur: Cursor) -> ParseResult | None:
     if cur.accept("VIEW"):
         cur.accept("IF", "NOT", "EXISTS")
         name = cur.relation()
-        return [
-            Op(
-                "create_view",
-                name,
-                name=name,
-                options={"materialized": materialized, "replace": replace},
-            )
-        ], None
-    if cur.accept("TYPE"):
-        name = cur.relation()
-        if cur.accept("AS", "ENUM"):
-            values = tuple(v for t in cur.group() if (v := string_value(t)) is not None)
-            return [Op("create_enum", name, name=name, values=values)], None
-        return [Op("create_type", name, name=name)], None
-    if cur.accept("DOMAIN"):
-        cur.accept("IF", "NOT", "EXISTS")
-        name = cur.relation()
-        return [Op("create_type", name, name=name)], None
-    if cur.accept("SCHEMA"):
-        cur.accept("IF", "NOT", "EXISTS")
-        return [Op("create_schema", name=cur.name())], None
-    if cur.accept("SEQUENCE"):
-        cur.accept("IF", "NOT", "EXISTS")
-        return [Op("create_sequence", name=cur.relation())], None
-    if cur.accept("EXTENSION"):
-        cur.accept("IF", "NOT", "EXISTS")
-        return [Op("create_extension", name=cur.name())], None
-    if cur.accept("FUNCTION") or cur.accept("PROCEDURE"):
-        name = cur.relation()
-        body = next(
-            (
-                t.text
-                for t in cur.rest()
-                if t.token_type == TokenType.HEREDOC_STRING
-                or (t.token_type == TokenType.STRING and len(t.text) > 20)
-            ),
-            None,
-        )
-        return [Op("create_function", name=name, body=body)], None
-    if cur.accept("TRIGGER") or cur.accept("CONSTRAINT", "TRIGGER"):
-        name = cur.name()
-        cur.until_keyword(("ON",))
-        table = cur.relation() if cur.accept("ON") else None
-        return [Op("create_trigger", table, name=name)], None
-    if cur.accept("POLICY"):
-        name = cur.name()
-        table = cur.relation() if cur.accept("ON") else None
-        return [Op("create_policy", table, name=name)], None
+        options: dict[str, object] = {"materialized": materialized, "replace": replace}
+        return [Op("create_view", name, name=name, options=options)], None
+    for words, read in _CREATE_OBJECTS:
+        if cur.accept(*words):
+            return [read(cur)], None
     return [Op("create_other", name=cur.kw().lower())], None
+
+
+# Words between CREATE and TABLE; at most one is read.
+_PERSISTENCE: tuple[tuple[str, ...], ...] = (
+    ("TEMPORARY",),
+    ("TEMP",),
+    ("UNLOGGED",),
+    ("GLOBAL", "TEMPORARY"),
+    ("LOCAL", "TEMPORARY"),
+)
+
+
+def _create_type(cur: Cursor) -> Op:
+    name = cur.relation()
+    if cur.accept("AS", "ENUM"):
+        values = tuple(v for t in cur.group() if (v := string_value(t)) is not None)
+        return Op("create_enum", name, name=name, values=values)
+    return Op("create_type", name, name=name)
+
+
+def _create_domain(cur: Cursor) -> Op:
+    cur.accept("IF", "NOT", "EXISTS")
+    name = cur.relation()
+    return Op("create_type", name, name=name)
+
+
+def _create_schema(cur: Cursor) -> Op:
+    cur.accept("IF", "NOT", "EXISTS")
+    return Op("create_schema", name=cur.name())
+
+
+def _create_sequence(cur: Cursor) -> Op:
+    cur.accept("IF", "NOT", "EXISTS")
+    return Op("create_sequence", name=cur.relation())
+
+
+def _create_extension(cur: Cursor) -> Op:
+    cur.accept("IF", "NOT", "EXISTS")
+    return Op("create_extension", name=cur.name())
+
+
+def _create_function(cur: Cursor) -> Op:
+    name = cur.relation()
+    body = next(
+        (
+            t.text
+            for t in cur.rest()
+            if t.token_type == TokenType.HEREDOC_STRING
+            or (t.token_type == TokenType.STRING and len(t.text) > 20)
+        ),
+        None,
+    )
+    return Op("create_function", name=name, body=body)
+
+
+def _create_trigger(cur: Cursor) -> Op:
+    name = cur.name()
+    cur.until_keyword(("ON",))
+    table = cur.relation() if cur.accept("ON") else None
+    return Op("create_trigger", table, name=name)
+
+
+def _create_policy(cur: Cursor) -> Op:
+    name = cur.name()
+    table = cur.relation() if cur.accept("ON") else None
+    return Op("create_policy", table, name=name)
+
+
+# CREATE <words> after the index, table and view forms; tried in order.
+_CREATE_OBJECTS: tuple[tuple[tuple[str, ...], Callable[[Cursor], Op]], ...] = (
+    (("TYPE",), _create_type),
+    (("DOMAIN",), _create_domain),
+    (("SCHEMA",), _create_schema),
+    (("SEQUENCE",), _create_sequence),
+    (("EXTENSION",), _create_extension),
+    (("FUNCTION",), _create_function),
+    (("PROCEDURE",), _create_function),
+    (("TRIGGER",), _create_trigger),
+    (("CONSTRAINT", "TRIGGER"), _create_trigger),
+    (("POLICY",), _create_policy),
+)
 
 
 def _create_index(rec: Recogniser, cur: Cursor, unique: bool) -> Op:
