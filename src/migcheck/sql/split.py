@@ -164,45 +164,58 @@ def split_sql(text: str) -> SplitResult:
     index = LineIndex(text)
     # sqlglot would glue a BOM to the first word ("\ufeffselect"); a space keeps every offset.
     src = " " + text[1:] if text.startswith(_BOM) else text
-    # What sqlglot tokenizes; it differs from src only where sqlglot would get it wrong.
-    lexed = src
-    scan: _Scan | None = None
-    # The common file has none of these, and pays for nothing more than these searches.
-    if (
-        ("\\" in src and _META_LINE.search(src))
-        or "/*/*" in src
-        or ("$" in src and _MISREAD_DOLLAR.search(src))
-    ):
-        scan = _scan(src, 0, len(src))
-        if scan.meta:
-            src = lexed = _blank(src, scan.meta, ";")
-        if "/*/*" in src:
-            # sqlglot does not nest a "/*" that directly follows "/*", Postgres does: hide
-            # the comments from sqlglot, they are found in src all the same.
-            lexed = _blank(src, [c for c in scan.comments if src[c[0] + 1] == "*"], " ")
-        if scan.params:
-            lexed = _blank(lexed, [(at, at + 1) for at in scan.params], _MASK)
-
-    errors: list[SplitError] = []
-    limit = len(src)
-    tokens: list[Token] | None = None
-    if scan is None or scan.error is None:
-        with suppress(TokenError):
-            tokens = _tokenize(lexed)
-        if tokens is not None and scan is not None and not _agrees(tokens, scan, limit):
-            tokens = None
-    if tokens is None:
-        if scan is None:
-            scan = _scan(src, 0, len(src))
-        tokens, limit, error = _tokenize_prefix(lexed, scan, index)
-        errors.append(error)
-
+    src, lexed, scan = _prepare(src)
+    tokens, limit, scan, errors = _tokens(src, lexed, scan, index)
     commands = _fix_command_strings(lexed, src, tokens)
     if scan is not None and scan.params:
         _unmask(tokens, scan.params)
     statements = _group(text, tokens, index, keep_tail=not errors)
     comments = _comments(src, tokens, commands, limit, index)
     return SplitResult(statements, comments, errors)
+
+
+def _prepare(src: str) -> tuple[str, str, _Scan | None]:
+    """``(src, lexed, scan)``: psql meta-commands blanked from ``src``, and what sqlglot
+    is to tokenize, which differs from src only where sqlglot would get it wrong. The scan
+    is made only when the text holds something sqlglot misreads."""
+    lexed = src
+    # The common file has none of these, and pays for nothing more than these searches.
+    if not (
+        ("\\" in src and _META_LINE.search(src))
+        or "/*/*" in src
+        or ("$" in src and _MISREAD_DOLLAR.search(src))
+    ):
+        return src, lexed, None
+    scan = _scan(src, 0, len(src))
+    if scan.meta:
+        src = lexed = _blank(src, scan.meta, ";")
+    if "/*/*" in src:
+        # sqlglot does not nest a "/*" that directly follows "/*", Postgres does: hide
+        # the comments from sqlglot, they are found in src all the same.
+        lexed = _blank(src, [c for c in scan.comments if src[c[0] + 1] == "*"], " ")
+    if scan.params:
+        lexed = _blank(lexed, [(at, at + 1) for at in scan.params], _MASK)
+    return src, lexed, scan
+
+
+def _tokens(
+    src: str, lexed: str, scan: _Scan | None, index: LineIndex
+) -> tuple[list[Token], int, _Scan | None, list[SplitError]]:
+    """sqlglot's tokens of ``lexed``, checked against the scan when there is one; on a
+    tokenizer error or a disagreement, the tokens up to the error, where the good text
+    ends, and the error."""
+    tokens: list[Token] | None = None
+    if scan is None or scan.error is None:
+        with suppress(TokenError):
+            tokens = _tokenize(lexed)
+        if tokens is not None and scan is not None and not _agrees(tokens, scan, len(src)):
+            tokens = None
+    if tokens is not None:
+        return tokens, len(src), scan, []
+    if scan is None:
+        scan = _scan(src, 0, len(src))
+    tokens, limit, error = _tokenize_prefix(lexed, scan, index)
+    return tokens, limit, scan, [error]
 
 
 def _group(text: str, tokens: list[Token], index: LineIndex, keep_tail: bool) -> list[RawStatement]:
