@@ -42,8 +42,9 @@ from sqlglot.dialects.postgres import Postgres
 from sqlglot.errors import TokenError
 from sqlglot.tokens import Token, TokenType
 
-from migcheck.model import LINE_BREAK, Span
+from migcheck.model import Span
 from migcheck.sql import scanner
+from migcheck.sql.positions import BOM, LineIndex, line_col
 
 __all__ = [
     "Comment",
@@ -87,42 +88,6 @@ class SplitResult:
     errors: list[SplitError]
 
 
-_BOM = "\ufeff"
-
-
-class LineIndex:
-    """Turns 0-based character offsets of one text into 1-based (line, column)."""
-
-    __slots__ = ("_bom", "_starts")
-
-    def __init__(self, text: str) -> None:
-        self._starts = [0, *[m.end() for m in LINE_BREAK.finditer(text)]]
-        self._bom = text.startswith(_BOM)
-
-    def position(self, offset: int) -> tuple[int, int]:
-        line = bisect_right(self._starts, offset)
-        column = offset - self._starts[line - 1] + 1
-        # Editors do not show the BOM, so it must not shift the columns of line 1.
-        if line == 1 and self._bom and offset > 0:
-            column -= 1
-        return line, column
-
-    def line_start(self, line: int) -> int:
-        """Offset of the first character of a 1-based line."""
-        return self._starts[line - 1]
-
-    def span(self, start: int, end: int) -> Span:
-        """The span of ``text[start:end]``; ``end`` is exclusive and greater than ``start``."""
-        line, column = self.position(start)
-        end_line, end_column = self.position(end - 1)
-        return Span(line, column, end_line, end_column, start, end)
-
-
-def line_col(text_index: LineIndex, offset: int) -> tuple[int, int]:
-    """The 1-based (line, column) of a 0-based offset."""
-    return text_index.position(offset)
-
-
 # Stands in for the "$" of each positional parameter ($1) when sqlglot could misread one:
 # our tokenizer makes it a PARAMETER token, as sqlglot makes the "$" of a "$1 " it reads
 # right, so the tokens are those of a spaced "$1 " (the digits after it are a NUMBER, never
@@ -164,7 +129,7 @@ def split_sql(text: str) -> SplitResult:
     """Split ``text`` into statements and comments; never raises on bad SQL."""
     index = LineIndex(text)
     # sqlglot would glue a BOM to the first word ("\ufeffselect"); a space keeps every offset.
-    src = " " + text[1:] if text.startswith(_BOM) else text
+    src = " " + text[1:] if text.startswith(BOM) else text
     src, lexed, scan = _prepare(src)
     tokens, limit, scan, errors = _tokens(src, lexed, scan, index)
     commands = _fix_command_strings(lexed, src, tokens)
