@@ -1,12 +1,13 @@
 """What PostgreSQL itself knows, so rules decide precisely instead of guessing.
 
-Three kinds of knowledge, one module each; this package re-exports what rules use:
+Three kinds of knowledge; this package re-exports what rules use:
 
 * ``volatility``: how volatile a function is (``function_volatility``), read from the
   real ``pg_catalog``.
 * ``typenames``: every type alias mapped to its ``typname`` and back (``canonical_type``,
   ``display_type``, ``parse_type``).
-* ``typechange``: what ``ALTER COLUMN ... TYPE`` does (``analyse_type_change``).
+* ``typechange``: what ``ALTER COLUMN ... TYPE`` does (``analyse_type_change``), from the
+  single-cast rules in ``casts`` and the ``USING`` casts ``using`` reads.
 
 This package is on the CLI's start-up path: it imports nothing heavier than the model.
 """
