@@ -335,30 +335,9 @@ def _resolve_base(git: _Git, base: str, allow_fetch: bool) -> tuple[str, str]:
             return ref, sha
     fetch_error = None
     if allow_fetch and remote:
-        shallow = git.is_shallow()
-        depth = ["--depth=50"] if shallow else []
-        if branch:
-            tracking = f"{remote}/{branch}"
-            fetch_error = git.fetch(
-                [*depth, remote, f"+refs/heads/{branch}:refs/remotes/{tracking}"]
-            )
-            sha = git.commit_of(tracking)
-            if sha:
-                return tracking, sha
-        elif _FULL_SHA.match(base):
-            fetch_error = git.fetch([*depth, remote, base])
-            sha = git.commit_of(base)
-            if sha:
-                return base, sha
-        elif shallow:
-            # HEAD~3, or a tag below the shallow boundary: look further back.
-            head = git.commit_of("HEAD") or "HEAD"
-            try:
-                return base, _deepen(git, remote, [head], lambda: git.commit_of(base))
-            except _FetchFailed as err:
-                fetch_error = str(err)
-            except _NotFound:
-                pass
+        found, fetch_error = _fetch_base(git, base, remote, branch)
+        if found is not None:
+            return found
     tried = " or ".join(repr(c) for c in candidates)
     lines = [f"--diff {base}: no branch, tag or commit named {tried} in this repository."]
     if fetch_error:
@@ -371,6 +350,34 @@ def _resolve_base(git: _Git, base: str, allow_fetch: bool) -> tuple[str, str]:
         lines.append("This repository has no remote to fetch it from.")
     lines.append(_UNSHALLOW_HINT)
     raise DiffError("\n".join(lines))
+
+
+def _fetch_base(
+    git: _Git, base: str, remote: str, branch: str | None
+) -> tuple[tuple[str, str] | None, str | None]:
+    """Fetch BASE from ``remote``: ``((ref, sha), None)`` once it is here, else ``(None,
+    the fetch error if one failed)``."""
+    shallow = git.is_shallow()
+    depth = ["--depth=50"] if shallow else []
+    if branch:
+        tracking = f"{remote}/{branch}"
+        error = git.fetch([*depth, remote, f"+refs/heads/{branch}:refs/remotes/{tracking}"])
+        sha = git.commit_of(tracking)
+        return ((tracking, sha) if sha else None), error
+    if _FULL_SHA.match(base):
+        error = git.fetch([*depth, remote, base])
+        sha = git.commit_of(base)
+        return ((base, sha) if sha else None), error
+    if not shallow:
+        return None, None
+    # HEAD~3, or a tag below the shallow boundary: look further back.
+    head = git.commit_of("HEAD") or "HEAD"
+    try:
+        return (base, _deepen(git, remote, [head], lambda: git.commit_of(base))), None
+    except _FetchFailed as err:
+        return None, str(err)
+    except _NotFound:
+        return None, None
 
 
 def _merge_base(git: _Git, base: str, base_sha: str, allow_fetch: bool) -> str:

@@ -6,6 +6,8 @@ each ALTER TABLE subcommand declares (``AlterTableGetLockLevel`` in tablecmds.c)
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from migcheck.model import ALTER_TABLE_KINDS, Op
 
 ACCESS_EXCLUSIVE = "ACCESS EXCLUSIVE"
@@ -42,32 +44,48 @@ _ALTER_TABLE_WEAKER = {
 def lock_for(op: Op) -> tuple[str, str | None] | None:
     """(lock mode, relation) the op takes on the table it acts on, or None if it takes
     no lock worth a reader's attention. The relation is the table when known."""
+    if op.kind in ALTER_TABLE_KINDS:
+        return _alter_table_lock(op), op.table
+    mode_of = _LOCKS.get(op.kind)
+    return None if mode_of is None else (mode_of(op), op.table)
+
+
+def _alter_table_lock(op: Op) -> str:
     k = op.kind
-    if k in ALTER_TABLE_KINDS:
-        if k == "add_constraint" and op.constraint and op.constraint.kind == "foreign_key":
-            return SHARE_ROW_EXCLUSIVE, op.table
-        if k == "detach_partition" and op.concurrently:
-            return SHARE_UPDATE_EXCLUSIVE, op.table
-        if k == "rename_column" and op.options.get("relkind") == "view":
-            return ACCESS_EXCLUSIVE, op.table
-        return _ALTER_TABLE_WEAKER.get(k, ACCESS_EXCLUSIVE), op.table
-    if k in ("drop_table", "drop_view", "truncate", "rename_view", "cluster"):
-        return ACCESS_EXCLUSIVE, op.table
-    if k == "refresh_matview":
-        return (EXCLUSIVE if op.concurrently else ACCESS_EXCLUSIVE), op.table
-    if k == "vacuum":
-        return (ACCESS_EXCLUSIVE if op.mode == "full" else SHARE_UPDATE_EXCLUSIVE), op.table
-    if k == "lock":
-        return (op.mode or ACCESS_EXCLUSIVE), op.table
-    if k == "create_index":
-        return (SHARE_UPDATE_EXCLUSIVE if op.concurrently else SHARE), op.table
-    if k == "drop_index":
-        return (SHARE_UPDATE_EXCLUSIVE if op.concurrently else ACCESS_EXCLUSIVE), op.table
-    if k == "reindex":
-        return (SHARE_UPDATE_EXCLUSIVE if op.concurrently else SHARE), op.table
-    if k in ("create_trigger", "drop_trigger"):
-        return SHARE_ROW_EXCLUSIVE, op.table
-    return None
+    if k == "add_constraint" and op.constraint and op.constraint.kind == "foreign_key":
+        return SHARE_ROW_EXCLUSIVE
+    if k == "detach_partition" and op.concurrently:
+        return SHARE_UPDATE_EXCLUSIVE
+    if k == "rename_column" and op.options.get("relkind") == "view":
+        return ACCESS_EXCLUSIVE
+    return _ALTER_TABLE_WEAKER.get(k, ACCESS_EXCLUSIVE)
+
+
+def _always(mode: str) -> Callable[[Op], str]:
+    return lambda op: mode
+
+
+def _unless_concurrent(mode: str) -> Callable[[Op], str]:
+    """``mode``, or SHARE UPDATE EXCLUSIVE for the CONCURRENTLY form."""
+    return lambda op: SHARE_UPDATE_EXCLUSIVE if op.concurrently else mode
+
+
+# The lock each kind of op outside ALTER TABLE takes on its table.
+_LOCKS: dict[str, Callable[[Op], str]] = {
+    "drop_table": _always(ACCESS_EXCLUSIVE),
+    "drop_view": _always(ACCESS_EXCLUSIVE),
+    "truncate": _always(ACCESS_EXCLUSIVE),
+    "rename_view": _always(ACCESS_EXCLUSIVE),
+    "cluster": _always(ACCESS_EXCLUSIVE),
+    "refresh_matview": lambda op: EXCLUSIVE if op.concurrently else ACCESS_EXCLUSIVE,
+    "vacuum": lambda op: ACCESS_EXCLUSIVE if op.mode == "full" else SHARE_UPDATE_EXCLUSIVE,
+    "lock": lambda op: op.mode or ACCESS_EXCLUSIVE,
+    "create_index": _unless_concurrent(SHARE),
+    "drop_index": _unless_concurrent(ACCESS_EXCLUSIVE),
+    "reindex": _unless_concurrent(SHARE),
+    "create_trigger": _always(SHARE_ROW_EXCLUSIVE),
+    "drop_trigger": _always(SHARE_ROW_EXCLUSIVE),
+}
 
 
 def is_blocking(mode: str | None) -> bool:

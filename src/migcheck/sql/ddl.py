@@ -5,7 +5,8 @@ sqlglot (30.x) returns an opaque ``exp.Command`` for much of ``ALTER TABLE`` and
 unsupported (hiding a ``DROP COLUMN`` beside it), misreads ``RENAME a TO b`` as a table
 rename, and renames functions inside defaults. The grammar of these statements is
 keyword-driven, so reading them from sqlglot's own tokens is both exact and cheap.
-Everything here returns ``Op`` values identical in shape to the tree converter's.
+Everything here returns ``Op`` values identical in shape to the tree converter's. The
+actions of ``ALTER TABLE`` are read in ``alter_table.py`` with this recogniser.
 """
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ from sqlglot.tokens import Token, TokenType
 from migcheck.model import ColumnDef, Constraint, Op
 from migcheck.sql.exprs import analyse_expression, column_type
 from migcheck.sql.tokens import Cursor, name_list, split_top, text_of
+
+# What a statement reader returns: the ops, and why the statement was not understood
+# (None when it was).
+ParseResult = tuple[list[Op], str | None]
 
 _COLUMN_CONSTRAINT_WORDS = (
     "NOT",
@@ -34,7 +39,7 @@ _COLUMN_CONSTRAINT_WORDS = (
     "COMPRESSION",
     "STORAGE",
 )
-_TABLE_CONSTRAINT_START = ("CONSTRAINT", "CHECK", "UNIQUE", "PRIMARY", "FOREIGN", "EXCLUDE")
+TABLE_CONSTRAINT_START = ("CONSTRAINT", "CHECK", "UNIQUE", "PRIMARY", "FOREIGN", "EXCLUDE")
 
 
 class Recogniser:
@@ -173,167 +178,6 @@ class Recogniser:
         return None
 
     # -- ALTER TABLE ------------------------------------------------------------------
-
-    def alter_table(self, cur: Cursor, kind: str = "table") -> list[Op]:
-        """Parse after ``ALTER TABLE``; one Op per action."""
-        if_exists = cur.accept("IF", "EXISTS")
-        only = cur.accept("ONLY")
-        table = cur.relation()
-        if table is None:
-            return []
-        cur.accept_type(TokenType.STAR)
-        ops: list[Op] = []
-        for action in split_top(cur.rest()):
-            op = self._alter_action(table, action)
-            op.if_exists = op.if_exists or if_exists
-            op.only = only
-            op.source = "tokens"
-            op.text = self.text(action)
-            op.offset = action[0].start
-            if kind != "table":
-                op.options["relkind"] = kind
-            ops.append(op)
-        return ops
-
-    def _alter_action(self, table: str, toks: Sequence[Token]) -> Op:
-        cur = Cursor(toks)
-        if cur.accept("RENAME"):
-            if cur.accept("TO"):
-                return Op("rename_table", table, new_name=cur.relation())
-            if cur.accept("CONSTRAINT"):
-                old = cur.name()
-                cur.accept("TO")
-                return Op("rename_constraint", table, name=old, new_name=cur.name())
-            cur.accept("COLUMN")
-            old = cur.name()
-            cur.accept("TO")
-            return Op("rename_column", table, column=old, new_name=cur.name())
-        if cur.accept("SET", "SCHEMA"):
-            return Op("set_schema", table, new_name=cur.name())
-        if cur.accept("ADD"):
-            if cur.kw() not in _TABLE_CONSTRAINT_START:
-                cur.accept("COLUMN")
-                if_not_exists = cur.accept("IF", "NOT", "EXISTS")
-                col = self.column_def(cur.rest())
-                if col is None:
-                    return Op("alter_table_other", table)
-                return Op(
-                    "add_column",
-                    table,
-                    column=col.name,
-                    column_def=col,
-                    type=col.type,
-                    default=col.default,
-                    options={"if_not_exists": if_not_exists},
-                )
-            con = self.table_constraint(cur.rest())
-            if con is None:
-                return Op("alter_table_other", table)
-            return Op("add_constraint", table, name=con.name, constraint=con)
-        if cur.accept("DROP"):
-            if cur.accept("CONSTRAINT"):
-                ie = cur.accept("IF", "EXISTS")
-                return Op(
-                    "drop_constraint",
-                    table,
-                    name=cur.name(),
-                    if_exists=ie,
-                    options={"cascade": cur.accept("CASCADE")},
-                )
-            cur.accept("COLUMN")
-            ie = cur.accept("IF", "EXISTS")
-            dropped = cur.name()
-            return Op(
-                "drop_column",
-                table,
-                column=dropped,
-                if_exists=ie,
-                options={"cascade": cur.accept("CASCADE")},
-            )
-        if cur.accept("VALIDATE", "CONSTRAINT"):
-            return Op("validate_constraint", table, name=cur.name())
-        if cur.accept("ALTER"):
-            if cur.accept("CONSTRAINT"):
-                return Op("alter_table_other", table, name=cur.name())
-            cur.accept("COLUMN")
-            return self._alter_column(table, cur.name(), cur)
-        if cur.accept("SET", "LOGGED"):
-            return Op("set_logged", table)
-        if cur.accept("SET", "UNLOGGED"):
-            return Op("set_unlogged", table)
-        if cur.accept("SET", "TABLESPACE"):
-            return Op("set_tablespace", table, new_name=cur.name())
-        if cur.accept("SET", "ACCESS", "METHOD"):
-            return Op("set_tablespace", table, new_name=cur.name(), mode="access_method")
-        if cur.accept("CLUSTER", "ON"):
-            return Op("cluster_on", table, name=cur.name())
-        if cur.accept("ATTACH", "PARTITION"):
-            return Op("attach_partition", table, name=cur.relation())
-        if cur.accept("DETACH", "PARTITION"):
-            part = cur.relation()
-            conc = cur.accept("CONCURRENTLY")
-            return Op(
-                "detach_partition",
-                table,
-                name=part,
-                concurrently=conc,
-                mode="finalize" if cur.accept("FINALIZE") else None,
-            )
-        if cur.at("ENABLE") or cur.at("DISABLE"):
-            word = cur.kw()
-            if cur.kw(1) == "ROW" or cur.kw(1) == "TRIGGER" or cur.kw(2) == "TRIGGER":
-                kind = "enable_" if word == "ENABLE" else "disable_"
-                return Op(kind + ("rls" if cur.kw(1) == "ROW" else "trigger"), table)
-        if cur.accept("OWNER", "TO"):
-            return Op("owner_to", table, name=cur.name())
-        if cur.accept("REPLICA", "IDENTITY"):
-            return Op("replica_identity", table)
-        after_set = cur.peek(1)
-        if cur.at("SET") and after_set is not None and after_set.token_type == TokenType.L_PAREN:
-            return Op("set_storage_param", table, text=self.text(toks))
-        return Op("alter_table_other", table)
-
-    def _alter_column(self, table: str, col: str | None, cur: Cursor) -> Op:
-        if cur.accept("SET", "DATA", "TYPE") or cur.accept("TYPE"):
-            type_toks = cur.until_keyword(("COLLATE", "USING"))
-            if cur.accept("COLLATE"):
-                cur.name()
-            using = None
-            if cur.accept("USING"):
-                using = analyse_expression(self.source, cur.rest())
-            return Op(
-                "alter_column_type",
-                table,
-                column=col,
-                type=column_type(self.source, type_toks),
-                using=using,
-            )
-        if cur.accept("SET", "NOT", "NULL"):
-            return Op("set_not_null", table, column=col)
-        if cur.accept("DROP", "NOT", "NULL"):
-            return Op("drop_not_null", table, column=col)
-        if cur.accept("SET", "DEFAULT"):
-            return Op(
-                "set_default",
-                table,
-                column=col,
-                default=analyse_expression(self.source, cur.rest()),
-            )
-        if cur.accept("DROP", "DEFAULT"):
-            return Op("drop_default", table, column=col)
-        if cur.accept("ADD", "GENERATED"):
-            return Op("add_identity", table, column=col)
-        if cur.accept("DROP", "IDENTITY"):
-            return Op("drop_identity", table, column=col, if_exists=cur.accept("IF", "EXISTS"))
-        if cur.accept("DROP", "EXPRESSION"):
-            return Op("drop_expression", table, column=col)
-        if cur.accept("SET", "EXPRESSION"):
-            return Op("set_generated", table, column=col)
-        if cur.accept("SET", "STATISTICS"):
-            return Op("set_statistics", table, column=col)
-        if cur.accept("SET", "STORAGE") or cur.accept("SET", "COMPRESSION"):
-            return Op("set_storage", table, column=col)
-        return Op("alter_table_other", table, column=col)
 
     # -- other DDL --------------------------------------------------------------------
 

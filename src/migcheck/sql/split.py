@@ -35,14 +35,16 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import ClassVar
 
 from sqlglot.dialects.postgres import Postgres
 from sqlglot.errors import TokenError
 from sqlglot.tokens import Token, TokenType
 
-from migcheck.model import LINE_BREAK, Span
+from migcheck.model import Span
+from migcheck.sql import scanner
+from migcheck.sql.positions import BOM, LineIndex, line_col
 
 __all__ = [
     "Comment",
@@ -86,42 +88,6 @@ class SplitResult:
     errors: list[SplitError]
 
 
-_BOM = "\ufeff"
-
-
-class LineIndex:
-    """Turns 0-based character offsets of one text into 1-based (line, column)."""
-
-    __slots__ = ("_bom", "_starts")
-
-    def __init__(self, text: str) -> None:
-        self._starts = [0, *[m.end() for m in LINE_BREAK.finditer(text)]]
-        self._bom = text.startswith(_BOM)
-
-    def position(self, offset: int) -> tuple[int, int]:
-        line = bisect_right(self._starts, offset)
-        column = offset - self._starts[line - 1] + 1
-        # Editors do not show the BOM, so it must not shift the columns of line 1.
-        if line == 1 and self._bom and offset > 0:
-            column -= 1
-        return line, column
-
-    def line_start(self, line: int) -> int:
-        """Offset of the first character of a 1-based line."""
-        return self._starts[line - 1]
-
-    def span(self, start: int, end: int) -> Span:
-        """The span of ``text[start:end]``; ``end`` is exclusive and greater than ``start``."""
-        line, column = self.position(start)
-        end_line, end_column = self.position(end - 1)
-        return Span(line, column, end_line, end_column, start, end)
-
-
-def line_col(text_index: LineIndex, offset: int) -> tuple[int, int]:
-    """The 1-based (line, column) of a 0-based offset."""
-    return text_index.position(offset)
-
-
 # Stands in for the "$" of each positional parameter ($1) when sqlglot could misread one:
 # our tokenizer makes it a PARAMETER token, as sqlglot makes the "$" of a "$1 " it reads
 # right, so the tokens are those of a spaced "$1 " (the digits after it are a NUMBER, never
@@ -163,46 +129,59 @@ def split_sql(text: str) -> SplitResult:
     """Split ``text`` into statements and comments; never raises on bad SQL."""
     index = LineIndex(text)
     # sqlglot would glue a BOM to the first word ("\ufeffselect"); a space keeps every offset.
-    src = " " + text[1:] if text.startswith(_BOM) else text
-    # What sqlglot tokenizes; it differs from src only where sqlglot would get it wrong.
-    lexed = src
-    scan: _Scan | None = None
-    # The common file has none of these, and pays for nothing more than these searches.
-    if (
-        ("\\" in src and _META_LINE.search(src))
-        or "/*/*" in src
-        or ("$" in src and _MISREAD_DOLLAR.search(src))
-    ):
-        scan = _scan(src, 0, len(src))
-        if scan.meta:
-            src = lexed = _blank(src, scan.meta, ";")
-        if "/*/*" in src:
-            # sqlglot does not nest a "/*" that directly follows "/*", Postgres does: hide
-            # the comments from sqlglot, they are found in src all the same.
-            lexed = _blank(src, [c for c in scan.comments if src[c[0] + 1] == "*"], " ")
-        if scan.params:
-            lexed = _blank(lexed, [(at, at + 1) for at in scan.params], _MASK)
-
-    errors: list[SplitError] = []
-    limit = len(src)
-    tokens: list[Token] | None = None
-    if scan is None or scan.error is None:
-        with suppress(TokenError):
-            tokens = _tokenize(lexed)
-        if tokens is not None and scan is not None and not _agrees(tokens, scan, limit):
-            tokens = None
-    if tokens is None:
-        if scan is None:
-            scan = _scan(src, 0, len(src))
-        tokens, limit, error = _tokenize_prefix(lexed, scan, index)
-        errors.append(error)
-
+    src = " " + text[1:] if text.startswith(BOM) else text
+    src, lexed, scan = _prepare(src)
+    tokens, limit, scan, errors = _tokens(src, lexed, scan, index)
     commands = _fix_command_strings(lexed, src, tokens)
     if scan is not None and scan.params:
         _unmask(tokens, scan.params)
     statements = _group(text, tokens, index, keep_tail=not errors)
     comments = _comments(src, tokens, commands, limit, index)
     return SplitResult(statements, comments, errors)
+
+
+def _prepare(src: str) -> tuple[str, str, scanner.Scan | None]:
+    """``(src, lexed, scan)``: psql meta-commands blanked from ``src``, and what sqlglot
+    is to tokenize, which differs from src only where sqlglot would get it wrong. The scan
+    is made only when the text holds something sqlglot misreads."""
+    lexed = src
+    # The common file has none of these, and pays for nothing more than these searches.
+    if not (
+        ("\\" in src and scanner.META_LINE.search(src))
+        or "/*/*" in src
+        or ("$" in src and scanner.MISREAD_DOLLAR.search(src))
+    ):
+        return src, lexed, None
+    scan = scanner.scan(src, 0, len(src))
+    if scan.meta:
+        src = lexed = scanner.blank(src, scan.meta, ";")
+    if "/*/*" in src:
+        # sqlglot does not nest a "/*" that directly follows "/*", Postgres does: hide
+        # the comments from sqlglot, they are found in src all the same.
+        lexed = scanner.blank(src, [c for c in scan.comments if src[c[0] + 1] == "*"], " ")
+    if scan.params:
+        lexed = scanner.blank(lexed, [(at, at + 1) for at in scan.params], _MASK)
+    return src, lexed, scan
+
+
+def _tokens(
+    src: str, lexed: str, scan: scanner.Scan | None, index: LineIndex
+) -> tuple[list[Token], int, scanner.Scan | None, list[SplitError]]:
+    """sqlglot's tokens of ``lexed``, checked against the scan when there is one; on a
+    tokenizer error or a disagreement, the tokens up to the error, where the good text
+    ends, and the error."""
+    tokens: list[Token] | None = None
+    if scan is None or scan.error is None:
+        with suppress(TokenError):
+            tokens = _tokenize(lexed)
+        if tokens is not None and scan is not None and not _agrees(tokens, scan, len(src)):
+            tokens = None
+    if tokens is not None:
+        return tokens, len(src), scan, []
+    if scan is None:
+        scan = scanner.scan(src, 0, len(src))
+    tokens, limit, error = _tokenize_prefix(lexed, scan, index)
+    return tokens, limit, scan, [error]
 
 
 def _group(text: str, tokens: list[Token], index: LineIndex, keep_tail: bool) -> list[RawStatement]:
@@ -298,7 +277,7 @@ def _unmask(tokens: list[Token], params: list[int]) -> None:
             tok.text = "$"
 
 
-def _agrees(tokens: list[Token], scan: _Scan, stop: int) -> bool:
+def _agrees(tokens: list[Token], scan: scanner.Scan, stop: int) -> bool:
     """True when sqlglot ends statements where our scanner does, up to offset ``stop``.
 
     A semicolon that only one of them sees means sqlglot read a literal or comment
@@ -316,7 +295,7 @@ def _comments(
     starts = [t.start for t in tokens]
     found: list[tuple[int, int]] = []
     covered = 0
-    for match in _COMMENT_OPEN.finditer(src, 0, limit):
+    for match in scanner.COMMENT_OPEN.finditer(src, 0, limit):
         at = match.start()
         if at < covered:
             continue
@@ -325,14 +304,14 @@ def _comments(
             continue
         stop = starts[k + 1] if k + 1 < len(starts) else limit
         if match.group() == "--":
-            covered = _line_end(src, at, stop)
+            covered = scanner.line_end(src, at, stop)
         else:
-            covered = _block_end(src, at, stop)
+            covered = scanner.block_end(src, at, stop)
             if covered < 0:
                 covered = stop
         found.append((at, covered))
     for tok in commands:
-        found.extend(_scan(src, tok.start, tok.end + 1).comments)
+        found.extend(scanner.scan(src, tok.start, tok.end + 1).comments)
     if commands:
         found.sort()
     return [_comment(src, start, end, index) for start, end in found]
@@ -346,189 +325,8 @@ def _comment(src: str, start: int, end: int, index: LineIndex) -> Comment:
     return Comment(body.strip(), line, column, end_line, own_line)
 
 
-# --- our own scanner -----------------------------------------------------------------------
-# sqlglot's TokenError does not say where an unterminated literal starts, and sqlglot reads
-# psql meta-commands as SQL. This scanner knows just enough of Postgres's lexer for both.
-
-_COMMENT_OPEN = re.compile(r"--|/\*")
-_BLOCK_MARK = re.compile(r"/\*|\*/")
-_EOL = re.compile(r"[\r\n]")
-_SQUOTE = re.compile(r"'")
-_SQUOTE_OR_BACKSLASH = re.compile(r"['\\]")
-_DQUOTE = re.compile(r'"')
-_META_LINE = re.compile(r"(?:^|\r)[ \t\f\v]*\\", re.MULTILINE)
-# Where sqlglot misreads a "$": it takes "$", the text up to the next "$" and that "$" for a
-# dollar-quote opener unless the text is digits or has a blank in it, so "$1,$" of
-# "IN ($1,$2)" opens a quote for it. For Postgres a tag is a name, so this is a parameter
-# (or junk). A file without such a "$" has no parameter sqlglot gets wrong. (Written as
-# lookaheads, blank-free text to a "$" first, because that is the fastest to search.)
-_MISREAD_DOLLAR = re.compile(r"\$(?=[^\s$]+\$)(?![^\W\d]\w*\$|\d+\$)")
-# Every branch starts with a literal so that re can skip to candidates quickly; what
-# precedes a match (an E'' prefix, a line start before a backslash) is checked by hand.
-_SCAN = re.compile(r"--|/\*|;|'|\"|\$(?:[^\W\d]\w*)?\$|\$\d|\\")
-_IDENT_CHAR = re.compile(r"[\w$]")
-# Postgres's own messages, keyed by the first character of the literal.
-_STRING_ERRORS = {
-    "'": "unterminated quoted string",
-    "B": "unterminated bit string literal",
-    "b": "unterminated bit string literal",
-    "X": "unterminated hexadecimal string literal",
-    "x": "unterminated hexadecimal string literal",
-}
-
-
-@dataclass
-class _Scan:
-    boundaries: list[int]  # offsets just past each ';' and each meta-command line
-    meta: list[tuple[int, int]]  # [backslash, end of line) of each psql meta-command
-    comments: list[tuple[int, int]]  # [opener, end) of each comment
-    # Where sqlglot must see a SEMICOLON token: each ';' and each meta-command's backslash
-    # (split_sql blanks a meta-command line to ';' and spaces).
-    semicolons: list[int] = field(default_factory=list)
-    params: list[int] = field(default_factory=list)  # the '$' of each $1 outside literals
-    error: tuple[int, str] | None = None  # offset of an unterminated opener, and what it is
-
-
-def _scan(src: str, pos: int, end: int) -> _Scan:
-    result = _Scan([], [], [])
-    # Where the last literal or comment ended: a name cannot reach back across it.
-    floor = pos
-    while True:
-        match = _SCAN.search(src, pos, end)
-        if match is None:
-            return result
-        found = match.group()
-        at = match.start()
-        pos = match.end()
-        message = ""
-        if found == ";":
-            result.boundaries.append(pos)
-            result.semicolons.append(at)
-        elif found == "--":
-            pos = floor = _line_end(src, at, end)
-            result.comments.append((at, pos))
-        elif found == "/*":
-            pos = floor = _block_end(src, at, end)
-            if pos < 0:
-                message = "unterminated /* comment"
-            else:
-                result.comments.append((at, pos))
-        elif found == "'":
-            # N'' is not in the list: Postgres reads the N as a keyword and reports the quote.
-            at = _literal_prefix(src, at, "EeBbXx", floor)
-            pos = floor = _quote_end(src, pos, end, "'", src[at] in "Ee")
-            message = "" if pos >= 0 else _STRING_ERRORS.get(src[at], _STRING_ERRORS["'"])
-        elif found == '"':
-            at = _literal_prefix(src, at, "", floor)
-            pos = floor = _quote_end(src, pos, end, '"', False)
-            message = "unterminated quoted identifier" if pos < 0 else ""
-        elif found == "\\":
-            if not _starts_line(src, at):
-                continue
-            pos = floor = _line_end(src, pos, end)
-            result.meta.append((at, pos))
-            result.boundaries.append(pos)
-            result.semicolons.append(at)
-        elif _continues_name(src, at, floor):
-            # "$" continues a name (foo$bar$ and a$1 are names): no dollar-quote, no $1.
-            pos = at + 1
-        elif found[-1] != "$":
-            # A positional parameter: a dollar-quote tag cannot start with a digit.
-            result.params.append(at)
-        else:
-            close = src.find(found, pos, end)
-            pos = floor = close + len(found) if close >= 0 else -1
-            message = f"unterminated dollar-quoted string {found}" if pos < 0 else ""
-        if message:
-            result.error = (at, message)
-            return result
-
-
-def _continues_name(src: str, at: int, floor: int) -> bool:
-    """True when the "$" at ``at`` is part of a name (``foo$bar$``, ``a$1``).
-
-    It is when the run of word characters and "$" before it starts like a name; not when
-    it starts like a number (``1$$``) or a parameter (``$1$$``), and the run never reaches
-    back into the literal or comment that ended at ``floor``.
-    """
-    start = at
-    while start > floor and _IDENT_CHAR.match(src, start - 1):
-        start -= 1
-    return start < at and src[start] != "$" and not src[start].isdigit()
-
-
-def _literal_prefix(src: str, quote_at: int, letters: str, floor: int) -> int:
-    """Where the literal whose quote is at ``quote_at`` starts: at its U& or one-letter prefix.
-
-    The prefix must not continue a name, nor reach back into the literal ended at ``floor``.
-    """
-    for start, allowed in ((quote_at - 2, "Uu"), (quote_at - 1, letters)):
-        if (
-            start >= floor
-            and src[start] in allowed
-            and (allowed != "Uu" or src[start + 1] == "&")
-            and not (start > floor and _IDENT_CHAR.match(src, start - 1))
-        ):
-            return start
-    return quote_at
-
-
-def _starts_line(src: str, at: int) -> bool:
-    """True when only blanks precede ``at`` on its line."""
-    while at and src[at - 1] in " \t\f\v":
-        at -= 1
-    return not at or src[at - 1] in "\r\n"
-
-
-def _line_end(src: str, pos: int, end: int) -> int:
-    match = _EOL.search(src, pos, end)
-    return match.start() if match else end
-
-
-def _block_end(src: str, at: int, end: int) -> int:
-    """End of the (nestable) block comment opened at ``at``, or -1 if it is not closed."""
-    depth = 1
-    pos = at + 2
-    while depth:
-        match = _BLOCK_MARK.search(src, pos, end)
-        if match is None:
-            return -1
-        depth += 1 if match.group() == "/*" else -1
-        pos = match.end()
-    return pos
-
-
-def _quote_end(src: str, pos: int, end: int, quote: str, backslash: bool) -> int:
-    """End of a quoted literal whose body starts at ``pos``, or -1 if it is not closed."""
-    pattern = _SQUOTE_OR_BACKSLASH if backslash else _SQUOTE if quote == "'" else _DQUOTE
-    while True:
-        match = pattern.search(src, pos, end)
-        if match is None:
-            return -1
-        pos = match.end()
-        # Skip what a backslash escapes, or the second quote of a doubled quote.
-        if match.group() == "\\" or (pos < end and src[pos] == quote):
-            pos += 1
-        else:
-            return pos
-
-
-def _blank(src: str, ranges: list[tuple[int, int]], first: str) -> str:
-    """Replace each range with ``first`` then spaces, so that no offset moves.
-
-    A psql meta-command line becomes ";" and spaces: it ends the statement before it.
-    """
-    parts: list[str] = []
-    last = 0
-    for start, stop in ranges:
-        parts += (src[last:start], first, " " * (stop - start - 1))
-        last = stop
-    parts.append(src[last:])
-    return "".join(parts)
-
-
 def _tokenize_prefix(
-    src: str, scan: _Scan, index: LineIndex
+    src: str, scan: scanner.Scan, index: LineIndex
 ) -> tuple[list[Token], int, SplitError]:
     """Tokenize the statements before the one sqlglot cannot tokenize.
 
@@ -561,7 +359,7 @@ def _tokenize_prefix(
     return tokens, at, SplitError("could not tokenize statement", *index.position(at))
 
 
-def _tokenize_until(src: str, cut: int, scan: _Scan) -> list[Token] | None:
+def _tokenize_until(src: str, cut: int, scan: scanner.Scan) -> list[Token] | None:
     """The tokens of ``src[:cut]``, or None if sqlglot rejects it or misreads a literal."""
     try:
         tokens = _tokenize(src[:cut])
@@ -583,8 +381,8 @@ def _skip_trivia(src: str, pos: int) -> int:
             return len(src)
         pos = match.start()
         if src.startswith("--", pos):
-            pos = _line_end(src, pos, len(src))
-        elif src.startswith("/*", pos) and _block_end(src, pos, len(src)) > 0:
-            pos = _block_end(src, pos, len(src))
+            pos = scanner.line_end(src, pos, len(src))
+        elif src.startswith("/*", pos) and scanner.block_end(src, pos, len(src)) > 0:
+            pos = scanner.block_end(src, pos, len(src))
         else:
             return pos

@@ -62,8 +62,47 @@ def _find_cycle(remaining: set[str], parents: dict[str, list[str]]) -> list[str]
     return cycle[pivot:] + cycle[:pivot]
 
 
+@dataclass
+class _Edges:
+    """Parent and child lists per revision id (down_revision and depends_on edges), and
+    how many children name each revision as their down_revision."""
+
+    parents: dict[str, list[str]]
+    children: dict[str, list[str]]
+    down_children: dict[str, int]
+
+    def add(self, child: str, parent: str) -> bool:
+        if parent in self.parents[child]:
+            return False
+        self.parents[child].append(parent)
+        self.children[parent].append(child)
+        return True
+
+
 def build_graph(revisions: list[RevisionFile]) -> tuple[Graph, list[InputError]]:
     errors: list[InputError] = []
+    by_id = _index_revisions(revisions, errors)
+    labels = _index_labels(by_id, errors)
+    edges = _link(by_id, labels, errors)
+    key = {rev_id: _sort_key(rev) for rev_id, rev in by_id.items()}
+    order = _topological_order(edges, key)
+    remaining = set(by_id) - set(order)
+    _report_cycles(remaining, edges.parents, by_id, errors)
+    # Best effort: revisions on or behind a cycle go last, in a stable order.
+    order.extend(sorted(remaining, key=lambda r: key[r]))
+
+    graph = Graph(order=[by_id[r] for r in order])
+    graph.heads = sorted(r for r in order if edges.down_children[r] == 0)
+    graph.bases = sorted(r for r in order if not by_id[r].down_revisions)
+    graph.merges = [r for r in order if len(by_id[r].down_revisions) > 1]
+    graph.branch_points = [r for r in order if edges.down_children[r] > 1]
+    return graph, errors
+
+
+def _index_revisions(
+    revisions: list[RevisionFile], errors: list[InputError]
+) -> dict[str, RevisionFile]:
+    """Revisions by id; a second file with the same id is reported and ignored."""
     by_id: dict[str, RevisionFile] = {}
     for rev in sorted(revisions, key=_sort_key):
         other = by_id.get(rev.revision)
@@ -78,7 +117,11 @@ def build_graph(revisions: list[RevisionFile]) -> tuple[Graph, list[InputError]]
             )
             continue
         by_id[rev.revision] = rev
+    return by_id
 
+
+def _index_labels(by_id: dict[str, RevisionFile], errors: list[InputError]) -> dict[str, str]:
+    """Revision id by branch label; a label used twice keeps its first owner."""
     labels: dict[str, str] = {}
     for rev in sorted(by_id.values(), key=_sort_key):
         for label in rev.branch_labels:
@@ -92,10 +135,17 @@ def build_graph(revisions: list[RevisionFile]) -> tuple[Graph, list[InputError]]
                 )
                 continue
             labels[label] = rev.revision
+    return labels
 
-    parents: dict[str, list[str]] = {rev_id: [] for rev_id in by_id}
-    children: dict[str, list[str]] = {rev_id: [] for rev_id in by_id}
-    down_children: dict[str, int] = dict.fromkeys(by_id, 0)
+
+def _link(
+    by_id: dict[str, RevisionFile], labels: dict[str, str], errors: list[InputError]
+) -> _Edges:
+    edges = _Edges(
+        parents={rev_id: [] for rev_id in by_id},
+        children={rev_id: [] for rev_id in by_id},
+        down_children=dict.fromkeys(by_id, 0),
+    )
     for rev_id, rev in by_id.items():
         for down in rev.down_revisions:
             if down not in by_id:
@@ -107,11 +157,8 @@ def build_graph(revisions: list[RevisionFile]) -> tuple[Graph, list[InputError]]
                         rev.header_lines.get("down_revision"),
                     )
                 )
-                continue
-            if down not in parents[rev_id]:
-                parents[rev_id].append(down)
-                children[down].append(rev_id)
-                down_children[down] += 1
+            elif edges.add(rev_id, down):
+                edges.down_children[down] += 1
         for dep in rev.depends_on:
             target = _resolve_dependency(dep, by_id, labels)
             if target is None:
@@ -123,20 +170,22 @@ def build_graph(revisions: list[RevisionFile]) -> tuple[Graph, list[InputError]]
                         rev.header_lines.get("depends_on"),
                     )
                 )
-                continue
-            if target != rev_id and target not in parents[rev_id]:
-                parents[rev_id].append(target)
-                children[target].append(rev_id)
+            elif target != rev_id:
+                edges.add(rev_id, target)
+    return edges
 
-    key = {rev_id: _sort_key(rev) for rev_id, rev in by_id.items()}
-    waiting = {rev_id: len(ps) for rev_id, ps in parents.items()}
+
+def _topological_order(edges: _Edges, key: dict[str, tuple[str, str]]) -> list[str]:
+    """Kahn's algorithm, taking the children of the revision just placed first so each
+    branch stays contiguous. Revisions on or behind a cycle are left out."""
+    waiting = {rev_id: len(ps) for rev_id, ps in edges.parents.items()}
     heap = [(key[r], r) for r, count in waiting.items() if count == 0]
     heapq.heapify(heap)
     ready = {r for _, r in heap}
     order: list[str] = []
     last: str | None = None
     while ready:
-        preferred = [c for c in children[last] if c in ready] if last else []
+        preferred = [c for c in edges.children[last] if c in ready] if last else []
         if preferred:
             pick = min(preferred, key=lambda r: key[r])
         else:
@@ -146,13 +195,21 @@ def build_graph(revisions: list[RevisionFile]) -> tuple[Graph, list[InputError]]
         ready.discard(pick)
         order.append(pick)
         last = pick
-        for child in children[pick]:
+        for child in edges.children[pick]:
             waiting[child] -= 1
             if waiting[child] == 0:
                 ready.add(child)
                 heapq.heappush(heap, (key[child], child))
+    return order
 
-    remaining = set(by_id) - set(order)
+
+def _report_cycles(
+    remaining: set[str],
+    parents: dict[str, list[str]],
+    by_id: dict[str, RevisionFile],
+    errors: list[InputError],
+) -> None:
+    """One error per cycle among the revisions the order left out."""
     pending = set(remaining)
     while pending:
         # Drop revisions that only descend from an already reported cycle.
@@ -176,12 +233,3 @@ def build_graph(revisions: list[RevisionFile]) -> tuple[Graph, list[InputError]]
                 first.header_lines.get("down_revision"),
             )
         )
-    # Best effort: revisions on or behind a cycle go last, in a stable order.
-    order.extend(sorted(remaining, key=lambda r: key[r]))
-
-    graph = Graph(order=[by_id[r] for r in order])
-    graph.heads = sorted(r for r in order if down_children[r] == 0)
-    graph.bases = sorted(r for r in order if not by_id[r].down_revisions)
-    graph.merges = [r for r in order if len(by_id[r].down_revisions) > 1]
-    graph.branch_points = [r for r in order if down_children[r] > 1]
-    return graph, errors

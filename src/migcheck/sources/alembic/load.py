@@ -7,6 +7,7 @@ only the revisions it does not hold are parsed and rendered, and then stored.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from migcheck.model import InputError
@@ -95,6 +96,16 @@ def _migration(rev: RevisionFile, key: str, selected: bool, direction: str) -> M
     )
 
 
+@dataclass
+class _Revisions:
+    """The revision files of a project as read, with their cached renderings (by
+    identity) and, for the others, the cache key and read errors to store them under."""
+
+    files: list[RevisionFile] = field(default_factory=list)
+    cached: dict[int, Rendered] = field(default_factory=dict)
+    pending: dict[int, tuple[str, list[InputError]]] = field(default_factory=dict)
+
+
 def _load_project(
     project: Project,
     selected: Sequence[str] | None,
@@ -106,34 +117,73 @@ def _load_project(
 ) -> tuple[History, list[InputError], list[AlembicNote]]:
     errors: list[InputError] = []
     notes: list[AlembicNote] = []
-    revisions: list[RevisionFile] = []
     settings, env_notes = env_settings(project)
     functions = ["upgrade", "downgrade"] if include_downgrade else ["upgrade"]
     # --alembic-import runs application code the cache key cannot describe: no cache.
     project_key = None if import_revisions else rendercache.settings_key(settings, functions)
-    # Per revision (by identity): its rendering from the cache, or where to store it.
-    cached: dict[int, Rendered] = {}
-    pending: dict[int, tuple[str, list[InputError]]] = {}
+    revisions = _read_revisions(project, project_key, writer, errors, notes)
+    graph: Graph
+    graph, graph_errors = build_graph(revisions.files)
+    errors.extend(graph_errors)
+    notes.extend(env_notes)
+    notes.extend(AlembicNote(display_path(path), 1, 1, message) for path, message in project.notes)
+    _describe(project, graph, settings)
+    chosen = _choose(project, selected, graph, matched)
+
+    history = History(root=display_path(project.root), tool="alembic", settings=settings)
+    downgrades: list[Migration] = []
+    sys_path = [*project.sys_path, *([project.script_dir] if project.script_dir else [])]
+    for rev in graph.order:
+        is_selected = chosen is None or rev.revision in chosen
+        upgrade = _migration(rev, rev.revision, is_selected, "upgrade")
+        downgrade = _migration(rev, f"{rev.revision}:downgrade", is_selected, "downgrade")
+        rendered = revisions.cached.get(id(rev))
+        if rev.error is not None or (rev.tree is None and rendered is None):
+            upgrade.notes["error"] = rev.error.message if rev.error else "unreadable"
+            downgrade.notes["error"] = upgrade.notes["error"]
+        else:
+            if rendered is None:
+                rendered = _render(rev, functions, recorders, notes, import_revisions, sys_path)
+                if id(rev) in revisions.pending and recorders.complete:
+                    store_key, errs = revisions.pending[id(rev)]
+                    writer.put(store_key, rendercache.pack(rev, errs, rendered))
+            notes.extend(rendered.notes)
+            _attach(rendered, upgrade, downgrade)
+        history.migrations.append(upgrade)
+        downgrades.append(downgrade)
+    if include_downgrade:
+        history.migrations.extend(reversed(downgrades))
+    return history, errors, notes
+
+
+def _read_revisions(
+    project: Project,
+    project_key: str | None,
+    writer: rendercache.Writer,
+    errors: list[InputError],
+    notes: list[AlembicNote],
+) -> _Revisions:
+    out = _Revisions()
     for path in revision_paths(project):
         rev, errs, rendered, store_key = _read(path, project_key, writer)
         errors.extend(errs)
         if rev is not None:
-            revisions.append(rev)
+            out.files.append(rev)
             if rendered is not None:
-                cached[id(rev)] = rendered
+                out.cached[id(rev)] = rendered
             elif store_key is not None:
-                pending[id(rev)] = (store_key, errs)
+                out.pending[id(rev)] = (store_key, errs)
         elif not errs:
             notes.append(
                 AlembicNote(
                     display_path(path), 1, 1, "no `revision` variable: not a revision, skipped"
                 )
             )
-    graph: Graph
-    graph, graph_errors = build_graph(revisions)
-    errors.extend(graph_errors)
-    notes.extend(env_notes)
-    notes.extend(AlembicNote(display_path(path), 1, 1, message) for path, message in project.notes)
+    return out
+
+
+def _describe(project: Project, graph: Graph, settings: dict[str, object]) -> None:
+    """Add where the project lives and the shape of its graph to its settings."""
     settings.update(
         {
             "script_location": display_path(project.script_dir) if project.script_dir else None,
@@ -147,50 +197,36 @@ def _load_project(
     if project.config_path is not None:
         settings["config"] = display_path(project.config_path)
 
-    chosen: set[str] | None = None
-    if selected is not None or project.only_files:
-        chosen = set()
-        labels = {label: rev for rev in graph.order for label in rev.branch_labels}
-        for entry in selected or ():
-            hit = _match_selection(entry, graph.order, labels)
-            if hit is not None:
-                chosen.add(hit.revision)
-                matched.add(entry)
-        for only in project.only_files:
-            hit = _match_selection(str(only), graph.order, {})
-            if hit is not None:
-                chosen.add(hit.revision)
 
-    history = History(root=display_path(project.root), tool="alembic", settings=settings)
-    downgrades: list[Migration] = []
-    sys_path = [*project.sys_path, *([project.script_dir] if project.script_dir else [])]
-    for rev in graph.order:
-        is_selected = chosen is None or rev.revision in chosen
-        upgrade = _migration(rev, rev.revision, is_selected, "upgrade")
-        downgrade = _migration(rev, f"{rev.revision}:downgrade", is_selected, "downgrade")
-        rendered = cached.get(id(rev))
-        if rev.error is not None or (rev.tree is None and rendered is None):
-            upgrade.notes["error"] = rev.error.message if rev.error else "unreadable"
-            downgrade.notes["error"] = upgrade.notes["error"]
-        else:
-            if rendered is None:
-                rendered = _render(rev, functions, recorders, notes, import_revisions, sys_path)
-                if id(rev) in pending and recorders.complete:
-                    store_key, errs = pending[id(rev)]
-                    writer.put(store_key, rendercache.pack(rev, errs, rendered))
-            notes.extend(rendered.notes)
-            upgrade.chunks = rendered.chunks.get("upgrade", [])
-            downgrade.chunks = rendered.chunks.get("downgrade", [])
-            # Rules read a column's prior type and nullability from here when the replayed
-            # history never showed the column (see migcheck.rules._alembic).
-            for migration, function in ((upgrade, "upgrade"), (downgrade, "downgrade")):
-                if function in rendered.facts:
-                    migration.notes[EXISTING_COLUMNS] = rendered.facts[function]
-        history.migrations.append(upgrade)
-        downgrades.append(downgrade)
-    if include_downgrade:
-        history.migrations.extend(reversed(downgrades))
-    return history, errors, notes
+def _choose(
+    project: Project, selected: Sequence[str] | None, graph: Graph, matched: set[str]
+) -> set[str] | None:
+    """The revision ids named on the command line or by the project's files (None: all);
+    the command-line entries that named one are added to ``matched``."""
+    if selected is None and not project.only_files:
+        return None
+    chosen: set[str] = set()
+    labels = {label: rev for rev in graph.order for label in rev.branch_labels}
+    for entry in selected or ():
+        hit = _match_selection(entry, graph.order, labels)
+        if hit is not None:
+            chosen.add(hit.revision)
+            matched.add(entry)
+    for only in project.only_files:
+        hit = _match_selection(str(only), graph.order, {})
+        if hit is not None:
+            chosen.add(hit.revision)
+    return chosen
+
+
+def _attach(rendered: Rendered, upgrade: Migration, downgrade: Migration) -> None:
+    upgrade.chunks = rendered.chunks.get("upgrade", [])
+    downgrade.chunks = rendered.chunks.get("downgrade", [])
+    # Rules read a column's prior type and nullability from here when the replayed
+    # history never showed the column (see migcheck.rules._alembic).
+    for migration, function in ((upgrade, "upgrade"), (downgrade, "downgrade")):
+        if function in rendered.facts:
+            migration.notes[EXISTING_COLUMNS] = rendered.facts[function]
 
 
 def _read(

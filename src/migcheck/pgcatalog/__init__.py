@@ -1,0 +1,41 @@
+"""What PostgreSQL itself knows, so rules decide precisely instead of guessing.
+
+Three kinds of knowledge; this package re-exports what rules use:
+
+* ``volatility``: how volatile a function is (``function_volatility``), read from the
+  real ``pg_catalog``.
+* ``typenames``: every type alias mapped to its ``typname`` and back (``canonical_type``,
+  ``display_type``, ``parse_type``).
+* ``typechange``: what ``ALTER COLUMN ... TYPE`` does (``analyse_type_change``), from the
+  single-cast rules in ``casts`` and the ``USING`` casts ``using`` reads.
+
+This package is on the CLI's start-up path: it imports nothing heavier than the model.
+"""
+
+from __future__ import annotations
+
+from migcheck.pgcatalog.typechange import TypeChange, analyse_type_change
+from migcheck.pgcatalog.typenames import canonical_type, display_type, is_serial, parse_type
+from migcheck.pgcatalog.volatility import (
+    IMMUTABLE,
+    STABLE,
+    UNKNOWN,
+    VOLATILE,
+    combine_volatility,
+    function_volatility,
+)
+
+__all__ = [
+    "IMMUTABLE",
+    "STABLE",
+    "UNKNOWN",
+    "VOLATILE",
+    "TypeChange",
+    "analyse_type_change",
+    "canonical_type",
+    "combine_volatility",
+    "display_type",
+    "function_volatility",
+    "is_serial",
+    "parse_type",
+]

@@ -1,0 +1,342 @@
+"""Readers of DDL, lock and maintenance statements (ALTER, CREATE, DROP, LOCK, VACUUM...),
+one per leading keyword, on the token level.
+
+A reader returns the statement's ops, or None when the statement is not one it knows,
+which hands it on to sqlglot (``dml.py``). ``parse.py`` maps keywords to readers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlglot.tokens import TokenType
+
+from migcheck.model import ColumnDef, Constraint, Op
+from migcheck.sql.alter_table import alter_table
+from migcheck.sql.ddl import ParseResult, Recogniser
+from migcheck.sql.tokens import Cursor, name_list, split_top, string_value, text_of
+
+_LOCK_MODES = (
+    "ACCESS SHARE",
+    "ROW SHARE",
+    "ROW EXCLUSIVE",
+    "SHARE UPDATE EXCLUSIVE",
+    "SHARE",
+    "SHARE ROW EXCLUSIVE",
+    "EXCLUSIVE",
+    "ACCESS EXCLUSIVE",
+)
+
+
+def read_alter(rec: Recogniser, cur: Cursor) -> ParseResult | None:
+    if cur.accept("TABLE") or cur.accept("FOREIGN", "TABLE"):
+        ops = alter_table(rec, cur)
+        return (ops, None) if ops else None
+    if cur.accept("TYPE") or cur.accept("DOMAIN"):
+        return rec.alter_type(cur), None
+    if cur.accept("INDEX"):
+        ie = cur.accept("IF", "EXISTS")
+        name = cur.relation()
+        if cur.accept("RENAME", "TO"):
+            return [Op("rename_index", name=name, new_name=cur.name(), if_exists=ie)], None
+        if cur.accept("SET", "TABLESPACE"):
+            return [Op("alter_index", name=name, mode="tablespace")], None
+        return [Op("alter_index", name=name, if_exists=ie)], None
+    materialized = cur.accept("MATERIALIZED")
+    if cur.accept("VIEW"):
+        ie = cur.accept("IF", "EXISTS")
+        name = cur.relation()
+        opts: dict[str, object] = {"materialized": materialized, "relkind": "view"}
+        if cur.accept("RENAME", "TO"):
+            return [
+                Op("rename_view", name, name=name, new_name=cur.name(), if_exists=ie, options=opts)
+            ], None
+        if cur.accept("RENAME"):
+            cur.accept("COLUMN")
+            old = cur.name()
+            cur.accept("TO")
+            return [
+                Op(
+                    "rename_column",
+                    name,
+                    column=old,
+                    new_name=cur.name(),
+                    if_exists=ie,
+                    options=opts,
+                )
+            ], None
+        return [Op("alter_other", name, name=name, options=opts)], None
+    if cur.accept("SEQUENCE"):
+        cur.accept("IF", "EXISTS")
+        return [Op("alter_sequence", name=cur.relation())], None
+    if cur.accept("SCHEMA"):
+        name = cur.name()
+        if cur.accept("RENAME", "TO"):
+            return [Op("rename_schema", name=name, new_name=cur.name())], None
+        return [Op("alter_other", name=name)], None
+    kind = cur.kw()
+    return [Op("alter_other", name=kind.lower())], None
+
+
+def read_create(rec: Recogniser, cur: Cursor) -> ParseResult | None:
+    replace = cur.accept("OR", "REPLACE")
+    unique = cur.accept("UNIQUE")
+    if cur.accept("INDEX"):
+        return [_create_index(rec, cur, unique)], None
+    for words in _PERSISTENCE:
+        if cur.accept(*words):
+            break
+    if cur.accept("TABLE"):
+        return [_create_table(rec, cur)], None
+    materialized = cur.accept("MATERIALIZED")
+    cur.accept("RECURSIVE")
+    if cur.accept("VIEW"):
+        cur.accept("IF", "NOT", "EXISTS")
+        name = cur.relation()
+        options: dict[str, object] = {"materialized": materialized, "replace": replace}
+        return [Op("create_view", name, name=name, options=options)], None
+    for words, read in _CREATE_OBJECTS:
+        if cur.accept(*words):
+            return [read(cur)], None
+    return [Op("create_other", name=cur.kw().lower())], None
+
+
+# Words between CREATE and TABLE; at most one is read.
+_PERSISTENCE: tuple[tuple[str, ...], ...] = (
+    ("TEMPORARY",),
+    ("TEMP",),
+    ("UNLOGGED",),
+    ("GLOBAL", "TEMPORARY"),
+    ("LOCAL", "TEMPORARY"),
+)
+
+
+def _create_type(cur: Cursor) -> Op:
+    name = cur.relation()
+    if cur.accept("AS", "ENUM"):
+        values = tuple(v for t in cur.group() if (v := string_value(t)) is not None)
+        return Op("create_enum", name, name=name, values=values)
+    return Op("create_type", name, name=name)
+
+
+def _create_domain(cur: Cursor) -> Op:
+    cur.accept("IF", "NOT", "EXISTS")
+    name = cur.relation()
+    return Op("create_type", name, name=name)
+
+
+def _create_schema(cur: Cursor) -> Op:
+    cur.accept("IF", "NOT", "EXISTS")
+    return Op("create_schema", name=cur.name())
+
+
+def _create_sequence(cur: Cursor) -> Op:
+    cur.accept("IF", "NOT", "EXISTS")
+    return Op("create_sequence", name=cur.relation())
+
+
+def _create_extension(cur: Cursor) -> Op:
+    cur.accept("IF", "NOT", "EXISTS")
+    return Op("create_extension", name=cur.name())
+
+
+def _create_function(cur: Cursor) -> Op:
+    name = cur.relation()
+    body = next(
+        (
+            t.text
+            for t in cur.rest()
+            if t.token_type == TokenType.HEREDOC_STRING
+            or (t.token_type == TokenType.STRING and len(t.text) > 20)
+        ),
+        None,
+    )
+    return Op("create_function", name=name, body=body)
+
+
+def _create_trigger(cur: Cursor) -> Op:
+    name = cur.name()
+    cur.until_keyword(("ON",))
+    table = cur.relation() if cur.accept("ON") else None
+    return Op("create_trigger", table, name=name)
+
+
+def _create_policy(cur: Cursor) -> Op:
+    name = cur.name()
+    table = cur.relation() if cur.accept("ON") else None
+    return Op("create_policy", table, name=name)
+
+
+# CREATE <words> after the index, table and view forms; tried in order.
+_CREATE_OBJECTS: tuple[tuple[tuple[str, ...], Callable[[Cursor], Op]], ...] = (
+    (("TYPE",), _create_type),
+    (("DOMAIN",), _create_domain),
+    (("SCHEMA",), _create_schema),
+    (("SEQUENCE",), _create_sequence),
+    (("EXTENSION",), _create_extension),
+    (("FUNCTION",), _create_function),
+    (("PROCEDURE",), _create_function),
+    (("TRIGGER",), _create_trigger),
+    (("CONSTRAINT", "TRIGGER"), _create_trigger),
+    (("POLICY",), _create_policy),
+)
+
+
+def _create_index(rec: Recogniser, cur: Cursor, unique: bool) -> Op:
+    conc = cur.accept("CONCURRENTLY")
+    ine = cur.accept("IF", "NOT", "EXISTS")
+    name = None if cur.at("ON") else cur.relation()
+    table = None
+    only = False
+    if cur.accept("ON"):
+        only = cur.accept("ONLY")
+        table = cur.relation()
+    method = cur.name() if cur.accept("USING") else None
+    cols = name_list(cur.group())
+    rest = cur.rest()
+    where = any(t.text.upper() == "WHERE" for t in rest)
+    return Op(
+        "create_index",
+        table,
+        name=name,
+        concurrently=conc,
+        unique=unique,
+        only=only,
+        names=cols,
+        has_where=where,
+        mode=method,
+        source="tokens",
+        options={"if_not_exists": ine},
+    )
+
+
+def _create_table(rec: Recogniser, cur: Cursor) -> Op:
+    ine = cur.accept("IF", "NOT", "EXISTS")
+    table = cur.relation()
+    opts: dict[str, object] = {"if_not_exists": ine}
+    if cur.accept("PARTITION", "OF"):
+        opts["partition_of"] = cur.relation()
+    columns: list[ColumnDef] = []
+    constraints: list[Constraint] = []
+    body = cur.group()
+    for part in split_top(body):
+        head = part[0].text.upper() if part else ""
+        if head in ("CONSTRAINT", "CHECK", "UNIQUE", "PRIMARY", "FOREIGN", "EXCLUDE"):
+            con = rec.table_constraint(part)
+            if con is not None:
+                constraints.append(con)
+        elif head == "LIKE":
+            c = Cursor(part, 1)
+            opts["like"] = c.relation()
+        else:
+            col = rec.column_def(part)
+            if col is not None:
+                columns.append(col)
+    rest = cur.rest()
+    if any(t.text.upper() == "AS" for t in rest[:1]):
+        opts["as_select"] = True
+    if any(t.text.upper() == "PARTITION" for t in rest):
+        opts["partitioned"] = True
+    return Op(
+        "create_table",
+        table,
+        name=table,
+        columns=tuple(columns),
+        constraints=tuple(constraints),
+        source="tokens",
+        options=opts,
+    )
+
+
+def read_drop(rec: Recogniser, cur: Cursor) -> ParseResult | None:
+    ops = rec.drop(cur)
+    return ops, None
+
+
+def read_truncate(rec: Recogniser, cur: Cursor) -> ParseResult:
+    cur.accept("TABLE")
+    cur.accept("ONLY")
+    names = []
+    for part in split_top(cur.rest()):
+        c = Cursor(part)
+        c.accept("ONLY")
+        n = c.relation()
+        if n:
+            names.append(n)
+    return [Op("truncate", n, source="tokens") for n in names], None
+
+
+def read_reindex(rec: Recogniser, cur: Cursor) -> ParseResult:
+    cur.group()  # (VERBOSE, CONCURRENTLY ...) options
+    kind = cur.kw().lower()
+    cur.next()
+    conc = cur.accept("CONCURRENTLY")
+    name = cur.relation()
+    opt_text = text_of(rec.source, rec.tokens).upper()
+    conc = conc or "CONCURRENTLY" in opt_text.split("(", 1)[-1].split(")", 1)[0]
+    table = name if kind == "table" else None
+    return [Op("reindex", table, name=name, mode=kind, concurrently=conc, source="tokens")], None
+
+
+def read_refresh(rec: Recogniser, cur: Cursor) -> ParseResult | None:
+    if not cur.accept("MATERIALIZED", "VIEW"):
+        return None
+    conc = cur.accept("CONCURRENTLY")
+    name = cur.relation()
+    return [Op("refresh_matview", name, name=name, concurrently=conc, source="tokens")], None
+
+
+def read_lock(rec: Recogniser, cur: Cursor) -> ParseResult:
+    cur.accept("TABLE")
+    cur.accept("ONLY")
+    toks = cur.until_keyword(("IN", "NOWAIT"))
+    names = []
+    for part in split_top(toks):
+        c = Cursor(part)
+        c.accept("ONLY")
+        n = c.relation()
+        if n:
+            names.append(n)
+    mode = "ACCESS EXCLUSIVE"
+    if cur.accept("IN"):
+        words = [t.text.upper() for t in cur.until_keyword(("MODE",))]
+        mode = " ".join(words)
+    cur.accept("MODE")
+    nowait = cur.accept("NOWAIT")
+    return [
+        Op("lock", n, mode=mode, source="tokens", options={"nowait": nowait}) for n in names
+    ], None
+
+
+def read_vacuum(rec: Recogniser, cur: Cursor) -> ParseResult:
+    full = False
+    group = cur.group()
+    if group:
+        full = any(t.text.upper() == "FULL" for t in group) and not any(
+            t.text.upper() in ("FALSE", "OFF", "0") for t in group
+        )
+    while cur.kw() in ("FULL", "FREEZE", "VERBOSE", "ANALYZE", "ANALYSE"):
+        full = full or cur.kw() == "FULL"
+        cur.next()
+    names = []
+    for part in split_top(cur.rest()):
+        n = Cursor(part).relation()
+        if n:
+            names.append(n)
+    mode = "full" if full else None
+    if not names:
+        return [Op("vacuum", None, mode=mode, source="tokens")], None
+    return [Op("vacuum", n, mode=mode, source="tokens") for n in names], None
+
+
+def read_cluster(rec: Recogniser, cur: Cursor) -> ParseResult:
+    cur.group()
+    cur.accept("VERBOSE")
+    table = cur.relation()
+    index = cur.name() if cur.accept("USING") else None
+    return [Op("cluster", table, name=index, source="tokens")], None
+
+
+def read_do(rec: Recogniser, cur: Cursor) -> ParseResult:
+    body = next((t.text for t in cur.rest() if string_value(t) is not None), "")
+    return [Op("do", body=body, source="tokens")], None

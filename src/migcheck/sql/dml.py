@@ -1,0 +1,142 @@
+"""DML and anything the token-level readers do not know, read through sqlglot's parser.
+
+``UPDATE``, ``DELETE``, ``INSERT``, ``MERGE``, ``COPY`` and queries become ops; a statement
+sqlglot cannot parse comes back with the reason, which the engine reports. sqlglot is
+imported inside the functions: the CLI's cached start-up path never needs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlglot.tokens import Token
+
+from migcheck.model import DOT_IN_NAME, Op
+from migcheck.sql.ddl import ParseResult
+
+_READ_ONLY = frozenset({"SELECT", "VALUES", "TABLE", "SHOW", "EXPLAIN"})
+
+# A query says nothing more to the rules than "select"; nothing changes an op once it is
+# parsed, so every one shares this instance (a file of a million SELECTs holds one op).
+_SELECT = Op("select")
+
+
+def with_sqlglot(source: str, tokens: Sequence[Token]) -> ParseResult:
+    from sqlglot import exp
+    from sqlglot.dialects.postgres import Postgres
+    from sqlglot.errors import ErrorLevel, ParseError
+
+    try:
+        trees = Postgres().parser(error_level=ErrorLevel.RAISE).parse(list(tokens), source)
+    except (ParseError, Exception) as err:  # sqlglot raises several error types
+        first = tokens[0].text.upper()
+        if first in _READ_ONLY:
+            # A query sqlglot cannot parse (``OFFSET $2``...) still only reads: it takes
+            # ACCESS SHARE locks and changes nothing a rule looks at.
+            return [Op("select", source="tokens")], None
+        return [], f"{first} statement could not be parsed ({_short(str(err))})"
+    tree = trees[0] if trees else None
+    if tree is None:
+        return [], None
+    if isinstance(tree, exp.Command):
+        return [], f"{tree.name.upper()} statement is not understood by sqlglot or migcheck"
+    ops = _dml_ops(tree)
+    if ops is None:
+        word = tokens[0].text.upper()
+        return [], f"{word} is not a statement migcheck knows"
+    return ops, None
+
+
+def _dml_ops(tree: object) -> list[Op] | None:
+    from sqlglot import exp
+
+    def table_name(node: exp.Expr | None) -> str | None:
+        if not isinstance(node, exp.Table):
+            node = node.find(exp.Table) if isinstance(node, exp.Expr) else None
+        if not isinstance(node, exp.Table):
+            return None
+        parts = [
+            p.name.replace(".", DOT_IN_NAME) if p.args.get("quoted") else p.name.lower()
+            for p in node.parts
+        ]
+        name = ".".join(parts)
+        return name[len("public.") :] if name.startswith("public.") else name
+
+    assert isinstance(tree, exp.Expr)
+    if isinstance(tree, exp.Update):
+        where = tree.args.get("where")
+        from_ = tree.args.get("from_")
+        return [
+            Op(
+                "update",
+                table_name(tree.this),
+                # ``UPDATE t SET ... FROM s WHERE t.id = s.t_id`` names no row to skip: its
+                # WHERE only joins, so it rewrites every row of t that s covers.
+                has_where=where is not None and not (from_ is not None and _joins_only(where)),
+                options={"from": from_ is not None},
+            )
+        ]
+    if isinstance(tree, exp.Delete):
+        return [Op("delete", table_name(tree.this), has_where=tree.args.get("where") is not None)]
+    if isinstance(tree, exp.Insert):
+        src = tree.expression
+        from_select = isinstance(src, (exp.Select, exp.Union))
+        sel_table = table_name(src) if from_select else None
+        has_where = bool(from_select and src is not None and src.args.get("where") is not None)
+        return [
+            Op(
+                "insert",
+                table_name(tree.this),
+                has_where=has_where,
+                options={"select": from_select, "select_from": sel_table},
+            )
+        ]
+    if isinstance(tree, exp.Merge):
+        return [Op("merge", table_name(tree.this))]
+    if isinstance(tree, (exp.Select, exp.Union)):
+        return [_SELECT]
+    if isinstance(tree, exp.Copy):
+        return [Op("copy", table_name(tree.this))]
+    if isinstance(tree, (exp.Create, exp.Drop, exp.Alter, exp.Command, exp.Alias, exp.Column)):
+        return None
+    return [Op("other")]
+
+
+def _joins_only(where: object) -> bool:
+    """True when a WHERE clause is only ``a.x = b.y`` conditions between columns of two
+    different tables, ANDed: a join, not a filter."""
+    from sqlglot import exp
+
+    assert isinstance(where, exp.Expr)
+    cond = where.this if isinstance(where, exp.Where) else where
+    while isinstance(cond, exp.Paren):
+        cond = cond.this
+    if isinstance(cond, exp.And):
+        return _joins_only(cond.left) and _joins_only(cond.right)
+    if not isinstance(cond, exp.EQ):
+        return False
+    # Each side may be a column or an expression over one table's columns
+    # (``date_trunc('hour', t.created_at) = s.hour``, ``lower(t.email) = s.email``): still
+    # a join, as long as the two sides name columns of two different tables.
+    left, right = _side_table(cond.left), _side_table(cond.right)
+    return left is not None and right is not None and left != right
+
+
+def _side_table(side: object) -> str | None:
+    """The one table qualifier every column of ``side`` names, or None (no column, an
+    unqualified column, columns of several tables, or a subquery)."""
+    from sqlglot import exp
+
+    assert isinstance(side, exp.Expr)
+    if side.find(exp.Select) is not None:
+        return None
+    tables = {c.table for c in side.find_all(exp.Column)}
+    if len(tables) != 1:
+        return None
+    (table,) = tables
+    return table or None
+
+
+def _short(msg: str) -> str:
+    first = msg.strip().splitlines()[0] if msg.strip() else "syntax error"
+    return first[:120]
