@@ -12,7 +12,10 @@ HOSTILE_CHARS = (
     "\x00\x01\x07\x08\x0b\x0c\x1b\x7f\x85\x9b\u2028\u2029\u200f\u202e\ufeff\ufffd"
     "\r\n\t '\"`$;:()[]{}\\/*-#%&|<>=!?,.@^~+éß中\U0001f600"
 )
-hostile_text = st.text(alphabet=st.sampled_from(HOSTILE_CHARS) | st.characters(), max_size=40)
+# Text read from a file is decoded strictly, so it never holds a lone surrogate; only a
+# file name can (os.listdir escapes undecodable bytes), tested on its own.
+characters = st.characters(exclude_categories=("Cs",))
+hostile_text = st.text(alphabet=st.sampled_from(HOSTILE_CHARS) | characters, max_size=40)
 
 words = st.sampled_from(
     ["t", "users", '"User"', '"we""ird"', "s.t", "public.orders", "a", "b", "id", "x", "v"]

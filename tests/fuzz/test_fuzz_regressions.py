@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from test_fuzz_alembic import lint_project, revision
+
 from helpers import lint_sql, where
 
 
@@ -17,3 +19,12 @@ def test_finding_inside_a_statement_counts_a_lone_carriage_return_as_a_line_brea
     sql = "ALTER TABLE t\r\rADD COLUMN c int DEFAULT 1;"
     findings = lint_sql(sql, history=["CREATE TABLE t (a int);"], pg=10, rules=["volatile-default"])
     assert where(findings, "volatile-default") == [(3, 1)]
+
+
+def test_alembic_reader_iterating_a_sqlalchemy_column_is_not_a_crash() -> None:
+    # Found by the long run: the static reader iterated a real sa.Column, whose
+    # __getitem__ raised NotImplementedError out of the whole run.
+    body = "[v for v in sa.Column() if v]"
+    lint_project(
+        revision([f"op.add_column('t', sa.Column('c', sa.Integer(), server_default={body}))"])
+    )
