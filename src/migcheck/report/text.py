@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Sequence
 from typing import TextIO
 
-from migcheck.engine import Result
+from migcheck.model import Result, SuppressedFinding
 from migcheck.report.escape import log_line, visible
 
 _COLOURS = {"error": "\033[1;31m", "warning": "\033[1;33m", "info": "\033[1;36m"}
@@ -67,8 +68,6 @@ def render(
         if counts:
             out.append("")
     if show_suppressed and result.suppressed:
-        from migcheck.suppress import render_suppressed
-
         # Its paths and reasons come from the input; its newlines are its own layout.
         out.append(visible(render_suppressed(result.suppressed), multiline=True))
     stale = getattr(result, "stale_baseline", None)
@@ -83,6 +82,16 @@ def render(
     out.append(summary_line(result))
     # Any line may start with input (a path); a multi-line block may hold several lines.
     return "\n".join(log_line(line) for block in out for line in block.split("\n")) + "\n"
+
+
+def render_suppressed(items: Sequence[SuppressedFinding]) -> str:
+    """The ``--show-suppressed`` lines of the text report (empty when none)."""
+    lines = []
+    for s in sorted(items, key=lambda s: (s.finding.path, s.finding.line, s.finding.column)):
+        f = s.finding
+        reason = s.reason or "(no reason given)"
+        lines.append(f"suppressed: {f.path}:{f.line}:{f.column} {f.rule} \u2014 {reason}")
+    return "\n".join(lines) + "\n" if lines else ""
 
 
 def summary_line(result: Result) -> str:
