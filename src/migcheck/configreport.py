@@ -28,7 +28,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from migcheck.config import Config, _shown, merge
+from migcheck.config import Config, merge
+from migcheck.config.errors import _shown
 
 # How lenient a fail-on is: a higher value lets more findings pass.
 _FAIL_ON_LENIENCY = {"warning": 0, "error": 1, "never": 2}
