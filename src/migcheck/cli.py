@@ -18,13 +18,14 @@ from migcheck.report.escape import visible
 
 if TYPE_CHECKING:
     from migcheck.config import Config
+    from migcheck.runner import RunResult
+    from migcheck.settings import FailOn
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 # The environment variable that asks for --alembic-import (CI jobs set it per job).
 ALEMBIC_IMPORT_ENV = "MIGCHECK_ALEMBIC_IMPORT"
 # Formats with no place in the report for the config line: it goes to stderr instead.
 _CONFIG_ON_STDERR = ("gitlab",)
-_SEVERITIES = ("error", "warning", "info")
 
 
 _DEBUG = "migcheck.debug"
@@ -281,7 +282,7 @@ def check(
         "alembic_import": import_reason is not None,
         "include_downgrade": include_downgrade,
     }
-    s: dict[str, Any] = merge(config, cli_settings)
+    settings = merge(config, cli_settings)
     try:
         config_report = describe(config, source, cli_settings)
     except ValueError as err:  # an unknown rule on the command line
@@ -291,22 +292,9 @@ def check(
         req = RunRequest(
             paths=list(paths),
             stdin_text=stdin_text,
+            settings=settings,
             stdin_filename=stdin_filename,
-            pg_version=s["pg_version"],
-            select=s["select"],
-            extend_select=s["extend_select"],
-            ignore=s["ignore"],
-            severity=dict(s.get("severity") or {}),
-            exclude=list(s.get("exclude") or []),
-            assume_in_transaction=bool(s["assume_in_transaction"]),
             changeset=changeset,
-            prisma_version=s["prisma_version"],
-            max_bytes=int(s["max_file_size"] * 1_000_000),
-            max_total_bytes=int(s["max_total_size"] * 1_000_000),
-            alembic_import=bool(s["alembic_import"]),
-            include_downgrade=bool(s["include_downgrade"]),
-            transaction_per_migration=s.get("transaction_per_migration"),
-            lock_timeout_role_level=bool(s.get("lock_timeout_role_level")),
             config=config,
             baseline=baseline,
             write_baseline=write_baseline,
@@ -335,7 +323,7 @@ def check(
         for line in config_lines(result):
             click.echo(f"migcheck: {visible(line)}", err=True)
     _emit(result, fmt, statistics, output, show_suppressed)
-    code = _exit_code(result, s["fail_on"])
+    code = _exit_code(result, settings.fail_on)
     sys.exit(EXIT_CLEAN if exit_zero and code == EXIT_FINDINGS else code)
 
 
@@ -392,7 +380,7 @@ def _read_stdin() -> str:
 
 
 def _emit(
-    result: Any, fmt: str, statistics: bool, output: str | None, show_suppressed: bool = False
+    result: RunResult, fmt: str, statistics: bool, output: str | None, show_suppressed: bool = False
 ) -> None:
     from migcheck.report import render
     from migcheck.report.text import use_colour
@@ -421,7 +409,7 @@ def _emit(
         write_step_summary(result, summary)
 
 
-def _exit_code(result: Any, fail_on: str) -> int:
+def _exit_code(result: RunResult, fail_on: FailOn) -> int:
     from migcheck.model import SEVERITY_RANK
 
     # A file migcheck was asked to judge and could not read fails the run whatever else

@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING
 
 from migcheck.config import Config, is_excluded, per_file_ignored
 from migcheck.engine import default_rule_ids, walk
-from migcheck.model import CATEGORIES, Finding, InputError, Options, Result, RuleOptions, Severity
+from migcheck.model import CATEGORIES, Finding, InputError, Options, Result
 from migcheck.postlint import filter_baseline, record_baseline, settle
 from migcheck.rules import all_rules
+from migcheck.settings import Settings
 from migcheck.sources import History
 
 if TYPE_CHECKING:
@@ -29,25 +30,14 @@ DEFAULT_PG_VERSION = 14
 
 @dataclass
 class RunRequest:
+    """One lint run: what to read, the settings, and what surrounds the run."""
+
     paths: list[str]
+    settings: Settings = field(default_factory=Settings)
     stdin_text: str | None = None
     stdin_filename: str | None = None
-    pg_version: int | None = None
-    select: list[str] = field(default_factory=list)
-    extend_select: list[str] = field(default_factory=list)
-    ignore: list[str] = field(default_factory=list)
-    assume_in_transaction: bool = False
     changeset: bool | None = None
-    prisma_version: str | None = None
-    max_bytes: int = 10_000_000
-    max_total_bytes: int = 64_000_000  # SQL one run reads in total (--max-total-size)
-    exclude: list[str] = field(default_factory=list)
-    alembic_import: bool = False
-    include_downgrade: bool = False
-    severity: dict[str, Severity] = field(default_factory=dict)
-    transaction_per_migration: bool | None = None
-    lock_timeout_role_level: bool = False
-    config: Config | None = None
+    config: Config | None = None  # for its globs (exclude, per-file-ignores)
     baseline: str | None = None  # report only findings not recorded in this file
     write_baseline: str | None = None  # record the current findings in this file
     diff_base: str | None = None
@@ -131,17 +121,18 @@ def collect(req: RunRequest) -> Collected:
 
     announce = req.announce
     reason = req.alembic_import_reason
+    settings = req.settings
     found = discover(
         req.paths,
         stdin_text=req.stdin_text,
         stdin_filename=req.stdin_filename,
-        exclude=req.exclude,
-        max_bytes=req.max_bytes,
-        max_total_bytes=req.max_total_bytes,
+        exclude=settings.exclude,
+        max_bytes=settings.max_bytes,
+        max_total_bytes=settings.max_total_bytes,
         alembic=AlembicRequest(
-            import_revisions=req.alembic_import,
-            include_downgrade=req.include_downgrade,
-            transaction_per_migration=req.transaction_per_migration,
+            import_revisions=settings.alembic_import,
+            include_downgrade=settings.include_downgrade,
+            transaction_per_migration=settings.transaction_per_migration,
             announce=None
             if announce is None
             else lambda: announce(
@@ -163,7 +154,8 @@ def discover_histories(req: RunRequest) -> tuple[list[History], list[InputError]
 
 
 def run(req: RunRequest) -> RunResult:
-    rule_ids = select_rules(req.select, req.extend_select, req.ignore)
+    settings = req.settings
+    rule_ids = select_rules(settings.select, settings.extend_select, settings.ignore)
     baseline = None
     if req.baseline:
         from migcheck.baseline import load_baseline
@@ -189,13 +181,13 @@ def run(req: RunRequest) -> RunResult:
         req = dataclasses.replace(req, paths=diff.paths)
     found = collect(req)
     options = Options(
-        pg_version=req.pg_version or DEFAULT_PG_VERSION,
+        pg_version=settings.pg_version or DEFAULT_PG_VERSION,
         rules=rule_ids,
-        assume_in_transaction=req.assume_in_transaction,
+        assume_in_transaction=settings.assume_in_transaction,
         changeset=req.changeset,
-        prisma_version=parse_prisma_version(req.prisma_version),
-        severity=dict(req.severity),
-        rule_options=RuleOptions(lock_timeout_role_level=req.lock_timeout_role_level),
+        prisma_version=parse_prisma_version(settings.prisma_version),
+        severity=dict(settings.severity),
+        rule_options=settings.rule_options,
     )
     edits = []
     if diff is not None and "edited-applied-migration" in rule_ids:

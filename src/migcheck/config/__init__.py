@@ -45,21 +45,22 @@ from migcheck.config.discover import (
 )
 from migcheck.config.errors import ConfigError
 from migcheck.config.globs import discovery_excludes, is_excluded, per_file_ignored
-from migcheck.config.merge import DEFAULTS, FILE_CANNOT_SET, merge
+from migcheck.config.merge import FILE_CANNOT_SET, merge
 from migcheck.config.rulenames import expand_rules
 from migcheck.config.schema import FAIL_ON, PG_VERSIONS, Config, load_config
 from migcheck.model import CATEGORIES, SEVERITIES
+from migcheck.settings import Settings
 
 __all__ = [
     "CATEGORIES",
     "CONFIG_NAMES",
-    "DEFAULTS",
     "FAIL_ON",
     "FILE_CANNOT_SET",
     "PG_VERSIONS",
     "SEVERITIES",
     "Config",
     "ConfigError",
+    "Settings",
     "discovery_excludes",
     "expand_rules",
     "find_config",

@@ -5,30 +5,13 @@ the defaults, as one typed ``Settings``.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import fields
+from typing import Any
 
 from migcheck.config.globs import discovery_excludes
 from migcheck.config.rulenames import expand_rules
 from migcheck.config.schema import Config
-
-# What ``merge`` returns for a setting given neither on the command line nor in a file.
-DEFAULTS: dict[str, object] = {
-    "select": [],
-    "extend_select": [],
-    "ignore": [],
-    "severity": {},
-    "fail_on": "warning",
-    "pg_version": None,  # the runner's DEFAULT_PG_VERSION
-    "assume_in_transaction": False,
-    "exclude": [],
-    "max_file_size": 10.0,
-    "max_total_size": 64.0,  # megabytes of SQL one run reads in total
-    "prisma_version": None,  # read from package.json
-    "alembic_import": False,
-    "include_downgrade": False,
-    "transaction_per_migration": None,  # read from env.py
-    "lock_timeout_role_level": False,
-}
-
+from migcheck.settings import Settings
 
 # Settings a config file may hold but cannot switch on: importing Alembic revisions runs
 # the project's code, and the config file may come from the pull request being checked.
@@ -38,12 +21,12 @@ FILE_CANNOT_SET = frozenset({"alembic_import"})
 # -- using a loaded config ----------------------------------------------------------------
 
 
-def merge(config: Config | None, cli: Mapping[str, object]) -> dict[str, object]:
-    """The settings of a run: the CLI's where given, else the file's, else ``DEFAULTS``.
+def merge(config: Config | None, cli: Mapping[str, object]) -> Settings:
+    """The settings of a run: the CLI's where given, else the file's, else ``Settings``'
+    defaults.
 
     ``cli`` uses the CLI's parameter names (``fail_on``, ``extend_select``, ...); ``None``
-    (and an empty list) means "not given". Keys this module does not know (``fmt``,
-    ``statistics``) pass through unchanged.
+    (and an empty list) means "not given". Keys that are not settings are ignored.
 
     Rule selection follows ruff: a ``select`` on the command line replaces the file's
     ``select``, ``extend-select`` and ``ignore``; otherwise the command line's
@@ -63,12 +46,12 @@ def merge(config: Config | None, cli: Mapping[str, object]) -> dict[str, object]
             return None
         return getattr(config, key)
 
-    out: dict[str, object] = {k: v for k, v in cli.items() if k not in DEFAULTS}
-    for key, default in DEFAULTS.items():
-        out[key] = default
-        for value in (given(key), from_file(key)):
+    # Each value was validated where it was read (the config schema, click's types).
+    out: dict[str, Any] = {}
+    for f in fields(Settings):
+        for value in (given(f.name), from_file(f.name)):
             if value is not None:
-                out[key] = value
+                out[f.name] = value
                 break
     cli_extend = _names(given("extend_select"))
     cli_ignore = _names(given("ignore"))
@@ -82,14 +65,15 @@ def merge(config: Config | None, cli: Mapping[str, object]) -> dict[str, object]
             file_ignore = [r for r in expand_rules(file_ignore) if r not in wanted]
         out["extend_select"] = _names(from_file("extend_select")) + cli_extend
         out["ignore"] = file_ignore + cli_ignore
-    out["select"] = _names(out["select"])
+    for key in ("select", "extend_select", "ignore"):
+        out[key] = tuple(_names(out.get(key)))
     severity: dict[str, str] = {}
     for table in (from_file("severity"), given("severity")):
         if isinstance(table, Mapping):
             severity.update(table)
     out["severity"] = severity
-    out["exclude"] = _names(given("exclude")) + discovery_excludes(config)
-    return out
+    out["exclude"] = (*_names(given("exclude")), *discovery_excludes(config))
+    return Settings(**out)
 
 
 def _names(value: object) -> list[str]:
