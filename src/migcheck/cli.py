@@ -15,6 +15,7 @@ import click
 from migcheck.live_cli import live_command
 from migcheck.report import FORMATS
 from migcheck.report.escape import visible
+from migcheck.settings import FAIL_ON
 
 if TYPE_CHECKING:
     from migcheck.config import Config
@@ -118,7 +119,7 @@ def _csv(values: tuple[str, ...]) -> list[str]:
 )
 @click.option(
     "--fail-on",
-    type=click.Choice(["error", "warning", "never"]),
+    type=click.Choice(FAIL_ON),
     default=None,
     help="Lowest severity that makes the exit code 1 (default: warning).",
 )

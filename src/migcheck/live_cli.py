@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import click
 
 from migcheck.report import FORMATS
+from migcheck.settings import FAIL_ON
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -207,7 +208,7 @@ def run_live_command(req: LiveRequest) -> int:
 )
 @click.option(
     "--fail-on",
-    type=click.Choice(["error", "warning", "never"]),
+    type=click.Choice(FAIL_ON),
     default="error",
     show_default=True,
 )

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 from migcheck.model import RuleOptions, Severity
 
 FailOn = Literal["error", "warning", "never"]
+FAIL_ON: tuple[FailOn, ...] = get_args(FailOn)
 MEGABYTE = 1_000_000
 
 

@@ -47,9 +47,9 @@ from migcheck.config.errors import ConfigError
 from migcheck.config.globs import discovery_excludes, is_excluded, per_file_ignored
 from migcheck.config.merge import FILE_CANNOT_SET, merge
 from migcheck.config.rulenames import expand_rules
-from migcheck.config.schema import FAIL_ON, PG_VERSIONS, Config, load_config
+from migcheck.config.schema import PG_VERSIONS, Config, load_config
 from migcheck.model import CATEGORIES, SEVERITIES
-from migcheck.settings import Settings
+from migcheck.settings import FAIL_ON, Settings
 
 __all__ = [
     "CATEGORIES",

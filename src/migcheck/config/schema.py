@@ -16,13 +16,13 @@ from pathlib import Path
 from migcheck.config.errors import ConfigError, _key, _toml
 from migcheck.config.rulenames import _close, _unknown_rule
 from migcheck.model import SEVERITIES
+from migcheck.settings import FAIL_ON
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-FAIL_ON = ("error", "warning", "never")
 PG_VERSIONS = tuple(range(11, 19))
 
 
