@@ -243,16 +243,7 @@ def check(
     from migcheck.errors import UserError
     from migcheck.runner import RunRequest, run
 
-    if diff_base is not None:
-        if "-" in paths:
-            raise click.UsageError("--diff reads files from git; it cannot lint standard input")
-        paths = paths or (".",)
-    elif config_from_base:
-        raise click.UsageError(
-            "--config-from-base reads the config file on the --diff base; give --diff BASE"
-        )
-    if not paths:
-        raise click.UsageError("give at least one PATH (a file, a directory, or - for stdin)")
+    paths = _checked_paths(paths, diff_base, config_from_base)
     import_reason = _alembic_import_reason(alembic_import)
     shown = [stdin_filename if p == "-" and stdin_filename else p for p in paths]
     try:
@@ -262,14 +253,7 @@ def check(
     except (ConfigError, UserError) as err:
         click.echo(f"migcheck: {visible(str(err))}", err=True)
         sys.exit(EXIT_USAGE)
-    if config is not None and config.alembic_import:
-        table = "tool.migcheck.alembic" if config.path.name == "pyproject.toml" else "alembic"
-        click.echo(
-            f"migcheck: note: {config.path.name} sets [{table}] import = true, which is "
-            "ignored: a config file cannot make migcheck run code; pass --alembic-import "
-            f"(or set {ALEMBIC_IMPORT_ENV}=1) to import the revisions",
-            err=True,
-        )
+    _note_ignored_import(config)
     cli_settings: dict[str, object] = {
         "select": _csv(select),
         "extend_select": _csv(extend_select),
@@ -310,6 +294,46 @@ def check(
     except UserError as err:  # a bad baseline file, a git history --diff cannot use
         click.echo(f"migcheck: {visible(str(err))}", err=True)
         sys.exit(EXIT_USAGE)
+    _say_notes(result, write_baseline, fmt, output)
+    _emit(result, fmt, statistics, output, show_suppressed)
+    code = _exit_code(result, settings.fail_on)
+    sys.exit(EXIT_CLEAN if exit_zero and code == EXIT_FINDINGS else code)
+
+
+def _checked_paths(
+    paths: tuple[str, ...], diff_base: str | None, config_from_base: bool
+) -> tuple[str, ...]:
+    """The paths to lint (``.`` by default under ``--diff``); a usage error when the
+    options do not go together."""
+    if diff_base is not None:
+        if "-" in paths:
+            raise click.UsageError("--diff reads files from git; it cannot lint standard input")
+        paths = paths or (".",)
+    elif config_from_base:
+        raise click.UsageError(
+            "--config-from-base reads the config file on the --diff base; give --diff BASE"
+        )
+    if not paths:
+        raise click.UsageError("give at least one PATH (a file, a directory, or - for stdin)")
+    return paths
+
+
+def _note_ignored_import(config: Config | None) -> None:
+    """Say on stderr that the config file's ``[alembic] import = true`` is not used."""
+    if config is None or not config.alembic_import:
+        return
+    table = "tool.migcheck.alembic" if config.path.name == "pyproject.toml" else "alembic"
+    click.echo(
+        f"migcheck: note: {config.path.name} sets [{table}] import = true, which is "
+        "ignored: a config file cannot make migcheck run code; pass --alembic-import "
+        f"(or set {ALEMBIC_IMPORT_ENV}=1) to import the revisions",
+        err=True,
+    )
+
+
+def _say_notes(result: RunResult, write_baseline: str | None, fmt: str, output: str | None) -> None:
+    """The stderr lines before the report: skipped inputs, the baseline written (then
+    exit 0), and the config line for formats with no place for it."""
     for skipped in result.notes:
         click.echo(f"migcheck: note: {visible(skipped.path)}: {visible(skipped.message)}", err=True)
     if result.baseline_written is not None:
@@ -323,9 +347,6 @@ def check(
 
         for line in config_lines(result):
             click.echo(f"migcheck: {visible(line)}", err=True)
-    _emit(result, fmt, statistics, output, show_suppressed)
-    code = _exit_code(result, settings.fail_on)
-    sys.exit(EXIT_CLEAN if exit_zero and code == EXIT_FINDINGS else code)
 
 
 def _alembic_import_reason(flag: bool | None) -> str | None:
