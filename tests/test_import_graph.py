@@ -29,7 +29,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
                     "migcheck.settings")),
     ("sources", ("migcheck.sources",)),
     ("sql", ("migcheck.sql", "migcheck.dynamic")),
-    ("rules", ("migcheck.context", "migcheck.rules", "migcheck.suppress")),
+    ("rules", ("migcheck.context", "migcheck.rules", "migcheck.suppress", "migcheck.selection")),
     ("engine", ("migcheck.statements", "migcheck.transactions", "migcheck.engine",
                 "migcheck.postlint", "migcheck.baseline", "migcheck.gitdiff")),
     ("config", ("migcheck.config",)),

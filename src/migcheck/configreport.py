@@ -140,7 +140,7 @@ def describe(config: Config | None, source: str | None, cli: Mapping[str, object
     if config is None:
         return ConfigReport(source=source if source and source.startswith("base:") else None)
     from migcheck.rules import all_rules
-    from migcheck.runner import select_rules
+    from migcheck.selection import select_rules
 
     without, with_file = merge(None, cli), merge(config, cli)
 

@@ -16,14 +16,11 @@ from migcheck.model import Finding, Op, Options, Result, Statement
 from migcheck.postlint import Walked, settle
 from migcheck.rules import Rule, all_rules
 from migcheck.schema import Origin, Schema
+from migcheck.selection import default_rule_ids
 from migcheck.sources import History, Migration
 from migcheck.statements import load
 from migcheck.suppress import collect_directives
 from migcheck.transactions import TransactionPlan
-
-
-def default_rule_ids() -> list[str]:
-    return [rid for rid, r in all_rules().items() if r.default_enabled]
 
 
 def lint(
@@ -183,4 +180,4 @@ def _track(op: Op, stmt: Statement, tx: Transaction, settings: dict[str, str]) -
         tx.ddl_tables.add(lock[1])
 
 
-__all__ = ["Migration", "Options", "Result", "Walked", "lint", "walk"]
+__all__ = ["Migration", "Options", "Result", "Walked", "default_rule_ids", "lint", "walk"]

@@ -7,15 +7,14 @@ directly. Nothing here formats output.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from migcheck.config import Config, is_excluded, per_file_ignored
-from migcheck.engine import default_rule_ids, walk
+from migcheck.engine import walk
 from migcheck.model import CATEGORIES, Finding, InputError, Options, Result
 from migcheck.postlint import filter_baseline, record_baseline, settle
-from migcheck.rules import all_rules
+from migcheck.selection import select_rules
 from migcheck.settings import Settings
 from migcheck.sources import History
 
@@ -63,32 +62,6 @@ class RunResult(Result):
     # Skipped entries that are not input errors (a FIFO or a link out of the tree in a
     # walked directory, an unreadable file read only as history).
     notes: list[InputError] = field(default_factory=list)
-
-
-def select_rules(select: Sequence[str], extend: Sequence[str], ignore: Sequence[str]) -> list[str]:
-    """Resolve ids and category names to rule ids. Unknown names raise ValueError."""
-    rules = all_rules()
-
-    def expand(names: Sequence[str]) -> list[str]:
-        out: list[str] = []
-        for name in names:
-            if name in rules:
-                out.append(name)
-            elif name in CATEGORIES:
-                out.extend(rid for rid, r in rules.items() if r.category == name)
-            elif name.upper() == "ALL":
-                out.extend(rules)
-            else:
-                raise ValueError(
-                    f"unknown rule or category {name!r}; `migcheck rules` lists the rule ids, "
-                    f"categories are {', '.join(CATEGORIES)}"
-                )
-        return out
-
-    chosen = expand(select) if select else default_rule_ids()
-    chosen += [r for r in expand(extend) if r not in chosen]
-    dropped = set(expand(ignore))
-    return [r for r in chosen if r not in dropped]
 
 
 def parse_prisma_version(value: str | None) -> tuple[int, int] | None:
@@ -223,3 +196,16 @@ def run(req: RunRequest) -> RunResult:
         )
         result.baseline_path = req.baseline
     return result
+
+
+# Re-exported: callers resolved rule selection and its vocabulary from here.
+__all__ = [
+    "CATEGORIES",
+    "RunRequest",
+    "RunResult",
+    "collect",
+    "discover_histories",
+    "parse_prisma_version",
+    "run",
+    "select_rules",
+]

@@ -20,7 +20,7 @@ class Settings:
     """A run's settings; each default is what applies when neither the command line nor
     a config file sets it."""
 
-    # Rule ids, categories or ALL, combined as ruff does (``runner.select_rules``).
+    # Rule ids, categories or ALL, combined as ruff does (``selection.select_rules``).
     select: tuple[str, ...] = ()
     extend_select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
