@@ -108,22 +108,9 @@ def discover(
         return _Discovery(stdin_text, stdin_filename, exclude, max_bytes, max_total_bytes).run(
             paths
         )
-    from migcheck.sources.alembic import is_alembic_path
-    from migcheck.sources.alembic.projects import load_projects, project_roots
+    from migcheck.sources.alembic.projects import load_projects, split_paths
 
-    alembic_paths: list[str] = []
-    sql_paths: list[str] = []
-    for p in paths:
-        if p != STDIN and not is_inside(p, named_boundary(p)):
-            sql_paths.append(p)  # a link out of the tree: the SQL walk reports it, unread
-            continue
-        if p != STDIN and is_alembic_path(p):
-            alembic_paths.append(p)
-            continue
-        sql_paths.append(p)
-        if p != STDIN and os.path.isdir(p):
-            alembic_paths.extend(project_roots(p))
-    alembic_paths = [p for p in alembic_paths if not excluded(p)]
+    alembic_paths, sql_paths = split_paths(paths, excluded)
     found = (
         _Discovery(stdin_text, stdin_filename, exclude, max_bytes, max_total_bytes).run(sql_paths)
         if sql_paths

@@ -47,6 +47,28 @@ def project_roots(path: str, depth: int = 4) -> list[str]:
     return found
 
 
+def split_paths(
+    paths: Sequence[str], excluded: Callable[[str], bool]
+) -> tuple[list[str], list[str]]:
+    """(the Alembic projects ``paths`` name or hold, the paths for the SQL walk)."""
+    from migcheck.sources.alembic import is_alembic_path
+    from migcheck.sources.reading import is_inside, named_boundary
+
+    alembic_paths: list[str] = []
+    sql_paths: list[str] = []
+    for p in paths:
+        if p != "-" and not is_inside(p, named_boundary(p)):
+            sql_paths.append(p)  # a link out of the tree: the SQL walk reports it, unread
+            continue
+        if p != "-" and is_alembic_path(p):
+            alembic_paths.append(p)
+            continue
+        sql_paths.append(p)
+        if p != "-" and os.path.isdir(p):
+            alembic_paths.extend(project_roots(p))
+    return [p for p in alembic_paths if not excluded(p)], sql_paths
+
+
 def load_projects(
     req: AlembicRequest, paths: Sequence[str], excluded: Callable[[str], bool]
 ) -> tuple[list[History], list[InputError], list[AlembicNote]]:
