@@ -15,12 +15,12 @@ import click
 from migcheck.live_cli import live_command
 from migcheck.report import FORMATS
 from migcheck.report.escape import visible
-from migcheck.settings import FAIL_ON
+from migcheck.vocabulary import FAIL_ON
 
 if TYPE_CHECKING:
     from migcheck.config import Config
     from migcheck.runner import RunResult
-    from migcheck.settings import FailOn
+    from migcheck.vocabulary import FailOn
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 # The environment variable that asks for --alembic-import (CI jobs set it per job).

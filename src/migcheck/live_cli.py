@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import click
 
 from migcheck.report import FORMATS
-from migcheck.settings import FAIL_ON
+from migcheck.vocabulary import FAIL_ON
 
 if TYPE_CHECKING:
     from migcheck.live import LiveResult

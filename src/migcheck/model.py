@@ -10,14 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal, get_args
 
-# The vocabulary of findings, defined once: every list of severities or categories
-# (config validation, rule selection, CLI choices, reports) is derived from these.
-Severity = Literal["error", "warning", "info"]
-Category = Literal["compatibility", "locking", "data", "style", "meta"]
-SEVERITIES: tuple[Severity, ...] = get_args(Severity)
-CATEGORIES: tuple[Category, ...] = get_args(Category)
+from migcheck.vocabulary import Category, Severity
 
 SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "error": 2}
 

@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING
 
 from migcheck.config import Config, is_excluded, per_file_ignored
 from migcheck.engine import walk
-from migcheck.model import CATEGORIES, Finding, InputError, Options, Result
+from migcheck.model import Finding, InputError, Options, Result
 from migcheck.postlint import filter_baseline, record_baseline, settle
 from migcheck.selection import select_rules
 from migcheck.settings import Settings
 from migcheck.sources import History
+from migcheck.vocabulary import CATEGORIES
 
 if TYPE_CHECKING:
     from collections.abc import Callable

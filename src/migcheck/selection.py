@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from migcheck.model import CATEGORIES
 from migcheck.rules import all_rules
+from migcheck.vocabulary import CATEGORIES
 
 
 def default_rule_ids() -> list[str]:

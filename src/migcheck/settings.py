@@ -6,12 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, get_args
 
-from migcheck.model import RuleOptions, Severity
+from migcheck.model import RuleOptions
+from migcheck.vocabulary import FailOn, Severity
 
-FailOn = Literal["error", "warning", "never"]
-FAIL_ON: tuple[FailOn, ...] = get_args(FailOn)
 MEGABYTE = 1_000_000
 
 

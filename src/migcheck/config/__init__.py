@@ -48,8 +48,8 @@ from migcheck.config.globs import discovery_excludes, is_excluded, per_file_igno
 from migcheck.config.merge import FILE_CANNOT_SET, merge
 from migcheck.config.rulenames import expand_rules
 from migcheck.config.schema import PG_VERSIONS, Config, load_config
-from migcheck.model import CATEGORIES, SEVERITIES
-from migcheck.settings import FAIL_ON, Settings
+from migcheck.settings import Settings
+from migcheck.vocabulary import CATEGORIES, FAIL_ON, SEVERITIES
 
 __all__ = [
     "CATEGORIES",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from migcheck.model import CATEGORIES
+from migcheck.vocabulary import CATEGORIES
 
 
 def _unknown_rule(name: str, *, categories: bool) -> str | None:

@@ -15,8 +15,7 @@ from pathlib import Path
 
 from migcheck.config.errors import ConfigError, _key, _toml
 from migcheck.config.rulenames import _close, _unknown_rule
-from migcheck.model import SEVERITIES
-from migcheck.settings import FAIL_ON
+from migcheck.vocabulary import FAIL_ON, SEVERITIES
 
 if sys.version_info >= (3, 11):
     import tomllib
