@@ -20,6 +20,7 @@ from migcheck.config import (
     Config,
     ConfigError,
     find_config,
+    globs,
     is_excluded,
     load_config,
     locate_config,
@@ -27,6 +28,7 @@ from migcheck.config import (
     per_file_ignored,
 )
 from migcheck.rules import all_rules
+from migcheck.settings import Settings
 
 
 def write(path: Path, text: str | bytes = "") -> Path:
@@ -247,10 +249,10 @@ def test_unset_keys_are_none(repo: Path) -> None:
 @pytest.mark.parametrize(
     ("line", "key", "value"),
     [
-        ('select = ["compatibility"]', "select", ["compatibility"]),
-        ('select = ["ALL"]', "select", ["ALL"]),
-        ('ignore = ["data", "drop-column"]', "ignore", ["data", "drop-column"]),
-        ('extend-select = ["prefer-text"]', "extend_select", ["prefer-text"]),
+        ('select = ["compatibility"]', "select", ("compatibility",)),
+        ('select = ["ALL"]', "select", ("ALL",)),
+        ('ignore = ["data", "drop-column"]', "ignore", ("data", "drop-column")),
+        ('extend-select = ["prefer-text"]', "extend_select", ("prefer-text",)),
         ('severity = { drop-table = "info" }', "severity", {"drop-table": "info"}),
         ('fail-on = "never"', "fail_on", "never"),
         ("pg-version = 11", "pg_version", 11),
@@ -265,16 +267,16 @@ def test_unset_keys_are_none(repo: Path) -> None:
 )
 def test_each_key_reaches_the_run_settings(repo: Path, line: str, key: str, value: object) -> None:
     merged = merge(load_text(repo, line + "\n", "migcheck.toml"), {})
-    assert merged[key] == value
+    assert getattr(merged, key) == value
     # ... and without the file the run uses the default.
-    assert merge(None, {})[key] == cfg.DEFAULTS[key] != value
+    assert getattr(merge(None, {}), key) == getattr(Settings(), key) != value
 
 
 def test_a_config_file_cannot_turn_on_alembic_import(repo: Path) -> None:
     config = load_text(repo, "alembic = { import = true }\n", "migcheck.toml")
     assert config.alembic_import is True  # read, so the CLI can say it is ignored...
-    assert merge(config, {})["alembic_import"] is False  # ... but never used
-    assert merge(config, {"alembic_import": True})["alembic_import"] is True
+    assert merge(config, {}).alembic_import is False  # ... but never used
+    assert merge(config, {"alembic_import": True}).alembic_import is True
 
 
 # -- every mistake ------------------------------------------------------------------------
@@ -570,13 +572,13 @@ NOT_GIVEN: dict[str, object] = {
 def test_cli_values_given_override_the_file(repo: Path) -> None:
     config = load_text(repo, EVERY_KEY, "migcheck.toml")
     from_file = merge(config, NOT_GIVEN)
-    assert (from_file["fail_on"], from_file["pg_version"], from_file["max_file_size"]) == (
+    assert (from_file.fail_on, from_file.pg_version, from_file.max_file_size) == (
         "error",
         16,
         2.5,
     )
-    assert from_file["assume_in_transaction"] is True
-    assert from_file["prisma_version"] == "5.22"
+    assert from_file.assume_in_transaction is True
+    assert from_file.prisma_version == "5.22"
     given = merge(
         config,
         {
@@ -589,21 +591,21 @@ def test_cli_values_given_override_the_file(repo: Path) -> None:
             "alembic_import": False,
         },
     )
-    assert (given["fail_on"], given["pg_version"], given["max_file_size"]) == ("never", 12, 1.0)
-    assert given["assume_in_transaction"] is False
-    assert given["alembic_import"] is False
-    assert given["prisma_version"] == "4.16"
+    assert (given.fail_on, given.pg_version, given.max_file_size) == ("never", 12, 1.0)
+    assert given.assume_in_transaction is False
+    assert given.alembic_import is False
+    assert given.prisma_version == "4.16"
     # Only in the file: kept.
-    assert given["include_downgrade"] is True
-    assert given["transaction_per_migration"] is False
-    assert given["lock_timeout_role_level"] is True
+    assert given.include_downgrade is True
+    assert given.transaction_per_migration is False
+    assert given.lock_timeout_role_level is True
 
 
-def test_cli_only_keys_pass_through(repo: Path) -> None:
+def test_cli_only_keys_are_not_settings(repo: Path) -> None:
     merged = merge(None, {"fmt": "json", "statistics": True, "paths": ["db"]})
-    assert (merged["fmt"], merged["statistics"], merged["paths"]) == ("json", True, ["db"])
-    assert merged["fail_on"] == "warning"
-    assert merged["max_file_size"] == 10.0
+    assert not hasattr(merged, "fmt") and not hasattr(merged, "paths")
+    assert merged.fail_on == "warning"
+    assert merged.max_file_size == 10.0
 
 
 def test_rule_selection_layers_like_ruff(repo: Path) -> None:
@@ -614,27 +616,23 @@ def test_rule_selection_layers_like_ruff(repo: Path) -> None:
     )
     # The file alone.
     merged = merge(config, NOT_GIVEN)
-    assert merged["select"] == ["locking"]
-    assert merged["extend_select"] == ["prefer-text"]
-    assert merged["ignore"] == ["style", "lock-table"]
+    assert merged.select == ("locking",)
+    assert merged.extend_select == ("prefer-text",)
+    assert merged.ignore == ("style", "lock-table")
     # --ignore adds to the file's ignore.
-    assert merge(config, {"ignore": ["drop-column"]})["ignore"] == [
+    assert merge(config, {"ignore": ["drop-column"]}).ignore == (
         "style",
         "lock-table",
         "drop-column",
-    ]
+    )
     # --extend-select adds, and un-ignores what it names.
     merged = merge(config, {"extend_select": ["prefer-bigint"]})
-    assert merged["extend_select"] == ["prefer-text", "prefer-bigint"]
+    assert merged.extend_select == ("prefer-text", "prefer-bigint")
     style = {rid for rid, r in all_rules().items() if r.category == "style"}
-    assert set(merged["ignore"]) == (style - {"prefer-bigint"}) | {"lock-table"}  # type: ignore[arg-type]
+    assert set(merged.ignore) == (style - {"prefer-bigint"}) | {"lock-table"}
     # --select replaces the file's whole selection.
     merged = merge(config, {"select": ["drop-column"]})
-    assert (merged["select"], merged["extend_select"], merged["ignore"]) == (
-        ["drop-column"],
-        [],
-        [],
-    )
+    assert (merged.select, merged.extend_select, merged.ignore) == (("drop-column",), (), ())
 
 
 def test_severity_tables_merge_per_rule(repo: Path) -> None:
@@ -642,7 +640,7 @@ def test_severity_tables_merge_per_rule(repo: Path) -> None:
         repo, 'severity = { drop-column = "warning", drop-table = "info" }\n', "migcheck.toml"
     )
     merged = merge(config, {"severity": {"drop-table": "error"}})
-    assert merged["severity"] == {"drop-column": "warning", "drop-table": "error"}
+    assert merged.severity == {"drop-column": "warning", "drop-table": "error"}
 
 
 def test_merged_selection_is_accepted_by_the_runner(repo: Path) -> None:
@@ -650,7 +648,7 @@ def test_merged_selection_is_accepted_by_the_runner(repo: Path) -> None:
 
     config = load_text(repo, 'select = ["data"]\nignore = ["truncate-table"]\n', "migcheck.toml")
     merged = merge(config, NOT_GIVEN)
-    chosen = select_rules(merged["select"], merged["extend_select"], merged["ignore"])  # type: ignore[arg-type]
+    chosen = select_rules(merged.select, merged.extend_select, merged.ignore)
     data = [rid for rid, r in all_rules().items() if r.category == "data"]
     assert chosen == [rid for rid in data if rid != "truncate-table"]
     assert chosen  # the data category is not empty, so the assertion can fail
@@ -735,7 +733,7 @@ def test_config_exclude_reaches_discovery(
     )
 
     def linted(*paths: str) -> list[str]:
-        found = discover(list(paths), exclude=merge(config, {})["exclude"])  # type: ignore[arg-type]
+        found = discover(list(paths), exclude=merge(config, {}).exclude)
         files = [m.path for h in found.histories for m in h.migrations]
         assert sorted(files) == sorted(f for f in files if not is_excluded(config, f))
         return sorted(os.path.basename(f) for f in files)
@@ -761,7 +759,7 @@ def test_config_exclude_reaches_discovery(
 def test_rewritten_globs_match_exactly_what_the_original_matches(pattern: str) -> None:
     import fnmatch
 
-    rests = cfg._glob_after(pattern, "db/")
+    rests = globs._glob_after(pattern, "db/")
     for tail in ["legacy", "legacy/1.sql", "x.sql", "a/b.sql", "", "xlegacy", "le/cy", "]b/x"]:
         want = fnmatch.fnmatchcase("db/" + tail, pattern)
         assert any(fnmatch.fnmatchcase(tail, rest) for rest in rests) == want, (tail, rests)

@@ -19,6 +19,7 @@ import pytest
 from helpers import lint_history, make_history
 from migcheck.engine import Result
 from migcheck.model import Finding
+from migcheck.report.text import render_suppressed
 from migcheck.rules import all_rules
 from migcheck.sources import History
 from migcheck.statements import load
@@ -28,7 +29,6 @@ from migcheck.suppress import (
     apply_suppressions,
     collect_directives,
     parse_directive,
-    render_suppressed,
 )
 
 USERS = "CREATE TABLE users (id bigint PRIMARY KEY, bio text, fax text, phone text, name text);"

@@ -255,7 +255,7 @@ class Baseline:
         left = {e.fingerprint: e.count for e in self.entries}
         new: list[Finding] = []
         matched: list[Finding] = []
-        for f in sorted(findings, key=lambda f: (f.path, f.span.line, f.span.column, f.rule)):
+        for f in sorted(findings, key=lambda f: f.sort_key):
             fp = fingerprint(f, _relative(f.path, base))
             if left.get(fp, 0) > 0:
                 left[fp] -= 1

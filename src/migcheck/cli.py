@@ -15,16 +15,18 @@ import click
 from migcheck.live_cli import live_command
 from migcheck.report import FORMATS
 from migcheck.report.escape import visible
+from migcheck.vocabulary import FAIL_ON
 
 if TYPE_CHECKING:
     from migcheck.config import Config
+    from migcheck.runner import RunResult
+    from migcheck.vocabulary import FailOn
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 # The environment variable that asks for --alembic-import (CI jobs set it per job).
 ALEMBIC_IMPORT_ENV = "MIGCHECK_ALEMBIC_IMPORT"
 # Formats with no place in the report for the config line: it goes to stderr instead.
 _CONFIG_ON_STDERR = ("gitlab",)
-_SEVERITIES = ("error", "warning", "info")
 
 
 _DEBUG = "migcheck.debug"
@@ -117,7 +119,7 @@ def _csv(values: tuple[str, ...]) -> list[str]:
 )
 @click.option(
     "--fail-on",
-    type=click.Choice(["error", "warning", "never"]),
+    type=click.Choice(FAIL_ON),
     default=None,
     help="Lowest severity that makes the exit code 1 (default: warning).",
 )
@@ -241,16 +243,7 @@ def check(
     from migcheck.errors import UserError
     from migcheck.runner import RunRequest, run
 
-    if diff_base is not None:
-        if "-" in paths:
-            raise click.UsageError("--diff reads files from git; it cannot lint standard input")
-        paths = paths or (".",)
-    elif config_from_base:
-        raise click.UsageError(
-            "--config-from-base reads the config file on the --diff base; give --diff BASE"
-        )
-    if not paths:
-        raise click.UsageError("give at least one PATH (a file, a directory, or - for stdin)")
+    paths = _checked_paths(paths, diff_base, config_from_base)
     import_reason = _alembic_import_reason(alembic_import)
     shown = [stdin_filename if p == "-" and stdin_filename else p for p in paths]
     try:
@@ -260,14 +253,7 @@ def check(
     except (ConfigError, UserError) as err:
         click.echo(f"migcheck: {visible(str(err))}", err=True)
         sys.exit(EXIT_USAGE)
-    if config is not None and config.alembic_import:
-        table = "tool.migcheck.alembic" if config.path.name == "pyproject.toml" else "alembic"
-        click.echo(
-            f"migcheck: note: {config.path.name} sets [{table}] import = true, which is "
-            "ignored: a config file cannot make migcheck run code; pass --alembic-import "
-            f"(or set {ALEMBIC_IMPORT_ENV}=1) to import the revisions",
-            err=True,
-        )
+    _note_ignored_import(config)
     cli_settings: dict[str, object] = {
         "select": _csv(select),
         "extend_select": _csv(extend_select),
@@ -281,7 +267,7 @@ def check(
         "alembic_import": import_reason is not None,
         "include_downgrade": include_downgrade,
     }
-    s: dict[str, Any] = merge(config, cli_settings)
+    settings = merge(config, cli_settings)
     try:
         config_report = describe(config, source, cli_settings)
     except ValueError as err:  # an unknown rule on the command line
@@ -291,22 +277,9 @@ def check(
         req = RunRequest(
             paths=list(paths),
             stdin_text=stdin_text,
+            settings=settings,
             stdin_filename=stdin_filename,
-            pg_version=s["pg_version"],
-            select=s["select"],
-            extend_select=s["extend_select"],
-            ignore=s["ignore"],
-            severity=dict(s.get("severity") or {}),
-            exclude=list(s.get("exclude") or []),
-            assume_in_transaction=bool(s["assume_in_transaction"]),
             changeset=changeset,
-            prisma_version=s["prisma_version"],
-            max_bytes=int(s["max_file_size"] * 1_000_000),
-            max_total_bytes=int(s["max_total_size"] * 1_000_000),
-            alembic_import=bool(s["alembic_import"]),
-            include_downgrade=bool(s["include_downgrade"]),
-            transaction_per_migration=s.get("transaction_per_migration"),
-            lock_timeout_role_level=bool(s.get("lock_timeout_role_level")),
             config=config,
             baseline=baseline,
             write_baseline=write_baseline,
@@ -321,6 +294,46 @@ def check(
     except UserError as err:  # a bad baseline file, a git history --diff cannot use
         click.echo(f"migcheck: {visible(str(err))}", err=True)
         sys.exit(EXIT_USAGE)
+    _say_notes(result, write_baseline, fmt, output)
+    _emit(result, fmt, statistics, output, show_suppressed)
+    code = _exit_code(result, settings.fail_on)
+    sys.exit(EXIT_CLEAN if exit_zero and code == EXIT_FINDINGS else code)
+
+
+def _checked_paths(
+    paths: tuple[str, ...], diff_base: str | None, config_from_base: bool
+) -> tuple[str, ...]:
+    """The paths to lint (``.`` by default under ``--diff``); a usage error when the
+    options do not go together."""
+    if diff_base is not None:
+        if "-" in paths:
+            raise click.UsageError("--diff reads files from git; it cannot lint standard input")
+        paths = paths or (".",)
+    elif config_from_base:
+        raise click.UsageError(
+            "--config-from-base reads the config file on the --diff base; give --diff BASE"
+        )
+    if not paths:
+        raise click.UsageError("give at least one PATH (a file, a directory, or - for stdin)")
+    return paths
+
+
+def _note_ignored_import(config: Config | None) -> None:
+    """Say on stderr that the config file's ``[alembic] import = true`` is not used."""
+    if config is None or not config.alembic_import:
+        return
+    table = "tool.migcheck.alembic" if config.path.name == "pyproject.toml" else "alembic"
+    click.echo(
+        f"migcheck: note: {config.path.name} sets [{table}] import = true, which is "
+        "ignored: a config file cannot make migcheck run code; pass --alembic-import "
+        f"(or set {ALEMBIC_IMPORT_ENV}=1) to import the revisions",
+        err=True,
+    )
+
+
+def _say_notes(result: RunResult, write_baseline: str | None, fmt: str, output: str | None) -> None:
+    """The stderr lines before the report: skipped inputs, the baseline written (then
+    exit 0), and the config line for formats with no place for it."""
     for skipped in result.notes:
         click.echo(f"migcheck: note: {visible(skipped.path)}: {visible(skipped.message)}", err=True)
     if result.baseline_written is not None:
@@ -334,9 +347,6 @@ def check(
 
         for line in config_lines(result):
             click.echo(f"migcheck: {visible(line)}", err=True)
-    _emit(result, fmt, statistics, output, show_suppressed)
-    code = _exit_code(result, s["fail_on"])
-    sys.exit(EXIT_CLEAN if exit_zero and code == EXIT_FINDINGS else code)
 
 
 def _alembic_import_reason(flag: bool | None) -> str | None:
@@ -392,7 +402,7 @@ def _read_stdin() -> str:
 
 
 def _emit(
-    result: Any, fmt: str, statistics: bool, output: str | None, show_suppressed: bool = False
+    result: RunResult, fmt: str, statistics: bool, output: str | None, show_suppressed: bool = False
 ) -> None:
     from migcheck.report import render
     from migcheck.report.text import use_colour
@@ -421,7 +431,7 @@ def _emit(
         write_step_summary(result, summary)
 
 
-def _exit_code(result: Any, fail_on: str) -> int:
+def _exit_code(result: RunResult, fail_on: FailOn) -> int:
     from migcheck.model import SEVERITY_RANK
 
     # A file migcheck was asked to judge and could not read fails the run whatever else

@@ -28,7 +28,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from migcheck.config import Config, _shown, merge
+from migcheck.config import Config, merge
+from migcheck.config.errors import _shown
+from migcheck.settings import Settings
 
 # How lenient a fail-on is: a higher value lets more findings pass.
 _FAIL_ON_LENIENCY = {"warning": 0, "error": 1, "never": 2}
@@ -138,31 +140,29 @@ def describe(config: Config | None, source: str | None, cli: Mapping[str, object
     if config is None:
         return ConfigReport(source=source if source and source.startswith("base:") else None)
     from migcheck.rules import all_rules
-    from migcheck.runner import select_rules
+    from migcheck.selection import select_rules
 
     without, with_file = merge(None, cli), merge(config, cli)
 
-    def chosen(s: Mapping[str, object]) -> list[str]:
-        return select_rules(s["select"], s["extend_select"], s["ignore"])  # type: ignore[arg-type]
+    def chosen(s: Settings) -> list[str]:
+        return select_rules(s.select, s.extend_select, s.ignore)
 
     on = set(chosen(with_file))
     rules = [r for r in chosen(without) if r not in on]
     severities: dict[str, tuple[str, str]] = {}
     registry = all_rules()
-    given = with_file["severity"]
-    assert isinstance(given, dict)
-    for rule, level in given.items():
+    for rule, level in with_file.severity.items():
         default = registry[rule].severity if rule in registry else None
         if default and _SEVERITY_RANK[level] < _SEVERITY_RANK.get(default, 0):
             severities[rule] = (default, level)
     fail_on = None
-    before, after = str(without["fail_on"]), str(with_file["fail_on"])
+    before, after = without.fail_on, with_file.fail_on
     if _FAIL_ON_LENIENCY.get(after, 0) > _FAIL_ON_LENIENCY.get(before, 0):
         fail_on = (before, after)
     assumes = [
         key
         for name, key in _ASSUMPTIONS.items()
-        if with_file[name] is True and without[name] is not True
+        if getattr(with_file, name) is True and getattr(without, name) is not True
     ]
     return ConfigReport(
         path=_shown(config.path),

@@ -11,7 +11,7 @@ from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from migcheck.model import Op, Statement
+from migcheck.model import Op, RuleOptions, Statement
 from migcheck.schema import ColumnInfo, Origin, Schema, TableInfo
 from migcheck.sources import History, Migration
 
@@ -82,7 +82,7 @@ class Context:
     # How the runner treats this file, in words, for messages ("Prisma 5.22 sends ...").
     runner_note: str = ""
     # Rule options from configuration (e.g. lock_timeout_role_level).
-    options: dict[str, object] = field(default_factory=dict)
+    options: RuleOptions = field(default_factory=RuleOptions)
     # Every statement of this migration, and the position of the one being checked, for
     # rules that look around it (the methods below are the one way they do).
     statements: list[Statement] = field(default_factory=list)

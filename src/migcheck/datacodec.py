@@ -133,6 +133,9 @@ def _simple_types(tp: Any) -> tuple[type, ...] | None:
     if tp in (str, int, float, bool, type(None)):
         return (tp,)
     origin = typing.get_origin(tp)
+    if origin is typing.Literal and all(type(a) is str for a in typing.get_args(tp)):
+        # Stored as the string, checked as a string, as before the vocabulary was typed.
+        return (str,)
     if origin in (typing.Union, types.UnionType):
         out: list[type] = []
         for arm in typing.get_args(tp):

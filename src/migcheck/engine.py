@@ -8,55 +8,32 @@ migrations of a named changeset share one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from migcheck.context import Context, Transaction
-from migcheck.model import Finding, InputError, Op, Span, Statement
+from migcheck.model import Finding, Op, Options, Result, Statement
+from migcheck.postlint import Walked, settle
 from migcheck.rules import Rule, all_rules
 from migcheck.schema import Origin, Schema
+from migcheck.selection import default_rule_ids
 from migcheck.sources import History, Migration
 from migcheck.statements import load
-from migcheck.suppress import (
-    Directive,
-    SuppressedFinding,
-    apply_suppressions,
-    collect_directives,
-)
+from migcheck.suppress import collect_directives
 from migcheck.transactions import TransactionPlan
-
-
-@dataclass
-class Options:
-    pg_version: int = 14
-    rules: Sequence[str] | None = None  # ids to run; None = the default set
-    severity: dict[str, str] = field(default_factory=dict)
-    assume_in_transaction: bool = False
-    changeset: bool | None = None  # None: files named inside a history form one changeset
-    prisma_version: tuple[int, int] | None = None
-    # Options some rules read (e.g. lock_timeout_role_level), from configuration.
-    rule_options: dict[str, object] = field(default_factory=dict)
-
-
-@dataclass
-class Result:
-    findings: list[Finding] = field(default_factory=list)
-    errors: list[InputError] = field(default_factory=list)
-    files: int = 0
-    statements: int = 0
-    unrecognized: int = 0
-    # Findings a `migcheck: ignore` comment suppressed, with the comment's reason.
-    suppressed: list[SuppressedFinding] = field(default_factory=list)
-
-
-def default_rule_ids() -> list[str]:
-    return [rid for rid, r in all_rules().items() if r.default_enabled]
 
 
 def lint(
     histories: Iterable[History], options: Options, source_findings: Iterable[Finding] = ()
 ) -> Result:
-    result = Result()
+    """Lint ``histories`` and apply the post-lint steps the engine's options know of
+    (suppressions, severity overrides); the runner adds the run-level ones."""
+    walked = walk(histories, options)
+    return settle(walked, options, source_findings)
+
+
+def walk(histories: Iterable[History], options: Options) -> Walked:
+    """Run the selected rules over every statement of ``histories``, in order."""
     ids = list(options.rules) if options.rules is not None else default_rule_ids()
     rules = [all_rules()[rid] for rid in ids if rid in all_rules()]
     rules = [r for r in rules if r.applies_to_version(options.pg_version)]
@@ -68,19 +45,10 @@ def lint(
                 by_kind.setdefault(kind, []).append(rule)
         else:
             every.append(rule)
-    directives: dict[str, list[Directive]] = {}
+    walked = Walked(enabled=frozenset(r.id for r in rules))
     for history in histories:
-        _lint_history(history, options, by_kind, every, result, directives)
-    # Findings a source reported while reading (the Alembic reader's notes) are judged by
-    # the same suppression comments as the rules' findings.
-    result.findings.extend(source_findings)
-    kept, suppressed, meta = apply_suppressions(result.findings, directives, {r.id for r in rules})
-    result.findings = kept + meta
-    result.suppressed = suppressed
-    for f in result.findings:
-        f.severity = options.severity.get(f.rule, f.severity)
-    result.findings.sort(key=lambda f: (f.path, f.span.line, f.span.column, f.rule))
-    return result
+        _lint_history(history, options, by_kind, every, walked)
+    return walked
 
 
 def _deploys(history: History, options: Options) -> list[int]:
@@ -110,8 +78,7 @@ def _lint_history(
     options: Options,
     by_kind: dict[str, list[Rule]],
     every: list[Rule],
-    result: Result,
-    directives: dict[str, list[Directive]],
+    result: Walked,
 ) -> None:
     schema = Schema()
     deploys = _deploys(history, options)
@@ -121,7 +88,7 @@ def _lint_history(
         # One migration at a time: its statements are dropped once its rules have run
         # (unless a transaction spanning migrations still holds them), so a history of
         # large files never has every file's statements alive at once.
-        _lint_migration(state, index, migration, result, directives)
+        _lint_migration(state, index, migration, result)
 
 
 @dataclass
@@ -141,14 +108,13 @@ def _lint_migration(
     state: _HistoryState,
     index: int,
     migration: Migration,
-    result: Result,
-    directives: dict[str, list[Directive]],
+    result: Walked,
 ) -> None:
     options, plan, deploys = state.options, state.plan, state.deploys
     loaded = load(migration)
     statements, split_findings = loaded.statements, loaded.findings
     if migration.selected:
-        directives.setdefault(migration.path, []).extend(
+        result.directives.setdefault(migration.path, []).extend(
             collect_directives(migration, statements, loaded.directives)
         )
         result.files += 1
@@ -214,9 +180,4 @@ def _track(op: Op, stmt: Statement, tx: Transaction, settings: dict[str, str]) -
         tx.ddl_tables.add(lock[1])
 
 
-def meta_finding(rule_id: str, path: str, span: Span, message: str, help: str = "") -> Finding:
-    rule = all_rules()[rule_id]
-    return Finding(rule_id, rule.severity, rule.category, path, span, message, help)
-
-
-__all__ = ["Migration", "Options", "Result", "lint", "meta_finding"]
+__all__ = ["Migration", "Options", "Result", "Walked", "default_rule_ids", "lint", "walk"]

@@ -160,7 +160,7 @@ def base_tree(base: str, repo: Path, *, allow_fetch: bool = True) -> BaseTree:
 def edited_findings(diff: DiffResult) -> list[Finding]:
     """One ``edited-applied-migration`` finding per modified migration (it shipped already),
     at its first changed line."""
-    from migcheck.engine import meta_finding
+    from migcheck.rules import meta_finding
     from migcheck.sources.sqldir import FLYWAY_REPEATABLE
 
     short = diff.base_commit[:10]

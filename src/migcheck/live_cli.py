@@ -9,10 +9,17 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import click
 
 from migcheck.report import FORMATS
+from migcheck.vocabulary import FAIL_ON
+
+if TYPE_CHECKING:
+    from migcheck.live import LiveResult
+    from migcheck.model import Finding
+    from migcheck.sources import History
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -42,8 +49,6 @@ def run_live_command(req: LiveRequest) -> int:
     from migcheck.live import (
         LiveError,
         LiveInterrupted,
-        render_markdown,
-        render_text,
         run_live,
         to_findings,
     )
@@ -72,11 +77,7 @@ def run_live_command(req: LiveRequest) -> int:
         print(f"{where}: error: {err.message}", file=sys.stderr)
     if not histories:
         return EXIT_USAGE
-    for history in histories:
-        # With no changeset named, the changeset is the last migration of the history.
-        if all(m.selected for m in history.migrations) and history.migrations:
-            for m in history.migrations[:-1]:
-                m.selected = False
+    _changeset_is_last(histories)
     refs = (req.old_ref, req.new_ref) if req.old_ref is not None else None
     try:
         result = run_live(
@@ -105,6 +106,23 @@ def run_live_command(req: LiveRequest) -> int:
         print(f"migcheck live: {err}", file=sys.stderr)
         return EXIT_USAGE
     findings = to_findings(result)
+    _write_report(req, result, findings, histories)
+    return _exit_code(findings, req.fail_on)
+
+
+def _changeset_is_last(histories: list[History]) -> None:
+    """With no changeset named, the changeset is the last migration of each history."""
+    for history in histories:
+        if all(m.selected for m in history.migrations) and history.migrations:
+            for m in history.migrations[:-1]:
+                m.selected = False
+
+
+def _write_report(
+    req: LiveRequest, result: LiveResult, findings: list[Finding], histories: list[History]
+) -> None:
+    from migcheck.live import render_markdown, render_text
+
     if req.fmt == "markdown":
         sys.stdout.write(render_markdown(result))
     elif req.fmt == "text":
@@ -118,11 +136,15 @@ def run_live_command(req: LiveRequest) -> int:
         files = sum(1 for h in histories for m in h.migrations if m.selected)
         run = RunResult(findings=findings, errors=list(result.input_errors), files=files)
         sys.stdout.write(render(run, req.fmt))
-    rank = {"info": 0, "warning": 1, "error": 2}
-    if req.fail_on == "never":
+
+
+def _exit_code(findings: list[Finding], fail_on: str) -> int:
+    from migcheck.model import SEVERITY_RANK
+
+    if fail_on == "never":
         return EXIT_CLEAN
-    worst = max((rank.get(f.severity, 0) for f in findings), default=-1)
-    return EXIT_FINDINGS if worst >= rank[req.fail_on] else EXIT_CLEAN
+    worst = max((SEVERITY_RANK.get(f.severity, 0) for f in findings), default=-1)
+    return EXIT_FINDINGS if worst >= SEVERITY_RANK[fail_on] else EXIT_CLEAN
 
 
 @click.command("live")
@@ -207,7 +229,7 @@ def run_live_command(req: LiveRequest) -> int:
 )
 @click.option(
     "--fail-on",
-    type=click.Choice(["error", "warning", "never"]),
+    type=click.Choice(FAIL_ON),
     default="error",
     show_default=True,
 )

@@ -8,11 +8,10 @@ a rule must never branch on it.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
-Severity = Literal["error", "warning", "info"]
-Category = Literal["compatibility", "locking", "data", "style", "meta"]
+from migcheck.vocabulary import Category, Severity
 
 SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "error": 2}
 
@@ -202,8 +201,8 @@ class Statement:
 @dataclass
 class Finding:
     rule: str
-    severity: str
-    category: str
+    severity: Severity
+    category: Category
     path: str
     span: Span
     message: str
@@ -218,6 +217,34 @@ class Finding:
     def column(self) -> int:
         return self.span.column
 
+    @property
+    def sort_key(self) -> tuple[str, int, int, str]:
+        """The order of every report: by file, position, then rule id."""
+        return (self.path, self.span.line, self.span.column, self.rule)
+
+
+@dataclass
+class SuppressedFinding:
+    """A finding a ``migcheck: ignore`` comment suppressed, kept for ``--show-suppressed``."""
+
+    finding: Finding
+    reason: str  # "" when the comment gives none
+    line: int  # the line of the suppressing comment
+    file_level: bool = False
+
+    def to_json(self) -> dict[str, object]:
+        f = self.finding
+        return {
+            "rule": f.rule,
+            "severity": f.severity,
+            "path": f.path,
+            "line": f.line,
+            "column": f.column,
+            "message": f.message,
+            "reason": self.reason,
+            "suppressed_at": self.line,
+        }
+
 
 @dataclass
 class InputError:
@@ -226,3 +253,37 @@ class InputError:
     path: str
     message: str
     line: int | None = None
+
+
+@dataclass(frozen=True)
+class RuleOptions:
+    """The settings rules read from configuration, typed (``Context.options``)."""
+
+    # The role's lock_timeout is set at the database level, so missing-lock-timeout is quiet.
+    lock_timeout_role_level: bool = False
+
+
+@dataclass
+class Options:
+    """What the engine needs to lint: the resolved rule set and the runner assumptions."""
+
+    pg_version: int = 14
+    rules: Sequence[str] | None = None  # ids to run; None = the default set
+    severity: dict[str, Severity] = field(default_factory=dict)
+    assume_in_transaction: bool = False
+    changeset: bool | None = None  # None: files named inside a history form one changeset
+    prisma_version: tuple[int, int] | None = None
+    rule_options: RuleOptions = field(default_factory=RuleOptions)
+
+
+@dataclass
+class Result:
+    """What one lint run found: findings in report order, input errors and counts."""
+
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+    files: int = 0
+    statements: int = 0
+    unrecognized: int = 0
+    # Findings a `migcheck: ignore` comment suppressed, with the comment's reason.
+    suppressed: list[SuppressedFinding] = field(default_factory=list)

@@ -109,7 +109,7 @@ def _statement(path: str, source: str, raw: RawStatement) -> Statement:
 
 
 def _syntax_error(path: str, line: int, column: int, message: str) -> Finding:
-    from migcheck.engine import meta_finding
+    from migcheck.rules import meta_finding
 
     return meta_finding(
         "syntax-error",

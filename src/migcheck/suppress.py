@@ -35,7 +35,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, NamedTuple
 
-from migcheck.model import Finding, Span, Statement
+from migcheck.model import Finding, Span, Statement, SuppressedFinding
 
 if TYPE_CHECKING:
     from migcheck.sources import Migration
@@ -51,7 +51,6 @@ __all__ = [
     "collect_directives",
     "parse_directive",
     "python_directives",
-    "render_suppressed",
     "sql_directives",
 ]
 
@@ -91,29 +90,6 @@ class Directive:
     @property
     def keyword(self) -> str:
         return "ignore-file" if self.file_level else "ignore"
-
-
-@dataclass
-class SuppressedFinding:
-    """A finding a comment suppressed, kept for ``--show-suppressed``."""
-
-    finding: Finding
-    reason: str  # "" when the comment gives none
-    line: int  # the line of the suppressing comment
-    file_level: bool = False
-
-    def to_json(self) -> dict[str, object]:
-        f = self.finding
-        return {
-            "rule": f.rule,
-            "severity": f.severity,
-            "path": f.path,
-            "line": f.line,
-            "column": f.column,
-            "message": f.message,
-            "reason": self.reason,
-            "suppressed_at": self.line,
-        }
 
 
 class Suppression(NamedTuple):
@@ -439,18 +415,6 @@ _HELP_SYNTAX = (
 
 
 def _meta(rule_id: str, d: Directive, message: str, help: str) -> Finding:
-    from migcheck.rules import all_rules
+    from migcheck.rules import meta_finding
 
-    rule = all_rules()[rule_id]
-    span = Span(d.line, d.column, d.line, d.column)
-    return Finding(rule_id, rule.severity, rule.category, d.path, span, message, help)
-
-
-def render_suppressed(items: Sequence[SuppressedFinding]) -> str:
-    """The ``--show-suppressed`` lines of the text report (empty when none)."""
-    lines = []
-    for s in sorted(items, key=lambda s: (s.finding.path, s.finding.line, s.finding.column)):
-        f = s.finding
-        reason = s.reason or "(no reason given)"
-        lines.append(f"suppressed: {f.path}:{f.line}:{f.column} {f.rule} \u2014 {reason}")
-    return "\n".join(lines) + "\n" if lines else ""
+    return meta_finding(rule_id, d.path, Span(d.line, d.column, d.line, d.column), message, help)

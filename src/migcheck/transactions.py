@@ -29,7 +29,7 @@ from migcheck.model import Statement
 from migcheck.sources import History, Migration
 
 if TYPE_CHECKING:
-    from migcheck.engine import Options
+    from migcheck.model import Options
 
 PRISMA_CONCURRENTLY_SINCE = (7, 4)
 

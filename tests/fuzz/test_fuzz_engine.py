@@ -15,6 +15,7 @@ from test_fuzz_split import assert_inside
 from migcheck.engine import Options, lint
 from migcheck.rules import all_rules
 from migcheck.runner import RunRequest, run
+from migcheck.settings import Settings
 from migcheck.sources import History, Migration
 
 TOOLS = ["sql", "prisma", "alembic", "golang-migrate", "flyway", "dbmate"]
@@ -75,7 +76,9 @@ def test_runner_lints_any_files(contents: list[bytes], how: str) -> None:
             with open(name, "wb") as fh:
                 fh.write(data)
             names.append(name)
-        result = run(RunRequest(paths=[db] if how == "dir" else names, max_bytes=100_000))
+        result = run(
+            RunRequest(paths=[db] if how == "dir" else names, settings=Settings(max_file_size=0.1))
+        )
         for error in result.errors:
             assert error.message and "\n" not in error.message
         for finding in result.findings:

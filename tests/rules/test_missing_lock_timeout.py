@@ -10,6 +10,7 @@ from helpers import lint_history, lint_sql, make_history, where
 from migcheck import engine
 from migcheck.context import Context
 from migcheck.engine import default_rule_ids
+from migcheck.model import RuleOptions
 
 R = "missing-lock-timeout"
 USERS = 'CREATE TABLE "User" ("id" TEXT NOT NULL, "email" TEXT NOT NULL);'
@@ -232,7 +233,7 @@ class _RoleLevelContext(Context):
     """The engine's Context with the rule option set, as the config will set it."""
 
     def __post_init__(self) -> None:
-        self.options["lock_timeout_role_level"] = True
+        self.options = RuleOptions(lock_timeout_role_level=True)
 
 
 def test_role_level_option_silences(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -31,7 +31,7 @@ from migcheck.live.results import (
     QueryProblem,
     StatementTrace,
 )
-from migcheck.model import Finding, Span
+from migcheck.model import Category, Finding, Severity, Span
 from migcheck.report.escape import log_line, visible
 
 _NO_SPAN = Span(1, 1, 1, 1)
@@ -76,7 +76,7 @@ def to_findings(result: LiveResult) -> list[Finding]:
         findings += _history_findings(history)
     for problem in result.broken_queries:
         findings.append(_query_finding(problem, "live-query-broken", "error", "compatibility"))
-    order = "warning" if result.no_safe_deploy_order else "info"
+    order: Severity = "warning" if result.no_safe_deploy_order else "info"
     for problem in result.needs_migration:
         findings.append(
             _query_finding(problem, "live-query-needs-migration", order, "compatibility")
@@ -87,7 +87,7 @@ def to_findings(result: LiveResult) -> list[Finding]:
 
 
 def _finding(
-    rule: str, severity: str, category: str, trace: StatementTrace, message: str
+    rule: str, severity: Severity, category: Category, trace: StatementTrace, message: str
 ) -> Finding:
     return Finding(
         rule=rule,
@@ -138,7 +138,7 @@ def _history_findings(history: HistoryResult) -> list[Finding]:
         )
         held = id(trace) in held_on
         if taken:
-            severity = "warning" if heavy or held else "info"
+            severity: Severity = "warning" if heavy or held else "info"
             message = _lock_message(trace, taken, held)
             findings.append(_finding("live-lock", severity, "locking", trace, message))
         elif blocking and heavy:
@@ -209,7 +209,9 @@ def _lock_message(trace: StatementTrace, blocking: list[LockInfo], held: bool) -
     return message
 
 
-def _query_finding(problem: QueryProblem, rule: str, severity: str, category: str) -> Finding:
+def _query_finding(
+    problem: QueryProblem, rule: str, severity: Severity, category: Category
+) -> Finding:
     query = problem.query
     error = problem.error
     app = "old" if query.version == "old" else "new"

@@ -4,7 +4,7 @@ Per history with a changeset: obtain a template with the base schema (``cache.py
 clone it, check the old app's queries on the base, run the changeset under the tracer,
 then check old and new queries on the migrated schema. Old queries that broke are then
 re-checked after each changeset statement on a second clone, to name the statement that
-broke them. Everything runs inside ``interrupt_on_signals`` and ``open_server``, so the
+broke them. Everything runs inside ``interrupt_on_signals`` and ``opening.open_server``, so the
 server and every scratch database are gone however the run ends. Migrations and app
 queries run on runner connections (no superuser rights, see ``privileges.py``); lock
 sampling and database management use the server's admin connections.
@@ -139,7 +139,7 @@ def _on_server(
     allowed: frozenset[str],
 ) -> list[HistoryRun]:
     from migcheck.live.cache import TemplateCache
-    from migcheck.live.server import open_server
+    from migcheck.live.opening import open_server
 
     runs: list[HistoryRun] = []
     with (

@@ -12,8 +12,7 @@
 Migrations and app queries run on "runner" connections, which log in as a role without
 superuser rights (see ``privileges.py``); migcheck's own work uses "admin" connections.
 
-``open_server`` hands out the server and closes it (scratch databases dropped, process
-stopped) however the block ends.
+``live.opening.open_server`` picks one of these and closes it however the block ends.
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ import secrets
 import subprocess
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -441,46 +440,3 @@ def choose_embedded(pg_version: int | None) -> Path:
             "use --pg-bin or --dsn for other versions"
         )
     return versions[pg_version]
-
-
-@contextlib.contextmanager
-def open_server(
-    *,
-    pg_bin: str | None = None,
-    dsn: str | None = None,
-    pg_version: int | None = None,
-    statement_timeout_s: float = 60.0,
-    persistent: bool = True,
-    cache_dir: str | None = None,
-) -> Iterator[Server]:
-    """The server to run on, closed (scratch databases dropped, process stopped) however
-    the block ends."""
-    if pg_bin and dsn:
-        raise LiveError("--pg-bin and --dsn cannot be used together")
-    server: Server
-    if dsn:
-        server = ExternalServer(dsn, statement_timeout_s)
-    else:
-        root = Path(cache_dir).expanduser().absolute() if cache_dir else None
-        if pg_bin:
-            bin_dir = Path(pg_bin).expanduser().absolute()
-            kind = "pg_bin"
-        else:
-            bin_dir = choose_embedded(pg_version)
-            kind = "embedded"
-        from migcheck.live.cluster import ClusterServer
-
-        server = ClusterServer(
-            bin_dir,
-            kind=kind,
-            statement_timeout_s=statement_timeout_s,
-            persistent=persistent,
-            root=root,
-        )
-        if pg_bin and pg_version is not None and server.major != pg_version:
-            server.close()
-            raise LiveError(f"{bin_dir} holds PostgreSQL {server.major}, not {pg_version}")
-    try:
-        yield server
-    finally:
-        server.close()

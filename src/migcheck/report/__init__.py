@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from migcheck.engine import Result
+    from migcheck.model import Result
 
 FORMATS = ("text", "json", "github", "sarif", "gitlab", "junit")
 

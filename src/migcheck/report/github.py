@@ -13,8 +13,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable
 
-from migcheck.engine import Result
-from migcheck.model import Finding
+from migcheck.model import Finding, Result
 from migcheck.report._common import repo_path
 from migcheck.report.escape import visible
 

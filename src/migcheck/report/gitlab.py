@@ -14,7 +14,7 @@ import hashlib
 import json
 from typing import Any
 
-from migcheck.engine import Result
+from migcheck.model import Result
 from migcheck.report._common import fingerprints, repo_path
 from migcheck.report.escape import json_text
 

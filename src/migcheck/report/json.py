@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from migcheck.engine import Result
+from migcheck.model import Result
 from migcheck.report.escape import json_text
 
 

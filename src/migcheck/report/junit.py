@@ -12,8 +12,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 
-from migcheck.engine import Result
-from migcheck.model import Finding, InputError
+from migcheck.model import Finding, InputError, Result
 from migcheck.report.escape import log_line, visible
 
 SUITE = "migcheck"

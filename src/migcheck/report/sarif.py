@@ -19,8 +19,7 @@ from typing import Any
 from urllib.parse import quote
 
 from migcheck import __version__
-from migcheck.engine import Result
-from migcheck.model import Finding
+from migcheck.model import Finding, Result
 from migcheck.report._common import FINGERPRINT_KEY, fingerprints, repo_path
 from migcheck.report.escape import json_text
 

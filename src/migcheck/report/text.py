@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Sequence
 from typing import TextIO
 
-from migcheck.engine import Result
+from migcheck.model import Finding, Result, SuppressedFinding
 from migcheck.report.escape import log_line, visible
 
 _COLOURS = {"error": "\033[1;31m", "warning": "\033[1;33m", "info": "\033[1;36m"}
@@ -27,48 +28,18 @@ def use_colour(stream: TextIO) -> bool:
 def render(
     result: Result, *, colour: bool = False, statistics: bool = False, show_suppressed: bool = False
 ) -> str:
-    def c(code: str, text: str) -> str:
-        return f"{code}{text}{_RESET}" if colour else text
-
+    paint = _Paint(colour)
     out: list[str] = []
     for err in result.errors:
         path = visible(err.path)
         where = f"{path}:{err.line}" if err.line else path
-        out.append(f"{c(_BOLD, where)}: {c(_COLOURS['error'], 'error')}: {visible(err.message)}")
+        error = paint(_COLOURS["error"], "error")
+        out.append(f"{paint(_BOLD, where)}: {error}: {visible(err.message)}")
     for f in result.findings:
-        sev = c(_COLOURS.get(f.severity, ""), visible(f"{f.severity}[{f.rule}]"))
-        where = f"{visible(f.path)}:{f.line}:{f.column}"
-        out.append(f"{c(_BOLD, where)}: {sev} {visible(f.message)}")
-        if f.help:
-            help_lines = visible(f.help, multiline=True).splitlines()
-            out.append(f"  {c(_BOLD, 'help:')} {help_lines[0]}")
-            out.extend(f"        {line}" if line else "" for line in help_lines[1:])
-        if f.statement:
-            lines = visible(f.statement, multiline=True).splitlines()
-            shown = lines[:_EXCERPT_LINES]
-            gutter = len(str(f.span.line + len(shown)))
-            # A statement rendered from Python (an Alembic op call) is not the text of
-            # those source lines: show it as the SQL the call runs, without line numbers.
-            rendered = f.path.endswith(".py")
-            if rendered:
-                out.append(c(_DIM, "  runs:"))
-            for i, line in enumerate(shown):
-                number = "" if rendered else f.span.line + i
-                out.append(c(_DIM, f"  {number:>{gutter}} | ") + line)
-            if len(lines) > _EXCERPT_LINES:
-                out.append(
-                    c(_DIM, f"  {'':>{gutter}} | ... ({len(lines) - _EXCERPT_LINES} more lines)")
-                )
-        out.append("")
+        out.extend(_finding(f, paint))
     if statistics:
-        counts = Counter((f.rule, f.severity) for f in result.findings)
-        for (rule, sev), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
-            out.append(f"{n:>5}  {rule:<32} {sev}")
-        if counts:
-            out.append("")
+        out.extend(_statistics(result.findings))
     if show_suppressed and result.suppressed:
-        from migcheck.suppress import render_suppressed
-
         # Its paths and reasons come from the input; its newlines are its own layout.
         out.append(visible(render_suppressed(result.suppressed), multiline=True))
     stale = getattr(result, "stale_baseline", None)
@@ -83,6 +54,67 @@ def render(
     out.append(summary_line(result))
     # Any line may start with input (a path); a multi-line block may hold several lines.
     return "\n".join(log_line(line) for block in out for line in block.split("\n")) + "\n"
+
+
+class _Paint:
+    """Wraps text in an ANSI style when colour is on."""
+
+    def __init__(self, colour: bool) -> None:
+        self.colour = colour
+
+    def __call__(self, code: str, text: str) -> str:
+        return f"{code}{text}{_RESET}" if self.colour else text
+
+
+def _finding(f: Finding, paint: _Paint) -> list[str]:
+    """One finding: its line, its help, the statement's first lines, then a blank line."""
+    sev = paint(_COLOURS.get(f.severity, ""), visible(f"{f.severity}[{f.rule}]"))
+    where = f"{visible(f.path)}:{f.line}:{f.column}"
+    out = [f"{paint(_BOLD, where)}: {sev} {visible(f.message)}"]
+    if f.help:
+        help_lines = visible(f.help, multiline=True).splitlines()
+        out.append(f"  {paint(_BOLD, 'help:')} {help_lines[0]}")
+        out.extend(f"        {line}" if line else "" for line in help_lines[1:])
+    if f.statement:
+        out.extend(_excerpt(f, paint))
+    out.append("")
+    return out
+
+
+def _excerpt(f: Finding, paint: _Paint) -> list[str]:
+    lines = visible(f.statement, multiline=True).splitlines()
+    shown = lines[:_EXCERPT_LINES]
+    gutter = len(str(f.span.line + len(shown)))
+    # A statement rendered from Python (an Alembic op call) is not the text of those
+    # source lines: show it as the SQL the call runs, without line numbers.
+    rendered = f.path.endswith(".py")
+    out = [paint(_DIM, "  runs:")] if rendered else []
+    for i, line in enumerate(shown):
+        number = "" if rendered else f.span.line + i
+        out.append(paint(_DIM, f"  {number:>{gutter}} | ") + line)
+    if len(lines) > _EXCERPT_LINES:
+        more = len(lines) - _EXCERPT_LINES
+        out.append(paint(_DIM, f"  {'':>{gutter}} | ... ({more} more lines)"))
+    return out
+
+
+def _statistics(findings: Sequence[Finding]) -> list[str]:
+    counts = Counter((f.rule, f.severity) for f in findings)
+    out = [
+        f"{n:>5}  {rule:<32} {sev}"
+        for (rule, sev), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+    return [*out, ""] if counts else out
+
+
+def render_suppressed(items: Sequence[SuppressedFinding]) -> str:
+    """The ``--show-suppressed`` lines of the text report (empty when none)."""
+    lines = []
+    for s in sorted(items, key=lambda s: (s.finding.path, s.finding.line, s.finding.column)):
+        f = s.finding
+        reason = s.reason or "(no reason given)"
+        lines.append(f"suppressed: {f.path}:{f.line}:{f.column} {f.rule} \u2014 {reason}")
+    return "\n".join(lines) + "\n" if lines else ""
 
 
 def summary_line(result: Result) -> str:

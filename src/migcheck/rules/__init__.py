@@ -15,15 +15,15 @@ from collections.abc import Iterable, Iterator
 from typing import ClassVar
 
 from migcheck.context import Context
-from migcheck.model import LINE_BREAK, Finding, Op, Span, Statement
+from migcheck.model import LINE_BREAK, Category, Finding, Op, Severity, Span, Statement
 
 
 class Rule(ABC):
     """Subclass, set the class attributes, and implement ``check``."""
 
     id: ClassVar[str]
-    category: ClassVar[str]  # compatibility | locking | data | style | meta
-    severity: ClassVar[str]  # error | warning | info
+    category: ClassVar[Category]
+    severity: ClassVar[Severity]
     summary: ClassVar[str]  # one line, for ``migcheck rules``
     # Op kinds this rule looks at; empty means "every statement" (check gets op=None once).
     kinds: ClassVar[frozenset[str]] = frozenset()
@@ -129,3 +129,10 @@ def iter_rules(ids: Iterable[str]) -> Iterator[Rule]:
     rules = all_rules()
     for rid in ids:
         yield rules[rid]
+
+
+def meta_finding(rule_id: str, path: str, span: Span, message: str, help: str = "") -> Finding:
+    """A finding of a rule that is not run on statements (syntax errors, suppression
+    comments, the Alembic reader's notes), with the rule's registered severity."""
+    rule = all_rules()[rule_id]
+    return Finding(rule_id, rule.severity, rule.category, path, span, message, help)

@@ -63,7 +63,7 @@ class MissingLockTimeout(Rule):
         self._walk: _Walk | None = None
 
     def check(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
-        if ctx.options.get("lock_timeout_role_level"):
+        if ctx.options.lock_timeout_role_level:
             return
         walk = self._walk
         if walk is None or walk.key is not ctx.settings:

@@ -1,7 +1,8 @@
 """Migration sources: how files on disk become ordered histories of migrations.
 
 A source knows file layouts (Prisma Migrate, plain SQL directories, Alembic) and nothing
-about rules. ``discover`` (in ``discover.py``) is the one entry point the engine calls.
+about rules or config files. ``discover`` (in ``discover.py``) is the one entry point the
+runner calls, for SQL layouts and Alembic projects alike.
 """
 
 from __future__ import annotations

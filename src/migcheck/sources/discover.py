@@ -20,8 +20,9 @@ import errno
 import fnmatch
 import os
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from migcheck.model import InputError
 from migcheck.sources import History, Migration, diesel, prisma, sqldir
@@ -40,6 +41,10 @@ from migcheck.sources.reading import (
     size_message,
 )
 
+if TYPE_CHECKING:
+    from migcheck.sources.alembic.notes import AlembicNote
+    from migcheck.sources.alembic.projects import AlembicRequest
+
 STDIN = "-"
 # Directories that never hold the project's own migrations (hidden ones are skipped too).
 SKIPPED_DIRS = frozenset({"node_modules", "__pycache__", "venv", "site-packages"})
@@ -54,6 +59,8 @@ class DiscoveryResult:
     # Skipped entries that are not input errors (a FIFO in a walked directory, a link out
     # of the tree, an unreadable file read only as history).
     notes: list[InputError] = field(default_factory=list)
+    # The Alembic reader's notes (places it could not evaluate), for the caller to report.
+    alembic_notes: list[AlembicNote] = field(default_factory=list)
 
 
 @dataclass
@@ -88,9 +95,35 @@ def discover(
     exclude: Sequence[str] = (),
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES,
+    alembic: AlembicRequest | None = None,
+    excluded: Callable[[str], bool] = lambda _path: False,
 ) -> DiscoveryResult:
-    """Find, order and read the migrations named by ``paths``."""
-    return _Discovery(stdin_text, stdin_filename, exclude, max_bytes, max_total_bytes).run(paths)
+    """Find, order and read the migrations named by ``paths``.
+
+    With ``alembic``, Alembic projects named by a path, or found in a directory given,
+    are read too (without it, only SQL layouts). ``excluded`` says which paths the
+    config file excludes: such a project is skipped, such a revision is not judged.
+    """
+    if alembic is None:
+        return _Discovery(stdin_text, stdin_filename, exclude, max_bytes, max_total_bytes).run(
+            paths
+        )
+    from migcheck.sources.alembic.projects import load_projects, split_paths
+
+    alembic_paths, sql_paths = split_paths(paths, excluded)
+    found = (
+        _Discovery(stdin_text, stdin_filename, exclude, max_bytes, max_total_bytes).run(sql_paths)
+        if sql_paths
+        else DiscoveryResult()
+    )
+    histories, errors, notes = load_projects(alembic, alembic_paths, excluded)
+    if histories:
+        # A directory holding only an Alembic project is not "without migrations".
+        found.errors = [e for e in found.errors if not e.message.startswith("no SQL migrations")]
+    found.histories += histories
+    found.errors += errors
+    found.alembic_notes = notes
+    return found
 
 
 class _Discovery:

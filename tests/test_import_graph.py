@@ -1,0 +1,186 @@
+"""migcheck's import graph has no circle, and no layer imports one above it.
+
+Read from the source with ``ast`` (no dependency needed, nothing imported). What counts
+as an import: every ``import`` and ``from ... import`` in a module, at module level AND
+inside functions (a lazy import still ties two modules: a circle through one only
+moves the failure to run time). Imports under ``if TYPE_CHECKING:`` do not count: they
+never run, and exist to name types. Importing ``a.b.c`` counts as importing the module
+``a.b.c`` only, not the packages ``a`` and ``a.b`` Python also initialises.
+
+The layers, lowest first (docs/dev/architecture.md explains them). A module may import
+modules of its own layer or below, never above.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parent.parent / "src"
+
+# Lowest first; the first prefix that matches a module names its layer.
+LAYERS: list[tuple[str, tuple[str, ...]]] = [
+    # Data types, safe reading of files, the parse cache's storage, PostgreSQL facts.
+    ("foundation", ("migcheck.__init__", "migcheck.model", "migcheck.errors",
+                    "migcheck.jsonfile", "migcheck.datacodec", "migcheck.cache",
+                    "migcheck.sources.__init__", "migcheck.sources.reading",
+                    "migcheck.report.escape", "migcheck.docs", "migcheck.locks",
+                    "migcheck.pgcatalog", "migcheck._volatility", "migcheck.schema",
+                    "migcheck.settings", "migcheck.vocabulary")),
+    ("sources", ("migcheck.sources",)),
+    ("sql", ("migcheck.sql", "migcheck.dynamic")),
+    ("rules", ("migcheck.context", "migcheck.rules", "migcheck.suppress", "migcheck.selection")),
+    ("engine", ("migcheck.statements", "migcheck.transactions", "migcheck.engine",
+                "migcheck.postlint", "migcheck.baseline", "migcheck.gitdiff")),
+    ("config", ("migcheck.config",)),
+    ("run", ("migcheck.runner", "migcheck.configreport")),
+    ("report", ("migcheck.report",)),
+    ("live", ("migcheck.live",)),
+    ("cli", ("migcheck.cli", "migcheck.live_cli", "migcheck.__main__")),
+]  # fmt: skip
+
+
+def modules() -> dict[str, tuple[Path, bool]]:
+    out = {}
+    for path in (SRC / "migcheck").rglob("*.py"):
+        parts = list(path.relative_to(SRC).with_suffix("").parts)
+        package = parts[-1] == "__init__"
+        name = ".".join(parts[:-1] if package else parts)
+        out[name] = (path, package)
+    return out
+
+
+def _is_type_checking(node: ast.If) -> bool:
+    return "TYPE_CHECKING" in ast.unparse(node.test)
+
+
+def imports_of(name: str, path: Path, package: bool, known: set[str]) -> set[str]:
+    """The migcheck modules ``name`` imports (see the module docstring for what counts)."""
+    here = name if package else name.rpartition(".")[0]
+
+    def resolve(target: str) -> str | None:
+        while target and target not in known:
+            target = target.rpartition(".")[0]
+        return target or None
+
+    found: set[str] = set()
+
+    def visit(nodes: list[ast.stmt]) -> None:
+        for node in nodes:
+            if isinstance(node, ast.If) and _is_type_checking(node):
+                visit(node.orelse)
+                continue
+            if isinstance(node, ast.Import):
+                found.update(filter(None, (resolve(a.name) for a in node.names)))
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parts = here.split(".")
+                    parts = parts[: len(parts) - node.level + 1]
+                    base = ".".join([*parts, *([node.module] if node.module else [])])
+                for alias in node.names:
+                    sub = f"{base}.{alias.name}"
+                    target = sub if sub in known else resolve(base)
+                    if target:
+                        found.add(target)
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, ast.stmt):
+                    visit([child])
+
+    visit(ast.parse(path.read_text(encoding="utf-8")).body)
+    found.discard(name)
+    return found
+
+
+def graph() -> dict[str, set[str]]:
+    mods = modules()
+    known = set(mods)
+    return {name: imports_of(name, path, pkg, known) for name, (path, pkg) in mods.items()}
+
+
+def circles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    out: list[list[str]] = []
+    for start in sorted(edges):
+        if start in index:
+            continue
+        work = [(start, iter(sorted(edges[start])))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, children = work[-1]
+            for child in children:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(edges[child]))))
+                    break
+                if child in on_stack:
+                    low[node] = min(low[node], index[child])
+            else:
+                work.pop()
+                if work:
+                    parent = work[-1][0]
+                    low[parent] = min(low[parent], low[node])
+                if low[node] == index[node]:
+                    component = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        component.append(member)
+                        if member == node:
+                            break
+                    if len(component) > 1:
+                        out.append(sorted(component))
+    return out
+
+
+def layer(module: str) -> int:
+    for rank, (_name, prefixes) in enumerate(LAYERS):
+        if f"{module}.__init__" in prefixes:  # a package's own module, named exactly
+            return rank
+    best = -1
+    length = -1
+    for rank, (_name, prefixes) in enumerate(LAYERS):
+        for prefix in prefixes:
+            matches = module == prefix or module.startswith(prefix + ".")
+            if matches and len(prefix) > length:
+                best, length = rank, len(prefix)
+    assert best >= 0, f"{module} is in no layer: add it to LAYERS"
+    return best
+
+
+def test_the_checker_finds_a_circle() -> None:
+    edges = {"migcheck.a": {"migcheck.b"}, "migcheck.b": {"migcheck.a"}, "migcheck.c": set()}
+    assert circles(edges) == [["migcheck.a", "migcheck.b"]]
+
+
+def test_lazy_imports_count_and_type_checking_imports_do_not(tmp_path: Path) -> None:
+    source = tmp_path / "m.py"
+    source.write_text(
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n    from migcheck.b import T\n"
+        "def f():\n    from migcheck.c import g\n"
+    )
+    known = {"migcheck.m", "migcheck.b", "migcheck.c"}
+    assert imports_of("migcheck.m", source, False, known) == {"migcheck.c"}
+
+
+def test_no_import_circle() -> None:
+    assert circles(graph()) == []
+
+
+def test_no_module_imports_a_layer_above_its_own() -> None:
+    upward = [
+        f"{module} ({LAYERS[layer(module)][0]}) imports {target} ({LAYERS[layer(target)][0]})"
+        for module, targets in sorted(graph().items())
+        for target in sorted(targets)
+        if layer(target) > layer(module)
+    ]
+    assert upward == []
