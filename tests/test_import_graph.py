@@ -26,7 +26,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
                     "migcheck.sources.__init__", "migcheck.sources.reading",
                     "migcheck.report.escape", "migcheck.docs", "migcheck.locks",
                     "migcheck.pgcatalog", "migcheck._volatility", "migcheck.schema",
-                    "migcheck.settings", "migcheck.vocabulary")),
+                    "migcheck.settings", "migcheck.vocabulary", "migcheck.quoting")),
     ("sources", ("migcheck.sources",)),
     ("sql", ("migcheck.sql", "migcheck.dynamic")),
     ("rules", ("migcheck.context", "migcheck.rules", "migcheck.suppress", "migcheck.selection")),
