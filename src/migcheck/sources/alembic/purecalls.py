@@ -501,62 +501,83 @@ def has_method(value: object, name: str) -> bool:
     return False
 
 
-def call_method(
-    ev: Any, owner: object, name: str, args: list[object], kwargs: dict[str, object], node: ast.AST
+def _m_format(
+    ev: Any, owner: Any, name: str, args: list[object], kwargs: dict[str, object], node: ast.AST
+) -> object:
+    return str_format(ev, owner, args, kwargs, node)
+
+
+def _m_join(
+    ev: Any, owner: Any, name: str, args: list[object], kwargs: dict[str, object], node: ast.AST
 ) -> object:
     kind = type(owner)
-    if kind is str and name == "format":
-        return str_format(ev, owner, args, kwargs, node)  # type: ignore[arg-type]
-    if kind in (str, bytes) and name == "join":
-        parts = _items(ev, _one(args, kwargs, node, "join"), node)
-        if any(type(p) is not kind for p in parts):
-            raise Unevaluable("`join` of values that are not strings", node)
-        total = sum(len(p) for p in parts) + len(owner) * max(len(parts) - 1, 0)  # type: ignore[arg-type, misc]
-        if total > MAX_SIZE:
-            raise too_large(node)
-        return owner.join(parts)  # type: ignore[attr-defined]
-    if (
-        kind in (str, bytes)
-        and name == "replace"
-        and len(args) >= 2
-        and type(args[0]) is kind
-        and type(args[1]) is kind
-    ):
-        old, new = args[0], args[1]
-        count = owner.count(old) if old else len(owner) + 1  # type: ignore[attr-defined, arg-type]
-        if len(owner) + count * max(len(new) - len(old), 0) > MAX_SIZE:  # type: ignore[arg-type]
-            raise too_large(node)
-    if (
-        kind in (str, bytes)
-        and name in ("ljust", "rjust", "center", "zfill")
-        and args
-        and isinstance(args[0], int)
-        and args[0] > MAX_SIZE
-    ):
+    parts = _items(ev, _one(args, kwargs, node, "join"), node)
+    if any(type(p) is not kind for p in parts):
+        raise Unevaluable("`join` of values that are not strings", node)
+    total = sum(len(p) for p in parts) + len(owner) * max(len(parts) - 1, 0)  # type: ignore[arg-type, misc]
+    if total > MAX_SIZE:
         raise too_large(node)
-    if kind is list and name == "sort":
-        result = _b_sorted(ev, [owner], kwargs, node)
-        owner[:] = result  # type: ignore[index]
-        return None
-    if kind is list and name in ("append", "insert", "extend"):
-        added = args[-1] if args else None
-        more = _items(ev, added, node) if name == "extend" else [added]
-        if len(owner) + len(more) > MAX_SIZE:  # type: ignore[arg-type]
+    return owner.join(parts)
+
+
+def _m_replace(
+    ev: Any, owner: Any, name: str, args: list[object], kwargs: dict[str, object], node: ast.AST
+) -> object:
+    kind = type(owner)
+    if len(args) >= 2 and type(args[0]) is kind and type(args[1]) is kind:
+        old: Any = args[0]
+        new: Any = args[1]
+        count = owner.count(old) if old else len(owner) + 1
+        if len(owner) + count * max(len(new) - len(old), 0) > MAX_SIZE:
             raise too_large(node)
-        ev.charge(len(more))
-        if name == "extend":
-            owner.extend(more)  # type: ignore[attr-defined]
-            return None
-        args = [*args[:-1], added]
-        getattr(owner, name)(*args)
+    return _generic(ev, owner, name, args, kwargs, node)
+
+
+def _m_pad(
+    ev: Any, owner: Any, name: str, args: list[object], kwargs: dict[str, object], node: ast.AST
+) -> object:
+    if args and isinstance(args[0], int) and args[0] > MAX_SIZE:
+        raise too_large(node)
+    return _generic(ev, owner, name, args, kwargs, node)
+
+
+def _m_sort(
+    ev: Any, owner: Any, name: str, args: list[object], kwargs: dict[str, object], node: ast.AST
+) -> object:
+    owner[:] = _b_sorted(ev, [owner], kwargs, node)
+    return None
+
+
+def _m_list_add(
+    ev: Any, owner: Any, name: str, args: list[object], kwargs: dict[str, object], node: ast.AST
+) -> object:
+    added = args[-1] if args else None
+    more = _items(ev, added, node) if name == "extend" else [added]
+    if len(owner) + len(more) > MAX_SIZE:
+        raise too_large(node)
+    ev.charge(len(more))
+    if name == "extend":
+        owner.extend(more)
         return None
-    if kind is dict and name == "update":
-        if args:
-            pairs = _b_dict_args(ev, args[:1], node)
-            owner.update(pairs)  # type: ignore[attr-defined]
-        owner.update(kwargs)  # type: ignore[attr-defined]
-        check_result(owner, node)
-        return None
+    getattr(owner, name)(*args[:-1], added)
+    return None
+
+
+def _m_dict_update(
+    ev: Any, owner: Any, name: str, args: list[object], kwargs: dict[str, object], node: ast.AST
+) -> object:
+    if args:
+        owner.update(_b_dict_args(ev, args[:1], node))
+    owner.update(kwargs)
+    check_result(owner, node)
+    return None
+
+
+def _generic(
+    ev: Any, owner: Any, name: str, args: list[object], kwargs: dict[str, object], node: ast.AST
+) -> object:
+    """A method in migcheck's tables with no size or callable concern of its own."""
+    kind = type(owner)
     method = getattr(kind, name)
     ev.deep(list(args), node)
     if name in ("index", "count", "remove"):
@@ -571,6 +592,32 @@ def call_method(
     if kind is dict and name in ("keys", "values", "items"):
         result = list(result)
     return check_result(result, node)
+
+
+_Method = Callable[[Any, Any, str, list[object], dict[str, object], ast.AST], object]
+# Methods that need a bound on the work they do, or that call back into the evaluator;
+# every other allowed method goes through ``_generic``.
+_SPECIAL: dict[tuple[type, str], _Method] = {
+    (str, "format"): _m_format,
+    **{(kind, "join"): _m_join for kind in (str, bytes)},
+    **{(kind, "replace"): _m_replace for kind in (str, bytes)},
+    **{
+        (kind, pad): _m_pad
+        for kind in (str, bytes)
+        for pad in ("ljust", "rjust", "center", "zfill")
+    },
+    (list, "sort"): _m_sort,
+    **{(list, add): _m_list_add for add in ("append", "insert", "extend")},
+    (dict, "update"): _m_dict_update,
+}
+
+
+def call_method(
+    ev: Any, owner: object, name: str, args: list[object], kwargs: dict[str, object], node: ast.AST
+) -> object:
+    """``owner.name(*args, **kwargs)`` for a plain value and a method ``has_method`` allows."""
+    handler = _SPECIAL.get((type(owner), name), _generic)
+    return handler(ev, owner, name, args, kwargs, node)
 
 
 __all__ = ["BUILTINS", "call_method", "has_method", "std_module"]
