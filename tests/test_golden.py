@@ -10,8 +10,8 @@ reviewed change, regenerate with ``python scripts/update_golden.py`` (or
 from __future__ import annotations
 
 import difflib
-import json
 import importlib.util
+import json
 import os
 from pathlib import Path
 from types import ModuleType
