@@ -12,6 +12,7 @@ import sys
 import tempfile
 
 _PROBE_TIMEOUT_S = 30
+_PIP_DOWNLOAD = ("-m", "pip", "download", "-q", "--no-deps", "--timeout", "10", "--retries", "0")
 
 
 @functools.cache
@@ -22,8 +23,7 @@ def missing_index_reason() -> str | None:
     with tempfile.TemporaryDirectory(prefix="migcheck-index-probe-") as dest:
         try:
             proc = subprocess.run(
-                [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--dest", dest]
-                + ["--timeout", "10", "--retries", "0", "six"],
+                [sys.executable, *_PIP_DOWNLOAD, "--dest", dest, "six"],
                 capture_output=True,
                 text=True,
                 timeout=_PROBE_TIMEOUT_S,
