@@ -1,0 +1,203 @@
+"""Near misses and help text that the mutation run (scripts/mutate.py) found unpinned.
+
+Each quiet case sits next to a minimally different one that must fire, so a rule that
+goes silent, or fires where it must not, fails here. Expectations follow PostgreSQL's
+behaviour as pgcatalog records it, not the rule's code.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers import ids, lint_sql, where
+
+USERS = "CREATE TABLE users (id bigint PRIMARY KEY, email text, ip cidr, flags bit(3), n int);"
+
+
+def run(sql: str, rule: str, **kw: object) -> list:
+    return lint_sql(sql, history=[USERS], rules=[rule], **kw)
+
+
+# --- volatile-default: a stored generated column --------------------------------------
+
+STORED = "ALTER TABLE users ADD COLUMN twice bigint GENERATED ALWAYS AS (id * 2) STORED;"
+
+
+def test_stored_generated_column_help_before_pg18_backfills() -> None:
+    [f] = run(STORED, "volatile-default", pg=17)
+    assert "A stored generated column cannot be added without a rewrite" in f.help
+    assert "    ALTER TABLE users ADD COLUMN twice bigint;" in f.help
+    assert (
+        "UPDATE users SET twice = id * 2 WHERE id IN "
+        "(SELECT id FROM users WHERE twice IS NULL LIMIT 5000);" in f.help
+    )
+    assert "VIRTUAL" not in f.help
+
+
+def test_stored_generated_column_help_on_pg18_offers_virtual() -> None:
+    [f] = run(STORED, "volatile-default", pg=18)
+    assert f.help.startswith("On PostgreSQL 18+ a VIRTUAL generated column")
+    assert (
+        "    ALTER TABLE users ADD COLUMN twice bigint GENERATED ALWAYS AS (id * 2) VIRTUAL;"
+        in f.help
+    )
+
+
+def test_plain_column_is_quiet_next_to_the_stored_generated_one() -> None:
+    assert run("ALTER TABLE users ADD COLUMN twice bigint;", "volatile-default", pg=17) == []
+
+
+# --- set-not-null after ADD COLUMN ----------------------------------------------------
+
+
+@pytest.mark.parametrize("default", ["", " DEFAULT NULL"])
+def test_nullable_column_then_set_not_null_fires(default: str) -> None:
+    sql = (
+        f"ALTER TABLE users ADD COLUMN x int{default};\n"
+        "ALTER TABLE users ALTER COLUMN x SET NOT NULL;"
+    )
+    for rule in ("set-not-null", "set-not-null-scan"):
+        assert where(run(sql, rule), rule) == [(2, 19)], rule
+
+
+def test_column_added_not_null_with_a_default_then_set_not_null_is_quiet() -> None:
+    sql = (
+        "ALTER TABLE users ADD COLUMN x int NOT NULL DEFAULT 0;\n"
+        "ALTER TABLE users ALTER COLUMN x SET NOT NULL;"
+    )
+    assert run(sql, "set-not-null") == []
+    assert run(sql, "set-not-null-scan") == []
+
+
+def test_column_added_not_null_is_reported_once() -> None:
+    """ADD COLUMN ... NOT NULL is add-required-column's finding; the redundant SET NOT NULL
+    after it adds no second one."""
+    sql = (
+        "ALTER TABLE users ADD COLUMN x int NOT NULL;\n"
+        "ALTER TABLE users ALTER COLUMN x SET NOT NULL;"
+    )
+    rules = ["add-required-column", "set-not-null", "set-not-null-scan"]
+    findings = lint_sql(sql, history=[USERS], rules=rules)
+    assert [(f.rule, f.line) for f in findings] == [("add-required-column", 1)]
+
+
+# --- change-column-type: types the app reads the same way ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("column", "new"),
+    [("ip", "inet"), ("flags", "varbit"), ("flags", "bit varying(5)"), ("n", "bigint")],
+)
+def test_compatible_type_changes_are_not_breaking(column: str, new: str) -> None:
+    sql = f"ALTER TABLE users ALTER COLUMN {column} TYPE {new};"
+    assert run(sql, "change-column-type") == []
+
+
+@pytest.mark.parametrize(
+    ("column", "new"),
+    [("ip", "text"), ("flags", "bit(2)"), ("email", "inet USING email::inet"), ("n", "smallint")],
+)
+def test_near_miss_type_changes_are_breaking(column: str, new: str) -> None:
+    sql = f"ALTER TABLE users ALTER COLUMN {column} TYPE {new};"
+    assert where(run(sql, "change-column-type"), "change-column-type") == [(1, 19)]
+
+
+# --- hold-exclusive-lock: only tables that existed before the transaction -------------
+
+
+def test_lock_on_a_table_created_in_the_same_transaction_is_quiet() -> None:
+    sql = (
+        "BEGIN;\nCREATE TABLE t2 (id bigint);\nALTER TABLE t2 ADD COLUMN x int;\n"
+        "UPDATE users SET n = 1;\nCOMMIT;"
+    )
+    assert run(sql, "hold-exclusive-lock") == []
+
+
+def test_lock_on_an_existing_table_held_over_a_backfill_fires() -> None:
+    sql = "BEGIN;\nALTER TABLE users ADD COLUMN x int;\nUPDATE users SET n = 1;\nCOMMIT;"
+    [f] = run(sql, "hold-exclusive-lock")
+    assert (f.line, f.column) == (2, 19)
+    assert 'takes an ACCESS EXCLUSIVE lock on "users"' in f.message
+    assert "line 3 updates every row" in f.message
+    assert "every read and write" in f.message
+    assert "COMMIT right after this statement" in f.help
+
+
+def test_hold_exclusive_lock_is_reported_once_per_transaction() -> None:
+    sql = (
+        "BEGIN;\nALTER TABLE users ADD COLUMN x int;\n"
+        "UPDATE users SET n = 1;\nUPDATE users SET n = 2;\nCOMMIT;"
+    )
+    assert where(run(sql, "hold-exclusive-lock"), "hold-exclusive-lock") == [(2, 19)]
+
+
+# --- messages name the lock the statement really takes --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sql", "rule", "says", "never"),
+    [
+        (
+            "CREATE INDEX users_n ON users (n);",
+            "non-concurrent-index",
+            ["takes a SHARE lock", "blocks writes", "reads continue"],
+            ["ACCESS EXCLUSIVE", "every read"],
+        ),
+        (
+            "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);",
+            "unique-without-index",
+            ["ACCESS EXCLUSIVE lock", "blocks every read and write"],
+            ["SHARE lock", "reads continue"],
+        ),
+        (
+            "ALTER TABLE users ADD CONSTRAINT users_n_pos CHECK (n > 0);",
+            "constraint-without-not-valid",
+            ["ACCESS EXCLUSIVE lock", "blocks every read and write"],
+            ["reads continue"],
+        ),
+        (
+            "ALTER TABLE users ALTER COLUMN email SET NOT NULL;",
+            "set-not-null-scan",
+            ["ACCESS EXCLUSIVE lock", "blocks every read and write"],
+            ["reads continue"],
+        ),
+        (
+            "ALTER TABLE users ALTER COLUMN n TYPE bigint;",
+            "type-change-rewrite",
+            ["ACCESS EXCLUSIVE lock", "blocks every read and write"],
+            ["reads continue"],
+        ),
+        (
+            "ALTER TABLE users ADD COLUMN u uuid DEFAULT gen_random_uuid();",
+            "volatile-default",
+            ["ACCESS EXCLUSIVE lock", "blocks every read and write"],
+            ["reads continue"],
+        ),
+    ],
+)
+def test_message_names_the_lock_taken(
+    sql: str, rule: str, says: list[str], never: list[str]
+) -> None:
+    [f] = run(sql, rule)
+    for text in says:
+        assert text in f.message, (text, f.message)
+    for text in never:
+        assert text not in f.message, (text, f.message)
+
+
+def test_fk_message_names_share_row_exclusive_on_both_tables() -> None:
+    history = [
+        USERS,
+        "CREATE TABLE accounts (id bigint PRIMARY KEY);",
+        "ALTER TABLE users ADD COLUMN acc bigint;",
+    ]
+    sql = (
+        "ALTER TABLE users ADD CONSTRAINT users_acc_fk FOREIGN KEY (acc) REFERENCES accounts (id);"
+    )
+    [f] = lint_sql(sql, history=history, rules=["constraint-without-not-valid"])
+    assert (
+        'SHARE ROW EXCLUSIVE locks on "users" and on the referenced table "accounts"' in f.message
+    )
+    assert "ACCESS EXCLUSIVE" not in f.message
+    assert "SHARE UPDATE EXCLUSIVE" in f.help and "ROW SHARE" in f.help
+    assert ids([f]) == ["constraint-without-not-valid"]
