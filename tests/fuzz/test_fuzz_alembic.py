@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import tempfile
 
-import pytest
 from fuzz_strategies import hostile_text
 from hypothesis import given
 from hypothesis import strategies as st

@@ -13,7 +13,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import pytest
 from fuzz_strategies import hostile_text
 from hypothesis import given
 from hypothesis import strategies as st
