@@ -15,8 +15,9 @@ True/False swapped, int constants +1 and -1, lock modes swapped for another mode
 severities for another severity (in plain and f-strings).
 
 Tests run per mutant, in this order, stopping at the first failure: tests/rules/test_<name>.py
-(when present), tests/test_rule_docs.py for the module's rule id, tests/test_fixtures.py and
-tests/test_golden.py; ``--tests`` replaces the list. The mutant is served to every Python
+(when present), tests/test_rule_docs.py for the module's rule id, and tests/test_golden.py
+(the fixtures' full report, a superset of tests/test_fixtures.py); ``--tests`` replaces
+the list. The mutant is served to every Python
 process (the CLI subprocesses too) by an import hook loaded through PYTHONPATH; the source
 tree is never modified and the lint cache is off.
 """
