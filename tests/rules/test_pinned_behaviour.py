@@ -201,3 +201,40 @@ def test_fk_message_names_share_row_exclusive_on_both_tables() -> None:
     assert "ACCESS EXCLUSIVE" not in f.message
     assert "SHARE UPDATE EXCLUSIVE" in f.help and "ROW SHARE" in f.help
     assert ids([f]) == ["constraint-without-not-valid"]
+
+
+HOLD = (
+    "BEGIN;\nALTER TABLE users ADD COLUMN a int;\n{middle}\nUPDATE orders SET total = 1;\nCOMMIT;"
+)
+TWO_TABLES = [
+    USERS,
+    "CREATE TABLE orders (id bigint PRIMARY KEY, total int);",
+    "CREATE TABLE coupons (id bigint PRIMARY KEY);",
+]
+
+
+@pytest.mark.parametrize(
+    ("middle", "fires"),
+    [
+        ("DROP TABLE users;", False),  # the DROP holds the lock to the end by itself
+        ("DROP TABLE coupons, users;", False),  # second name of a multi-table DROP
+        ("DROP TABLE coupons;", True),  # another table dropped: the lock on users still counts
+        ("COMMIT;\nBEGIN;", False),  # committed before the slow work
+        ("SELECT 1;", True),
+    ],
+)
+def test_hold_exclusive_lock_after_a_drop_or_commit(middle: str, fires: bool) -> None:
+    sql = HOLD.format(middle=middle)
+    findings = lint_sql(sql, history=TWO_TABLES, rules=["hold-exclusive-lock"])
+    assert where(findings, "hold-exclusive-lock") == ([(2, 19)] if fires else [])
+
+
+def test_hold_exclusive_lock_help_in_a_runner_transaction_moves_the_rest_out() -> None:
+    sql = "ALTER TABLE users ADD COLUMN a int;\nUPDATE users SET n = 1;"
+    [f] = lint_sql(
+        sql, history=[USERS], rules=["hold-exclusive-lock"], runner_transaction=True, tool="flyway"
+    )
+    assert "move line 2 (and what follows) into a separate migration" in f.help
+    assert "COMMIT right after" not in f.help
+    assert "    SET lock_timeout = '5s';" in f.help
+    assert f.severity == "warning"
