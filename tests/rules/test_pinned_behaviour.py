@@ -307,3 +307,36 @@ def test_set_not_null_on_a_column_this_migration_adds(
 def test_set_not_null_on_an_unknown_table_column_added_not_null_is_add_required_columns() -> None:
     sql = "ALTER TABLE users ADD COLUMN x int NOT NULL;\nALTER TABLE users ALTER COLUMN x SET NOT NULL;"
     assert lint_sql(sql, history=[], rules=["set-not-null"]) == []
+
+
+# --- add-required-column: a NULL default is no default ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("column", "fires"),
+    [
+        ("x int NOT NULL DEFAULT NULL", True),
+        ("x int NOT NULL DEFAULT (NULL)", True),
+        ("x int NOT NULL DEFAULT NULL::integer", True),
+        ("x text NOT NULL DEFAULT 'null'", False),
+        ("x text NOT NULL DEFAULT ''", False),
+        ("x bigserial NOT NULL", False),
+        ("x smallserial NOT NULL", False),
+        ("x int NOT NULL GENERATED ALWAYS AS (id) STORED", False),
+        ("x int NOT NULL", True),
+    ],
+)
+def test_add_required_column_defaults(column: str, fires: bool) -> None:
+    findings = run(f"ALTER TABLE users ADD COLUMN {column};", "add-required-column")
+    assert where(findings, "add-required-column") == ([(1, 19)] if fires else [])
+
+
+def test_add_required_column_help_mentions_prisma_only_for_prisma() -> None:
+    sql = 'ALTER TABLE "users" ADD COLUMN "x" INTEGER NOT NULL;'
+    [plain] = run(sql, "add-required-column")
+    [prisma] = run(sql, "add-required-column", tool="prisma")
+    assert "Prisma" not in plain.help
+    assert prisma.help.startswith("With Prisma, give the field a @default(...)")
+    assert '    ALTER TABLE "users" ADD COLUMN "x" integer NOT NULL DEFAULT <value>;' in plain.help
+    assert '    ALTER TABLE "users" ADD COLUMN "x" integer;' in plain.help
+    assert plain.severity == "error" and plain.category == "compatibility"
