@@ -340,3 +340,41 @@ def test_add_required_column_help_mentions_prisma_only_for_prisma() -> None:
     assert '    ALTER TABLE "users" ADD COLUMN "x" integer NOT NULL DEFAULT <value>;' in plain.help
     assert '    ALTER TABLE "users" ADD COLUMN "x" integer;' in plain.help
     assert plain.severity == "error" and plain.category == "compatibility"
+
+
+# --- change-column-type: messages per kind of change -----------------------------------
+
+MONEY = [USERS, "ALTER TABLE users ADD COLUMN price numeric(10,2);"]
+
+
+@pytest.mark.parametrize(
+    ("new", "fires"),
+    [("numeric(12,2)", False), ("numeric(12,4)", True), ("numeric(8,2)", True)],
+)
+def test_numeric_precision_and_scale(new: str, fires: bool) -> None:
+    sql = f"ALTER TABLE users ALTER COLUMN price TYPE {new};"
+    findings = lint_sql(sql, history=MONEY, rules=["change-column-type"])
+    assert where(findings, "change-column-type") == ([(1, 19)] if fires else [])
+
+
+def test_widening_to_another_family_reads_back_differently() -> None:
+    [f] = run("ALTER TABLE users ALTER COLUMN n TYPE numeric;", "change-column-type")
+    assert "from integer to numeric" in f.message
+    assert "every value fits, but it reads back as numeric" in f.message
+    assert "may reject" not in f.message
+    assert "\nPostgres: " in f.help
+
+
+def test_narrowing_may_reject_values() -> None:
+    [f] = run("ALTER TABLE users ALTER COLUMN n TYPE smallint;", "change-column-type")
+    assert "smallint may reject or convert the values it writes" in f.message
+    assert "this ALTER fails if an existing value does not convert" in f.message
+    assert '    UPDATE "users" SET "n_new" = "n"::smallint WHERE "n_new" IS NULL' in f.help
+
+
+def test_unknown_old_type_says_so_and_keeps_the_using() -> None:
+    sql = "ALTER TABLE t ALTER COLUMN c TYPE inet USING c::inet;"
+    [f] = lint_sql(sql, history=[], rules=["change-column-type"])
+    assert "could not check whether this is a safe widening" in f.message
+    assert '    UPDATE "t" SET "c_new" = c::inet WHERE "c_new" IS NULL AND <batch range>;' in f.help
+    assert "Postgres:" not in f.help
