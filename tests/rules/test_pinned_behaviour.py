@@ -378,3 +378,24 @@ def test_unknown_old_type_says_so_and_keeps_the_using() -> None:
     assert "could not check whether this is a safe widening" in f.message
     assert '    UPDATE "t" SET "c_new" = c::inet WHERE "c_new" IS NULL AND <batch range>;' in f.help
     assert "Postgres:" not in f.help
+
+
+# --- type-change-rewrite: rewrite, index rebuild only, unknown -------------------------
+
+
+def test_bit_to_varbit_rebuilds_indexes_without_a_rewrite() -> None:
+    [f] = run("ALTER TABLE users ALTER COLUMN flags TYPE varbit;", "type-change-rewrite")
+    assert 'does not rewrite the table but rebuilds every index on "flags"' in f.message
+    assert "ACCESS EXCLUSIVE" in f.message and "rewrites" not in f.message.split(":")[0]
+
+
+def test_rewrite_names_the_old_type() -> None:
+    [f] = run("ALTER TABLE users ALTER COLUMN n TYPE bigint;", "type-change-rewrite")
+    assert 'Changing "users"."n" from integer to bigint rewrites "users"' in f.message
+
+
+def test_unknown_old_type_may_rewrite() -> None:
+    sql = "ALTER TABLE t ALTER COLUMN c TYPE bigint;"
+    [f] = lint_sql(sql, history=[], rules=["type-change-rewrite"])
+    assert 'Changing "t"."c" to bigint may rewrite "t"' in f.message
+    assert "the old type of column c is unknown" in f.message
