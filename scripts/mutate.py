@@ -15,7 +15,7 @@ True/False swapped, int constants +1 and -1, lock modes swapped for another mode
 severities for another severity (in plain and f-strings).
 
 Tests run per mutant, in this order, stopping at the first failure: tests/rules/test_<name>.py
-(when present), tests/test_rule_docs.py for the module's rule id, and tests/test_golden.py
+(when present) with the cross-rule tests/rules/test_near_misses.py and test_pinned_behaviour.py, tests/test_rule_docs.py for the module's rule id, and tests/test_golden.py
 (the fixtures' full report, a superset of tests/test_fixtures.py); ``--tests`` replaces
 the list. The mutant is served to every Python
 process (the CLI subprocesses too) by an import hook loaded through PYTHONPATH; the source
@@ -244,8 +244,13 @@ def default_tests(path: Path, source: str) -> list[list[str]]:
     """Pytest argument groups, cheapest and most specific first."""
     groups: list[list[str]] = []
     own = ROOT / "tests" / "rules" / f"test_{path.stem.lstrip('_')}.py"
-    if own.is_file():
-        groups.append([str(own)])
+    # Cross-rule files: near misses of every main rule and behaviour pinned after a run.
+    shared = [
+        ROOT / "tests" / "rules" / n for n in ("test_near_misses.py", "test_pinned_behaviour.py")
+    ]
+    first = [str(p) for p in [own, *shared] if p.is_file()]
+    if first:
+        groups.append(first)
     rule = rule_id_of(source)
     if rule is not None:
         groups.append([str(ROOT / "tests" / "test_rule_docs.py"), "-k", rule])
