@@ -14,12 +14,14 @@ if/while/ternary conditions negated, `not` dropped, if-branches and else-branche
 True/False swapped, int constants +1 and -1, lock modes swapped for another mode and
 severities for another severity (in plain and f-strings).
 
-Tests run per mutant, in this order, stopping at the first failure: tests/rules/test_<name>.py
-(when present) with the cross-rule tests/rules/test_near_misses.py and test_pinned_behaviour.py, tests/test_rule_docs.py for the module's rule id, and tests/test_golden.py
-(the fixtures' full report, a superset of tests/test_fixtures.py); ``--tests`` replaces
-the list. The mutant is served to every Python
-process (the CLI subprocesses too) by an import hook loaded through PYTHONPATH; the source
-tree is never modified and the lint cache is off.
+Tests run per mutant, in this order, stopping at the first failure: the rule's own
+tests/rules/test_<name>.py (when present) with the cross-rule tests/rules/test_near_misses.py
+and test_pinned_behaviour.py; tests/test_rule_docs.py for the module's rule id; and
+tests/test_golden.py (the fixtures' full report, a superset of tests/test_fixtures.py).
+``--tests`` replaces the list. The mutant is served to every Python process (the CLI
+subprocesses too) by an import hook loaded through PYTHONPATH; the source tree is never
+modified and the lint cache is off. Source is regenerated with ast.unparse, so comments
+and layout differ from the original; line numbers printed are the original's.
 """
 
 from __future__ import annotations
