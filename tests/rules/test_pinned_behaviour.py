@@ -399,3 +399,14 @@ def test_unknown_old_type_may_rewrite() -> None:
     [f] = lint_sql(sql, history=[], rules=["type-change-rewrite"])
     assert 'Changing "t"."c" to bigint may rewrite "t"' in f.message
     assert "the old type of column c is unknown" in f.message
+
+
+def test_hold_exclusive_lock_reports_the_first_statement_that_took_the_lock() -> None:
+    sql = (
+        "BEGIN;\nALTER TABLE users ADD COLUMN a int;\nALTER TABLE users ADD COLUMN b int;\n"
+        "ALTER TABLE orders ADD COLUMN c int;\nUPDATE coupons SET id = id;\nCOMMIT;"
+    )
+    [f] = lint_sql(sql, history=TWO_TABLES, rules=["hold-exclusive-lock"])
+    assert (f.line, f.column) == (2, 19)
+    assert 'ACCESS EXCLUSIVE lock on "users"' in f.message
+    assert "line 5 updates every row" in f.message
