@@ -410,3 +410,18 @@ def test_hold_exclusive_lock_reports_the_first_statement_that_took_the_lock() ->
     assert (f.line, f.column) == (2, 19)
     assert 'ACCESS EXCLUSIVE lock on "users"' in f.message
     assert "line 5 updates every row" in f.message
+
+
+def test_integer_to_numeric_with_scale_zero_still_reads_back_as_numeric() -> None:
+    [f] = run("ALTER TABLE users ALTER COLUMN n TYPE numeric(10,0);", "change-column-type")
+    assert "reads back as numeric(10,0)" in f.message
+
+
+def test_type_change_of_a_view_column_is_not_a_table_change() -> None:
+    history = [USERS, "CREATE VIEW v AS SELECT id FROM users;"]
+    sql = "ALTER TABLE v ALTER COLUMN id TYPE integer;"
+    assert lint_sql(sql, history=history, rules=["change-column-type"]) == []
+    near = "ALTER TABLE users ALTER COLUMN id TYPE integer;"
+    assert ids(lint_sql(near, history=history, rules=["change-column-type"])) == [
+        "change-column-type"
+    ]
