@@ -26,6 +26,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from package_index import missing_index_reason
+
 CHECKOUT = Path(__file__).resolve().parents[1]
 ACTION = yaml.safe_load((CHECKOUT / "action.yml").read_text(encoding="utf-8"))
 STEPS = ACTION["runs"]["steps"]
@@ -270,6 +272,8 @@ def git(cwd: Path, env: dict[str, str], *args: str) -> str:
 def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
     """The install step, run once: migcheck installed from a copy of this checkout (pip
     needs the package index for the dependencies)."""
+    if (reason := missing_index_reason()) is not None:
+        pytest.skip(reason)
     root = tmp_path_factory.mktemp("action")
     source = root / "action-src"
     source.mkdir()

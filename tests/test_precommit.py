@@ -21,6 +21,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from package_index import missing_index_reason
+
 CHECKOUT = Path(__file__).resolve().parents[1]
 MIG = "db/migrations"
 INIT = "CREATE TABLE users (id bigint PRIMARY KEY, email text, bio text);\n"
@@ -60,6 +62,9 @@ def git(cwd: Path, env: dict[str, str], *args: str) -> str:
 @pytest.fixture(scope="module")
 def hook_repo(tmp_path_factory: pytest.TempPathFactory, env: dict[str, str]) -> tuple[Path, str]:
     """This checkout's working tree, as a one-commit git repository: (path, sha)."""
+    # Every test using it has pre-commit build the hook's environment from the index.
+    if (reason := missing_index_reason()) is not None:
+        pytest.skip(reason)
     snap = tmp_path_factory.mktemp("hook-repo")
     for name in ("pyproject.toml", "README.md", "LICENSE", ".pre-commit-hooks.yaml"):
         shutil.copy2(CHECKOUT / name, snap / name)

@@ -102,6 +102,42 @@ def _postgres_processes_under(path: str) -> list[int]:
     return found
 
 
+def _backend_titles_under(path: str) -> list[str]:
+    """The process titles of the backends of the postmaster(s) whose data dir is under path."""
+    parents = {str(pid) for pid in _postgres_processes_under(path)}
+    titles = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, IndexError):
+            continue
+        if ppid in parents:
+            titles.append(title)
+    return titles
+
+
+def _wait_until_sleeping(dsn: str | None, cache_dir: str) -> None:
+    """Poll until the server runs the changeset's pg_sleep, so the signal lands mid-statement."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if dsn is not None:
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                row = conn.execute(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE state = 'active' AND query LIKE '%pg\\_sleep(60)%' "
+                    "AND pid <> pg_backend_pid()"
+                ).fetchone()
+            if row and row[0]:
+                return
+        elif any(" SELECT" in title for title in _backend_titles_under(cache_dir)):
+            return
+        time.sleep(0.02)
+    pytest.fail("the changeset's pg_sleep never started on the server")
+
+
 @pytest.mark.parametrize(
     ("where", "signum"), [("embedded", signal.SIGINT), ("dsn", signal.SIGTERM)]
 )
@@ -123,13 +159,13 @@ def test_signal_during_a_run_leaves_nothing_behind(where, signum, pg_session, ca
             break
     else:
         pytest.fail(f"the run ended early: {lines} {proc.stderr.read() if proc.stderr else ''}")
-    time.sleep(0.3)  # let pg_sleep start on the server
-    started = time.monotonic()
+    _wait_until_sleeping(pg_session.dsn() if where == "dsn" else None, cache_dir)
     proc.send_signal(signum)
+    # pg_sleep(60) outlives this bound: the run ends within it only if the statement was
+    # cancelled rather than waited for.
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
     assert "interrupted LiveInterrupted" in out
-    assert time.monotonic() - started < 10  # the sleeping statement was cancelled
 
     if where == "dsn":
         assert not [d for d in pg_session.databases() if d.startswith("migcheck_")]
