@@ -73,13 +73,8 @@ UNSAFE = [
     ("truncate", "TRUNCATE {t};"),
 ]
 
-# Known wrong help, fixed on another branch: remove the entry when the fix lands.
-KNOWN_BAD = {
-    ("app", "volatile-serial"): "volatile-default's CREATE SEQUENCE drops the table's schema",
-    ("app", "volatile-bigserial"): "volatile-default's CREATE SEQUENCE drops the table's schema",
-    ("app", "volatile-identity"): "volatile-default's CREATE SEQUENCE drops the table's schema",
-    ("app", "add-required"): 'prefer-text quotes app.users as one name: ALTER TABLE "app.users"',
-}
+# Known wrong help, as (schema, case) -> why; each is a strict xfail until it is fixed.
+KNOWN_BAD: dict[tuple[str, str], str] = {}
 
 # What the user would write in place of each placeholder; a new placeholder fails the test
 # until it is listed here.

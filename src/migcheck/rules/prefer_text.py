@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
-from migcheck.quoting import qcol, quote
+from migcheck.quoting import qcol, qname, quote
 from migcheck.rules import Rule
 from migcheck.rules._style import new_columns
 
@@ -28,7 +28,7 @@ class PreferText(Rule):
             n = col.type.params[0]
             written = col.type.text.strip()
             name = quote(col.name)
-            table = quote(new.table)
+            table = qname(new.table)
             text = "TEXT" if written.isupper() else "text"
             check = f"CHECK (char_length({name}) <= {n})"
             if op.kind == "create_table" or ctx.is_new_table(new.table):
