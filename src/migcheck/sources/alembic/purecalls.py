@@ -405,12 +405,14 @@ def std_module(name: str) -> StdModule:
             n: getattr(string, n)
             for n in ("ascii_letters", "ascii_lowercase", "ascii_uppercase", "digits")
         }
-    return StdModule(name, members, f"migcheck models only {_listing(members)} of `{name}`")
+    return StdModule(name, members, _unmodelled(name, members))
 
 
-def _listing(members: dict[str, object]) -> str:
-    names = [f"`{n}`" for n in members]
-    return ", ".join(names) if names else "nothing"
+def _unmodelled(name: str, members: dict[str, object]) -> str:
+    """Why an attribute of module ``name`` outside ``members`` is unknown."""
+    if not members:
+        return f"migcheck does not model `{name}`"
+    return f"migcheck models only {', '.join(f'`{n}`' for n in members)} of `{name}`"
 
 
 # --- methods of plain values ------------------------------------------------------------
