@@ -36,8 +36,10 @@ from migcheck.sources.reading import (
     format_size,
     is_inside,
     named_boundary,
+    new_run,
     outside_message,
     read_source,
+    resolve,
     size_message,
 )
 
@@ -104,6 +106,7 @@ def discover(
     are read too (without it, only SQL layouts). ``excluded`` says which paths the
     config file excludes: such a project is skipped, such a revision is not judged.
     """
+    new_run()
     if alembic is None:
         return _Discovery(stdin_text, stdin_filename, exclude, max_bytes, max_total_bytes).run(
             paths
@@ -253,7 +256,7 @@ class _Discovery:
         if name and os.path.isfile(name):
             # An editor linting an unsaved buffer: lint the text in place of the file on
             # disk, inside its history.
-            self.overrides[os.path.realpath(name)] = text
+            self.overrides[resolve(name)] = text
             self._add_file(name, named_boundary(name))
             return
         migration = Migration(path=shown, key=shown, tool="stdin", text=text)
@@ -530,7 +533,7 @@ class _Discovery:
         return any(m.selected for m in loaded)
 
     def _read(self, path: str, boundary: str) -> str | InputError | None:
-        override = self.overrides.get(os.path.realpath(path))
+        override = self.overrides.get(resolve(path))
         if override is not None:
             return override
         if self.over_budget:

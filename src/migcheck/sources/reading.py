@@ -14,6 +14,7 @@ this runs on the CLI's start-up path.
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import stat
 
@@ -110,9 +111,31 @@ def named_boundary(path: str) -> str:
     return os.path.realpath(located)
 
 
+@functools.lru_cache(maxsize=4096)
+def _real_directory(directory: str) -> str:
+    return os.path.realpath(directory)
+
+
+def resolve(path: str) -> str:
+    """``os.path.realpath(path)``, resolving each directory once per process: a history
+    holds hundreds of files in a few directories, and resolving every component of every
+    file's path was a visible part of a cached run. Only the last component is checked
+    each time (a link there is resolved in full)."""
+    absolute = os.path.abspath(path)
+    if os.path.islink(absolute):
+        return os.path.realpath(absolute)
+    directory, name = os.path.split(absolute)
+    return os.path.join(_real_directory(directory), name) if name else _real_directory(directory)
+
+
+def new_run() -> None:
+    """Forget resolved directories: a run sees the tree as it is when the run starts."""
+    _real_directory.cache_clear()
+
+
 def is_inside(path: str, boundary: str) -> bool:
     """True when ``path`` (resolved, symbolic links followed) is ``boundary`` or below it."""
-    real = os.path.realpath(path)
+    real = resolve(path)
     return real == boundary or real.startswith(boundary.rstrip(os.sep) + os.sep)
 
 
