@@ -41,3 +41,19 @@ def test_silent_with_where() -> None:
 
 def test_silent_on_new_table() -> None:
     assert run("create table staging (id int);\ndelete from staging;", history=()) == []
+
+
+def test_a_where_that_is_always_true_deletes_every_row() -> None:
+    # PostgreSQL evaluates these to TRUE for every row: nothing is left out.
+    sql = "delete from coupons where 1 = 1;\ndelete from coupons where true;\n" + (
+        "delete from coupons where not false and 'a' = 'a';"
+    )
+    findings = run(sql)
+    assert where(findings, R) == [(1, 1), (2, 1), (3, 1)]
+    assert all("a WHERE that is always true" in f.message for f in findings)
+
+
+def test_a_where_that_can_leave_rows_out_is_quiet() -> None:
+    # ``code = code`` is NULL, not true, where code is NULL; ``1 = 0`` deletes nothing.
+    sql = "delete from coupons where code = code;\ndelete from coupons where 1 = 0;"
+    assert run(sql) == []

@@ -76,3 +76,10 @@ def test_update_joined_with_a_limited_batch_is_batched() -> None:
     # ... nor is a LIMIT that only appears inside a string literal.
     quoted = whole.replace("full_name FROM", "'limit 5' FROM")
     assert where(run(quoted), R) == [(1, 1)]
+
+
+def test_update_with_a_where_that_is_always_true_changes_every_row() -> None:
+    sql = "update users set full_name = '' where 1 = 1;\nupdate users set full_name = '' where not false;"
+    assert where(run(sql), R) == [(1, 1), (2, 1)]
+    # The near miss: a real filter.
+    assert run("update users set full_name = '' where id < 100;") == []

@@ -26,7 +26,7 @@ class DeleteWithoutWhere(Rule):
         t = qname(op.table)
         yield self.finding(
             stmt,
-            f"DELETE without WHERE removes every row of {t}: the data is lost, and the "
+            f"DELETE {_without(op)} removes every row of {t}: the data is lost, and the "
             "app version still running no longer finds rows it just read or wrote.",
             "Say which rows to delete, and on a large table delete in batches to keep "
             "locks and WAL short:\n"
@@ -43,3 +43,8 @@ class DeleteWithoutWhere(Rule):
         if op.has_where or not existing(ctx, op.table):
             return None
         return f"deletes every row of {qname(op.table)}"
+
+
+def _without(op: Op) -> str:
+    """How the statement fails to filter: no WHERE, or one that holds for every row."""
+    return "with a WHERE that is always true" if op.options.get("always_true") else "without WHERE"

@@ -72,17 +72,25 @@ def _dml_ops(tree: object) -> list[Op] | None:
                 table_name(tree.this),
                 # ``UPDATE t SET ... FROM s WHERE t.id = s.t_id`` names no row to skip: its
                 # WHERE only joins, so it rewrites every row of t that s covers.
-                has_where=where is not None and not (from_ is not None and _joins_only(where)),
-                options={"from": from_ is not None},
+                has_where=_filters(where) and not (from_ is not None and _joins_only(where)),
+                options={"from": from_ is not None, "always_true": _always_true(where)},
             )
         ]
     if isinstance(tree, exp.Delete):
-        return [Op("delete", table_name(tree.this), has_where=tree.args.get("where") is not None)]
+        where = tree.args.get("where")
+        return [
+            Op(
+                "delete",
+                table_name(tree.this),
+                has_where=_filters(where),
+                options={"always_true": _always_true(where)},
+            )
+        ]
     if isinstance(tree, exp.Insert):
         src = tree.expression
         from_select = isinstance(src, (exp.Select, exp.Union))
         sel_table = table_name(src) if from_select else None
-        has_where = bool(from_select and src is not None and src.args.get("where") is not None)
+        has_where = bool(from_select and src is not None and _filters(src.args.get("where")))
         return [
             Op(
                 "insert",
@@ -100,6 +108,34 @@ def _dml_ops(tree: object) -> list[Op] | None:
     if isinstance(tree, (exp.Create, exp.Drop, exp.Alter, exp.Command, exp.Alias, exp.Column)):
         return None
     return [Op("other")]
+
+
+# A WHERE clause bigger than this is taken to filter rows without simplifying it: the
+# simplifier's cost grows with the clause, and a tautology is short.
+_SIMPLIFY_NODES = 64
+
+
+def _always_true(where: object) -> bool:
+    """True when a WHERE clause holds for every row (``1 = 1``, ``TRUE``, ``NOT FALSE``):
+    such a statement touches every row, exactly as one without WHERE."""
+    from sqlglot import exp
+    from sqlglot.optimizer.simplify import simplify
+
+    if not isinstance(where, exp.Where):
+        return False
+    cond = where.this
+    if sum(1 for _ in cond.walk()) > _SIMPLIFY_NODES:
+        return False
+    try:
+        simplified = simplify(cond.copy())
+    except Exception:  # the simplifier is best effort: an odd clause is taken to filter
+        return False
+    return isinstance(simplified, exp.Boolean) and simplified.this is True
+
+
+def _filters(where: object) -> bool:
+    """True when there is a WHERE clause that can leave rows out."""
+    return where is not None and not _always_true(where)
 
 
 def _joins_only(where: object) -> bool:
