@@ -7,6 +7,7 @@ imported inside the functions: the CLI's cached start-up path never needs it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from sqlglot.tokens import Token
@@ -173,6 +174,11 @@ def _side_table(side: object) -> str | None:
     return table or None
 
 
+# sqlglot's messages name tokens by their repr (``<Token token_type: TokenType.L_BRACE,
+# text: {, line: 7, ...>``): a user needs only the text.
+_TOKEN_REPR = re.compile(r"<Token token_type: [^,]*, text: (.*?), line: \d+, col: \d+[^>]*>")
+
+
 def _short(msg: str) -> str:
     first = msg.strip().splitlines()[0] if msg.strip() else "syntax error"
-    return first[:120]
+    return _TOKEN_REPR.sub(lambda m: repr(m.group(1)), first)[:120]

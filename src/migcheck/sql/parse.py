@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 
 from sqlglot.tokens import Token, TokenType
 
-from migcheck.model import Op
+from migcheck.model import Op, name_parts
 from migcheck.sql import commands, session
 from migcheck.sql.ddl import ParseResult, Recogniser
 from migcheck.sql.dml import with_sqlglot
@@ -38,6 +38,9 @@ def parse_statement(source: str, tokens: Sequence[Token]) -> ParseResult:
     # sqlglot's parser needs its own multi-word keyword tokens (``ORDER BY``, ``GROUP BY``
     # in a subquery): the word-per-token form is only for the recogniser.
     raw = _expand_command(source, tokens)
+    placeholder = _template_placeholder(raw)
+    if placeholder is not None:
+        return [], placeholder
     tokens = expand_multiword(raw)
     cur = Cursor(tokens)
     rec = Recogniser(source, tokens)
@@ -47,8 +50,36 @@ def parse_statement(source: str, tokens: Sequence[Token]) -> ParseResult:
         cur.pos = 1
         result = handler(rec, cur)
         if result is not None:
-            return result
+            unreadable = _unreadable_name(result[0])
+            return ([], unreadable) if unreadable else result
     return with_sqlglot(source, raw)
+
+
+def _template_placeholder(tokens: Sequence[Token]) -> str | None:
+    """Why a statement is not understood when it holds a template placeholder
+    (``{{ .Schema }}``, ``${schema}``): braces are no PostgreSQL syntax outside a string or
+    a dollar-quoted body, so the name they stand for is unknown until the template is
+    rendered. Guessing it would print a table as ``""``; saying so is honest."""
+    if any(t.token_type in (TokenType.L_BRACE, TokenType.R_BRACE) for t in tokens):
+        return (
+            "it holds a template placeholder ({{ ... }} or ${...}), which PostgreSQL does "
+            "not accept: lint the rendered SQL to check this statement"
+        )
+    return None
+
+
+def _unreadable_name(ops: list[Op]) -> str | None:
+    """Why the ops cannot be trusted when a table name came out empty (a placeholder the
+    recogniser skipped, such as psql's ``:schema.users``): a rule would name it ``""``."""
+    for op in ops:
+        # CREATE INDEX always names its table (ON t): None means the name was not read.
+        missing = op.table is None and op.kind == "create_index"
+        if missing or (op.table is not None and any(not part for part in name_parts(op.table))):
+            return (
+                "a table name could not be read (a placeholder such as :name or %(name)s?): "
+                "lint the rendered SQL to check this statement"
+            )
+    return None
 
 
 _COMMAND_TYPES = frozenset(
