@@ -68,6 +68,10 @@ def _copied_table(op: Op, ctx: Context) -> str | None:
     src = op.options.get("select_from")
     if op.has_where or not op.options.get("select") or not isinstance(src, str):
         return None
+    if op.table and ctx.is_new_table(op.table):
+        # Filling a table this deploy creates is building it, as CREATE TABLE AS does: the
+        # source is only read (ACCESS SHARE), and nothing uses the new table's lock yet.
+        return None
     return src if existing(ctx, src) else None
 
 

@@ -103,6 +103,11 @@ def _dml_ops(tree: object) -> list[Op] | None:
     if isinstance(tree, exp.Merge):
         return [Op("merge", table_name(tree.this))]
     if isinstance(tree, (exp.Select, exp.Union)):
+        into = tree.args.get("into")
+        if isinstance(into, exp.Into):
+            # ``SELECT ... INTO [TEMP] TABLE t`` creates t, as CREATE TABLE t AS SELECT does.
+            name = table_name(into.this)
+            return [Op("create_table", name, name=name, options={"as_select": True})]
         return [_SELECT]
     if isinstance(tree, exp.Copy):
         return [Op("copy", table_name(tree.this))]
