@@ -68,3 +68,25 @@ def test_new_table_and_new_index_are_quiet() -> None:
         "reindex index orders_id_status_idx;\n"
     )
     assert run(sql) == []
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "reindex (concurrently false) index orders_status_idx;",
+        "reindex (verbose, concurrently off) index orders_status_idx;",
+    ],
+)
+def test_concurrently_turned_off_in_the_option_list_is_blocking(sql: str) -> None:
+    assert where(run(sql, pg=14), R) == [(1, 1)]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "reindex (concurrently) index orders_status_idx;",
+        "reindex (verbose, concurrently true) index orders_status_idx;",
+    ],
+)
+def test_concurrently_in_the_option_list_is_concurrent(sql: str) -> None:
+    assert run(sql, pg=14) == []

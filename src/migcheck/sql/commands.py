@@ -266,14 +266,29 @@ def read_truncate(rec: Recogniser, cur: Cursor) -> ParseResult:
     return [Op("truncate", n, source="tokens") for n in names], None
 
 
+_FALSE = frozenset({"false", "off", "0", "no", "f", "n"})
+
+
+def _option_on(statement: str, option: str) -> bool:
+    """Whether ``statement``'s leading option list (``REINDEX (VERBOSE, CONCURRENTLY
+    false) …``) turns ``option`` on: named alone or with a true value."""
+    rest = statement.split(None, 1)[1] if len(statement.split(None, 1)) > 1 else ""
+    if not rest.startswith("("):
+        return False
+    for item in rest[1:].split(")", 1)[0].split(","):
+        words = item.split()
+        if words and words[0].upper() == option:
+            return len(words) == 1 or words[1].strip("'").lower() not in _FALSE
+    return False
+
+
 def read_reindex(rec: Recogniser, cur: Cursor) -> ParseResult:
     cur.group()  # (VERBOSE, CONCURRENTLY ...) options
     kind = cur.kw().lower()
     cur.next()
     conc = cur.accept("CONCURRENTLY")
     name = cur.relation()
-    opt_text = text_of(rec.source, rec.tokens).upper()
-    conc = conc or "CONCURRENTLY" in opt_text.split("(", 1)[-1].split(")", 1)[0]
+    conc = conc or _option_on(text_of(rec.source, rec.tokens), "CONCURRENTLY")
     table = name if kind == "table" else None
     return [Op("reindex", table, name=name, mode=kind, concurrently=conc, source="tokens")], None
 
