@@ -50,3 +50,25 @@ def test_view_created_in_this_deploy_is_quiet() -> None:
         "refresh materialized view top_customers;\n"
     )
     assert run(sql) == []
+
+
+def test_with_no_data_is_reported_as_emptying_the_view_not_as_a_long_lock() -> None:
+    history = [
+        "create table users (id bigint primary key);",
+        "create materialized view user_ids as select id from users;",
+    ]
+    findings = lint_sql(
+        "refresh materialized view user_ids with no data;",
+        history=history,
+        rules=["non-concurrent-refresh", "hold-exclusive-lock"],
+    )
+    assert [(f.rule, f.span.line) for f in findings] == [("non-concurrent-refresh", 1)]
+    assert 'materialized view "user_ids" has not been populated' in findings[0].message
+    assert "blocks every read" not in findings[0].message
+    # The near miss: a refresh that recomputes the view is the long lock.
+    full = lint_sql(
+        "refresh materialized view user_ids with data;",
+        history=history,
+        rules=["non-concurrent-refresh"],
+    )
+    assert "blocks every read of the view" in full[0].message

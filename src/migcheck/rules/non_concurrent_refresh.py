@@ -25,6 +25,19 @@ class NonConcurrentRefresh(Rule):
         # before CONCURRENTLY is even allowed).
         if op.concurrently or not ctx.is_existing_table(v):
             return
+        if op.options.get("no_data"):
+            yield self.finding(
+                stmt,
+                f"REFRESH MATERIALIZED VIEW {qname(v)} WITH NO DATA empties the view: until "
+                f"the next refresh every query of the running app on {qname(v)} fails with "
+                f'materialized view "{(v or "").rsplit(".", 1)[-1]}" has not been populated.',
+                "Keep the view populated: refresh it with its data (CONCURRENTLY keeps it "
+                "readable meanwhile; PostgreSQL refuses it together with WITH NO DATA):\n"
+                + indent(f"REFRESH MATERIALIZED VIEW CONCURRENTLY {ident(v)};")
+                + "\nIf it must be emptied, first deploy app code that no longer reads it.",
+                op,
+            )
+            return
         message = (
             f"REFRESH MATERIALIZED VIEW {qname(v)} without CONCURRENTLY takes an ACCESS EXCLUSIVE "
             f"lock on {qname(v)}, which blocks every read of the view until the refresh finishes."
@@ -50,7 +63,7 @@ class NonConcurrentRefresh(Rule):
 
     def slow_work(self, op: Op, stmt: Statement, ctx: Context) -> str | None:
         # CONCURRENTLY spares the view's readers, not the work: it still recomputes the
-        # whole view.
-        if not ctx.is_existing_table(op.table):
+        # whole view. WITH NO DATA recomputes nothing.
+        if not ctx.is_existing_table(op.table) or op.options.get("no_data"):
             return None
         return f"refreshes {qname(op.table)}"

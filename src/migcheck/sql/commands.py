@@ -298,7 +298,19 @@ def read_refresh(rec: Recogniser, cur: Cursor) -> ParseResult | None:
         return None
     conc = cur.accept("CONCURRENTLY")
     name = cur.relation()
-    return [Op("refresh_matview", name, name=name, concurrently=conc, source="tokens")], None
+    # WITH NO DATA empties the view (unreadable until the next refresh) instead of
+    # recomputing it: instant, and a different risk.
+    no_data = cur.accept("WITH", "NO", "DATA")
+    return [
+        Op(
+            "refresh_matview",
+            name,
+            name=name,
+            concurrently=conc,
+            source="tokens",
+            options={"no_data": no_data},
+        )
+    ], None
 
 
 def read_lock(rec: Recogniser, cur: Cursor) -> ParseResult:
