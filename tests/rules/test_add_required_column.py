@@ -94,3 +94,41 @@ def test_add_if_not_exists_of_existing_column_is_a_no_op() -> None:
     assert where(
         run("alter table orders add column if not exists zone text not null;", history=history), R
     ) == [(1, 20)]
+
+
+def test_default_dropped_right_after_adding_makes_a_required_column() -> None:
+    # Prisma's migration for a new required field: the default only fills existing rows.
+    history = ["create table users (id bigint primary key, email text not null default '');"]
+    prisma = (
+        'ALTER TABLE "users" ADD COLUMN "plan" TEXT NOT NULL DEFAULT \'free\',\n'
+        'ALTER COLUMN "plan" DROP DEFAULT;'
+    )
+    plain = (
+        "alter table users add column plan text not null default 'free';\n"
+        "alter table users alter column plan drop default;"
+    )
+    for sql, at in ((prisma, (2, 1)), (plain, (2, 19))):
+        findings = lint_sql(sql, history=history, rules=["add-required-column"])
+        assert where(findings, "add-required-column") == [at]
+        assert 'null value in column "plan" violates not-null constraint' in findings[0].message
+        assert 'ALTER TABLE "users" ALTER COLUMN "plan" DROP DEFAULT;' in findings[0].help
+
+
+def test_default_dropped_near_misses_stay_quiet() -> None:
+    history = ["create table users (id bigint primary key, email text not null default '');"]
+    quiet = [
+        # nullable: inserts without it store NULL
+        "alter table users add column plan text default 'free';\n"
+        "alter table users alter column plan drop default;",
+        # a column the running app already knows (and so writes, or not: not this deploy's)
+        "alter table users alter column email drop default;",
+        # a table created in this deploy: nobody inserts into it yet
+        "create table t2 (id int, plan text not null default 'x');\n"
+        "alter table t2 alter column plan drop default;",
+        # a new default replaces it in the same deploy
+        "alter table users add column plan text not null default 'free';\n"
+        "alter table users alter column plan drop default;\n"
+        "alter table users alter column plan set default 'pro';",
+    ]
+    for sql in quiet:
+        assert lint_sql(sql, history=history, rules=["add-required-column"]) == [], sql

@@ -30,9 +30,12 @@ class AddRequiredColumn(Rule):
     category = "compatibility"
     severity = "error"
     summary = "A new NOT NULL column without a default breaks the running app's INSERTs"
-    kinds = frozenset({"add_column"})
+    kinds = frozenset({"add_column", "drop_default"})
 
     def check(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
+        if op.kind == "drop_default":
+            yield from self._default_dropped(op, stmt, ctx)
+            return
         cd = op.column_def
         if cd is None or not cd.not_null:
             return
@@ -69,5 +72,60 @@ class AddRequiredColumn(Rule):
             "or add it nullable, ship app code that always writes it, backfill, and make it "
             "NOT NULL in a later deploy (see set-not-null):\n"
             f"    ALTER TABLE {t} ADD COLUMN {c} {ctype};",
+            op,
+        )
+
+    def _default_dropped(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
+        """``ADD COLUMN c … NOT NULL DEFAULT x`` then ``ALTER COLUMN c DROP DEFAULT`` in one
+        deploy (Prisma writes this for a required field without @default): the default only
+        filled the existing rows, and the app still running inserts without c."""
+        if ctx.is_new_table(op.table):
+            return
+        # Prisma adds and un-defaults the column in one ALTER TABLE: the schema before the
+        # statement does not have it yet, the statement's own ADD COLUMN does.
+        added = next(
+            (
+                o.column_def
+                for o in stmt.ops
+                if o.kind == "add_column"
+                and o.table == op.table
+                and o.column_def is not None
+                and o.column_def.name == op.column
+            ),
+            None,
+        )
+        col = ctx.column(op.table, op.column)
+        if added is not None:
+            not_null, generated, ctype = added.not_null, added.generated, added.type
+        elif col is not None and ctx.is_new(col.origin):
+            not_null, generated, ctype = col.not_null, col.generated, col.type
+        else:
+            return  # a column the running app already knows: its inserts may supply it
+        if not not_null or generated is not None:
+            return
+        if ctype is not None and pgcatalog.is_serial(ctype.text or ctype.name):
+            return
+        if any(
+            later.kind == "set_default" and later.table == op.table and later.column == op.column
+            for later in ctx.ops_after()
+        ):
+            return
+        c, t = quote(op.column), qname(op.table)
+        prisma = (
+            "With Prisma, keep a @default(...) on the field in schema.prisma for this "
+            "deploy; remove it in a later one.\n"
+            if ctx.is_prisma
+            else ""
+        )
+        yield self.finding(
+            stmt,
+            f"Dropping the default of {qcol(op.table, op.column)}, a NOT NULL column this "
+            "deploy adds, makes it a required column: the app version still running "
+            f'inserts rows without it and fails with null value in column "{op.column}" '
+            "violates not-null constraint.",
+            f"{prisma}"
+            "Keep the default until every running instance writes the column, and drop it "
+            "in a later deploy:\n"
+            f"    ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT;",
             op,
         )
