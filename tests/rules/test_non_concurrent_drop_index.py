@@ -23,7 +23,7 @@ def test_down_migration_drops_index_of_existing_table() -> None:
     findings = run("drop index if exists coupons_code_key;\n")
     assert where(findings, R) == [(1, 1)]
     f = findings[0]
-    assert f.severity == "warning" and f.category == "locking"
+    assert f.severity == "info" and f.category == "locking"
     assert 'DROP INDEX "coupons_code_key"' in f.message
     assert 'ACCESS EXCLUSIVE lock on its table "coupons"' in f.message
     assert "every read and write" in f.message

@@ -16,7 +16,10 @@ from migcheck.schema import index_key
 class NonConcurrentDropIndex(Rule):
     id = "non-concurrent-drop-index"
     category = "locking"
-    severity = "warning"
+    # The drop itself is instant: its only risk is the lock queue every instant ACCESS
+    # EXCLUSIVE statement shares (missing-lock-timeout's concern), so by itself it is
+    # information, not a warning, until table sizes say otherwise.
+    severity = "info"
     summary = "DROP INDEX without CONCURRENTLY takes ACCESS EXCLUSIVE on the index's table"
     kinds = frozenset({"drop_index"})
 
