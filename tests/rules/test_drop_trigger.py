@@ -1,0 +1,52 @@
+"""drop-trigger: DROP TRIGGER on a live table (behaviour removed, ACCESS EXCLUSIVE)."""
+
+from __future__ import annotations
+
+from helpers import lint_sql, where
+
+R = "drop-trigger"
+ORDERS = (
+    "create table orders (id bigint primary key, updated_at timestamptz);\n"
+    "create function touch() returns trigger language plpgsql as $$\n"
+    "begin new.updated_at := now(); return new; end $$;\n"
+    "create trigger orders_touch before update on orders for each row execute function touch();"
+)
+
+
+def run(sql: str, history: tuple[str, ...] = (ORDERS,), **kw: object) -> list:
+    return lint_sql(sql, history=list(history), rules=[R], **kw)
+
+
+def test_drop_trigger_on_a_live_table() -> None:
+    findings = run("select 1;\ndrop trigger if exists orders_touch on orders;")
+    assert where(findings, R) == [(2, 1)]
+    f = findings[0]
+    assert f.severity == "info" and f.category == "compatibility"
+    assert 'ACCESS EXCLUSIVE lock on "orders"' in f.message
+    assert "DROP TRIGGER orders_touch ON" in f.help
+
+
+def test_recreated_in_the_same_transaction_or_on_a_new_table_is_quiet() -> None:
+    recreate = (
+        "begin;\ndrop trigger orders_touch on orders;\n"
+        "create trigger orders_touch before insert or update on orders "
+        "for each row execute function touch();\ncommit;"
+    )
+    assert run(recreate) == []
+    new_table = (
+        "create table carts (id bigint);\n"
+        "create trigger carts_touch before update on carts for each row execute function touch();\n"
+        "drop trigger carts_touch on carts;"
+    )
+    assert run(new_table) == []
+
+
+def test_the_lock_is_access_exclusive_for_the_lock_rules() -> None:
+    # Measured on PostgreSQL 18 (pg_locks): DROP TRIGGER holds ACCESS EXCLUSIVE.
+    findings = lint_sql(
+        "drop trigger orders_touch on orders;",
+        history=[ORDERS],
+        rules=["missing-lock-timeout"],
+    )
+    assert where(findings, "missing-lock-timeout") == [(1, 1)]
+    assert "ACCESS EXCLUSIVE" in findings[0].message
