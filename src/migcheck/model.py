@@ -161,7 +161,7 @@ OP_KINDS = ALTER_TABLE_KINDS | frozenset(
     create_schema drop_schema rename_schema create_sequence drop_sequence alter_sequence
     create_extension drop_extension create_function drop_function create_trigger
     drop_trigger comment grant revoke create_policy drop_policy alter_other create_other
-    drop_other
+    drop_other drop_database
     insert update delete select copy merge
     vacuum analyze cluster lock
     begin commit rollback savepoint release rollback_to set reset do call prepare other

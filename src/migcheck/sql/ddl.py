@@ -233,6 +233,7 @@ class Recogniser:
             ("PROCEDURE",): "drop_function",
             ("TRIGGER",): "drop_trigger",
             ("POLICY",): "drop_policy",
+            ("DATABASE",): "drop_database",
         }
         kind = next((k for words, k in kinds.items() if cur.accept(*words)), "")
         if not kind:
@@ -241,6 +242,9 @@ class Recogniser:
         ie = cur.accept("IF", "EXISTS")
         rest = cur.rest()
         cascade = any(t.text.upper() == "CASCADE" for t in rest[-1:])
+        if kind == "drop_database":
+            c = Cursor(rest)
+            return [Op(kind, name=c.name(), if_exists=ie)]
         if kind in ("drop_trigger", "drop_policy"):
             c = Cursor(rest)
             name = c.name()

@@ -1,0 +1,39 @@
+"""drop-database: DROP DATABASE in a migration destroys a whole database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from migcheck.context import Context
+from migcheck.model import Finding, Op, Statement
+from migcheck.quoting import quote
+from migcheck.rules import Rule
+
+
+class DropDatabase(Rule):
+    id = "drop-database"
+    category = "data"
+    severity = "error"
+    summary = "DROP DATABASE in a migration destroys a whole database and every row in it"
+    kinds = frozenset({"drop_database"})
+
+    def check(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
+        db = quote(op.name) if op.name else "the database"
+        force = (
+            "WITH (FORCE) also disconnects every session using it"
+            if "FORCE" in (stmt.text.upper())
+            else "it fails while any session is connected to it"
+        )
+        yield self.finding(
+            stmt,
+            f"DROP DATABASE {db} removes the whole database: every table and row in it is "
+            f"lost, and every app connected to it breaks; {force}. It cannot run inside a "
+            "transaction block, so a runner that wraps the migration in one fails on it.",
+            "Do not drop databases from the migration history. Take a backup and drop it by "
+            "hand, once nothing connects to it:\n"
+            f"    pg_dump --format=custom --file=backup.dump {op.name or '<database>'}\n"
+            f"    DROP DATABASE {db};\n"
+            "If this really belongs in a migration, silence the finding with a "
+            "`-- migcheck: ignore[drop-database] <reason>` comment on the line before it.",
+            op,
+        )
