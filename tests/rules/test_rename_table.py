@@ -46,3 +46,18 @@ def test_view_renamed_with_alter_table_is_left_to_rename_view() -> None:
 
 def test_unknown_table_is_flagged() -> None:
     assert where(run("alter table public.orders rename to purchases;", history=()), R) == [(1, 27)]
+
+
+def test_set_schema_moves_the_table_away_from_its_old_name() -> None:
+    history = ["create table users (id bigint primary key);"]
+    findings = lint_sql(
+        "alter table users set schema archive;", history=history, rules=["rename-table"]
+    )
+    assert where(findings, "rename-table") == [(1, 19)]  # at SET SCHEMA
+    f = findings[0]
+    assert 'Moving table "users" to "archive"."users"' in f.message
+    assert 'ALTER TABLE "users" SET SCHEMA "archive";' in f.help
+    assert 'CREATE VIEW "users" AS SELECT * FROM "archive"."users";' in f.help
+    # The near miss: a table created in this deploy can move freely.
+    moved_new = "create table drafts (id int);\nalter table drafts set schema archive;"
+    assert lint_sql(moved_new, history=history, rules=["rename-table"]) == []
