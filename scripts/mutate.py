@@ -39,20 +39,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from migcheck.locks import LOCK_MODES
+from migcheck.vocabulary import SEVERITIES
+
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src"
 
-LOCK_MODES = (
-    "ACCESS SHARE",
-    "ROW SHARE",
-    "ROW EXCLUSIVE",
-    "SHARE UPDATE EXCLUSIVE",
-    "SHARE",
-    "SHARE ROW EXCLUSIVE",
-    "EXCLUSIVE",
-    "ACCESS EXCLUSIVE",
-)
-SEVERITIES = ("error", "warning", "info")
 # A lock mode as a whole phrase, longest first so "ACCESS EXCLUSIVE" is not read as "EXCLUSIVE".
 _MODE_RE = re.compile(
     r"(?<![A-Z ])(" + "|".join(sorted(LOCK_MODES, key=len, reverse=True)) + r")(?![A-Z])"

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 from migcheck.config import Config, merge
 from migcheck.config.errors import _shown
+from migcheck.report.escape import visible
 from migcheck.settings import Settings
 
 # How lenient a fail-on is: a higher value lets more findings pass.
@@ -95,8 +96,8 @@ class ConfigReport:
         if self.path is None:
             if self.source is None:
                 return []
-            return [f"config: none found on {_visible(self.source.removeprefix('base:'))}"]
-        where = f"config: {_visible(self.path)} ({_visible(self.source or 'discovered')})"
+            return [f"config: none found on {visible(self.source.removeprefix('base:'))}"]
+        where = f"config: {visible(self.path)} ({visible(self.source or 'discovered')})"
         parts: list[str] = []
         if self.rules:
             named = ", ".join(self.rules[:_LISTED])
@@ -107,12 +108,12 @@ class ConfigReport:
             )
         if self.severities:
             lowered = ", ".join(f"{r} {a}->{b}" for r, (a, b) in self.severities.items())
-            parts.append(f"lowers severities ({_visible(lowered)})")
+            parts.append(f"lowers severities ({visible(lowered)})")
         if self.exclude:
-            parts.append(f"excludes {_visible(', '.join(self.exclude))}")
+            parts.append(f"excludes {visible(', '.join(self.exclude))}")
         if self.per_file_ignores:
             ignores = "; ".join(f"{k} = {', '.join(v)}" for k, v in self.per_file_ignores.items())
-            parts.append(f"per-file-ignores {_visible(ignores)}")
+            parts.append(f"per-file-ignores {visible(ignores)}")
         if self.fail_on:
             parts.append(f"lowers fail-on {self.fail_on[0]}->{self.fail_on[1]}")
         if self.assumes:
@@ -122,16 +123,9 @@ class ConfigReport:
             n = len(self.excluded_changed)
             out.append(
                 f"{n} changed migration{'s' if n != 1 else ''} excluded by "
-                f"{_visible(self.path)}: {_visible(', '.join(self.excluded_changed))}"
+                f"{visible(self.path)}: {visible(', '.join(self.excluded_changed))}"
             )
         return out
-
-
-def _visible(text: str) -> str:
-    """Control characters (a newline in a directory name) as escapes, never raw."""
-    from migcheck.report.escape import visible
-
-    return visible(text)
 
 
 def describe(config: Config | None, source: str | None, cli: Mapping[str, object]) -> ConfigReport:

@@ -28,6 +28,9 @@ BLOCKS = {
     ACCESS_EXCLUSIVE: "every read and write on the table",
 }
 
+# Every table lock mode, weakest first.
+LOCK_MODES = tuple(BLOCKS)
+
 BLOCKING_MODES = frozenset({SHARE, SHARE_ROW_EXCLUSIVE, EXCLUSIVE, ACCESS_EXCLUSIVE})
 
 _ALTER_TABLE_WEAKER = {

@@ -16,17 +16,6 @@ from migcheck.sql.alter_table import alter_table
 from migcheck.sql.ddl import ParseResult, Recogniser
 from migcheck.sql.tokens import Cursor, name_list, split_top, string_value, text_of
 
-_LOCK_MODES = (
-    "ACCESS SHARE",
-    "ROW SHARE",
-    "ROW EXCLUSIVE",
-    "SHARE UPDATE EXCLUSIVE",
-    "SHARE",
-    "SHARE ROW EXCLUSIVE",
-    "EXCLUSIVE",
-    "ACCESS EXCLUSIVE",
-)
-
 
 def read_alter(rec: Recogniser, cur: Cursor) -> ParseResult | None:
     if cur.accept("TABLE") or cur.accept("FOREIGN", "TABLE"):
