@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import copy
 import os
 import re
@@ -257,21 +258,99 @@ def default_tests(path: Path, source: str) -> list[list[str]]:
 def run_tests(groups: list[list[str]], env: dict[str, str], timeout: int) -> str:
     """'killed', 'survived' or 'timeout' (a mutant that loops counts as killed)."""
     for args in groups:
-        try:
-            proc = subprocess.run(
-                [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *args],
-                cwd=ROOT,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
+        code = (
+            _pytest_forked(args, env, timeout) if _FORK else _pytest_subprocess(args, env, timeout)
+        )
+        if code is None:
             return "timeout"
-        if proc.returncode not in (0, 5):  # 5: no test selected
+        if code not in (0, 5):  # 5: no test selected
             return "killed"
     return "survived"
+
+
+_PYTEST_ARGS = ["-x", "-q", "-p", "no:cacheprovider"]
+# Forking a parent that has already imported the heavy libraries (never migcheck itself) saves
+# about a second of start-up per test group; os.fork is POSIX-only, so elsewhere a subprocess.
+_FORK = hasattr(os, "fork")
+
+
+def _pytest_subprocess(args: list[str], env: dict[str, str], timeout: int) -> int | None:
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "pytest", *_PYTEST_ARGS, *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return None
+    return proc.returncode
+
+
+def _preload() -> None:
+    """Import the heavy libraries every test group imports (migcheck is re-imported per run)."""
+    import pytest  # noqa: F401
+    import sqlglot
+    import sqlglot.dialects.postgres
+    import sqlglot.optimizer.simplify  # noqa: F401
+
+    for optional in ("click", "hypothesis", "sqlalchemy", "alembic", "psycopg"):
+        with contextlib.suppress(ImportError):
+            __import__(optional)
+
+
+def _pytest_forked(args: list[str], env: dict[str, str], timeout: int) -> int | None:
+    pid = os.fork()
+    if pid == 0:  # child: become a fresh test process for this mutant
+        code = 3
+        try:
+            os.chdir(ROOT)
+            os.environ.clear()
+            os.environ.update(env)
+            # A cached .pyc of an earlier mutant with the same size and mtime would be served.
+            sys.dont_write_bytecode = True
+            # This script's own migcheck imports must not hand the tests an unmutated module.
+            for name in [n for n in sys.modules if n.split(".")[0] == "migcheck"]:
+                del sys.modules[name]
+            sys.path.insert(0, str(SRC))
+            sys.meta_path.insert(
+                0, _MutantFinder(env["MIGCHECK_MUTANT_MODULE"], env["MIGCHECK_MUTANT_FILE"])
+            )
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, 1)
+            os.dup2(null, 2)
+            import pytest
+
+            code = int(pytest.main([*_PYTEST_ARGS, *args]))
+        finally:
+            os._exit(code)
+    deadline = time.monotonic() + timeout
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        if time.monotonic() > deadline:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            return None
+        time.sleep(0.01)
+
+
+class _MutantFinder:
+    """The in-process twin of _HOOK, for forked test runs."""
+
+    def __init__(self, name: str, file: str) -> None:
+        self.name, self.file = name, file
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> object:
+        if name != self.name:
+            return None
+        import importlib.util
+
+        return importlib.util.spec_from_file_location(name, self.file)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -299,6 +378,8 @@ def main(argv: list[str] | None = None) -> int:
         print(mutant_source(tree, m, replacement))
         return 0
     groups = [args.tests] if args.tests else default_tests(path, source)
+    if _FORK:
+        _preload()
     selected = [mr for mr in mutants if not args.only or mr[0].index in args.only]
 
     with tempfile.TemporaryDirectory(prefix="migcheck-mutate-") as tmp:
