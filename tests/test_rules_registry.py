@@ -35,3 +35,38 @@ def test_style_and_timeout_rules_are_opt_in() -> None:
     assert {rid for rid, r in all_rules().items() if r.category == "style"} & on == {
         "identifier-too-long"
     }
+
+
+def test_the_generated_index_equals_the_rule_modules() -> None:
+    # A run selects rules and builds meta findings from the index, without importing rule
+    # modules; a stale index would silently run the wrong rules at the wrong severity.
+    from migcheck.rules import info_of, rule_index
+
+    expected = {rid: info_of(rule) for rid, rule in all_rules().items()}
+    assert rule_index() == expected, "run scripts/update_rule_index.py"
+    assert list(rule_index()) == list(expected)
+
+
+def test_a_run_imports_only_the_rules_its_statements_reach(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    sql = tmp_path / "0001_index.sql"
+    sql.write_text("CREATE INDEX orders_user_idx ON orders (user_id);\n", encoding="utf-8")
+    probe = (
+        "import sys, runpy\n"
+        f"sys.argv = ['migcheck', '--format', 'json', {str(sql)!r}]\n"
+        "try:\n    runpy.run_module('migcheck', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('migcheck.rules.'))\n"
+        "sys.stderr.write('LOADED ' + ' '.join(loaded))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
+    )
+    assert '"non-concurrent-index"' in proc.stdout
+    loaded = set(proc.stderr.split("LOADED ", 1)[1].split())
+    assert "migcheck.rules.non_concurrent_index" in loaded
+    # Rules listening to other op kinds stay unimported.
+    assert "migcheck.rules.drop_column" not in loaded
+    assert "migcheck.rules.rename_table" not in loaded

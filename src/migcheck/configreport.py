@@ -133,7 +133,7 @@ def describe(config: Config | None, source: str | None, cli: Mapping[str, object
     mapping ``merge`` takes)."""
     if config is None:
         return ConfigReport(source=source if source and source.startswith("base:") else None)
-    from migcheck.rules import all_rules
+    from migcheck.rules import rule_index
     from migcheck.selection import select_rules
 
     without, with_file = merge(None, cli), merge(config, cli)
@@ -144,7 +144,7 @@ def describe(config: Config | None, source: str | None, cli: Mapping[str, object
     on = set(chosen(with_file))
     rules = [r for r in chosen(without) if r not in on]
     severities: dict[str, tuple[str, str]] = {}
-    registry = all_rules()
+    registry = rule_index()
     for rule, level in with_file.severity.items():
         default = registry[rule].severity if rule in registry else None
         if default and _SEVERITY_RANK[level] < _SEVERITY_RANK.get(default, 0):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from migcheck.context import Context, Transaction
 from migcheck.model import Finding, Op, Options, Result, Statement
 from migcheck.postlint import Walked, settle
-from migcheck.rules import Rule, all_rules
+from migcheck.rules import RuleSet, rule_index
 from migcheck.schema import Origin, Schema
 from migcheck.selection import default_rule_ids
 from migcheck.sources import History, Migration
@@ -35,19 +35,12 @@ def lint(
 def walk(histories: Iterable[History], options: Options) -> Walked:
     """Run the selected rules over every statement of ``histories``, in order."""
     ids = list(options.rules) if options.rules is not None else default_rule_ids()
-    rules = [all_rules()[rid] for rid in ids if rid in all_rules()]
-    rules = [r for r in rules if r.applies_to_version(options.pg_version)]
-    by_kind: dict[str, list[Rule]] = {}
-    every: list[Rule] = []
-    for rule in rules:
-        if rule.kinds:
-            for kind in rule.kinds:
-                by_kind.setdefault(kind, []).append(rule)
-        else:
-            every.append(rule)
-    walked = Walked(enabled=frozenset(r.id for r in rules))
+    index = rule_index()
+    ids = [rid for rid in ids if rid in index and index[rid].applies_to_version(options.pg_version)]
+    rules = RuleSet(ids)
+    walked = Walked(enabled=frozenset(ids))
     for history in histories:
-        _lint_history(history, options, by_kind, every, walked)
+        _lint_history(history, options, rules, walked)
     return walked
 
 
@@ -76,14 +69,13 @@ def _deploys(history: History, options: Options) -> list[int]:
 def _lint_history(
     history: History,
     options: Options,
-    by_kind: dict[str, list[Rule]],
-    every: list[Rule],
+    rules: RuleSet,
     result: Walked,
 ) -> None:
     schema = Schema()
     deploys = _deploys(history, options)
     plan = TransactionPlan(history, options, deploys)
-    state = _HistoryState(history, options, schema, deploys, plan, by_kind, every)
+    state = _HistoryState(history, options, schema, deploys, plan, rules)
     for index, migration in enumerate(history.migrations):
         # One migration at a time: its statements are dropped once its rules have run
         # (unless a transaction spanning migrations still holds them), so a history of
@@ -100,8 +92,7 @@ class _HistoryState:
     schema: Schema
     deploys: list[int]
     plan: TransactionPlan
-    by_kind: dict[str, list[Rule]]
-    every: list[Rule]
+    rules: RuleSet
 
 
 def _lint_migration(
@@ -141,7 +132,7 @@ def _lint_migration(
         if migration.selected:
             if stmt.unrecognized:
                 result.unrecognized += 1
-            result.findings.extend(_run_rules(stmt, ctx, state.by_kind, state.every))
+            result.findings.extend(_run_rules(stmt, ctx, state.rules))
         origin = Origin(deploys[index], index, current.id)
         for op in stmt.ops:
             state.schema.apply(op, origin)
@@ -150,15 +141,13 @@ def _lint_migration(
         plan.after(stmt)
 
 
-def _run_rules(
-    stmt: Statement, ctx: Context, by_kind: dict[str, list[Rule]], every: list[Rule]
-) -> list[Finding]:
+def _run_rules(stmt: Statement, ctx: Context, rules: RuleSet) -> list[Finding]:
     out: list[Finding] = []
     placeholder = Op("other")
-    for rule in every:
+    for rule in rules.every:
         out.extend(rule.check(stmt.first_op or placeholder, stmt, ctx))
     for op in stmt.ops:
-        for rule in by_kind.get(op.kind, ()):
+        for rule in rules.for_kind(op.kind):
             out.extend(rule.check(op, stmt, ctx))
     return out
 

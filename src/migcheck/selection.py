@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from migcheck.rules import all_rules
+from migcheck.rules import rule_index
 from migcheck.vocabulary import CATEGORIES
 
 
 def default_rule_ids() -> list[str]:
     """The rules on when nothing is selected (opt-in rules are off)."""
-    return [rid for rid, r in all_rules().items() if r.default_enabled]
+    return [rid for rid, r in rule_index().items() if r.default_enabled]
 
 
 def select_rules(select: Sequence[str], extend: Sequence[str], ignore: Sequence[str]) -> list[str]:
     """Resolve ids and category names to rule ids. Unknown names raise ValueError."""
-    rules = all_rules()
+    rules = rule_index()
 
     def expand(names: Sequence[str]) -> list[str]:
         out: list[str] = []

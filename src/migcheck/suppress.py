@@ -378,9 +378,9 @@ def _judge(d: Directive, used: set[tuple[int, str]], enabled: Collection[str]) -
             "the statement (only comment lines may come between, no blank line).",
         )
         return out
-    from migcheck.rules import all_rules
+    from migcheck.rules import rule_index
 
-    known = all_rules()
+    known = rule_index()
     for rid in d.rules:
         if rid in META_RULES:
             unused(

@@ -9,9 +9,9 @@ from migcheck.vocabulary import CATEGORIES
 
 def _unknown_rule(name: str, *, categories: bool) -> str | None:
     """Why ``name`` is not a rule id (or category), with a suggestion; None if it is one."""
-    from migcheck.rules import all_rules
+    from migcheck.rules import rule_index
 
-    ids = list(all_rules())
+    ids = list(rule_index())
     if name in ids or (categories and (name in CATEGORIES or name.upper() == "ALL")):
         return None
     if not categories:
@@ -39,9 +39,9 @@ def _close(word: str, choices: Iterable[str]) -> str | None:
 
 def expand_rules(names: Iterable[str]) -> list[str]:
     """Rule ids named by ids, categories and ``ALL`` (names are assumed valid)."""
-    from migcheck.rules import all_rules
+    from migcheck.rules import rule_index
 
-    rules = all_rules()
+    rules = rule_index()
     out: list[str] = []
     for name in names:
         if name in rules:

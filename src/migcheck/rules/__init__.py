@@ -12,10 +12,12 @@ import importlib
 import pkgutil
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
+from types import ModuleType
 from typing import ClassVar
 
 from migcheck.context import Context
 from migcheck.model import LINE_BREAK, Category, Finding, Op, Severity, Span, Statement
+from migcheck.rules._info import RuleInfo
 
 
 class Rule(ABC):
@@ -90,10 +92,66 @@ def _offset_span(stmt: Statement, offset: int) -> Span:
 
 
 _REGISTRY: dict[str, Rule] | None = None
+# Rules imported so far, by id: a run imports only the rules its statements need.
+_LOADED: dict[str, Rule] = {}
+
+
+def rule_index() -> dict[str, RuleInfo]:
+    """Every rule's metadata, by id, in registry order, without importing any rule module:
+    selecting rules, checking config and suppressions, and meta findings need no more, and a
+    pre-commit run then imports only the rules its statements reach."""
+    from migcheck.rules._index import INDEX
+
+    return INDEX
+
+
+def info_of(rule: Rule) -> RuleInfo:
+    """The index entry of an imported rule, as ``scripts/update_rule_index.py`` writes it."""
+    cls = type(rule)
+    return RuleInfo(
+        cls.id,
+        cls.category,
+        cls.severity,
+        cls.default_enabled,
+        frozenset(cls.kinds),
+        cls.min_pg,
+        cls.max_pg,
+        cls.slow_work is not Rule.slow_work,
+    )
+
+
+def load_rule(rule_id: str) -> Rule:
+    """The rule with this id, importing its module on first use (KeyError if unknown)."""
+    rule = _LOADED.get(rule_id)
+    if rule is None:
+        if _REGISTRY is not None:
+            rule = _REGISTRY[rule_id]
+        else:
+            if rule_id not in rule_index():
+                raise KeyError(rule_id)
+            module = importlib.import_module(f"{__name__}.{rule_id.replace('-', '_')}")
+            rule = _rule_of(module)[rule_id]
+        _LOADED[rule_id] = rule
+    return rule
+
+
+def _rule_of(module: ModuleType) -> dict[str, Rule]:
+    return {
+        value.id: value()
+        for value in vars(module).values()
+        if isinstance(value, type)
+        and issubclass(value, Rule)
+        and value is not Rule
+        and value.__module__ == module.__name__
+        and "id" in vars(value)
+    }
 
 
 def all_rules() -> dict[str, Rule]:
-    """Every rule, by id, in a stable order (the order of their module names)."""
+    """Every rule, by id, in a stable order (the order of their module names).
+
+    Imports every rule module: the source of truth that ``rules/_index.py`` is generated
+    from and checked against."""
     global _REGISTRY
     if _REGISTRY is None:
         found: dict[str, Rule] = {}
@@ -101,38 +159,64 @@ def all_rules() -> dict[str, Rule]:
             if info.name.startswith("_"):
                 continue
             module = importlib.import_module(f"{__name__}.{info.name}")
-            for value in vars(module).values():
-                if (
-                    isinstance(value, type)
-                    and issubclass(value, Rule)
-                    and value is not Rule
-                    and value.__module__ == module.__name__
-                    and "id" in vars(value)
-                ):
-                    found[value.id] = value()
+            for rid, rule in _rule_of(module).items():
+                # One instance per rule, whichever way it was first imported.
+                found[rid] = _LOADED.setdefault(rid, rule)
         _REGISTRY = dict(sorted(found.items()))
     return _REGISTRY
 
 
-def slow_work_rules() -> dict[str, list[Rule]]:
+class RuleSet:
+    """The rules a run uses, imported when a statement first needs them: those listening
+    to an op kind when an op of that kind first appears, the every-statement ones at once."""
+
+    def __init__(self, ids: Iterable[str]) -> None:
+        index = rule_index()
+        self.ids = [rid for rid in index if rid in set(ids)]
+        self._kind_ids: dict[str, list[str]] = {}
+        for rid in self.ids:
+            for kind in sorted(index[rid].kinds):
+                self._kind_ids.setdefault(kind, []).append(rid)
+        self.every = [load_rule(rid) for rid in self.ids if not index[rid].kinds]
+        self._by_kind: dict[str, list[Rule]] = {}
+
+    def for_kind(self, kind: str) -> list[Rule]:
+        rules = self._by_kind.get(kind)
+        if rules is None:
+            rules = self._by_kind[kind] = [load_rule(rid) for rid in self._kind_ids.get(kind, ())]
+        return rules
+
+
+class SlowWork(dict[str, list[Rule]]):
     """Op kind → the rules that say what slow work an op of that kind does, in registry
-    order (the ones overriding ``Rule.slow_work``)."""
-    by_kind: dict[str, list[Rule]] = {}
-    for rule in all_rules().values():
-        if type(rule).slow_work is not Rule.slow_work:
-            for kind in sorted(rule.kinds):
-                by_kind.setdefault(kind, []).append(rule)
-    return by_kind
+    order (the ones overriding ``Rule.slow_work``), imported on first ask."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._kind_ids: dict[str, list[str]] = {}
+        for rid, info in rule_index().items():
+            if info.slow_work:
+                for kind in sorted(info.kinds):
+                    self._kind_ids.setdefault(kind, []).append(rid)
+
+    def get(self, kind: str, default: object = None) -> list[Rule]:
+        rules = super().get(kind)
+        if rules is None:
+            rules = self[kind] = [load_rule(rid) for rid in self._kind_ids.get(kind, ())]
+        return rules
+
+
+def slow_work_rules() -> SlowWork:
+    return SlowWork()
 
 
 def iter_rules(ids: Iterable[str]) -> Iterator[Rule]:
-    rules = all_rules()
     for rid in ids:
-        yield rules[rid]
+        yield load_rule(rid)
 
 
 def meta_finding(rule_id: str, path: str, span: Span, message: str, help: str = "") -> Finding:
     """A finding of a rule that is not run on statements (syntax errors, suppression
     comments, the Alembic reader's notes), with the rule's registered severity."""
-    rule = all_rules()[rule_id]
+    rule = rule_index()[rule_id]
     return Finding(rule_id, rule.severity, rule.category, path, span, message, help)
