@@ -22,7 +22,6 @@ import hashlib
 import os
 import stat
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -201,6 +200,8 @@ def store(k: str | None, value: T, tp: type[T]) -> None:
             if _cache_dir() is None:
                 return
             sub.mkdir(mode=0o700, exist_ok=True)
+        import tempfile  # only a cache miss writes: a warm pre-commit run never needs it
+
         fd, tmp = tempfile.mkstemp(dir=sub)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)

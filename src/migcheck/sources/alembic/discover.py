@@ -23,7 +23,6 @@ Nothing here imports application code: package locations are found on the filesy
 from __future__ import annotations
 
 import ast
-import configparser
 import re
 import sys
 from dataclasses import dataclass, field
@@ -269,6 +268,8 @@ Found = tuple[list[Project], list[InputError]]
 def projects_from_ini(ini: Path) -> Found:
     """Every project ``ini`` configures: its ``[alembic]`` section, or each named
     section with a ``script_location`` (``alembic -n NAME``) when ``[alembic]`` has none."""
+    import configparser  # only a project with an alembic.ini pays for it, not every run
+
     shown = display_path(ini)
     # Alembic defines %(here)s as the directory holding the ini file.
     parser = configparser.ConfigParser(defaults={"here": str(ini.parent.absolute())})
