@@ -243,7 +243,9 @@ def default_tests(path: Path, source: str) -> list[list[str]]:
     shared = [
         ROOT / "tests" / "rules" / n for n in ("test_near_misses.py", "test_pinned_behaviour.py")
     ]
-    first = [str(p) for p in [own, *shared] if p.is_file()]
+    # A rule's tests may be split over test_<name>.py and test_<name>_<topic>.py.
+    more = sorted(own.parent.glob(f"{own.stem}_*.py"))
+    first = [str(p) for p in [own, *more, *shared] if p.is_file()]
     if first:
         groups.append(first)
     rule = rule_id_of(source)

@@ -210,3 +210,14 @@ def test_alternatives_split_on_or_and_join_lines() -> None:
         ["ALTER TABLE t ADD COLUMN c int NOT NULL DEFAULT <value>;"],
         ["ALTER TABLE t ADD COLUMN c int;", "UPDATE t SET c = 1\nWHERE id IN (SELECT 1);"],
     ]
+
+
+def test_not_null_column_on_a_filled_new_table_fails_as_reported(dsn: str) -> None:
+    # add-required-column reports this ALTER as failing: PostgreSQL's own verdict.
+    psycopg = pytest.importorskip("psycopg")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE settings (id int PRIMARY KEY, name text)")
+        conn.execute("INSERT INTO settings VALUES (1, 'a')")
+        with pytest.raises(psycopg.errors.NotNullViolation) as err:
+            conn.execute("ALTER TABLE settings ADD COLUMN owner_id bigint NOT NULL")
+        assert 'column "owner_id" of relation "settings" contains null values' in str(err.value)

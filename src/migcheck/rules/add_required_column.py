@@ -39,8 +39,6 @@ class AddRequiredColumn(Rule):
         cd = op.column_def
         if cd is None or not cd.not_null:
             return
-        if ctx.is_new_table(op.table):
-            return
         # Identity and generated columns, and serial types, fill themselves in.
         if cd.generated is not None:
             return
@@ -49,6 +47,11 @@ class AddRequiredColumn(Rule):
         if pgcatalog.is_serial(cd.type.name if cd.type else ""):
             return
         if _supplies_value(cd.default):
+            return
+        if ctx.is_new_table(op.table):
+            # No running code knows a table this deploy creates; rows put in it earlier in
+            # this migration still make the ALTER itself fail.
+            yield from self._filled_new_table(op, stmt, ctx)
             return
         existing = ctx.column(op.table, cd.name)
         if op.options.get("if_not_exists") and existing is not None:
@@ -72,6 +75,35 @@ class AddRequiredColumn(Rule):
             "or add it nullable, ship app code that always writes it, backfill, and make it "
             "NOT NULL in a later deploy (see set-not-null):\n"
             f"    ALTER TABLE {t} ADD COLUMN {c} {ctype};",
+            op,
+        )
+
+    def _filled_new_table(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
+        cd = op.column_def
+        assert cd is not None
+        filler = next(
+            (
+                earlier
+                for earlier in ctx.earlier_statements()
+                if any(o.kind in ("insert", "copy") and o.table == op.table for o in earlier.ops)
+            ),
+            None,
+        )
+        if filler is None:
+            return
+        t, c = qname(op.table), quote(cd.name)
+        ctype = type_sql(ctx, cd.type)
+        yield self.finding(
+            stmt,
+            f"Adding {qcol(op.table, cd.name)} as NOT NULL without a default to {t}, which "
+            f"line {filler.span.line} of this migration fills with rows: PostgreSQL cannot "
+            f'leave the new column empty in them, so this ALTER fails (column "{cd.name}" '
+            f'of relation "{op.table}" contains null values) and the migration stops.',
+            "Give the column its value when it is added (the table is new, so no running app "
+            "reads it yet):\n"
+            f"    ALTER TABLE {t} ADD COLUMN {c} {ctype} NOT NULL DEFAULT <value>;\n"
+            "or add the column before the rows are inserted, or add it nullable, fill it, "
+            "then SET NOT NULL.",
             op,
         )
 
