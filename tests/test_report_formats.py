@@ -185,7 +185,7 @@ def test_step_summary_table_and_totals(tmp_path: Path) -> None:
         'Changing "orders"."total" to numeric(12,2): 100% of rows are rewritten<br>while '
         "ACCESS EXCLUSIVE is held. |",
         "| `db/migrations/0002_cambio_de_año,v2:ü.sql:9` | `unrecognized-statement` | info | "
-        "migcheck does not understand this statement: CALL do_it() |",
+        "migcheck does not understand this statement: CALL do\\_it() |",
         "",
     ]
     assert "- `db/migrations/0003_bad.sql:4`: not valid UTF-8 (byte 0xff at line 4)" in text
@@ -512,7 +512,7 @@ def test_junit_without_file_list_uses_the_reported_files() -> None:
 
 
 def test_formats_and_unknown_names() -> None:
-    assert FORMATS == ("text", "json", "github", "sarif", "gitlab", "junit")
+    assert FORMATS == ("text", "json", "github", "sarif", "gitlab", "junit", "markdown")
     with pytest.raises(ValueError, match="unknown format 'xml'"):
         render(sample(), "xml")
     with pytest.raises(TypeError, match="colour_mode"):

@@ -223,7 +223,7 @@ def _exit_code(findings: list[Finding], fail_on: str) -> int:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice([*FORMATS, "markdown"]),
+    type=click.Choice(FORMATS),
     default="text",
     show_default=True,
 )

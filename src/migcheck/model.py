@@ -208,6 +208,9 @@ class Finding:
     message: str
     help: str = ""
     statement: str = ""
+    # The strongest table lock the statement takes, and on which table ("" when unknown),
+    # for reports that show per statement what it blocks (``--format markdown``).
+    lock: tuple[str, str] | None = None
 
     @property
     def line(self) -> int:

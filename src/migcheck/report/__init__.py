@@ -6,7 +6,7 @@ package costs nothing on the CLI's start-up path.
 Options: ``colour`` and ``statistics`` apply to ``text`` only (the machine formats are
 the same with or without ``--statistics``); ``root`` (the repository root paths are made
 relative to; default ``$GITHUB_WORKSPACE``, ``$CI_PROJECT_DIR`` or the working directory)
-applies to ``github``, ``sarif`` and ``gitlab``; ``files`` (every linted file, so clean
+applies to ``github``, ``sarif``, ``gitlab`` and ``markdown``; ``files`` (every linted file, so clean
 files are passing tests) to ``junit``.
 """
 
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from migcheck.model import Result
 
-FORMATS = ("text", "json", "github", "sarif", "gitlab", "junit")
+FORMATS = ("text", "json", "github", "sarif", "gitlab", "junit", "markdown")
 
 # The options each format understands; the others are accepted and ignored, so the
 # caller can pass its whole set (``statistics=...``) whatever the format.
@@ -28,6 +28,7 @@ _OPTIONS: dict[str, frozenset[str]] = {
     "sarif": frozenset({"root"}),
     "gitlab": frozenset({"root"}),
     "junit": frozenset({"files"}),
+    "markdown": frozenset({"root"}),
 }
 _KNOWN = frozenset().union(*_OPTIONS.values())
 
@@ -60,6 +61,10 @@ def render(result: Result, fmt: str, **opts: Any) -> str:
         from migcheck.report.gitlab import render as gitlab
 
         return gitlab(result, **kwargs)
+    if fmt == "markdown":
+        from migcheck.report.markdown import render as markdown
+
+        return markdown(result, **kwargs)
     from migcheck.report.junit import render as junit
 
     return junit(result, **kwargs)

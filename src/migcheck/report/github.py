@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from migcheck.model import Finding, Result
 from migcheck.report._common import repo_path
 from migcheck.report.escape import visible
+from migcheck.report.mdtext import cell as _cell
+from migcheck.report.mdtext import code as _code
 
 _COMMAND = {"error": "error", "warning": "warning", "info": "notice"}
 # GitHub caps a step summary at 1 MiB; past this many rows the table says how many are left.
@@ -73,18 +75,6 @@ def render(result: Result, *, root: str | None = None) -> str:
     ]
     out.append(summary_line(result))
     return "\n".join(out) + "\n"
-
-
-def _cell(text: str) -> str:
-    text = visible(text, multiline=True)
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return text.replace("|", "\\|").replace("\r\n", "<br>").replace("\n", "<br>")
-
-
-def _code(text: str) -> str:
-    fence = "``" if "`" in text else "`"
-    pad = " " if fence == "``" else ""
-    return f"{fence}{pad}{_cell(text)}{pad}{fence}"
 
 
 def step_summary(result: Result, *, root: str | None = None) -> str:

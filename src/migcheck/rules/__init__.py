@@ -70,7 +70,20 @@ class Rule(ABC):
             message=message,
             help=help,
             statement=stmt.text,
+            lock=statement_lock(stmt),
         )
+
+
+def statement_lock(stmt: Statement) -> tuple[str, str] | None:
+    """The strongest table lock any op of ``stmt`` takes, with its table."""
+    from migcheck.locks import LOCK_MODES, lock_for
+
+    best: tuple[str, str] | None = None
+    for op in stmt.ops:
+        lock = lock_for(op)
+        if lock is not None and (best is None or LOCK_MODES.index(lock[0]) > LOCK_MODES.index(best[0])):
+            best = (lock[0], lock[1] or "")
+    return best
 
 
 def _offset_span(stmt: Statement, offset: int) -> Span:
