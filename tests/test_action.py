@@ -61,6 +61,8 @@ class Run:
             "github.event.before": self.event_before,
             "github.base_ref": self.env.get("GITHUB_BASE_REF", ""),
             "runner.temp": str(self.temp),
+            "github.token": self.env.get("TEST_TOKEN", ""),
+            "github.event.pull_request.number": self.env.get("TEST_PR_NUMBER", ""),
         }
         assert expr in known, f"the test runner does not know ${{{{ {expr} }}}}"
         return known[expr]
@@ -158,10 +160,36 @@ def test_pull_request_compares_with_the_base_branch(recorded: tuple[Run, Path]) 
     run.env.update(GITHUB_EVENT_NAME="pull_request", GITHUB_BASE_REF="main")
     proc = run.step("lint")
     assert proc.returncode == 0, proc.stderr
+    md = f"{run.temp}/migcheck.md"
     assert calls(log) == [
-        "check --fail-on warning --diff origin/main --config-from-base --format github ."
+        "check --fail-on warning --diff origin/main --config-from-base --exit-zero "
+        f"--format markdown --output {md} .",
+        "check --fail-on warning --diff origin/main --config-from-base --format github .",
     ]
-    assert run.outputs["lint"] == {"exit-code": "0"}
+    assert run.outputs["lint"] == {"markdown-file": md, "exit-code": "0"}
+
+
+def test_no_comment_report_when_turned_off_or_not_a_pull_request(
+    recorded: tuple[Run, Path],
+) -> None:
+    run, log = recorded
+    run.env.update(GITHUB_EVENT_NAME="pull_request", GITHUB_BASE_REF="main")
+    run.inputs.update(comment="false")
+    run.step("lint")
+    assert [c for c in calls(log) if "markdown" in c] == []
+    run.inputs.update(comment="true")
+    run.env.update(GITHUB_EVENT_NAME="push")
+    run.step("lint")
+    assert [c for c in calls(log) if "markdown" in c] == []
+
+
+def test_comment_step_runs_after_a_failing_lint_and_never_fails_the_job() -> None:
+    step = next(s for s in STEPS if s.get("name") == "Comment on the pull request")
+    assert step["if"].startswith("always()") and "inputs.comment == 'true'" in step["if"]
+    assert step["env"]["GITHUB_TOKEN"] == "${{ github.token }}"
+    assert step["run"].rstrip().endswith("|| true")
+    names = [s.get("name") for s in STEPS]
+    assert names.index("Lint migrations") < names.index("Comment on the pull request")
 
 
 def test_findings_fail_the_step_with_migchecks_exit_code(recorded: tuple[Run, Path]) -> None:

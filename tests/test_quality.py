@@ -29,9 +29,9 @@ def _tool(*args: str) -> subprocess.CompletedProcess[str]:
     reason="ruff is not installed (pip install -e '.[test]')",
 )
 def test_ruff_check_and_format() -> None:
-    lint = _tool("ruff", "check", "src", "tests", "bench", "scripts")
+    lint = _tool("ruff", "check", "src", "tests", "bench", "scripts", "action")
     assert lint.returncode == 0, lint.stdout + lint.stderr
-    fmt = _tool("ruff", "format", "--check", "src", "tests", "bench", "scripts")
+    fmt = _tool("ruff", "format", "--check", "src", "tests", "bench", "scripts", "action")
     assert fmt.returncode == 0, fmt.stdout + fmt.stderr
 
 

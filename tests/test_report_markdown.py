@@ -16,7 +16,6 @@ import pytest
 
 from migcheck.model import Finding, Span
 from migcheck.report import render
-from migcheck.report.markdown import MARKER
 from migcheck.runner import RunResult
 
 HISTORY = "CREATE TABLE users (id bigint PRIMARY KEY, email text, bio text);\n"
@@ -50,7 +49,7 @@ def test_one_section_per_statement_with_lock_and_what_it_blocks(project: Path) -
     proc = migcheck(project, "--format", "markdown", "db/migrations")
     assert proc.returncode == 1, proc.stderr
     out = proc.stdout
-    assert out.startswith(MARKER + "\n")
+    assert out.startswith("<!-- migcheck-report findings=3 errors=0 -->\n")
     assert "### migcheck: Checked 2 files, 3 statements: 3 errors, 0 warnings." in out
     # The ALTER TABLE carries two findings: its SQL is printed once, above both rows.
     assert out.count("ADD COLUMN plan text NOT NULL") == 1
@@ -73,7 +72,7 @@ def test_clean_run_says_so_and_exits_zero(project: Path) -> None:
     (project / "db" / "migrations" / "0002_tighten.sql").unlink()
     proc = migcheck(project, "--format", "markdown", "db/migrations")
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.startswith(MARKER)
+    assert proc.stdout.startswith("<!-- migcheck-report findings=0 errors=0 -->")
     assert "No unsafe operation found." in proc.stdout
 
 

@@ -18,7 +18,8 @@ from migcheck.model import Finding, Result
 from migcheck.report._common import repo_path
 from migcheck.report.mdtext import cell, code, fenced
 
-MARKER = "<!-- migcheck-report -->"
+# The first line: a hidden comment, ``<!-- migcheck-report findings=N errors=M -->``.
+MARKER = "<!-- migcheck-report"
 _BUDGET = 60_000
 _SEVERITY = {"error": "**error**", "warning": "warning", "info": "info"}
 
@@ -84,7 +85,9 @@ def render(result: Result, *, root: str | None = None) -> str:
     from migcheck.configreport import config_lines
     from migcheck.report.text import summary_line
 
-    out = [MARKER, f"### migcheck: {cell(summary_line(result))}", ""]
+    # The counts let the Action skip a comment on a clean pull request.
+    head = f"{MARKER} findings={len(result.findings)} errors={len(result.errors)} -->"
+    out = [head, f"### migcheck: {cell(summary_line(result))}", ""]
     for line in config_lines(result):
         out.append(f"> {cell(line)}")
     if config_lines(result):
