@@ -283,7 +283,6 @@ def test_sarif_rules_describe_each_used_rule_once() -> None:
     result.findings.append(result.findings[0])  # drop-column twice
     driver = sarif_dict(result)["runs"][0]["tool"]["driver"]
     assert driver["name"] == "migcheck"
-    assert driver["informationUri"] == "https://github.com/migcheck/migcheck"
     ids = [r["id"] for r in driver["rules"]]
     assert ids == ["drop-column", "change-column-type", "unrecognized-statement"]
     drop = driver["rules"][0]
@@ -295,7 +294,6 @@ def test_sarif_rules_describe_each_used_rule_once() -> None:
     assert "## Why it breaks" not in drop["fullDescription"]["text"]
     assert drop["fullDescription"]["text"] in doc
     assert drop["help"]["markdown"] == doc.strip()
-    assert drop["helpUri"] == "https://github.com/migcheck/migcheck/blob/main/rules/drop-column.md"
     assert drop["defaultConfiguration"] == {"level": "error"}
     assert drop["properties"] == {"tags": ["compatibility"]}
     unrec = driver["rules"][2]
@@ -626,3 +624,31 @@ def test_cli_output_file_keeps_text_on_the_terminal(tmp_path: Path, cli_help: st
     assert "db/0001_drop.sql:1:20: error[drop-column]" in proc.stdout
     issues = json.loads((tmp_path / "cq.json").read_text(encoding="utf-8"))
     assert [i["check_name"] for i in issues] == ["drop-column", "drop-column"]
+
+
+def test_sarif_links_come_from_the_package_urls_and_are_never_invented(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from migcheck.report import sarif
+
+    monkeypatch.setattr(sarif, "project_urls", dict)
+    driver = sarif_dict(sample())["runs"][0]["tool"]["driver"]
+    assert "informationUri" not in driver
+    assert all("helpUri" not in r for r in driver["rules"])
+    assert all("help" in r for r in driver["rules"] if r["id"] != "unrecognized-statement")
+    monkeypatch.setattr(
+        sarif,
+        "project_urls",
+        lambda: {"homepage": "https://example.org/migcheck", "rules": "https://example.org/r/"},
+    )
+    driver = sarif_dict(sample())["runs"][0]["tool"]["driver"]
+    assert driver["informationUri"] == "https://example.org/migcheck"
+    drop = next(r for r in driver["rules"] if r["id"] == "drop-column")
+    assert drop["helpUri"] == "https://example.org/r/drop-column.md"
+
+
+def test_the_installed_package_names_no_placeholder_url() -> None:
+    from migcheck.report.sarif import project_urls
+
+    for url in project_urls().values():
+        assert "OWNER" not in url and "example" not in url, url

@@ -24,10 +24,28 @@ from migcheck.report._common import FINGERPRINT_KEY, fingerprints, repo_path
 from migcheck.report.escape import json_text
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://github.com/migcheck/migcheck"
-HELP_URI = "https://github.com/migcheck/migcheck/blob/main/rules/{id}.md"
 SRCROOT = "%SRCROOT%"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
+
+
+def project_urls() -> dict[str, str]:
+    """The ``[project.urls]`` of the installed package, by lower-cased label.
+
+    SARIF's links (``informationUri``, each rule's ``helpUri``) come from here, so they
+    point where the package says it lives, and are left out rather than invented when it
+    says nothing (each rule's doc is embedded as its ``help`` either way)."""
+    from importlib import metadata
+
+    try:
+        entries = metadata.metadata("migcheck").get_all("Project-URL") or []
+    except metadata.PackageNotFoundError:
+        return {}
+    urls: dict[str, str] = {}
+    for entry in entries:
+        label, _, url = entry.partition(",")
+        if url.strip().startswith("https://"):
+            urls[label.strip().lower()] = url.strip()
+    return urls
 
 
 def camel_case(rule_id: str) -> str:
@@ -60,7 +78,9 @@ def rule_descriptor(rule_id: str, example: Finding) -> dict[str, Any]:
         if flags:
             out["fullDescription"] = {"text": flags, "markdown": flags}
         out["help"] = {"text": doc.strip(), "markdown": doc.strip()}
-        out["helpUri"] = HELP_URI.format(id=rule_id)
+        rules_url = project_urls().get("rules")
+        if rules_url:
+            out["helpUri"] = f"{rules_url.rstrip('/')}/{rule_id}.md"
     out["defaultConfiguration"] = {"level": LEVELS.get(severity, "warning")}
     out["properties"] = {"tags": [category]}
     return out
@@ -125,6 +145,8 @@ def as_dict(result: Result, *, root: str | None = None) -> dict[str, Any]:
         invocation["toolExecutionNotifications"] = [
             _notification(e.path, e.line, e.message, root) for e in result.errors
         ]
+    homepage = project_urls().get("homepage")
+    home = {"informationUri": homepage} if homepage else {}
     return {
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
@@ -133,7 +155,7 @@ def as_dict(result: Result, *, root: str | None = None) -> dict[str, Any]:
                 "tool": {
                     "driver": {
                         "name": "migcheck",
-                        "informationUri": INFORMATION_URI,
+                        **home,
                         "version": __version__,
                         "semanticVersion": __version__,
                         "rules": rules,
