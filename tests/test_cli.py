@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -259,3 +260,33 @@ def test_alembic_notes_obey_suppression_comments(tmp_path: Path) -> None:
     assert "create_users_and_accounts.py" not in out
     assert "unused-suppression" not in out
     assert "alembic-not-evaluated" in out  # the other revisions' notes are still shown
+
+
+def test_explain_suggests_the_closest_rule_on_a_typo() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "migcheck", "explain", "drop-colum"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert "unknown rule 'drop-colum' (did you mean 'drop-column'?)" in proc.stderr
+
+
+def test_config_dev_null_means_no_config(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.migcheck]\nignore = ["drop-column"]\n', encoding="utf-8"
+    )
+    (tmp_path / "0001.sql").write_text("ALTER TABLE users DROP COLUMN bio;\n", encoding="utf-8")
+    run = partial(
+        subprocess.run,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "MIGCHECK_NO_CACHE": "1"},
+    )
+    assert run([sys.executable, "-m", "migcheck", "0001.sql"]).returncode == 0
+    proc = run([sys.executable, "-m", "migcheck", "--config", "/dev/null", "0001.sql"])
+    assert proc.returncode == 1, proc.stderr
+    assert "drop-column" in proc.stdout and "config:" not in proc.stdout

@@ -378,6 +378,8 @@ def _load_run_config(
 
     from migcheck.config import load_config, locate_config, locate_config_on_base
 
+    if explicit is not None and explicit in (os.devnull, "/dev/null"):
+        return None, None  # as ruff and git read it: no config at all, none discovered
     if base is not None:
         from migcheck.gitdiff import base_tree
 
@@ -480,11 +482,15 @@ def rules_cmd(fmt: str) -> None:
 @click.argument("rule_id")
 def explain(rule_id: str) -> None:
     """Print the documentation of RULE_ID."""
-    from migcheck.docs import rule_doc
-    from migcheck.rules import all_rules
+    import difflib
 
-    if rule_id not in all_rules():
-        raise click.UsageError(f"unknown rule {rule_id!r}; `migcheck rules` lists them")
+    from migcheck.docs import rule_doc
+    from migcheck.rules import rule_index
+
+    if rule_id not in rule_index():
+        close = difflib.get_close_matches(rule_id, list(rule_index()), n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise click.UsageError(f"unknown rule {rule_id!r}{hint}; `migcheck rules` lists them")
     doc = rule_doc(rule_id)
     if doc is None:
         raise click.ClickException(f"no documentation found for {rule_id}")
