@@ -9,6 +9,7 @@ is wired into the CLI.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -518,3 +519,20 @@ def test_cli_missing_base_is_a_one_line_error_exit_2(shallow_pr: Path) -> None:
     proc = _cli("--diff", "origin/nope", cwd=shallow_pr)
     assert proc.returncode == 2
     assert "--diff origin/nope: no branch, tag or commit named" in proc.stderr
+
+
+def test_the_cli_says_when_it_deepened_a_shallow_clone(tmp_path: Path) -> None:
+    origin, _ = make_origin(tmp_path, main_commits_after_branch=60)
+    work = pr_merge_checkout(origin, tmp_path / "work")
+    proc = subprocess.run(
+        [sys.executable, "-m", "migcheck", "--diff", "origin/main", "--format", "json", "."],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "MIGCHECK_NO_CACHE": "1"},
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert json.loads(proc.stdout)["findings"][0]["rule"] == "drop-column"  # stdout stays JSON
+    notes = [line for line in proc.stderr.splitlines() if "history was fetched" in line]
+    assert len(notes) == 1 and "--deepen=" in notes[0] and "fetch-depth: 0" in notes[0]

@@ -184,7 +184,7 @@ def run(req: RunRequest) -> RunResult:
         unrecognized=linted.unrecognized,
         suppressed=linted.suppressed,
         config=req.config_report,
-        notes=found.input_notes,
+        notes=found.input_notes + _fetch_notes(diff),
     )
     result.fatal = bool(result.errors) and not found.histories
     # Last, once every source of findings has added its own.
@@ -197,6 +197,22 @@ def run(req: RunRequest) -> RunResult:
         )
         result.baseline_path = req.baseline
     return result
+
+
+def _fetch_notes(diff: object) -> list[InputError]:
+    """Say that --diff fetched history (a shallow CI clone deepened), and how to avoid it."""
+    fetched: list[str] = list(getattr(diff, "fetched", None) or [])
+    if not fetched:
+        return []
+    shown = "; ".join(fetched[:3]) + (f"; … ({len(fetched)} fetches)" if len(fetched) > 3 else "")
+    return [
+        InputError(
+            "--diff",
+            f"the clone was shallow or lacked the base, so history was fetched: {shown}. "
+            "Check out with full history (actions/checkout `fetch-depth: 0`, GitLab "
+            "`GIT_DEPTH: 0`) to skip this.",
+        )
+    ]
 
 
 # Re-exported: callers resolved rule selection and its vocabulary from here.
