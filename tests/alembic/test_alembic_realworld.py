@@ -153,6 +153,32 @@ def test_engine_name_and_url_say_postgresql(tree: Tree) -> None:
     assert notes_of(tree.root) == []
 
 
+def test_isinstance_of_a_dialect_class_is_decided_for_postgresql(tree: Tree) -> None:
+    # Superset's guards: a MySQL-only or SQLite-only branch never runs on PostgreSQL, so
+    # its ALTERs and DROPs must not be judged (they were: 11 false findings in superset).
+    out = render(
+        tree,
+        """
+        bind = op.get_bind()
+        if isinstance(bind.dialect, MySQLDialect):
+            op.alter_column("t", "c", type_=sa.Text)
+        if not isinstance(bind.dialect, SQLiteDialect):
+            op.execute("SELECT 'not sqlite'")
+        if isinstance(bind.dialect, (SQLiteDialect, MySQLDialect)):
+            op.drop_table("t")
+        if isinstance(op.get_bind().dialect, PGDialect):
+            op.execute("SELECT 'postgresql'")
+        """,
+        imports=(
+            "from sqlalchemy.dialects.mysql.base import MySQLDialect\n"
+            "from sqlalchemy.dialects.sqlite.base import SQLiteDialect\n"
+            "from sqlalchemy.dialects.postgresql.base import PGDialect"
+        ),
+    )
+    assert out == ["SELECT 'not sqlite'", "SELECT 'postgresql'"]
+    assert notes_of(tree.root) == []
+
+
 def test_online_mode_is_what_is_judged(tree: Tree) -> None:
     out = render(
         tree,

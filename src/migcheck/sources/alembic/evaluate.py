@@ -54,6 +54,7 @@ from .world import (
     StdModule,
     allowed_module,
     describe,
+    dialect_class,
     to_closed,
 )
 
@@ -236,6 +237,9 @@ class Evaluator(Interpreter):
             return Opaque(name, "only `op` and `context` of `alembic` are modelled")
         if module == "alembic.op":
             return BoundOp(self.op, name)
+        dialect = dialect_class(module, name)
+        if dialect is not None:
+            return dialect
         target = self._import_module(module)
         if isinstance(target, Opaque):
             reason = target.reason

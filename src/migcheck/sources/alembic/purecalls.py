@@ -28,7 +28,16 @@ from .pureops import (
     too_large,
 )
 from .values import Opaque, Unevaluable
-from .world import MAX_SIZE, Builtin, LibObject, Partial, StdModule, describe
+from .world import (
+    MAX_SIZE,
+    Builtin,
+    DialectClass,
+    DialectModel,
+    LibObject,
+    Partial,
+    StdModule,
+    describe,
+)
 
 Impl = Callable[[Any, list[object], dict[str, object], ast.AST], object]
 
@@ -267,6 +276,11 @@ def _b_isinstance(ev: Any, args: list[object], kwargs: dict[str, object], node: 
                 return True
         elif isinstance(cls, LibObject) and isinstance(cls.real, type):
             if isinstance(value, LibObject) and isinstance(value.real, cls.real):
+                return True
+        elif isinstance(cls, DialectClass):
+            if not isinstance(value, DialectModel):
+                raise Unevaluable("`isinstance` of a dialect class on something else", node)
+            if cls.dialect == "postgresql":
                 return True
         elif isinstance(cls, Opaque):
             raise cls.fail(node)

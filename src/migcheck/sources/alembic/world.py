@@ -29,6 +29,7 @@ module or a function, so SQLAlchemy is never given something of the revision's t
 from __future__ import annotations
 
 import ast
+import re
 import types
 import warnings
 from collections.abc import Callable
@@ -134,6 +135,31 @@ class DialectModel:
     """``op.get_bind().dialect``: the target is PostgreSQL; nothing else is known."""
 
     name: str = "postgresql"
+
+
+# ``MySQLDialect``, ``SQLiteDialect``, ``PGDialect_psycopg2``: a dialect class by its name.
+DIALECT_CLASS = re.compile(r"[A-Za-z]*Dialect(?:_\w+)?")
+
+
+@dataclass(frozen=True)
+class DialectClass:
+    """A SQLAlchemy dialect class imported from ``sqlalchemy.dialects.<dialect>``, known
+    only by its dialect: ``isinstance(bind.dialect, MySQLDialect)`` guards a branch that
+    never runs on PostgreSQL, and migcheck decides it without importing that dialect."""
+
+    dialect: str
+
+
+def dialect_class(module: str, name: str) -> DialectClass | None:
+    """The dialect class ``from <module> import <name>`` names, or None."""
+    parts = module.split(".")
+    if (
+        len(parts) >= 3
+        and parts[:2] == ["sqlalchemy", "dialects"]
+        and DIALECT_CLASS.fullmatch(name)
+    ):
+        return DialectClass(parts[2])
+    return None
 
 
 def check_unfolded(value: object, node: ast.AST | None = None, cap: int = MAX_SIZE) -> int:
