@@ -290,3 +290,32 @@ def test_config_dev_null_means_no_config(tmp_path: Path) -> None:
     proc = run([sys.executable, "-m", "migcheck", "--config", "/dev/null", "0001.sql"])
     assert proc.returncode == 1, proc.stderr
     assert "drop-column" in proc.stdout and "config:" not in proc.stdout
+
+
+def test_library_warnings_never_reach_stderr(tmp_path: Path) -> None:
+    # SQLAlchemy warns about constructs in some revisions (airflow's 0080 printed an
+    # SAWarning): a library's warning is not a finding, and Python prints it raw.
+    (tmp_path / "0001.sql").write_text("SELECT 1;\n", encoding="utf-8")
+    probe = (
+        "import runpy, sys, warnings\n"
+        "import migcheck.statements as st\n"
+        "real = st.load\n"
+        "def load(m):\n"
+        "    warnings.warn('SAWarning: \\x1b[2J from a revision', UserWarning)\n"
+        "    return real(m)\n"
+        "st.load = load\n"
+        "sys.argv = ['migcheck', *sys.argv[1:]]\n"
+        "runpy.run_module('migcheck', run_name='__main__')\n"
+    )
+    run = partial(
+        subprocess.run,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "MIGCHECK_NO_CACHE": "1"},
+    )
+    proc = run([sys.executable, "-W", "always", "-c", probe, "0001.sql"])
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    debug = run([sys.executable, "-W", "always", "-c", probe, "--debug", "0001.sql"])
+    assert "SAWarning" in debug.stderr  # --debug shows everything

@@ -35,6 +35,9 @@ _DEBUG = "migcheck.debug"
 def _set_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if value:
         ctx.meta[_DEBUG] = True  # ``meta`` is shared by the whole context chain
+        import warnings
+
+        warnings.resetwarnings()  # --debug shows library warnings too
 
 
 _debug_option = click.option(
@@ -58,6 +61,13 @@ class _DefaultGroup(click.Group):
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
+        # The subcommand's --debug is parsed after this and turns them back on.
+        if not (ctx.meta.get(_DEBUG) or os.environ.get("MIGCHECK_DEBUG") == "1"):
+            import warnings
+
+            # A library's warning about a stranger's migration (SQLAlchemy's SAWarning) is
+            # not a finding, and printed by Python it would carry that input unescaped.
+            warnings.simplefilter("ignore")
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
