@@ -57,3 +57,15 @@ def test_empty_new_table_or_a_default_or_rows_after_the_alter_stay_quiet() -> No
         "ALTER TABLE settings ADD COLUMN o int NOT NULL;\n"
     )
     assert run(other_table) == []
+
+
+def test_a_table_emptied_first_drops_the_alter_fails_clause_only() -> None:
+    history = ["CREATE TABLE serialized_dag (dag_id text PRIMARY KEY, data json);"]
+    sql = "DELETE FROM serialized_dag;\nALTER TABLE serialized_dag ADD COLUMN dag_hash text NOT NULL;\n"
+    findings = lint_sql(sql, history=history, rules=[R])
+    assert where(findings, R) == [(2, 28)]
+    assert "the app version still running inserts rows without it" in findings[0].message
+    assert "this ALTER fails" not in findings[0].message
+    near_miss = "DELETE FROM serialized_dag WHERE data IS NULL;\n" + sql.split("\n", 1)[1]
+    findings = lint_sql(near_miss, history=history, rules=[R])
+    assert 'this ALTER fails if "serialized_dag" has any row' in findings[0].message

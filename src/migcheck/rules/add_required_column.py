@@ -64,11 +64,18 @@ class AddRequiredColumn(Rule):
             if ctx.is_prisma
             else ""
         )
+        # After a TRUNCATE or an unfiltered DELETE earlier in the migration the table is
+        # empty when the ALTER runs (airflow's 0047 deletes every row first).
+        emptied = any(
+            o.table == op.table and (o.kind == "truncate" or (o.kind == "delete" and not o.has_where))
+            for o in ctx.ops_before()
+        )
+        fails = "" if emptied else f", and this ALTER fails if {t} has any row"
         yield self.finding(
             stmt,
             f"Adding {col} as NOT NULL without a default: the app version still running "
             f'inserts rows without it and fails with null value in column "{cd.name}" '
-            f"violates not-null constraint, and this ALTER fails if {t} has any row.",
+            f"violates not-null constraint{fails}.",
             f"{prisma}"
             "Either give it a default (a constant default adds no rewrite on PostgreSQL 11+):\n"
             f"    ALTER TABLE {t} ADD COLUMN {c} {ctype} NOT NULL DEFAULT <value>;\n"
