@@ -37,7 +37,12 @@ from pathlib import Path
 from typing import Any
 
 from migcheck.live.errors import LiveError
-from migcheck.live.privileges import RUNNER_ATTRIBUTES, RUNNER_ROLE, cluster_fingerprint
+from migcheck.live.privileges import (
+    RUNNER_ATTRIBUTES,
+    RUNNER_ROLE,
+    cluster_fingerprint,
+    grant_replication_role,
+)
 from migcheck.live.results import ServerInfo
 from migcheck.live.server import Server, binary_major, cache_root
 from migcheck.live.service import mirror_tree, reachable, service_user
@@ -47,7 +52,7 @@ _START_TIMEOUT_S = 30.0
 _ADMIN_ROLE = "postgres"
 _STATE_FILE = "cluster-state.json"
 # Bump when the cluster's setup (roles, pg_hba.conf, ACLs) changes: older ones are rebuilt.
-_SETUP_FORMAT = 2
+_SETUP_FORMAT = 3
 _SOCKET_PREFIX = "migcheck-sock-"
 _THROWAWAY_PREFIX = "migcheck-pg-"
 _STOP_TIMEOUT_S = 15.0
@@ -159,6 +164,7 @@ class ClusterServer(Server):
         conn.execute(
             sql.SQL("CREATE ROLE {} LOGIN " + RUNNER_ATTRIBUTES).format(sql.Identifier(RUNNER_ROLE))
         )
+        grant_replication_role(conn, RUNNER_ROLE)
         for db in ("postgres", "template1"):
             conn.execute(
                 sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(db))

@@ -114,6 +114,36 @@ _STATE_QUERIES = (
 )
 
 
+def grant_replication_role(admin: psycopg.Connection, role: str) -> None:
+    """Let ``role`` set ``session_replication_role`` (PostgreSQL 15+), the one privilege
+    beyond its scratch database it gets: the query checks turn foreign keys and triggers
+    off inside their rolled-back transaction, so a sample value that references no row
+    does not make a check inconclusive. It only affects that role's own sessions; a
+    migration that sets it skips its own foreign-key checks, in its own scratch database."""
+    from psycopg import sql
+
+    if int(admin.info.server_version) >= 150000:
+        admin.execute(
+            sql.SQL("GRANT SET ON PARAMETER session_replication_role TO {}").format(
+                sql.Identifier(role)
+            )
+        )
+
+
+def revoke_replication_role(admin: psycopg.Connection, role: str) -> None:
+    """Undo ``grant_replication_role``: a role holding a parameter privilege cannot be dropped."""
+    from psycopg import sql
+
+    if int(admin.info.server_version) >= 150000:
+        admin.execute(
+            sql.SQL(
+                "DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = {name}) THEN "
+                "EXECUTE format('REVOKE SET ON PARAMETER session_replication_role FROM %I', "
+                "{name}); END IF; END $$"
+            ).format(name=sql.Literal(role))
+        )
+
+
 def cluster_fingerprint(admin: psycopg.Connection, data_dir: Path) -> str:
     """A digest of everything cluster-wide a migration could try to leave behind."""
     digest = hashlib.sha256()

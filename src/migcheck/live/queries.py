@@ -32,6 +32,12 @@ if TYPE_CHECKING:
 
 _DML = re.compile(r"^\(*\s*(select|insert|update|delete|with|values|table|merge)\b", re.IGNORECASE)
 _NAME = "migcheck_q"
+# Retries of one query with other sample values (one enum parameter fixed per retry).
+_REPAIRS = 8
+_BAD_ENUM = re.compile(r'invalid input value for enum (.+?): "(.*)"$', re.S)
+# Statements EXPLAIN (GENERIC_PLAN) checks without values; an INSERT's NOT NULL columns
+# are only checked by running it.
+_NO_VALUES = re.compile(r"^\(*\s*(select|update|delete|table)\b", re.IGNORECASE)
 _PARAM = re.compile(r"\$(\d+)")
 
 # Sample input literals by type name, then by type category (pg_type.typcategory).
@@ -194,11 +200,20 @@ class Outcome:
 
 
 class QueryChecker:
-    """Checks queries on one connection (which may be inside a migration transaction)."""
+    """Checks queries on one connection (which may be inside a migration transaction).
+
+    Sample values are only a means to run the query, so what they cannot satisfy is
+    taken out of the way: foreign keys and triggers are off inside the rolled-back
+    check (``session_replication_role = replica``, when the role may set it), a text
+    parameter cast to an enum gets one of that enum's labels on a retry, and on
+    PostgreSQL 16+ a SELECT, UPDATE or DELETE whose execution still fails on its
+    values is planned without values (``EXPLAIN (GENERIC_PLAN)``)."""
 
     def __init__(self, conn: psycopg.Connection) -> None:
         self.conn = conn
         self._samples: dict[int, str | None] = {}
+        self._replica: bool | None = None
+        self._version = int(conn.info.server_version)
 
     def check(self, query: Query, *, in_tx: bool = False) -> Outcome:
         import psycopg
@@ -207,6 +222,9 @@ class QueryChecker:
         conn.execute("SAVEPOINT migcheck_check" if in_tx else "BEGIN")
         prepared = False
         try:
+            if self._may_replicate():
+                # SET LOCAL ends with the rollback below (to the savepoint, in a migration).
+                conn.execute("SET LOCAL session_replication_role = replica")
             try:
                 conn.execute(f"PREPARE {_NAME} AS {query.text}")
                 prepared = True
@@ -217,18 +235,105 @@ class QueryChecker:
                 (_NAME,),
             ).fetchone()
             literals = self._literals(list(row[0]) if row and row[0] else [])
-            args = ", ".join("NULL" if v is None else _quote(conn, v) for v in literals)
-            try:
-                conn.execute(f"EXECUTE {_NAME}({args})" if literals else f"EXECUTE {_NAME}")
-            except psycopg.Error as err:
-                return Outcome(_error("execute", err), used_null=None in literals)
-            return Outcome(None, used_null=None in literals)
+            return self._execute(query, literals)
         finally:
             conn.execute("ROLLBACK TO SAVEPOINT migcheck_check" if in_tx else "ROLLBACK")
             if in_tx:
                 conn.execute("RELEASE SAVEPOINT migcheck_check")
             if prepared:
                 conn.execute(f"DEALLOCATE {_NAME}")
+
+    def _execute(self, query: Query, literals: list[str | None]) -> Outcome:
+        import psycopg
+
+        conn = self.conn
+        tried: set[tuple[str, int]] = set()
+        for _ in range(_REPAIRS):
+            args = ", ".join("NULL" if v is None else _quote(conn, v) for v in literals)
+            conn.execute("SAVEPOINT migcheck_exec")
+            try:
+                conn.execute(f"EXECUTE {_NAME}({args})" if literals else f"EXECUTE {_NAME}")
+            except psycopg.Error as err:
+                conn.execute("ROLLBACK TO SAVEPOINT migcheck_exec")
+                repaired = self._enum_repair(err, literals, tried)
+                if repaired is not None:
+                    literals = repaired
+                    continue
+                error = _error("execute", err)
+                if not breaks_schema(error) and self._plans_without_values(query):
+                    return Outcome(None, used_null=None in literals)
+                return Outcome(error, used_null=None in literals)
+            conn.execute("RELEASE SAVEPOINT migcheck_exec")
+            return Outcome(None, used_null=None in literals)
+        return Outcome(
+            QueryError("execute", "", "no sample values satisfied the query's enum casts"),
+            used_null=None in literals,
+        )
+
+    def _may_replicate(self) -> bool:
+        if self._replica is None:
+            import psycopg
+
+            try:
+                row = self.conn.execute(
+                    "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
+                ).fetchone()
+                allowed = bool(row and row[0])
+                if not allowed and self._version >= 150000:
+                    granted = self.conn.execute(
+                        "SELECT has_parameter_privilege('session_replication_role', 'SET')"
+                    ).fetchone()
+                    allowed = bool(granted and granted[0])
+            except psycopg.Error:
+                allowed = False
+            self._replica = allowed
+        return self._replica
+
+    def _enum_repair(
+        self, err: Exception, literals: list[str | None], tried: set[tuple[str, int]]
+    ) -> list[str | None] | None:
+        """The literals with one parameter that fed a bad enum value given a label of
+        that enum, or None when the error is not that or no parameter is left to try."""
+        import psycopg
+
+        diag = getattr(err, "diag", None)
+        match = _BAD_ENUM.match(getattr(diag, "message_primary", "") or "")
+        if getattr(err, "sqlstate", None) != "22P02" or match is None:
+            return None
+        enum, bad = match.group(1), match.group(2)
+        candidates = [i for i, v in enumerate(literals) if v == bad and (enum, i) not in tried]
+        if not candidates:
+            return None
+        try:
+            row = self.conn.execute(
+                "SELECT e.enumlabel FROM pg_enum e WHERE e.enumtypid = %s::regtype"
+                " ORDER BY e.enumsortorder LIMIT 1",
+                (enum,),
+            ).fetchone()
+        except psycopg.Error:
+            self.conn.execute("ROLLBACK TO SAVEPOINT migcheck_exec")
+            return None
+        if row is None:
+            return None
+        tried.add((enum, candidates[0]))
+        fixed = list(literals)
+        fixed[candidates[0]] = str(row[0])
+        return fixed
+
+    def _plans_without_values(self, query: Query) -> bool:
+        """Whether PostgreSQL 16+ plans the query with no parameter values at all."""
+        import psycopg
+
+        if self._version < 160000 or not _NO_VALUES.match(strip_comments(query.text)):
+            return False
+        self.conn.execute("SAVEPOINT migcheck_exec")
+        try:
+            self.conn.execute(f"EXPLAIN (GENERIC_PLAN) {query.text}")
+        except psycopg.Error:
+            self.conn.execute("ROLLBACK TO SAVEPOINT migcheck_exec")
+            return False
+        self.conn.execute("RELEASE SAVEPOINT migcheck_exec")
+        return True
 
     def _literals(self, type_oids: list[int]) -> list[str | None]:
         missing = [oid for oid in type_oids if oid not in self._samples]

@@ -351,7 +351,7 @@ class ExternalServer(Server):
         import psycopg
         from psycopg import sql
 
-        from migcheck.live.privileges import RUNNER_ATTRIBUTES
+        from migcheck.live.privileges import RUNNER_ATTRIBUTES, grant_replication_role
 
         conn = self.admin()
         row = conn.execute(
@@ -375,7 +375,9 @@ class ExternalServer(Server):
                 )
             )
             self._created_role = name
-            if not superuser:
+            if superuser:
+                grant_replication_role(conn, name)
+            else:
                 # CREATE DATABASE ... OWNER needs membership in the owner role.
                 conn.execute(sql.SQL("GRANT {} TO CURRENT_USER").format(role))
         except psycopg.Error as err:
@@ -393,10 +395,13 @@ class ExternalServer(Server):
     def _drop_role(self) -> None:
         from psycopg import sql
 
+        from migcheck.live.privileges import revoke_replication_role
+
         name = self._created_role
         if name is None:
             return
         try:
+            revoke_replication_role(self.admin(), name)
             self.admin().execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
         except Exception as err:
             self.notes.append(f"could not drop the scratch role {name}: {err}")
