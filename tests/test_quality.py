@@ -60,3 +60,19 @@ def test_readme_lists_every_rule() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     missing = [rid for rid in all_rules() if f"[`{rid}`](rules/{rid}.md)" not in readme]
     assert missing == []
+
+
+def test_the_distribution_name_is_one_fact_and_every_install_line_uses_it() -> None:
+    # "migcheck" on PyPI is an unrelated project with its own `migcheck` command: an
+    # install line naming it would run someone else's code in the user's CI.
+    from migcheck import DISTRIBUTION
+
+    root = Path(__file__).resolve().parents[1]
+    pyproject = (root / "pyproject.toml").read_text(encoding="utf-8")
+    name = re.search(r'^name = "([^"]+)"', pyproject, flags=re.M)
+    assert name is not None and name.group(1) == DISTRIBUTION != "migcheck"
+    assert re.search(r'^migcheck = "migcheck', pyproject, flags=re.M)  # the command stays
+    for doc in ("README.md", "docs/ci.md", "action.yml", ".pre-commit-hooks.yaml"):
+        text = (root / doc).read_text(encoding="utf-8")
+        bad = re.findall(r"pip install(?: -[-\w]+)* (?:\"|')?migcheck(?![-\w])", text)
+        assert not bad, f"{doc}: {bad}"

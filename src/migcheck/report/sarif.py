@@ -36,8 +36,10 @@ def project_urls() -> dict[str, str]:
     says nothing (each rule's doc is embedded as its ``help`` either way)."""
     from importlib import metadata
 
+    from migcheck import DISTRIBUTION
+
     try:
-        entries = metadata.metadata("migcheck").get_all("Project-URL") or []
+        entries = metadata.metadata(DISTRIBUTION).get_all("Project-URL") or []
     except metadata.PackageNotFoundError:
         return {}
     urls: dict[str, str] = {}
