@@ -53,7 +53,8 @@ def _deploys(history: History, options: Options) -> list[int]:
     deploy = 0
     changeset_deploy: int | None = None
     for m in migs:
-        if as_changeset and m.selected:
+        # A downgrade() is a rollback, never shipped with the upgrades it undoes.
+        if as_changeset and m.selected and not _is_downgrade(m):
             # Every migration of the changeset ships in the same deploy, even when an
             # unselected (already live) migration sits between two of them.
             if changeset_deploy is None:
@@ -132,7 +133,10 @@ def _lint_migration(
         if migration.selected:
             if stmt.unrecognized:
                 result.unrecognized += 1
-            result.findings.extend(_run_rules(stmt, ctx, state.rules))
+            found = _run_rules(stmt, ctx, state.rules)
+            if _is_downgrade(migration):
+                found = [_as_downgrade(f) for f in found]
+            result.findings.extend(found)
         origin = Origin(deploys[index], index, current.id)
         for op in stmt.ops:
             state.schema.apply(op, origin)
@@ -150,6 +154,18 @@ def _run_rules(stmt: Statement, ctx: Context, rules: RuleSet) -> list[Finding]:
         for rule in rules.for_kind(op.kind):
             out.extend(rule.check(op, stmt, ctx))
     return out
+
+
+def _is_downgrade(migration: Migration) -> bool:
+    return migration.notes.get("direction") == "downgrade"
+
+
+def _as_downgrade(finding: Finding) -> Finding:
+    """Say in the message itself, so every report format carries it, that the finding is
+    about a revision's downgrade(): a rollback, judged as its own deploy."""
+    import dataclasses
+
+    return dataclasses.replace(finding, message=f"In downgrade(): {finding.message}")
 
 
 def _track(op: Op, stmt: Statement, tx: Transaction, settings: dict[str, str]) -> None:

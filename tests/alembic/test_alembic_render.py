@@ -563,3 +563,37 @@ def test_database_access_is_noted_not_attempted(tree: Tree) -> None:
     messages = {n.line: n.message for n in notes}
     assert "database connection" in messages[line_of(path, 'if "legacy"')]
     assert "create_engine" in messages[line_of(path, "engine.execute")]
+
+
+def test_a_downgrade_is_its_own_deploy_and_says_so(tree: Tree) -> None:
+    # Naming one revision with --include-downgrade judged its downgrade() as shipping
+    # with its upgrade(): contract-in-same-deploy named one file on both sides.
+    import json
+    import subprocess
+    import sys
+
+    tree.revision(
+        "aaa111",
+        None,
+        'op.create_table("users", sa.Column("id", sa.BigInteger, primary_key=True))',
+    )
+    path = tree.revision(
+        "bbb222",
+        "aaa111",
+        'op.add_column("users", sa.Column("nick", sa.Text))',
+        downgrade='op.drop_column("users", "nick")',
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "migcheck", "--include-downgrade", "--format", "json", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"MIGCHECK_NO_CACHE": "1", "PATH": "/usr/bin:/bin"},
+    )
+    findings = json.loads(proc.stdout)["findings"]
+    assert [f["rule"] for f in findings] == ["drop-column"], proc.stdout
+    assert findings[0]["message"].startswith('In downgrade(): Dropping column "users"."nick"')
+    assert (
+        findings[0]["line"]
+        == path.read_text().splitlines().index('    op.drop_column("users", "nick")') + 1
+    )
