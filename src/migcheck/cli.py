@@ -201,6 +201,13 @@ def _csv(values: tuple[str, ...]) -> list[str]:
     default=None,
     help="Also lint Alembic downgrade() functions, as migrations of their own.",
 )
+@click.option(
+    "--table-stats",
+    default=None,
+    metavar="FILE",
+    help="JSON file of production table sizes: lock findings on small tables become info, "
+    "on big ones they give the size and an estimated duration. With --diff, read on BASE.",
+)
 @click.option("--statistics", is_flag=True, help="Print finding counts per rule.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings reach the fail level.")
 @click.option(
@@ -241,6 +248,7 @@ def check(
     max_total_size: float | None,
     alembic_import: bool | None,
     include_downgrade: bool | None,
+    table_stats: str | None,
     statistics: bool,
     exit_zero: bool,
     baseline: str | None,
@@ -276,6 +284,7 @@ def check(
         "prisma_version": prisma_version,
         "alembic_import": import_reason is not None,
         "include_downgrade": include_downgrade,
+        "table_stats": table_stats,
     }
     settings = merge(config, cli_settings)
     try:

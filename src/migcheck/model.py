@@ -211,6 +211,10 @@ class Finding:
     # The strongest table lock the statement takes, and on which table ("" when unknown),
     # for reports that show per statement what it blocks (``--format markdown``).
     lock: tuple[str, str] | None = None
+    # Set when something other than the rule changed the severity (the table statistics
+    # file): what the rule said, and the fact that changed it, for CI to audit.
+    original_severity: Severity | None = None
+    evidence: str = ""
 
     @property
     def line(self) -> int:

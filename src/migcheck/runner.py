@@ -187,6 +187,16 @@ def run(req: RunRequest) -> RunResult:
         notes=found.input_notes + _fetch_notes(diff),
     )
     result.fatal = bool(result.errors) and not found.histories
+    if settings.table_stats is not None:
+        from migcheck.tablestats import load_table_stats, scale_by_size
+
+        # With --diff the sizes are the base's: a pull request cannot shrink its tables.
+        stats = load_table_stats(settings.table_stats, req.diff_base)
+        if not stats.tables:
+            result.notes.append(
+                InputError(stats.source, "lists no table; findings keep their severity")
+            )
+        scale_by_size(result.findings, stats, settings.small_table_rows, settings.small_table_bytes)
     # Last, once every source of findings has added its own.
     if req.write_baseline:
         result.baseline_written = record_baseline(req.write_baseline, result.findings)

@@ -36,6 +36,10 @@ class Settings:
     include_downgrade: bool = False
     transaction_per_migration: bool | None = None  # None: read from env.py
     lock_timeout_role_level: bool = False
+    # The table statistics file (``tablestats``) and the size below which a lock is brief.
+    table_stats: str | None = None
+    small_table_rows: int = 10_000
+    small_table_bytes: int = 50_000_000
 
     @property
     def max_bytes(self) -> int:

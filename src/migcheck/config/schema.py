@@ -47,6 +47,9 @@ class Config:
     include_downgrade: bool | None = None
     transaction_per_migration: bool | None = None
     lock_timeout_role_level: bool | None = None
+    table_stats: str | None = None  # resolved against the file's directory
+    small_table_rows: int | None = None
+    small_table_bytes: int | None = None
 
 
 # -- reading and validating ---------------------------------------------------------------
@@ -127,6 +130,9 @@ _TOP_KEYS = (
     "prisma-version",
     "alembic",
     "lock-timeout-role-level",
+    "table-stats",
+    "small-table-rows",
+    "small-table-bytes",
 )
 _ALEMBIC_KEYS = ("import", "include-downgrade", "transaction-per-migration")
 _RULE_LIST_EXAMPLE = '["drop-column", "locking"]'
@@ -165,6 +171,9 @@ class _Validator:
                 alembic, "transaction-per-migration", alembic_section
             ),
             lock_timeout_role_level=self._bool(table, "lock-timeout-role-level"),
+            table_stats=self._inside_path(table, "table-stats"),
+            small_table_rows=self._count(table, "small-table-rows"),
+            small_table_bytes=self._count(table, "small-table-bytes"),
         )
 
     # -- messages
@@ -324,6 +333,28 @@ class _Validator:
         ):
             raise self._invalid(key, value, "expected a positive number of megabytes, e.g. 20")
         return float(value)
+
+    def _inside_path(self, table: Mapping[str, object], key: str) -> str | None:
+        """A file named relative to the config file, which may not point outside its
+        directory: the config file may come from the pull request being checked."""
+        value = table.get(key)
+        if value is None:
+            return None
+        expected = 'expected a path relative to this file, inside its directory, e.g. "stats.json"'
+        if not isinstance(value, str) or not value.strip() or "\0" in value:
+            raise self._invalid(key, value, expected)
+        rel = Path(value)
+        if rel.is_absolute() or os.path.normpath(value).split(os.sep)[0] == "..":
+            raise self._invalid(key, value, expected)
+        return os.path.join(os.path.abspath(self.path.parent), os.path.normpath(value))
+
+    def _count(self, table: Mapping[str, object], key: str) -> int | None:
+        value = table.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise self._invalid(key, value, "expected a whole number, e.g. 10_000")
+        return value
 
     def _prisma_version(self, table: Mapping[str, object]) -> str | None:
         value = table.get("prisma-version")

@@ -26,6 +26,8 @@ def as_dict(result: Result) -> dict[str, object]:
                 "end_column": f.span.end_column,
                 "message": f.message,
                 "help": f.help,
+                **({"original_severity": f.original_severity} if f.original_severity else {}),
+                **({"evidence": f.evidence} if f.evidence else {}),
             }
             for f in result.findings
         ],
