@@ -287,7 +287,7 @@ RULES_HINT = (
     "compatibility, locking, data, style, meta"
 )
 ALL_KEYS = (
-    "alembic, assume-in-transaction, exclude, extend-select, fail-on, ignore, "
+    "alembic, app-schema, assume-in-transaction, exclude, extend-select, fail-on, ignore, "
     "lock-timeout-role-level, max-file-size, max-total-size, per-file-ignores, pg-version, "
     "prisma-version, "
     "select, severity, small-table-bytes, small-table-rows, table-stats"

@@ -34,7 +34,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
                 "migcheck.postlint", "migcheck.baseline", "migcheck.gitdiff",
                 "migcheck.tablestats")),
     ("config", ("migcheck.config",)),
-    ("run", ("migcheck.runner", "migcheck.configreport")),
+    ("run", ("migcheck.runner", "migcheck.configreport", "migcheck.appschema")),
     ("report", ("migcheck.report",)),
     ("live", ("migcheck.live",)),
     ("cli", ("migcheck.cli", "migcheck.live_cli", "migcheck.__main__")),

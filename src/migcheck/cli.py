@@ -202,6 +202,20 @@ def _csv(values: tuple[str, ...]) -> list[str]:
     help="Also lint Alembic downgrade() functions, as migrations of their own.",
 )
 @click.option(
+    "--app-schema",
+    multiple=True,
+    metavar="PATH",
+    help="The app's schema file (schema.prisma, or SQLAlchemy models; globs allowed). "
+    "Repeatable. Default: a Prisma history's schema.prisma.",
+)
+@click.option(
+    "--app-ref",
+    default=None,
+    metavar="REF",
+    help="Git ref of the deployed app (default: the --diff merge base): a drop of what it "
+    "no longer maps is the contract step of expand/contract, reported as info.",
+)
+@click.option(
     "--table-stats",
     default=None,
     metavar="FILE",
@@ -248,6 +262,8 @@ def check(
     max_total_size: float | None,
     alembic_import: bool | None,
     include_downgrade: bool | None,
+    app_schema: tuple[str, ...],
+    app_ref: str | None,
     table_stats: str | None,
     statistics: bool,
     exit_zero: bool,
@@ -285,6 +301,8 @@ def check(
         "alembic_import": import_reason is not None,
         "include_downgrade": include_downgrade,
         "table_stats": table_stats,
+        "app_schema": tuple(app_schema),
+        "app_ref": app_ref,
     }
     settings = merge(config, cli_settings)
     try:

@@ -142,6 +142,22 @@ class BaseTree:
         the base, or None when the base has no such file."""
         return self.git.blob(f"{self.commit}:{path}")
 
+    def files_under(self, directory: str) -> list[str]:
+        """The files below ``directory`` (repository-relative) on the base."""
+        out = self.git.ok(["ls-tree", "-r", "--name-only", self.commit, "--", directory])
+        return [line for line in (out or "").splitlines() if line]
+
+    def relative(self, path: str) -> str | None:
+        """``path`` (of the work tree) relative to the repository root, or None outside."""
+        rel = os.path.relpath(os.path.abspath(path), self.top).replace(os.sep, "/")
+        return None if rel == ".." or rel.startswith("../") else rel
+
+
+def tree_at(commit: str, label: str, repo: Path) -> BaseTree:
+    """Files as they are at ``commit`` (already in the clone, e.g. ``--diff``'s merge base)."""
+    git = _Git(Path(repo))
+    return BaseTree(ref=label, commit=commit, top=git.toplevel(), git=git)
+
 
 def base_tree(base: str, repo: Path, *, allow_fetch: bool = True) -> BaseTree:
     """The base ref's tree, fetched as ``changed_migration_paths`` would fetch it.

@@ -163,7 +163,9 @@ def _exit_code(findings: list[Finding], fail_on: str) -> int:
     help="Queries of the app version being deployed. Repeatable.",
 )
 @click.option(
+    "--app-schema",
     "--prisma-schema",
+    "prisma_schema",
     default=None,
     help="Path of schema.prisma: derive each app version's queries from it "
     "(at --old-ref and --new-ref).",
@@ -174,7 +176,13 @@ def _exit_code(findings: list[Finding], fail_on: str) -> int:
     help="module:attr of SQLAlchemy MetaData to derive queries from (imports "
     "your code, at --old-ref and --new-ref).",
 )
-@click.option("--old-ref", default=None, help="Git ref of the old app version (e.g. origin/main).")
+@click.option(
+    "--app-ref",
+    "--old-ref",
+    "old_ref",
+    default=None,
+    help="Git ref of the old (deployed) app version, e.g. origin/main.",
+)
 @click.option(
     "--new-ref", default="", help="Git ref of the new app version (default: working tree)."
 )

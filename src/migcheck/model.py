@@ -215,6 +215,8 @@ class Finding:
     # file): what the rule said, and the fact that changed it, for CI to audit.
     original_severity: Severity | None = None
     evidence: str = ""
+    # The (table, column) the finding is about, when one op names it (contract gating).
+    subject: tuple[str, str | None] | None = None
 
     @property
     def line(self) -> int:

@@ -187,6 +187,7 @@ def run(req: RunRequest) -> RunResult:
         notes=found.input_notes + _fetch_notes(diff),
     )
     result.fatal = bool(result.errors) and not found.histories
+    result.notes.extend(_gate_contracts(req, diff, found.histories, result.findings))
     if settings.table_stats is not None:
         from migcheck.tablestats import load_table_stats, scale_by_size
 
@@ -207,6 +208,35 @@ def run(req: RunRequest) -> RunResult:
         )
         result.baseline_path = req.baseline
     return result
+
+
+def _gate_contracts(
+    req: RunRequest, diff: object, histories: list[History], findings: list[Finding]
+) -> list[InputError]:
+    """Lower the contract findings the deployed app's schema proves safe (``appschema``)."""
+    settings = req.settings
+    if settings.app_ref is None and diff is None:
+        return []  # no deployed version to compare with
+    from pathlib import Path
+
+    from migcheck.appschema.gating import conventional_paths, expand, gate, read_at
+    from migcheck.gitdiff import base_tree, tree_at
+
+    paths = expand(settings.app_schema) if settings.app_schema else conventional_paths(histories)
+    if not paths:
+        return []
+    if settings.app_ref is not None:
+        tree = base_tree(settings.app_ref, Path.cwd())
+    else:
+        commit = getattr(diff, "base_commit", None)
+        if not commit:
+            return []
+        tree = tree_at(commit, req.diff_base or commit[:12], Path.cwd())
+    deployed = read_at(paths, tree)
+    if deployed is None:
+        return []
+    gate(findings, deployed)
+    return [InputError(e.split(":", 1)[0], e.split(":", 1)[-1].strip()) for e in deployed.errors]
 
 
 def _fetch_notes(diff: object) -> list[InputError]:

@@ -37,6 +37,11 @@ class Settings:
     transaction_per_migration: bool | None = None  # None: read from env.py
     lock_timeout_role_level: bool = False
     # The table statistics file (``tablestats``) and the size below which a lock is brief.
+    # The app's schema files (paths or globs) and the ref of the deployed app version
+    # (``appschema.gating``); by default the files are found by convention and the ref
+    # is --diff's merge base.
+    app_schema: tuple[str, ...] = ()
+    app_ref: str | None = None
     table_stats: str | None = None
     small_table_rows: int = 10_000
     small_table_bytes: int = 50_000_000

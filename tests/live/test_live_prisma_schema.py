@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from migcheck.live.prisma_schema import derive_queries, parse_prisma_schema
+from migcheck.appschema.prisma import derive_queries, parse_prisma_schema
 
 BLOG = r"""
 // This is your Prisma schema file,

@@ -47,6 +47,8 @@ class Config:
     include_downgrade: bool | None = None
     transaction_per_migration: bool | None = None
     lock_timeout_role_level: bool | None = None
+    app_schema: tuple[str, ...] | None = None  # resolved against the file's directory
+    app_ref: str | None = None  # command line only (--app-ref); never read from a file
     table_stats: str | None = None  # resolved against the file's directory
     small_table_rows: int | None = None
     small_table_bytes: int | None = None
@@ -131,6 +133,7 @@ _TOP_KEYS = (
     "alembic",
     "lock-timeout-role-level",
     "table-stats",
+    "app-schema",
     "small-table-rows",
     "small-table-bytes",
 )
@@ -171,6 +174,7 @@ class _Validator:
                 alembic, "transaction-per-migration", alembic_section
             ),
             lock_timeout_role_level=self._bool(table, "lock-timeout-role-level"),
+            app_schema=self._inside_paths(table, "app-schema"),
             table_stats=self._inside_path(table, "table-stats"),
             small_table_rows=self._count(table, "small-table-rows"),
             small_table_bytes=self._count(table, "small-table-bytes"),
@@ -347,6 +351,16 @@ class _Validator:
         if rel.is_absolute() or os.path.normpath(value).split(os.sep)[0] == "..":
             raise self._invalid(key, value, expected)
         return os.path.join(os.path.abspath(self.path.parent), os.path.normpath(value))
+
+    def _inside_paths(self, table: Mapping[str, object], key: str) -> tuple[str, ...] | None:
+        value = table.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, list) or not value:
+            raise self._invalid(
+                key, value, 'expected a list of paths or globs, e.g. ["prisma/schema.prisma"]'
+            )
+        return tuple(self._inside_path({key: v}, key) or "" for v in value)
 
     def _count(self, table: Mapping[str, object], key: str) -> int | None:
         value = table.get(key)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 import subprocess
 
-from migcheck.live import prisma_schema, sqlalchemy_models
+from migcheck.appschema import prisma as prisma_schema
+from migcheck.live import sqlalchemy_models
 from migcheck.live.results import Query
 from migcheck.model import InputError
 from migcheck.sources import History

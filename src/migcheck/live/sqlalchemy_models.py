@@ -19,7 +19,7 @@ import tempfile
 from dataclasses import dataclass
 from typing import Any
 
-from migcheck.live.prisma_schema import quote
+from migcheck.appschema.prisma import quote
 
 _TIMEOUT_S = 120
 

@@ -71,6 +71,7 @@ class Rule(ABC):
             help=help,
             statement=stmt.text,
             lock=statement_lock(stmt),
+            subject=(op.table, op.column) if op is not None and op.table else None,
         )
 
 
