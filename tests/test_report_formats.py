@@ -512,7 +512,7 @@ def test_junit_without_file_list_uses_the_reported_files() -> None:
 
 
 def test_formats_and_unknown_names() -> None:
-    assert FORMATS == ("text", "json", "github", "sarif", "gitlab", "junit")
+    assert FORMATS == ("text", "concise", "json", "github", "sarif", "gitlab", "junit")
     with pytest.raises(ValueError, match="unknown format 'xml'"):
         render(sample(), "xml")
     with pytest.raises(TypeError, match="colour_mode"):

@@ -108,7 +108,7 @@ def _csv(values: tuple[str, ...]) -> list[str]:
     type=click.Choice(FORMATS),
     default="text",
     show_default=True,
-    help="Output format.",
+    help="Output format (concise: one line per finding, without help or excerpt).",
 )
 @click.option(
     "--output",
@@ -408,7 +408,7 @@ def _emit(
     from migcheck.report.text import use_colour
 
     if output is None:
-        colour = fmt == "text" and use_colour(sys.stdout)
+        colour = fmt in ("text", "concise") and use_colour(sys.stdout)
         sys.stdout.write(
             render(
                 result, fmt, colour=colour, statistics=statistics, show_suppressed=show_suppressed
