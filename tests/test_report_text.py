@@ -278,3 +278,16 @@ def test_naming_one_file_sums_up_its_broken_siblings(tmp_path: Path) -> None:
     assert whole.returncode == 2
     assert "db/002.sql: error: file is UTF-16 encoded" in whole.stdout
     assert "db/003.sql:2: error: not valid UTF-8" in whole.stdout
+
+
+def test_carets_take_the_colour_of_the_most_severe_finding() -> None:
+    warn = finding(MULTI, "ALTER COLUMN", "type-change-rewrite")
+    warn.severity = "warning"
+    err = finding(MULTI, "ALTER COLUMN", "change-column-type")
+    out = render(Result(findings=[warn, err]), "text", colour=True).splitlines()
+    carets = [line for line in out if "^^^" in line]
+    assert carets == [
+        "\x1b[2m    | \x1b[0m    \x1b[1;31m"
+        + "^" * 34
+        + " type-change-rewrite, change-column-type\x1b[0m"
+    ]

@@ -18,7 +18,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from migcheck.model import LINE_BREAK, Finding
+from migcheck.model import LINE_BREAK, SEVERITY_RANK, Finding
 from migcheck.report.escape import visible
 
 TAB_WIDTH = 4
@@ -85,6 +85,7 @@ class _Mark:
     start: int  # character offsets into the line
     end: int
     rules: list[str]
+    severity: str  # the highest of its findings', for the caret's colour
 
 
 def _marks(
@@ -105,9 +106,11 @@ def _marks(
             if (m.start, m.end) == (col, end):
                 if f.rule not in m.rules:
                     m.rules.append(f.rule)
+                if SEVERITY_RANK.get(f.severity, 0) > SEVERITY_RANK.get(m.severity, 0):
+                    m.severity = f.severity
                 break
         else:
-            marks.append(_Mark(col, end, [f.rule]))
+            marks.append(_Mark(col, end, [f.rule], f.severity))
     return out
 
 
@@ -124,9 +127,17 @@ def _plain(text: str) -> str:
     return text
 
 
-def excerpt(group: Sequence[Finding], dim: Callable[[str], str] = _plain) -> list[str]:
+def _unpainted(_severity: str, text: str) -> str:
+    return text
+
+
+def excerpt(
+    group: Sequence[Finding],
+    dim: Callable[[str], str] = _plain,
+    marker: Callable[[str, str], str] = _unpainted,
+) -> list[str]:
     """The excerpt lines for the findings of one statement (report order); ``dim``
-    paints the gutter."""
+    paints the gutter, ``marker(severity, text)`` the carets and their label."""
     text = group[0].statement
     placed = [(f, p) for f in group if (p := place(f)) is not None]
     if len(placed) != len(group):
@@ -150,7 +161,7 @@ def excerpt(group: Sequence[Finding], dim: Callable[[str], str] = _plain) -> lis
         out.append(dim(f"  {first + index:>{width}} | ") + printed.rstrip())
         for m, (a, b) in zip(line_marks, cells, strict=True):
             tail = f" {', '.join(m.rules)}" if label else ""
-            out.append(dim(f"  {blank} | ") + " " * a + "^" * (b - a) + tail)
+            out.append(dim(f"  {blank} | ") + " " * a + marker(m.severity, "^" * (b - a) + tail))
     rest = len(lines) - 1 - previous
     if rest:
         out.append(

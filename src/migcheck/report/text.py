@@ -95,6 +95,9 @@ class _Paint:
     def dim(self, text: str) -> str:
         return self(_DIM, text)
 
+    def severity(self, severity: str, text: str) -> str:
+        return self(_COLOURS.get(severity, ""), text)
+
 
 def _by_statement(findings: Sequence[Finding]) -> list[list[Finding]]:
     """The findings grouped by statement, each group where its first finding is.
@@ -110,7 +113,7 @@ def _by_statement(findings: Sequence[Finding]) -> list[list[Finding]]:
 
 
 def _header(f: Finding, paint: _Paint) -> str:
-    sev = paint(_COLOURS.get(f.severity, ""), visible(f"{f.severity}[{f.rule}]"))
+    sev = paint.severity(f.severity, visible(f"{f.severity}[{f.rule}]"))
     where = f"{visible(f.path)}:{f.line}:{f.column}"
     return f"{paint(_BOLD, where)}: {sev} {visible(f.message)}"
 
@@ -122,7 +125,7 @@ def _block(group: Sequence[Finding], paint: _Paint, helped: dict[object, Finding
         out.append(_header(f, paint))
         out.extend(_help(f, paint, helped))
     if group[0].statement:
-        out.extend(excerpt(group, paint.dim))
+        out.extend(excerpt(group, paint.dim, paint.severity))
     out.append("")
     return out
 
