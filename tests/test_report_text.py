@@ -291,3 +291,14 @@ def test_carets_take_the_colour_of_the_most_severe_finding() -> None:
         + "^" * 34
         + " type-change-rewrite, change-column-type\x1b[0m"
     ]
+
+
+@pytest.mark.parametrize("eol", ["\r\n", "\r"])
+def test_crlf_and_lone_cr_lines_are_numbered_like_the_editor(eol: str) -> None:
+    text = f"SELECT 1;{eol}ALTER TABLE t{eol}  DROP COLUMN x;{eol}"
+    assert report(finding(text, "DROP"))[:4] == [
+        "db/001.sql:3:3: error[drop-column] drop-column here",
+        "  2 | ALTER TABLE t",
+        "  3 |   DROP COLUMN x",
+        "    |   ^^^^^^^^^^^^^",
+    ]
