@@ -302,3 +302,21 @@ def test_crlf_and_lone_cr_lines_are_numbered_like_the_editor(eol: str) -> None:
         "  3 |   DROP COLUMN x",
         "    |   ^^^^^^^^^^^^^",
     ]
+
+
+def test_a_finding_anywhere_in_a_hostile_statement_renders_safely() -> None:
+    text = 'SELECT 1; ALTER TABLE "\u8868\x1b\u202e"\r\n\t\n  ADD\tCOLUMN a int ,\r\rDROP x\u0301;'
+    (stmt,) = [s for s in split_sql(text).statements if "ALTER" in s.text]
+    # Every offset but those of line breaks, where no action starts.
+    for offset in range(stmt.span.start, stmt.span.end):
+        if text[offset] in "\r\n":
+            continue
+        span = LineIndex(text).span(offset, stmt.span.end)
+        f = Finding("r", "error", "compatibility", "x.sql", span, "m", "", stmt.text)
+        out = render(Result(findings=[f]), "text")
+        assert "\x1b" not in out and "\u202e" not in out and "\r" not in out
+        carets = [line for line in out.splitlines() if line.startswith("    | ") and "^" in line]
+        assert len(carets) == 1, out
+    runs = Finding("r", "error", "compatibility", "x.py", Span(1, 1, 1, 1), "m", "", stmt.text)
+    out = render(Result(findings=[runs]), "text")
+    assert "  runs:\n" in out and "\r" not in out and "\x1b" not in out

@@ -76,7 +76,11 @@ def _show(line: str, marks: Sequence[tuple[int, int]]) -> tuple[str, list[tuple[
         shown, width = _char(ch, cells[-1])
         out.append(shown)
         cells.append(cells[-1] + width)
-    ranges = [(cells[a], max(cells[b], cells[a] + 1)) for a, b in marks]
+    last = len(line)
+    ranges = []
+    for a, b in marks:
+        start = cells[min(a, last)]
+        ranges.append((start, max(cells[min(b, last)], start + 1)))
     return "".join(out), ranges
 
 
@@ -172,7 +176,7 @@ def excerpt(
 
 def _runs(text: str, dim: Callable[[str], str]) -> list[str]:
     """A statement not placed on file lines: the SQL it runs, without line numbers."""
-    lines = visible(text, multiline=True).expandtabs(TAB_WIDTH).splitlines()
+    lines = [visible(line, multiline=True).expandtabs(TAB_WIDTH) for line in LINE_BREAK.split(text)]
     out = [dim("  runs:")]
     out.extend(dim("    | ") + line for line in lines[:RUNS_LINES])
     if len(lines) > RUNS_LINES:
