@@ -162,7 +162,9 @@ def excerpt(
         previous = index
         line_marks = marks.get(index, [])
         printed, cells = _show(lines[index], [(m.start, m.end) for m in line_marks])
-        out.append(dim(f"  {first + index:>{width}} | ") + printed.rstrip())
+        printed = printed.rstrip()
+        gutter = f"  {first + index:>{width}} |"
+        out.append(dim(gutter + " ") + printed if printed else dim(gutter))
         for m, (a, b) in zip(line_marks, cells, strict=True):
             tail = f" {', '.join(m.rules)}" if label else ""
             out.append(dim(f"  {blank} | ") + " " * a + marker(m.severity, "^" * (b - a) + tail))
