@@ -166,7 +166,7 @@ def excerpt(
         gutter = f"  {first + index:>{width}} |"
         out.append(dim(gutter + " ") + printed if printed else dim(gutter))
         for m, (a, b) in zip(line_marks, cells, strict=True):
-            tail = f" {', '.join(m.rules)}" if label else ""
+            tail = f" {visible(', '.join(m.rules))}" if label else ""
             out.append(dim(f"  {blank} | ") + " " * a + marker(m.severity, "^" * (b - a) + tail))
     rest = len(lines) - 1 - previous
     if rest:
