@@ -510,7 +510,7 @@ def test_junit_without_file_list_uses_the_reported_files() -> None:
 
 
 def test_formats_and_unknown_names() -> None:
-    assert FORMATS == ("text", "json", "github", "sarif", "gitlab", "junit", "markdown")
+    assert FORMATS == ("text", "concise", "json", "github", "sarif", "gitlab", "junit", "markdown")
     with pytest.raises(ValueError, match="unknown format 'xml'"):
         render(sample(), "xml")
     with pytest.raises(TypeError, match="colour_mode"):
@@ -526,7 +526,7 @@ def test_text_and_json_are_dispatched_unchanged() -> None:
     assert render(result, "text", statistics=True) == text_report.render(result, statistics=True)
 
 
-@pytest.mark.parametrize("fmt", [f for f in FORMATS if f != "text"])
+@pytest.mark.parametrize("fmt", [f for f in FORMATS if f not in ("text", "concise")])
 def test_statistics_do_not_change_machine_formats(fmt: str) -> None:
     result = sample()
     plain = render(result, fmt)

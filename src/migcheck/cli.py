@@ -18,7 +18,10 @@ from migcheck.report.escape import visible
 from migcheck.vocabulary import FAIL_ON
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from migcheck.config import Config
+    from migcheck.model import InputError
     from migcheck.runner import RunResult
     from migcheck.vocabulary import FailOn
 
@@ -118,7 +121,7 @@ def _csv(values: tuple[str, ...]) -> list[str]:
     type=click.Choice(FORMATS),
     default="text",
     show_default=True,
-    help="Output format.",
+    help="Output format (concise: one line per finding, without help or excerpt).",
 )
 @click.option(
     "--output",
@@ -373,6 +376,8 @@ def _say_notes(result: RunResult, write_baseline: str | None, fmt: str, output: 
     exit 0), and the config line for formats with no place for it."""
     for skipped in result.notes:
         click.echo(f"migcheck: note: {visible(skipped.path)}: {visible(skipped.message)}", err=True)
+    if result.history_errors:
+        click.echo(f"migcheck: note: {history_errors_line(result.history_errors)}", err=True)
     if result.baseline_written is not None:
         n = result.baseline_written
         click.echo(
@@ -384,6 +389,23 @@ def _say_notes(result: RunResult, write_baseline: str | None, fmt: str, output: 
 
         for line in config_lines(result):
             click.echo(f"migcheck: {visible(line)}", err=True)
+
+
+def history_errors_line(errors: Sequence[InputError]) -> str:
+    """One line for the unreadable files of the history that the user did not name.
+
+    A pre-commit hook names the changed files only: an old broken file next to them is
+    not what the hook was asked about, so it neither fills the output nor fails the run
+    (its error shows, and fails, when its directory is linted)."""
+    first = errors[0]
+    line = f":{first.line}" if first.line else ""
+    where = f"{visible(first.path)}{line}: {visible(first.message)}"
+    n = len(errors)
+    if n == 1:
+        head = f"1 other file of the history could not be read ({where})"
+    else:
+        head = f"{n} other files of the history could not be read (the first: {where})"
+    return f"{head}; what {'it does' if n == 1 else 'they do'} to the schema is unknown to this run"
 
 
 def _alembic_import_reason(flag: bool | None) -> str | None:
@@ -447,7 +469,7 @@ def _emit(
     from migcheck.report.text import use_colour
 
     if output is None:
-        colour = fmt == "text" and use_colour(sys.stdout)
+        colour = fmt in ("text", "concise") and use_colour(sys.stdout)
         sys.stdout.write(
             render(
                 result, fmt, colour=colour, statistics=statistics, show_suppressed=show_suppressed

@@ -61,8 +61,11 @@ class RunResult(Result):
     baseline_written: int | None = None  # findings recorded by --write-baseline
     config: ConfigReport | None = None  # the config file used and what it disables
     # Skipped entries that are not input errors (a FIFO or a link out of the tree in a
-    # walked directory, an unreadable file read only as history).
+    # walked directory).
     notes: list[InputError] = field(default_factory=list)
+    # Unreadable files read only as history (neither named nor changed): not this run's
+    # input errors, reported as one line.
+    history_errors: list[InputError] = field(default_factory=list)
 
 
 def parse_prisma_version(value: str | None) -> tuple[int, int] | None:
@@ -84,6 +87,7 @@ class Collected:
     errors: list[InputError]
     notes: list[Finding]
     input_notes: list[InputError] = field(default_factory=list)
+    history_errors: list[InputError] = field(default_factory=list)
 
 
 def collect(req: RunRequest) -> Collected:
@@ -119,7 +123,7 @@ def collect(req: RunRequest) -> Collected:
     for n in found.alembic_notes:
         span = Span(n.line or 1, n.column or 1, n.line or 1, n.column or 1)
         notes.append(meta_finding("alembic-not-evaluated", n.path, span, n.message))
-    return Collected(found.histories, found.errors, notes, found.notes)
+    return Collected(found.histories, found.errors, notes, found.notes, found.history_errors)
 
 
 def discover_histories(req: RunRequest) -> tuple[list[History], list[InputError]]:
@@ -185,6 +189,7 @@ def run(req: RunRequest) -> RunResult:
         suppressed=linted.suppressed,
         config=req.config_report,
         notes=found.input_notes + _fetch_notes(diff),
+        history_errors=found.history_errors,
     )
     result.fatal = bool(result.errors) and not found.histories
     result.notes.extend(_gate_contracts(req, diff, found.histories, result.findings))

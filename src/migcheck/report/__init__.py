@@ -3,8 +3,9 @@
 Each format lives in its own module, imported only when asked for, so importing this
 package costs nothing on the CLI's start-up path.
 
-Options: ``colour`` and ``statistics`` apply to ``text`` only (the machine formats are
-the same with or without ``--statistics``); ``root`` (the repository root paths are made
+Options: ``colour``, ``statistics`` and ``show_suppressed`` apply to ``text`` and
+``concise`` only (the machine formats are the same with or without ``--statistics``);
+``root`` (the repository root paths are made
 relative to; default ``$GITHUB_WORKSPACE``, ``$CI_PROJECT_DIR`` or the working directory)
 applies to ``github``, ``sarif``, ``gitlab`` and ``markdown``; ``files`` (every linted file, so clean
 files are passing tests) to ``junit``.
@@ -17,12 +18,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from migcheck.model import Result
 
-FORMATS = ("text", "json", "github", "sarif", "gitlab", "junit", "markdown")
+FORMATS = ("text", "concise", "json", "github", "sarif", "gitlab", "junit", "markdown")
 
 # The options each format understands; the others are accepted and ignored, so the
 # caller can pass its whole set (``statistics=...``) whatever the format.
 _OPTIONS: dict[str, frozenset[str]] = {
     "text": frozenset({"colour", "statistics", "show_suppressed"}),
+    "concise": frozenset({"colour", "statistics", "show_suppressed"}),
     "json": frozenset(),
     "github": frozenset({"root"}),
     "sarif": frozenset({"root"}),
@@ -41,10 +43,10 @@ def render(result: Result, fmt: str, **opts: Any) -> str:
     if unknown:
         raise TypeError(f"unknown report option(s): {', '.join(sorted(unknown))}")
     kwargs = {k: v for k, v in opts.items() if k in _OPTIONS[fmt]}
-    if fmt == "text":
+    if fmt in ("text", "concise"):
         from migcheck.report.text import render as text
 
-        return text(result, **kwargs)
+        return text(result, concise=fmt == "concise", **kwargs)
     if fmt == "json":
         from migcheck.report.json import render as as_json
 

@@ -12,8 +12,8 @@ and the two non-characters XML 1.0 cannot carry.
   (``\\n``, ``\\x1b``, ``\\u202e``); with ``multiline=True`` the tab and newline a
   multi-line excerpt legitimately uses are kept, and CRLF becomes LF.
 * ``log_line``: a report line that a CI runner could still take for a command (one whose
-  start is ``::`` or ``##[`` after leading blanks, e.g. from a file named ``::x.sql``)
-  gets its first character escaped.
+  start is ``::`` or ``##[`` after leading blanks or colour codes, e.g. from a file named
+  ``::x.sql``) gets its first character escaped.
 * ``json_text`` (JSON, SARIF, GitLab): the json module already escapes C0; this writes
   the rest as ``\\uXXXX`` escapes, which keeps the decoded value exactly as it was.
 """
@@ -31,7 +31,9 @@ _MULTILINE = re.compile(
 # What json.dumps leaves raw (it escapes C0 itself): only ever inside a JSON string.
 _JSON_RAW = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
 _SHORT = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-_COMMAND_START = re.compile(r"^[ \t]*(?:::|##\[)")
+# The colour codes the text report puts before a line's path count as blanks: a log
+# viewer drops them and would read the line as a command.
+_COMMAND_START = re.compile(r"^(?:[ \t]|\x1b\[[0-9;]*m)*(?:::|##\[)")
 
 
 def _escape(match: re.Match[str]) -> str:

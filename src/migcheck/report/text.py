@@ -1,33 +1,56 @@
-"""The default human report: ``path:line:col: severity[rule] message`` with help and excerpt."""
+"""The human reports: ``text`` (the default) and ``concise``.
+
+Both give each finding as ``path:line:col: severity[rule] message``. ``text`` groups the
+findings of one statement: each one's line and help, then one excerpt of the statement
+pointing at them; a long help is printed at a rule's first finding only. ``concise`` is
+those lines alone (as ruff's ``--output-format concise``), then the summary.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter
 from collections.abc import Sequence
 from typing import TextIO
 
 from migcheck.model import Finding, Result, SuppressedFinding
 from migcheck.report.escape import log_line, visible
+from migcheck.report.excerpt import excerpt
 
 _COLOURS = {"error": "\033[1;31m", "warning": "\033[1;33m", "info": "\033[1;36m"}
 _BOLD = "\033[1m"
 _DIM = "\033[2m"
 _RESET = "\033[0m"
-_EXCERPT_LINES = 4
+# Help longer than this is printed at a rule's first finding only.
+_LONG_HELP_LINES = 3
+# What differs between two helps giving the same advice: quoted names, literals, numbers.
+_NAMES = re.compile(r"\"[^\"]*\"|'[^']*'|`[^`]*`|\d+")
 
 
 def use_colour(stream: TextIO) -> bool:
+    """Colour on a terminal only. ``NO_COLOR`` (any non-empty value) turns it off and
+    ``FORCE_COLOR`` (any non-empty value) on, NO_COLOR winning (no-color.org,
+    force-color.org); a dumb terminal gets none unless forced."""
     if os.environ.get("NO_COLOR"):
         return False
     if os.environ.get("FORCE_COLOR"):
         return True
-    return hasattr(stream, "isatty") and stream.isatty()
+    if os.environ.get("TERM") == "dumb":
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty is not None and isatty())
 
 
 def render(
-    result: Result, *, colour: bool = False, statistics: bool = False, show_suppressed: bool = False
+    result: Result,
+    *,
+    colour: bool = False,
+    statistics: bool = False,
+    show_suppressed: bool = False,
+    concise: bool = False,
 ) -> str:
+    """The text report; ``concise`` gives one line per finding, without help or excerpt."""
     paint = _Paint(colour)
     out: list[str] = []
     for err in result.errors:
@@ -35,8 +58,12 @@ def render(
         where = f"{path}:{err.line}" if err.line else path
         error = paint(_COLOURS["error"], "error")
         out.append(f"{paint(_BOLD, where)}: {error}: {visible(err.message)}")
-    for f in result.findings:
-        out.extend(_finding(f, paint))
+    if concise:
+        out.extend(_header(f, paint) for f in result.findings)
+    else:
+        helped: dict[object, Finding] = {}
+        for group in _by_statement(result.findings):
+            out.extend(_block(group, paint, helped))
     if statistics:
         out.extend(_statistics(result.findings))
     if show_suppressed and result.suppressed:
@@ -65,37 +92,68 @@ class _Paint:
     def __call__(self, code: str, text: str) -> str:
         return f"{code}{text}{_RESET}" if self.colour else text
 
+    def dim(self, text: str) -> str:
+        return self(_DIM, text)
 
-def _finding(f: Finding, paint: _Paint) -> list[str]:
-    """One finding: its line, its help, the statement's first lines, then a blank line."""
-    sev = paint(_COLOURS.get(f.severity, ""), visible(f"{f.severity}[{f.rule}]"))
+    def severity(self, severity: str, text: str) -> str:
+        return self(_COLOURS.get(severity, ""), text)
+
+
+def _by_statement(findings: Sequence[Finding]) -> list[list[Finding]]:
+    """The findings grouped by statement, each group where its first finding is.
+
+    Findings of one statement share its text and its end (a finding on one action of an
+    ALTER TABLE starts at the action and ends with the statement)."""
+    groups: dict[object, list[Finding]] = {}
+    for i, f in enumerate(findings):
+        s = f.span
+        key = (f.path, f.statement, s.end_line, s.end_column, s.end) if f.statement else i
+        groups.setdefault(key, []).append(f)
+    return list(groups.values())
+
+
+def _header(f: Finding, paint: _Paint) -> str:
+    sev = paint.severity(f.severity, visible(f"{f.severity}[{f.rule}]"))
     where = f"{visible(f.path)}:{f.line}:{f.column}"
-    out = [f"{paint(_BOLD, where)}: {sev} {visible(f.message)}"]
-    if f.help:
-        help_lines = visible(f.help, multiline=True).splitlines()
-        out.append(f"  {paint(_BOLD, 'help:')} {help_lines[0]}")
-        out.extend(f"        {line}" if line else "" for line in help_lines[1:])
-    if f.statement:
-        out.extend(_excerpt(f, paint))
+    return f"{paint(_BOLD, where)}: {sev} {visible(f.message)}"
+
+
+def _block(group: Sequence[Finding], paint: _Paint, helped: dict[object, Finding]) -> list[str]:
+    """One statement: each finding's line and help, the excerpt once, a blank line."""
+    out: list[str] = []
+    for f in group:
+        out.append(_header(f, paint))
+        out.extend(_help(f, paint, helped))
+    if group[0].statement:
+        out.extend(excerpt(group, paint.dim, paint.severity))
     out.append("")
     return out
 
 
-def _excerpt(f: Finding, paint: _Paint) -> list[str]:
-    lines = visible(f.statement, multiline=True).splitlines()
-    shown = lines[:_EXCERPT_LINES]
-    gutter = len(str(f.span.line + len(shown)))
-    # A statement rendered from Python (an Alembic op call) is not the text of those
-    # source lines: show it as the SQL the call runs, without line numbers.
-    rendered = f.path.endswith(".py")
-    out = [paint(_DIM, "  runs:")] if rendered else []
-    for i, line in enumerate(shown):
-        number = "" if rendered else f.span.line + i
-        out.append(paint(_DIM, f"  {number:>{gutter}} | ") + line)
-    if len(lines) > _EXCERPT_LINES:
-        more = len(lines) - _EXCERPT_LINES
-        out.append(paint(_DIM, f"  {'':>{gutter}} | ... ({more} more lines)"))
+def _help(f: Finding, paint: _Paint, helped: dict[object, Finding]) -> list[str]:
+    """The help of ``f``; a long one is given once per rule, later findings point back."""
+    if not f.help:
+        return []
+    label = paint(_BOLD, "help:")
+    lines = visible(f.help, multiline=True).splitlines()
+    if len(lines) > _LONG_HELP_LINES:
+        key = (f.rule, _shape(lines))
+        first = helped.get(key)
+        if first is not None:
+            where = f"{visible(first.path)}:{first.line}"
+            return [f"  {label} see the first {visible(f.rule)} finding above ({where})"]
+        helped[key] = f
+    out = [f"  {label} {lines[0]}"]
+    out.extend(f"        {line}" if line else "" for line in lines[1:])
     return out
+
+
+def _shape(lines: Sequence[str]) -> tuple[str, ...]:
+    """The prose of a help, names and numbers masked: two helps of one rule alike but for
+    the names and the indented SQL give the same advice, while the advice for another tool
+    (an Alembic revision, a Prisma schema) differs in its prose and is printed again."""
+    prose = (line for line in lines if line and not line[0].isspace())
+    return tuple(_NAMES.sub("_", line) for line in prose)
 
 
 def _statistics(findings: Sequence[Finding]) -> list[str]:

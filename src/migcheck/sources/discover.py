@@ -59,8 +59,11 @@ class DiscoveryResult:
     histories: list[History] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     # Skipped entries that are not input errors (a FIFO in a walked directory, a link out
-    # of the tree, an unreadable file read only as history).
+    # of the tree).
     notes: list[InputError] = field(default_factory=list)
+    # Files read only as history (not named, not changed) that could not be read: the
+    # user did not ask about them, so they are summed up, not errors.
+    history_errors: list[InputError] = field(default_factory=list)
     # The Alembic reader's notes (places it could not evaluate), for the caller to report.
     alembic_notes: list[AlembicNote] = field(default_factory=list)
 
@@ -148,6 +151,7 @@ class _Discovery:
         self.over_budget = False
         self.errors: list[InputError] = []
         self.notes: list[InputError] = []
+        self.history_errors: list[InputError] = []
         self.noted: set[str] = set()
         # Insertion-ordered so the output follows the order of the command line.
         self.units: dict[tuple[str, str], _Unit | History] = {}
@@ -163,7 +167,9 @@ class _Discovery:
                 self._add_stdin()
             else:
                 self._add_path(path)
-        result = DiscoveryResult(errors=self.errors, notes=self.notes)
+        result = DiscoveryResult(
+            errors=self.errors, notes=self.notes, history_errors=self.history_errors
+        )
         for unit in list(self.units.values()):
             if isinstance(unit, History):
                 result.histories.append(unit)
@@ -518,8 +524,9 @@ class _Discovery:
             if isinstance(text, InputError):
                 if migration.selected:
                     self.errors.append(text)
-                else:
-                    self._note_error(text)
+                elif text.path not in self.noted:
+                    self.noted.add(text.path)
+                    self.history_errors.append(text)
                 continue
             migration.text = text
             loaded.append(migration)
