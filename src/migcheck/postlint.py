@@ -2,7 +2,8 @@
 
 In order: ``migcheck: ignore`` comments (and the findings about the comments
 themselves), ``severity`` overrides, ``per-file-ignores``, the ``--diff`` edits of
-shipped migrations, one sort into report order (``Finding.sort_key``), and last the
+shipped migrations, one sort into report order (``Finding.sort_key``), the re-grading by
+what production proves (``rescale``: the deployed app's schema, table sizes), and last the
 baseline (recorded with ``--write-baseline``, or hiding what ``--baseline`` records).
 The engine and the runner call these steps; nothing else filters or sorts findings.
 """
@@ -14,10 +15,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from migcheck.model import Finding, InputError, Options, Result
+from migcheck.settings import Settings
 from migcheck.suppress import Directive, apply_suppressions
 
 if TYPE_CHECKING:
+    from migcheck.appschema import AppSchema
     from migcheck.baseline import Baseline, BaselineEntry
+    from migcheck.tablestats import TableStats
 
 
 @dataclass
@@ -71,6 +75,27 @@ def settle(
         unrecognized=walked.unrecognized,
         suppressed=suppressed,
     )
+
+
+def rescale(
+    findings: Sequence[Finding],
+    *,
+    deployed: AppSchema | None = None,
+    stats: TableStats | None = None,
+    small_rows: int = Settings.small_table_rows,
+    small_bytes: int = Settings.small_table_bytes,
+) -> None:
+    """Re-grade findings, in place, by what the run knows of production: first the
+    contract steps the deployed app's schema proves safe, then lock findings by table size.
+    Each lowered finding keeps ``original_severity`` and says its ``evidence``."""
+    if deployed is not None:
+        from migcheck.appschema.gating import gate
+
+        gate(findings, deployed)
+    if stats is not None:
+        from migcheck.tablestats import scale_by_size
+
+        scale_by_size(findings, stats, small_rows, small_bytes)
 
 
 def record_baseline(path: str, findings: Sequence[Finding]) -> int:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from migcheck.config import Config, is_excluded, per_file_ignored
 from migcheck.engine import walk
 from migcheck.model import Finding, InputError, Options, Result
-from migcheck.postlint import filter_baseline, record_baseline, settle
+from migcheck.postlint import filter_baseline, record_baseline, rescale, settle
 from migcheck.selection import select_rules
 from migcheck.settings import Settings
 from migcheck.sources import History
@@ -22,6 +22,7 @@ from migcheck.vocabulary import CATEGORIES
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from migcheck.appschema import AppSchema
     from migcheck.baseline import BaselineEntry
     from migcheck.configreport import ConfigReport
 
@@ -192,9 +193,10 @@ def run(req: RunRequest) -> RunResult:
         history_errors=found.history_errors,
     )
     result.fatal = bool(result.errors) and not found.histories
-    result.notes.extend(_gate_contracts(req, diff, found.histories, result.findings))
+    deployed, deployed_notes = _deployed_schema(req, diff, found.histories)
+    stats = None
     if settings.table_stats is not None:
-        from migcheck.tablestats import load_table_stats, scale_by_size
+        from migcheck.tablestats import load_table_stats
 
         # With --diff the sizes are the base's: a pull request cannot shrink its tables.
         stats = load_table_stats(settings.table_stats, req.diff_base)
@@ -202,7 +204,14 @@ def run(req: RunRequest) -> RunResult:
             result.notes.append(
                 InputError(stats.source, "lists no table; findings keep their severity")
             )
-        scale_by_size(result.findings, stats, settings.small_table_rows, settings.small_table_bytes)
+    result.notes.extend(deployed_notes)
+    rescale(
+        result.findings,
+        deployed=deployed,
+        stats=stats,
+        small_rows=settings.small_table_rows,
+        small_bytes=settings.small_table_bytes,
+    )
     # Last, once every source of findings has added its own.
     if req.write_baseline:
         result.baseline_written = record_baseline(req.write_baseline, result.findings)
@@ -215,33 +224,34 @@ def run(req: RunRequest) -> RunResult:
     return result
 
 
-def _gate_contracts(
-    req: RunRequest, diff: object, histories: list[History], findings: list[Finding]
-) -> list[InputError]:
-    """Lower the contract findings the deployed app's schema proves safe (``appschema``)."""
+def _deployed_schema(
+    req: RunRequest, diff: object, histories: list[History]
+) -> tuple[AppSchema | None, list[InputError]]:
+    """The deployed app's schema (``appschema``) read from git, and notes on reading it;
+    None without a deployed version (no ``--diff``, no ``--app-ref``) or schema file."""
     settings = req.settings
     if settings.app_ref is None and diff is None:
-        return []  # no deployed version to compare with
+        return None, []
     from pathlib import Path
 
-    from migcheck.appschema.gating import conventional_paths, expand, gate, read_at
+    from migcheck.appschema.gating import conventional_paths, expand, read_at
     from migcheck.gitdiff import base_tree, tree_at
 
     paths = expand(settings.app_schema) if settings.app_schema else conventional_paths(histories)
     if not paths:
-        return []
+        return None, []
     if settings.app_ref is not None:
         tree = base_tree(settings.app_ref, Path.cwd())
     else:
         commit = getattr(diff, "base_commit", None)
         if not commit:
-            return []
+            return None, []
         tree = tree_at(commit, req.diff_base or commit[:12], Path.cwd())
     deployed = read_at(paths, tree)
     if deployed is None:
-        return []
-    gate(findings, deployed)
-    return [InputError(e.split(":", 1)[0], e.split(":", 1)[-1].strip()) for e in deployed.errors]
+        return None, []
+    notes = [InputError(e.split(":", 1)[0], e.split(":", 1)[-1].strip()) for e in deployed.errors]
+    return deployed, notes
 
 
 def _fetch_notes(diff: object) -> list[InputError]:
