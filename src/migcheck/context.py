@@ -128,6 +128,14 @@ class Context:
         return self.migration.tool == "prisma" or self.history.tool == "prisma"
 
     @property
+    def tool(self) -> str:
+        """The tool the user writes this migration in: ``prisma``, ``alembic`` (``op.``
+        calls and SQLAlchemy models) or ``sql``, so help speaks its language only."""
+        if self.is_prisma:
+            return "prisma"
+        return "alembic" if self.migration.tool == "alembic" else "sql"
+
+    @property
     def in_transaction(self) -> bool:
         return self.transaction is not None and self.transaction.kind != "autocommit"
 

@@ -72,3 +72,15 @@ def test_silent(column: str) -> None:
 
 def test_existing_column_type_change_is_not_judged() -> None:
     assert run("alter table users alter column email type varchar(200);") == []
+
+
+def test_help_speaks_only_the_users_tool() -> None:
+    # A Flyway or plain-SQL user gets SQL only: no SQLAlchemy, no Prisma advice.
+    from helpers import lint_sql
+
+    [sql] = lint_sql("create table t (id int, name varchar(40));", rules=["prefer-text"])
+    assert "SQLAlchemy" not in sql.help and "Prisma" not in sql.help
+    [prisma] = lint_sql(
+        "create table t (id int, name varchar(40));", rules=["prefer-text"], tool="prisma"
+    )
+    assert "With Prisma, drop `@db.VarChar(40)`" in prisma.help and "SQLAlchemy" not in prisma.help

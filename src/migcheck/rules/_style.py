@@ -53,6 +53,12 @@ def _column_op(op: Op, stmt: Statement, col: ColumnDef) -> Op:
     return Op(op.kind, op.table, column=col.name, offset=stmt.span.start + offset)
 
 
+def in_tool(ctx: Context, *, prisma: str, alembic: str) -> str:
+    """The sentence of advice for the user's own tool ("" for plain SQL: the SQL above is
+    all they need), so a Flyway user never reads about SQLAlchemy models."""
+    return {"prisma": prisma, "alembic": alembic}.get(ctx.tool, "")
+
+
 def verbatim(stmt: Statement) -> bool:
     """Whether ``stmt.text`` is the file's text at ``stmt.span`` (so offsets found in it are
     file offsets). Not for SQL extracted from a DO block, which carries the block's span."""

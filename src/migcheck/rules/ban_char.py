@@ -8,7 +8,7 @@ from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import qcol, quote
 from migcheck.rules import Rule
-from migcheck.rules._style import new_columns
+from migcheck.rules._style import new_columns, in_tool
 
 
 class BanChar(Rule):
@@ -38,7 +38,11 @@ class BanChar(Rule):
                 f"but not in LIKE or regular expressions, and is usually the slowest string "
                 f"type because of the padding.",
                 f"Use text, with a CHECK if the length limit is a rule of the data:\n"
-                f"    {name} {text} CHECK (char_length({name}) <= {n})\n"
-                f"With Prisma, drop `@db.Char({n})`; with SQLAlchemy, use `sa.Text()`.",
+                f"    {name} {text} CHECK (char_length({name}) <= {n})"
+                + in_tool(
+                    ctx,
+                    prisma=f"\nWith Prisma, drop `@db.Char({n})` (String maps to text).",
+                    alembic="\nWith SQLAlchemy, use `sa.Text()`.",
+                ),
                 new.at,
             )

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from migcheck.context import Context
 from migcheck.model import DOT_IN_NAME, Finding, Op, Statement, name_parts
 from migcheck.rules import Rule
-from migcheck.rules._style import verbatim
+from migcheck.rules._style import verbatim, in_tool
 
 # NAMEDATALEN is 64 bytes including the terminating zero byte.
 MAX_BYTES = 63
@@ -60,9 +60,9 @@ class IdentifierTooLong(Rule):
             parts = name_parts(name) if what not in ("column", "constraint") else [name]
             for part in (p.replace(DOT_IN_NAME, ".") for p in parts):
                 if _too_long(part):
-                    yield self._finding(stmt, what, part, _position(op, stmt, part, at))
+                    yield self._finding(stmt, ctx, what, part, _position(op, stmt, part, at))
 
-    def _finding(self, stmt: Statement, what: str, name: str, at: Op) -> Finding:
+    def _finding(self, stmt: Statement, ctx: Context, what: str, name: str, at: Op) -> Finding:
         short = truncate(name)
         size = len(name.encode("utf-8"))
         return self.finding(
@@ -75,10 +75,13 @@ class IdentifierTooLong(Rule):
             f"Choose a name of at most {MAX_BYTES} bytes: a shorter one of your own, or "
             f"the name PostgreSQL keeps, written out so the file says what the database "
             f"holds:\n"
-            f'    "{short}"\n'
-            f'With Prisma, set it with `map:` (`@@index([...], map: "...")`, '
-            f'`@relation(..., map: "...")`) or `@@map`/`@map`; with SQLAlchemy, pass '
-            f"`name=` or a shorter naming convention.",
+            f'    "{short}"'
+            + in_tool(
+                ctx,
+                prisma='\nWith Prisma, set it with `map:` (`@@index([...], map: "...")`, '
+                '`@relation(..., map: "...")`) or `@@map`/`@map`.',
+                alembic="\nWith SQLAlchemy, pass `name=` or a shorter naming convention.",
+            ),
             at,
         )
 

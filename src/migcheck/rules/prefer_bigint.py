@@ -10,7 +10,7 @@ from migcheck.context import Context
 from migcheck.model import ColumnDef, Finding, Op, Statement
 from migcheck.quoting import qcol, quote
 from migcheck.rules import Rule
-from migcheck.rules._style import NewColumn, new_columns
+from migcheck.rules._style import NewColumn, new_columns, in_tool
 
 _SMALL_INTS = {"int4": ("integer", "2,147,483,647"), "int2": ("smallint", "32,767")}
 
@@ -78,9 +78,13 @@ class PreferBigint(Rule):
         help = (
             f"Declare it as {big} now, while the table is small or new (8 bytes instead of "
             f"{4 if name == 'integer' else 2}, no rewrite ever needed):\n"
-            f"    {declaration}\n"
-            f"With Prisma, use `BigInt` for the field (`@id @default(autoincrement())` "
-            f"becomes BIGSERIAL); with SQLAlchemy, `sa.BigInteger()`."
+            f"    {declaration}"
+            + in_tool(
+                ctx,
+                prisma="\nWith Prisma, use `BigInt` for the field (`@id @default(autoincrement())` "
+                "becomes BIGSERIAL).",
+                alembic="\nWith SQLAlchemy, `sa.BigInteger()`.",
+            )
         )
         return self.finding(stmt, message, help, new.at)
 

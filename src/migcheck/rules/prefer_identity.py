@@ -9,7 +9,7 @@ from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import qcol, quote
 from migcheck.rules import Rule
-from migcheck.rules._style import new_columns
+from migcheck.rules._style import new_columns, in_tool
 
 # serial is a macro for "<int type> NOT NULL DEFAULT nextval(<owned sequence>)".
 _BASE = {"int2": "smallint", "int4": "integer", "int8": "bigint"}
@@ -48,9 +48,13 @@ class PreferIdentity(Rule):
                 f"Declare an identity column instead:\n"
                 f"    {quote(col.name)} {spelled} {identity}\n"
                 f"(GENERATED ALWAYS AS IDENTITY also rejects hand-written ids, which would "
-                f"later collide with the sequence.) Prisma "
-                f"generates SERIAL for `@default(autoincrement())`: create the migration with "
-                f"`prisma migrate dev --create-only`, replace the type by hand, then apply it."
-                f" With SQLAlchemy, `sa.Identity()` on the column.",
+                f"later collide with the sequence.)"
+                + in_tool(
+                    ctx,
+                    prisma=" Prisma generates SERIAL for `@default(autoincrement())`: create the "
+                    "migration with `prisma migrate dev --create-only`, replace the type by hand, "
+                    "then apply it.",
+                    alembic=" With SQLAlchemy, `sa.Identity()` on the column.",
+                ),
                 new.at,
             )

@@ -8,7 +8,7 @@ from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import qcol, qname, quote
 from migcheck.rules import Rule
-from migcheck.rules._style import new_columns
+from migcheck.rules._style import new_columns, in_tool
 
 
 class PreferText(Rule):
@@ -50,9 +50,12 @@ class PreferText(Rule):
                 f"varchar(n) is stored exactly like text and is no faster.",
                 f"Use text, with a CHECK constraint if the limit matters; a CHECK can later be "
                 f"replaced without blocking (ADD ... NOT VALID, then VALIDATE):\n"
-                f"{how}"
-                f"With Prisma, drop `@db.VarChar({n})` (String maps to text); with SQLAlchemy, "
-                f"`sa.Text()` plus a `sa.CheckConstraint`.",
+                f"{how}".rstrip("\n")
+                + in_tool(
+                    ctx,
+                    prisma=f"\nWith Prisma, drop `@db.VarChar({n})` (String maps to text).",
+                    alembic="\nWith SQLAlchemy, `sa.Text()` plus a `sa.CheckConstraint`.",
+                ),
                 new.at,
             )
 

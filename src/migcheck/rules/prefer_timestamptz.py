@@ -8,7 +8,7 @@ from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import qcol, quote
 from migcheck.rules import Rule
-from migcheck.rules._style import new_columns
+from migcheck.rules._style import new_columns, in_tool
 
 
 class PreferTimestamptz(Rule):
@@ -37,8 +37,12 @@ class PreferTimestamptz(Rule):
                 f"to timestamptz later rewrites the table under an ACCESS EXCLUSIVE lock.",
                 f"Store instants as timestamptz (same 8 bytes; shown in the session's time "
                 f"zone):\n"
-                f"    {quote(col.name)} {target}{arrays}\n"
-                f"With Prisma, add {prisma} to the DateTime field (Prisma's default is "
-                f"TIMESTAMP(3)); with SQLAlchemy, `sa.DateTime(timezone=True)`.",
+                f"    {quote(col.name)} {target}{arrays}"
+                + in_tool(
+                    ctx,
+                    prisma=f"\nWith Prisma, add {prisma} to the DateTime field (Prisma's default "
+                    "is TIMESTAMP(3)).",
+                    alembic="\nWith SQLAlchemy, `sa.DateTime(timezone=True)`.",
+                ),
                 new.at,
             )
