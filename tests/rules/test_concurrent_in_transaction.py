@@ -60,15 +60,76 @@ def test_explicit_begin() -> None:
     assert findings[0].help.startswith("Move it out of the BEGIN")
 
 
-def test_runner_transaction_flyway() -> None:
-    findings = run(
+@pytest.mark.parametrize(
+    "sql",
+    [
         "CREATE INDEX CONCURRENTLY idx_orders_status ON orders (status);",
-        tool="flyway",
-        runner_transaction=True,
+        "-- V2__idx.sql\ncreate unique index concurrently if not exists orders_status_key "
+        "on orders (status);\n",
+        "DROP INDEX CONCURRENTLY IF EXISTS idx_orders_status;",
+        "CREATE INDEX CONCURRENTLY a_idx ON orders (status);\n"
+        "CREATE INDEX CONCURRENTLY b_idx ON orders (created_at);\n",
+    ],
+)
+def test_flyway_runs_a_concurrent_index_script_outside_a_transaction(sql: str) -> None:
+    # flyway-database-postgresql PostgreSQLParser.detectCanExecuteInTransaction marks
+    # (CREATE|DROP)( UNIQUE)? INDEX CONCURRENTLY as non-transactional, and
+    # ParserSqlScript.executeInTransaction then runs the script without a transaction.
+    assert run(sql, tool="flyway", runner_transaction=True) == []
+
+
+def test_flyway_does_not_detect_reindex_concurrently() -> None:
+    findings = run(
+        "REINDEX INDEX CONCURRENTLY idx_orders_status;", tool="flyway", runner_transaction=True
     )
     assert where(findings, R) == [(1, 1)]
     assert "Flyway runs each migration inside a transaction" in findings[0].message
     assert "executeInTransaction=false" in findings[0].help
+
+
+def test_flyway_mixed_script_is_refused() -> None:
+    sql = (
+        "SET lock_timeout = '5s';\n"
+        "CREATE INDEX CONCURRENTLY idx_orders_status ON orders (status);\n"
+    )
+    findings = run(sql, tool="flyway", runner_transaction=True)
+    assert where(findings, R) == [(2, 1)]
+    f = findings[0]
+    assert f.severity == "error"
+    assert "Detected both transactional and non-transactional statements" in f.message
+    assert "mixed=true" in f.message
+    assert f.help.startswith("Put this statement alone in its own migration")
+
+
+def test_flyway_mixed_with_an_undetected_concurrent_statement_is_in_transaction() -> None:
+    # REINDEX … CONCURRENTLY is not detected: only the DROP is; the script is mixed, and
+    # both CONCURRENTLY statements are reported, each for what really happens.
+    sql = (
+        "DROP INDEX CONCURRENTLY old_idx;\n"
+        "REINDEX INDEX CONCURRENTLY idx_orders_status;\n"
+    )
+    findings = run(sql, tool="flyway", runner_transaction=True)
+    assert where(findings, R) == [(1, 1)]
+    assert "Detected both transactional" in findings[0].message
+
+
+def test_flyway_script_config_overrides_the_detection() -> None:
+    history = make_history(
+        [ORDERS, "CREATE INDEX CONCURRENTLY idx_orders_status ON orders (status);"],
+        tool="flyway",
+        runner_transaction=True,
+    )
+    history.migrations[1].notes["execute_in_transaction"] = True
+    findings = lint_history(history, rules=[R], changeset=False).findings
+    assert [(f.line, f.column) for f in findings] == [(1, 1)]
+    assert "executeInTransaction=true in its .sql.conf" in findings[0].message
+
+
+def test_flyway_embedded_statements_do_not_count_as_script_statements() -> None:
+    # A DO block is one statement for Flyway: detection reads its leading keywords only.
+    sql = "DO $$ BEGIN CREATE INDEX CONCURRENTLY i ON orders (status); END $$;\n"
+    findings = run(sql, tool="flyway", runner_transaction=True)
+    assert all("Detected both" not in f.message for f in findings)
 
 
 def test_applies_to_tables_created_in_the_same_deploy() -> None:

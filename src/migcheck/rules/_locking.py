@@ -108,8 +108,10 @@ def outside_tx_advice(ctx: Context) -> str:
         )
     elif tool == "flyway":
         how = (
-            "put it in its own migration with a script config file next to it "
-            "(V<n>__<name>.sql.conf) containing executeInTransaction=false"
+            "put it alone in its own migration: Flyway runs a script holding only CREATE "
+            "or DROP INDEX CONCURRENTLY outside a transaction by itself; any other "
+            "statement needs a script config file next to it (V<n>__<name>.sql.conf) "
+            "containing executeInTransaction=false"
         )
     elif tool == "dbmate":
         how = "put it in its own migration whose first line is -- migrate:up transaction:false"

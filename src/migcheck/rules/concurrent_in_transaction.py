@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from migcheck import flyway
 from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
 from migcheck.rules import Rule
@@ -34,7 +35,10 @@ class ConcurrentInTransaction(Rule):
 
     def check(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
         # Applies to new tables too: PostgreSQL refuses the command whatever the table.
-        if not op.concurrently or not ctx.in_transaction:
+        if not op.concurrently:
+            return
+        if not ctx.in_transaction:
+            yield from self._flyway_mixed(op, stmt, ctx)
             return
         command = _COMMAND[op.kind]
         error = _ERROR.get(op.kind, command)
@@ -44,3 +48,32 @@ class ConcurrentInTransaction(Rule):
             'run inside a transaction block" and the migration fails.'
         )
         yield self.finding(stmt, message, outside_tx_advice(ctx), op)
+
+    def _flyway_mixed(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
+        """Flyway runs a script with this statement outside a transaction, and refuses it
+        when other statements of the script could run in one (``migcheck.flyway``)."""
+        migration = ctx.migration
+        if (
+            migration.tool != "flyway"
+            or not migration.runner_transaction
+            or "execute_in_transaction" in migration.notes
+            or stmt.embedded
+        ):
+            return
+        top = [s.text for s in ctx.statements if not s.embedded]
+        outside = flyway.outside_statements(top, ctx.pg_version)
+        if len(outside) == len(top) or not flyway.non_transactional(stmt.text, ctx.pg_version):
+            return
+        message = (
+            f"Flyway runs {_COMMAND[op.kind]} outside a transaction, but this script also "
+            "holds statements it runs in one: Flyway refuses the migration with \"Detected "
+            "both transactional and non-transactional statements within the same migration "
+            '(even though mixed is false)" unless mixed=true is configured, and with '
+            "mixed=true every statement of the script runs on its own, so a failure halfway "
+            "leaves the earlier ones applied."
+        )
+        help_ = (
+            "Put this statement alone in its own migration (V<n>__<name>.sql): Flyway then "
+            "runs it outside a transaction by itself."
+        )
+        yield self.finding(stmt, message, help_, op)
