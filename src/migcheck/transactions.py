@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from migcheck.model import Options
 
 PRISMA_CONCURRENTLY_SINCE = (7, 4)
+DO_NOTE = "a DO block runs as one transaction, committed when the block ends"
 
 
 def _per_migration(history: History) -> bool:
@@ -170,6 +171,10 @@ class TransactionPlan:
     * A statement flagged ``autocommit`` (Alembic's ``autocommit_block()``) commits the
       transaction in progress and runs on its own; the next ordinary statement runs in
       a new transaction of the runner's kind (Alembic begins one when the block ends).
+    * The statements a ``DO`` block runs (``Statement.embedded``, placed right after it)
+      run in the DO's transaction: one that runs outside any transaction block is one
+      transaction of its own (PostgreSQL runs a top-level statement, DO included, in a
+      transaction), so its body's statements share it (``DO_NOTE``).
     """
 
     def __init__(self, history: History, options: Options, deploys: list[int]) -> None:
@@ -192,6 +197,8 @@ class TransactionPlan:
         self._block_end: Statement | None = None
         self._after_block: Transaction | None = None
         self._migration: Migration | None = None
+        # The transaction of the last statement placed, which a DO's body shares.
+        self._last: Transaction | None = None
 
     def _new(self, kind: str, explicit: bool = False) -> Transaction:
         self._counter += 1
@@ -221,6 +228,17 @@ class TransactionPlan:
 
     def transaction_for(self, stmt: Statement) -> Transaction:
         """The transaction ``stmt`` runs in (an ``autocommit`` one when it runs outside)."""
+        last = self._last
+        if stmt.embedded and last is not None and last.kind in ("autocommit", "do"):
+            # Verified in tests/live/test_live_transaction_facts.py: a DO that adds an
+            # enum value cannot use it ("unsafe use of new value").
+            last.kind = "do"
+            self.note = DO_NOTE
+            return last
+        self._last = self._place(stmt)
+        return self._last
+
+    def _place(self, stmt: Statement) -> Transaction:
         if stmt.autocommit:
             # The block commits whatever is open; its statements each commit on their own.
             self._tx = None

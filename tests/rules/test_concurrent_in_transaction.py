@@ -179,3 +179,34 @@ def test_each_migration_is_its_own_transaction_under_the_runner() -> None:
     )
     findings = lint_history(history, rules=[R], changeset=False).findings
     assert [(f.path, f.line) for f in findings] == [("migrations/002_m.sql", 1)]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        # Outside any transaction block: still refused (PreventInTransactionBlock refuses
+        # every call that is not top level).
+        "DO $$\nBEGIN\n  CREATE INDEX CONCURRENTLY IF NOT EXISTS o_idx ON orders (status);\nEND $$;",
+        "do $$ begin execute 'drop index concurrently if exists o_idx'; end $$;",
+    ],
+)
+def test_concurrently_inside_a_do_block_fails(sql: str) -> None:
+    findings = run(sql)
+    assert where(findings, R) == [(1, 1)]
+    assert "this DO block runs it" in findings[0].message
+    assert "cannot be executed from a function" in findings[0].message
+    assert findings[0].help.startswith("Write the statement at the top level")
+
+
+def test_concurrently_inside_a_function_fails_when_called() -> None:
+    sql = (
+        "CREATE FUNCTION add_idx() RETURNS void LANGUAGE plpgsql AS $$\n"
+        "BEGIN\n  CREATE INDEX CONCURRENTLY o_idx ON orders (status);\nEND $$;\n"
+    )
+    findings = run(sql)
+    assert where(findings, R) == [(1, 1)]
+    assert "this function, when it is called, runs it" in findings[0].message
+
+
+def test_plain_index_inside_a_do_block_is_not_this_rule() -> None:
+    assert run("DO $$ BEGIN CREATE INDEX o_idx ON orders (status); END $$;") == []

@@ -37,6 +37,9 @@ class ConcurrentInTransaction(Rule):
         # Applies to new tables too: PostgreSQL refuses the command whatever the table.
         if not op.concurrently:
             return
+        if stmt.embedded:
+            yield self._in_function(op, stmt, ctx)
+            return
         if not ctx.in_transaction:
             yield from self._flyway_mixed(op, stmt, ctx)
             return
@@ -48,6 +51,25 @@ class ConcurrentInTransaction(Rule):
             'run inside a transaction block" and the migration fails.'
         )
         yield self.finding(stmt, message, outside_tx_advice(ctx), op)
+
+    def _in_function(self, op: Op, stmt: Statement, ctx: Context) -> Finding:
+        """PreventInTransactionBlock refuses any call that is not top level, in or out of
+        a transaction block (verified in tests/live/test_live_transaction_facts.py)."""
+        command = _COMMAND[op.kind]
+        error = _ERROR.get(op.kind, command)
+        parent = _parent(ctx)
+        where = "this DO block" if parent == "do" else "this function, when it is called,"
+        message = (
+            f"{command} cannot run inside a DO block or a function, and {where} runs it: "
+            f'PostgreSQL rejects it with "ERROR: {error} cannot be executed from a '
+            'function", whether or not a transaction is open.'
+        )
+        help_ = (
+            "Write the statement at the top level of the migration, outside the DO block or "
+            "function (IF NOT EXISTS / IF EXISTS make it idempotent without PL/pgSQL), and "
+            "run it outside any transaction block."
+        )
+        return self.finding(stmt, message, help_, op)
 
     def _flyway_mixed(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
         """Flyway runs a script with this statement outside a transaction, and refuses it
@@ -77,3 +99,13 @@ class ConcurrentInTransaction(Rule):
             "runs it outside a transaction by itself."
         )
         yield self.finding(stmt, message, help_, op)
+
+
+def _parent(ctx: Context) -> str | None:
+    """The op kind of the statement whose body holds the embedded statement being checked
+    (``do`` or ``create_function``): the nearest earlier statement that is not embedded."""
+    for earlier in reversed(ctx.earlier_statements()):
+        if not earlier.embedded:
+            first = earlier.first_op
+            return first.kind if first is not None else None
+    return None
