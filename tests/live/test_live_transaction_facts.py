@@ -53,6 +53,8 @@ def test_multi_statement_script_is_one_implicit_transaction(conn: object) -> Non
         "SELECT 1; CREATE INDEX CONCURRENTLY orders_status_idx ON orders (status);",
     )
     assert "CREATE INDEX CONCURRENTLY cannot run inside a transaction block" in message
+    message = _error(conn, "SELECT 1; VACUUM orders;")
+    assert "VACUUM cannot run inside a transaction block" in message
     # Alone in the script, it runs.
     conn.execute("CREATE INDEX CONCURRENTLY orders_status_idx ON orders (status);")  # type: ignore[attr-defined]
     assert _indexes(conn) == [("orders_status_idx", True)]
@@ -68,7 +70,9 @@ def test_nested_begin_warns_and_commit_ends_the_outer_transaction(dsn: str) -> N
         c.execute("CREATE TABLE b (x int)")
         c.rollback()  # the runner rolls back after a later failure: only b goes
     with psycopg.connect(dsn, autocommit=True) as c:
-        tables = {r[0] for r in c.execute("SELECT relname FROM pg_class WHERE relname IN ('a', 'b')")}
+        tables = {
+            r[0] for r in c.execute("SELECT relname FROM pg_class WHERE relname IN ('a', 'b')")
+        }
     assert tables == {"a"}
 
 
@@ -115,9 +119,7 @@ def test_commit_inside_do_only_outside_a_transaction_block(conn: object) -> None
 
 
 def test_if_not_exists_keeps_an_invalid_index_on_retry(conn: object) -> None:
-    message = _error(
-        conn, "CREATE UNIQUE INDEX CONCURRENTLY orders_status_key ON orders (status);"
-    )
+    message = _error(conn, "CREATE UNIQUE INDEX CONCURRENTLY orders_status_key ON orders (status);")
     assert "could not create unique index" in message
     assert _indexes(conn) == [("orders_status_key", False)]
     seen = _notices(conn)

@@ -104,10 +104,7 @@ def test_flyway_mixed_script_is_refused() -> None:
 def test_flyway_mixed_with_an_undetected_concurrent_statement_is_in_transaction() -> None:
     # REINDEX … CONCURRENTLY is not detected: only the DROP is; the script is mixed, and
     # both CONCURRENTLY statements are reported, each for what really happens.
-    sql = (
-        "DROP INDEX CONCURRENTLY old_idx;\n"
-        "REINDEX INDEX CONCURRENTLY idx_orders_status;\n"
-    )
+    sql = "DROP INDEX CONCURRENTLY old_idx;\nREINDEX INDEX CONCURRENTLY idx_orders_status;\n"
     findings = run(sql, tool="flyway", runner_transaction=True)
     assert where(findings, R) == [(1, 1)]
     assert "Detected both transactional" in findings[0].message
@@ -210,3 +207,28 @@ def test_concurrently_inside_a_function_fails_when_called() -> None:
 
 def test_plain_index_inside_a_do_block_is_not_this_rule() -> None:
     assert run("DO $$ BEGIN CREATE INDEX o_idx ON orders (status); END $$;") == []
+
+
+def test_vacuum_in_a_transaction_and_in_a_do_block() -> None:
+    # Verified in tests/live/test_live_transaction_facts.py.
+    findings = run("begin;\nvacuum (analyze) orders;\ncommit;\n")
+    assert where(findings, R) == [(2, 1)]
+    assert 'PostgreSQL rejects it with "ERROR: VACUUM cannot run inside a transaction' in (
+        findings[0].message
+    )
+    findings = run("do $$ begin execute 'vacuum orders'; end $$;\n")
+    assert where(findings, R) == [(1, 1)]
+    assert "ERROR: VACUUM cannot be executed from a function" in findings[0].message
+    # Alone, outside any transaction: fine.
+    assert run("vacuum analyze orders;\n") == []
+
+
+def test_flyway_runs_vacuum_outside_a_transaction() -> None:
+    assert run("VACUUM ANALYZE orders;", tool="flyway", runner_transaction=True) == []
+    mixed = run(
+        "UPDATE orders SET status = 'x' WHERE id = 1;\nVACUUM ANALYZE orders;\n",
+        tool="flyway",
+        runner_transaction=True,
+    )
+    assert where(mixed, R) == [(2, 1)]
+    assert "Flyway runs VACUUM outside a transaction" in mixed[0].message

@@ -1,6 +1,6 @@
-"""concurrent-in-transaction: a CONCURRENTLY command that PostgreSQL refuses to run in a
-transaction block, inside one (explicit BEGIN, the runner's, or a multi-statement file's
-implicit transaction)."""
+"""concurrent-in-transaction: a CONCURRENTLY command (or VACUUM) that PostgreSQL refuses
+to run in a transaction block, inside one (explicit BEGIN, the runner's, or a
+multi-statement file's implicit transaction), or inside a DO block or function."""
 
 from __future__ import annotations
 
@@ -20,6 +20,9 @@ _COMMAND = {
     "drop_index": "DROP INDEX CONCURRENTLY",
     "reindex": "REINDEX CONCURRENTLY",
     "detach_partition": "ALTER TABLE … DETACH PARTITION … CONCURRENTLY",
+    # Not a CONCURRENTLY command, but refused the same way (ExecVacuum calls
+    # PreventInTransactionBlock), in a transaction block and in a DO block or function.
+    "vacuum": "VACUUM",
 }
 _ERROR = {
     "detach_partition": "ALTER TABLE ... DETACH CONCURRENTLY",
@@ -30,12 +33,12 @@ class ConcurrentInTransaction(Rule):
     id = "concurrent-in-transaction"
     category = "locking"
     severity = "error"
-    summary = "CONCURRENTLY cannot run inside a transaction block: the migration fails"
+    summary = "CONCURRENTLY or VACUUM inside a transaction block or DO block: the migration fails"
     kinds = frozenset(_COMMAND)
 
     def check(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
         # Applies to new tables too: PostgreSQL refuses the command whatever the table.
-        if not op.concurrently:
+        if not (op.concurrently or op.kind == "vacuum"):
             return
         if stmt.embedded:
             yield self._in_function(op, stmt, ctx)
@@ -88,7 +91,7 @@ class ConcurrentInTransaction(Rule):
             return
         message = (
             f"Flyway runs {_COMMAND[op.kind]} outside a transaction, but this script also "
-            "holds statements it runs in one: Flyway refuses the migration with \"Detected "
+            'holds statements it runs in one: Flyway refuses the migration with "Detected '
             "both transactional and non-transactional statements within the same migration "
             '(even though mixed is false)" unless mixed=true is configured, and with '
             "mixed=true every statement of the script runs on its own, so a failure halfway "
