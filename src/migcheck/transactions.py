@@ -87,7 +87,12 @@ def runner_transaction(
         return "runner", f"{names.get(tool, 'the runner')} runs each migration inside a transaction"
     if not migration.notes.get("implicit_transaction"):
         return None, ""
-    real = [s for s in statements if s.ops and s.ops[0].kind not in ("begin", "commit")]
+    # What the runner sends: a DO block's body is part of its one statement.
+    real = [
+        s
+        for s in statements
+        if s.ops and s.ops[0].kind not in ("begin", "commit") and not s.embedded
+    ]
     if len(real) <= 1:
         return None, "a single-statement file runs outside any transaction"
     if tool == "prisma":

@@ -232,3 +232,40 @@ def test_flyway_runs_vacuum_outside_a_transaction() -> None:
     )
     assert where(mixed, R) == [(2, 1)]
     assert "Flyway runs VACUUM outside a transaction" in mixed[0].message
+
+
+BATCHED = (
+    "DO $$\n"
+    "DECLARE n int;\n"
+    "BEGIN\n"
+    "  LOOP\n"
+    "    UPDATE orders SET status = 'new' WHERE id IN (\n"
+    "      SELECT id FROM orders WHERE status IS NULL LIMIT 1000);\n"
+    "    GET DIAGNOSTICS n = ROW_COUNT;\n"
+    "    EXIT WHEN n = 0;\n"
+    "    COMMIT;\n"
+    "  END LOOP;\n"
+    "END $$;\n"
+)
+
+
+def test_do_block_that_commits_inside_a_transaction_block_fails() -> None:
+    # Verified in tests/live/test_live_transaction_facts.py: "invalid transaction
+    # termination" inside BEGIN … COMMIT and inside a multi-statement script.
+    findings = run(BATCHED, tool="flyway", runner_transaction=True)
+    assert where(findings, R) == [(1, 1)]
+    f = findings[0]
+    assert "This DO block runs COMMIT" in f.message
+    assert "(Flyway runs each migration inside a transaction)" in f.message
+    assert "ERROR: invalid transaction termination" in f.message
+    assert f.help.startswith("Take the COMMIT out of the DO block")
+    findings = run("SET lock_timeout = '2s';\n" + BATCHED, tool="golang-migrate", implicit_transaction=True)
+    assert where(findings, R) == [(2, 1)]
+
+
+def test_do_block_that_commits_on_its_own_is_fine() -> None:
+    # Alone in a golang-migrate file (one statement: no transaction block), or plain SQL.
+    assert run(BATCHED, tool="golang-migrate", implicit_transaction=True) == []
+    assert run(BATCHED) == []
+    # A DO block without COMMIT inside a transaction is fine too.
+    assert run("begin;\ndo $$ begin perform 1; end $$;\ncommit;\n") == []

@@ -1,6 +1,7 @@
 """concurrent-in-transaction: a CONCURRENTLY command (or VACUUM) that PostgreSQL refuses
 to run in a transaction block, inside one (explicit BEGIN, the runner's, or a
-multi-statement file's implicit transaction), or inside a DO block or function."""
+multi-statement file's implicit transaction), or inside a DO block or function; and a DO
+block that COMMITs or ROLLBACKs while inside a transaction block."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Iterator
 
 from migcheck import flyway
 from migcheck.context import Context
+from migcheck.dynamic.lexer import lex, unwrap
 from migcheck.model import Finding, Op, Statement
 from migcheck.rules import Rule
 from migcheck.rules._locking import outside_tx_advice, why_in_transaction
@@ -33,10 +35,13 @@ class ConcurrentInTransaction(Rule):
     id = "concurrent-in-transaction"
     category = "locking"
     severity = "error"
-    summary = "CONCURRENTLY or VACUUM inside a transaction block or DO block: the migration fails"
-    kinds = frozenset(_COMMAND)
+    summary = "CONCURRENTLY, VACUUM or a DO that COMMITs, in a transaction block: the migration fails"
+    kinds = frozenset(_COMMAND) | {"do"}
 
     def check(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
+        if op.kind == "do":
+            yield from self._do_commits(op, stmt, ctx)
+            return
         # Applies to new tables too: PostgreSQL refuses the command whatever the table.
         if not (op.concurrently or op.kind == "vacuum"):
             return
@@ -54,6 +59,27 @@ class ConcurrentInTransaction(Rule):
             'run inside a transaction block" and the migration fails.'
         )
         yield self.finding(stmt, message, outside_tx_advice(ctx), op)
+
+    def _do_commits(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
+        """A DO block may COMMIT or ROLLBACK only when it is not itself inside a
+        transaction block (verified in tests/live/test_live_transaction_facts.py)."""
+        if not ctx.in_transaction or stmt.embedded:
+            return
+        word = _transaction_end(op.body or "")
+        if word is None:
+            return
+        message = (
+            f"This DO block runs {word}, which PL/pgSQL allows only when the block is not "
+            f"inside a transaction block, and this one is ({why_in_transaction(ctx)}): "
+            'PostgreSQL rejects it with "ERROR: invalid transaction termination" and the '
+            "migration fails."
+        )
+        help_ = (
+            f"Take the {word} out of the DO block: split the work into separate statements "
+            "(or separate migrations) instead of committing from PL/pgSQL. "
+            + outside_tx_advice(ctx)
+        )
+        yield self.finding(stmt, message, help_, op)
 
     def _in_function(self, op: Op, stmt: Statement, ctx: Context) -> Finding:
         """PreventInTransactionBlock refuses any call that is not top level, in or out of
@@ -102,6 +128,30 @@ class ConcurrentInTransaction(Rule):
             "runs it outside a transaction by itself."
         )
         yield self.finding(stmt, message, help_, op)
+
+
+_END_WORDS = ("COMMIT", "ROLLBACK")
+# Words that can stand right before a PL/pgSQL statement inside its chunk.
+_LEADING = frozenset({"BEGIN", "THEN", "ELSE", "LOOP", ">>"})
+
+
+def _transaction_end(body: str) -> str | None:
+    """``COMMIT`` or ``ROLLBACK`` when the PL/pgSQL body runs one as a statement."""
+    toks = lex(unwrap(body)[0])
+    chunk: list[str] = []
+    for tok in [*toks, None]:
+        if tok is None or tok.kind == ";":
+            words = [w for w in chunk if w not in ("AND", "NO", "CHAIN")]
+            if words and words[-1] in _END_WORDS and (len(words) == 1 or words[-2] in _LEADING):
+                return words[-1]
+            chunk = []
+        elif tok.kind == "word":
+            chunk.append(tok.value.upper())
+        elif tok.text == ">>":
+            chunk.append(">>")
+        else:
+            chunk.append("")
+    return None
 
 
 def _parent(ctx: Context) -> str | None:
