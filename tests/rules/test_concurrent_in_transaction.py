@@ -269,3 +269,33 @@ def test_do_block_that_commits_on_its_own_is_fine() -> None:
     assert run(BATCHED) == []
     # A DO block without COMMIT inside a transaction is fine too.
     assert run("begin;\ndo $$ begin perform 1; end $$;\ncommit;\n") == []
+
+
+@pytest.mark.parametrize(
+    ("body", "fires"),
+    [
+        ("BEGIN UPDATE orders SET status = 'x' WHERE id = 1; COMMIT; END", True),
+        ("BEGIN COMMIT AND NO CHAIN; END", True),
+        ("BEGIN IF true THEN PERFORM 1; ELSIF false THEN ROLLBACK; END IF; END", True),
+        ("BEGIN <<outer>> COMMIT; END", True),
+        ("BEGIN PERFORM 1; END", False),
+        ("DECLARE commit_every int := 1; BEGIN PERFORM commit_every; END", False),
+        ("BEGIN RAISE NOTICE 'commit'; END", False),
+        ("BEGIN <<commit>> PERFORM 1; END", False),
+        ("BEGIN PERFORM rollback_helper(); END", False),
+    ],
+)
+def test_which_do_bodies_end_the_transaction(body: str, fires: bool) -> None:
+    findings = run(f"begin;\ndo $$ {body} $$;\ncommit;\n")
+    assert where(findings, R) == ([(2, 1)] if fires else [])
+
+
+def test_flyway_mixed_check_is_only_for_flyway_scripts_in_its_transaction() -> None:
+    sql = "SET lock_timeout = '5s';\nCREATE INDEX CONCURRENTLY i ON orders (status);\n"
+    # Plain SQL run statement by statement, and a Flyway script whose .sql.conf turns the
+    # transaction off: both run the index outside any transaction.
+    assert run(sql) == []
+    history = make_history([ORDERS, sql], tool="flyway", runner_transaction=True)
+    history.migrations[1].runner_transaction = False
+    history.migrations[1].notes["execute_in_transaction"] = False
+    assert lint_history(history, rules=[R], changeset=False).findings == []

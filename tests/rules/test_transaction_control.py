@@ -49,11 +49,7 @@ def test_start_transaction_in_a_golang_migrate_file() -> None:
 
 
 def test_begin_without_commit_in_a_prisma_migration() -> None:
-    sql = (
-        "-- AlterTable\n"
-        "BEGIN;\n"
-        'ALTER TABLE "orders" ADD COLUMN "note" TEXT;\n'
-    )
+    sql = '-- AlterTable\nBEGIN;\nALTER TABLE "orders" ADD COLUMN "note" TEXT;\n'
     findings = run(sql, tool="prisma", implicit_transaction=True)
     assert where(findings, B) == [(2, 1)]
 
@@ -66,8 +62,7 @@ def test_quiet_when_the_file_ends_its_transaction(end: str) -> None:
 
 def test_rollback_to_savepoint_does_not_end_the_transaction() -> None:
     sql = (
-        "BEGIN;\nSAVEPOINT s;\nALTER TABLE orders ADD COLUMN note text;\n"
-        "ROLLBACK TO SAVEPOINT s;\n"
+        "BEGIN;\nSAVEPOINT s;\nALTER TABLE orders ADD COLUMN note text;\nROLLBACK TO SAVEPOINT s;\n"
     )
     assert where(run(sql), B) == [(1, 1)]
 
@@ -121,6 +116,12 @@ def test_assume_in_transaction_applies() -> None:
     findings = run("END;\n", assume_in_transaction=True)
     assert where(findings, N) == [(1, 1)]
     assert "this END commits it here" in findings[0].message
+    findings = run("commit work;\n", assume_in_transaction=True)
+    assert "and this COMMIT commits it here" in findings[0].message
+    assert findings[0].message.endswith("after it no longer run in the runner's transaction.")
+    assert "do not COMMIT by hand: run it outside any transaction block: put it alone" in (
+        findings[0].help
+    )
 
 
 @pytest.mark.parametrize(

@@ -130,27 +130,29 @@ class ConcurrentInTransaction(Rule):
         yield self.finding(stmt, message, help_, op)
 
 
-_END_WORDS = ("COMMIT", "ROLLBACK")
-# Words that can stand right before a PL/pgSQL statement inside its chunk.
-_LEADING = frozenset({"BEGIN", "THEN", "ELSE", "LOOP", ">>"})
+_END_WORDS = frozenset({"COMMIT", "ROLLBACK"})
+_CHAIN = frozenset({"AND", "NO", "CHAIN"})
+# PL/pgSQL words after which a statement starts within the same ``;``-chunk.
+_CONTROL = frozenset({"BEGIN", "THEN", "ELSE", "LOOP"})
 
 
 def _transaction_end(body: str) -> str | None:
-    """``COMMIT`` or ``ROLLBACK`` when the PL/pgSQL body runs one as a statement."""
-    toks = lex(unwrap(body)[0])
-    chunk: list[str] = []
-    for tok in [*toks, None]:
+    """``COMMIT`` or ``ROLLBACK`` when the PL/pgSQL body runs one as a statement: a chunk
+    whose words after its last control word (labels ``<<name>>`` left out) are
+    ``COMMIT``/``ROLLBACK`` [``AND [NO] CHAIN``]."""
+    words: list[str] = []
+    label = False
+    for tok in [*lex(unwrap(body)[0]), None]:
         if tok is None or tok.kind == ";":
-            words = [w for w in chunk if w not in ("AND", "NO", "CHAIN")]
-            if words and words[-1] in _END_WORDS and (len(words) == 1 or words[-2] in _LEADING):
-                return words[-1]
-            chunk = []
-        elif tok.kind == "word":
-            chunk.append(tok.value.upper())
-        elif tok.text == ">>":
-            chunk.append(">>")
-        else:
-            chunk.append("")
+            starts = [i + 1 for i, w in enumerate(words) if w in _CONTROL]
+            rest = words[starts[-1] if starts else 0 :]
+            if rest and rest[0] in _END_WORDS and _CHAIN.issuperset(rest[1:]):
+                return rest[0]
+            words = []
+        elif tok.text in ("<<", ">>"):
+            label = tok.text == "<<"
+        elif tok.kind == "word" and not label:
+            words.append(tok.value.upper())
     return None
 
 

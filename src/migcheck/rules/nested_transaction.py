@@ -58,7 +58,7 @@ class NestedTransaction(Rule):
                 "rolls it back here: everything the migration did above this line is "
                 "undone, while the runner carries on and records the migration as applied"
             )
-        keyword = stmt.text.strip().split(None, 1)[0].upper().rstrip(";")
+        keyword = stmt.text.split()[0].upper().rstrip(";")
         advice = outside_tx_advice(ctx)
         yield self.finding(
             stmt,
