@@ -71,6 +71,7 @@ def test_a_runner_without_its_transaction_still_sends_one_query(tool: str, note:
     findings = lint_sql(sql, history=[ORDERS], rules=[R], tool=tool, implicit_transaction=True)
     assert where(findings, R) == [(2, 1)]
     assert note in findings[0].message
+    assert "alone" in findings[0].help
     alone = "CREATE INDEX CONCURRENTLY orders_status_idx ON orders (status);\n"
     assert lint_sql(alone, history=[ORDERS], rules=[R], tool=tool, implicit_transaction=True) == []
 
@@ -88,3 +89,13 @@ def test_flyway_adds_enum_values_outside_a_transaction_before_pg_12() -> None:
         sql, history=[enum], rules=[rule], pg=11, tool="dbmate", runner_transaction=True
     )
     assert where(loud, rule) == [(1, 1)]
+
+
+def test_dbmate_and_diesel_advice_names_their_own_switch() -> None:
+    sql = "SET lock_timeout = '5s';\nCREATE INDEX CONCURRENTLY i ON orders (status);\n"
+    dbmate = lint_sql(sql, history=[ORDERS], rules=[R], tool="dbmate", runner_transaction=True)
+    assert "-- migrate:up transaction:false (dbmate still sends the section as one query" in (
+        dbmate[0].help
+    )
+    diesel = lint_sql(sql, history=[ORDERS], rules=[R], tool="diesel", runner_transaction=True)
+    assert "run_in_transaction = false in that folder's metadata.toml" in diesel[0].help

@@ -114,7 +114,16 @@ def outside_tx_advice(ctx: Context) -> str:
             "containing executeInTransaction=false"
         )
     elif tool == "dbmate":
-        how = "put it in its own migration whose first line is -- migrate:up transaction:false"
+        how = (
+            "put it alone in its own migration whose first line is -- migrate:up "
+            "transaction:false (dbmate still sends the section as one query, so no other "
+            "statement may share it)"
+        )
+    elif tool == "diesel":
+        how = (
+            "put it alone in the up.sql of its own migration folder, with "
+            "run_in_transaction = false in that folder's metadata.toml"
+        )
     elif tool == "alembic":
         how = (
             "in the revision, wrap the call in `with op.get_context().autocommit_block():` "
