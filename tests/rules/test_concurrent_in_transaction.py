@@ -283,11 +283,17 @@ def test_do_block_that_commits_on_its_own_is_fine() -> None:
         ("BEGIN RAISE NOTICE 'commit'; END", False),
         ("BEGIN <<commit>> PERFORM 1; END", False),
         ("BEGIN PERFORM rollback_helper(); END", False),
+        ("BEGIN IF true THEN ROLLBACK; END IF; END", True),
+        ("DECLARE commit int; BEGIN PERFORM 1; PERFORM commit; END", False),
+        ("DECLARE commit int; x int; BEGIN x := CASE WHEN true THEN commit END; END", False),
     ],
 )
 def test_which_do_bodies_end_the_transaction(body: str, fires: bool) -> None:
     findings = run(f"begin;\ndo $$ {body} $$;\ncommit;\n")
     assert where(findings, R) == ([(2, 1)] if fires else [])
+    if fires:
+        word = "ROLLBACK" if "ROLLBACK" in body else "COMMIT"
+        assert f"This DO block runs {word}, which PL/pgSQL allows only" in findings[0].message
 
 
 def test_flyway_mixed_check_is_only_for_flyway_scripts_in_its_transaction() -> None:
