@@ -53,6 +53,40 @@ def test_flyway_keywords_are_bare_words_outside_parentheses() -> None:
     assert keywords("SELECT ($tag$ ) $tag$) x") == ["SELECT", "X"]
     assert keywords("SELECT $t$ unterminated") == ["SELECT"]
     assert keywords("a ) ) b") == ["A", "B"]
+    # Words inside nested parentheses are not keywords, up to the last closing one.
+    assert keywords("SELECT ((a) b) c") == ["SELECT", "C"]
+
+
+@pytest.mark.parametrize(
+    ("sqls", "mode", "note"),
+    [
+        (
+            ["CREATE UNIQUE INDEX CONCURRENTLY i ON orders (status);"],
+            None,
+            "Flyway detects CREATE UNIQUE INDEX CONCURRENTLY at line 1 and runs this "
+            "script outside a transaction",
+        ),
+        (
+            ["SET lock_timeout = '2s';", "VACUUM orders;"],
+            None,
+            "Flyway detects VACUUM at line 2, which cannot run in a transaction, next to "
+            "statements that can: it refuses such a script unless mixed=true",
+        ),
+        (["ALTER TABLE orders ADD COLUMN a text;"], "runner", "Flyway runs each migration"),
+    ],
+)
+def test_flyway_runner_note(sqls: list[str], mode: str | None, note: str) -> None:
+    from helpers import make_history
+    from migcheck.model import Options
+    from migcheck.statements import load_statements
+    from migcheck.transactions import runner_transaction
+
+    history = make_history(["\n".join(sqls)], tool="flyway", runner_transaction=True)
+    migration = history.migrations[0]
+    statements, _ = load_statements(migration)
+    got_mode, got_note = runner_transaction(history, migration, statements, Options())
+    assert got_mode == mode
+    assert got_note.startswith(note)
 
 
 @pytest.mark.parametrize(

@@ -75,16 +75,20 @@ def keywords(text: str, limit: int = CUTOFF) -> list[str]:
     return found
 
 
-def non_transactional(text: str, pg_version: int) -> bool:
-    """Whether Flyway marks this statement as one to run outside a transaction."""
+def detected(text: str, pg_version: int) -> str | None:
+    """The keywords by which Flyway marks this statement as one to run outside a
+    transaction (``CREATE INDEX CONCURRENTLY``, ``VACUUM``, …), or None."""
     prefix = ""
     for word in keywords(text):
         prefix = f"{prefix} {word}" if prefix else word
-        if _ALWAYS.fullmatch(prefix):
-            return True
-        if pg_version < 12 and _ADD_VALUE.fullmatch(prefix):
-            return True
-    return False
+        if _ALWAYS.fullmatch(prefix) or (pg_version < 12 and _ADD_VALUE.fullmatch(prefix)):
+            return prefix
+    return None
+
+
+def non_transactional(text: str, pg_version: int) -> bool:
+    """Whether Flyway marks this statement as one to run outside a transaction."""
+    return detected(text, pg_version) is not None
 
 
 def outside_statements(texts: list[str], pg_version: int) -> list[int]:
@@ -92,8 +96,3 @@ def outside_statements(texts: list[str], pg_version: int) -> list[int]:
     transaction; when some are and others are not, Flyway refuses the script unless
     ``mixed=true`` (see the module docstring)."""
     return [i for i, text in enumerate(texts) if non_transactional(text, pg_version)]
-
-
-def describe(text: str) -> str:
-    """The leading keywords of a statement, for messages (``CREATE INDEX CONCURRENTLY``)."""
-    return " ".join(keywords(text, 4)[:4]) or "this statement"

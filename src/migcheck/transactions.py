@@ -147,7 +147,7 @@ def _flyway(
     if not outside:
         return None
     first = top[outside[0]]
-    what = f"{flyway.describe(first.text)} at line {first.span.line}"
+    what = f"{flyway.detected(first.text, options.pg_version)} at line {first.span.line}"
     if len(outside) == len(top):
         return None, f"Flyway detects {what} and runs this script outside a transaction"
     return None, (

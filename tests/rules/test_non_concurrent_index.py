@@ -167,3 +167,12 @@ def test_unknown_table_mentions_the_partitioned_case_last() -> None:
     help_ = lint_sql("create index t_a on unknown_t (a);", rules=[R])[0].help
     assert help_.startswith("Build the index without blocking writes")
     assert help_.endswith("then ALTER INDEX … ATTACH PARTITION each one.")
+
+
+def test_partitioned_advice_inserts_only_once() -> None:
+    sql = "CREATE INDEX events_note_idx ON events (created_at) WHERE kind = 'turn on alarm';"
+    help_ = lint_sql(sql, history=list(EVENTS), rules=[R])[0].help
+    assert (
+        "    CREATE INDEX events_note_idx ON ONLY events (created_at) WHERE kind = 'turn on alarm';"
+        in help_
+    )
