@@ -318,6 +318,11 @@ def test_rollback_undoes_a_session_set_made_in_its_transaction() -> None:
         "alter table orders add column note text;\n"
     )
     assert where(run(sql), R) == [(4, 20)]
+    # The reason the timeout was off before that transaction comes back with it.
+    sql = "SET lock_timeout = 0;\n" + sql
+    findings = run(sql)
+    assert where(findings, R) == [(5, 20)]
+    assert "(the lock_timeout at line 1 is set to 0, which turns it off)" in findings[0].message
 
 
 @pytest.mark.parametrize(
@@ -330,7 +335,12 @@ def test_rollback_undoes_a_session_set_made_in_its_transaction() -> None:
 )
 def test_set_config_value_and_scope(call: str, fires: bool) -> None:
     sql = f"{call}\nalter table orders add column note text;\n"
-    assert where(run(sql), R) == ([(2, 20)] if fires else [])
+    findings = run(sql)
+    assert where(findings, R) == ([(2, 20)] if fires else [])
+    if "'0'" in call:
+        assert "(the lock_timeout at line 1 is set to 0, which turns it off)" in (
+            findings[0].message
+        )
 
 
 def test_create_or_replace_trigger_is_named_whole() -> None:

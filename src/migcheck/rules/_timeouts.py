@@ -37,7 +37,8 @@ class Walk:
     # Why no timeout applies, for the message: (line, explanation).
     why_not: tuple[int, str] | None = None
     # Session value before the first session SET of each open transaction (for ROLLBACK).
-    before_tx: dict[int, str | None] = field(default_factory=dict)
+    # (and why it was unset then, for the message).
+    before_tx: dict[int, tuple[str | None, tuple[int, str] | None]] = field(default_factory=dict)
     reported: bool = False
 
 
@@ -131,7 +132,7 @@ def update(walk: Walk, stmt: Statement, ctx: Context, name: str) -> None:
                     walk, _value(m.group(1)), m.group(2).lower() == "true", tx, line, m.group(1)
                 )
         elif op.kind == "rollback" and tx is not None and tx in walk.before_tx:
-            walk.session = walk.before_tx.pop(tx)
+            walk.session, walk.why_not = walk.before_tx.pop(tx)
         elif op.kind == "commit" and tx is not None:
             walk.before_tx.pop(tx, None)
 
@@ -150,7 +151,7 @@ def _assign(
         walk.local, walk.local_tx, walk.local_line = value, tx, line
     else:
         if tx is not None:
-            walk.before_tx.setdefault(tx, walk.session)
+            walk.before_tx.setdefault(tx, (walk.session, walk.why_not))
         walk.session = value
         # A session SET also overrides a SET LOCAL of the same transaction.
         walk.local = walk.local_tx = None
