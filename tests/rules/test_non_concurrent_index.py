@@ -176,3 +176,17 @@ def test_partitioned_advice_inserts_only_once() -> None:
         "    CREATE INDEX events_note_idx ON ONLY events (created_at) WHERE kind = 'turn on alarm';"
         in help_
     )
+
+
+def test_on_only_is_not_slow_work_under_a_held_lock() -> None:
+    # ON ONLY builds nothing (the parent's index stays invalid until partitions attach),
+    # so holding ACCESS EXCLUSIVE across it is not a long hold; a real build is.
+    quiet = (
+        "begin;\nalter table events add column note text;\n"
+        "create index events_at_idx on only events (created_at);\ncommit;\n"
+    )
+    assert lint_sql(quiet, history=list(EVENTS), rules=["hold-exclusive-lock"]) == []
+    loud = quiet.replace("on only events", "on events")
+    findings = lint_sql(loud, history=list(EVENTS), rules=["hold-exclusive-lock"])
+    assert [f.line for f in findings] == [2]
+    assert 'builds index "events_at_idx" on "events"' in findings[0].message
