@@ -73,8 +73,7 @@ def _partitioned_help(op: Op, stmt: Statement, ctx: Context) -> list[str]:
         indent(only),
         "2. Build each partition's index CONCURRENTLY, each outside a transaction block:",
         indent("CREATE INDEX CONCURRENTLY <partition>_idx ON <partition> (…);"),
-        "3. Attach each one; the parent's index becomes valid when every partition's is "
-        "attached:",
+        "3. Attach each one; the parent's index becomes valid when every partition's is attached:",
         indent(f"ALTER INDEX {name} ATTACH PARTITION <partition>_idx;"),
     ]
 
