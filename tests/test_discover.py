@@ -285,6 +285,16 @@ def test_flyway_script_config_can_disable_the_transaction() -> None:
     assert [m.runner_transaction for m in history.migrations] == [True, False]
 
 
+def test_flyway_script_config_can_force_the_transaction() -> None:
+    write("f/V1__a.sql")
+    write("f/V2__concurrently.sql", "CREATE INDEX CONCURRENTLY i ON t (a);\n")
+    write("f/V2__concurrently.sql.conf", "# forced\nexecuteInTransaction = TRUE\n")
+    history = only(discover(["f"]))
+    assert [m.runner_transaction for m in history.migrations] == [True, True]
+    assert history.migrations[1].notes["execute_in_transaction"] is True
+    assert "execute_in_transaction" not in history.migrations[0].notes
+
+
 # -- dbmate ------------------------------------------------------------------------------
 
 DBMATE_FILE = (
@@ -314,6 +324,8 @@ def test_dbmate_transaction_option() -> None:
     history = only(discover(["db"]))
     assert [m.tool for m in history.migrations] == ["dbmate", "dbmate"]
     assert [m.runner_transaction for m in history.migrations] == [True, False]
+    # Without its transaction dbmate still sends the section as one query.
+    assert [m.notes.get("implicit_transaction") for m in history.migrations] == [None, True]
 
 
 # -- numbered files and other SQL --------------------------------------------------------
@@ -694,6 +706,12 @@ def test_diesel_folders_are_one_history_in_folder_order(tmp_path: Path) -> None:
         "2024-01-10-090000_concurrent",
     ]
     assert [m.runner_transaction for m in history.migrations] == [True, True, False]
+    # batch_execute still sends up.sql as one query: an implicit transaction.
+    assert [m.notes.get("implicit_transaction") for m in history.migrations] == [
+        None,
+        None,
+        True,
+    ]
 
 
 def test_naming_one_diesel_up_sql_replays_the_earlier_folders(tmp_path: Path) -> None:

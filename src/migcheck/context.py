@@ -22,7 +22,7 @@ class Transaction:
 
     id: int
     explicit: bool  # opened by BEGIN in the file (vs the runner's or PostgreSQL's implicit one)
-    kind: str  # "explicit" | "runner" | "implicit" | "autocommit"
+    kind: str  # "explicit" | "runner" | "implicit" | "do" | "autocommit"
     statements: list[Statement] = field(default_factory=list)
     # Tables on which an ACCESS EXCLUSIVE lock is held, with the statement that took it.
     exclusive_locks: dict[str, Statement] = field(default_factory=dict)

@@ -1,16 +1,30 @@
 """How each migration runner wraps a file in a transaction, and how we say so.
 
-Runners differ, and the difference decides whether ``CREATE INDEX CONCURRENTLY`` works:
+Runners differ, and the difference decides whether ``CREATE INDEX CONCURRENTLY`` works.
+Each fact cites the runner's source it was read from:
 
-* Flyway and dbmate (by default) open a transaction around each migration.
+* Flyway opens a transaction around each migration, except a script holding a statement
+  its PostgreSQL parser marks as non-transactional (``CREATE/DROP INDEX CONCURRENTLY``,
+  ``VACUUM``, …; ``migcheck.flyway`` has the exact rule and its sources). Such a script
+  runs without a transaction; mixed with transactional statements it is refused unless
+  ``mixed=true``. A ``.sql.conf`` ``executeInTransaction`` overrides the detection.
+* dbmate opens a transaction around each migration (pkg/dbmate/db.go, ``Migrate``:
+  ``doTransaction``) unless ``-- migrate:up transaction:false``; then it still sends the
+  up section as one ``Exec``: an implicit transaction when it holds several statements.
+* Diesel runs ``up.sql`` in a transaction (diesel_migrations/src/migration_harness.rs,
+  ``run_migration``) unless ``metadata.toml`` says ``run_in_transaction = false``; then
+  ``batch_execute`` still sends the file as one query (an implicit transaction).
 * Alembic opens ONE transaction around every revision of a run (``alembic upgrade``),
   unless ``env.py`` passes ``transaction_per_migration=True``, in which case each
   revision gets its own. ``op.get_context().autocommit_block()`` commits the transaction
   in progress, runs its body outside any transaction, then begins a new transaction that
   lasts to the end of the revision (per-migration) or of the run (the default).
 * Prisma Migrate (before 7.4) and golang-migrate send a multi-statement file as one
-  query string; PostgreSQL runs such a string as one implicit transaction block, so
-  ``CONCURRENTLY`` fails unless it is the file's only statement.
+  query string (prisma-engines sql-schema-connector, postgres ``apply_migration_script``:
+  ``client.simple_query(script)``; golang-migrate database/postgres/postgres.go, ``Run``:
+  one ``ExecContext`` unless ``x-multi-statement=true``, which migcheck cannot see);
+  PostgreSQL runs such a string as one implicit transaction block, so ``CONCURRENTLY``
+  fails unless it is the file's only statement.
 * Prisma 7.4 reportedly runs a migration containing ``CONCURRENTLY`` outside a
   transaction (prisma-engines PR 5767, merged February 2026). The release notes could
   not be checked from here, so the version is configurable and every finding that
@@ -24,6 +38,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from migcheck import flyway
 from migcheck.context import Transaction
 from migcheck.model import Statement
 from migcheck.sources import History, Migration
@@ -32,6 +47,7 @@ if TYPE_CHECKING:
     from migcheck.model import Options
 
 PRISMA_CONCURRENTLY_SINCE = (7, 4)
+DO_NOTE = "a DO block runs as one transaction, committed when the block ends"
 
 
 def _per_migration(history: History) -> bool:
@@ -60,6 +76,10 @@ def runner_transaction(
     # --assume-in-transaction, which only says "each file in a transaction".
     if tool == "alembic" and migration.runner_transaction:
         return "runner", _alembic_note(history, migration)
+    if tool == "flyway" and migration.runner_transaction:
+        decided = _flyway(migration, statements, options)
+        if decided is not None:
+            return decided
     if options.assume_in_transaction:
         return "runner", "the runner wraps each file in a transaction (--assume-in-transaction)"
     if migration.runner_transaction:
@@ -67,7 +87,12 @@ def runner_transaction(
         return "runner", f"{names.get(tool, 'the runner')} runs each migration inside a transaction"
     if not migration.notes.get("implicit_transaction"):
         return None, ""
-    real = [s for s in statements if s.ops and s.ops[0].kind not in ("begin", "commit")]
+    # What the runner sends: a DO block's body is part of its one statement.
+    real = [
+        s
+        for s in statements
+        if s.ops and s.ops[0].kind not in ("begin", "commit") and not s.embedded
+    ]
     if len(real) <= 1:
         return None, "a single-statement file runs outside any transaction"
     if tool == "prisma":
@@ -91,10 +116,44 @@ def runner_transaction(
             "the Supabase CLI sends the file's statements as one batch, which PostgreSQL "
             "runs as one implicit transaction"
         )
+    if tool == "dbmate":
+        return "implicit", (
+            "dbmate with transaction:false still sends the up section as one query, which "
+            "PostgreSQL runs as one implicit transaction"
+        )
+    if tool == "diesel":
+        return "implicit", (
+            "Diesel with run_in_transaction = false still sends up.sql as one query "
+            "(batch_execute), which PostgreSQL runs as one implicit transaction"
+        )
     runner = {"golang-migrate": "golang-migrate"}.get(history.tool, "the runner")
     return "implicit", (
         f"{runner} sends the file as one multi-statement query, which PostgreSQL runs "
         "as one implicit transaction"
+    )
+
+
+def _flyway(
+    migration: Migration, statements: list[Statement], options: Options
+) -> tuple[str | None, str] | None:
+    """Flyway's own decision for one script, or None when it runs in its transaction."""
+    if migration.notes.get("execute_in_transaction") is True:
+        return "runner", (
+            "Flyway runs this migration inside a transaction (executeInTransaction=true "
+            "in its .sql.conf)"
+        )
+    top = [s for s in statements if not s.embedded]
+    outside = flyway.outside_statements([s.text for s in top], options.pg_version)
+    if not outside:
+        return None
+    first = top[outside[0]]
+    what = f"{flyway.detected(first.text, options.pg_version)} at line {first.span.line}"
+    if len(outside) == len(top):
+        return None, f"Flyway detects {what} and runs this script outside a transaction"
+    return None, (
+        f"Flyway detects {what}, which cannot run in a transaction, next to statements "
+        "that can: it refuses such a script unless mixed=true is configured, and then "
+        "runs every statement of it outside a transaction"
     )
 
 
@@ -117,6 +176,10 @@ class TransactionPlan:
     * A statement flagged ``autocommit`` (Alembic's ``autocommit_block()``) commits the
       transaction in progress and runs on its own; the next ordinary statement runs in
       a new transaction of the runner's kind (Alembic begins one when the block ends).
+    * The statements a ``DO`` block runs (``Statement.embedded``, placed right after it)
+      run in the DO's transaction: one that runs outside any transaction block is one
+      transaction of its own (PostgreSQL runs a top-level statement, DO included, in a
+      transaction), so its body's statements share it (``DO_NOTE``).
     """
 
     def __init__(self, history: History, options: Options, deploys: list[int]) -> None:
@@ -139,6 +202,8 @@ class TransactionPlan:
         self._block_end: Statement | None = None
         self._after_block: Transaction | None = None
         self._migration: Migration | None = None
+        # The transaction of the last statement placed, which a DO's body shares.
+        self._last: Transaction | None = None
 
     def _new(self, kind: str, explicit: bool = False) -> Transaction:
         self._counter += 1
@@ -168,6 +233,17 @@ class TransactionPlan:
 
     def transaction_for(self, stmt: Statement) -> Transaction:
         """The transaction ``stmt`` runs in (an ``autocommit`` one when it runs outside)."""
+        last = self._last
+        if stmt.embedded and last is not None and last.kind in ("autocommit", "do"):
+            # Verified in tests/live/test_live_transaction_facts.py: a DO that adds an
+            # enum value cannot use it ("unsafe use of new value").
+            last.kind = "do"
+            self.note = DO_NOTE
+            return last
+        self._last = self._place(stmt)
+        return self._last
+
+    def _place(self, stmt: Statement) -> Transaction:
         if stmt.autocommit:
             # The block commits whatever is open; its statements each commit on their own.
             self._tx = None

@@ -47,6 +47,10 @@ def test_prisma_file_is_one_transaction_unless_concurrently():
 def test_runner_transaction_flag_for_flyway_dbmate_and_plain_sql():
     assert _plan("flyway", "SELECT 1;", runner_transaction=True).wrap
     assert not _plan("flyway", "SELECT 1;", runner_transaction=False).wrap
+    # Flyway detects CREATE INDEX CONCURRENTLY and runs the script without a transaction.
+    cic = "CREATE INDEX CONCURRENTLY i ON t (a);"
+    assert not _plan("flyway", cic, runner_transaction=True).wrap
+    assert _plan("flyway", "REINDEX INDEX CONCURRENTLY i;", runner_transaction=True).wrap
     assert not _plan("dbmate", "SELECT 1;", runner_transaction=False).wrap
     assert not _plan("sql", "SELECT 1;").wrap
 

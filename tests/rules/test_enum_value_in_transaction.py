@@ -87,3 +87,22 @@ def test_next_migration_is_another_transaction() -> None:
 
 def test_no_transaction_no_finding() -> None:
     assert run(ADD + USE, pg=11) == []
+
+
+def test_do_block_cannot_use_the_value_it_adds() -> None:
+    # Verified in tests/live/test_live_transaction_facts.py: a DO block is one
+    # transaction, so its body cannot use an enum value it added.
+    from helpers import lint_sql, where
+
+    enum = "CREATE TYPE mood AS ENUM ('ok');"
+    sql = (
+        "DO $$\nBEGIN\n  ALTER TYPE mood ADD VALUE 'sad';\n"
+        "  UPDATE people SET feeling = 'sad'::mood WHERE feeling IS NULL;\nEND $$;\n"
+    )
+    people = "CREATE TABLE people (id int, feeling mood);"
+    findings = lint_sql(sql, history=[enum, people], rules=["enum-value-in-transaction"])
+    assert where(findings, "enum-value-in-transaction") == [(1, 1)]
+    assert "a DO block runs as one transaction" in findings[0].message
+    # Adding the value alone in a DO outside a transaction block is fine.
+    alone = "DO $$ BEGIN ALTER TYPE mood ADD VALUE 'sad'; END $$;\n"
+    assert lint_sql(alone, history=[enum], rules=["enum-value-in-transaction"]) == []

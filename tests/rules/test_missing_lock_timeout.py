@@ -270,3 +270,83 @@ def test_retry_advice_depends_on_the_transaction() -> None:
     sql = "alter table orders add column note text;\nalter table orders add column n2 text;"
     assert "rolled back whole" in run(sql, runner_transaction=True)[0].help
     assert "IF NOT EXISTS" in run(sql)[0].help
+
+
+# -- the shared walk and trigger (rules/_timeouts.py), pinned case by case --------------
+
+
+def test_create_table_if_not_exists_of_an_existing_table_waits_for_nothing() -> None:
+    sql = "create table if not exists orders (id bigint, user_id bigint references orders);\n"
+    assert run(sql) == []
+    # A new table that references an existing one waits on it.
+    new = "create table if not exists items (id bigint, order_id bigint references orders);\n"
+    findings = run(new)
+    assert where(findings, R) == [(1, 1)]
+    assert 'SHARE ROW EXCLUSIVE lock on "orders"' in findings[0].message
+
+
+def test_foreign_key_added_to_a_new_table_waits_on_the_referenced_one() -> None:
+    sql = (
+        "create table items (id bigint, order_id bigint);\n"
+        "alter table items add constraint items_order_fk foreign key (order_id) "
+        "references orders (id) not valid;\n"
+    )
+    findings = run(sql)
+    assert where(findings, R) == [(2, 19)]
+    assert 'SHARE ROW EXCLUSIVE lock on "orders"' in findings[0].message
+
+
+def test_drop_index_of_an_unknown_index_names_its_table_as_unknown() -> None:
+    findings = run("drop index legacy_idx;\n")
+    assert 'on the table of index "legacy_idx"' in findings[0].message
+    # An index the history shows: its table is named.
+    shown = run("drop index orders_user_idx;\n")
+    assert 'lock on "orders"' in shown[0].message
+
+
+def test_reset_of_another_setting_keeps_the_timeout() -> None:
+    sql = (
+        "SET lock_timeout = '2s';\nRESET statement_timeout;\n"
+        "alter table orders add column note text;\n"
+    )
+    assert run(sql) == []
+
+
+def test_rollback_undoes_a_session_set_made_in_its_transaction() -> None:
+    sql = (
+        "BEGIN;\nSET lock_timeout = '2s';\nROLLBACK;\n"
+        "alter table orders add column note text;\n"
+    )
+    assert where(run(sql), R) == [(4, 20)]
+    # The reason the timeout was off before that transaction comes back with it.
+    sql = "SET lock_timeout = 0;\n" + sql
+    findings = run(sql)
+    assert where(findings, R) == [(5, 20)]
+    assert "(the lock_timeout at line 1 is set to 0, which turns it off)" in findings[0].message
+
+
+@pytest.mark.parametrize(
+    ("call", "fires"),
+    [
+        ("SELECT set_config('lock_timeout', '0', false);", True),
+        ("SELECT set_config('lock_timeout', '2s', false);", False),
+        ("SELECT set_config('lock_timeout', '2s', true);", True),  # local, outside a block
+    ],
+)
+def test_set_config_value_and_scope(call: str, fires: bool) -> None:
+    sql = f"{call}\nalter table orders add column note text;\n"
+    findings = run(sql)
+    assert where(findings, R) == ([(2, 20)] if fires else [])
+    if "'0'" in call:
+        assert "(the lock_timeout at line 1 is set to 0, which turns it off)" in (
+            findings[0].message
+        )
+
+
+def test_create_or_replace_trigger_is_named_whole() -> None:
+    sql = (
+        "create or replace trigger orders_touch before update on orders "
+        "for each row execute function touch();\n"
+    )
+    findings = run(sql)
+    assert findings[0].message.startswith("CREATE OR REPLACE TRIGGER takes a SHARE ROW EXCLUSIVE")

@@ -50,7 +50,10 @@ def test_if_not_exists_warns_about_invalid_leftover() -> None:
     assert (
         "concurrently if not exists coupons_code_idx on coupons (lower(code));" in findings[0].help
     )
-    assert "silent no-op" in findings[0].help
+    help_ = findings[0].help
+    assert "IF NOT EXISTS does not make a retry safe" in help_
+    assert "NOTICE: relation already exists, skipping" in help_
+    assert help_.endswith("    DROP INDEX CONCURRENTLY IF EXISTS coupons_code_idx;")
 
 
 def test_unknown_table_counts_as_existing() -> None:
@@ -124,3 +127,66 @@ def test_cleanup_advice_names_the_index_in_its_tables_schema() -> None:
     )
     assert where(findings, "non-concurrent-index") == [(1, 1)]
     assert "DROP INDEX CONCURRENTLY eventstore.es_wm;" in findings[0].help
+
+
+EVENTS = (
+    "create table events (id bigint, created_at timestamptz) partition by range (created_at);",
+    "create table events_2024 partition of events "
+    "for values from ('2024-01-01') to ('2025-01-01');",
+)
+
+
+def test_partitioned_parent_advice_does_not_lead_with_concurrently() -> None:
+    # PostgreSQL refuses CREATE INDEX CONCURRENTLY on a partitioned table (verified in
+    # tests/live/test_live_transaction_facts.py).
+    sql = "CREATE INDEX events_created_at_idx ON events (created_at);"
+    findings = lint_sql(sql, history=list(EVENTS), rules=[R])
+    assert where(findings, R) == [(1, 1)]
+    help_ = findings[0].help
+    assert help_.startswith('"events" is partitioned, and PostgreSQL cannot build an index')
+    assert "    CREATE INDEX events_created_at_idx ON ONLY events (created_at);" in help_
+    assert "    ALTER INDEX events_created_at_idx ATTACH PARTITION <partition>_idx;" in help_
+    assert "CONCURRENTLY events_created_at_idx" not in help_
+
+
+def test_partitioned_parent_in_lower_case_keeps_the_case() -> None:
+    sql = "create index if not exists events_at on events using btree (created_at);"
+    help_ = lint_sql(sql, history=list(EVENTS), rules=[R])[0].help
+    assert "    create index if not exists events_at on only events using btree" in help_
+
+
+def test_a_partition_itself_gets_the_concurrent_advice() -> None:
+    sql = "create index events_2024_at on events_2024 (created_at);"
+    help_ = lint_sql(sql, history=list(EVENTS), rules=[R])[0].help
+    assert help_.startswith("Build the index without blocking writes")
+    # The table is known and not partitioned: no partitioned-table note.
+    assert "partitioned" not in help_
+
+
+def test_unknown_table_mentions_the_partitioned_case_last() -> None:
+    help_ = lint_sql("create index t_a on unknown_t (a);", rules=[R])[0].help
+    assert help_.startswith("Build the index without blocking writes")
+    assert help_.endswith("then ALTER INDEX … ATTACH PARTITION each one.")
+
+
+def test_partitioned_advice_inserts_only_once() -> None:
+    sql = "CREATE INDEX events_note_idx ON events (created_at) WHERE kind = 'turn on alarm';"
+    help_ = lint_sql(sql, history=list(EVENTS), rules=[R])[0].help
+    assert (
+        "    CREATE INDEX events_note_idx ON ONLY events (created_at) WHERE kind = 'turn on alarm';"
+        in help_
+    )
+
+
+def test_on_only_is_not_slow_work_under_a_held_lock() -> None:
+    # ON ONLY builds nothing (the parent's index stays invalid until partitions attach),
+    # so holding ACCESS EXCLUSIVE across it is not a long hold; a real build is.
+    quiet = (
+        "begin;\nalter table events add column note text;\n"
+        "create index events_at_idx on only events (created_at);\ncommit;\n"
+    )
+    assert lint_sql(quiet, history=list(EVENTS), rules=["hold-exclusive-lock"]) == []
+    loud = quiet.replace("on only events", "on events")
+    findings = lint_sql(loud, history=list(EVENTS), rules=["hold-exclusive-lock"])
+    assert [f.line for f in findings] == [2]
+    assert 'builds index "events_at_idx" on "events"' in findings[0].message

@@ -4,7 +4,8 @@
   runs as one implicit transaction; a file containing ``CONCURRENTLY`` is run statement
   by statement instead (each in its own transaction).
 * Flyway, dbmate and Alembic open one transaction per migration (the sources clear
-  ``runner_transaction`` where the file or its configuration turns that off).
+  ``runner_transaction`` where the file or its configuration turns that off; Flyway also
+  runs a script with a statement it detects as non-transactional without one).
 * Other SQL (psql-style files) runs statement by statement, autocommitted.
 
 In every mode an explicit ``BEGIN``/``COMMIT`` in the file is honoured. Alembic's
@@ -16,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from migcheck import flyway
 from migcheck.model import Span
 from migcheck.sources import History, Migration
 
@@ -87,6 +89,11 @@ def plan_migration(history: History, migration: Migration) -> MigrationPlan:
         )
     elif tool in FILE_TX_TOOLS or migration.runner_transaction:
         plan.wrap = migration.runner_transaction or tool == "alembic"
+        if plan.wrap and tool == "flyway" and "execute_in_transaction" not in migration.notes:
+            # Flyway runs a script with a statement it detects (CREATE INDEX CONCURRENTLY,
+            # VACUUM, …) without a transaction (migcheck.flyway; 12: ADD VALUE, which it
+            # detects only on older servers, stays transactional).
+            plan.wrap = not flyway.outside_statements([s.text for s in plan.statements], 12)
         plan.mode = "in one transaction per migration" if plan.wrap else "without a transaction"
     else:
         plan.wrap = migration.runner_transaction

@@ -108,11 +108,22 @@ def outside_tx_advice(ctx: Context) -> str:
         )
     elif tool == "flyway":
         how = (
-            "put it in its own migration with a script config file next to it "
-            "(V<n>__<name>.sql.conf) containing executeInTransaction=false"
+            "put it alone in its own migration: Flyway runs a script holding only CREATE "
+            "or DROP INDEX CONCURRENTLY outside a transaction by itself; any other "
+            "statement needs a script config file next to it (V<n>__<name>.sql.conf) "
+            "containing executeInTransaction=false"
         )
     elif tool == "dbmate":
-        how = "put it in its own migration whose first line is -- migrate:up transaction:false"
+        how = (
+            "put it alone in its own migration whose first line is -- migrate:up "
+            "transaction:false (dbmate still sends the section as one query, so no other "
+            "statement may share it)"
+        )
+    elif tool == "diesel":
+        how = (
+            "put it alone in the up.sql of its own migration folder, with "
+            "run_in_transaction = false in that folder's metadata.toml"
+        )
     elif tool == "alembic":
         how = (
             "in the revision, wrap the call in `with op.get_context().autocommit_block():` "

@@ -55,6 +55,29 @@ def _index_name(op: Op) -> str | None:
     return name
 
 
+_ON = re.compile(r"\s(on)\s+(?!only\b)", re.I)
+
+
+def _partitioned_help(op: Op, stmt: Statement, ctx: Context) -> list[str]:
+    """The three-step build for a partitioned parent, which refuses CONCURRENTLY
+    ("cannot create index on partitioned table … concurrently", verified in
+    tests/live/test_live_transaction_facts.py)."""
+    sql = sql_of(stmt)
+    only = _ON.sub(lambda m: f" {m.group(1)} {'ONLY' if m.group(1).isupper() else 'only'} ", sql, 1)
+    name = ident(_index_name(op)) if op.name else "<its name>"
+    return [
+        f"{qname(op.table)} is partitioned, and PostgreSQL cannot build an index on a "
+        "partitioned table CONCURRENTLY. Build it without blocking writes in three steps:",
+        "1. Create the parent's index ON ONLY the parent (instant; it stays invalid until "
+        "every partition has its index):",
+        indent(only),
+        "2. Build each partition's index CONCURRENTLY, each outside a transaction block:",
+        indent("CREATE INDEX CONCURRENTLY <partition>_idx ON <partition> (…);"),
+        "3. Attach each one; the parent's index becomes valid when every partition's is attached:",
+        indent(f"ALTER INDEX {name} ATTACH PARTITION <partition>_idx;"),
+    ]
+
+
 class NonConcurrentIndex(Rule):
     id = "non-concurrent-index"
     category = "locking"
@@ -79,25 +102,36 @@ class NonConcurrentIndex(Rule):
             if op.name
             else "DROP INDEX CONCURRENTLY <its name>;"
         )
-        lines = [
-            "Build the index without blocking writes (reads and writes continue; it takes "
-            "longer and waits for running transactions):",
-            indent(concurrent_form(stmt)),
-            outside_tx_advice(ctx),
-            "If a concurrent build fails (a duplicate key, a deadlock, a cancelled statement) "
-            "it leaves an INVALID index behind; drop it and run the statement again:",
-            indent(drop),
-        ]
-        lines.append(
-            "On a partitioned table CONCURRENTLY is not supported: create the index ON ONLY "
-            "the parent, build each partition's index CONCURRENTLY, then ALTER INDEX … "
-            "ATTACH PARTITION each one."
-        )
+        info = ctx.table(t)
+        if info is not None and info.partitioned:
+            lines = _partitioned_help(op, stmt, ctx)
+        else:
+            lines = [
+                "Build the index without blocking writes (reads and writes continue; it "
+                "takes longer and waits for running transactions):",
+                indent(concurrent_form(stmt)),
+                outside_tx_advice(ctx),
+                "If a concurrent build fails (a duplicate key, a deadlock, a cancelled "
+                "statement) it leaves an INVALID index behind; drop it and run the statement "
+                "again:",
+                indent(drop),
+            ]
+            if info is None:
+                lines.append(
+                    "If the table is partitioned, CONCURRENTLY is not supported on it: create "
+                    "the index ON ONLY the parent, build each partition's index CONCURRENTLY, "
+                    "then ALTER INDEX … ATTACH PARTITION each one."
+                )
         if op.options.get("if_not_exists"):
-            lines.append(
-                "With IF NOT EXISTS a leftover INVALID index of the same name makes the retry "
-                "a silent no-op: check pg_index.indisvalid after the build."
-            )
+            # Verified in tests/live/test_live_transaction_facts.py.
+            lines += [
+                "IF NOT EXISTS does not make a retry safe: after a failed concurrent build "
+                "the INVALID leftover already has the name, so the retry only prints "
+                "NOTICE: relation already exists, skipping, and keeps an index no query "
+                "uses. Before retrying, drop the leftover as a statement of its own outside "
+                "a transaction (or check pg_index.indisvalid after the build):",
+                indent(drop.replace("CONCURRENTLY ", "CONCURRENTLY IF EXISTS ", 1)),
+            ]
         yield self.finding(stmt, message, "\n".join(lines), op)
 
     def slow_work(self, op: Op, stmt: Statement, ctx: Context) -> str | None:

@@ -57,12 +57,15 @@ def plan_history(path: str, is_excluded: Callable[[str], bool]) -> History:
             continue
         if is_excluded(folder_path) or is_excluded(sql_path):
             continue
-        history.migrations.append(
-            Migration(
-                path=sql_path,
-                key=folder,
-                tool="diesel",
-                runner_transaction=_in_transaction(folder_path),
-            )
+        in_transaction = _in_transaction(folder_path)
+        migration = Migration(
+            path=sql_path, key=folder, tool="diesel", runner_transaction=in_transaction
         )
+        if not in_transaction:
+            # diesel_migrations runs up.sql with conn.batch_execute (file_based_migrations.rs,
+            # SqlFileMigration::run), one simple query (PQexec) that PostgreSQL runs as one
+            # implicit transaction; run_in_transaction = false only drops the explicit one
+            # (migration_harness.rs, run_migration).
+            migration.notes["implicit_transaction"] = True
+        history.migrations.append(migration)
     return history

@@ -37,8 +37,10 @@ _ROLLBACK = re.compile(rf"(^down|[._]down|\.rollback){_SQL}$", re.IGNORECASE)
 _DBMATE_UP = re.compile(r"^--[ \t]*migrate:up(?=[ \t\r]|$)([^\n]*)$", re.MULTILINE)
 _DBMATE_DOWN = re.compile(r"^--[ \t]*migrate:down(?=[ \t\r]|$)", re.MULTILINE)
 _NOT_NEWLINE = re.compile(r"[^\r\n]")
-_FLYWAY_NO_TRANSACTION = re.compile(
-    r"^\s*executeInTransaction\s*=\s*false\s*$", re.MULTILINE | re.IGNORECASE
+# ``executeInTransaction=true|false`` in a script's ``.sql.conf`` overrides Flyway's own
+# detection either way (flyway-core ParserSqlScript.executeInTransaction).
+_FLYWAY_EXECUTE_IN_TRANSACTION = re.compile(
+    r"^\s*executeInTransaction\s*=\s*(true|false)\s*$", re.MULTILINE | re.IGNORECASE
 )
 
 # Layouts returned by ``plan_directory``; ``finalize`` needs to know which one it has.
@@ -160,9 +162,10 @@ def finalize(history: History, layout: str) -> None:
             apply_dbmate(migration)
     elif layout == FLYWAY:
         for migration in history.migrations:
-            if flyway_script_disables_transaction(migration.path):
-                migration.runner_transaction = False
-                migration.notes["execute_in_transaction"] = False
+            setting = flyway_script_transaction(migration.path)
+            if setting is not None:
+                migration.runner_transaction = setting
+                migration.notes["execute_in_transaction"] = setting
 
 
 def has_dbmate_blocks(text: str) -> bool:
@@ -198,10 +201,17 @@ def apply_dbmate(migration: Migration) -> None:
         return
     migration.text = blank_dbmate_down(text)
     migration.runner_transaction = dbmate_up_options(text).get("transaction") != "false"
+    if not migration.runner_transaction:
+        # Without its transaction dbmate still sends the up section as one Exec
+        # (pkg/dbmate/db.go, Migrate: execMigration(sqlDB) runs tx.Exec(up)); lib/pq sends
+        # a query without arguments as one simple query, which PostgreSQL runs as one
+        # implicit transaction.
+        migration.notes["implicit_transaction"] = True
 
 
-def flyway_script_disables_transaction(sql_path: str) -> bool:
-    """True when the script configuration file ``<script>.sql.conf`` next to a Flyway
-    migration says ``executeInTransaction=false``."""
+def flyway_script_transaction(sql_path: str) -> bool | None:
+    """``executeInTransaction`` from the script configuration file ``<script>.sql.conf``
+    next to a Flyway migration, or None when it does not set it."""
     text = read_text_in_tree(sql_path + ".conf")
-    return text is not None and _FLYWAY_NO_TRANSACTION.search(text) is not None
+    match = _FLYWAY_EXECUTE_IN_TRANSACTION.search(text or "")
+    return None if match is None else match.group(1).lower() == "true"
