@@ -367,6 +367,9 @@ OBSERVED: list[
     ("timestamptz", "timestamp", None, "Europe/Paris", ALL, True, True, False),
     ("timestamp(3)", "timestamptz(6)", None, "UTC", ALL, False, True, False),
     ("timestamp(6)", "timestamptz(3)", None, "UTC", ALL, True, True, False),
+    # Prisma's DateTime: the timestamptz(3) coercion on top of the conversion cannot be
+    # proven a no-op, so even UTC rewrites (observed on 18.4, issue 12).
+    ("timestamp(3)", "timestamptz(3)", None, "UTC", ("18.4",), True, True, False),
     # Different types: a conversion function, so a rewrite, widening or not.
     ("date", "timestamp", None, None, ALL, True, True, False),
     ("date", "timestamptz", None, None, ALL, True, True, False),
@@ -570,6 +573,21 @@ def test_timestamptz_precision_loss_rewrites_whatever_the_time_zone() -> None:
     assert "whatever the time zone" in change.reason
 
 
+def test_timestamptz_with_a_precision_rewrites_even_in_utc() -> None:
+    change = _analyse("timestamp(3)", "timestamptz(3)", None)
+    assert change.rewrite is True
+    assert "whatever the session's TimeZone" in change.reason
+    # No precision limit (or the maximum, 6): only a non-UTC TimeZone rewrites.
+    for new in ("timestamptz", "timestamptz(6)"):
+        assert "unless the session's TimeZone is UTC" in _analyse("timestamp(3)", new, None).reason
+
+
+def test_no_reason_names_the_lock() -> None:
+    # The rules say which lock is held; a reason that named it too would repeat it.
+    for old, new, using, *_ in OBSERVED:
+        assert "ACCESS EXCLUSIVE" not in _analyse(old, new, using).reason
+
+
 @pytest.mark.parametrize("pg_version", [9, 90100, 90200, 11, 110005, 160004])
 def test_typmod_support_needs_9_2(pg_version: int) -> None:
     # Typmod "support" functions (varchar_support...) arrived in 9.2; accept a major version
@@ -676,4 +694,5 @@ def test_citext_reason_mentions_case_insensitivity() -> None:
     change = _analyse("text", "citext", None)
     assert change.rewrite is False
     assert change.rebuilds_indexes is True
-    assert "case-insensitively" in change.reason
+    assert change.caveat == "citext compares case-insensitively"
+    assert "case-insensitively" not in change.reason

@@ -12,7 +12,6 @@ import itertools
 
 from migcheck.model import ColumnType, Expression
 from migcheck.pgcatalog.casts import (
-    LOCK,
     TypeChange,
     cross_type,
     no_rewrite,
@@ -38,7 +37,7 @@ def _analyse(old: TypeKey, new: TypeKey, vnum: int) -> TypeChange:
     if bool(old[2]) != bool(new[2]):
         return rewrite(
             f"{o} → {n} turns {'an array into a scalar' if old[2] else 'a scalar into an array'}"
-            f": every value is converted and Postgres rewrites the table {LOCK}",
+            f": every value is converted and Postgres rewrites the table",
             False,
         )
     if old[2]:
@@ -55,7 +54,7 @@ def _analyse(old: TypeKey, new: TypeKey, vnum: int) -> TypeChange:
             )
         return rewrite(
             f"{o} → {n} converts every array element, and Postgres rewrites the table "
-            f"{LOCK} even where the same change on a plain column would not",
+            "even where the same change on a plain column would not",
             element.widening,
         )
     if old[0] == new[0]:
@@ -102,7 +101,7 @@ def analyse_type_change(
         if steps is None:
             return rewrite(
                 f"the USING expression ({using.text.strip()}) computes new values, so "
-                f"Postgres rewrites every row {LOCK}",
+                f"Postgres rewrites every row",
                 False,
             )
         chain += [type_key(step) for step in steps]
