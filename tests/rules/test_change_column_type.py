@@ -82,7 +82,9 @@ def test_conversions_that_can_change_or_reject_values_are_errors(
     assert where(findings, R) == [(1, 27)]
     f = findings[0]
     assert f.severity == "error"
-    assert f.message.startswith(f'Changing "organizations"."{action.split()[2]}" from {old} to {new}:')
+    assert f.message.startswith(
+        f'Changing "organizations"."{action.split()[2]}" from {old} to {new}:'
+    )
     assert f"and {new} may reject or convert the values it writes." in f.message
     # How long the lock is held is type-change-rewrite's to say.
     assert "Postgres" not in f.help and "ACCESS EXCLUSIVE" not in f.message
@@ -218,13 +220,11 @@ def test_timestamptz_change_flagged_before_and_after_pg12() -> None:
 def test_unknown_old_type_is_one_warning_saying_what_to_check() -> None:
     sql = "ALTER TABLE events ALTER COLUMN id TYPE bigint;"
     findings = lint_sql(sql, rules=[R, "type-change-rewrite"])
-    assert [(f.rule, f.severity, f.line, f.column) for f in findings] == [
-        (R, "warning", 1, 20)
-    ]
+    assert [(f.rule, f.severity, f.line, f.column) for f in findings] == [(R, "warning", 1, 20)]
     assert findings[0].message == (
         'Changing "events"."id" to bigint: migcheck cannot tell the column\'s old type, '
         "because the migration history never creates it, so it cannot say whether the app "
-        'version still running can read and write bigint values or whether Postgres rewrites '
+        "version still running can read and write bigint values or whether Postgres rewrites "
         '"events".'
     )
     assert findings[0].help.startswith(
@@ -235,7 +235,7 @@ def test_unknown_old_type_is_one_warning_saying_what_to_check() -> None:
 
 
 def test_unknown_old_type_quotes_names_in_the_lookup() -> None:
-    findings = run("ALTER TABLE \"it's\" ALTER COLUMN \"o'k\" TYPE bigint;", history=())
+    findings = run('ALTER TABLE "it\'s" ALTER COLUMN "o\'k" TYPE bigint;', history=())
     assert "'\"it''s\"'::regclass AND attname = 'o''k';" in findings[0].help
 
 
