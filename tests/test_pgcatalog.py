@@ -20,6 +20,7 @@ from migcheck.pgcatalog import (
     is_serial,
     parse_type,
 )
+from migcheck.pgcatalog.typechange import is_utc
 
 # ---------------------------------------------------------------------------------------
 # Function volatility
@@ -696,3 +697,29 @@ def test_citext_reason_mentions_case_insensitivity() -> None:
     assert change.rebuilds_indexes is True
     assert change.caveat == "citext compares case-insensitively"
     assert "case-insensitively" not in change.reason
+
+
+@pytest.mark.parametrize(
+    ("zone", "utc"),
+    [
+        ("UTC", True),
+        ("'Etc/UTC'", True),
+        ("gmt", True),
+        (" Zulu ", True),
+        (None, False),
+        ("Europe/Paris", False),
+        ("local", False),
+        ("UTC+1", False),
+    ],
+)
+def test_is_utc(zone: str | None, utc: bool) -> None:
+    assert is_utc(zone) is utc
+
+
+def test_a_utc_session_relabels_timestamp_to_timestamptz() -> None:
+    old, new = parse_type("timestamp"), parse_type("timestamptz")
+    assert old is not None and new is not None
+    change = analyse_type_change(old, new, 16, timezone="UTC")
+    assert (change.rewrite, change.rebuilds_indexes) == (False, True)
+    assert analyse_type_change(old, new, 16, timezone="Europe/Paris").rewrite is True
+    assert analyse_type_change(old, new, 11, timezone="UTC").rewrite is True

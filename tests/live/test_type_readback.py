@@ -11,6 +11,7 @@ import decimal
 import pytest
 
 from migcheck import pgcatalog
+from migcheck.pgcatalog.typechange import is_utc
 
 psycopg = pytest.importorskip("psycopg")
 
@@ -116,3 +117,15 @@ def test_column_swap_loses_a_write_made_between_the_copy_and_the_swap(dsn: str) 
         mig.execute("ALTER TABLE accounts RENAME COLUMN balance_new TO balance")
         rows = dict(app.execute("SELECT id, balance FROM accounts").fetchall())
     assert rows == {1: decimal.Decimal("10.00"), 2: None}  # the old app's 20 is gone
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Etc/UTC", "GMT", "Zulu", "Europe/Paris"])
+def test_which_session_zones_skip_the_timestamptz_rewrite(dsn: str, zone: str) -> None:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f"SET TimeZone = '{zone}'")
+        conn.execute("CREATE TABLE t (x timestamp)")
+        conn.execute("INSERT INTO t VALUES ('2024-01-01 10:00:00')")
+        first = conn.execute("SELECT pg_relation_filenode('t')").fetchone()
+        conn.execute("ALTER TABLE t ALTER COLUMN x TYPE timestamptz")
+        rewritten = conn.execute("SELECT pg_relation_filenode('t')").fetchone() != first
+    assert rewritten is not is_utc(zone)

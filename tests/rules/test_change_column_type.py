@@ -162,7 +162,7 @@ def test_conversions_that_cannot_fail_warn_what_the_running_app_reads(
     )
     assert effect in f.message
     assert "may reject" not in f.message and "fails" not in f.message
-    assert f.help.startswith("Check that the code still running copes with that")
+    assert "Check that the code still running copes with that before this deploy" in f.help
 
 
 @pytest.mark.parametrize(
@@ -278,3 +278,21 @@ def test_prisma_enum_swap_is_left_to_remove_enum_value() -> None:
     findings = run(sql, history=history)
     assert where(findings, R) == [(2, 28)]
     assert 'from "Plan" to "Tier"' in findings[0].message
+
+
+def test_timestamptz_help_says_to_set_the_zone_and_a_set_zone_is_trusted() -> None:
+    sql = "alter table organizations alter column seen type timestamptz;"
+    [f] = run(sql)
+    assert f.help.startswith(
+        "If the app wrote its times in UTC, set that zone first so they keep their meaning "
+        "(and, without a precision below 6, PostgreSQL 12+ skips the rewrite):\n"
+        "    SET TimeZone = 'UTC';\nCheck that the code still running copes"
+    )
+    for zone in ("SET TimeZone = 'UTC';", "SET TIME ZONE 'Europe/Paris';"):
+        [f] = run(f"{zone}\n{sql}")
+        assert (f.line, f.severity) == (2, "warning")
+        assert "every value shifts" not in f.message and "SET TimeZone" not in f.help
+        assert "psycopg returns aware datetimes" in f.message
+    # SET TIME ZONE LOCAL defers to the server's zone: still unknown.
+    [f] = run(f"SET TIME ZONE LOCAL;\n{sql}")
+    assert "every value shifts" in f.message

@@ -110,3 +110,20 @@ def test_multi_action_points_at_the_rewriting_action() -> None:
 def test_new_table_is_quiet() -> None:
     sql = "create table t (a int);\nalter table t alter column a type bigint;"
     assert run(sql) == []
+
+
+def test_a_utc_session_set_by_the_migration_skips_the_rewrite() -> None:
+    # PostgreSQL 12+ relabels timestamp -> timestamptz when the TimeZone has offset 0
+    # (tests/live/test_type_readback.py), but still rebuilds the column's indexes.
+    for zone in ("SET TimeZone = 'UTC';", "SET TIME ZONE 'Etc/UTC';", "set timezone to gmt;"):
+        findings = run(f"{zone}\nalter table orders alter column created_at type timestamptz;")
+        assert where(findings, R) == [(2, 20)]
+        assert "does not rewrite the table but rebuilds every index" in findings[0].message
+        assert "in a session whose TimeZone is UTC" in findings[0].message
+    # Near misses: another zone, an older server, a precision the conversion must apply.
+    paris = "SET TimeZone = 'Europe/Paris';\nalter table orders alter column created_at type timestamptz;"
+    assert "rewrites \"orders\" and all its indexes" in run(paris)[0].message
+    utc = "SET TimeZone = 'UTC';\nalter table orders alter column created_at type timestamptz;"
+    assert "before PostgreSQL 12 always rewrites" in run(utc, pg=11)[0].message
+    three = "SET TimeZone = 'UTC';\nalter table orders alter column created_at type timestamptz(3);"
+    assert "whatever the time zone" in run(three)[0].message

@@ -197,8 +197,9 @@ def typmod_change(name: str, old: TypeKey, new: TypeKey, vnum: int) -> TypeChang
     return rewrite(f"{o} → {n} changes the type modifier: Postgres rewrites the table", False)
 
 
-def cross_type(old: TypeKey, new: TypeKey, vnum: int) -> TypeChange:
-    """Different base types (arrays already reduced to their elements)."""
+def cross_type(old: TypeKey, new: TypeKey, vnum: int, utc: bool = False) -> TypeChange:
+    """Different base types (arrays already reduced to their elements). ``utc``: the
+    migration set the session's TimeZone to a zone with offset 0 before the ALTER."""
     o, n = display_key(*old), display_key(*new)
     on, nn = old[0], new[0]
     np_ = new[1]
@@ -246,6 +247,14 @@ def cross_type(old: TypeKey, new: TypeKey, vnum: int) -> TypeChange:
                 f"{o} → {n} converts every value and then applies the precision limit, so "
                 "Postgres rewrites the table whatever the session's TimeZone",
                 False,
+            )
+        if utc:
+            return no_rewrite(
+                f"{o} → {n} in a session whose TimeZone is UTC keeps every value's bits: "
+                "Postgres changes the catalog without touching rows, but rebuilds the "
+                "column's indexes",
+                False,
+                rebuilds_indexes=True,
             )
         return rewrite(
             f"{o} → {n} reinterprets every value in the session time zone: Postgres rewrites "

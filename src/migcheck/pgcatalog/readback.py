@@ -46,6 +46,7 @@ class Readback:
     everyone: str = ""
     psycopg: str = ""
     prisma: str = ""
+    advice: str = ""
 
     def effects(self, prisma: bool) -> list[str]:
         """The sentences that apply to an app using Prisma (else a Python app)."""
@@ -91,10 +92,12 @@ def _integer(old: TypeKey, new: TypeKey) -> Readback | None:
     return None
 
 
-def readback(old: ColumnType, new: ColumnType) -> Readback | None:
+def readback(old: ColumnType, new: ColumnType, zone_set: bool = False) -> Readback | None:
     """What the running app sees differently once a column of type ``old`` becomes ``new``
     (no USING), when ``new`` holds every ``old`` value; None when it does not, or when
-    this module does not know the pair (the caller then treats it as a conversion)."""
+    this module does not know the pair (the caller then treats it as a conversion).
+    ``zone_set``: the migration chose the session's TimeZone before the ALTER, so the
+    zone stored times are read in is its author's decision, not an accident."""
     o, n = type_key(old), type_key(new)
     if o[2] or n[2]:
         return None  # arrays: analyse_type_change judges them element by element
@@ -111,12 +114,20 @@ def readback(old: ColumnType, new: ColumnType) -> Readback | None:
     if (on, nn) == ("timestamp", "timestamptz") and (
         not np_ or (op_ and np_[0] >= op_[0]) or np_[0] >= 6
     ):
+        aware = (
+            "psycopg returns aware datetimes where the old code gets naive ones, and Python "
+            "refuses to compare the two (TypeError)"
+        )
+        if zone_set:
+            return Readback(psycopg=aware)
         return Readback(
             everyone="Postgres reads each stored value as a local time in the TimeZone of "
             "the session running the ALTER, so every value shifts unless that is the zone "
             "the app wrote them in",
-            psycopg="psycopg returns aware datetimes where the old code gets naive ones, and "
-            "Python refuses to compare the two (TypeError)",
+            psycopg=aware,
+            advice="If the app wrote its times in UTC, set that zone first so they keep their "
+            "meaning (and, without a precision below 6, PostgreSQL 12+ skips the rewrite):\n"
+            "    SET TimeZone = 'UTC';",
         )
     if on == "bpchar" and (nn == "text" or (nn == "varchar" and (not np_ or np_ >= op_[:1]))):
         return Readback(

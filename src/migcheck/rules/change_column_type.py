@@ -20,7 +20,7 @@ from migcheck.rules import Rule
 from migcheck.rules._alembic import prior_column
 from migcheck.rules._compat import type_sql
 from migcheck.rules._enum_swap import enum_swap
-from migcheck.rules._readback import running_app_effects
+from migcheck.rules._readback import advice, analyse, running_app_effects
 
 
 def _literal(text: str) -> str:
@@ -52,7 +52,7 @@ class ChangeColumnType(Rule):
         if old is None:
             yield self._unknown(op, stmt, ctx, col, new, steps)
             return
-        change = pgcatalog.analyse_type_change(old, op.type, ctx.pg_version, op.using, op.column)
+        change = analyse(op, ctx, old)
         effects = running_app_effects(op, ctx, old, change)
         if effects == []:
             return
@@ -62,7 +62,8 @@ class ChangeColumnType(Rule):
                 stmt,
                 f"Changing {col} from {o} to {new}: {new} holds every {o} value, but the app "
                 f"version still running reads it back differently: {'; '.join(effects)}.",
-                "Check that the code still running copes with that before this deploy; if it "
+                "".join(f"{a}\n" for a in (advice(op, ctx, old),) if a)
+                + "Check that the code still running copes with that before this deploy; if it "
                 "does not, change the type with a new column (expand and contract):\n" + steps,
                 op,
             )

@@ -17,16 +17,14 @@ from migcheck.rules._locking import (
     existing,
     indent,
 )
-from migcheck.rules._readback import running_app_effects
+from migcheck.rules._readback import analyse, running_app_effects
 
 
 def type_change(op: Op, ctx: Context) -> pgcatalog.TypeChange | None:
     if op.type is None:
         return None
     col = prior_column(ctx, op.table, op.column)
-    return pgcatalog.analyse_type_change(
-        col.type if col is not None else None, op.type, ctx.pg_version, op.using, op.column
-    )
+    return analyse(op, ctx, col.type if col is not None else None)
 
 
 def _slow(op: Op, ctx: Context) -> pgcatalog.TypeChange | None:
@@ -82,7 +80,7 @@ class TypeChangeRewrite(Rule):
 def _help(t: str, c: str, new: str, steps: bool) -> str:
     table, col, tmp = ident(t), ident(c), ident(f"{c}_new")
     lock = (
-        "If the table is small, the rewrite may be acceptable: run it with a short "
+        "If the table is small, the lock may be acceptable: run the ALTER with a short "
         "lock_timeout (SET lock_timeout = '5s') so it gives up instead of queueing traffic."
     )
     if not steps:
