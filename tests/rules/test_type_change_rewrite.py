@@ -122,8 +122,22 @@ def test_a_utc_session_set_by_the_migration_skips_the_rewrite() -> None:
         assert "in a session whose TimeZone is UTC" in findings[0].message
     # Near misses: another zone, an older server, a precision the conversion must apply.
     paris = "SET TimeZone = 'Europe/Paris';\nalter table orders alter column created_at type timestamptz;"
-    assert "rewrites \"orders\" and all its indexes" in run(paris)[0].message
+    assert 'rewrites "orders" and all its indexes' in run(paris)[0].message
     utc = "SET TimeZone = 'UTC';\nalter table orders alter column created_at type timestamptz;"
     assert "before PostgreSQL 12 always rewrites" in run(utc, pg=11)[0].message
     three = "SET TimeZone = 'UTC';\nalter table orders alter column created_at type timestamptz(3);"
     assert "whatever the time zone" in run(three)[0].message
+
+
+def test_a_rewrite_is_slow_work_for_a_lock_held_before_it() -> None:
+    history = [SQL, "create table other (id int);"]
+    sql = (
+        "BEGIN;\nalter table other add column x int;\n"
+        "alter table orders alter column n type bigint;\nCOMMIT;"
+    )
+    [f] = lint_sql(sql, history=history, rules=["hold-exclusive-lock"])
+    assert f.line == 2
+    assert 'keeps it while line 3 rewrites "orders" to change the type of "n"' in f.message
+    # Near miss: varchar → text only relabels, so nothing slow happens under the lock.
+    quick = sql.replace("column n type bigint", "column status type text")
+    assert lint_sql(quick, history=history, rules=["hold-exclusive-lock"]) == []
