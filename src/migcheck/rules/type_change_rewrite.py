@@ -20,9 +20,7 @@ from migcheck.rules._locking import (
 from migcheck.rules._readback import analyse, running_app_effects
 
 
-def type_change(op: Op, ctx: Context) -> pgcatalog.TypeChange | None:
-    if op.type is None:
-        return None
+def type_change(op: Op, ctx: Context) -> pgcatalog.TypeChange:
     col = prior_column(ctx, op.table, op.column)
     return analyse(op, ctx, col.type if col is not None else None)
 
@@ -33,7 +31,7 @@ def _slow(op: Op, ctx: Context) -> pgcatalog.TypeChange | None:
     if op.type is None or not existing(ctx, op.table):
         return None
     tc = type_change(op, ctx)
-    if tc is None or (tc.rewrite is False and not tc.rebuilds_indexes):
+    if tc.rewrite is False and not tc.rebuilds_indexes:
         return None
     return tc
 
