@@ -127,7 +127,7 @@ def test_column_swap_is_one_finding_saying_what_happens() -> None:
         "swaps the column under the app version still running: it keeps reading and writing "
         '"accounts"."balance", now with type numeric(12,2) instead of integer; and the rows it '
         "inserts or updates between the copy (line 2) and the swap keep their value only in "
-        "the dropped column, so it is lost. The DROP and the RENAME only change the catalog "
+        "the old column, so it is lost. The renames and the drop only change the catalog "
         "(each takes a brief ACCESS EXCLUSIVE lock, no rewrite)."
     )
     assert "does not exist" not in findings[0].message
@@ -187,3 +187,52 @@ def test_column_swap_with_the_same_type() -> None:
         'and writing "accounts"."balance", now the former "balance_new" (same type, integer);'
         in findings[0].message
     )
+
+
+def test_column_swap_on_a_table_the_history_never_showed() -> None:
+    sql = (
+        "alter table legacy drop column amount;\n"
+        "alter table legacy rename column amount_v2 to amount;\n"
+    )
+    [f] = lint_sql(sql, rules=[R])
+    assert (f.line, f.column) == (1, 20)
+    assert (
+        'it keeps reading and writing "legacy"."amount", now with the type of "amount_v2".'
+        in f.message
+    )
+
+
+def test_a_generated_column_needs_no_drop_not_null_step() -> None:
+    history = [
+        "create table t (id int primary key, a int, b int generated always as (a * 2) stored not null);"
+    ]
+    [f] = lint_sql("alter table t drop column b;", history=history, rules=[R])
+    assert f.help.startswith("Drop the column in two deploys:\n1. Ship app code")
+    # Near miss: a plain NOT NULL column without a default needs it first.
+    history = ["create table t (id int primary key, a int, b int not null);"]
+    [f] = lint_sql("alter table t drop column b;", history=history, rules=[R])
+    assert f.help.startswith("Drop the column in two deploys:\n1. Let the column accept NULL")
+
+
+def test_column_swap_through_a_rename_away_is_one_finding_on_that_rename() -> None:
+    sql = (
+        "alter table accounts add column balance_new numeric(12, 2);\n"
+        "update accounts set balance_new = balance;\n"
+        "alter table accounts rename column balance to balance_old;\n"
+        "alter table accounts rename column balance_new to balance;\n"
+        "alter table accounts drop column balance_old;\n"
+    )
+    findings = _swap(sql)
+    assert [(f.rule, f.line, f.column) for f in findings] == [("rename-column", 3, 22)]
+    assert findings[0].message.startswith(
+        'Renaming column "accounts"."balance" to "balance_old" and "balance_new" to '
+        '"balance" (line 4) swaps the column under the app version still running: it keeps '
+        'reading and writing "accounts"."balance", now with type numeric(12,2) instead of '
+        "integer; and the rows it inserts or updates between the copy (line 2)"
+    )
+    assert "does not exist" not in findings[0].message
+    # Near miss: without the rename back, the rename and the drop break the old app.
+    plain = sql.replace("alter table accounts rename column balance_new to balance;\n", "")
+    findings = _swap(plain)
+    assert [(f.rule, f.line) for f in findings] == [("rename-column", 3), (R, 4)]
+    assert all("does not exist" in f.message for f in findings)

@@ -8,8 +8,7 @@ from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import qcol, qname, quote
 from migcheck.rules import Rule
-from migcheck.rules._compat import type_sql
-from migcheck.rules._swap import Swap, column_swap
+from migcheck.rules._swap import column_swap, describe, renamed_away_in_swap
 
 
 def _needs_drop_not_null(ctx: Context, op: Op) -> bool:
@@ -52,8 +51,10 @@ class DropColumn(Rule):
             return
         swap = column_swap(op, ctx)
         if swap is not None:
-            yield self._swap(op, stmt, ctx, swap)
+            yield self.finding(stmt, *describe(op, ctx, swap), op)
             return
+        if renamed_away_in_swap(op, ctx):
+            return  # the rename that started the swap reports it
         t, c = qname(op.table), qcol(op.table, op.column)
         cascade = (
             ", and CASCADE also drops the views, indexes and constraints that use it"
@@ -91,47 +92,3 @@ class DropColumn(Rule):
             "Drop the column in two deploys:\n" + numbered,
             op,
         )
-
-    def _swap(self, op: Op, stmt: Statement, ctx: Context, swap: Swap) -> Finding:
-        """One finding for the whole swap: the column the old app uses stays, changed."""
-        c, src = qcol(op.table, op.column), quote(swap.source)
-        column = ctx.column(op.table, op.column)
-        old = type_sql(ctx, column.type) if column is not None and column.type else None
-        new = type_sql(ctx, swap.source_type) if swap.source_type is not None else None
-        if old is not None and new is not None and old != new:
-            change = f"now with type {new} instead of {old}"
-        elif old is not None and old == new:
-            change = f"now the former {src} (same type, {new})"
-        else:
-            change = f"now with the type of {src}"
-        lost = ""
-        if swap.copy is not None and not swap.guarded:
-            lost = (
-                f"; and the rows it inserts or updates between the copy (line "
-                f"{swap.copy.span.line}) and the swap keep their value only in the dropped "
-                "column, so it is lost"
-            )
-        message = (
-            f"Dropping column {c} and renaming {src} to {quote(op.column)} (line "
-            f"{swap.rename.span.line}) swaps the column under the app version still "
-            f"running: it keeps reading and writing {c}, {change}{lost}. The DROP and the "
-            "RENAME only change the catalog (each takes a brief ACCESS EXCLUSIVE lock, "
-            "no rewrite)."
-        )
-        t = qname(op.table)
-        keep = (
-            f'With Prisma, map the field to the new column (`@map("{swap.source}")`) '
-            "instead of renaming it."
-            if ctx.is_prisma
-            else f"Keep the new column's name and map it in the ORM instead of renaming it "
-            f'(SQLAlchemy: `{op.column} = Column("{swap.source}", ...)`).'
-        )
-        help_text = (
-            "Swap the column over three deploys (expand and contract):\n"
-            f"1. Add {src} and keep it in sync with {quote(op.column)} (a trigger, or app "
-            "writes to both), then backfill it in batches.\n"
-            f"2. Ship app code that reads and writes {src} only. {keep}\n"
-            f"3. In a later deploy, once no old instance is left, drop the old column:\n"
-            f"    ALTER TABLE {t} DROP COLUMN {quote(op.column)};"
-        )
-        return self.finding(stmt, message, help_text, op)
