@@ -236,3 +236,16 @@ def test_column_swap_through_a_rename_away_is_one_finding_on_that_rename() -> No
     findings = _swap(plain)
     assert [(f.rule, f.line) for f in findings] == [("rename-column", 3), (R, 4)]
     assert all("does not exist" in f.message for f in findings)
+
+
+def test_column_swap_without_a_copy_loses_no_write_it_names() -> None:
+    sql = (
+        "alter table accounts add column balance_new numeric(12, 2);\n"
+        "update ledger set n = 0;\n"
+        "alter table accounts drop column balance;\n"
+        "alter table accounts rename column balance_new to balance;\n"
+    )
+    [f] = _swap(sql)
+    assert (f.rule, f.line) == (R, 3)
+    assert "now with type numeric(12,2) instead of integer. The renames" in f.message
+    assert "copy" not in f.message

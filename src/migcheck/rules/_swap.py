@@ -89,12 +89,9 @@ def column_swap(op: Op, ctx: Context) -> Swap | None:
     if copy is not None and tx is not None and ctx.in_transaction:
         locker = tx.exclusive_locks.get(op.table or "")
         # A lock taken before the copy in this transaction (ADD COLUMN x_new takes one)
-        # keeps every app write out until the swap commits.
-        guarded = (
-            locker is not None
-            and any(s is copy for s in tx.statements)
-            and _position(ctx, locker) < _position(ctx, copy)
-        )
+        # keeps every app write out until the swap commits. A lock from an earlier file
+        # (position -1) is older than the copy too.
+        guarded = locker is not None and _position(ctx, locker) < _position(ctx, copy)
     return Swap(source, column.type if column is not None else None, rename, copy, guarded)
 
 
