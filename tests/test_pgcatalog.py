@@ -19,6 +19,8 @@ from migcheck.pgcatalog import (
     function_volatility,
     is_serial,
     parse_type,
+    readback,
+    reads_back_unchanged,
 )
 from migcheck.pgcatalog.typechange import is_utc
 
@@ -723,3 +725,121 @@ def test_a_utc_session_relabels_timestamp_to_timestamptz() -> None:
     assert (change.rewrite, change.rebuilds_indexes) == (False, True)
     assert analyse_type_change(old, new, 16, timezone="Europe/Paris").rewrite is True
     assert analyse_type_change(old, new, 11, timezone="UTC").rewrite is True
+
+
+# ---------------------------------------------------------------------------------------
+# What the running app reads back (pgcatalog.readback); the psycopg side is observed in
+# tests/live/test_type_readback.py
+# ---------------------------------------------------------------------------------------
+
+
+def _types(old: str, new: str) -> tuple[ColumnType, ColumnType]:
+    o, n = parse_type(old), parse_type(new)
+    assert o is not None and n is not None
+    return o, n
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "same"),
+    [
+        ("numeric(10,2)", "numeric(12,2)", True),
+        ("numeric(10,2)", "numeric(12,3)", False),
+        ("numeric(10)", "numeric(12,0)", True),
+        ("numeric(10,0)", "numeric(12)", True),
+        ("numeric(10)", "numeric(12,1)", False),
+        ("numeric(10,1)", "numeric(12)", False),
+        ("smallint", "bigint", True),
+        ("varchar(5)", "text", True),
+        ("cidr", "inet", True),
+        ("bit(3)", "varbit", True),
+        ("integer", "numeric", False),
+        ("text", "citext", False),
+        ("char(5)", "text", False),
+    ],
+)
+def test_reads_back_unchanged(old: str, new: str, same: bool) -> None:
+    assert reads_back_unchanged(*_types(old, new)) is same
+
+
+DECIMAL = "psycopg returns Decimal instead of int"
+FLOAT = "psycopg returns float instead of int"
+AWARE = "psycopg returns aware datetimes"
+SCALE = "psycopg returns Decimal('1.5000')"
+SPACES = "Postgres strips the trailing spaces"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "effect"),
+    [
+        ("smallint", "numeric(5,0)", DECIMAL),
+        ("smallint", "numeric(4,0)", None),
+        ("integer", "numeric(10,0)", DECIMAL),
+        ("integer", "numeric(9,0)", None),
+        ("integer", "numeric(12,2)", DECIMAL),
+        ("integer", "numeric(11,2)", None),
+        ("bigint", "numeric(19,0)", DECIMAL),
+        ("bigint", "numeric(18,0)", None),
+        ("integer", "numeric", DECIMAL),
+        ("smallint", "real", FLOAT),
+        ("integer", "real", None),
+        ("integer", "double precision", FLOAT),
+        ("bigint", "double precision", None),
+        ("integer", "bigint", None),
+        ("integer", "text", None),
+        ("integer[]", "numeric[]", None),
+        ("integer", "numeric[]", None),
+        ("numeric(10,2)", "numeric(12,2)", ""),
+        ("numeric(10,2)", "numeric", ""),
+        ("numeric(10)", "numeric(12)", ""),
+        ("numeric(10,2)", "numeric(14,4)", SCALE),
+        ("numeric(10,2)", "numeric(11,4)", None),
+        ("numeric", "numeric(10,2)", None),
+        ("numeric(10,2)", "numeric(10,1)", None),
+        ("timestamp(3)", "timestamptz(3)", AWARE),
+        ("timestamp(3)", "timestamptz(6)", AWARE),
+        ("timestamp(3)", "timestamptz", AWARE),
+        ("timestamp", "timestamptz", AWARE),
+        ("timestamp", "timestamptz(6)", AWARE),
+        ("timestamp", "timestamptz(5)", None),
+        ("timestamp(6)", "timestamptz(3)", None),
+        ("timestamp(3)", "timestamptz(2)", None),
+        ("timestamptz", "timestamp", None),
+        ("char(5)", "text", SPACES),
+        ("char(5)", "varchar(5)", SPACES),
+        ("char(5)", "varchar(6)", SPACES),
+        ("char(5)", "varchar", SPACES),
+        ("char(5)", "varchar(4)", None),
+        ("char(5)", "integer", None),
+        ("text", "varchar", None),
+    ],
+)
+def test_readback(old: str, new: str, effect: str | None) -> None:
+    known = readback(*_types(old, new))
+    if effect is None:
+        assert known is None
+        return
+    assert known is not None
+    sentences = known.effects(prisma=False)
+    if effect == "":
+        assert sentences == [] and known.effects(prisma=True) == []
+    else:
+        assert any(s.startswith(effect) for s in sentences)
+
+
+def test_readback_per_client() -> None:
+    known = readback(*_types("integer", "numeric"))
+    assert known is not None
+    assert known.effects(prisma=True) == [
+        "Prisma's client for the old schema still maps the field to Int and reads a value "
+        "with a fraction written by the new code as a whole number (1.5 reads as 1)"
+    ]
+    tz = readback(*_types("timestamp", "timestamptz"))
+    assert tz is not None
+    assert [s[:30] for s in tz.effects(prisma=True)] == ["Postgres reads each stored val"]
+    assert tz.advice.endswith("SET TimeZone = 'UTC';")
+    chosen = readback(*_types("timestamp", "timestamptz"), zone_set=True)
+    assert chosen is not None
+    assert chosen.effects(prisma=True) == [] and chosen.advice == ""
+    assert [s[:30] for s in chosen.effects(prisma=False)] == [AWARE[:30]]
+    spaces = readback(*_types("char(5)", "text"))
+    assert spaces is not None and spaces.effects(prisma=True) == spaces.effects(prisma=False)
