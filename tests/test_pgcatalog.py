@@ -775,6 +775,8 @@ SPACES = "Postgres strips the trailing spaces"
         ("smallint", "numeric(4,0)", None),
         ("integer", "numeric(10,0)", DECIMAL),
         ("integer", "numeric(9,0)", None),
+        ("integer", "numeric(10)", DECIMAL),
+        ("integer", "numeric(9)", None),
         ("integer", "numeric(12,2)", DECIMAL),
         ("integer", "numeric(11,2)", None),
         ("bigint", "numeric(19,0)", DECIMAL),
