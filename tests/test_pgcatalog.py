@@ -19,7 +19,10 @@ from migcheck.pgcatalog import (
     function_volatility,
     is_serial,
     parse_type,
+    readback,
+    reads_back_unchanged,
 )
+from migcheck.pgcatalog.typechange import is_utc
 
 # ---------------------------------------------------------------------------------------
 # Function volatility
@@ -367,6 +370,9 @@ OBSERVED: list[
     ("timestamptz", "timestamp", None, "Europe/Paris", ALL, True, True, False),
     ("timestamp(3)", "timestamptz(6)", None, "UTC", ALL, False, True, False),
     ("timestamp(6)", "timestamptz(3)", None, "UTC", ALL, True, True, False),
+    # Prisma's DateTime: the timestamptz(3) coercion on top of the conversion cannot be
+    # proven a no-op, so even UTC rewrites (observed on 18.4, issue 12).
+    ("timestamp(3)", "timestamptz(3)", None, "UTC", ("18.4",), True, True, False),
     # Different types: a conversion function, so a rewrite, widening or not.
     ("date", "timestamp", None, None, ALL, True, True, False),
     ("date", "timestamptz", None, None, ALL, True, True, False),
@@ -570,6 +576,21 @@ def test_timestamptz_precision_loss_rewrites_whatever_the_time_zone() -> None:
     assert "whatever the time zone" in change.reason
 
 
+def test_timestamptz_with_a_precision_rewrites_even_in_utc() -> None:
+    change = _analyse("timestamp(3)", "timestamptz(3)", None)
+    assert change.rewrite is True
+    assert "whatever the session's TimeZone" in change.reason
+    # No precision limit (or the maximum, 6): only a non-UTC TimeZone rewrites.
+    for new in ("timestamptz", "timestamptz(6)"):
+        assert "unless the session's TimeZone is UTC" in _analyse("timestamp(3)", new, None).reason
+
+
+def test_no_reason_names_the_lock() -> None:
+    # The rules say which lock is held; a reason that named it too would repeat it.
+    for old, new, using, *_ in OBSERVED:
+        assert "ACCESS EXCLUSIVE" not in _analyse(old, new, using).reason
+
+
 @pytest.mark.parametrize("pg_version", [9, 90100, 90200, 11, 110005, 160004])
 def test_typmod_support_needs_9_2(pg_version: int) -> None:
     # Typmod "support" functions (varchar_support...) arrived in 9.2; accept a major version
@@ -676,4 +697,151 @@ def test_citext_reason_mentions_case_insensitivity() -> None:
     change = _analyse("text", "citext", None)
     assert change.rewrite is False
     assert change.rebuilds_indexes is True
-    assert "case-insensitively" in change.reason
+    assert change.caveat == "citext compares case-insensitively"
+    assert "case-insensitively" not in change.reason
+
+
+@pytest.mark.parametrize(
+    ("zone", "utc"),
+    [
+        ("UTC", True),
+        ("'Etc/UTC'", True),
+        ("gmt", True),
+        (" Zulu ", True),
+        (None, False),
+        ("Europe/Paris", False),
+        ("local", False),
+        ("UTC+1", False),
+    ],
+)
+def test_is_utc(zone: str | None, utc: bool) -> None:
+    assert is_utc(zone) is utc
+
+
+def test_a_utc_session_relabels_timestamp_to_timestamptz() -> None:
+    old, new = parse_type("timestamp"), parse_type("timestamptz")
+    assert old is not None and new is not None
+    change = analyse_type_change(old, new, 16, timezone="UTC")
+    assert (change.rewrite, change.rebuilds_indexes) == (False, True)
+    assert analyse_type_change(old, new, 16, timezone="Europe/Paris").rewrite is True
+    assert analyse_type_change(old, new, 11, timezone="UTC").rewrite is True
+
+
+# ---------------------------------------------------------------------------------------
+# What the running app reads back (pgcatalog.readback); the psycopg side is observed in
+# tests/live/test_type_readback.py
+# ---------------------------------------------------------------------------------------
+
+
+def _types(old: str, new: str) -> tuple[ColumnType, ColumnType]:
+    o, n = parse_type(old), parse_type(new)
+    assert o is not None and n is not None
+    return o, n
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "same"),
+    [
+        ("numeric(10,2)", "numeric(12,2)", True),
+        ("numeric(10,2)", "numeric(12,3)", False),
+        ("numeric(10)", "numeric(12,0)", True),
+        ("numeric(10,0)", "numeric(12)", True),
+        ("numeric(10)", "numeric(12,1)", False),
+        ("numeric(10,1)", "numeric(12)", False),
+        ("smallint", "bigint", True),
+        ("varchar(5)", "text", True),
+        ("cidr", "inet", True),
+        ("bit(3)", "varbit", True),
+        ("integer", "numeric", False),
+        ("text", "citext", False),
+        ("char(5)", "text", False),
+    ],
+)
+def test_reads_back_unchanged(old: str, new: str, same: bool) -> None:
+    assert reads_back_unchanged(*_types(old, new)) is same
+
+
+DECIMAL = "psycopg returns Decimal instead of int"
+FLOAT = "psycopg returns float instead of int"
+AWARE = "psycopg returns aware datetimes"
+SCALE = "psycopg returns Decimal('1.5000')"
+SPACES = "Postgres strips the trailing spaces"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "effect"),
+    [
+        ("smallint", "numeric(5,0)", DECIMAL),
+        ("smallint", "numeric(4,0)", None),
+        ("integer", "numeric(10,0)", DECIMAL),
+        ("integer", "numeric(9,0)", None),
+        ("integer", "numeric(10)", DECIMAL),
+        ("integer", "numeric(9)", None),
+        ("integer", "numeric(12,2)", DECIMAL),
+        ("integer", "numeric(11,2)", None),
+        ("bigint", "numeric(19,0)", DECIMAL),
+        ("bigint", "numeric(18,0)", None),
+        ("integer", "numeric", DECIMAL),
+        ("smallint", "real", FLOAT),
+        ("integer", "real", None),
+        ("integer", "double precision", FLOAT),
+        ("bigint", "double precision", None),
+        ("integer", "bigint", None),
+        ("integer", "text", None),
+        ("integer[]", "numeric[]", None),
+        ("integer", "numeric[]", None),
+        ("numeric(10,2)", "numeric(12,2)", ""),
+        ("numeric(10,2)", "numeric", ""),
+        ("numeric(10)", "numeric(12)", ""),
+        ("numeric(10,2)", "numeric(14,4)", SCALE),
+        ("numeric(10,2)", "numeric(11,4)", None),
+        ("numeric", "numeric(10,2)", None),
+        ("numeric(10,2)", "numeric(10,1)", None),
+        ("timestamp(3)", "timestamptz(3)", AWARE),
+        ("timestamp(3)", "timestamptz(6)", AWARE),
+        ("timestamp(3)", "timestamptz", AWARE),
+        ("timestamp", "timestamptz", AWARE),
+        ("timestamp", "timestamptz(6)", AWARE),
+        ("timestamp", "timestamptz(5)", None),
+        ("timestamp(6)", "timestamptz(3)", None),
+        ("timestamp(3)", "timestamptz(2)", None),
+        ("timestamptz", "timestamp", None),
+        ("char(5)", "text", SPACES),
+        ("char(5)", "varchar(5)", SPACES),
+        ("char(5)", "varchar(6)", SPACES),
+        ("char(5)", "varchar", SPACES),
+        ("char(5)", "varchar(4)", None),
+        ("char(5)", "integer", None),
+        ("text", "varchar", None),
+    ],
+)
+def test_readback(old: str, new: str, effect: str | None) -> None:
+    known = readback(*_types(old, new))
+    if effect is None:
+        assert known is None
+        return
+    assert known is not None
+    sentences = known.effects(prisma=False)
+    if effect == "":
+        assert sentences == [] and known.effects(prisma=True) == []
+    else:
+        assert any(s.startswith(effect) for s in sentences)
+
+
+def test_readback_per_client() -> None:
+    known = readback(*_types("integer", "numeric"))
+    assert known is not None
+    assert known.effects(prisma=True) == [
+        "Prisma's client for the old schema still maps the field to Int and reads a value "
+        "with a fraction written by the new code as a whole number (1.5 reads as 1)"
+    ]
+    tz = readback(*_types("timestamp", "timestamptz"))
+    assert tz is not None
+    assert [s[:30] for s in tz.effects(prisma=True)] == ["Postgres reads each stored val"]
+    assert tz.advice.endswith("SET TimeZone = 'UTC';")
+    chosen = readback(*_types("timestamp", "timestamptz"), zone_set=True)
+    assert chosen is not None
+    assert chosen.effects(prisma=True) == [] and chosen.advice == ""
+    assert [s[:30] for s in chosen.effects(prisma=False)] == [AWARE[:30]]
+    spaces = readback(*_types("char(5)", "text"))
+    assert spaces is not None and spaces.effects(prisma=True) == spaces.effects(prisma=False)

@@ -103,3 +103,149 @@ def test_silent_on_if_exists_of_a_column_the_known_table_never_had() -> None:
     assert where(run('ALTER TABLE "User" DROP COLUMN IF EXISTS "bio";'), R) == [(1, 20)]
     # A table the history never showed may have the column.
     assert where(run("ALTER TABLE accounts DROP COLUMN IF EXISTS legacy;"), R) == [(1, 22)]
+
+
+# The column swap (issue 12): add x_new, copy, drop x, rename x_new to x in one migration.
+ACCOUNTS = "create table accounts (id bigint primary key, balance integer not null);"
+SWAP = (
+    "alter table accounts add column balance_new numeric(12, 2);\n"
+    "update accounts set balance_new = balance;\n"
+    "alter table accounts drop column balance;\n"
+    "alter table accounts rename column balance_new to balance;\n"
+)
+
+
+def _swap(sql: str, **kw: object) -> list:
+    return lint_sql(sql, history=[ACCOUNTS], rules=[R, "rename-column"], **kw)
+
+
+def test_column_swap_is_one_finding_saying_what_happens() -> None:
+    findings = _swap(SWAP)
+    assert [(f.rule, f.line, f.column) for f in findings] == [(R, 3, 22)]
+    assert findings[0].message == (
+        'Dropping column "accounts"."balance" and renaming "balance_new" to "balance" (line 4) '
+        "swaps the column under the app version still running: it keeps reading and writing "
+        '"accounts"."balance", now with type numeric(12,2) instead of integer; and the rows it '
+        "inserts or updates between the copy (line 2) and the swap keep their value only in "
+        "the old column, so it is lost. The renames and the drop only change the catalog "
+        "(each takes a brief ACCESS EXCLUSIVE lock, no rewrite)."
+    )
+    assert "does not exist" not in findings[0].message
+    assert findings[0].help.startswith("Swap the column over three deploys")
+    assert 'Column("balance_new", ...)' in findings[0].help
+
+
+def test_column_swap_in_one_transaction_after_the_add_loses_no_write() -> None:
+    # ADD COLUMN's ACCESS EXCLUSIVE lock, held to COMMIT, keeps the app's writes out.
+    findings = _swap(f"BEGIN;\n{SWAP}COMMIT;\n")
+    assert [(f.rule, f.line) for f in findings] == [(R, 4)]
+    assert "lost" not in findings[0].message
+    assert "now with type numeric(12,2) instead of integer." in findings[0].message
+    # Near miss: the copy runs in a transaction that took no lock before it.
+    findings = _swap(
+        "alter table accounts add column balance_new numeric(12, 2);\n"
+        f"BEGIN;\n{SWAP.split(chr(10), 1)[1]}COMMIT;\n"
+    )
+    assert [(f.rule, f.line) for f in findings] == [(R, 4)]
+    assert "between the copy (line 3) and the swap" in findings[0].message
+
+
+def test_column_swap_in_prisma_form() -> None:
+    history = ['CREATE TABLE "Account" ("id" TEXT NOT NULL, "balance" INTEGER NOT NULL);']
+    sql = (
+        '-- AlterTable\nALTER TABLE "Account" ADD COLUMN "balance_new" DECIMAL(12,2);\n'
+        'UPDATE "Account" SET "balance_new" = "balance";\n'
+        'ALTER TABLE "Account" DROP COLUMN "balance";\n'
+        'ALTER TABLE "Account" RENAME COLUMN "balance_new" TO "balance";\n'
+    )
+    findings = lint_sql(sql, history=history, rules=[R, "rename-column"], tool="prisma")
+    assert [(f.rule, f.line, f.column) for f in findings] == [(R, 4, 23)]
+    assert "now with type numeric(12,2) instead of integer" in findings[0].message
+    assert '`@map("balance_new")`' in findings[0].help
+
+
+def test_a_rename_of_another_table_or_name_is_no_swap() -> None:
+    sql = (
+        "alter table accounts add column balance_new numeric(12, 2);\n"
+        "alter table accounts drop column balance;\n"
+        "alter table accounts rename column balance_new to amount;\n"
+    )
+    findings = _swap(sql)
+    assert [f.rule for f in findings] == [R]
+    assert 'fails with column "balance" does not exist' in findings[0].message
+    findings = _swap(
+        "create table ledger (id int, balance_new int);\n"
+        "alter table accounts drop column balance;\n"
+        "alter table ledger rename column balance_new to balance;\n"
+    )
+    assert 'fails with column "balance" does not exist' in findings[0].message
+
+
+def test_column_swap_with_the_same_type() -> None:
+    findings = _swap(SWAP.replace("numeric(12, 2)", "integer"))
+    assert (
+        'and writing "accounts"."balance", now the former "balance_new" (same type, integer);'
+        in findings[0].message
+    )
+
+
+def test_column_swap_on_a_table_the_history_never_showed() -> None:
+    sql = (
+        "alter table legacy drop column amount;\n"
+        "alter table legacy rename column amount_v2 to amount;\n"
+    )
+    [f] = lint_sql(sql, rules=[R])
+    assert (f.line, f.column) == (1, 20)
+    assert (
+        'it keeps reading and writing "legacy"."amount", now with the type of "amount_v2".'
+        in f.message
+    )
+
+
+def test_a_generated_column_needs_no_drop_not_null_step() -> None:
+    history = [
+        "create table t (id int primary key, a int, b int generated always as (a * 2) stored not null);"
+    ]
+    [f] = lint_sql("alter table t drop column b;", history=history, rules=[R])
+    assert f.help.startswith("Drop the column in two deploys:\n1. Ship app code")
+    # Near miss: a plain NOT NULL column without a default needs it first.
+    history = ["create table t (id int primary key, a int, b int not null);"]
+    [f] = lint_sql("alter table t drop column b;", history=history, rules=[R])
+    assert f.help.startswith("Drop the column in two deploys:\n1. Let the column accept NULL")
+
+
+def test_column_swap_through_a_rename_away_is_one_finding_on_that_rename() -> None:
+    sql = (
+        "alter table accounts add column balance_new numeric(12, 2);\n"
+        "update accounts set balance_new = balance;\n"
+        "alter table accounts rename column balance to balance_old;\n"
+        "alter table accounts rename column balance_new to balance;\n"
+        "alter table accounts drop column balance_old;\n"
+    )
+    findings = _swap(sql)
+    assert [(f.rule, f.line, f.column) for f in findings] == [("rename-column", 3, 22)]
+    assert findings[0].message.startswith(
+        'Renaming column "accounts"."balance" to "balance_old" and "balance_new" to '
+        '"balance" (line 4) swaps the column under the app version still running: it keeps '
+        'reading and writing "accounts"."balance", now with type numeric(12,2) instead of '
+        "integer; and the rows it inserts or updates between the copy (line 2)"
+    )
+    assert "does not exist" not in findings[0].message
+    # Near miss: without the rename back, the rename and the drop break the old app.
+    plain = sql.replace("alter table accounts rename column balance_new to balance;\n", "")
+    findings = _swap(plain)
+    assert [(f.rule, f.line) for f in findings] == [("rename-column", 3), (R, 4)]
+    assert all("does not exist" in f.message for f in findings)
+
+
+def test_column_swap_without_a_copy_loses_no_write_it_names() -> None:
+    sql = (
+        "alter table accounts add column balance_new numeric(12, 2);\n"
+        "update ledger set n = 0;\n"
+        "alter table accounts drop column balance;\n"
+        "alter table accounts rename column balance_new to balance;\n"
+    )
+    [f] = _swap(sql)
+    assert (f.rule, f.line) == (R, 3)
+    assert "now with type numeric(12,2) instead of integer. The renames" in f.message
+    assert "copy" not in f.message

@@ -25,7 +25,10 @@ class TypeChange:
     set from the types alone: a CHECK constraint on the column is re-validated with a full
     scan even when the type change needs no rewrite, which only the caller knows).
     ``rebuilds_indexes``: indexes on the column are rebuilt even without a rewrite (their
-    operator class changes, e.g. text → citext). ``reason``: one sentence for the user.
+    operator class changes, e.g. text → citext). ``reason``: one sentence for the user
+    about what Postgres does (the lock it holds meanwhile is the caller's to name).
+    ``caveat``: how values behave differently for the application after a change that
+    needs no conversion (citext compares case-insensitively), empty when nothing does.
     """
 
     rewrite: bool | None
@@ -33,6 +36,7 @@ class TypeChange:
     scan_only: bool = False
     reason: str = ""
     rebuilds_indexes: bool | None = False
+    caveat: str = ""
 
 
 # Built-in integer widths in decimal digits: numeric(p, s) holds them when p - s >= this.
@@ -44,6 +48,7 @@ _INT_ORDER = {"int2": 0, "int4": 1, "int8": 2}
 # interval_support). bpchar and bit have none: any length change rewrites (observed).
 _LENGTH_TYPES = frozenset({"varchar", "varbit"})
 _PRECISION_TYPES = frozenset({"timestamp", "timestamptz", "time", "timetz", "interval"})
+_MAX_PRECISION = 6  # timestamp(6) is timestamp: a limit of 6 (or none) is never applied
 
 # Binary-coercible casts (pg_cast.castmethod = 'b', or citext's WITHOUT FUNCTION casts):
 # Postgres relabels the column without touching rows (9.1+). Per pair: whether indexes on
@@ -65,8 +70,6 @@ _BINARY: dict[tuple[str, str], tuple[bool, bool, str]] = {
     ("xml", "text"): (False, False, "the value loses its xml validation and operators"),
 }
 
-LOCK = "under an ACCESS EXCLUSIVE lock"
-
 
 def version_num(pg_version: int) -> int:
     """Accept a major version (16) or a server_version_num (160004, 90200)."""
@@ -77,9 +80,15 @@ def rewrite(reason: str, widening: bool) -> TypeChange:
     return TypeChange(rewrite=True, widening=widening, reason=reason, rebuilds_indexes=True)
 
 
-def no_rewrite(reason: str, widening: bool, rebuilds_indexes: bool = False) -> TypeChange:
+def no_rewrite(
+    reason: str, widening: bool, rebuilds_indexes: bool = False, caveat: str = ""
+) -> TypeChange:
     return TypeChange(
-        rewrite=False, widening=widening, reason=reason, rebuilds_indexes=rebuilds_indexes
+        rewrite=False,
+        widening=widening,
+        reason=reason,
+        rebuilds_indexes=rebuilds_indexes,
+        caveat=caveat,
     )
 
 
@@ -121,7 +130,7 @@ def typmod_change(name: str, old: TypeKey, new: TypeKey, vnum: int) -> TypeChang
                 )
             return rewrite(f"{o} → {n} rewrites the table before PostgreSQL 9.2", True)
         return rewrite(
-            f"{o} → {n} lowers or adds a length limit: Postgres rewrites every row {LOCK} "
+            f"{o} → {n} lowers or adds a length limit: Postgres rewrites every row "
             "to check it, and the ALTER fails if a value is too long",
             False,
         )
@@ -139,12 +148,12 @@ def typmod_change(name: str, old: TypeKey, new: TypeKey, vnum: int) -> TypeChang
         if _numeric_widens(op, np_):
             return rewrite(
                 f"{o} → {n} raises the scale: every value fits but gains trailing zeros, "
-                f"and Postgres rewrites every row {LOCK}",
+                f"and Postgres rewrites every row",
                 True,
             )
         return rewrite(
             f"{o} → {n} can round values or reject ones that no longer fit: Postgres "
-            f"rewrites every row {LOCK}",
+            f"rewrites every row",
             False,
         )
     if name in _PRECISION_TYPES:
@@ -158,7 +167,7 @@ def typmod_change(name: str, old: TypeKey, new: TypeKey, vnum: int) -> TypeChang
             return rewrite(f"{o} → {n} rewrites the table before PostgreSQL 9.2", True)
         return rewrite(
             f"{o} → {n} lowers the fractional-seconds precision: Postgres rounds every "
-            f"value and rewrites the table {LOCK}",
+            f"value and rewrites the table",
             False,
         )
     if name == "bit":
@@ -176,7 +185,7 @@ def typmod_change(name: str, old: TypeKey, new: TypeKey, vnum: int) -> TypeChang
             )
         return rewrite(
             f"{o} → {n}: char(n) pads values to its length, so Postgres re-pads every value "
-            f"and rewrites the table {LOCK}",
+            f"and rewrites the table",
             False,
         )
     if name not in KNOWN_TYPES:
@@ -188,8 +197,9 @@ def typmod_change(name: str, old: TypeKey, new: TypeKey, vnum: int) -> TypeChang
     return rewrite(f"{o} → {n} changes the type modifier: Postgres rewrites the table", False)
 
 
-def cross_type(old: TypeKey, new: TypeKey, vnum: int) -> TypeChange:
-    """Different base types (arrays already reduced to their elements)."""
+def cross_type(old: TypeKey, new: TypeKey, vnum: int, utc: bool = False) -> TypeChange:
+    """Different base types (arrays already reduced to their elements). ``utc``: the
+    migration set the session's TimeZone to a zone with offset 0 before the ALTER."""
     o, n = display_key(*old), display_key(*new)
     on, nn = old[0], new[0]
     np_ = new[1]
@@ -203,35 +213,52 @@ def cross_type(old: TypeKey, new: TypeKey, vnum: int) -> TypeChange:
             # harmless: text → varchar(n), varchar(n) → char(n), bit(n) → varbit(m) rewrite.
             return rewrite(
                 f"{o} → {n} adds a length check on top of a binary-compatible change: "
-                f"Postgres rewrites every row {LOCK} to apply it",
+                f"Postgres rewrites every row to apply it",
                 widening and _limit_raised(old[1], np_),
             )
         sentence = f"{o} and {n} share the same storage, so Postgres relabels the column"
-        caveat = f" ({caveat})" if caveat else ""
         if index_rebuild:
             return no_rewrite(
-                f"{sentence} without touching rows, but rebuilds every index on it {LOCK}" + caveat,
+                f"{sentence} without touching rows, but rebuilds every index on it",
                 widening,
                 rebuilds_indexes=True,
+                caveat=caveat,
             )
-        return no_rewrite(f"{sentence} without touching rows or indexes{caveat}", widening)
+        return no_rewrite(f"{sentence} without touching rows or indexes", widening, caveat=caveat)
 
     if {on, nn} == {"timestamp", "timestamptz"}:
         if vnum < 120000:
             return rewrite(
                 f"{o} → {n} reinterprets every value in the session time zone, and before "
-                f"PostgreSQL 12 always rewrites the table {LOCK}",
+                f"PostgreSQL 12 always rewrites the table",
                 False,
             )
         if not _limit_raised(old[1], np_):
             return rewrite(
                 f"{o} → {n} lowers the fractional-seconds precision, so Postgres rewrites the "
-                f"table {LOCK} whatever the time zone",
+                f"table whatever the time zone",
                 False,
+            )
+        if np_ and np_[0] < _MAX_PRECISION:
+            # The precision coercion sits on top of the conversion, whose result has no
+            # typmod, so timestamp_support cannot prove it a no-op: timestamp(3) →
+            # timestamptz(3) (Prisma's DateTime) rewrote with TimeZone = UTC on 18.4.
+            return rewrite(
+                f"{o} → {n} converts every value and then applies the precision limit, so "
+                "Postgres rewrites the table whatever the session's TimeZone",
+                False,
+            )
+        if utc:
+            return no_rewrite(
+                f"{o} → {n} in a session whose TimeZone is UTC keeps every value's bits: "
+                "Postgres changes the catalog without touching rows, but rebuilds the "
+                "column's indexes",
+                False,
+                rebuilds_indexes=True,
             )
         return rewrite(
             f"{o} → {n} reinterprets every value in the session time zone: Postgres rewrites "
-            f"the table {LOCK} unless the session's TimeZone is UTC (PostgreSQL 12+), and "
+            f"the table unless the session's TimeZone is UTC (PostgreSQL 12+), and "
             "even then rebuilds the column's indexes",
             False,
         )
@@ -239,7 +266,7 @@ def cross_type(old: TypeKey, new: TypeKey, vnum: int) -> TypeChange:
     if on not in KNOWN_TYPES or nn not in KNOWN_TYPES:
         return rewrite(
             f"{o} → {n} involves a type migcheck does not know (an enum, domain or extension "
-            f"type): Postgres converts and rewrites every row {LOCK}, unless one is an "
+            f"type): Postgres converts and rewrites every row, unless one is an "
             "unconstrained domain over the other",
             False,
         )
@@ -249,11 +276,11 @@ def cross_type(old: TypeKey, new: TypeKey, vnum: int) -> TypeChange:
         if widening:
             return rewrite(
                 f"{o} → {n} widens the column but changes its storage size: Postgres "
-                f"rewrites every row and rebuilds the table's indexes {LOCK}",
+                f"rewrites every row and rebuilds the table's indexes",
                 True,
             )
         return rewrite(
-            f"{o} → {n} narrows the column: Postgres rewrites every row {LOCK}, and the "
+            f"{o} → {n} narrows the column: Postgres rewrites every row, and the "
             "ALTER fails if any value does not fit",
             False,
         )
@@ -261,28 +288,28 @@ def cross_type(old: TypeKey, new: TypeKey, vnum: int) -> TypeChange:
         if _int_fits_numeric(on, np_):
             return rewrite(
                 f"{o} → {n} widens the column but changes its storage format: Postgres "
-                f"rewrites every row and rebuilds the table's indexes {LOCK}",
+                f"rewrites every row and rebuilds the table's indexes",
                 True,
             )
         return rewrite(
             f"{o} → {n} has fewer integer digits than {o} can hold: Postgres rewrites every "
-            f"row {LOCK}, and the ALTER fails if a value does not fit",
+            f"row, and the ALTER fails if a value does not fit",
             False,
         )
     if (on, nn) == ("float4", "float8"):
         return rewrite(
             f"{o} → {n} widens the column but changes its storage size: Postgres rewrites "
-            f"every row and rebuilds the table's indexes {LOCK}",
+            f"every row and rebuilds the table's indexes",
             True,
         )
     if (on, nn) == ("json", "jsonb"):
         return rewrite(
             f"{o} → {n} parses every value (keys reordered and deduplicated, whitespace "
-            f"dropped, so values do not read back the same): Postgres rewrites the table {LOCK}",
+            f"dropped, so values do not read back the same): Postgres rewrites the table",
             False,
         )
     return rewrite(
         f"{o} → {n} converts every value to a different type: Postgres rewrites the table "
-        f"and its indexes {LOCK}",
+        f"and its indexes",
         False,
     )

@@ -1,36 +1,30 @@
-"""change-column-type: ALTER COLUMN ... TYPE that the running app may not survive."""
+"""change-column-type: ALTER COLUMN ... TYPE that the running app may not survive.
+
+Three verdicts. A change whose values read back the same for every client is quiet. A
+change whose new type holds every old value cannot fail, so it is a warning naming what
+the running code reads back differently (``pgcatalog.readback``). Any other change (or
+one whose USING computes new values) converts what the running app writes: an error. How
+long Postgres holds its lock is ``type-change-rewrite``'s, so nothing here repeats it.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 from migcheck import pgcatalog
 from migcheck.context import Context
-from migcheck.model import ColumnType, Finding, Op, Statement
+from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import qcol, qname, quote
 from migcheck.rules import Rule
 from migcheck.rules._alembic import prior_column
 from migcheck.rules._compat import type_sql
 from migcheck.rules._enum_swap import enum_swap
-
-# Types whose values read back with the same text when the column moves between them.
-# pgcatalog's ``widening`` only says every old value fits; integer → numeric(65,30) fits
-# but reads back as 5.000000000000000000000000000000 and as a decimal in every driver, so
-# only a change inside one of these families (or a typmod change of one type) is silent.
-_FAMILIES = (
-    frozenset({"varchar", "text"}),
-    frozenset({"int2", "int4", "int8"}),
-    frozenset({"bit", "varbit"}),
-    frozenset({"cidr", "inet"}),
-)
+from migcheck.rules._readback import advice, analyse, running_app_effects
 
 
-def _same_family(old: ColumnType, new: ColumnType) -> bool:
-    a, b = pgcatalog.canonical_type(old.name), pgcatalog.canonical_type(new.name)
-    if a == b == "numeric" and old.params and new.params:
-        # A larger scale keeps every value but prints it differently (1.50 → 1.5000).
-        return (old.params[1:] or (0,)) == (new.params[1:] or (0,))
-    return a == b or any(a in f and b in f for f in _FAMILIES)
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 class ChangeColumnType(Rule):
@@ -53,33 +47,60 @@ class ChangeColumnType(Rule):
             return
         column = prior_column(ctx, op.table, op.column)
         old = column.type if column is not None else None
-        change = pgcatalog.analyse_type_change(old, op.type, ctx.pg_version, op.using, op.column)
-        if old is not None and change.widening and _same_family(old, op.type):
-            return  # varchar(n) → varchar(m > n), varchar → text, int → bigint, ...
         col, new = qcol(op.table, op.column), type_sql(ctx, op.type)
+        steps = self._steps(op, ctx, new)
         if old is None:
-            message = (
-                f"Changing {col} to {new}: could not check whether this is a safe widening, "
-                "because the column's old type is unknown (the history never showed it "
-                "created); unless it is, the app version still running reads and writes "
-                f"values of the old type that {new} may reject or convert."
+            yield self._unknown(op, stmt, ctx, col, new, steps)
+            return
+        change = analyse(op, ctx, old)
+        effects = running_app_effects(op, ctx, old, change)
+        if effects == []:
+            return
+        o = type_sql(ctx, old)
+        if effects is not None:
+            finding = self.finding(
+                stmt,
+                f"Changing {col} from {o} to {new}: {new} holds every {o} value, but the app "
+                f"version still running reads it back differently: {'; '.join(effects)}.",
+                "".join(f"{a}\n" for a in (advice(op, ctx, old),) if a)
+                + "Check that the code still running copes with that before this deploy; if it "
+                "does not, change the type with a new column (expand and contract):\n" + steps,
+                op,
             )
-        else:
-            o = type_sql(ctx, old)
-            if change.widening:
-                effect = (
-                    f"every value fits, but it reads back as {new}, a different type for its "
-                    "driver or ORM"
-                )
-            else:
-                effect = (
-                    f"{new} may reject or convert the values it writes, and this ALTER fails "
-                    "if an existing value does not convert"
-                )
-            message = (
-                f"Changing {col} from {o} to {new}: the app version still running reads and "
-                f"writes it as {o}, and {effect}."
-            )
+            yield dataclasses.replace(finding, severity="warning")
+            return
+        effect = change.caveat or f"{new} may reject or convert the values it writes"
+        yield self.finding(
+            stmt,
+            f"Changing {col} from {o} to {new}: the app version still running reads and "
+            f"writes it as {o}, and {effect}.",
+            "Change the type with a new column (expand and contract):\n" + steps,
+            op,
+        )
+
+    def _unknown(
+        self, op: Op, stmt: Statement, ctx: Context, col: str, new: str, steps: str
+    ) -> Finding:
+        """The one finding when the history never created the column: what could not be
+        known, and the query that tells."""
+        t = qname(op.table)
+        finding = self.finding(
+            stmt,
+            f"Changing {col} to {new}: migcheck cannot tell the column's old type, because "
+            "the migration history never creates it, so it cannot say whether the app "
+            f"version still running can read and write {new} values or whether Postgres "
+            f"rewrites {t}.",
+            "Look up the old type on the production database:\n"
+            f"    SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = "
+            f"{_literal(t)}::regclass AND attname = {_literal(op.column or '')};\n"
+            "Raising a varchar limit or going from varchar to text is safe and instant; "
+            "for any other change, use a new column (expand and contract):\n" + steps,
+            op,
+        )
+        return dataclasses.replace(finding, severity="warning")
+
+    @staticmethod
+    def _steps(op: Op, ctx: Context, new: str) -> str:
         t = qname(op.table)
         new_col = quote(f"{op.column}_new")
         using = op.using.text.strip() if op.using is not None else f"{quote(op.column)}::{new}"
@@ -89,11 +110,8 @@ class ChangeColumnType(Rule):
             if ctx.is_prisma
             else ""
         )
-        yield self.finding(
-            stmt,
-            message,
+        return (
             f"{prisma}"
-            "Change the type with a new column (expand and contract):\n"
             f"1. Add it and keep it in sync (a trigger, or app writes to both):\n"
             f"    ALTER TABLE {t} ADD COLUMN {new_col} {new};\n"
             "2. Backfill it in batches:\n"
@@ -101,6 +119,4 @@ class ChangeColumnType(Rule):
             f"3. Ship app code that reads and writes {new_col} only.\n"
             "4. In a later deploy, drop the old column:\n"
             f"    ALTER TABLE {t} DROP COLUMN {quote(op.column)};"
-            + (f"\nPostgres: {change.reason}." if change.reason and old is not None else ""),
-            op,
         )

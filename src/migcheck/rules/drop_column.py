@@ -8,6 +8,7 @@ from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import qcol, qname, quote
 from migcheck.rules import Rule
+from migcheck.rules._swap import column_swap, describe, renamed_away_in_swap
 
 
 def _needs_drop_not_null(ctx: Context, op: Op) -> bool:
@@ -48,6 +49,12 @@ class DropColumn(Rule):
             and op.column not in table.columns
         ):
             return
+        swap = column_swap(op, ctx)
+        if swap is not None:
+            yield self.finding(stmt, *describe(op, ctx, swap), op)
+            return
+        if renamed_away_in_swap(op, ctx):
+            return  # the rename that started the swap reports it
         t, c = qname(op.table), qcol(op.table, op.column)
         cascade = (
             ", and CASCADE also drops the views, indexes and constraints that use it"

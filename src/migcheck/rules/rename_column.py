@@ -9,6 +9,7 @@ from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import qcol, qname, quote
 from migcheck.rules import Rule
 from migcheck.rules._compat import type_sql
+from migcheck.rules._swap import column_swap, describe
 
 
 class RenameColumn(Rule):
@@ -22,6 +23,10 @@ class RenameColumn(Rule):
         # Both ``RENAME COLUMN a TO b`` and ``RENAME a TO b`` arrive here as rename_column;
         # ``ALTER VIEW v RENAME COLUMN`` too, with relkind "view".
         if ctx.is_new_table(op.table) or ctx.is_new_column(op.table, op.column):
+            return
+        swap = column_swap(op, ctx)
+        if swap is not None:
+            yield self.finding(stmt, *describe(op, ctx, swap), op)
             return
         info = ctx.table(op.table)
         is_view = op.options.get("relkind") == "view" or (info is not None and info.kind != "table")

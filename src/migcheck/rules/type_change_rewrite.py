@@ -17,15 +17,12 @@ from migcheck.rules._locking import (
     existing,
     indent,
 )
+from migcheck.rules._readback import analyse, running_app_effects
 
 
-def type_change(op: Op, ctx: Context) -> pgcatalog.TypeChange | None:
-    if op.type is None:
-        return None
+def type_change(op: Op, ctx: Context) -> pgcatalog.TypeChange:
     col = prior_column(ctx, op.table, op.column)
-    return pgcatalog.analyse_type_change(
-        col.type if col is not None else None, op.type, ctx.pg_version, op.using, op.column
-    )
+    return analyse(op, ctx, col.type if col is not None else None)
 
 
 def _slow(op: Op, ctx: Context) -> pgcatalog.TypeChange | None:
@@ -34,7 +31,7 @@ def _slow(op: Op, ctx: Context) -> pgcatalog.TypeChange | None:
     if op.type is None or not existing(ctx, op.table):
         return None
     tc = type_change(op, ctx)
-    if tc is None or (tc.rewrite is False and not tc.rebuilds_indexes):
+    if tc.rewrite is False and not tc.rebuilds_indexes:
         return None
     return tc
 
@@ -49,32 +46,28 @@ class TypeChangeRewrite(Rule):
     def check(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
         t, c = op.table, op.column
         tc = _slow(op, ctx)
-        if tc is None or op.type is None:
-            return
         old = prior_column(ctx, t, c)
+        # An unknown old type is change-column-type's one warning: it says what could
+        # not be known, rewrite included.
+        if tc is None or op.type is None or old is None or old.type is None:
+            return
         new = pgcatalog.display_type(op.type)
         lock = f"an {ACCESS_EXCLUSIVE} lock on {qname(t)}, which blocks {blocks(ACCESS_EXCLUSIVE)}"
-        if tc.rewrite is None:
+        if tc.rewrite:
             message = (
-                f"Changing {qcol(t, c)} to {new} may rewrite {qname(t)} and all its indexes under "
-                f"{lock} until it finishes: {tc.reason}."
-            )
-        elif tc.rewrite:
-            was = (
-                f" from {pgcatalog.display_type(old.type)}"
-                if old is not None and old.type is not None
-                else ""
-            )
-            message = (
-                f"Changing {qcol(t, c)}{was} to {new} rewrites {qname(t)} and all its indexes while "
-                f"holding {lock} until it finishes: {tc.reason}."
+                f"Changing {qcol(t, c)} from {pgcatalog.display_type(old.type)} to {new} "
+                f"rewrites {qname(t)} and all its indexes while holding {lock} until it "
+                f"finishes: {tc.reason}."
             )
         else:  # no rewrite, so ``_slow`` let it through for the index rebuild
             message = (
                 f"Changing {qcol(t, c)} to {new} does not rewrite the table but rebuilds every "
                 f"index on {qname(c)} while holding {lock}: {tc.reason}."
             )
-        yield self.finding(stmt, message, _help(t or "", c or "", op.type.text or new), op)
+        # When the running app is affected too, change-column-type's finding on this
+        # statement gives the new-column steps; repeating them here would say it twice.
+        steps = running_app_effects(op, ctx, old.type, tc) == []
+        yield self.finding(stmt, message, _help(t or "", c or "", op.type.text or new, steps), op)
 
     def slow_work(self, op: Op, stmt: Statement, ctx: Context) -> str | None:
         if _slow(op, ctx) is None:
@@ -82,8 +75,17 @@ class TypeChangeRewrite(Rule):
         return f"rewrites {qname(op.table)} to change the type of {quote(op.column)}"
 
 
-def _help(t: str, c: str, new: str) -> str:
+def _help(t: str, c: str, new: str, steps: bool) -> str:
     table, col, tmp = ident(t), ident(c), ident(f"{c}_new")
+    lock = (
+        "If the table is small, the lock may be acceptable: run the ALTER with a short "
+        "lock_timeout (SET lock_timeout = '5s') so it gives up instead of queueing traffic."
+    )
+    if not steps:
+        return (
+            "The new column that change-column-type's help describes avoids the rewrite "
+            "too. " + lock
+        )
     return (
         "Change the type without rewriting the live table (expand, migrate, contract):\n"
         + indent(
@@ -92,6 +94,6 @@ def _help(t: str, c: str, new: str) -> str:
             "-- backfill old rows in batches, each in its own transaction,",
             f"-- switch reads to {tmp}, then in a later deploy drop {col} and rename {tmp}.",
         )
-        + "\nIf the table is small, the rewrite may be acceptable: run it with a short "
-        "lock_timeout (SET lock_timeout = '5s') so it gives up instead of queueing traffic."
+        + "\n"
+        + lock
     )
