@@ -249,3 +249,34 @@ def test_column_swap_without_a_copy_loses_no_write_it_names() -> None:
     assert (f.rule, f.line) == (R, 3)
     assert "now with type numeric(12,2) instead of integer. The renames" in f.message
     assert "copy" not in f.message
+
+
+PRISMA_INIT = (
+    'CREATE TABLE "User" ("id" SERIAL NOT NULL, "name" TEXT, "bio" TEXT,\n'
+    '    CONSTRAINT "User_pkey" PRIMARY KEY ("id"));'
+)
+
+
+def test_prisma_renamed_field_is_a_rename_that_loses_the_data() -> None:
+    # `prisma migrate dev` after renaming `name` to `fullName` in schema.prisma.
+    sql = '-- AlterTable\nALTER TABLE "User" DROP COLUMN "name",\nADD COLUMN     "fullName" TEXT;\n'
+    findings = lint_sql(sql, history=[PRISMA_INIT], rules=["drop-column"], tool="prisma")
+    assert where(findings, "drop-column") == [(2, 20)]
+    f = findings[0]
+    assert 'drops "User"."name" and adds "fullName" of the same type' in f.message
+    assert 'loses every value of "name"' in f.message
+    assert 'fullName <Type> @map("name")' in f.help
+    assert "SQLAlchemy" not in f.help
+
+
+def test_prisma_drop_and_add_of_another_type_or_in_plain_sql_is_a_plain_drop() -> None:
+    other_type = 'ALTER TABLE "User" DROP COLUMN "name",\nADD COLUMN     "age" INTEGER;\n'
+    [f] = lint_sql(other_type, history=[PRISMA_INIT], rules=["drop-column"], tool="prisma")
+    assert f.message.startswith('Dropping column "User"."name"')
+    same_in_sql = 'ALTER TABLE "User" DROP COLUMN "name",\nADD COLUMN "fullName" TEXT;\n'
+    [f] = lint_sql(same_in_sql, history=[PRISMA_INIT], rules=["drop-column"])
+    assert f.message.startswith('Dropping column "User"."name"')
+    assert "SQLAlchemy" not in f.help and "Prisma" not in f.help  # plain SQL gets SQL
+    two = 'ALTER TABLE "User" DROP COLUMN "name",\nDROP COLUMN "bio",\nADD COLUMN "x" TEXT;\n'
+    found = lint_sql(two, history=[PRISMA_INIT], rules=["drop-column"], tool="prisma")
+    assert all(f.message.startswith("Dropping column") for f in found)  # pairing unknown

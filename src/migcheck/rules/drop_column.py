@@ -25,6 +25,53 @@ def _needs_drop_not_null(ctx: Context, op: Op) -> bool:
     )
 
 
+def _type_text(ctype: object) -> str:
+    text = getattr(ctype, "text", None) or getattr(ctype, "name", None) or ""
+    return " ".join(str(text).lower().split())
+
+
+def _prisma_rename(op: Op, stmt: Statement, ctx: Context) -> str | None:
+    """The column a Prisma ALTER TABLE adds in place of the one it drops, when both have the
+    same type: what `prisma migrate dev` writes for a renamed field (it cannot tell a rename
+    from a drop and an add)."""
+    if not ctx.is_prisma:
+        return None
+    old = ctx.column(op.table, op.column)
+    if old is None or old.type is None:
+        return None
+    added = [
+        o.column_def
+        for o in stmt.ops
+        if o.kind == "add_column" and o.table == op.table and o.column_def is not None
+    ]
+    same = [cd for cd in added if cd.type is not None and _type_text(cd.type) == _type_text(old.type)]
+    # Several drops and adds of one type: the pairing is a guess, so only a 1:1 case counts.
+    drops = [o for o in stmt.ops if o.kind == "drop_column" and o.table == op.table]
+    if len(same) != 1 or len(drops) != 1:
+        return None
+    return same[0].name
+
+
+def _rename_advice(op: Op, new: str, cascade: str) -> tuple[str, str]:
+    c, t, old_q, new_q = qcol(op.table, op.column), qname(op.table), quote(op.column), quote(new)
+    return (
+        f"This ALTER TABLE drops {c} and adds {new_q} of the same type: that is how Prisma "
+        f"migrates a renamed field, and it loses every value of {old_q}; the app version "
+        f'still running also fails with column "{op.column}" does not exist until every '
+        f"instance is replaced{cascade}.",
+        "If you only renamed the field, keep the column and its data: map the new field "
+        "name to it, which needs no migration at all:\n"
+        f'    {new} <Type> @map("{op.column}")\n'
+        "then delete this migration (or create it with `prisma migrate dev --create-only` "
+        "and empty it).\n"
+        "To rename the column itself, expand and contract:\n"
+        f"1. Add {new_q} (nullable) and backfill it from {old_q} in batches; ship code that "
+        "writes both.\n"
+        f"2. Ship code that reads and writes {new_q} only.\n"
+        f"3. In a later deploy, drop the old column:\n    ALTER TABLE {t} DROP COLUMN {old_q};",
+    )
+
+
 class DropColumn(Rule):
     id = "drop-column"
     category = "compatibility"
@@ -61,13 +108,17 @@ class DropColumn(Rule):
             if op.options.get("cascade")
             else ""
         )
+        renamed_to = _prisma_rename(op, stmt, ctx)
+        if renamed_to is not None:
+            yield self.finding(stmt, *_rename_advice(op, renamed_to, cascade), op)
+            return
         ship = f"Ship app code that no longer reads or writes {c}"
-        if ctx.is_prisma:
+        if ctx.tool == "prisma":
             ship += (
                 " (remove the field from schema.prisma, create the migration with "
                 "`prisma migrate dev --create-only` and empty it)"
             )
-        else:
+        elif ctx.tool == "alembic":
             ship += " (with SQLAlchemy, remove the attribute from the model)"
         steps = [ship + "."]
         if _needs_drop_not_null(ctx, op):
