@@ -51,6 +51,9 @@ class IndexInfo:
     table: str | None
     unique: bool = False
     origin: Origin | None = None
+    # The key columns in order (empty when unknown); an expression key is not a column.
+    columns: tuple[str, ...] = ()
+    partial: bool = False
 
 
 @dataclass
@@ -77,6 +80,8 @@ class Schema:
         self.constraints: dict[tuple[str, str], ConstraintInfo] = {}
         self.enums: dict[str, EnumInfo] = {}
         self.types: dict[str, Origin | None] = {}
+        # Domains (CREATE DOMAIN), a subset of ``types``.
+        self.domains: set[str] = set()
 
     # -- questions rules ask -----------------------------------------------------------
 
@@ -95,6 +100,19 @@ class Schema:
             c.kind == "check" and c.validated and c.not_null_column == column
             for c in self.constraints_on(table)
         )
+
+    def indexes_on(self, table: str | None) -> list[IndexInfo]:
+        return [i for i in self.indexes.values() if i.table == table]
+
+    def columns_of_type(self, type_name: str) -> list[tuple[str, str]]:
+        """(table, column) of every table column declared with the type ``type_name``."""
+        return [
+            (t.name, c.name)
+            for t in self.tables.values()
+            if t.kind == "table"
+            for c in t.columns.values()
+            if c.type is not None and c.type.name == type_name and not c.type.array
+        ]
 
     def table_of_index(self, name: str | None) -> str | None:
         idx = self.indexes.get(name) if name else None
@@ -135,18 +153,22 @@ class Schema:
                 col.not_null = True
             return
         name = con.name or default_constraint_name(table, con)
+        columns = con.columns
+        if con.using_index and not columns:
+            attached = self.indexes.get(index_key(con.using_index, table))
+            columns = attached.columns if attached is not None else ()
         self.constraints[(table, name)] = ConstraintInfo(
             name,
             con.kind,
             table,
-            con.columns,
+            columns,
             not con.not_valid,
             con.not_null_column,
             con.ref_table,
             origin,
         )
         if con.kind == "primary_key":
-            for c in con.columns:
+            for c in columns:
                 col = self.column(table, c)
                 if col is not None:
                     col.not_null = True
@@ -156,7 +178,7 @@ class Schema:
             if con.using_index:
                 self.indexes.pop(index_key(con.using_index, table), None)
             idx = index_key(name, table)
-            self.indexes.setdefault(idx, IndexInfo(idx, table, True, origin))
+            self.indexes.setdefault(idx, IndexInfo(idx, table, True, origin, columns))
             self.indexes[idx].table = table
 
     def _drop_table(self, op: Op, origin: Origin) -> None:
@@ -269,7 +291,9 @@ class Schema:
             key = index_key(op.name, op.table)
             if key in self.indexes and op.options.get("if_not_exists"):
                 return
-            self.indexes[key] = IndexInfo(key, op.table, op.unique, origin)
+            self.indexes[key] = IndexInfo(
+                key, op.table, op.unique, origin, _key_columns(op), op.has_where
+            )
 
     def _drop_index(self, op: Op, origin: Origin) -> None:
         if op.name:
@@ -291,6 +315,8 @@ class Schema:
     def _create_type(self, op: Op, origin: Origin) -> None:
         if op.name:
             self.types[op.name] = origin
+            if op.options.get("domain"):
+                self.domains.add(op.name)
 
     def _add_enum_value(self, op: Op, origin: Origin) -> None:
         e = self.enums.get(op.table or "")
@@ -321,6 +347,7 @@ class Schema:
         if op.name:
             self.enums.pop(op.name, None)
             self.types.pop(op.name, None)
+            self.domains.discard(op.name)
 
 
 _SUFFIX = {
@@ -358,6 +385,12 @@ def default_constraint_name(table: str, con: Constraint) -> str:
         parts = [base, *con.columns[:1]]
     name = "_".join([*parts, suffix])
     return name.encode()[:63].decode("utf-8", "ignore")
+
+
+def _key_columns(op: Op) -> tuple[str, ...]:
+    """The index's leading plain-column keys (the parser counts them)."""
+    n = op.options.get("plain_keys")
+    return op.names[:n] if isinstance(n, int) else ()
 
 
 def _column(col: ColumnDef, origin: Origin) -> ColumnInfo:
