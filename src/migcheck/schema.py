@@ -148,9 +148,16 @@ class Schema:
 
     def _add_constraint_info(self, table: str, con: Constraint, origin: Origin) -> None:
         if con.kind == "not_null":
-            col = self.column(table, con.columns[0] if con.columns else None)
+            column = con.columns[0] if con.columns else None
+            col = self.column(table, column)
             if col is not None and not con.not_valid:
                 col.not_null = True
+            if con.not_valid and con.name and column:
+                # PostgreSQL 18: VALIDATE CONSTRAINT makes the column NOT NULL (no SET NOT
+                # NULL scan needed), so remember the pending constraint.
+                self.constraints[(table, con.name)] = ConstraintInfo(
+                    con.name, "not_null", table, (column,), False, column, origin=origin
+                )
             return
         name = con.name or default_constraint_name(table, con)
         columns = con.columns
@@ -270,6 +277,9 @@ class Schema:
         con = self.constraints.get((op.table or "", op.name or ""))
         if con is not None:
             con.validated = True
+            col = self.column(op.table, con.not_null_column) if con.kind == "not_null" else None
+            if col is not None:
+                col.not_null = True
 
     def _drop_constraint(self, op: Op, origin: Origin) -> None:
         con = self.constraints.pop((op.table or "", op.name or ""), None)

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from migcheck.context import Context
 from migcheck.locks import ACCESS_EXCLUSIVE
 from migcheck.model import Constraint, Finding, Op, Statement
-from migcheck.quoting import ident, qname, quote
+from migcheck.quoting import ident, qcol, qname, quote
 from migcheck.rules import Rule
 from migcheck.rules._locking import (
     adds_column,
@@ -83,11 +83,17 @@ class UniqueWithoutIndex(Rule):
         word = _WORDS[con.kind]
         what = f"{word} constraint {qname(con.name)}" if con.name else f"a {word} constraint"
         where = f" on column {qname(columns[0])}" if op.kind == "add_column" and columns else ""
+        nullable = _nullable(op, ctx, t, columns) if con.kind == "primary_key" else []
         message = (
             f"Adding {what}{where} to existing table {qname(t)} builds its index while holding an "
             f"{ACCESS_EXCLUSIVE} lock on {qname(t)}, which blocks {blocks(ACCESS_EXCLUSIVE)} "
             "for the whole build."
         )
+        if nullable:
+            message += (
+                f" It also makes {', '.join(qcol(t, c) for c in nullable)} NOT NULL, which "
+                "takes a second full scan under the same lock and fails if any row holds NULL."
+            )
         if con.kind == "exclude":
             help_ = (
                 "An exclusion constraint cannot be attached to an index built beforehand, so "
@@ -102,6 +108,8 @@ class UniqueWithoutIndex(Rule):
         name = con.name or default_constraint_name(t, Constraint(con.kind, None, tuple(columns)))
         index = name if con.name else f"{base}_{'_'.join(columns)}_idx"
         lines = []
+        if nullable:
+            lines += _not_null_steps(t, base, nullable)
         if op.kind == "add_column":
             col = op.column_def
             assert col is not None
@@ -128,10 +136,47 @@ class UniqueWithoutIndex(Rule):
                 f"{ident(index)};"
             ),
         ]
-        if con.kind == "primary_key":
+        if con.kind == "primary_key" and not nullable:
             lines.append(
                 "PRIMARY KEY USING INDEX also makes its columns NOT NULL, which scans the "
-                "table unless each column already is NOT NULL (on PostgreSQL 12+ a validated "
-                "CHECK (col IS NOT NULL) lets SET NOT NULL skip the scan)."
+                "table unless each column already is NOT NULL or, on PostgreSQL 12+, a "
+                "validated CHECK (col IS NOT NULL) proves it."
             )
         return self.finding(stmt, message, "\n".join(lines), op)
+
+
+def _nullable(op: Op, ctx: Context, t: str, columns: tuple[str, ...]) -> list[str]:
+    """Key columns of a new primary key that the history shows nullable and that no
+    validated CHECK (col IS NOT NULL) proves (PostgreSQL 12+ skips the scan for those)."""
+    if op.kind != "add_constraint":
+        return []
+    out = []
+    for c in columns:
+        col = ctx.column(t, c)
+        if col is None or col.not_null:
+            continue
+        if ctx.pg_version >= 12 and ctx.schema.has_validated_not_null_check(t, c):
+            continue
+        out.append(c)
+    return out
+
+
+def _not_null_steps(t: str, base: str, cols: list[str]) -> list[str]:
+    """Prove the key columns hold no NULL before the primary key needs it: a CHECK added
+    NOT VALID and validated (SHARE UPDATE EXCLUSIVE), which PostgreSQL 12+ uses to skip
+    the NOT NULL scan of ADD PRIMARY KEY USING INDEX."""
+    checks = [ident(f"{base}_{c}_not_null") for c in cols]
+    return [
+        "First prove the key columns hold no NULL without blocking traffic (backfill any "
+        "NULLs before), so the primary key does not scan for them (PostgreSQL 12+):",
+        indent(
+            *(
+                f"ALTER TABLE {ident(t)} ADD CONSTRAINT {chk} CHECK ({ident(c)} IS NOT NULL) "
+                "NOT VALID;"
+                for chk, c in zip(checks, cols, strict=True)
+            ),
+            "-- next migration (SHARE UPDATE EXCLUSIVE: reads and writes continue):",
+            *(f"ALTER TABLE {ident(t)} VALIDATE CONSTRAINT {chk};" for chk in checks),
+        ),
+        "Then, in the next migration:",
+    ]

@@ -1,0 +1,52 @@
+"""What the schema replay knows about the constraint a DROP CONSTRAINT removes, and
+whether the same migration puts an equivalent one back (shared by drop-key-constraint
+and drop-foreign-key; not a rule)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from migcheck.context import Context
+from migcheck.model import Constraint, Op, Statement
+from migcheck.schema import ConstraintInfo
+
+
+def dropped(op: Op, ctx: Context, kinds: tuple[str, ...]) -> ConstraintInfo | None:
+    """The constraint ``op`` drops, when the history shows it, is of one of ``kinds`` and
+    sits on a table that existed before this deploy."""
+    if op.kind != "drop_constraint" or ctx.is_new_table(op.table):
+        return None
+    con = ctx.schema.constraints.get((op.table or "", op.name or ""))
+    return con if con is not None and con.kind in kinds else None
+
+
+def _added(stmt: Statement, ctx: Context) -> Iterator[tuple[Op, Constraint | None]]:
+    """Ops from ``stmt`` on (its other actions, then the rest of the migration) that add a
+    constraint or a unique index."""
+    later = [o for o in stmt.ops] + list(ctx.ops_after())
+    for o in later:
+        if o.kind == "add_constraint":
+            yield o, o.constraint
+        elif o.kind == "create_index" and o.unique and not o.has_where:
+            n = o.options.get("plain_keys")
+            cols = o.names[:n] if isinstance(n, int) else ()
+            yield o, Constraint("unique", o.name, cols)
+
+
+def replaced(con: ConstraintInfo, stmt: Statement, ctx: Context, kinds: tuple[str, ...]) -> bool:
+    """Whether this migration adds a constraint (or unique index) of one of ``kinds`` on the
+    same table and the same columns, so nothing relying on the old one breaks."""
+    for o, new in _added(stmt, ctx):
+        if new is None or o.table != con.table or new.kind not in kinds:
+            continue
+        if set(new.columns) == set(con.columns) and con.columns:
+            return True
+    return False
+
+
+def adds_primary_key(table: str, stmt: Statement, ctx: Context) -> bool:
+    """Whether this migration gives ``table`` a new primary key (of any columns)."""
+    return any(
+        o.table == table and new is not None and new.kind == "primary_key"
+        for o, new in _added(stmt, ctx)
+    )
