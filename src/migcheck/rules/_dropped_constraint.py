@@ -21,12 +21,17 @@ def dropped(op: Op, ctx: Context, kinds: tuple[str, ...]) -> ConstraintInfo | No
 
 
 def _added(stmt: Statement, ctx: Context) -> Iterator[tuple[Op, Constraint | None]]:
-    """Ops from ``stmt`` on (its other actions, then the rest of the migration) that add a
-    constraint or a unique index."""
-    later = [o for o in stmt.ops] + list(ctx.ops_after())
-    for o in later:
+    """Ops of this migration (before ``stmt``, its other actions, after it) that add a
+    constraint or a unique index: a replacement may come first (a foreign key added NOT
+    VALID before the old one is dropped) or after (a key swapped in one statement)."""
+    for o in [*ctx.ops_before(), *stmt.ops, *ctx.ops_after()]:
         if o.kind == "add_constraint":
-            yield o, o.constraint
+            con = o.constraint
+            if con is not None and con.using_index and not con.columns:
+                index = ctx.schema.index(con.using_index, o.table)
+                cols = index.columns if index is not None else ()
+                con = Constraint(con.kind, con.name, cols)
+            yield o, con
         elif o.kind == "create_index" and o.unique and not o.has_where:
             n = o.options.get("plain_keys")
             cols = o.names[:n] if isinstance(n, int) else ()
