@@ -104,14 +104,15 @@ class Schema:
     def indexes_on(self, table: str | None) -> list[IndexInfo]:
         return [i for i in self.indexes.values() if i.table == table]
 
-    def columns_of_type(self, type_name: str) -> list[tuple[str, str]]:
-        """(table, column) of every table column declared with the type ``type_name``."""
+    def columns_of_type(self, type_name: str, arrays: bool = False) -> list[tuple[str, str]]:
+        """(table, column) of every table column declared with the type ``type_name`` (with
+        ``arrays``, the columns of an array of it instead)."""
         return [
             (t.name, c.name)
             for t in self.tables.values()
             if t.kind == "table"
             for c in t.columns.values()
-            if c.type is not None and c.type.name == type_name and not c.type.array
+            if c.type is not None and c.type.name == type_name and bool(c.type.array) == arrays
         ]
 
     def table_of_index(self, name: str | None) -> str | None:

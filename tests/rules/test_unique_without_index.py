@@ -78,3 +78,71 @@ def test_exclude_has_no_non_blocking_form() -> None:
 )
 def test_quiet(sql: str) -> None:
     assert run(sql) == []
+
+
+NULLABLE = "create table members (id bigint, email text not null);"
+MEMBER_CHECK = (
+    "alter table members add constraint members_id_not_null check (id is not null) not valid;\n"
+    "alter table members validate constraint members_id_not_null;"
+)
+
+
+def test_primary_key_on_a_nullable_column_names_the_second_scan_and_the_check_step() -> None:
+    findings = run("alter table members add primary key (id);", history=(NULLABLE,))
+    assert where(findings, R) == [(1, 21)]
+    f = findings[0]
+    assert f.message.endswith(
+        'It also makes "members"."id" NOT NULL, which takes a second full scan under the '
+        "same lock and fails if any row holds NULL."
+    )
+    lines = f.help.splitlines()
+    # The CHECK comes first, so following the help never leads into the NOT NULL scan.
+    assert lines[:5] == [
+        "First prove the key columns hold no NULL without blocking traffic (backfill any "
+        "NULLs before), so the primary key does not scan for them (PostgreSQL 12+):",
+        "    ALTER TABLE members ADD CONSTRAINT members_id_not_null CHECK (id IS NOT NULL) "
+        "NOT VALID;",
+        "    -- next migration (SHARE UPDATE EXCLUSIVE: reads and writes continue):",
+        "    ALTER TABLE members VALIDATE CONSTRAINT members_id_not_null;",
+        "Then, in the next migration:",
+    ]
+    assert lines.index("Then, in the next migration:") < next(
+        i for i, line in enumerate(lines) if "PRIMARY KEY USING INDEX" in line
+    )
+    # Following the help to its end is quiet for implicit-not-null-scan.
+    attach = "alter table members add constraint members_pkey primary key using index members_id_idx;"
+    built = "create unique index concurrently members_id_idx on members (id);"
+    assert (
+        lint_sql(attach, history=[NULLABLE, MEMBER_CHECK, built], rules=["implicit-not-null-scan"])
+        == []
+    )
+
+
+def test_primary_key_on_not_null_or_proven_columns_keeps_the_short_help() -> None:
+    for history in ((SQL,), (NULLABLE, MEMBER_CHECK)):
+        table = "coupons" if history == (SQL,) else "members"
+        findings = run(f"alter table {table} add primary key (id);", history=history)
+        f = findings[0]
+        assert "second full scan" not in f.message
+        assert "First prove" not in f.help
+        assert "PRIMARY KEY USING INDEX also makes its columns NOT NULL" in f.help
+
+
+def test_primary_key_on_a_nullable_column_before_postgres_12() -> None:
+    findings = run("alter table members add primary key (id);", history=(NULLABLE, MEMBER_CHECK), pg=11)
+    f = findings[0]
+    assert "second full scan" in f.message
+    assert "First prove" not in f.help
+    assert "PostgreSQL 11 cannot skip the NOT NULL scan" in f.help
+
+
+def test_prisma_primary_key_on_a_nullable_column() -> None:
+    history = ('CREATE TABLE "Member" ("id" TEXT, "name" TEXT NOT NULL);',)
+    sql = 'ALTER TABLE "Member" ADD CONSTRAINT "Member_pkey" PRIMARY KEY ("id");'
+    findings = run(sql, history=history, tool="prisma")
+    assert where(findings, R) == [(1, 22)]
+    assert 'It also makes "Member"."id" NOT NULL' in findings[0].message
+    assert (
+        'ALTER TABLE "Member" ADD CONSTRAINT "Member_id_not_null" CHECK (id IS NOT NULL) NOT VALID;'
+        in findings[0].help
+    )

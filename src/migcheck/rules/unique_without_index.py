@@ -108,8 +108,14 @@ class UniqueWithoutIndex(Rule):
         name = con.name or default_constraint_name(t, Constraint(con.kind, None, tuple(columns)))
         index = name if con.name else f"{base}_{'_'.join(columns)}_idx"
         lines = []
-        if nullable:
+        if nullable and ctx.pg_version >= 12:
             lines += _not_null_steps(t, base, nullable)
+        elif nullable:
+            lines.append(
+                f"PostgreSQL {ctx.pg_version} cannot skip the NOT NULL scan (a validated CHECK "
+                "only helps from 12): attach the key in a low-traffic window with a short "
+                "lock_timeout."
+            )
         if op.kind == "add_column":
             col = op.column_def
             assert col is not None
