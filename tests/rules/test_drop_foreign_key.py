@@ -97,3 +97,19 @@ def test_alembic_drop_foreign_key(tmp_path: Path) -> None:
         [R],
     )
     assert [(Path(f.path).name, f.line, f.rule) for f in findings] == [("r2.py", 6, R)]
+
+
+def test_a_foreign_key_dropped_before_its_table_or_the_referenced_one_is_quiet() -> None:
+    history = (
+        'CREATE TABLE "Org" ("id" TEXT NOT NULL, CONSTRAINT "Org_pkey" PRIMARY KEY ("id"));\n'
+        'CREATE TABLE "Invite" ("id" TEXT NOT NULL, "orgId" TEXT NOT NULL);\n'
+        'ALTER TABLE "Invite" ADD CONSTRAINT "Invite_orgId_fkey" FOREIGN KEY ("orgId") '
+        'REFERENCES "Org"("id");'
+    )
+    drop = '-- DropForeignKey\nALTER TABLE "Invite" DROP CONSTRAINT "Invite_orgId_fkey";\n'
+    for table in ("Invite", "Org"):
+        sql = drop + f'-- DropTable\nDROP TABLE "{table}";'
+        assert run(sql, history=(history,), tool="prisma") == [], table
+    # Near miss: another table is dropped.
+    sql = drop + 'CREATE TABLE "Tmp" (id int);\nDROP TABLE "Tmp";'
+    assert where(run(sql, history=(history,), tool="prisma"), R) == [(2, 22)]

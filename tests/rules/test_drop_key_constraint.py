@@ -138,3 +138,10 @@ def test_alembic_drop_constraint(tmp_path: Path) -> None:
     )
     assert [(Path(f.path).name, f.line, f.rule) for f in findings] == [("r2.py", 6, R)]
     assert 'unique constraint "uq_users_email" of "users" (email)' in findings[0].message
+
+
+def test_a_key_dropped_before_its_table_is_quiet() -> None:
+    sql = "alter table users drop constraint users_email_key;\ndrop table users cascade;"
+    assert run(sql) == []
+    near = "alter table users drop constraint users_email_key;\ndrop table posts;"
+    assert where(run(near), R) == [(1, 19)]

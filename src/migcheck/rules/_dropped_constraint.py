@@ -17,7 +17,14 @@ def dropped(op: Op, ctx: Context, kinds: tuple[str, ...]) -> ConstraintInfo | No
     if op.kind != "drop_constraint" or ctx.is_new_table(op.table):
         return None
     con = ctx.schema.constraints.get((op.table or "", op.name or ""))
-    return con if con is not None and con.kind in kinds else None
+    if con is None or con.kind not in kinds:
+        return None
+    # Prisma drops a table's foreign keys (and those referencing it) before the table:
+    # drop-table reports that, and the constraint dies with the table anyway.
+    gone = {con.table, con.ref_table}
+    if any(o.kind == "drop_table" and o.table in gone for o in ctx.ops_after()):
+        return None
+    return con
 
 
 def _added(stmt: Statement, ctx: Context) -> Iterator[tuple[Op, Constraint | None]]:
