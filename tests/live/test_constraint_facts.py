@@ -162,6 +162,14 @@ def test_not_valid_not_null_constraints_are_postgres_18_only(pg: Server) -> None
         assert out.error is not None and out.error.startswith("syntax error")
         return
     assert out.scans == {} and out.locks["accounts"] == {"AccessExclusiveLock"}
+    # Without NOT VALID it scans like SET NOT NULL, and constraint-without-not-valid says so.
+    plain = ["ALTER TABLE accounts ADD CONSTRAINT accounts_email_nn NOT NULL email"]
+    assert pg.run(TABLE, plain).scans == {"accounts": 1}
+    assert lints("constraint-without-not-valid", TABLE, plain, 18) == [
+        "constraint-without-not-valid"
+    ]
+    assert pg.run(TABLE + PROVE_EMAIL, plain).scans == {}
+    assert lints("constraint-without-not-valid", TABLE + PROVE_EMAIL, plain, 18) == []
     validate = ["ALTER TABLE accounts VALIDATE CONSTRAINT accounts_email_nn"]
     out = pg.run(TABLE + add, validate)
     assert out.scans == {"accounts": 1}

@@ -115,3 +115,49 @@ def test_foreign_key_from_a_new_table_to_an_existing_one_is_quiet() -> None:
         'ALTER TABLE "Task" ADD CONSTRAINT "Task_id_check" CHECK ("id" <> \'\');\n'
     )
     assert run(sql, tool="prisma", implicit_transaction=True) == []
+
+
+NOT_NULL_HISTORY = [
+    "create table members (id bigint primary key, email text, name text not null);",
+]
+
+
+def test_postgres_18_not_null_constraint_without_not_valid() -> None:
+    sql = "select 1;\nalter table members add constraint members_email_nn not null email;"
+    findings = lint_sql(sql, history=NOT_NULL_HISTORY, rules=[R], pg=18)
+    assert where(findings, R) == [(2, 21)]
+    f = findings[0]
+    assert f.message == (
+        'Adding NOT NULL constraint "members_email_nn" on "members"."email" without NOT VALID '
+        'scans every row while holding an ACCESS EXCLUSIVE lock on "members", which blocks '
+        "every read and write on the table until the scan ends."
+    )
+    assert "    ALTER TABLE members ADD constraint members_email_nn not null email NOT VALID;" in f.help
+    assert "    ALTER TABLE members VALIDATE CONSTRAINT members_email_nn;" in f.help
+
+
+def test_not_null_constraints_that_do_not_scan_are_quiet() -> None:
+    add = "alter table members add constraint members_{c}_nn not null {c}{suffix};"
+    # NOT VALID; a column already NOT NULL; a validated CHECK proving it.
+    assert lint_sql(add.format(c="email", suffix=" not valid"), history=NOT_NULL_HISTORY, rules=[R], pg=18) == []
+    assert lint_sql(add.format(c="name", suffix=""), history=NOT_NULL_HISTORY, rules=[R], pg=18) == []
+    proven = [
+        *NOT_NULL_HISTORY,
+        "alter table members add constraint m_email check (email is not null) not valid;\n"
+        "alter table members validate constraint m_email;",
+    ]
+    assert lint_sql(add.format(c="email", suffix=""), history=proven, rules=[R], pg=18) == []
+    # Before 18 the syntax does not exist (the statement fails): no scan claim.
+    assert lint_sql(add.format(c="email", suffix=""), history=NOT_NULL_HISTORY, rules=[R], pg=17) == []
+
+
+def test_hold_exclusive_lock_counts_the_not_null_constraint_scan() -> None:
+    history = [*NOT_NULL_HISTORY, "create table notes (id int);"]
+    sql = (
+        "BEGIN;\nalter table notes add column x int;\n"
+        "alter table members add constraint members_email_nn not null email;\nCOMMIT;"
+    )
+    findings = lint_sql(sql, history=history, rules=["hold-exclusive-lock"], pg=18)
+    assert 'line 3 validates NOT NULL constraint "members_email_nn" by scanning "members"' in (
+        findings[0].message
+    )
