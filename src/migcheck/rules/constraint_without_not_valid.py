@@ -206,7 +206,7 @@ class ConstraintWithoutNotValid(Rule):
 
     def slow_work(self, op: Op, stmt: Statement, ctx: Context) -> str | None:
         t = op.table
-        if not existing(ctx, t):
+        if t is None or not existing(ctx, t):
             return None
         if op.kind == "add_constraint":
             con = op.constraint
