@@ -145,3 +145,15 @@ def test_a_key_dropped_before_its_table_is_quiet() -> None:
     assert run(sql) == []
     near = "alter table users drop constraint users_email_key;\ndrop table posts;"
     assert where(run(near), R) == [(1, 19)]
+
+
+def test_schema_qualified_indexes() -> None:
+    history = (
+        "create table app.users (id bigint constraint users_pkey primary key, handle text);\n"
+        "create unique index users_handle_idx on app.users (handle);",
+    )
+    findings = run("drop index app.users_handle_idx;", history=history)
+    assert where(findings, R) == [(1, 1)]
+    assert '"app"."users"' in findings[0].message
+    # The primary key's own index: PostgreSQL refuses the drop, nothing to report.
+    assert run("drop index app.users_pkey;", history=history) == []

@@ -163,3 +163,10 @@ def test_hold_exclusive_lock_counts_the_scan_as_slow_work() -> None:
     )
     findings = lint_sql(drop, history=[ACCOUNTS, EMAIL_CHECK], rules=["hold-exclusive-lock"])
     assert 'scans "accounts" for NULLs in "accounts"."email"' in findings[0].message
+
+
+def test_unique_using_index_sets_no_not_null() -> None:
+    sql = "alter table accounts add constraint accounts_id_key unique using index accounts_id_idx;"
+    assert run(sql) == []
+    # Near miss: the same index attached as the primary key.
+    assert where(run(ATTACH.format("accounts_id_idx")), R) == [(1, 22)]

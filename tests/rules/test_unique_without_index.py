@@ -3,8 +3,11 @@ ACCESS EXCLUSIVE."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from alembic_revisions import lint_revisions
 from helpers import lint_sql, where
 
 R = "unique-without-index"
@@ -146,3 +149,17 @@ def test_prisma_primary_key_on_a_nullable_column() -> None:
         'ALTER TABLE "Member" ADD CONSTRAINT "Member_id_not_null" CHECK (id IS NOT NULL) NOT VALID;'
         in findings[0].help
     )
+
+
+def test_alembic_create_primary_key_on_a_nullable_column(tmp_path: Path) -> None:
+    findings = lint_revisions(
+        tmp_path,
+        [
+            'op.create_table("members", sa.Column("id", sa.BigInteger()), sa.Column("name", sa.Text()))',
+            'op.create_primary_key("pk_members", "members", ["id"])',
+        ],
+        [R],
+    )
+    assert [(Path(f.path).name, f.line, f.rule) for f in findings] == [("r2.py", 6, R)]
+    assert 'It also makes "members"."id" NOT NULL' in findings[0].message
+    assert "CHECK (id IS NOT NULL) NOT VALID;" in findings[0].help

@@ -79,7 +79,8 @@ class DropKeyConstraint(Rule):
         index = ctx.schema.index(op.name)
         if index is None or not index.unique or index.table is None:
             return
-        if ctx.is_new_table(index.table) or (index.table, op.name) in ctx.schema.constraints:
+        bare = (op.name or "").rsplit(".", 1)[-1]
+        if ctx.is_new_table(index.table) or (index.table, bare) in ctx.schema.constraints:
             # An index behind a constraint cannot be dropped on its own: PostgreSQL refuses.
             return
         if replaced_index(op, index.table, index.columns, stmt, ctx):
