@@ -62,6 +62,7 @@ class TableInfo:
     columns: dict[str, ColumnInfo] = field(default_factory=dict)
     origin: Origin | None = None
     kind: str = "table"  # "table" | "view" | "matview"
+    partitioned: bool = False  # CREATE TABLE … PARTITION BY
 
 
 @dataclass
@@ -137,7 +138,7 @@ class Schema:
             return
         if op.table in self.tables and op.options.get("if_not_exists"):
             return
-        info = TableInfo(op.table, origin=origin)
+        info = TableInfo(op.table, origin=origin, partitioned=bool(op.options.get("partitioned")))
         for col in op.columns:
             info.columns[col.name] = _column(col, origin)
         self.tables[op.table] = info

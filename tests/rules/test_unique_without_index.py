@@ -163,3 +163,20 @@ def test_alembic_create_primary_key_on_a_nullable_column(tmp_path: Path) -> None
     assert [(Path(f.path).name, f.line, f.rule) for f in findings] == [("r2.py", 6, R)]
     assert 'It also makes "members"."id" NOT NULL' in findings[0].message
     assert "CHECK (id IS NOT NULL) NOT VALID;" in findings[0].help
+
+
+def test_partitioned_table_help_does_not_lead_with_concurrently() -> None:
+    history = (
+        "create table events (id bigint not null, at date not null) partition by range (at);\n"
+        "create table events_2026 partition of events for values from ('2026-01-01') to "
+        "('2027-01-01');",
+    )
+    findings = run("alter table events add primary key (id, at);", history=history)
+    assert where(findings, R) == [(1, 20)]
+    h = findings[0].help
+    assert "CREATE UNIQUE INDEX CONCURRENTLY" not in h
+    assert "ADD CONSTRAINT USING INDEX is not supported on partitioned tables" in h
+    assert h.endswith("    SET lock_timeout = '5s';\n    ALTER TABLE events ADD primary key (id, at);")
+    # Near miss: a plain table gets the CONCURRENTLY recipe.
+    plain = run("alter table coupons add primary key (id);")
+    assert "CREATE UNIQUE INDEX CONCURRENTLY" in plain[0].help
