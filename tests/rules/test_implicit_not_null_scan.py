@@ -170,3 +170,64 @@ def test_unique_using_index_sets_no_not_null() -> None:
     assert run(sql) == []
     # Near miss: the same index attached as the primary key.
     assert where(run(ATTACH.format("accounts_id_idx")), R) == [(1, 22)]
+
+
+def test_postgres_12_is_the_first_version_that_uses_the_check() -> None:
+    one_stmt = (
+        "alter table accounts alter column email set not null, drop constraint accounts_email_nn;"
+    )
+    assert where(run(one_stmt, history=(ACCOUNTS, EMAIL_CHECK), pg=12), R) == [(1, 22)]
+    assert run(ATTACH.format("accounts_id_idx"), history=(ACCOUNTS, PROVEN), pg=12) == []
+
+
+def _held(sql: str, history: tuple[str, ...]) -> list:
+    """hold-exclusive-lock's findings when ``sql`` runs after a quick DDL on "notes"."""
+    tx = f"BEGIN;\nalter table notes add column body text;\n{sql}\nCOMMIT;"
+    return lint_sql(tx, history=list(history), rules=["hold-exclusive-lock"])
+
+
+def test_no_slow_work_when_nothing_is_scanned() -> None:
+    # Already NOT NULL, or proven: no scan, so no lock is held during one.
+    assert _held(ATTACH.format("accounts_tenant_idx"), (ACCOUNTS,)) == []
+    assert _held("alter table accounts alter column email set not null;", (ACCOUNTS, EMAIL_CHECK)) == []
+    # A table this transaction creates has no rows and no traffic.
+    new = (
+        "create table invites (id bigint);\n"
+        "create unique index invites_id_idx on invites (id);\n"
+        "alter table invites add constraint invites_pkey primary key using index invites_id_idx;"
+    )
+    assert _held(new, (ACCOUNTS,)) == []
+
+
+def test_two_dropped_checks_name_the_first() -> None:
+    second = EMAIL_CHECK.replace("accounts_email_nn", "accounts_email_nn2")
+    sql = (
+        "alter table accounts alter column email set not null, drop constraint accounts_email_nn,"
+        " drop constraint accounts_email_nn2;"
+    )
+    findings = run(sql, history=(ACCOUNTS, EMAIL_CHECK, second))
+    assert 'drops CHECK "accounts_email_nn",' in findings[0].message
+
+
+def test_another_action_on_the_key_column_does_not_hide_the_scan() -> None:
+    sql = (
+        "alter table accounts alter column id set default 0,\n"
+        "  add constraint accounts_pkey primary key using index accounts_id_idx;"
+    )
+    assert where(run(sql), R) == [(2, 3)]
+
+
+def test_postgres_12_help_and_schema_qualified_names() -> None:
+    findings = run(ATTACH.format("accounts_id_idx"), pg=12)
+    assert findings[0].help.startswith("Backfill the NULLs, then prove")
+    history = (
+        "create table app.accounts (id bigint, email text);\n"
+        "create unique index accounts_id_idx on app.accounts (id);",
+    )
+    sql = "alter table app.accounts add constraint accounts_pkey primary key using index accounts_id_idx;"
+    findings = run(sql, history=history)
+    assert where(findings, R) == [(1, 26)]
+    assert (
+        "    ALTER TABLE app.accounts ADD CONSTRAINT accounts_id_not_null CHECK (id IS NOT NULL) "
+        "NOT VALID;" in findings[0].help
+    )
