@@ -102,3 +102,26 @@ def test_an_array_column_of_the_domain_makes_it_fail() -> None:
     fresh = "create domain tag as text;\ncreate table t (tags tag[]);\nalter domain tag set not null;"
     assert where(run(fresh), R) == [(3, 1)]
     assert run("alter domain label add check (value <> '') not valid;") == []
+
+
+def test_no_slow_work_without_a_scan() -> None:
+    for sql in (
+        "alter domain price add constraint p check (value > 0) not valid;",
+        "alter domain price drop not null;",
+    ):
+        tx = f"BEGIN;\nalter table items add column note text;\n{sql}\nCOMMIT;"
+        assert lint_sql(tx, history=[SHOP], rules=["hold-exclusive-lock"]) == [], sql
+    unused = "create domain code as text;"
+    tx = "BEGIN;\nalter table items add column note text;\nalter domain code set not null;\nCOMMIT;"
+    assert lint_sql(tx, history=[SHOP, unused], rules=["hold-exclusive-lock"]) == []
+
+
+def test_array_columns_are_named_as_postgres_does() -> None:
+    history = (
+        "create domain tag as text;\n"
+        "create table app.notes (id int, tags tag[]);\n"
+        "create table app.other (id int, tags tag[]);",
+    )
+    findings = run("alter domain tag set not null;", history=history)
+    assert 'because column "notes.tags" uses it' in findings[0].message
+    assert '("app"."notes"."tags")' in findings[0].message

@@ -12,6 +12,7 @@ from migcheck.quoting import ident, qname
 from migcheck.rules import Rule
 from migcheck.rules._dropped_constraint import adds_primary_key, dropped, replaced
 from migcheck.rules._locking import indent
+from migcheck.schema import ConstraintInfo
 
 _KEYS = ("primary_key", "unique")
 
@@ -83,7 +84,7 @@ class DropKeyConstraint(Rule):
         if ctx.is_new_table(index.table) or (index.table, bare) in ctx.schema.constraints:
             # An index behind a constraint cannot be dropped on its own: PostgreSQL refuses.
             return
-        if replaced_index(op, index.table, index.columns, stmt, ctx):
+        if replaced_index(index.table, index.columns, stmt, ctx):
             return
         t = qname(index.table)
         cols = _cols(index.columns)
@@ -99,11 +100,6 @@ class DropKeyConstraint(Rule):
         )
 
 
-def replaced_index(
-    op: Op, table: str, columns: tuple[str, ...], stmt: Statement, ctx: Context
-) -> bool:
+def replaced_index(table: str, columns: tuple[str, ...], stmt: Statement, ctx: Context) -> bool:
     """Whether the migration builds another unique index or key on the same columns."""
-    from migcheck.schema import ConstraintInfo
-
-    probe = ConstraintInfo(op.name or "", "unique", table, columns)
-    return replaced(probe, stmt, ctx, _KEYS)
+    return replaced(ConstraintInfo("", "unique", table, columns), stmt, ctx, _KEYS)
