@@ -16,7 +16,8 @@ SHOP = (
     "region text);\n"
     "create index orders_store_region_idx on orders (store_id, region);\n"
     "create index orders_region_lower_idx on orders (lower(region));\n"
-    "create index orders_customer_open_idx on orders (customer_id) where region is null;"
+    "create index orders_customer_open_idx on orders (customer_id) where region is null;\n"
+    "create table payments (id bigint primary key, customer_id bigint);"
 )
 FK = "alter table orders add constraint {name} foreign key ({cols}) references customers not valid;"
 
@@ -108,3 +109,35 @@ def test_alembic_foreign_key(tmp_path: Path) -> None:
         [R],
     )
     assert [(Path(f.path).name, f.line, f.rule) for f in findings] == [("r2.py", 6, R)]
+
+
+def test_only_indexes_of_the_referencing_table_count() -> None:
+    sql = (
+        FK.format(name="fk", cols="customer_id")
+        + "\ncreate index concurrently payments_customer_idx on payments (customer_id);"
+    )
+    assert where(run(sql), R) == [(1, 20)]
+
+
+def test_table_level_foreign_keys_of_create_table() -> None:
+    sql = (
+        "create table refunds (id bigint primary key, customer_id bigint,\n"
+        "  constraint refunds_customer_fk foreign key (customer_id) references customers);"
+    )
+    findings = run(sql)
+    assert where(findings, R) == [(1, 1)]
+    assert findings[0].message.startswith('Foreign key "refunds_customer_fk" of "refunds"')
+    # Its own primary key or a unique constraint on the column counts.
+    keyed = sql.replace("customer_id bigint,", "customer_id bigint unique,")
+    assert run(keyed) == []
+
+
+def test_other_constraints_are_not_foreign_keys() -> None:
+    assert run("alter table orders add constraint c check (region is not null);") == []
+    assert run("alter table orders add constraint u unique (region);") == []
+
+
+def test_a_new_unique_column_with_references_is_indexed() -> None:
+    sql = "alter table orders add column voucher_id bigint unique references customers;"
+    assert run(sql) == []
+    assert where(run(sql.replace(" unique", "")), R) == [(1, 20)]

@@ -42,22 +42,17 @@ def _keys_added(table: str, stmt: Statement, ctx: Context) -> Iterator[tuple[str
     for o in [*stmt.ops, *ctx.ops_after()]:
         if o.table != table:
             continue
-        if o.kind == "create_index" and not o.has_where:
+        if o.kind == "create_index":
             n = o.options.get("plain_keys")
-            yield o.names[:n] if isinstance(n, int) else ()
-        elif o.kind in ("add_constraint", "create_table"):
-            cons = [o.constraint] if o.constraint is not None else list(o.constraints)
-            cons += [c for col in o.columns for c in col.constraints if c.kind != "foreign_key"]
-            for c in cons:
-                if c.kind in ("primary_key", "unique") and c.columns:
-                    yield c.columns
-            for col in o.columns:
-                if any(c.kind in ("primary_key", "unique") for c in col.constraints):
-                    yield (col.name,)
-        elif o.kind == "add_column" and o.column_def is not None:
-            col = o.column_def
-            if any(c.kind in ("primary_key", "unique") for c in col.constraints):
-                yield (col.name,)
+            if not o.has_where and isinstance(n, int):
+                yield o.names[:n]
+            continue
+        defs = [*o.columns, *([o.column_def] if o.column_def else [])]
+        cons = [*([o.constraint] if o.constraint else []), *o.constraints]
+        cons += [c for d in defs for c in d.constraints]
+        for c in cons:
+            if c.kind in ("primary_key", "unique"):
+                yield c.columns
 
 
 def indexed(table: str, cols: tuple[str, ...], stmt: Statement, ctx: Context) -> bool:
