@@ -141,3 +141,14 @@ def test_a_new_unique_column_with_references_is_indexed() -> None:
     sql = "alter table orders add column voucher_id bigint unique references customers;"
     assert run(sql) == []
     assert where(run(sql.replace(" unique", "")), R) == [(1, 20)]
+
+
+def test_schema_qualified_table_names_its_index_by_the_table() -> None:
+    history = ("create table app.orders (id bigint primary key, customer_id bigint);",)
+    sql = "alter table app.orders add constraint fk foreign key (customer_id) references app.customers;"
+    findings = run(sql, history=history)
+    assert where(findings, R) == [(1, 24)]
+    assert (
+        "    CREATE INDEX CONCURRENTLY orders_customer_id_idx ON app.orders (customer_id);"
+        in findings[0].help
+    )
