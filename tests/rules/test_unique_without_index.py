@@ -180,3 +180,47 @@ def test_partitioned_table_help_does_not_lead_with_concurrently() -> None:
     # Near miss: a plain table gets the CONCURRENTLY recipe.
     plain = run("alter table coupons add primary key (id);")
     assert "CREATE UNIQUE INDEX CONCURRENTLY" in plain[0].help
+
+
+def _held(sql: str) -> list:
+    """hold-exclusive-lock's findings when ``sql`` runs after a quick DDL on "bookings"."""
+    tx = f"BEGIN;\nalter table bookings add column note text;\n{sql}\nCOMMIT;"
+    return lint_sql(tx, history=[SQL, PRISMA], rules=["hold-exclusive-lock"])
+
+
+def test_slow_work_is_the_index_build() -> None:
+    findings = _held("alter table coupons add constraint coupons_code_key unique (code);")
+    assert 'line 3 builds the index of a new unique constraint on "coupons"' in findings[0].message
+    findings = _held('ALTER TABLE "User" ADD COLUMN "handle" TEXT UNIQUE;')
+    assert 'line 3 builds an index on the new column "handle"' in findings[0].message
+    quiet = [
+        "alter table coupons add constraint k unique using index coupons_code_idx;",
+        'ALTER TABLE "User" ADD COLUMN "nick" TEXT;',
+        "create table t2 (x int);\nalter table t2 add constraint t2_x_key unique (x);",
+    ]
+    for sql in quiet:
+        assert _held(sql) == [], sql
+
+
+def test_add_column_if_not_exists_of_an_existing_column_builds_nothing() -> None:
+    sql = "alter table coupons add column if not exists code text unique;"
+    assert run(sql) == []
+    assert _held(sql) == []
+    assert where(run(sql.replace("code text", "code2 text")), R) == [(1, 21)]
+
+
+def test_postgres_12_uses_the_check_for_a_primary_key() -> None:
+    findings = run("alter table members add primary key (id);", history=(NULLABLE,), pg=12)
+    assert findings[0].help.startswith("First prove the key columns hold no NULL")
+    proven = run("alter table members add primary key (id);", history=(NULLABLE, MEMBER_CHECK), pg=12)
+    assert "second full scan" not in proven[0].message
+
+
+def test_schema_qualified_table_names_the_check_by_the_table() -> None:
+    history = ("create table app.members (id bigint, email text);",)
+    findings = run("alter table app.members add primary key (id);", history=history)
+    assert (
+        "    ALTER TABLE app.members ADD CONSTRAINT members_id_not_null CHECK (id IS NOT NULL) "
+        "NOT VALID;" in findings[0].help
+    )
+    assert "CREATE UNIQUE INDEX CONCURRENTLY members_id_idx ON app.members (id);" in findings[0].help

@@ -83,7 +83,7 @@ class UniqueWithoutIndex(Rule):
         word = _WORDS[con.kind]
         what = f"{word} constraint {qname(con.name)}" if con.name else f"a {word} constraint"
         where = f" on column {qname(columns[0])}" if op.kind == "add_column" and columns else ""
-        nullable = _nullable(op, ctx, t, columns) if con.kind == "primary_key" else []
+        nullable = _nullable(ctx, t, columns) if con.kind == "primary_key" else []
         message = (
             f"Adding {what}{where} to existing table {qname(t)} builds its index while holding an "
             f"{ACCESS_EXCLUSIVE} lock on {qname(t)}, which blocks {blocks(ACCESS_EXCLUSIVE)} "
@@ -165,11 +165,10 @@ class UniqueWithoutIndex(Rule):
         return self.finding(stmt, message, "\n".join(lines), op)
 
 
-def _nullable(op: Op, ctx: Context, t: str, columns: tuple[str, ...]) -> list[str]:
+def _nullable(ctx: Context, t: str, columns: tuple[str, ...]) -> list[str]:
     """Key columns of a new primary key that the history shows nullable and that no
-    validated CHECK (col IS NOT NULL) proves (PostgreSQL 12+ skips the scan for those)."""
-    if op.kind != "add_constraint":
-        return []
+    validated CHECK (col IS NOT NULL) proves (PostgreSQL 12+ skips the scan for those). A
+    column ADD COLUMN adds is not in the schema yet, so it is never listed."""
     out = []
     for c in columns:
         col = ctx.column(t, c)
