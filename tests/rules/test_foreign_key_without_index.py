@@ -152,3 +152,11 @@ def test_schema_qualified_table_names_its_index_by_the_table() -> None:
         "    CREATE INDEX CONCURRENTLY orders_customer_id_idx ON app.orders (customer_id);"
         in findings[0].help
     )
+
+
+def test_a_partial_index_built_later_does_not_count() -> None:
+    sql = (
+        FK.format(name="fk", cols="customer_id")
+        + "\ncreate index concurrently orders_c_idx on orders (customer_id) where region = 'eu';"
+    )
+    assert where(run(sql), R) == [(1, 20)]
