@@ -240,3 +240,32 @@ def test_queries_sqlglot_cannot_parse_are_still_reads() -> None:
         'SELECT "id" FROM "Comment" WHERE "taskId" IN ($1) ORDER BY "createdAt" OFFSET $2'
     )
     assert (op.kind, reason) == ("select", None)
+
+
+DOMAIN_CASES = [
+    ("ALTER DOMAIN posint ADD CONSTRAINT pos CHECK (VALUE > 0)", "add_constraint", False),
+    ("ALTER DOMAIN app.posint ADD CHECK (VALUE > 0) NOT VALID", "add_constraint", True),
+    ("ALTER DOMAIN posint SET NOT NULL", "set_not_null", False),
+    ("ALTER DOMAIN posint DROP NOT NULL", "drop_not_null", False),
+    ("ALTER DOMAIN posint VALIDATE CONSTRAINT pos", "validate_constraint", False),
+]
+
+
+@pytest.mark.parametrize(("sql", "mode", "not_valid"), DOMAIN_CASES)
+def test_alter_domain_constraint_forms(sql: str, mode: str, not_valid: bool) -> None:
+    ops, _ = ops_of(sql)
+    assert [(o.kind, o.mode) for o in ops] == [("alter_domain", mode)]
+    con = ops[0].constraint
+    assert (con is not None and con.not_valid) == not_valid
+
+
+def test_alter_domain_rename_still_reads_as_a_type_rename() -> None:
+    ops, _ = ops_of("ALTER DOMAIN posint RENAME TO positive")
+    assert [brief(o) for o in ops] == [("rename_type", "posint", "posint", None, "positive")]
+
+
+def test_index_keys_count_only_leading_plain_columns() -> None:
+    ops, _ = ops_of("CREATE INDEX i ON t (a, lower(b), c)")
+    assert ops[0].names[: ops[0].options["plain_keys"]] == ("a",)  # type: ignore[misc]
+    ops, _ = ops_of("CREATE INDEX i ON t ((a + b), c)")
+    assert ops[0].options["plain_keys"] == 0

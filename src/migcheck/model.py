@@ -156,7 +156,7 @@ OP_KINDS = ALTER_TABLE_KINDS | frozenset(
     create_table drop_table truncate
     create_index drop_index reindex rename_index alter_index
     create_enum create_type drop_type add_enum_value rename_enum_value rename_type
-    alter_type_other
+    alter_type_other alter_domain
     create_view drop_view rename_view refresh_matview
     create_schema drop_schema rename_schema create_sequence drop_sequence alter_sequence
     create_extension drop_extension create_function drop_function create_trigger

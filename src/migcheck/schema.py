@@ -51,6 +51,9 @@ class IndexInfo:
     table: str | None
     unique: bool = False
     origin: Origin | None = None
+    # The key columns in order (empty when unknown); an expression key is not a column.
+    columns: tuple[str, ...] = ()
+    partial: bool = False
 
 
 @dataclass
@@ -79,6 +82,8 @@ class Schema:
         self.constraints: dict[tuple[str, str], ConstraintInfo] = {}
         self.enums: dict[str, EnumInfo] = {}
         self.types: dict[str, Origin | None] = {}
+        # Domains (CREATE DOMAIN), a subset of ``types``.
+        self.domains: set[str] = set()
 
     # -- questions rules ask -----------------------------------------------------------
 
@@ -97,6 +102,20 @@ class Schema:
             c.kind == "check" and c.validated and c.not_null_column == column
             for c in self.constraints_on(table)
         )
+
+    def indexes_on(self, table: str | None) -> list[IndexInfo]:
+        return [i for i in self.indexes.values() if i.table == table]
+
+    def columns_of_type(self, type_name: str, arrays: bool = False) -> list[tuple[str, str]]:
+        """(table, column) of every table column declared with the type ``type_name`` (with
+        ``arrays``, the columns of an array of it instead)."""
+        return [
+            (t.name, c.name)
+            for t in self.tables.values()
+            if t.kind == "table"
+            for c in t.columns.values()
+            if c.type is not None and c.type.name == type_name and bool(c.type.array) == arrays
+        ]
 
     def table_of_index(self, name: str | None) -> str | None:
         idx = self.indexes.get(name) if name else None
@@ -132,23 +151,34 @@ class Schema:
 
     def _add_constraint_info(self, table: str, con: Constraint, origin: Origin) -> None:
         if con.kind == "not_null":
-            col = self.column(table, con.columns[0] if con.columns else None)
+            column = con.columns[0] if con.columns else None
+            col = self.column(table, column)
             if col is not None and not con.not_valid:
                 col.not_null = True
+            if con.not_valid and con.name and column:
+                # PostgreSQL 18: VALIDATE CONSTRAINT makes the column NOT NULL (no SET NOT
+                # NULL scan needed), so remember the pending constraint.
+                self.constraints[(table, con.name)] = ConstraintInfo(
+                    con.name, "not_null", table, (column,), False, column, origin=origin
+                )
             return
         name = con.name or default_constraint_name(table, con)
+        columns = con.columns
+        if con.using_index and not columns:
+            attached = self.indexes.get(index_key(con.using_index, table))
+            columns = attached.columns if attached is not None else ()
         self.constraints[(table, name)] = ConstraintInfo(
             name,
             con.kind,
             table,
-            con.columns,
+            columns,
             not con.not_valid,
             con.not_null_column,
             con.ref_table,
             origin,
         )
         if con.kind == "primary_key":
-            for c in con.columns:
+            for c in columns:
                 col = self.column(table, c)
                 if col is not None:
                     col.not_null = True
@@ -158,7 +188,7 @@ class Schema:
             if con.using_index:
                 self.indexes.pop(index_key(con.using_index, table), None)
             idx = index_key(name, table)
-            self.indexes.setdefault(idx, IndexInfo(idx, table, True, origin))
+            self.indexes.setdefault(idx, IndexInfo(idx, table, True, origin, columns))
             self.indexes[idx].table = table
 
     def _drop_table(self, op: Op, origin: Origin) -> None:
@@ -250,6 +280,9 @@ class Schema:
         con = self.constraints.get((op.table or "", op.name or ""))
         if con is not None:
             con.validated = True
+            col = self.column(op.table, con.not_null_column) if con.kind == "not_null" else None
+            if col is not None:
+                col.not_null = True
 
     def _drop_constraint(self, op: Op, origin: Origin) -> None:
         con = self.constraints.pop((op.table or "", op.name or ""), None)
@@ -271,7 +304,9 @@ class Schema:
             key = index_key(op.name, op.table)
             if key in self.indexes and op.options.get("if_not_exists"):
                 return
-            self.indexes[key] = IndexInfo(key, op.table, op.unique, origin)
+            self.indexes[key] = IndexInfo(
+                key, op.table, op.unique, origin, _key_columns(op), op.has_where
+            )
 
     def _drop_index(self, op: Op, origin: Origin) -> None:
         if op.name:
@@ -293,6 +328,8 @@ class Schema:
     def _create_type(self, op: Op, origin: Origin) -> None:
         if op.name:
             self.types[op.name] = origin
+            if op.options.get("domain"):
+                self.domains.add(op.name)
 
     def _add_enum_value(self, op: Op, origin: Origin) -> None:
         e = self.enums.get(op.table or "")
@@ -323,6 +360,7 @@ class Schema:
         if op.name:
             self.enums.pop(op.name, None)
             self.types.pop(op.name, None)
+            self.domains.discard(op.name)
 
 
 _SUFFIX = {
@@ -360,6 +398,12 @@ def default_constraint_name(table: str, con: Constraint) -> str:
         parts = [base, *con.columns[:1]]
     name = "_".join([*parts, suffix])
     return name.encode()[:63].decode("utf-8", "ignore")
+
+
+def _key_columns(op: Op) -> tuple[str, ...]:
+    """The index's leading plain-column keys (the parser counts them)."""
+    n = op.options.get("plain_keys")
+    return op.names[:n] if isinstance(n, int) else ()
 
 
 def _column(col: ColumnDef, origin: Origin) -> ColumnInfo:

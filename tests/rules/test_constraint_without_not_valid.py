@@ -115,3 +115,114 @@ def test_foreign_key_from_a_new_table_to_an_existing_one_is_quiet() -> None:
         'ALTER TABLE "Task" ADD CONSTRAINT "Task_id_check" CHECK ("id" <> \'\');\n'
     )
     assert run(sql, tool="prisma", implicit_transaction=True) == []
+
+
+NOT_NULL_HISTORY = [
+    "create table members (id bigint primary key, email text, name text not null);",
+]
+
+
+def test_postgres_18_not_null_constraint_without_not_valid() -> None:
+    sql = "select 1;\nalter table members add constraint members_email_nn not null email;"
+    findings = lint_sql(sql, history=NOT_NULL_HISTORY, rules=[R], pg=18)
+    assert where(findings, R) == [(2, 21)]
+    f = findings[0]
+    assert f.message == (
+        'Adding NOT NULL constraint "members_email_nn" on "members"."email" without NOT VALID '
+        'scans every row while holding an ACCESS EXCLUSIVE lock on "members", which blocks '
+        "every read and write on the table until the scan ends."
+    )
+    assert "    ALTER TABLE members ADD constraint members_email_nn not null email NOT VALID;" in f.help
+    assert "    ALTER TABLE members VALIDATE CONSTRAINT members_email_nn;" in f.help
+
+
+def test_not_null_constraints_that_do_not_scan_are_quiet() -> None:
+    add = "alter table members add constraint members_{c}_nn not null {c}{suffix};"
+    # NOT VALID; a column already NOT NULL; a validated CHECK proving it.
+    assert lint_sql(add.format(c="email", suffix=" not valid"), history=NOT_NULL_HISTORY, rules=[R], pg=18) == []
+    assert lint_sql(add.format(c="name", suffix=""), history=NOT_NULL_HISTORY, rules=[R], pg=18) == []
+    proven = [
+        *NOT_NULL_HISTORY,
+        "alter table members add constraint m_email check (email is not null) not valid;\n"
+        "alter table members validate constraint m_email;",
+    ]
+    assert lint_sql(add.format(c="email", suffix=""), history=proven, rules=[R], pg=18) == []
+    # Before 18 the syntax does not exist (the statement fails): no scan claim.
+    assert lint_sql(add.format(c="email", suffix=""), history=NOT_NULL_HISTORY, rules=[R], pg=17) == []
+
+
+def test_hold_exclusive_lock_counts_the_not_null_constraint_scan() -> None:
+    history = [*NOT_NULL_HISTORY, "create table notes (id int);"]
+    sql = (
+        "BEGIN;\nalter table notes add column x int;\n"
+        "alter table members add constraint members_email_nn not null email;\nCOMMIT;"
+    )
+    findings = lint_sql(sql, history=history, rules=["hold-exclusive-lock"], pg=18)
+    assert 'line 3 validates NOT NULL constraint "members_email_nn" by scanning "members"' in (
+        findings[0].message
+    )
+
+
+def _held(sql: str) -> list:
+    """hold-exclusive-lock's findings when ``sql`` runs after a quick DDL on "invoice"."""
+    tx = f"BEGIN;\nalter table invoice add column note text;\n{sql}\nCOMMIT;"
+    return lint_sql(tx, history=[PRISMA, SQL], rules=["hold-exclusive-lock"])
+
+
+@pytest.mark.parametrize(
+    ("sql", "work"),
+    [
+        ("alter table orders add check (total_cents >= 0);", 'validates a new CHECK constraint by scanning "orders"'),
+        (
+            "alter table orders add constraint c check (total_cents >= 0);",
+            'validates CHECK constraint "c" by scanning "orders"',
+        ),
+        (
+            "alter table orders add column n int check (n > 0);",
+            'scans "orders" to check the new column "n"',
+        ),
+        (
+            "alter table orders add column c2 bigint default 1 references coupons (id);",
+            'validates the foreign key of "c2" by scanning "orders"',
+        ),
+    ],
+)
+def test_slow_work_names_the_validation(sql: str, work: str) -> None:
+    findings = _held(sql)
+    assert f"line 3 {work}" in findings[0].message
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "alter table orders add constraint c check (total_cents >= 0) not valid;",
+        "alter table orders add column n int;",
+        "alter table orders add column c3 bigint references coupons (id);",
+        "alter table orders add column if not exists total_cents bigint check (total_cents > 0);",
+        "create table t3 (x int);\nalter table t3 add constraint c check (x > 0);",
+    ],
+)
+def test_no_slow_work_without_a_validation_scan(sql: str) -> None:
+    assert _held(sql) == []
+
+
+def test_a_sibling_foreign_key_makes_an_inline_references_validate() -> None:
+    sql = (
+        "alter table orders add column c4 bigint references coupons (id),\n"
+        "  add constraint orders_total_fk foreign key (total_cents) references coupons (id) not valid;"
+    )
+    assert where(run(sql), R) == [(1, 20)]
+    sibling_check = sql.replace(
+        "foreign key (total_cents) references coupons (id) not valid", "check (total_cents > 0) not valid"
+    )
+    assert run(sibling_check) == []
+
+
+def test_add_column_help_keeps_not_null_and_the_references_text() -> None:
+    sql = "alter table orders add column c5 bigint not null default 1 references coupons (id) on delete cascade;"
+    h = run(sql)[0].help
+    assert "    ALTER TABLE orders ADD COLUMN c5 bigint DEFAULT 1 NOT NULL;" in h
+    assert (
+        "    ALTER TABLE orders ADD CONSTRAINT orders_c5_fkey FOREIGN KEY (c5) REFERENCES coupons (id) "
+        "on delete cascade NOT VALID;" in h
+    )

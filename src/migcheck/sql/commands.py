@@ -7,9 +7,10 @@ which hands it on to sqlglot (``dml.py``). ``parse.py`` maps keywords to readers
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 
-from sqlglot.tokens import TokenType
+from sqlglot.tokens import Token, TokenType
 
 from migcheck.model import ColumnDef, Constraint, Op
 from migcheck.sql.alter_table import alter_table
@@ -21,7 +22,9 @@ def read_alter(rec: Recogniser, cur: Cursor) -> ParseResult | None:
     if cur.accept("TABLE") or cur.accept("FOREIGN", "TABLE"):
         ops = alter_table(rec, cur)
         return (ops, None) if ops else None
-    if cur.accept("TYPE") or cur.accept("DOMAIN"):
+    if cur.accept("DOMAIN"):
+        return _alter_domain(rec, cur), None
+    if cur.accept("TYPE"):
         return rec.alter_type(cur), None
     if cur.accept("INDEX"):
         ie = cur.accept("IF", "EXISTS")
@@ -111,7 +114,43 @@ def _create_type(cur: Cursor) -> Op:
 def _create_domain(cur: Cursor) -> Op:
     cur.accept("IF", "NOT", "EXISTS")
     name = cur.relation()
-    return Op("create_type", name, name=name)
+    return Op("create_type", name, name=name, options={"domain": True})
+
+
+def _alter_domain(rec: Recogniser, cur: Cursor) -> list[Op]:
+    """ALTER DOMAIN's constraint forms, which check every column of the domain, as
+    ``alter_domain`` ops (``mode`` says which); the rest reads like ALTER TYPE."""
+    start = cur.pos
+    name = cur.relation()
+    if cur.accept("ADD"):
+        con = rec.table_constraint(cur.rest())
+        return [
+            Op(
+                "alter_domain",
+                name,
+                name=name,
+                mode="add_constraint",
+                constraint=con,
+                source="tokens",
+            )
+        ]
+    if cur.accept("SET", "NOT", "NULL") or cur.accept("DROP", "NOT", "NULL"):
+        mode = "set_not_null" if cur.kw(-3) == "SET" else "drop_not_null"
+        return [Op("alter_domain", name, name=name, mode=mode, source="tokens")]
+    if cur.accept("VALIDATE", "CONSTRAINT"):
+        con_name = cur.name()
+        return [
+            Op(
+                "alter_domain",
+                name,
+                name=name,
+                mode="validate_constraint",
+                names=(con_name,) if con_name else (),
+                source="tokens",
+            )
+        ]
+    cur.pos = start
+    return rec.alter_type(cur)
 
 
 def _create_schema(cur: Cursor) -> Op:
@@ -181,7 +220,8 @@ def _create_index(rec: Recogniser, cur: Cursor, unique: bool) -> Op:
         only = cur.accept("ONLY")
         table = cur.relation()
     method = cur.name() if cur.accept("USING") else None
-    cols = name_list(cur.group())
+    group = cur.group()
+    cols = name_list(group)
     rest = cur.rest()
     where = any(t.text.upper() == "WHERE" for t in rest)
     return Op(
@@ -195,8 +235,21 @@ def _create_index(rec: Recogniser, cur: Cursor, unique: bool) -> Op:
         has_where=where,
         mode=method,
         source="tokens",
-        options={"if_not_exists": ine},
+        options={"if_not_exists": ine, "plain_keys": _plain_keys(group)},
     )
+
+
+def _plain_keys(group: list[Token]) -> int:
+    """How many leading keys of the index are plain columns, up to the first expression
+    key (``lower(email)``, ``(a + b)``); ``names`` holds those columns first. A count, not
+    the names: cached ops hold only scalars in ``options``."""
+    n = 0
+    for part in split_top(group):
+        cur = Cursor(part)
+        if cur.name() is None or cur.accept_type(TokenType.L_PAREN):
+            break
+        n += 1
+    return n
 
 
 def _create_table(rec: Recogniser, cur: Cursor) -> Op:
@@ -224,7 +277,11 @@ def _create_table(rec: Recogniser, cur: Cursor) -> Op:
     rest = cur.rest()
     if any(t.text.upper() == "AS" for t in rest[:1]):
         opts["as_select"] = True
-    if any(t.text.upper() == "PARTITION" for t in rest):
+    # PARTITION BY makes a partitioned parent; PARTITION OF only a partition of one.
+    if any(
+        a.text.upper() == "PARTITION" and b.text.upper() == "BY"
+        for a, b in itertools.pairwise(rest)
+    ):
         opts["partitioned"] = True
     return Op(
         "create_table",

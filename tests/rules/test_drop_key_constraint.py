@@ -1,0 +1,159 @@
+"""drop-key-constraint: dropping a PRIMARY KEY / UNIQUE constraint or a unique index breaks
+the running app's ON CONFLICT and allows duplicates (tests/live/test_constraint_facts.py
+checks the errors on a real server)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic_revisions import lint_revisions
+from helpers import lint_sql, where
+
+R = "drop-key-constraint"
+USERS = (
+    "create table users (id bigint primary key, email text constraint users_email_key unique,"
+    " handle text, org bigint, constraint users_org_check check (org > 0));\n"
+    "create unique index users_handle_idx on users (handle);\n"
+    "create index users_org_idx on users (org);\n"
+    "create table posts (id bigint primary key, user_id bigint constraint posts_user_fk "
+    "references users);"
+)
+ON_CONFLICT = (
+    "the app version still running gets there is no unique or exclusion constraint "
+    "matching the ON CONFLICT specification from INSERT … ON CONFLICT"
+)
+
+
+def run(sql: str, history: tuple[str, ...] = (USERS,), **kw: object) -> list:
+    return lint_sql(sql, history=list(history), rules=[R], **kw)
+
+
+def test_dropping_a_unique_constraint() -> None:
+    findings = run("alter table users drop constraint users_email_key;")
+    assert where(findings, R) == [(1, 19)]
+    f = findings[0]
+    assert f.severity == "warning" and f.category == "compatibility"
+    assert f.message == (
+        'Dropping unique constraint "users_email_key" of "users" (email): '
+        f"{ON_CONFLICT} (email), and duplicate values can now be written."
+    )
+    assert "replica identity" not in f.message
+    assert (
+        "    ALTER TABLE users DROP CONSTRAINT users_email_key, ADD CONSTRAINT users_email_key "
+        "UNIQUE USING INDEX <new_index>;" in f.help
+    )
+
+
+def test_dropping_a_primary_key_names_replication_and_cascade() -> None:
+    findings = run("alter table users drop constraint users_pkey cascade;")
+    assert where(findings, R) == [(1, 19)]
+    m = findings[0].message
+    assert m.startswith('Dropping primary key "users_pkey" of "users" (id): ')
+    assert (
+        'If "users" is published for logical replication with the default replica identity, '
+        'every UPDATE and DELETE on it fails with cannot update table "users" because it does '
+        "not have a replica identity and publishes updates." in m
+    )
+    assert m.endswith("CASCADE also drops every foreign key that references it.")
+    assert "REPLICA IDENTITY USING INDEX" in findings[0].help
+    plain = run("alter table users drop constraint users_pkey;")
+    assert "CASCADE" not in plain[0].message
+
+
+def test_a_new_primary_key_on_other_columns_still_breaks_on_conflict_but_not_replication() -> None:
+    sql = "alter table users drop constraint users_pkey, add primary key (id, org);"
+    findings = run(sql)
+    assert where(findings, R) == [(1, 19)]
+    assert "replica identity" not in findings[0].message
+
+
+def test_a_key_swapped_for_one_on_the_same_columns_is_quiet() -> None:
+    swap = (
+        "create unique index concurrently users_email_new on users (email);\n"
+        "alter table users drop constraint users_email_key,\n"
+        "  add constraint users_email_key unique using index users_email_new;"
+    )
+    assert run(swap) == []
+    pk = "alter table users drop constraint users_pkey, add primary key (id);"
+    assert run(pk) == []
+    # Near miss: the new unique index covers other columns.
+    other = swap.replace("on users (email)", "on users (email, org)")
+    assert where(run(other), R) == [(2, 19)]
+
+
+def test_other_constraints_unknown_ones_and_new_tables_are_quiet() -> None:
+    assert run("alter table users drop constraint users_org_check;") == []
+    assert run("alter table posts drop constraint posts_user_fk;") == []
+    assert run("alter table users drop constraint never_seen;") == []
+    new = (
+        "create table drafts (id bigint, slug text constraint drafts_slug_key unique);\n"
+        "alter table drafts drop constraint drafts_slug_key;"
+    )
+    assert run(new) == []
+
+
+def test_dropping_a_unique_index() -> None:
+    findings = run("drop index users_handle_idx;")
+    assert where(findings, R) == [(1, 1)]
+    assert findings[0].message == (
+        'Dropping unique index "users_handle_idx" of "users": '
+        f"{ON_CONFLICT} (handle) that this index answers, and duplicate values can now be "
+        "written."
+    )
+    # Not unique, or owned by a constraint (PostgreSQL refuses that drop): quiet.
+    assert run("drop index users_org_idx;") == []
+    assert run("drop index users_email_key;") == []
+    # Replaced by a unique index on the same column in the same migration: quiet.
+    again = "drop index users_handle_idx;\ncreate unique index users_handle_key on users (handle);"
+    assert run(again) == []
+
+
+def test_prisma_removing_unique_drops_its_index() -> None:
+    history = (
+        'CREATE TABLE "User" ("id" TEXT NOT NULL, "email" TEXT NOT NULL, '
+        'CONSTRAINT "User_pkey" PRIMARY KEY ("id"));\n'
+        'CREATE UNIQUE INDEX "User_email_key" ON "User"("email");'
+    )
+    sql = '-- DropIndex\nDROP INDEX "User_email_key";'
+    findings = run(sql, history=(history,), tool="prisma")
+    assert where(findings, R) == [(2, 1)]
+    assert 'INSERT … ON CONFLICT (email)' in findings[0].message
+
+
+def test_alembic_drop_constraint(tmp_path: Path) -> None:
+    findings = lint_revisions(
+        tmp_path,
+        [
+            """
+            op.create_table(
+                "users",
+                sa.Column("id", sa.BigInteger(), primary_key=True),
+                sa.Column("email", sa.Text()),
+                sa.UniqueConstraint("email", name="uq_users_email"),
+            )
+            """,
+            'op.drop_constraint("uq_users_email", "users", type_="unique")',
+        ],
+        [R],
+    )
+    assert [(Path(f.path).name, f.line, f.rule) for f in findings] == [("r2.py", 6, R)]
+    assert 'unique constraint "uq_users_email" of "users" (email)' in findings[0].message
+
+
+def test_a_key_dropped_before_its_table_is_quiet() -> None:
+    sql = "alter table users drop constraint users_email_key;\ndrop table users cascade;"
+    assert run(sql) == []
+    near = "alter table users drop constraint users_email_key;\ndrop table posts;"
+    assert where(run(near), R) == [(1, 19)]
+
+
+def test_schema_qualified_indexes() -> None:
+    history = (
+        "create table app.users (id bigint constraint users_pkey primary key, handle text);\n"
+        "create unique index users_handle_idx on app.users (handle);",
+    )
+    findings = run("drop index app.users_handle_idx;", history=history)
+    assert where(findings, R) == [(1, 1)]
+    assert '"app"."users"' in findings[0].message
+    # The primary key's own index: PostgreSQL refuses the drop, nothing to report.
+    assert run("drop index app.users_pkey;", history=history) == []
