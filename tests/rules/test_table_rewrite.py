@@ -60,3 +60,90 @@ def test_messages_name_the_command() -> None:
 )
 def test_quiet(sql: str) -> None:
     assert run(sql) == []
+
+
+ORDERS_STORED = (
+    "create table orders (id bigint primary key, net numeric, "
+    "gross numeric generated always as (net * 1.2) stored);"
+)
+ORDERS_VIRTUAL = ORDERS_STORED.replace(" stored);", " virtual);")
+SET_EXPRESSION = "alter table orders alter column gross set expression as (net * 1.25);"
+
+
+def test_set_expression_of_a_stored_column_rewrites() -> None:
+    findings = run(SET_EXPRESSION, history=(ORDERS_STORED,), pg=17)
+    assert where(findings, R) == [(1, 20)]
+    f = findings[0]
+    assert f.message == (
+        'ALTER TABLE "orders" ALTER COLUMN "gross" SET EXPRESSION: "orders"."gross" is a STORED '
+        "generated column, so PostgreSQL rewrites the table and all its indexes to recompute "
+        "it for every row, while holding an ACCESS EXCLUSIVE lock, which blocks every read "
+        "and write on the table until it finishes."
+    )
+    assert "VIRTUAL" not in f.help  # no virtual columns before 18
+    pg18 = run(SET_EXPRESSION, history=(ORDERS_STORED,), pg=18)[0]
+    assert pg18.help.startswith("On PostgreSQL 18+ a VIRTUAL generated column changes")
+
+
+def test_set_expression_of_a_virtual_column_is_quiet_on_pg18() -> None:
+    assert run(SET_EXPRESSION, history=(ORDERS_VIRTUAL,), pg=18) == []
+    # PostgreSQL 18's default kind is VIRTUAL.
+    default = ORDERS_STORED.replace(" stored);", ");")
+    assert run(SET_EXPRESSION, history=(default,), pg=18) == []
+
+
+def test_set_expression_of_an_unknown_column() -> None:
+    # Before 18 every generated column is STORED.
+    assert where(run(SET_EXPRESSION, history=(), pg=17), R) == [(1, 20)]
+    f = run(SET_EXPRESSION, history=(), pg=18)[0]
+    assert "may rewrite" in f.message and "the history does not say" in f.message
+
+
+def test_set_expression_does_not_exist_before_pg17() -> None:
+    assert run(SET_EXPRESSION, history=(ORDERS_STORED,), pg=16) == []
+
+
+def test_set_expression_on_a_new_table_and_drop_expression_are_quiet() -> None:
+    assert run(ORDERS_STORED + "\n" + SET_EXPRESSION, history=(), pg=17) == []
+    drop = "alter table orders alter column gross drop expression;"
+    assert run(drop, history=(ORDERS_STORED,), pg=18) == []
+
+
+def test_alter_index_set_tablespace() -> None:
+    history = (COUPONS, "create index coupons_code_idx on coupons (code);")
+    findings = run("alter index coupons_code_idx set tablespace fast_ssd;", history=history)
+    assert where(findings, R) == [(1, 1)]
+    f = findings[0]
+    assert f.message == (
+        'ALTER INDEX "coupons_code_idx" SET TABLESPACE fast_ssd copies the index\'s files while '
+        'holding an ACCESS EXCLUSIVE lock on "coupons_code_idx", and every query that plans or '
+        'writes on "coupons" waits for it (reads and writes alike) until it finishes.'
+    )
+    assert (
+        "    CREATE INDEX CONCURRENTLY <new_name> ON coupons (…) TABLESPACE fast_ssd;\n"
+        "    DROP INDEX CONCURRENTLY coupons_code_idx;\n"
+        "    ALTER INDEX <new_name> RENAME TO coupons_code_idx;"
+    ) in f.help
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        # Measured: SHARE UPDATE EXCLUSIVE, no new files.
+        "alter index coupons_code_idx set (fillfactor = 70);",
+        "alter table coupons set (fillfactor = 70);",
+        "alter index coupons_code_idx rename to coupons_code_key;",
+        # An index built by this deploy serves no query yet.
+        "create index coupons_id_idx on coupons (id);\n"
+        "alter index coupons_id_idx set tablespace fast_ssd;",
+    ],
+)
+def test_index_storage_changes_that_are_quiet(sql: str) -> None:
+    history = (COUPONS, "create index coupons_code_idx on coupons (code);")
+    assert run(sql, history=history) == []
+
+
+def test_unknown_index_is_treated_as_live() -> None:
+    findings = run("ALTER INDEX app.orders_idx SET TABLESPACE archive;", history=())
+    assert where(findings, R) == [(1, 1)]
+    assert "on its table" in findings[0].message

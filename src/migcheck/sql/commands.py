@@ -30,7 +30,7 @@ def read_alter(rec: Recogniser, cur: Cursor) -> ParseResult | None:
         if cur.accept("RENAME", "TO"):
             return [Op("rename_index", name=name, new_name=cur.name(), if_exists=ie)], None
         if cur.accept("SET", "TABLESPACE"):
-            return [Op("alter_index", name=name, mode="tablespace")], None
+            return [Op("alter_index", name=name, mode="tablespace", new_name=cur.name())], None
         return [Op("alter_index", name=name, if_exists=ie)], None
     materialized = cur.accept("MATERIALIZED")
     if cur.accept("VIEW"):
