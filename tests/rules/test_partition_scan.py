@@ -264,3 +264,60 @@ def test_quoted_camel_case_key(tool: str) -> None:
     # A CHECK on "createdat" (folded) is another column.
     other = check.replace('"createdAt"', "createdAt")
     assert where(run(sql, history=(*history, other), tool=tool), R) == [(1, 21)]
+
+
+def test_pg12_is_the_first_version_with_the_weaker_parent_lock() -> None:
+    assert '"events" itself only gets SHARE UPDATE EXCLUSIVE' in run(ATTACH, pg=12)[0].message
+    created = run(CREATE_2025, history=(EVENTS, DEFAULT), pg=12)[0]
+    assert "which takes only SHARE UPDATE EXCLUSIVE" in created.help
+
+
+def test_schema_qualified_tables_name_their_constraints_without_the_schema() -> None:
+    history = (
+        "create schema app;\n"
+        "create table app.events (id bigint, k int not null) partition by range (k);\n"
+        "create table app.events_default partition of app.events default;",
+        "create table app.events_1 (id bigint, k int not null);",
+    )
+    sql = "alter table app.events attach partition app.events_1 for values from (0) to (10);"
+    f = run(sql, history=history)[0]
+    assert "ALTER TABLE app.events_1 ADD CONSTRAINT events_1_bound CHECK (" in f.help
+    assert "ALTER TABLE app.events_default ADD CONSTRAINT events_default_excl_events_1" in f.help
+
+
+def test_list_and_hash_bounds_are_repeated_in_the_help() -> None:
+    history = (
+        "create table orders (id int not null, region text not null) partition by list (region);",
+        "create table orders_eu (id int not null, region text not null);",
+        "create table jobs (id int not null) partition by hash (id);",
+        "create table jobs_0 (id int not null);",
+    )
+    listed = run("alter table orders attach partition orders_eu for values in ('de');", history)
+    assert "ALTER TABLE orders ATTACH PARTITION orders_eu FOR VALUES IN ('de');" in listed[0].help
+    hashed = run(
+        "alter table jobs attach partition jobs_0 for values with (modulus 4, remainder 0);",
+        history,
+    )
+    f = hashed[0]
+    assert "FOR VALUES WITH (modulus 4, remainder 0);" in f.help
+    assert "CHECK (<the partition bound on id>) NOT VALID;" in f.help
+
+
+def test_a_second_default_partition_is_not_reported_as_a_scan() -> None:
+    # PostgreSQL rejects it (only one DEFAULT partition); migcheck claims no scan of the
+    # existing one.
+    history = (EVENTS, DEFAULT)
+    assert run("create table events_other partition of events default;", history=history) == []
+    findings = run(
+        "alter table events attach partition events_2024 default;", history=(*history, ARCHIVE)
+    )
+    assert "It also scans" not in findings[0].message
+
+
+def test_a_scan_while_another_lock_is_held_is_slow_work() -> None:
+    sql = "BEGIN;\nalter table events_2023 add column note text;\n" + ATTACH + "\nCOMMIT;"
+    findings = lint_sql(sql, history=[EVENTS, ARCHIVE], rules=["hold-exclusive-lock"])
+    assert where(findings, "hold-exclusive-lock") == [(2, 25)]
+    assert 'line 3 scans "events_2024" (partition bound)' in findings[0].message
+    quick = sql.replace(ATTACH, CREATE_2025)
+    assert lint_sql(quick, history=[EVENTS, ARCHIVE], rules=["hold-exclusive-lock"]) == []

@@ -147,3 +147,14 @@ def test_unknown_index_is_treated_as_live() -> None:
     findings = run("ALTER INDEX app.orders_idx SET TABLESPACE archive;", history=())
     assert where(findings, R) == [(1, 1)]
     assert "on its table" in findings[0].message
+
+
+def test_index_tablespace_move_waits_for_its_lock_like_any_access_exclusive() -> None:
+    history = [COUPONS, "create index coupons_code_idx on coupons (code);"]
+    sql = (
+        "alter index coupons_code_idx set (fillfactor = 70);\n"
+        "alter index coupons_code_idx set tablespace fast_ssd;"
+    )
+    findings = lint_sql(sql, history=history, rules=["missing-lock-timeout"])
+    assert where(findings, "missing-lock-timeout") == [(2, 1)]
+    assert "ACCESS EXCLUSIVE" in findings[0].message

@@ -35,7 +35,8 @@ class ReplaceViewColumns(Rule):
             return
         v = qname(op.table)
         if len(new) < len(old):
-            gone = [c for c in old if c not in new] or list(old[len(new) :])
+            # Names are unique in a view, so a shorter list always leaves some out.
+            gone = [c for c in old if c not in new]
             error = "cannot drop columns from view"
             what = f"the new query has {len(new)} columns, the view has {len(old)}"
             names = ", ".join(quote(c) for c in gone)
