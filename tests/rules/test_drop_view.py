@@ -122,3 +122,31 @@ def test_prisma_migration_recreating_a_view_without_a_column() -> None:
     findings = run(sql, history=history, tool="prisma", implicit_transaction=True)
     assert where(findings, R) == [(1, 1)]
     assert 'without column "status"' in findings[0].message
+
+
+def test_unknown_materialized_view_is_named_as_one() -> None:
+    f = run("DROP MATERIALIZED VIEW sales_summary;", history=())[0]
+    assert 'Dropping materialized view "sales_summary"' in f.message
+    assert "    CREATE MATERIALIZED VIEW " in f.help
+    plain = run("DROP VIEW v_open_invoice;")[0]
+    assert "    CREATE VIEW " in plain.help and "MATERIALIZED" not in plain.help
+
+
+def test_the_recreation_of_that_view_is_compared_not_another() -> None:
+    sql = (
+        "DROP VIEW open_orders;\n"
+        "CREATE VIEW other_orders AS SELECT id FROM orders;\n"
+        "CREATE VIEW open_orders AS SELECT id, status, total AS amount FROM orders;"
+    )
+    assert run(sql, history=(ORDERS, ORDER_VIEW), runner_transaction=True) == []
+
+
+def test_several_columns_gone_are_all_named() -> None:
+    sql = "DROP VIEW open_orders;\nCREATE VIEW open_orders AS SELECT id FROM orders;"
+    f = run(sql, history=(ORDERS, ORDER_VIEW), runner_transaction=True)[0]
+    assert f.message == (
+        'View "open_orders" is dropped and created again without columns "status", "amount": '
+        'the app version still running selects them and fails with column "status" does not '
+        "exist until every instance is replaced."
+    )
+    assert "NULL::text AS status" in f.help

@@ -321,3 +321,16 @@ def test_a_scan_while_another_lock_is_held_is_slow_work() -> None:
     assert 'line 3 scans "events_2024" (partition bound)' in findings[0].message
     quick = sql.replace(ATTACH, CREATE_2025)
     assert lint_sql(quick, history=[EVENTS, ARCHIVE], rules=["hold-exclusive-lock"]) == []
+
+
+def test_default_partition_check_need_not_exclude_null_keys() -> None:
+    # Measured on PostgreSQL 18: CHECK (NOT (k >= 0 AND k < 10)) on the default partition of
+    # a nullable key is enough ("... is implied by existing constraints"): NULL keys belong
+    # in the default partition anyway.
+    history = (
+        "create table p (id int, k int) partition by range (k);\n"
+        "create table p_default partition of p default;",
+    )
+    check = "alter table p_default add constraint p_excl check (not (k >= 0 and k < 10));\n"
+    sql = check + "create table p_1 partition of p for values from (0) to (10);"
+    assert run(sql, history=history) == []

@@ -113,3 +113,22 @@ def test_more_than_three_tables_are_counted() -> None:
     many = "create schema s;\n" + "\n".join(f"create table s.t{i} (id int);" for i in range(5))
     f = lint_sql("alter schema s rename to s2;", history=[many], rules=[R])[0]
     assert '("s"."t0", "s"."t1", "s"."t2" and 2 more)' in f.message
+
+
+def test_three_and_four_tables() -> None:
+    def tables(n: int) -> str:
+        return "create schema s;\n" + "\n".join(f"create table s.t{i} (id int);" for i in range(n))
+
+    three = lint_sql("alter schema s rename to s2;", history=[tables(3)], rules=[R])[0]
+    assert '("s"."t0", "s"."t1", "s"."t2") fails' in three.message
+    four = lint_sql("alter schema s rename to s2;", history=[tables(4)], rules=[R])[0]
+    assert '("s"."t0", "s"."t1", "s"."t2" and 1 more)' in four.message
+
+
+def test_set_schema_of_a_qualified_table() -> None:
+    history = ["create schema app;\ncreate table app.users (id bigint primary key);"]
+    f = lint_sql("alter table app.users set schema archive;", history=history, rules=[R])[0]
+    assert 'Moving table "app"."users" to "archive"."users"' in f.message
+    assert "Move it and leave a view under the old name" in f.help
+    renamed = lint_sql("alter table app.users rename to people;", history=history, rules=[R])[0]
+    assert "Rename it and leave a view under the old name" in renamed.help

@@ -158,3 +158,49 @@ def test_index_tablespace_move_waits_for_its_lock_like_any_access_exclusive() ->
     findings = lint_sql(sql, history=history, rules=["missing-lock-timeout"])
     assert where(findings, "missing-lock-timeout") == [(2, 1)]
     assert "ACCESS EXCLUSIVE" in findings[0].message
+
+
+@pytest.mark.parametrize(
+    ("statement", "work"),
+    [
+        ("vacuum full coupons;", 'line 3 rewrites "coupons" (VACUUM FULL)'),
+        ("vacuum full;", "line 3 rewrites every table (VACUUM FULL)"),
+        ("cluster;", "line 3 rewrites every clustered table (CLUSTER)"),
+        ("cluster coupons using coupons_pkey;", 'line 3 rewrites "coupons"'),
+        ("alter table coupons set logged;", 'line 3 rewrites "coupons"'),
+        (
+            "alter index coupons_code_idx set tablespace fast_ssd;",
+            'line 3 copies the index "coupons_code_idx" to another tablespace',
+        ),
+    ],
+)
+def test_rewrites_are_slow_work_under_a_held_lock(statement: str, work: str) -> None:
+    history = [COUPONS, "create index coupons_code_idx on coupons (code);", ORDERS_STORED]
+    sql = f"BEGIN;\nalter table orders add column note text;\n{statement}\nCOMMIT;"
+    findings = lint_sql(sql, history=history, rules=["hold-exclusive-lock"])
+    assert len(findings) == 1 and work in findings[0].message
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "vacuum coupons;",
+        "alter index coupons_code_idx set (fillfactor = 70);",
+        "alter table orders alter column gross drop expression;",
+    ],
+)
+def test_quick_commands_are_not_slow_work(statement: str) -> None:
+    history = [COUPONS, "create index coupons_code_idx on coupons (code);", ORDERS_STORED]
+    sql = f"BEGIN;\nalter table orders add column note text;\n{statement}\nCOMMIT;"
+    assert lint_sql(sql, history=history, rules=["hold-exclusive-lock"]) == []
+
+
+def test_materialized_view_index_moved() -> None:
+    history = (
+        COUPONS,
+        "create materialized view code_counts as select code, count(*) n from coupons group by code;\n"
+        "create index code_counts_idx on code_counts (code);",
+    )
+    findings = run("alter index code_counts_idx set tablespace fast_ssd;", history=history)
+    assert where(findings, R) == [(1, 1)]
+    assert 'every query that plans or writes on "code_counts" waits' in findings[0].message

@@ -39,13 +39,13 @@ def _rewrites(op: Op, ctx: Context) -> bool:
 
 
 def _moves_index(op: Op, ctx: Context) -> bool:
-    """ALTER INDEX … SET TABLESPACE of an index that existed before this deploy."""
+    """ALTER INDEX … SET TABLESPACE of an index that existed before this deploy (an index
+    of a table created by this deploy is new too). A materialized view's index counts:
+    its readers wait the same way."""
     if op.mode != "tablespace":
         return False  # SET (fillfactor …), RENAME …: catalog changes (measured)
     idx = ctx.schema.index(op.name)
-    if idx is not None and ctx.is_new(idx.origin):
-        return False
-    return idx is None or idx.table is None or existing(ctx, idx.table)
+    return idx is None or not ctx.is_new(idx.origin)
 
 
 def _stored(op: Op, ctx: Context) -> bool | None:
