@@ -204,3 +204,26 @@ def test_materialized_view_index_moved() -> None:
     findings = run("alter index code_counts_idx set tablespace fast_ssd;", history=history)
     assert where(findings, R) == [(1, 1)]
     assert 'every query that plans or writes on "code_counts" waits' in findings[0].message
+
+
+def test_messages_of_each_rewrite() -> None:
+    named = run("cluster coupons using coupons_pkey;")[0]
+    assert named.message.startswith('CLUSTER rewrites "coupons" and all its indexes in index order')
+    every = run("CLUSTER;")[0]
+    assert every.message.startswith("CLUSTER without a table name re-clusters every")
+    logged = run("alter table coupons set logged;")[0]
+    assert 'ALTER TABLE "coupons" SET LOGGED rewrites' in logged.message
+    assert "Create a new logged table" in logged.help
+    unlogged = run("alter table coupons set unlogged;")[0]
+    assert 'ALTER TABLE "coupons" SET UNLOGGED rewrites' in unlogged.message
+
+
+def test_pg17_generated_columns_are_all_stored() -> None:
+    f = run(SET_EXPRESSION, history=(), pg=17)[0]
+    assert '"orders"."gross" is a STORED generated column, so PostgreSQL rewrites' in f.message
+
+
+def test_qualified_index_is_renamed_back_without_its_schema() -> None:
+    f = run("ALTER INDEX app.orders_idx SET TABLESPACE archive;", history=())[0]
+    assert "    DROP INDEX CONCURRENTLY app.orders_idx;" in f.help
+    assert "    ALTER INDEX <new_name> RENAME TO orders_idx;" in f.help
