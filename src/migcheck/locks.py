@@ -90,6 +90,12 @@ _LOCKS: dict[str, Callable[[Op], str]] = {
     # Measured on PostgreSQL 18: DROP TRIGGER holds ACCESS EXCLUSIVE on its table, unlike
     # CREATE TRIGGER and ENABLE/DISABLE TRIGGER (SHARE ROW EXCLUSIVE).
     "drop_trigger": _always(ACCESS_EXCLUSIVE),
+    # Measured on PostgreSQL 16 and 18, on the index: SET TABLESPACE takes ACCESS
+    # EXCLUSIVE (and every query on the table then waits), SET (fillfactor …) SHARE UPDATE
+    # EXCLUSIVE. The relation is the index; callers find its table.
+    "alter_index": lambda op: (
+        ACCESS_EXCLUSIVE if op.mode == "tablespace" else SHARE_UPDATE_EXCLUSIVE
+    ),
 }
 
 

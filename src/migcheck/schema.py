@@ -43,6 +43,7 @@ class ConstraintInfo:
     not_null_column: str | None = None
     ref_table: str | None = None
     origin: Origin | None = None
+    text: str = ""  # as written, e.g. ``CHECK (k >= 0 AND k < 10)``
 
 
 @dataclass
@@ -62,8 +63,19 @@ class TableInfo:
     columns: dict[str, ColumnInfo] = field(default_factory=dict)
     origin: Origin | None = None
     kind: str = "table"  # "table" | "view" | "matview"
-    # Declared PARTITION BY: PostgreSQL cannot index it CONCURRENTLY as a whole.
-    partitioned: bool = False
+    # A partitioned table's key columns (empty when the key is an expression); None for a
+    # table that is not partitioned.
+    partition_key: tuple[str, ...] | None = None
+    # The partitioned table this one is a partition of, and whether it is the DEFAULT one.
+    partition_of: str | None = None
+    default_partition: bool = False
+    # A view's output columns in order, when its SELECT list names them all (else None).
+    view_columns: tuple[str, ...] | None = None
+
+    @property
+    def partitioned(self) -> bool:
+        """Declared PARTITION BY: PostgreSQL cannot index it CONCURRENTLY as a whole."""
+        return self.partition_key is not None
 
 
 @dataclass
@@ -84,6 +96,7 @@ class Schema:
         self.types: dict[str, Origin | None] = {}
         # Domains (CREATE DOMAIN), a subset of ``types``.
         self.domains: set[str] = set()
+        self.schemas: dict[str, Origin | None] = {}
 
     # -- questions rules ask -----------------------------------------------------------
 
@@ -117,6 +130,13 @@ class Schema:
             if c.type is not None and c.type.name == type_name and bool(c.type.array) == arrays
         ]
 
+    def default_partition(self, parent: str | None) -> TableInfo | None:
+        """The DEFAULT partition of ``parent``, if the history attached or created one."""
+        return next(
+            (t for t in self.tables.values() if t.partition_of == parent and t.default_partition),
+            None,
+        )
+
     def table_of_index(self, name: str | None) -> str | None:
         idx = self.indexes.get(name) if name else None
         return idx.table if idx else None
@@ -139,9 +159,20 @@ class Schema:
             return
         if op.table in self.tables and op.options.get("if_not_exists"):
             return
-        info = TableInfo(op.table, origin=origin, partitioned=bool(op.options.get("partitioned")))
+        info = TableInfo(op.table, origin=origin)
         for col in op.columns:
             info.columns[col.name] = _column(col, origin)
+        if op.options.get("partitioned"):
+            info.partition_key = () if op.options.get("key_expression") else op.names
+        info.partition_of = _str(op.options.get("partition_of"))
+        info.default_partition = bool(op.options.get("default_partition"))
+        parent = self.table(info.partition_of)
+        # A partition has its parent's columns (NOT NULL included).
+        for name, pcol in parent.columns.items() if parent is not None else ():
+            info.columns.setdefault(
+                name,
+                ColumnInfo(name, pcol.type, pcol.not_null, pcol.default, pcol.generated, origin),
+            )
         self.tables[op.table] = info
         for col in op.columns:
             for con in col.constraints:
@@ -176,6 +207,7 @@ class Schema:
             con.not_null_column,
             con.ref_table,
             origin,
+            con.text,
         )
         if con.kind == "primary_key":
             for c in columns:
@@ -196,6 +228,9 @@ class Schema:
             if name in self.tables:
                 del self.tables[name]
             self._forget_table_objects(name)
+            # Dropping a partitioned table drops its partitions.
+            for part in [t for t in self.tables.values() if t.partition_of == name]:
+                self._drop_table(Op("drop_table", part.name), origin)
 
     _drop_view = _drop_table
 
@@ -217,15 +252,55 @@ class Schema:
             for idx in self.indexes.values():
                 if idx.table == op.table:
                     idx.table = op.new_name
+            for t in self.tables.values():
+                if t.partition_of == op.table:
+                    t.partition_of = op.new_name
 
     _rename_view = _rename_table
+
+    def _attach_partition(self, op: Op, origin: Origin) -> None:
+        part = self.table(op.name)
+        if part is not None and op.table:
+            part.partition_of = op.table
+            part.default_partition = bool(op.options.get("default"))
+
+    def _detach_partition(self, op: Op, origin: Origin) -> None:
+        part = self.table(op.name)
+        if part is not None and part.partition_of == op.table:
+            part.partition_of = None
+            part.default_partition = False
+
+    def _create_schema(self, op: Op, origin: Origin) -> None:
+        if op.name and op.name not in self.schemas:
+            self.schemas[op.name] = origin
+
+    def _drop_schema(self, op: Op, origin: Origin) -> None:
+        self.schemas.pop(op.name or "", None)
+
+    def _rename_schema(self, op: Op, origin: Origin) -> None:
+        """Every table, view and index of the schema moves to the new name."""
+        old, new = op.name, op.new_name
+        if not old or not new:
+            return
+        if old in self.schemas:
+            self.schemas[new] = self.schemas.pop(old)
+        prefix = old + "."
+        for name in [n for n in self.tables if n.startswith(prefix)]:
+            self._rename_table(Op("rename_table", name, new_name=new + name[len(old) :]), origin)
+        for name in [n for n in self.indexes if n.startswith(prefix)]:
+            idx = self.indexes.pop(name)
+            idx.name = new + name[len(old) :]
+            self.indexes[idx.name] = idx
 
     def _create_view(self, op: Op, origin: Origin) -> None:
         if op.table:
             kind = "matview" if op.options.get("materialized") else "view"
             existing = self.tables.get(op.table)
+            known = op.names if op.options.get("columns_known") else None
             if existing is None or not op.options.get("replace"):
-                self.tables[op.table] = TableInfo(op.table, origin=origin, kind=kind)
+                existing = self.tables[op.table] = TableInfo(op.table, origin=origin, kind=kind)
+            # CREATE OR REPLACE keeps the old columns and may append new ones.
+            existing.view_columns = known
 
     def _add_column(self, op: Op, origin: Origin) -> None:
         t = self.table(op.table)
@@ -242,6 +317,8 @@ class Schema:
 
     def _rename_column(self, op: Op, origin: Origin) -> None:
         t = self.table(op.table)
+        if t is not None and t.view_columns is not None and op.new_name:
+            t.view_columns = tuple(op.new_name if c == op.column else c for c in t.view_columns)
         if t is not None and op.column in t.columns and op.new_name:
             col = t.columns.pop(op.column)
             col.name = op.new_name
@@ -404,6 +481,10 @@ def _key_columns(op: Op) -> tuple[str, ...]:
     """The index's leading plain-column keys (the parser counts them)."""
     n = op.options.get("plain_keys")
     return op.names[:n] if isinstance(n, int) else ()
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _column(col: ColumnDef, origin: Origin) -> ColumnInfo:

@@ -46,3 +46,29 @@ def test_pg13_has_no_concurrent_form() -> None:
 )
 def test_quiet(sql: str) -> None:
     assert run(sql, pg=16) == []
+
+
+DEFAULT = "create table events_default partition of events default;"
+
+
+def test_concurrent_detach_fails_beside_a_default_partition() -> None:
+    sql = "alter table events detach partition events_2023 concurrently;"
+    findings = run(sql, history=(EVENTS, DEFAULT), pg=16)
+    assert where(findings, R) == [(1, 20)]
+    assert findings[0].message == (
+        'DETACH PARTITION "events_2023" CONCURRENTLY fails with cannot detach partitions '
+        'concurrently when a default partition exists: "events" has the DEFAULT partition '
+        '"events_default".'
+    )
+    assert "    ALTER TABLE events DETACH PARTITION events_2023;" in findings[0].help
+    # Near miss: the default partition was detached earlier.
+    gone = (EVENTS, DEFAULT, "alter table events detach partition events_default;")
+    assert run(sql, history=gone, pg=16) == []
+
+
+def test_plain_detach_beside_a_default_partition_does_not_advise_concurrently() -> None:
+    findings = run(DETACH, history=(EVENTS, DEFAULT), pg=16)
+    assert where(findings, R) == [(1, 20)]
+    f = findings[0]
+    assert 'CONCURRENTLY is not available because "events" has the DEFAULT partition' in f.message
+    assert "CONCURRENTLY;" not in f.help and "lock_timeout" in f.help

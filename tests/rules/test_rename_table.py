@@ -61,3 +61,74 @@ def test_set_schema_moves_the_table_away_from_its_old_name() -> None:
     # The near miss: a table created in this deploy can move freely.
     moved_new = "create table drafts (id int);\nalter table drafts set schema archive;"
     assert lint_sql(moved_new, history=history, rules=["rename-table"]) == []
+
+
+BILLING = (
+    "create schema billing;\n"
+    "create table billing.invoices (id bigint primary key);\n"
+    "create table billing.payments (id bigint primary key);"
+)
+
+
+def test_schema_rename_breaks_every_qualified_query() -> None:
+    findings = lint_sql("alter schema billing rename to finance;", history=[BILLING], rules=[R])
+    assert where(findings, R) == [(1, 1)]
+    f = findings[0]
+    assert f.severity == "error"
+    assert f.message == (
+        'Renaming schema "billing" to "finance": every query of the app version still running '
+        'that names "billing".<object> ("billing"."invoices", "billing"."payments") fails '
+        'with relation "billing.invoices" does not exist until every instance is replaced.'
+    )
+    assert "    SET search_path = billing, finance, public;" in f.help
+    assert "    ALTER SCHEMA billing RENAME TO finance;" in f.help
+
+
+def test_schema_rename_of_an_unknown_schema_is_flagged() -> None:
+    findings = lint_sql("ALTER SCHEMA legacy RENAME TO archive;", rules=[R])
+    assert where(findings, R) == [(1, 1)]
+    assert 'relation "legacy.…" does not exist' in findings[0].message
+
+
+def test_schema_created_in_this_deploy_or_empty_is_quiet() -> None:
+    sql = "create schema staging;\ncreate table staging.t (id int);\nalter schema staging rename to stage;"
+    assert lint_sql(sql, rules=[R]) == []
+    assert (
+        lint_sql("alter schema empty rename to void;", history=["create schema empty;"], rules=[R])
+        == []
+    )
+
+
+def test_schema_rename_moves_its_tables_in_the_replay() -> None:
+    history = [BILLING, "alter schema billing rename to finance;"]
+    # The tables now live under the new name: renaming one is flagged under it.
+    findings = lint_sql("alter table finance.invoices rename to bills;", history=history, rules=[R])
+    assert 'Renaming table "finance"."invoices"' in findings[0].message
+    # and the old schema is gone: a new one with that name is new.
+    sql = "create schema billing;\ncreate table billing.t (id int);\nalter schema billing rename to b2;"
+    assert lint_sql(sql, history=history, rules=[R]) == []
+
+
+def test_more_than_three_tables_are_counted() -> None:
+    many = "create schema s;\n" + "\n".join(f"create table s.t{i} (id int);" for i in range(5))
+    f = lint_sql("alter schema s rename to s2;", history=[many], rules=[R])[0]
+    assert '("s"."t0", "s"."t1", "s"."t2" and 2 more)' in f.message
+
+
+def test_three_and_four_tables() -> None:
+    def tables(n: int) -> str:
+        return "create schema s;\n" + "\n".join(f"create table s.t{i} (id int);" for i in range(n))
+
+    three = lint_sql("alter schema s rename to s2;", history=[tables(3)], rules=[R])[0]
+    assert '("s"."t0", "s"."t1", "s"."t2") fails' in three.message
+    four = lint_sql("alter schema s rename to s2;", history=[tables(4)], rules=[R])[0]
+    assert '("s"."t0", "s"."t1", "s"."t2" and 1 more)' in four.message
+
+
+def test_set_schema_of_a_qualified_table() -> None:
+    history = ["create schema app;\ncreate table app.users (id bigint primary key);"]
+    f = lint_sql("alter table app.users set schema archive;", history=history, rules=[R])[0]
+    assert 'Moving table "app"."users" to "archive"."users"' in f.message
+    assert "Move it and leave a view under the old name" in f.help
+    renamed = lint_sql("alter table app.users rename to people;", history=history, rules=[R])[0]
+    assert "Rename it and leave a view under the old name" in renamed.help

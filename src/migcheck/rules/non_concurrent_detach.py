@@ -22,10 +22,17 @@ class NonConcurrentDetach(Rule):
     min_pg = 14
 
     def check(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
+        p, c = op.table, op.name
+        default = ctx.schema.default_partition(p)
+        if op.concurrently and default is not None and op.mode != "finalize":
+            yield self.finding(stmt, *_fails_beside_default(p, c, default.name), op)
+            return
         # FINALIZE completes an interrupted concurrent detach; it is not a plain detach.
         if op.concurrently or op.mode == "finalize" or not ctx.is_existing_table(op.table):
             return
-        p, c = op.table, op.name
+        if default is not None:
+            yield self.finding(stmt, *_no_concurrent_form(p, c, default.name), op)
+            return
         message = (
             f"Detaching partition {qname(c)} from {qname(p)} without CONCURRENTLY takes an "
             f"{ACCESS_EXCLUSIVE} lock on {qname(p)}, which blocks every read and write on {qname(p)} "
@@ -43,3 +50,35 @@ class NonConcurrentDetach(Rule):
             ]
         )
         yield self.finding(stmt, message, help_, op)
+
+
+# Measured on PostgreSQL 16 and 18.
+_DEFAULT_ERROR = "cannot detach partitions concurrently when a default partition exists"
+
+
+def _fails_beside_default(p: str | None, c: str | None, d: str) -> tuple[str, str]:
+    return (
+        f"DETACH PARTITION {qname(c)} CONCURRENTLY fails with {_DEFAULT_ERROR}: {qname(p)} has "
+        f"the DEFAULT partition {qname(d)}.",
+        "Use the plain form, which takes an ACCESS EXCLUSIVE lock on "
+        f"{qname(p)} for a moment (keep it short with a lock_timeout):\n"
+        + indent(
+            "SET lock_timeout = '2s';",
+            f"ALTER TABLE {ident(p)} DETACH PARTITION {ident(c)};",
+        ),
+    )
+
+
+def _no_concurrent_form(p: str | None, c: str | None, d: str) -> tuple[str, str]:
+    return (
+        f"Detaching partition {qname(c)} from {qname(p)} takes an {ACCESS_EXCLUSIVE} lock on "
+        f"{qname(p)}, which blocks every read and write on {qname(p)} and all its partitions "
+        f"until it commits; CONCURRENTLY is not available because {qname(p)} has the DEFAULT "
+        f"partition {qname(d)} ({_DEFAULT_ERROR}).",
+        "Commit right after it, so the lock is held only for a moment, and keep the wait for "
+        "it short:\n"
+        + indent(
+            "SET lock_timeout = '2s';",
+            f"ALTER TABLE {ident(p)} DETACH PARTITION {ident(c)};",
+        ),
+    )

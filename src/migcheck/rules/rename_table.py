@@ -1,4 +1,5 @@
-"""rename-table: renaming a table the running app still queries by its old name."""
+"""rename-table: renaming a table (or moving it, or renaming its whole schema) while the
+running app still queries it by its old name."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Iterator
 
 from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
-from migcheck.quoting import qname
+from migcheck.quoting import ident, qname, quote
 from migcheck.rules import Rule
 
 _CREATE_VIEW = frozenset({"create_view"})
@@ -17,10 +18,14 @@ class RenameTable(Rule):
     category = "compatibility"
     severity = "error"
     summary = "Renaming a table breaks the app version still running that uses the old name"
-    # SET SCHEMA moves the table: its old qualified name is gone just the same.
-    kinds = frozenset({"rename_table", "set_schema"})
+    # SET SCHEMA moves the table: its old qualified name is gone just the same. ALTER
+    # SCHEMA … RENAME does that to every table of the schema at once.
+    kinds = frozenset({"rename_table", "set_schema", "rename_schema"})
 
     def check(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
+        if op.kind == "rename_schema":
+            yield from self._schema(op, stmt, ctx)
+            return
         info = ctx.table(op.table)
         if info is not None and info.kind != "table":
             return  # ALTER TABLE v RENAME TO w on a view: rename-view's finding
@@ -58,6 +63,35 @@ class RenameTable(Rule):
             "    COMMIT;\n"
             f"Then ship app code that uses {new}, and drop the view in a later deploy:\n"
             f"    DROP VIEW {old};",
+            op,
+        )
+
+    def _schema(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
+        old, new = op.name, op.new_name
+        if not old or not new or ctx.is_new(ctx.schema.schemas.get(old)):
+            return
+        prefix = old + "."
+        tables = sorted(n for n, t in ctx.schema.tables.items() if n.startswith(prefix))
+        # A schema the history created and left empty breaks no query.
+        if old in ctx.schema.schemas and not tables:
+            return
+        example = tables[0] if tables else f"{old}.…"
+        named = ""
+        if tables:
+            shown = ", ".join(qname(t) for t in tables[:3])
+            more = f" and {len(tables) - 3} more" if len(tables) > 3 else ""
+            named = f" ({shown}{more})"
+        yield self.finding(
+            stmt,
+            f"Renaming schema {qname(old)} to {qname(new)}: every query of the app version "
+            f"still running that names {quote(old)}.<object>{named} fails with "
+            f'relation "{example}" does not exist until every instance is replaced.',
+            "A schema has no alias. Rename it in two deploys: first ship app code that does "
+            "not name the schema and finds its objects through a search_path listing both "
+            "names (PostgreSQL skips the one that does not exist):\n"
+            f"    SET search_path = {ident(old)}, {ident(new)}, public;\n"
+            "then rename it, and drop the old name from search_path in a later deploy:\n"
+            f"    ALTER SCHEMA {ident(old)} RENAME TO {ident(new)};",
             op,
         )
 

@@ -119,6 +119,30 @@ def _alter(rec: Recogniser, table: str, cur: Cursor) -> Op:
     return _alter_column(rec, table, cur.name(), cur)
 
 
+def _attach(rec: Recogniser, table: str, cur: Cursor) -> Op:
+    part = cur.relation()
+    return Op("attach_partition", table, name=part, options=partition_bound(rec, cur))
+
+
+def partition_bound(rec: Recogniser, cur: Cursor) -> dict[str, object]:
+    """``DEFAULT`` or ``FOR VALUES …`` of a partition, as options: ``default``, and the
+    bound's parts as written (``bound_from``/``bound_to`` for a range, ``bound_in`` for a
+    list, ``bound_hash`` for a hash partition)."""
+    if cur.accept("DEFAULT"):
+        return {"default": True}
+    bound: dict[str, object] = {"default": False}
+    if cur.accept("FOR", "VALUES"):
+        if cur.accept("FROM"):
+            bound["bound_from"] = rec.text(cur.group())
+            if cur.accept("TO"):
+                bound["bound_to"] = rec.text(cur.group())
+        elif cur.accept("IN"):
+            bound["bound_in"] = rec.text(cur.group())
+        elif cur.accept("WITH"):
+            bound["bound_hash"] = rec.text(cur.group())
+    return bound
+
+
 def _detach(rec: Recogniser, table: str, cur: Cursor) -> Op:
     part = cur.relation()
     conc = cur.accept("CONCURRENTLY")
@@ -200,10 +224,7 @@ _ACTIONS: tuple[tuple[tuple[str, ...], _Reader], ...] = (
         ),
     ),
     (("CLUSTER", "ON"), lambda rec, table, cur: Op("cluster_on", table, name=cur.name())),
-    (
-        ("ATTACH", "PARTITION"),
-        lambda rec, table, cur: Op("attach_partition", table, name=cur.relation()),
-    ),
+    (("ATTACH", "PARTITION"), _attach),
     (("DETACH", "PARTITION"), _detach),
     (("OWNER", "TO"), lambda rec, table, cur: Op("owner_to", table, name=cur.name())),
     (("REPLICA", "IDENTITY"), lambda rec, table, cur: Op("replica_identity", table)),

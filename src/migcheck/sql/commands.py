@@ -7,15 +7,15 @@ which hands it on to sqlglot (``dml.py``). ``parse.py`` maps keywords to readers
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 
 from sqlglot.tokens import Token, TokenType
 
 from migcheck.model import ColumnDef, Constraint, Op
-from migcheck.sql.alter_table import alter_table
+from migcheck.sql.alter_table import alter_table, partition_bound
 from migcheck.sql.ddl import ParseResult, Recogniser
-from migcheck.sql.tokens import Cursor, name_list, split_top, string_value, text_of
+from migcheck.sql.tokens import Cursor, is_name, name_list, split_top, string_value, text_of
+from migcheck.sql.views import view_columns
 
 
 def read_alter(rec: Recogniser, cur: Cursor) -> ParseResult | None:
@@ -32,7 +32,7 @@ def read_alter(rec: Recogniser, cur: Cursor) -> ParseResult | None:
         if cur.accept("RENAME", "TO"):
             return [Op("rename_index", name=name, new_name=cur.name(), if_exists=ie)], None
         if cur.accept("SET", "TABLESPACE"):
-            return [Op("alter_index", name=name, mode="tablespace")], None
+            return [Op("alter_index", name=name, mode="tablespace", new_name=cur.name())], None
         return [Op("alter_index", name=name, if_exists=ie)], None
     materialized = cur.accept("MATERIALIZED")
     if cur.accept("VIEW"):
@@ -86,7 +86,12 @@ def read_create(rec: Recogniser, cur: Cursor) -> ParseResult | None:
         cur.accept("IF", "NOT", "EXISTS")
         name = cur.relation()
         options: dict[str, object] = {"materialized": materialized, "replace": replace}
-        return [Op("create_view", name, name=name, options=options)], None
+        head = Cursor(cur.until_keyword(("AS",)))
+        columns = None
+        if cur.accept("AS"):
+            columns = view_columns(name_list(head.group()), cur.rest())
+        options["columns_known"] = columns is not None
+        return [Op("create_view", name, name=name, names=columns or (), options=options)], None
     for words, read in _CREATE_OBJECTS:
         if cur.accept(*words):
             return [read(cur)], None
@@ -275,23 +280,43 @@ def _create_table(rec: Recogniser, cur: Cursor) -> Op:
             if col is not None:
                 columns.append(col)
     rest = cur.rest()
+    key: tuple[str, ...] | None = None
     if any(t.text.upper() == "AS" for t in rest[:1]):
         opts["as_select"] = True
-    # PARTITION BY makes a partitioned parent; PARTITION OF only a partition of one.
-    if any(
-        a.text.upper() == "PARTITION" and b.text.upper() == "BY"
-        for a, b in itertools.pairwise(rest)
-    ):
+    tail = Cursor(rest)
+    if "partition_of" in opts:
+        bound = partition_bound(rec, tail)
+        opts["default_partition"] = bound.pop("default")
+        opts.update(bound)
+    tail.until_keyword(("PARTITION",))
+    if tail.accept("PARTITION", "BY"):
         opts["partitioned"] = True
+        tail.next()  # RANGE | LIST | HASH
+        key = _partition_key(tail.group())
+        if key is None:
+            opts["key_expression"] = True
     return Op(
         "create_table",
         table,
         name=table,
+        names=key or (),
         columns=tuple(columns),
         constraints=tuple(constraints),
         source="tokens",
         options=opts,
     )
+
+
+def _partition_key(toks: list[Token]) -> tuple[str, ...] | None:
+    """The key columns of ``PARTITION BY RANGE (a, b)``; None when a part is an
+    expression (``(lower(name))``), whose values migcheck cannot relate to a CHECK."""
+    names = []
+    for part in split_top(toks):
+        # A column may be followed by COLLATE or an operator class, never by "(" or ".".
+        if not is_name(part[0]) or (len(part) > 1 and not is_name(part[1])):
+            return None
+        names.append(Cursor(part).name() or "")
+    return tuple(names)
 
 
 def read_drop(rec: Recogniser, cur: Cursor) -> ParseResult | None:
