@@ -83,7 +83,9 @@ def _lint_history(
     schema = Schema()
     deploys = _deploys(history, options)
     plan = TransactionPlan(history, options, deploys)
-    state = _HistoryState(history, options, schema, deploys, plan, by_kind, every)
+    state = _HistoryState(
+        history, options, schema, deploys, plan, by_kind, every, result.enabled
+    )
     for index, migration in enumerate(history.migrations):
         # One migration at a time: its statements are dropped once its rules have run
         # (unless a transaction spanning migrations still holds them), so a history of
@@ -102,6 +104,7 @@ class _HistoryState:
     plan: TransactionPlan
     by_kind: dict[str, list[Rule]]
     every: list[Rule]
+    enabled: frozenset[str]
 
 
 def _lint_migration(
@@ -137,6 +140,7 @@ def _lint_migration(
             statements=statements,
             statement_index=position,
             options=options.rule_options,
+            enabled=state.enabled,
         )
         if migration.selected:
             if stmt.unrecognized:

@@ -112,7 +112,9 @@ def test_column_added_backfilled_and_required_in_one_migration() -> None:
     f = findings[0]
     assert 'a column this migration adds to existing table "User"' in f.message
     assert 'null value in column "teamId"' in f.message
-    assert 'ALTER TABLE "User" ALTER COLUMN "teamId" SET DEFAULT <value>;' in f.help
+    # SET DEFAULT after the ADD would still leave the scan: the help declares both at once.
+    assert 'ALTER TABLE "User" ADD COLUMN "teamId" TEXT NOT NULL DEFAULT <value>;' in f.help
+    assert 'It also scans all of "User" for NULLs under an ACCESS EXCLUSIVE lock' in f.message
 
 
 def test_column_added_to_a_table_the_history_never_showed() -> None:
