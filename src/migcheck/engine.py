@@ -83,9 +83,7 @@ def _lint_history(
     schema = Schema()
     deploys = _deploys(history, options)
     plan = TransactionPlan(history, options, deploys)
-    state = _HistoryState(
-        history, options, schema, deploys, plan, by_kind, every, result.enabled
-    )
+    state = _HistoryState(history, options, schema, deploys, plan, by_kind, every, result.enabled)
     for index, migration in enumerate(history.migrations):
         # One migration at a time: its statements are dropped once its rules have run
         # (unless a transaction spanning migrations still holds them), so a history of

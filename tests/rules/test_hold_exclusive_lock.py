@@ -72,7 +72,7 @@ def test_reported_once_per_transaction() -> None:
     findings = run(sql)
     assert where(findings, R) == [(2, 19), (8, 20)]
     assert "line 3 builds index" in findings[0].message
-    assert "COMMIT right after this statement" in findings[0].help
+    assert "COMMIT right after it" in findings[0].help
 
 
 def test_quick_alters_of_two_tables_are_quiet() -> None:

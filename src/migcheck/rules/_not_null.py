@@ -57,7 +57,7 @@ def breaks_writers(op: Op, ctx: Context) -> Broken | None:
     if column is None:
         # The history never showed the table, so the model did not record the column
         # an earlier statement of this migration added: the same case as above.
-        added = _added_earlier(op, ctx)
+        added = added_earlier(op, ctx)
         if added is not None:
             return None if _fills_itself(added) else "added"
     prior = prior_column(ctx, op.table, op.column)
@@ -103,7 +103,7 @@ def _added_here_without_default(column: ColumnInfo, ctx: Context) -> bool:
     )
 
 
-def _added_earlier(op: Op, ctx: Context) -> ColumnDef | None:
+def added_earlier(op: Op, ctx: Context) -> ColumnDef | None:
     """The ``ADD COLUMN`` of ``op``'s column by an earlier statement of this migration."""
     for earlier in ctx.earlier_statements():
         for o in earlier.ops:

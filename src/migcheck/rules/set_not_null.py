@@ -15,7 +15,7 @@ from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import qcol, qname, quote
 from migcheck.rules import Rule
 from migcheck.rules._locking import blocks
-from migcheck.rules._not_null import breaks_writers, scan_reporter
+from migcheck.rules._not_null import added_earlier, breaks_writers, scan_reporter
 
 
 def _scan_sentence(stmt: Statement, op: Op, ctx: Context) -> str:
@@ -82,7 +82,7 @@ class SetNotNull(Rule):
         col, t, c = qcol(op.table, op.column), qname(op.table), quote(op.column)
         scan = _scan_sentence(stmt, op, ctx)
         if scan:
-            info = ctx.column(op.table, op.column)
+            info = ctx.column(op.table, op.column) or added_earlier(op, ctx)
             typ = str(info.type) if info is not None and info.type is not None else "<type>"
             # Verified on PostgreSQL 16 and 18: ADD COLUMN ... NOT NULL DEFAULT <constant>
             # neither rewrites nor scans, while SET NOT NULL after it scans every row.
