@@ -1,4 +1,4 @@
-"""hold-exclusive-lock: an ACCESS EXCLUSIVE lock held while later statements of the same
+"""hold-exclusive-lock: a write-blocking lock held while later statements of the same
 transaction do slow work or wait for other tables' locks. Reported once per transaction,
 on the statement that took the lock."""
 
@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from helpers import lint_sql, where
+from migcheck.rules import all_rules
 
 R = "hold-exclusive-lock"
 PRISMA = (
@@ -161,3 +162,158 @@ def test_lock_on_a_table_the_transaction_then_drops_adds_nothing() -> None:
     kept = sql.replace('DROP TABLE "_OrgToUser";\n', "")
     findings = run(kept, tool="prisma", implicit_transaction=True)
     assert where(findings, "hold-exclusive-lock") == [(1, 26)]
+
+
+# --- every write-blocking lock, named by its mode; one finding per held lock (issue 12) ---
+SQL_PAIR = (
+    "create table users (id bigint primary key, email text, full_name text);\n"
+    "create table orders (id bigint primary key, user_id bigint, status text);"
+)
+PRISMA_USER = 'CREATE TABLE "User" ("id" TEXT NOT NULL, "name" TEXT, CONSTRAINT "User_pkey" PRIMARY KEY ("id"));'
+
+
+def found(sql: str, *, without: str = "", **kw: object) -> list:
+    rules = [r for r in all_rules() if r not in (without, "missing-lock-timeout")]
+    return lint_sql(sql, history=[SQL_PAIR, PRISMA_USER], rules=rules, **kw)
+
+
+def at(findings: list) -> list[tuple[str, int, int]]:
+    return [(f.rule, f.line, f.column) for f in findings]
+
+
+FK_THEN_UPDATE = (
+    "BEGIN;\n"
+    "ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) "
+    "REFERENCES users (id) NOT VALID;\n"
+    "UPDATE orders SET status = 'x';\n"
+    "COMMIT;"
+)
+
+
+def test_foreign_key_not_valid_then_backfill_names_the_referenced_tables_lock() -> None:
+    fs = found(FK_THEN_UPDATE)
+    assert at(fs) == [(R, 2, 20), ("unbatched-backfill", 3, 1)]
+    hold, backfill = fs
+    assert hold.message == (
+        'This statement takes a SHARE ROW EXCLUSIVE lock on "users" (the table its foreign '
+        "key references), and the transaction (the file opens one with BEGIN at line 1) "
+        'keeps it while line 3 updates every row of "orders": until the transaction commits, '
+        "it blocks writes (INSERT, UPDATE, DELETE), while reads continue."
+    )
+    # The lock on "orders" itself is the backfill finding's; not repeated here.
+    assert '"orders"' not in hold.message.split("updates every row")[0]
+    assert 'SHARE ROW EXCLUSIVE lock on "orders" is held for the whole backfill' in (
+        backfill.message
+    )
+    assert "COMMIT right after it" in hold.help and "lock_timeout" in hold.help
+
+
+def test_foreign_key_not_valid_then_index_build_names_share_row_exclusive() -> None:
+    sql = FK_THEN_UPDATE.replace(
+        "UPDATE orders SET status = 'x';", "CREATE INDEX orders_status_idx ON orders (status);"
+    )
+    (hold,) = [f for f in found(sql) if f.rule == R]
+    assert (hold.line, hold.column) == (2, 20)
+    assert hold.message.startswith('This statement takes a SHARE ROW EXCLUSIVE lock on "orders",')
+    assert "blocks writes (INSERT, UPDATE, DELETE), while reads continue" in hold.message
+    assert "every read and write" not in hold.message
+
+
+def test_add_column_then_backfill_is_one_finding_golang_migrate() -> None:
+    # The fixture's 000016: the backfill finding says the ADD's lock is held throughout,
+    # and its help (a batched backfill after the commit) fixes both.
+    sql = (
+        "alter table users add column if not exists display_name text;\n\n"
+        "update users set display_name = full_name;\n"
+    )
+    fs = found(sql, tool="golang-migrate", implicit_transaction=True)
+    assert at(fs) == [("unbatched-backfill", 3, 1)]
+    assert 'ACCESS EXCLUSIVE lock on "users" is held for the whole backfill' in fs[0].message
+    # Near miss: with unbatched-backfill not run, the held lock is still reported.
+    fs = found(sql, without="unbatched-backfill", tool="golang-migrate", implicit_transaction=True)
+    assert at(fs) == [(R, 1, 19)]
+    assert 'line 3 updates every row of "users"' in fs[0].message
+
+
+def test_add_column_then_where_is_null_backfill_is_reported_once() -> None:
+    # Point 6: the new column holds NULL in every row, so WHERE c IS NULL is every row.
+    sql = (
+        "BEGIN;\n"
+        "ALTER TABLE users ADD COLUMN nickname text;\n"
+        "UPDATE users SET nickname = full_name WHERE nickname IS NULL;\n"
+        "COMMIT;"
+    )
+    fs = found(sql)
+    assert at(fs) == [("unbatched-backfill", 3, 1)]
+    assert "its WHERE nickname IS NULL matches every row" in fs[0].message
+    assert 'ACCESS EXCLUSIVE lock on "users" is held for the whole backfill' in fs[0].message
+    assert "UPDATE users SET nickname = full_name\n" in fs[0].help
+    # Near misses: a default fills the column (nothing is NULL), or the WHERE narrows it.
+    assert found(sql.replace("nickname text;", "nickname text DEFAULT 'x';")) == []
+    assert found(sql.replace("IS NULL;", "IS NULL AND id < 1000;")) == []
+
+
+def test_prisma_add_column_then_backfill_is_one_finding() -> None:
+    sql = (
+        '-- AlterTable\nALTER TABLE "User" ADD COLUMN "nickname" TEXT;\n\n'
+        '-- Backfill\nUPDATE "User" SET "nickname" = "name" WHERE "nickname" IS NULL;\n'
+    )
+    fs = found(sql, tool="prisma", implicit_transaction=True)
+    assert at(fs) == [("unbatched-backfill", 5, 1)]
+
+
+def test_lock_table_is_lock_tables_finding() -> None:
+    sql = (
+        "begin;\nlock table orders in exclusive mode;\n"
+        "create unique index orders_status_key on orders (status);\ncommit;"
+    )
+    assert [f.rule for f in found(sql)] == ["lock-table", "non-concurrent-index"]
+    # Near miss: without lock-table, the held EXCLUSIVE lock is reported by its mode.
+    (hold,) = [f for f in found(sql, without="lock-table") if f.rule == R]
+    assert (hold.line, hold.column) == (2, 1)
+    assert 'takes an EXCLUSIVE lock on "orders"' in hold.message
+    assert "blocks writes and SELECT ... FOR UPDATE, while plain reads continue" in hold.message
+
+
+def test_validate_in_the_same_transaction_is_that_rules_finding() -> None:
+    sql = FK_THEN_UPDATE.replace(
+        "UPDATE orders SET status = 'x';", "ALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk;"
+    )
+    assert [f.rule for f in found(sql)] == ["validate-in-same-transaction"]
+    assert [f.rule for f in found(sql, without="validate-in-same-transaction")] == [R]
+
+
+def test_a_locker_that_reports_its_own_lock_is_not_restated() -> None:
+    sql = (
+        "BEGIN;\nALTER TABLE users ALTER COLUMN email SET NOT NULL;\n"
+        "CREATE INDEX orders_status_idx ON orders (status);\nCOMMIT;"
+    )
+    fs = found(sql)
+    (hold,) = [f for f in fs if f.rule == R]
+    (own,) = [f for f in fs if f.rule == "set-not-null"]
+    assert (hold.line, hold.column) == (own.line, own.column) == (2, 19)
+    assert hold.message == (
+        "The transaction (the file opens one with BEGIN at line 1) keeps the lock this "
+        'statement takes on "users" until it commits, so the lock also lasts while line 3 '
+        'builds index "orders_status_idx" on "orders".'
+    )
+    # Near miss: a quick locker gets the full sentence with the mode and what it blocks.
+    quick = sql.replace("ALTER COLUMN email SET NOT NULL", "ADD COLUMN c text")
+    (hold,) = [f for f in found(quick) if f.rule == R]
+    assert 'takes an ACCESS EXCLUSIVE lock on "users"' in hold.message
+    assert "blocks every read and write on the table" in hold.message
+
+
+def test_lock_timeout_advice_only_when_nothing_else_gives_it() -> None:
+    sql = (
+        "BEGIN;\nALTER TABLE users ADD COLUMN c text;\n"
+        "CREATE INDEX orders_status_idx ON orders (status);\nCOMMIT;"
+    )
+    (hold,) = [f for f in found(sql) if f.rule == R]
+    assert "SET lock_timeout = '5s';" in hold.help
+    timed = sql.replace("BEGIN;\n", "BEGIN;\nSET LOCAL lock_timeout = '2s';\n")
+    (hold,) = [f for f in found(timed) if f.rule == R]
+    assert "lock_timeout" not in hold.help
+    with_rule = lint_sql(sql, history=[SQL_PAIR], rules=[R, "missing-lock-timeout"])
+    (hold,) = [f for f in with_rule if f.rule == R]
+    assert "lock_timeout" not in hold.help
