@@ -77,6 +77,9 @@ class Schema:
         self.constraints: dict[tuple[str, str], ConstraintInfo] = {}
         self.enums: dict[str, EnumInfo] = {}
         self.types: dict[str, Origin | None] = {}
+        # Tables dropped so far, as they were, with where they were dropped: the app's
+        # use of a type that only they had goes with them (drop-type).
+        self.dropped_tables: dict[str, tuple[TableInfo, Origin]] = {}
 
     # -- questions rules ask -----------------------------------------------------------
 
@@ -162,7 +165,7 @@ class Schema:
     def _drop_table(self, op: Op, origin: Origin) -> None:
         for name in [op.table]:
             if name in self.tables:
-                del self.tables[name]
+                self.dropped_tables[name] = (self.tables.pop(name), origin)
             self._forget_table_objects(name)
 
     _drop_view = _drop_table

@@ -51,6 +51,8 @@ class DropType(Rule):
                     f"{shown} still {'use' if len(users) > 1 else 'uses'} it, so the DROP "
                     "fails unless those columns are changed or dropped first"
                 )
+        elif self._went_with_a_dropped_table(name, ctx):
+            return
         else:
             effect = (
                 f'the app version still running fails with type "{name}" does not exist on '
@@ -67,4 +69,18 @@ class DropType(Rule):
             "still uses it:\n"
             f"    DROP {what.upper()} {n};",
             op,
+        )
+
+    @staticmethod
+    def _went_with_a_dropped_table(name: str, ctx: Context) -> bool:
+        """Whether only tables that this deploy drops used the type, and drop-table
+        reports them: the running app used the type in its queries of those tables
+        (Prisma casts enum parameters there), which fail on the missing table first, so
+        the type adds no problem of its own."""
+        return ctx.reports("drop-table") and any(
+            origin.deploy == ctx.deploy
+            and info.kind == "table"
+            and not ctx.is_new(info.origin)
+            and any(c.type is not None and c.type.name == name for c in info.columns.values())
+            for info, origin in ctx.schema.dropped_tables.values()
         )
