@@ -83,3 +83,70 @@ def test_update_with_a_where_that_is_always_true_changes_every_row() -> None:
     assert where(run(sql), R) == [(1, 1), (2, 1)]
     # The near miss: a real filter.
     assert run("update users set full_name = '' where id < 100;") == []
+
+
+# --- backfills written as loops, and WHERE c IS NULL on a new column (issue 12, point 6) ---
+
+LOOP = """DO $$
+DECLARE n int;
+BEGIN
+  LOOP
+    UPDATE users SET nickname = full_name
+    WHERE id IN (SELECT id FROM users WHERE nickname IS NULL LIMIT 1000);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    EXIT WHEN n = 0;{commit}
+  END LOOP;
+END $$;"""
+WITH_NICKNAME = (USERS + "\nalter table users add column nickname text;",)
+
+
+def test_batches_in_a_do_loop_without_commit_are_one_transaction() -> None:
+    findings = run(LOOP.format(commit=""), history=WITH_NICKNAME)
+    assert where(findings, R) == [(1, 1)]
+    f = findings[0]
+    assert f.message.startswith(
+        'This UPDATE changes every row of existing table "users" batch by batch, but in a '
+        "loop of a DO block that never commits, so all the batches run in one transaction:"
+    )
+    assert "end each pass of the loop with COMMIT" in f.help
+
+
+def test_a_do_loop_that_commits_each_batch_is_quiet() -> None:
+    # Outside a transaction block PostgreSQL 11+ commits each pass (checked on 18).
+    assert run(LOOP.format(commit="\n    COMMIT;"), history=WITH_NICKNAME) == []
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        # One batch, no loop: a targeted fix.
+        "DO $$ BEGIN UPDATE users SET full_name = '' WHERE id < 10; END $$;",
+        # The loop ends before the UPDATE.
+        "DO $$ BEGIN LOOP EXIT; END LOOP; UPDATE users SET full_name = '' WHERE id < 10; END $$;",
+    ],
+)
+def test_do_block_without_a_loop_around_the_update_is_quiet(sql: str) -> None:
+    assert run(sql) == []
+
+
+def test_do_loop_after_the_schema_change_in_one_transaction_names_the_held_lock() -> None:
+    sql = (
+        "BEGIN;\nALTER TABLE users ADD COLUMN nickname text;\n"
+        + LOOP.format(commit="")
+        + "\nCOMMIT;"
+    )
+    findings = lint_sql(sql, history=[USERS], rules=[R, "hold-exclusive-lock"])
+    assert [(f.rule, f.line) for f in findings] == [(R, 3)]
+    assert 'ACCESS EXCLUSIVE lock on "users" is held for the whole backfill' in findings[0].message
+
+
+def test_where_is_null_on_a_column_added_by_an_unknown_tables_migration() -> None:
+    # The history never showed "accounts": the ADD COLUMN right above tells the column.
+    sql = "ALTER TABLE accounts ADD COLUMN tier text;\nUPDATE accounts SET tier = 'free' WHERE tier IS NULL;"
+    assert where(run(sql, history=()), R) == [(2, 1)]
+    quoted = sql.replace("WHERE tier IS NULL", 'WHERE "accounts"."tier" IS NULL')
+    assert where(run(quoted, history=()), R) == [(2, 1)]
+    # Near misses: a default fills it; an older column may hold values; a generated one.
+    assert run(sql.replace("tier text;", "tier text DEFAULT 'free';"), history=()) == []
+    assert run("UPDATE users SET full_name = 'x' WHERE full_name IS NULL;") == []
+    assert run("UPDATE accounts SET tier = 'free' WHERE tier IS NULL;", history=()) == []

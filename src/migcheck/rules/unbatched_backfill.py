@@ -54,10 +54,40 @@ def _ddl_lock(
     return best
 
 
+_LOOP = re.compile(r"(?<!\bEND\s)\bLOOP\b", re.I)
+_END_LOOP = re.compile(r"\bEND\s+LOOP\b", re.I)
+_COMMIT = re.compile(r"\bCOMMIT\b", re.I)
+_COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
+
+
+def _looped_in_one_transaction(stmt: Statement, ctx: Context) -> bool:
+    """Whether ``stmt`` is a statement of a ``DO`` block, inside one of its loops, and the
+    block never commits: all the batches then run in the block's one transaction
+    (checked on PostgreSQL 18: a DO block's COMMIT works only outside a transaction
+    block, and inside one fails with "invalid transaction termination", so a block with
+    a COMMIT is not this rule's)."""
+    if not stmt.embedded:
+        return False
+    parent = next((s for s in reversed(ctx.earlier_statements()) if not s.embedded), None)
+    op = parent.first_op if parent is not None else None
+    if op is None or op.kind != "do" or not op.body:
+        return False
+    body = _COMMENT.sub(" ", _STRING.sub("''", op.body))
+    if _COMMIT.search(body):
+        return False
+    at = body.find(_STRING.sub("''", stmt.text).strip())
+    if at < 0:
+        return False
+    opened = len(_LOOP.findall(body, 0, at)) - len(_END_LOOP.findall(body, 0, at))
+    return opened > 0
+
+
 def _every_row(op: Op, stmt: Statement, ctx: Context) -> bool:
     """Whether the UPDATE changes every row of a table serving traffic."""
     if not existing(ctx, op.table):
         return False
+    if _looped_in_one_transaction(stmt, ctx):
+        return True
     if op.has_where and not _still_null_everywhere(op, stmt, ctx):
         return False
     # ``WITH todo AS (SELECT id ... LIMIT 500) UPDATE t ... FROM todo WHERE t.id =
@@ -92,12 +122,19 @@ class UnbatchedBackfill(Rule):
         if op.kind == "update":
             if not _every_row(op, stmt, ctx):
                 return
-            every = (
-                f" (its WHERE {_only_null_column(stmt)} IS NULL matches every row: this deploy "
-                "adds the column without a default, so every row holds NULL)"
-                if op.has_where
-                else ""
-            )
+            looped = _looped_in_one_transaction(stmt, ctx)
+            if looped:
+                every = (
+                    " batch by batch, but in a loop of a DO block that never commits, so all "
+                    "the batches run"
+                )
+            elif op.has_where:
+                every = (
+                    f" (its WHERE {_only_null_column(stmt)} IS NULL matches every row: this "
+                    "deploy adds the column without a default, so every row holds NULL)"
+                )
+            else:
+                every = ""
             message = (
                 f"This UPDATE changes every row of existing table {qname(t)}{every} in one "
                 "transaction: "
@@ -150,6 +187,13 @@ class UnbatchedBackfill(Rule):
                     "copied> ORDER BY <key> LIMIT 5000;",
                     "-- repeated until it inserts no row",
                 )
+            )
+        if _looped_in_one_transaction(stmt, ctx):
+            return (
+                "Commit after each batch: in a DO block run outside any transaction block "
+                "(PostgreSQL 11+), end each pass of the loop with COMMIT, or run the loop "
+                "from a script that commits each batch; either way after any schema change "
+                "of the table has committed."
             )
         t = op.table
         key = ident(primary_key(ctx, t))
