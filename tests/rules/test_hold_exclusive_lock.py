@@ -317,3 +317,81 @@ def test_lock_timeout_advice_only_when_nothing_else_gives_it() -> None:
     with_rule = lint_sql(sql, history=[SQL_PAIR], rules=[R, "missing-lock-timeout"])
     (hold,) = [f for f in with_rule if f.rule == R]
     assert "lock_timeout" not in hold.help
+
+
+def test_check_constraint_then_rewrite_of_the_same_table_is_quiet() -> None:
+    # The rewrite takes ACCESS EXCLUSIVE on "orders" itself: the CHECK's lock adds nothing.
+    sql = (
+        "BEGIN;\nALTER TABLE orders ADD CONSTRAINT orders_status_check CHECK (status <> '') "
+        "NOT VALID;\nALTER TABLE orders ALTER COLUMN status TYPE varchar(20);\nCOMMIT;"
+    )
+    assert run(sql) == []
+    # Near miss: the rewrite of another table is slow work under the CHECK's lock.
+    other = sql.replace(
+        "ALTER TABLE orders ALTER COLUMN status", "ALTER TABLE users ALTER COLUMN full_name"
+    )
+    assert where(run(other), R) == [(2, 20)]
+
+
+def test_backfill_of_another_table_does_not_tell_this_tables_lock() -> None:
+    # unbatched-backfill names the lock on the table it writes ("orders"), not the one
+    # the ADD COLUMN keeps on "users": that one is still this rule's.
+    sql = (
+        "BEGIN;\nALTER TABLE users ADD COLUMN nickname text;\n"
+        "UPDATE orders SET status = 'x';\nCOMMIT;"
+    )
+    fs = found(sql)
+    assert at(fs) == [(R, 2, 19), ("unbatched-backfill", 3, 1)]
+    assert 'ACCESS EXCLUSIVE lock on "users"' in fs[0].message
+    assert 'line 3 updates every row of "orders"' in fs[0].message
+
+
+def test_validate_of_an_older_constraint_is_still_reported() -> None:
+    # The constraint was added NOT VALID by an earlier deploy: validate-in-same-transaction
+    # has nothing to say, so the ADD COLUMN's lock held through the scan is reported here.
+    history = [
+        SQL_PAIR,
+        "ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) "
+        "REFERENCES users (id) NOT VALID;",
+    ]
+    sql = (
+        "BEGIN;\nALTER TABLE orders ADD COLUMN note text;\n"
+        "ALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk;\nCOMMIT;"
+    )
+    rules = [r for r in all_rules() if r != "missing-lock-timeout"]
+    fs = lint_sql(sql, history=history, rules=rules)
+    assert [(f.rule, f.line) for f in fs] == [(R, 2)]
+    assert 'ACCESS EXCLUSIVE lock on "orders"' in fs[0].message
+
+
+def test_add_column_then_not_valid_and_validate_reports_the_stronger_lock() -> None:
+    # validate-in-same-transaction names the foreign key's SHARE ROW EXCLUSIVE; the ADD
+    # COLUMN before it keeps ACCESS EXCLUSIVE on "orders" through the same scan.
+    sql = (
+        "BEGIN;\nALTER TABLE orders ADD COLUMN note text;\n"
+        "ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) "
+        "REFERENCES users (id) NOT VALID;\n"
+        "ALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk;\nCOMMIT;"
+    )
+    fs = found(sql)
+    assert [(f.rule, f.line) for f in fs] == [(R, 2), ("validate-in-same-transaction", 4)]
+    assert 'ACCESS EXCLUSIVE lock on "orders"' in fs[0].message
+
+
+def test_a_lock_on_a_table_nobody_can_name_is_not_reported() -> None:
+    # DROP INDEX of an index the history never showed: its table is unknown, so there is
+    # no table to name; the index build on "orders" is non-concurrent-index's.
+    sql = (
+        "BEGIN;\nDROP INDEX legacy_idx;\n"
+        "CREATE INDEX orders_status_idx ON orders (status);\nCOMMIT;"
+    )
+    assert run(sql) == []
+    # Near miss: an index the history shows is on "users", whose lock is then held.
+    history = (PRISMA, SQL + "\ncreate index legacy_idx on users (full_name);")
+    assert where(run(sql, history=history), R) == [(2, 1)]
+
+
+def test_statements_outside_a_transaction_hold_nothing() -> None:
+    sql = "ALTER TABLE users ADD COLUMN c text;\nCREATE INDEX orders_status_idx ON orders (status);"
+    assert run(sql) == []
+    assert where(run(sql, runner_transaction=True, tool="flyway"), R) == [(1, 19)]

@@ -38,7 +38,7 @@ from migcheck.rules._locking import (
 _FOREIGN_KEY_MODE = "SHARE ROW EXCLUSIVE"
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Lock:
     mode: str
     locker: Statement
@@ -46,20 +46,22 @@ class _Lock:
     referenced: bool  # taken on the table a foreign key references, not on op.table
     # The locking statement is slow work of its own that a running rule reports, with
     # the lock and what it blocks (judged with its own context, before it ran).
-    told: bool = False
+    told: bool
 
 
 def _strength(mode: str) -> int:
     return LOCK_MODES.index(mode)
 
 
-def _locks(op: Op) -> Iterator[tuple[str, str, bool]]:
-    """(mode, table, referenced) for each write-blocking lock ``op`` takes. Adding a
-    foreign key also takes SHARE ROW EXCLUSIVE on the referenced table (pg_locks shows it
-    on both, NOT VALID or not: tests/live/test_live_locks.py)."""
+def _locks(op: Op, ctx: Context) -> Iterator[tuple[str, str, bool]]:
+    """(mode, table, referenced) for each write-blocking lock ``op`` takes on a table that
+    can be named (``DROP INDEX`` locks the index's table, when the history shows it).
+    Adding a foreign key also takes SHARE ROW EXCLUSIVE on the referenced table (pg_locks
+    shows it on both, NOT VALID or not: tests/live/test_live_locks.py)."""
     lock = lock_for(op)
-    if lock is not None and lock[1] and lock[0] in BLOCKING_MODES:
-        yield lock[0], lock[1], False
+    table = ctx.table_for(op)
+    if lock is not None and table and lock[0] in BLOCKING_MODES:
+        yield lock[0], table, False
     con = op.constraint
     ref = con.ref_table if con is not None and con.kind == "foreign_key" else None
     if op.kind == "add_constraint" and ref and ref != op.table:
@@ -103,52 +105,40 @@ def _told_elsewhere(table: str, held: _Lock, op: Op, rule_id: str, ctx: Context)
     return False
 
 
-def _retakes(stmt: Statement, table: str, mode: str) -> bool:
+def _retakes(stmt: Statement, table: str, mode: str, ctx: Context) -> bool:
     """Whether ``stmt`` itself takes a lock on ``table`` at least as strong as ``mode``:
     it would hold that much anyway."""
     return any(
-        t == table and _strength(m) >= _strength(mode) for o in stmt.ops for m, t, _ in _locks(o)
+        t == table and _strength(m) >= _strength(mode)
+        for o in stmt.ops
+        for m, t, _ in _locks(o, ctx)
     )
 
 
 class _Scan:
-    """One transaction, read statement by statement: the strongest write-blocking lock
-    held on each live table (not dropped since), and whether a statement already
-    triggered the rule. Each statement is folded in once, so a transaction of n
-    statements costs O(n) (a look back at every statement was cubic: 3,000 ALTERs on
-    3,000 tables took minutes)."""
+    """One transaction, read statement by statement as the engine calls the rule: the
+    strongest write-blocking lock held on each live table (not dropped since), and
+    whether a statement already triggered the rule. Each statement is folded in once,
+    so a transaction of n statements costs O(n) (a look back at every statement was
+    cubic: 3,000 ALTERs on 3,000 tables took minutes). The engine calls the rule on
+    every statement of a transaction, in order: a transaction never spans a migration
+    that is not linted (each such migration is a deploy, and a run, of its own)."""
 
-    def __init__(self, tx: Transaction, asked: dict[str, list[Rule]]) -> None:
+    def __init__(self, tx: Transaction | None) -> None:
         self.tx = tx
-        self.asked = asked  # op kind → the rules that say what slow work it does
-        self.read = 0  # statements of tx folded in
         self.reported = False
         self.held: dict[str, _Lock] = {}
         self.dropped: set[str] = set()
-        self.judged: Statement | None = None  # the statement check() judged last
-        self.judged_told = False  # whether its own finding reports the lock it takes
 
-    def catch_up(self, ctx: Context) -> None:
-        """Fold in the statements added to the transaction since the last call. One the
-        rule did not judge (it ran in a migration that is not linted) is judged now, so
-        the rule still reports only the first trigger of the transaction."""
-        statements = self.tx.statements
-        for stmt in statements[self.read :]:
-            if not self.reported and stmt is not self.judged:
-                slow = _work(stmt, ctx, self.asked)
-                self.reported = self.trigger(stmt, ctx, slow) is not None
-            self._fold(stmt, ctx)
-        self.read = len(statements)
-
-    def _fold(self, stmt: Statement, ctx: Context) -> None:
+    def fold(self, stmt: Statement, ctx: Context, told: bool) -> None:
+        """Take in the locks ``stmt`` holds from now on, and the tables it drops."""
         for op in stmt.ops:
-            for mode, table, referenced in _locks(op):
+            for mode, table, referenced in _locks(op, ctx):
                 # A table this deploy creates serves no traffic, and stays new: never held.
                 if table in self.dropped or ctx.is_new_table(table):
                     continue
                 have = self.held.get(table)
                 if have is None or _strength(mode) > _strength(have.mode):
-                    told = stmt is self.judged and self.judged_told
                     self.held[table] = _Lock(mode, stmt, op, referenced, told)
             if op.kind == "drop_table":
                 # From then on the DROP TABLE holds the lock to the end of the transaction
@@ -164,8 +154,6 @@ class _Scan:
         """(table, held lock, what ``stmt`` does) when ``stmt`` is slow work that keeps a
         held lock longer than anything else reports, else None. The strongest such lock
         wins (the earliest among equals)."""
-        if not self.held:
-            return None
         if slow is None:
             return None
         op, rule_id, work = slow
@@ -173,7 +161,9 @@ class _Scan:
         for table, lock in self.held.items():
             if best is not None and _strength(lock.mode) <= _strength(best[1].mode):
                 continue
-            if _retakes(stmt, table, lock.mode) or _told_elsewhere(table, lock, op, rule_id, ctx):
+            if _retakes(stmt, table, lock.mode, ctx) or _told_elsewhere(
+                table, lock, op, rule_id, ctx
+            ):
                 continue
             best = table, lock
         return None if best is None else (best[0], best[1], work)
@@ -196,21 +186,19 @@ class HoldExclusiveLock(Rule):
         self._asked: dict[str, list[Rule]] | None = None
 
     def check(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
-        tx = ctx.transaction
-        if tx is None or not ctx.in_transaction:
-            return
         if self._asked is None:
             self._asked = slow_work_rules()
+        tx = ctx.transaction
         scan = self._scan
         if scan is None or scan.tx is not tx:
-            scan = self._scan = _Scan(tx, self._asked)
-        scan.catch_up(ctx)
+            # Outside a transaction block each statement is a transaction of its own, so
+            # nothing is held when the next one runs.
+            scan = self._scan = _Scan(tx)
         if scan.reported:
             return
         slow = _work(stmt, ctx, self._asked)
-        scan.judged = stmt
-        scan.judged_told = slow is not None and ctx.reports(slow[1])
         hit = scan.trigger(stmt, ctx, slow)
+        scan.fold(stmt, ctx, told=slow is not None and ctx.reports(slow[1]))
         if hit is None:
             return
         scan.reported = True
