@@ -110,3 +110,24 @@ def test_several_columns_of_one_alter_are_one_scan_and_one_finding() -> None:
     )
     assert where(findings, "set-not-null-scan") == [(1, 19)]
     assert '"users"."name"' in findings[0].message
+
+
+def test_pg12_message_names_the_missing_check() -> None:
+    (f,) = run(SET, pg=12)
+    assert f.message.endswith(": no validated CHECK (name IS NOT NULL) proves it has no NULLs.")
+
+
+def test_the_scan_is_slow_work_that_keeps_an_earlier_lock_held() -> None:
+    # hold-exclusive-lock asks this rule whether SET NOT NULL is slow work.
+    sql = (
+        'begin;\nalter table "User" add column "nickname" text;\n'
+        "alter table users alter column name set not null;\ncommit;"
+    )
+    hold = lint_sql(sql, history=[USERS, USER], rules=["hold-exclusive-lock"])
+    assert where(hold, "hold-exclusive-lock") == [(2, 20)]
+    assert 'line 3 scans "users" for NULLs in "name"' in hold[0].message
+    # Near miss: with the validated CHECK the SET NOT NULL is quick, and nothing is held long.
+    checked = lint_sql(
+        sql, history=[USERS, USER, CHECK_NOT_VALID, VALIDATE], rules=["hold-exclusive-lock"]
+    )
+    assert checked == []

@@ -80,28 +80,22 @@ class SetNotNull(Rule):
 
     def _new_column_finding(self, op: Op, stmt: Statement, ctx: Context) -> Finding:
         col, t, c = qcol(op.table, op.column), qname(op.table), quote(op.column)
-        scan = _scan_sentence(stmt, op, ctx)
-        if scan:
-            info = ctx.column(op.table, op.column) or added_earlier(op, ctx)
-            typ = str(info.type) if info is not None and info.type is not None else "<type>"
-            # Verified on PostgreSQL 16 and 18: ADD COLUMN ... NOT NULL DEFAULT <constant>
-            # neither rewrites nor scans, while SET NOT NULL after it scans every row.
-            fix = (
-                "Either declare the default and NOT NULL in the ADD COLUMN itself, so the old "
-                "app's INSERTs get a value and PostgreSQL neither scans nor rewrites:\n"
-                f"    ALTER TABLE {t} ADD COLUMN {c} {typ} NOT NULL DEFAULT <value>;\n"
-            )
-        else:
-            fix = (
-                "Either give the column a default, so the old app's INSERTs get a value:\n"
-                f"    ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT <value>;\n"
-            )
+        info = ctx.column(op.table, op.column) or added_earlier(op, ctx)
+        typ = str(info.type) if info is not None and info.type is not None else "<type>"
+        # SET DEFAULT before SET NOT NULL would still scan: ADD COLUMN ... NOT NULL DEFAULT
+        # <constant> neither rewrites nor scans, while SET NOT NULL after it scans every
+        # row (tests/live/test_live_locks.py), so the fix declares both at once.
+        fix = (
+            "Either declare the default and NOT NULL in the ADD COLUMN itself, so the old "
+            "app's INSERTs get a value and PostgreSQL neither scans nor rewrites:\n"
+            f"    ALTER TABLE {t} ADD COLUMN {c} {typ} NOT NULL DEFAULT <value>;\n"
+        )
         return self.finding(
             stmt,
             f"Setting {col} NOT NULL, a column this migration adds to existing table {t}: "
             "the app version still running inserts rows without it and fails with null "
             f'value in column "{op.column}" violates not-null constraint until every '
-            "instance is replaced." + scan,
+            "instance is replaced." + _scan_sentence(stmt, op, ctx),
             fix + "or keep it nullable in this deploy, ship app code that always writes it, and "
             "set NOT NULL in a later deploy.",
             op,
