@@ -5,12 +5,10 @@ scan is reported on its own only where set-not-null has nothing to say, or is no
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
-from helpers import lint_history, lint_sql
+from helpers import lint_alembic, lint_sql
 from migcheck.rules import all_rules
-from migcheck.sources.alembic import load_alembic
 
 USERS = "create table users (id bigint primary key, email text, name text);"
 USER = 'CREATE TABLE "User" ("id" TEXT NOT NULL, "name" TEXT, "email" TEXT);'
@@ -52,10 +50,7 @@ def test_prisma_required_field_gives_one_error() -> None:
 
 
 def test_two_columns_of_one_alter_name_their_single_scan_once() -> None:
-    sql = (
-        'ALTER TABLE "User" ALTER COLUMN "name" SET NOT NULL,\n'
-        'ALTER COLUMN "email" SET NOT NULL;'
-    )
+    sql = 'ALTER TABLE "User" ALTER COLUMN "name" SET NOT NULL,\nALTER COLUMN "email" SET NOT NULL;'
     fs = not_null_findings(sql, tool="prisma")
     assert [(f.rule, f.line) for f in fs] == [("set-not-null", 1), ("set-not-null", 2)]
     assert SCAN in fs[0].message and SCAN not in fs[1].message
@@ -96,33 +91,12 @@ def test_scan_is_reported_when_set_not_null_is_not_run() -> None:
     assert [(f.rule, f.line, f.column) for f in fs] == [("set-not-null-scan", 1, 19)]
 
 
-def _alembic(tmp_path: Path, body: str) -> list:
-    versions = tmp_path / "migrations" / "versions"
-    versions.mkdir(parents=True)
-    (tmp_path / "alembic.ini").write_text("[alembic]\nscript_location = %(here)s/migrations\n")
-    (tmp_path / "migrations" / "env.py").write_text("from alembic import context\n")
-    head = (
-        "from alembic import op\nimport sqlalchemy as sa\n\n"
-        "revision = {rev!r}\ndown_revision = {down!r}\n\n\ndef upgrade():\n"
-    )
-    (versions / "aaa1_users.py").write_text(
-        head.format(rev="aaa1", down=None)
-        + '    op.create_table("users", sa.Column("id", sa.BigInteger(), primary_key=True),'
-        ' sa.Column("email", sa.Text(), nullable=True))\n'
-    )
-    (versions / "bbb2_required.py").write_text(
-        head.format(rev="bbb2", down="aaa1") + textwrap.indent(textwrap.dedent(body), "    ")
-    )
-    histories, errors, _ = load_alembic(str(tmp_path), include_downgrade=False)
-    assert errors == []
-    (history,) = histories
-    for m in history.migrations:
-        m.selected = "bbb2" in m.path
-    return lint_history(history).findings
-
-
 def test_alembic_alter_column_nullable_false_gives_one_error(tmp_path: Path) -> None:
-    fs = _alembic(tmp_path, 'op.alter_column("users", "email", nullable=False)\n')
+    users = (
+        'op.create_table("users", sa.Column("id", sa.BigInteger(), primary_key=True),'
+        ' sa.Column("email", sa.Text(), nullable=True))'
+    )
+    fs = lint_alembic(tmp_path, users, 'op.alter_column("users", "email", nullable=False)')
     mine = [f for f in fs if f.rule in ("set-not-null", "set-not-null-scan")]
     assert [(f.rule, f.line) for f in mine] == [("set-not-null", 9)]
     assert SCAN + ' "users"' in mine[0].message
