@@ -395,3 +395,61 @@ def test_statements_outside_a_transaction_hold_nothing() -> None:
     sql = "ALTER TABLE users ADD COLUMN c text;\nCREATE INDEX orders_status_idx ON orders (status);"
     assert run(sql) == []
     assert where(run(sql, runner_transaction=True, tool="flyway"), R) == [(1, 19)]
+
+
+def test_two_foreign_keys_not_valid_then_one_validate_is_one_finding() -> None:
+    sql = (
+        "BEGIN;\n"
+        "ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) "
+        "REFERENCES users (id) NOT VALID;\n"
+        "ALTER TABLE orders ADD CONSTRAINT orders_self_fk FOREIGN KEY (id) "
+        "REFERENCES orders (id) NOT VALID;\n"
+        "ALTER TABLE orders VALIDATE CONSTRAINT orders_self_fk;\nCOMMIT;"
+    )
+    # The first FK's SHARE ROW EXCLUSIVE on "orders" is no more than the one
+    # validate-in-same-transaction names; its lock on "users" is still this rule's.
+    fs = found(sql)
+    assert [(f.rule, f.line) for f in fs] == [(R, 2), ("validate-in-same-transaction", 4)]
+    assert 'SHARE ROW EXCLUSIVE lock on "users" (the table its foreign key references)' in (
+        fs[0].message
+    )
+
+
+def test_validate_after_a_validated_add_is_not_validate_in_same_transactions() -> None:
+    # The ADD forgot NOT VALID (constraint-without-not-valid reports its scan, and the
+    # lock with it); the VALIDATE then scans again while that lock is still held.
+    sql = (
+        "BEGIN;\n"
+        "ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) "
+        "REFERENCES users (id);\n"
+        "ALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk;\nCOMMIT;"
+    )
+    fs = found(sql)
+    assert sorted((f.rule, f.line) for f in fs) == [
+        ("constraint-without-not-valid", 2),
+        (R, 2),
+    ]
+    (hold,) = [f for f in fs if f.rule == R]
+    assert hold.message.startswith("The transaction (the file opens one with BEGIN at line 1)")
+    assert "line 3 validates" in hold.message
+
+
+def test_validate_in_the_same_transaction_does_not_tell_another_tables_lock() -> None:
+    sql = (
+        "BEGIN;\nALTER TABLE users ADD COLUMN nickname text;\n"
+        "ALTER TABLE orders ADD CONSTRAINT orders_status_check CHECK (status <> '') NOT VALID;\n"
+        "ALTER TABLE orders VALIDATE CONSTRAINT orders_status_check;\nCOMMIT;"
+    )
+    fs = found(sql)
+    assert [(f.rule, f.line) for f in fs] == [(R, 2), ("validate-in-same-transaction", 4)]
+    assert 'ACCESS EXCLUSIVE lock on "users"' in fs[0].message
+
+
+def test_insert_select_into_the_locked_table_is_the_backfills_finding() -> None:
+    sql = (
+        "BEGIN;\nALTER TABLE orders ADD COLUMN note text;\n"
+        "INSERT INTO orders (id, user_id, status) SELECT id + 1000000, id, 'copy' FROM orders;\n"
+        "COMMIT;"
+    )
+    assert [f.rule for f in found(sql)] == ["unbatched-backfill"]
+    assert [f.rule for f in found(sql, without="unbatched-backfill")] == [R]

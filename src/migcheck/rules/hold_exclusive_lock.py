@@ -93,16 +93,38 @@ def _told_elsewhere(table: str, held: _Lock, op: Op, rule_id: str, ctx: Context)
         return False
     if rule_id == "unbatched-backfill":
         # It names the strongest lock earlier DDL holds on the table it writes.
-        written = op.table or str(op.options.get("select_from") or "")
-        return not held.referenced and table == written
+        return not held.referenced and table == (op.table or op.options.get("select_from"))
     if rule_id == "validate-in-same-transaction":
-        tx = ctx.transaction
-        return (
-            tx is not None
-            and (op.table or "", op.name or "") in tx.not_valid_added
-            and any(o.kind == "add_constraint" and o.name == op.name for o in held.locker.ops)
-        )
+        return _validated_lock(table, held, op, ctx)
     return False
+
+
+def _validated_lock(table: str, held: _Lock, op: Op, ctx: Context) -> bool:
+    """Whether validate-in-same-transaction, reporting the ``VALIDATE`` ``op``, tells
+    ``held``: the locks of the statement that added the constraint NOT VALID in this
+    transaction (committing before the VALIDATE releases them all), or a lock no
+    stronger than the one that statement took on the same table."""
+    tx = ctx.transaction
+    statements = tx.statements if tx is not None else []
+    added = next(
+        (
+            o
+            for s in statements
+            for o in s.ops
+            if o.kind == "add_constraint"
+            and o.table == op.table
+            and o.name == op.name
+            and o.constraint is not None
+            and o.constraint.not_valid
+        ),
+        None,
+    )
+    if added is None:
+        return False
+    if any(o is added for o in held.locker.ops):
+        return True
+    mode = next((m for m, t, _ in _locks(added, ctx) if t == table), None)
+    return mode is not None and _strength(held.mode) <= _strength(mode)
 
 
 def _retakes(stmt: Statement, table: str, mode: str, ctx: Context) -> bool:
