@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from helpers import lint_history, lint_sql, where
-from migcheck.sources.alembic import load_alembic
+import pytest
+
+from helpers import lint_alembic, lint_sql, where
 
 R = "drop-type"
 PLAN = "CREATE TYPE \"Plan\" AS ENUM ('FREE', 'PRO', 'ENTERPRISE');"
@@ -129,31 +130,42 @@ def test_a_table_dropped_by_an_earlier_deploy_does_not_cover_the_type() -> None:
 
 
 def test_alembic_drop_table_then_enum_is_one_finding(tmp_path: Path) -> None:
-    versions = tmp_path / "migrations" / "versions"
-    versions.mkdir(parents=True)
-    (tmp_path / "alembic.ini").write_text("[alembic]\nscript_location = %(here)s/migrations\n")
-    (tmp_path / "migrations" / "env.py").write_text("from alembic import context\n")
-    head = (
-        "from alembic import op\nimport sqlalchemy as sa\n\n"
-        "revision = {rev!r}\ndown_revision = {down!r}\n\n\ndef upgrade():\n"
+    earlier = (
+        'op.create_table("subscription", sa.Column("id", sa.Integer(), primary_key=True),'
+        ' sa.Column("plan", sa.Enum("free", "pro", name="plan"), nullable=False))'
     )
-    (versions / "aaa1_subscription.py").write_text(
-        head.format(rev="aaa1", down=None)
-        + '    op.create_table("subscription", sa.Column("id", sa.Integer(), primary_key=True),'
-        ' sa.Column("plan", sa.Enum("free", "pro", name="plan"), nullable=False))\n'
-    )
-    (versions / "bbb2_drop.py").write_text(
-        head.format(rev="bbb2", down="aaa1")
-        + '    op.drop_table("subscription")\n'
-        + '    op.execute("DROP TYPE plan")\n'
-    )
-    histories, errors, _ = load_alembic(str(tmp_path), include_downgrade=False)
-    assert errors == []
-    (history,) = histories
-    for m in history.migrations:
-        m.selected = "bbb2" in m.path
-    found = [(f.rule, f.line) for f in lint_history(history, rules=["drop-table", R]).findings]
-    assert found == [("drop-table", 9)]
+    body = 'op.drop_table("subscription")\nop.execute("DROP TYPE plan")'
+    found = lint_alembic(tmp_path / "both", earlier, body, rules=["drop-table", R])
+    assert [(f.rule, f.line) for f in found] == [("drop-table", 9)]
     # Near miss: the same revision without the drop-table rule reports the type.
-    alone = [(f.rule, f.line) for f in lint_history(history, rules=[R]).findings]
-    assert alone == [("drop-type", 10)]
+    alone = lint_alembic(tmp_path / "alone", earlier, body, rules=[R])
+    assert [(f.rule, f.line) for f in alone] == [("drop-type", 10)]
+
+
+@pytest.mark.parametrize(
+    ("columns", "shown"),
+    [
+        (["plan"], '"Subscription"."plan" still uses it'),
+        (["plan", "p2"], '"Subscription"."plan", "Subscription"."p2" still use it'),
+        (
+            ["plan", "p2", "p3"],
+            '"Subscription"."plan", "Subscription"."p2", "Subscription"."p3" still use it',
+        ),
+        (
+            ["plan", "p2", "p3", "p4"],
+            '"Subscription"."plan", "Subscription"."p2", "Subscription"."p3" and 1 more '
+            "still use it",
+        ),
+    ],
+)
+def test_columns_still_using_the_type_are_named(columns: list[str], shown: str) -> None:
+    cols = ", ".join(f'"{c}" "Plan"' for c in columns)
+    history = (PLAN + f'\nCREATE TABLE "Subscription" ("id" TEXT NOT NULL, {cols});',)
+    (f,) = run('DROP TYPE "Plan";', history=history)
+    assert f'Dropping type "Plan": {shown}, so the DROP fails' in f.message
+
+
+def test_a_dropped_table_that_did_not_use_the_type_does_not_cover_it() -> None:
+    history = (PLAN + '\nCREATE TABLE "Audit" ("id" TEXT NOT NULL, "note" TEXT);',)
+    sql = 'DROP TABLE "Audit";\nDROP TYPE "Plan";'
+    assert everything(sql, history) == [("drop-table", 1, 1), ("drop-type", 2, 1)]

@@ -10,8 +10,14 @@ from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import qcol, qname
 from migcheck.rules import Rule
 from migcheck.rules._enum_swap import swapped_out
+from migcheck.schema import ColumnInfo
 
 _DOMAIN = re.compile(r"^\s*DROP\s+DOMAIN\b", re.I)
+
+
+def _of_type(column: ColumnInfo, name: str) -> bool:
+    """Whether ``column`` is of type ``name`` (an unknown type is not)."""
+    return getattr(column.type, "name", None) == name
 
 
 class DropType(Rule):
@@ -37,7 +43,7 @@ class DropType(Rule):
             qcol(t.name, c.name)
             for t in ctx.schema.tables.values()
             for c in t.columns.values()
-            if c.type is not None and c.type.name == name
+            if _of_type(c, name)
         ]
         if users:
             shown = ", ".join(users[:3]) + (f" and {len(users) - 3} more" if len(users) > 3 else "")
@@ -81,6 +87,6 @@ class DropType(Rule):
             origin.deploy == ctx.deploy
             and info.kind == "table"
             and not ctx.is_new(info.origin)
-            and any(c.type is not None and c.type.name == name for c in info.columns.values())
+            and any(_of_type(c, name) for c in info.columns.values())
             for info, origin in ctx.schema.dropped_tables.values()
         )
