@@ -150,3 +150,60 @@ def test_where_is_null_on_a_column_added_by_an_unknown_tables_migration() -> Non
     assert run(sql.replace("tier text;", "tier text DEFAULT 'free';"), history=()) == []
     assert run("UPDATE users SET full_name = 'x' WHERE full_name IS NULL;") == []
     assert run("UPDATE accounts SET tier = 'free' WHERE tier IS NULL;", history=()) == []
+
+
+def test_a_batch_after_the_loop_is_not_the_loops() -> None:
+    sql = LOOP.format(commit="") + "\nUPDATE users SET nickname = full_name WHERE id < 1000;"
+    assert where(run(sql, history=WITH_NICKNAME), R) == [(1, 1)]
+
+
+def test_filling_a_table_this_deploy_creates_is_not_a_backfill() -> None:
+    sql = (
+        "create table orders_copy (id bigint, total_cents bigint);\n"
+        "insert into orders_copy select id, total_cents from orders;"
+    )
+    assert run(sql) == []
+    # Near miss: the same copy into a table the app already uses.
+    existing = "insert into orders_archive select id, total_cents from orders;"
+    assert where(run(existing), R) == [(1, 1)]
+
+
+def test_lock_table_is_not_named_as_a_schema_change() -> None:
+    # LOCK TABLE's hold is lock-table's finding; the backfill names no schema change.
+    sql = "begin;\nlock table users in exclusive mode;\nupdate users set full_name = '';\ncommit;"
+    (f,) = run(sql)
+    assert "schema change" not in f.message
+
+
+@pytest.mark.parametrize(
+    ("before", "mode", "line"),
+    [
+        # The strongest lock on the table is named, with the line that took it.
+        (
+            "create index users_name_idx on users (full_name);\n"
+            "alter table users add column nickname text;",
+            "ACCESS EXCLUSIVE",
+            3,
+        ),
+        (
+            "create index users_name_idx on users (full_name);\n"
+            "lock table users in exclusive mode;",
+            "EXCLUSIVE",
+            3,
+        ),
+        (
+            "create index orders_total_idx on orders (total_cents);\n"
+            "alter table orders add constraint orders_id_fk foreign key (id) "
+            "references users (id) not valid;",
+            "SHARE ROW EXCLUSIVE",
+            3,
+        ),
+        ("create index users_name_idx on users (full_name);", "SHARE", 2),
+    ],
+)
+def test_the_strongest_ddl_lock_is_named(before: str, mode: str, line: int) -> None:
+    table = "orders" if "orders" in before else "users"
+    column = "total_cents = 0" if table == "orders" else "full_name = ''"
+    sql = f"begin;\n{before}\nupdate {table} set {column};\ncommit;"
+    (f,) = run(sql)
+    assert f"schema change at line {line}, so that statement's {mode} lock on " in f.message
