@@ -207,3 +207,50 @@ def test_the_strongest_ddl_lock_is_named(before: str, mode: str, line: int) -> N
     sql = f"begin;\n{before}\nupdate {table} set {column};\ncommit;"
     (f,) = run(sql)
     assert f"schema change at line {line}, so that statement's {mode} lock on " in f.message
+
+
+def test_where_is_null_backfill_message_and_help_name_the_column() -> None:
+    sql = (
+        "alter table users add column nickname text;\n"
+        "update users set nickname = full_name where nickname is null;"
+    )
+    (f,) = run(sql)
+    assert "(its WHERE nickname IS NULL matches every row: this deploy adds the column" in (
+        f.message
+    )
+    assert f.help.endswith(
+        "    UPDATE users SET nickname = full_name\n"
+        "    WHERE id IN (SELECT id FROM users WHERE nickname IS NULL LIMIT 5000);\n"
+        "    -- repeated until it updates no row"
+    )
+
+
+def test_insert_select_help_copies_by_key_ranges() -> None:
+    (f,) = run("insert into orders_archive select id, total_cents from orders;")
+    assert f.help.endswith(
+        "    INSERT INTO orders_archive SELECT … FROM orders WHERE <key> > <last key copied> "
+        "ORDER BY <key> LIMIT 5000;\n    -- repeated until it inserts no row"
+    )
+
+
+def test_only_locks_on_the_backfilled_table_are_named() -> None:
+    sql = (
+        "begin;\nalter table orders add column note text;\n"
+        "create index users_name_idx on users (full_name);\n"
+        "update users set full_name = '';\ncommit;"
+    )
+    (f,) = run(sql)
+    assert 'schema change at line 3, so that statement\'s SHARE lock on "users"' in f.message
+
+
+def test_insert_select_names_the_lock_on_the_table_it_fills() -> None:
+    sql = (
+        "begin;\nalter table orders_archive add column note text;\n"
+        "insert into orders_archive select id, total_cents from orders;\ncommit;"
+    )
+    (f,) = run(sql)
+    assert 'ACCESS EXCLUSIVE lock on "orders_archive" is held for the whole backfill' in (f.message)
+    # hold-exclusive-lock asks this rule what the copy does, for another table's lock.
+    other = sql.replace("alter table orders_archive", "alter table users")
+    hold = lint_sql(other, history=[USERS], rules=["hold-exclusive-lock"])
+    assert 'line 3 copies every row of "orders" into "orders_archive"' in hold[0].message
