@@ -254,3 +254,13 @@ def test_insert_select_names_the_lock_on_the_table_it_fills() -> None:
     other = sql.replace("alter table orders_archive", "alter table users")
     hold = lint_sql(other, history=[USERS], rules=["hold-exclusive-lock"])
     assert 'line 3 copies every row of "orders" into "orders_archive"' in hold[0].message
+
+
+def test_prisma_backfill_help_finds_the_quoted_new_column() -> None:
+    history = ('CREATE TABLE "User" ("id" TEXT NOT NULL, "name" TEXT);',)
+    sql = (
+        '-- AlterTable\nALTER TABLE "User" ADD COLUMN "nickName" TEXT;\n\n'
+        '-- Backfill\nUPDATE "User" SET "nickName" = "name";\n'
+    )
+    (f,) = run(sql, history=history, tool="prisma")
+    assert '(SELECT id FROM "User" WHERE "nickName" IS NULL LIMIT 5000);' in f.help
