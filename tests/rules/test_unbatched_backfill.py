@@ -264,3 +264,11 @@ def test_prisma_backfill_help_finds_the_quoted_new_column() -> None:
     )
     (f,) = run(sql, history=history, tool="prisma")
     assert '(SELECT id FROM "User" WHERE "nickName" IS NULL LIMIT 5000);' in f.help
+
+
+def test_where_is_null_on_a_column_another_table_gained_is_a_batch() -> None:
+    sql = (
+        "ALTER TABLE plans ADD COLUMN tier text;\n"
+        "UPDATE accounts SET tier = 'free' WHERE tier IS NULL;"
+    )
+    assert run(sql, history=()) == []
