@@ -272,3 +272,24 @@ def test_where_is_null_on_a_column_another_table_gained_is_a_batch() -> None:
         "UPDATE accounts SET tier = 'free' WHERE tier IS NULL;"
     )
     assert run(sql, history=()) == []
+
+
+def test_the_same_batch_written_after_its_loop_is_one_batch() -> None:
+    loop = "DO $$ BEGIN LOOP UPDATE users SET full_name = '' WHERE id < 10; EXIT; END LOOP; END $$;"
+    sql = loop + "\nUPDATE users SET full_name = '' WHERE id < 10;"
+    assert where(run(sql), R) == [(1, 1)]
+
+
+def test_message_without_a_schema_change_ends_plainly() -> None:
+    (f,) = run("update users set full_name = '';")
+    assert f.message.endswith("(bloat, WAL volume, replica lag).")
+
+
+def test_a_stronger_lock_on_another_table_is_not_named() -> None:
+    sql = (
+        "begin;\ncreate index users_name_idx on users (full_name);\n"
+        "alter table orders add column note text;\n"
+        "update users set full_name = '';\ncommit;"
+    )
+    (f,) = run(sql)
+    assert 'schema change at line 2, so that statement\'s SHARE lock on "users"' in f.message
