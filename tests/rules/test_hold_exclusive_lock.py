@@ -453,3 +453,14 @@ def test_insert_select_into_the_locked_table_is_the_backfills_finding() -> None:
     )
     assert [f.rule for f in found(sql)] == ["unbatched-backfill"]
     assert [f.rule for f in found(sql, without="unbatched-backfill")] == [R]
+
+
+def test_add_column_and_not_valid_in_one_alter_then_validate_reports_access_exclusive() -> None:
+    sql = (
+        "BEGIN;\nALTER TABLE orders ADD COLUMN note text,\n"
+        "  ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;\n"
+        "ALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk;\nCOMMIT;"
+    )
+    fs = found(sql)
+    assert [(f.rule, f.line) for f in fs] == [(R, 2), ("validate-in-same-transaction", 4)]
+    assert 'ACCESS EXCLUSIVE lock on "orders"' in fs[0].message

@@ -101,9 +101,9 @@ def _told_elsewhere(table: str, held: _Lock, op: Op, rule_id: str, ctx: Context)
 
 def _validated_lock(table: str, held: _Lock, op: Op, ctx: Context) -> bool:
     """Whether validate-in-same-transaction, reporting the ``VALIDATE`` ``op``, tells
-    ``held``: the locks of the statement that added the constraint NOT VALID in this
-    transaction (committing before the VALIDATE releases them all), or a lock no
-    stronger than the one that statement took on the same table."""
+    ``held``: a lock no stronger than the one the ``ADD CONSTRAINT … NOT VALID`` of this
+    transaction took on the same table (both tables of a foreign key). A stronger one
+    (an ``ADD COLUMN`` before it keeps ACCESS EXCLUSIVE) is more than it names."""
     tx = ctx.transaction
     statements = tx.statements if tx is not None else []
     added = next(
@@ -121,8 +121,6 @@ def _validated_lock(table: str, held: _Lock, op: Op, ctx: Context) -> bool:
     )
     if added is None:
         return False
-    if any(o is added for o in held.locker.ops):
-        return True
     mode = next((m for m, t, _ in _locks(added, ctx) if t == table), None)
     return mode is not None and _strength(held.mode) <= _strength(mode)
 
