@@ -7,7 +7,9 @@ come before the named one in a real directory.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
+from pathlib import Path
 
 from migcheck.engine import Options, Result, lint
 from migcheck.model import Finding
@@ -79,3 +81,36 @@ def ids(findings: Sequence[Finding]) -> list[str]:
 def where(findings: Sequence[Finding], rule: str) -> list[tuple[int, int]]:
     """(line, column) of each finding of ``rule``."""
     return [(f.line, f.column) for f in findings if f.rule == rule]
+
+
+def lint_alembic(
+    root: Path, earlier: str, body: str, *, rules: Sequence[str] | None = None
+) -> list[Finding]:
+    """Findings for an Alembic revision whose ``upgrade()`` holds ``body``, after one that
+    holds ``earlier`` (replayed, not judged): a real project under ``root``, read by the
+    static Alembic reader as a user's would be."""
+    from migcheck.sources.alembic import load_alembic
+
+    versions = root / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    (root / "alembic.ini").write_text("[alembic]\nscript_location = %(here)s/migrations\n")
+    (root / "migrations" / "env.py").write_text("from alembic import context\n")
+    head = (
+        "from alembic import op\nimport sqlalchemy as sa\n\n"
+        "revision = {rev!r}\ndown_revision = {down!r}\n\n\ndef upgrade():\n"
+    )
+    for name, rev, down, code in (
+        ("aaa1_base", "aaa1", None, earlier),
+        ("bbb2_change", "bbb2", "aaa1", body),
+    ):
+        lines = textwrap.indent(textwrap.dedent(code).strip() + "\n", "    ")
+        (versions / f"{name}.py").write_text(head.format(rev=rev, down=down) + lines)
+    histories, errors, _ = load_alembic(str(root), include_downgrade=False)
+    assert errors == []
+    (history,) = histories
+    for m in history.migrations:
+        m.selected = "bbb2" in m.path
+    # As a user runs it: the default rules unless ``rules`` names others.
+    from migcheck.selection import default_rule_ids
+
+    return lint_history(history, rules=rules if rules is not None else default_rule_ids()).findings

@@ -66,12 +66,6 @@ EXPECTED = [
         "set-not-null",
     ),
     (
-        "alembic/migrations/versions/2024_03_11_1115-6a7b8c9d0eb5_require_users_email.py",
-        21,
-        5,
-        "set-not-null-scan",
-    ),
-    (
         "alembic/migrations/versions/2024_03_13_1600-7b8c9d0e1fc6_add_orders_currency_not_null.py",
         21,
         5,
@@ -149,12 +143,6 @@ EXPECTED = [
         "set-not-null",
     ),
     (
-        "prisma/prisma/migrations/20240402085630_require_user_name/migration.sql",
-        8,
-        20,
-        "set-not-null-scan",
-    ),
-    (
         "prisma/prisma/migrations/20240409131745_index_task_status/migration.sql",
         2,
         1,
@@ -181,7 +169,6 @@ EXPECTED = [
     ),
     ("sql/migrations/000014_rename_users_name_to_full_name.up.sql", 1, 19, "rename-column"),
     ("sql/migrations/000015_add_users_public_id.up.sql", 1, 19, "volatile-default"),
-    ("sql/migrations/000016_add_users_display_name.up.sql", 1, 19, "hold-exclusive-lock"),
     ("sql/migrations/000016_add_users_display_name.up.sql", 3, 1, "unbatched-backfill"),
     ("sql/migrations/000019_dedupe_coupon_codes.up.sql", 4, 1, "lock-table"),
     ("sql/migrations/000019_dedupe_coupon_codes.up.sql", 11, 1, "non-concurrent-index"),

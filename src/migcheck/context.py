@@ -87,6 +87,9 @@ class Context:
     # rules that look around it (the methods below are the one way they do).
     statements: list[Statement] = field(default_factory=list)
     statement_index: int = 0
+    # Ids of the rules this run runs: where two rules see one problem, the one that
+    # explains less leaves it to the other only when that one runs (``reports``).
+    enabled: frozenset[str] = frozenset()
 
     def earlier_statements(self) -> list[Statement]:
         """The statements of this migration before the one being checked, in file order."""
@@ -121,6 +124,10 @@ class Context:
             ahead = tx.lookahead[kinds] = _Ahead.read(self.statements, pos, kinds)
         later = ahead.creates.get(name, [])
         return bisect_right(later, pos) < len(later)
+
+    def reports(self, rule_id: str) -> bool:
+        """Whether rule ``rule_id`` runs in this lint (selected and not ignored)."""
+        return rule_id in self.enabled
 
     @property
     def is_prisma(self) -> bool:

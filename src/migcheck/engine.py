@@ -76,7 +76,7 @@ def _lint_history(
     schema = Schema()
     deploys = _deploys(history, options)
     plan = TransactionPlan(history, options, deploys)
-    state = _HistoryState(history, options, schema, deploys, plan, rules)
+    state = _HistoryState(history, options, schema, deploys, plan, rules, result.enabled)
     for index, migration in enumerate(history.migrations):
         # One migration at a time: its statements are dropped once its rules have run
         # (unless a transaction spanning migrations still holds them), so a history of
@@ -94,6 +94,7 @@ class _HistoryState:
     deploys: list[int]
     plan: TransactionPlan
     rules: RuleSet
+    enabled: frozenset[str]
 
 
 def _lint_migration(
@@ -129,6 +130,7 @@ def _lint_migration(
             statements=statements,
             statement_index=position,
             options=options.rule_options,
+            enabled=state.enabled,
         )
         if migration.selected:
             if stmt.unrecognized:

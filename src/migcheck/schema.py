@@ -97,6 +97,9 @@ class Schema:
         # Domains (CREATE DOMAIN), a subset of ``types``.
         self.domains: set[str] = set()
         self.schemas: dict[str, Origin | None] = {}
+        # Tables dropped so far, as they were, with where they were dropped: the app's
+        # use of a type that only they had goes with them (drop-type).
+        self.dropped_tables: dict[str, tuple[TableInfo, Origin]] = {}
 
     # -- questions rules ask -----------------------------------------------------------
 
@@ -226,7 +229,7 @@ class Schema:
     def _drop_table(self, op: Op, origin: Origin) -> None:
         for name in [op.table]:
             if name in self.tables:
-                del self.tables[name]
+                self.dropped_tables[name] = (self.tables.pop(name), origin)
             self._forget_table_objects(name)
             # Dropping a partitioned table drops its partitions.
             for part in [t for t in self.tables.values() if t.partition_of == name]:

@@ -19,7 +19,6 @@ RULE_SQL = {
     "rename-column": r"^ALTER TABLE users RENAME fullname TO full_name;$",
     "type-change-rewrite": r"^ALTER TABLE orders ALTER COLUMN quantity TYPE BIGINT;$",
     "set-not-null": r"^ALTER TABLE users ALTER COLUMN email SET NOT NULL;$",
-    "set-not-null-scan": r"^ALTER TABLE users ALTER COLUMN email SET NOT NULL;$",
     "add-required-column": r"^ALTER TABLE orders ADD COLUMN currency VARCHAR\(3\) NOT NULL;$",
     "non-concurrent-index": r"^CREATE INDEX ix_orders_status ON orders \(status\);$",
     "constraint-without-not-valid": r"FOREIGN KEY\(account_id\) REFERENCES accounts \(id\);$",
@@ -65,7 +64,8 @@ def test_every_expected_unsafe_call_is_rendered_on_its_line(
 ) -> None:
     history, _, _ = loaded
     rows = expected_rows()
-    assert len(rows) == 10
+    # SET NOT NULL is one finding (set-not-null names its scan): issue 12, point 5.
+    assert len(rows) == 9
     for name, line, rule in rows:
         migration = by_file(history, name)
         assert migration.chunks is not None

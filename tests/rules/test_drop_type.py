@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from helpers import lint_sql, where
+from pathlib import Path
+
+import pytest
+
+from helpers import lint_alembic, lint_sql, where
 
 R = "drop-type"
 PLAN = "CREATE TYPE \"Plan\" AS ENUM ('FREE', 'PRO', 'ENTERPRISE');"
@@ -68,3 +72,100 @@ def test_silent_on_a_swap_that_only_adds_values() -> None:
 def test_renamed_type_without_a_replacement_is_flagged() -> None:
     sql = 'ALTER TYPE "Plan" RENAME TO "Plan_old";\nDROP TYPE "Plan_old";'
     assert where(run(sql), R) == [(2, 1)]
+
+
+# --- one problem, one finding (issue 12, point 5) -----------------------------------------
+
+USES = (PLAN + "\n" + SUB,)
+ALL_BUT = "missing-lock-timeout"
+
+
+def everything(sql: str, history: tuple[str, ...] = USES, without: str = "", **kw: object) -> list:
+    from migcheck.rules import all_rules
+
+    rules = [r for r, rule in all_rules().items() if rule.default_enabled and r not in (ALL_BUT, without)]
+    return [
+        (f.rule, f.line, f.column) for f in lint_sql(sql, history=list(history), rules=rules, **kw)
+    ]
+
+
+def test_prisma_drop_model_and_its_enum_is_one_finding() -> None:
+    # Prisma removes the model and its enum in one migration: the app's casts to "Plan"
+    # are in its queries of "Subscription", which fail on the dropped table first.
+    sql = '-- DropTable\nDROP TABLE "Subscription";\n\n-- DropEnum\nDROP TYPE "Plan";\n'
+    assert everything(sql, tool="prisma") == [("drop-table", 2, 1)]
+
+
+def test_plain_sql_drop_table_then_its_type_is_one_finding() -> None:
+    history = (
+        "create type order_state as enum ('new', 'paid');\n"
+        "create table orders (id bigint primary key, state order_state not null);",
+    )
+    sql = "drop table orders;\ndrop type order_state;"
+    assert everything(sql, history) == [("drop-table", 1, 1)]
+    # Near misses: the type outlives the table elsewhere, or no running code had the table.
+    shared = (history[0] + "\ncreate table refunds (id bigint, state order_state);",)
+    assert everything(sql, shared) == [("drop-table", 1, 1), ("drop-type", 2, 1)]
+    fresh = (
+        "create type order_state as enum ('new', 'paid');",
+        "create table orders (id bigint primary key, state order_state not null);",
+    )
+    # The table is created in the same deploy as the drop: nothing used it; the type is older.
+    created_here = "create table orders (id bigint, state order_state);\n" + sql
+    assert everything(created_here, fresh[:1]) == [("drop-type", 3, 1)]
+
+
+def test_the_type_is_reported_when_drop_table_is_not_run() -> None:
+    sql = 'DROP TABLE "Subscription";\nDROP TYPE "Plan";'
+    assert everything(sql, without="drop-table") == [("drop-type", 2, 1)]
+
+
+def test_a_table_dropped_by_an_earlier_deploy_does_not_cover_the_type() -> None:
+    findings = lint_sql(
+        'DROP TYPE "Plan";',
+        history=[PLAN + "\n" + SUB, 'DROP TABLE "Subscription";'],
+        rules=["drop-table", R],
+    )
+    assert where(findings, R) == [(1, 1)]
+
+
+def test_alembic_drop_table_then_enum_is_one_finding(tmp_path: Path) -> None:
+    earlier = (
+        'op.create_table("subscription", sa.Column("id", sa.Integer(), primary_key=True),'
+        ' sa.Column("plan", sa.Enum("free", "pro", name="plan"), nullable=False))'
+    )
+    body = 'op.drop_table("subscription")\nop.execute("DROP TYPE plan")'
+    found = lint_alembic(tmp_path / "both", earlier, body, rules=["drop-table", R])
+    assert [(f.rule, f.line) for f in found] == [("drop-table", 9)]
+    # Near miss: the same revision without the drop-table rule reports the type.
+    alone = lint_alembic(tmp_path / "alone", earlier, body, rules=[R])
+    assert [(f.rule, f.line) for f in alone] == [("drop-type", 10)]
+
+
+@pytest.mark.parametrize(
+    ("columns", "shown"),
+    [
+        (["plan"], '"Subscription"."plan" still uses it'),
+        (["plan", "p2"], '"Subscription"."plan", "Subscription"."p2" still use it'),
+        (
+            ["plan", "p2", "p3"],
+            '"Subscription"."plan", "Subscription"."p2", "Subscription"."p3" still use it',
+        ),
+        (
+            ["plan", "p2", "p3", "p4"],
+            '"Subscription"."plan", "Subscription"."p2", "Subscription"."p3" and 1 more '
+            "still use it",
+        ),
+    ],
+)
+def test_columns_still_using_the_type_are_named(columns: list[str], shown: str) -> None:
+    cols = ", ".join(f'"{c}" "Plan"' for c in columns)
+    history = (PLAN + f'\nCREATE TABLE "Subscription" ("id" TEXT NOT NULL, {cols});',)
+    (f,) = run('DROP TYPE "Plan";', history=history)
+    assert f'Dropping type "Plan": {shown}, so the DROP fails' in f.message
+
+
+def test_a_dropped_table_that_did_not_use_the_type_does_not_cover_it() -> None:
+    history = (PLAN + '\nCREATE TABLE "Audit" ("id" TEXT NOT NULL, "note" TEXT);',)
+    sql = 'DROP TABLE "Audit";\nDROP TYPE "Plan";'
+    assert everything(sql, history) == [("drop-table", 1, 1), ("drop-type", 2, 1)]

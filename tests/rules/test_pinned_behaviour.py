@@ -120,7 +120,7 @@ def test_lock_on_an_existing_table_held_over_a_backfill_fires() -> None:
     assert 'takes an ACCESS EXCLUSIVE lock on "users"' in f.message
     assert "line 3 updates every row" in f.message
     assert "every read and write" in f.message
-    assert "COMMIT right after this statement" in f.help
+    assert "COMMIT right after it" in f.help
 
 
 def test_hold_exclusive_lock_is_reported_once_per_transaction() -> None:
@@ -301,7 +301,7 @@ def test_set_not_null_on_a_column_this_migration_adds(
     assert where(findings, "set-not-null") == ([(2, 19)] if fires else [])
     if fires:
         assert 'a column this migration adds to existing table "users"' in findings[0].message
-        assert '    ALTER TABLE "users" ALTER COLUMN "x" SET DEFAULT <value>;' in findings[0].help
+        assert '    ALTER TABLE "users" ADD COLUMN "x" int NOT NULL DEFAULT <value>;' in findings[0].help
 
 
 def test_set_not_null_on_an_unknown_table_column_added_not_null_is_add_required_columns() -> None:

@@ -112,7 +112,9 @@ def test_column_added_backfilled_and_required_in_one_migration() -> None:
     f = findings[0]
     assert 'a column this migration adds to existing table "User"' in f.message
     assert 'null value in column "teamId"' in f.message
-    assert 'ALTER TABLE "User" ALTER COLUMN "teamId" SET DEFAULT <value>;' in f.help
+    # SET DEFAULT after the ADD would still leave the scan: the help declares both at once.
+    assert 'ALTER TABLE "User" ADD COLUMN "teamId" TEXT NOT NULL DEFAULT <value>;' in f.help
+    assert 'It also scans all of "User" for NULLs under an ACCESS EXCLUSIVE lock' in f.message
 
 
 def test_column_added_to_a_table_the_history_never_showed() -> None:
@@ -132,3 +134,28 @@ def test_column_added_to_a_table_the_history_never_showed() -> None:
     # Another table's column of the same name is not this one.
     other = sql.replace("ALTER TABLE slot_pool ADD", "ALTER TABLE pool ADD")
     assert "a column this migration adds" not in run(other, history=())[0].message
+
+
+def test_one_alter_of_two_columns_names_its_single_scan_once() -> None:
+    # PostgreSQL checks every SET NOT NULL of one ALTER TABLE in one scan (issue 12, point 5).
+    sql = 'ALTER TABLE "User" ALTER COLUMN "name" SET NOT NULL,\nALTER COLUMN "email" SET NOT NULL;'
+    history = ['CREATE TABLE "User" ("id" TEXT NOT NULL, "name" TEXT, "email" TEXT);']
+    first, second = lint_sql(sql, history=history, rules=[R])
+    assert (first.line, second.line) == (1, 2)
+    assert first.message.endswith(
+        'It also scans all of "User" for NULLs under an ACCESS EXCLUSIVE lock, which blocks '
+        "every read and write on the table until the scan ends."
+    )
+    assert "scans" not in second.message
+
+
+def test_two_new_columns_required_at_once_both_get_the_one_statement_fix() -> None:
+    sql = (
+        "ALTER TABLE users ADD COLUMN a text, ADD COLUMN b text;\n"
+        "ALTER TABLE users ALTER COLUMN a SET NOT NULL, ALTER COLUMN b SET NOT NULL;"
+    )
+    history = ["create table users (id bigint primary key);"]
+    first, second = lint_sql(sql, history=history, rules=[R])
+    assert 'ADD COLUMN "a" text NOT NULL DEFAULT <value>;' in first.help
+    assert 'ADD COLUMN "b" text NOT NULL DEFAULT <value>;' in second.help
+    assert "It also scans" in first.message and "It also scans" not in second.message

@@ -110,3 +110,52 @@ def test_several_columns_of_one_alter_are_one_scan_and_one_finding() -> None:
     )
     assert where(findings, "set-not-null-scan") == [(1, 19)]
     assert '"users"."name"' in findings[0].message
+
+
+def test_pg12_message_names_the_missing_check() -> None:
+    (f,) = run(SET, pg=12)
+    assert f.message.endswith(": no validated CHECK (name IS NOT NULL) proves it has no NULLs.")
+
+
+def test_the_scan_is_slow_work_that_keeps_an_earlier_lock_held() -> None:
+    # hold-exclusive-lock asks this rule whether SET NOT NULL is slow work.
+    sql = (
+        'begin;\nalter table "User" add column "nickname" text;\n'
+        "alter table users alter column name set not null;\ncommit;"
+    )
+    hold = lint_sql(sql, history=[USERS, USER], rules=["hold-exclusive-lock"])
+    assert where(hold, "hold-exclusive-lock") == [(2, 20)]
+    assert 'line 3 scans "users" for NULLs in "name"' in hold[0].message
+    # Near miss: with the validated CHECK the SET NOT NULL is quick, and nothing is held long.
+    checked = lint_sql(
+        sql, history=[USERS, USER, CHECK_NOT_VALID, VALIDATE], rules=["hold-exclusive-lock"]
+    )
+    assert checked == []
+
+
+def test_pg12_help_in_full_for_a_schema_qualified_table() -> None:
+    history = ("create table app.users (id bigint primary key, name text);",)
+    (f,) = run("alter table app.users alter column name set not null;", history=history, pg=12)
+    assert f.help == (
+        "Prove there are no NULLs without blocking traffic, then SET NOT NULL skips its scan:\n"
+        "    ALTER TABLE app.users ADD CONSTRAINT users_name_not_null CHECK (name IS NOT NULL) "
+        "NOT VALID;\n"
+        "    -- next migration (SHARE UPDATE EXCLUSIVE: reads and writes continue):\n"
+        "    ALTER TABLE app.users VALIDATE CONSTRAINT users_name_not_null;\n"
+        "    -- next migration (no scan: the validated CHECK proves it):\n"
+        "    ALTER TABLE app.users ALTER COLUMN name SET NOT NULL;\n"
+        "    ALTER TABLE app.users DROP CONSTRAINT users_name_not_null;"
+    )
+
+
+def test_the_first_pending_check_of_the_column_is_the_one_to_validate() -> None:
+    history = (
+        USERS,
+        "alter table users add constraint users_email_len check (length(email) > 3) not valid;",
+        "alter table users add constraint users_email_set check (email is not null);",
+        "alter table users add constraint name_nn_a check (name is not null) not valid;",
+        "alter table users add constraint name_nn_b check (name is not null) not valid;",
+    )
+    (f,) = run(SET, history=history, pg=14)
+    assert f.help.startswith('Validate the pending CHECK "name_nn_a" first')
+    assert "VALIDATE CONSTRAINT name_nn_a;" in f.help and "name_nn_b" not in f.help

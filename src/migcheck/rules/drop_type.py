@@ -10,8 +10,14 @@ from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import qcol, qname
 from migcheck.rules import Rule
 from migcheck.rules._enum_swap import swapped_out
+from migcheck.schema import ColumnInfo
 
 _DOMAIN = re.compile(r"^\s*DROP\s+DOMAIN\b", re.I)
+
+
+def _of_type(column: ColumnInfo, name: str) -> bool:
+    """Whether ``column`` is of type ``name`` (an unknown type is not)."""
+    return getattr(column.type, "name", None) == name
 
 
 class DropType(Rule):
@@ -37,7 +43,7 @@ class DropType(Rule):
             qcol(t.name, c.name)
             for t in ctx.schema.tables.values()
             for c in t.columns.values()
-            if c.type is not None and c.type.name == name
+            if _of_type(c, name)
         ]
         if users:
             shown = ", ".join(users[:3]) + (f" and {len(users) - 3} more" if len(users) > 3 else "")
@@ -51,6 +57,8 @@ class DropType(Rule):
                     f"{shown} still {'use' if len(users) > 1 else 'uses'} it, so the DROP "
                     "fails unless those columns are changed or dropped first"
                 )
+        elif self._went_with_a_dropped_table(name, ctx):
+            return
         else:
             effect = (
                 f'the app version still running fails with type "{name}" does not exist on '
@@ -67,4 +75,18 @@ class DropType(Rule):
             "still uses it:\n"
             f"    DROP {what.upper()} {n};",
             op,
+        )
+
+    @staticmethod
+    def _went_with_a_dropped_table(name: str, ctx: Context) -> bool:
+        """Whether only tables that this deploy drops used the type, and drop-table
+        reports them: the running app used the type in its queries of those tables
+        (Prisma casts enum parameters there), which fail on the missing table first, so
+        the type adds no problem of its own."""
+        return ctx.reports("drop-table") and any(
+            origin.deploy == ctx.deploy
+            and info.kind == "table"
+            and not ctx.is_new(info.origin)
+            and any(_of_type(c, name) for c in info.columns.values())
+            for info, origin in ctx.schema.dropped_tables.values()
         )

@@ -1,64 +1,77 @@
-"""hold-exclusive-lock: an ACCESS EXCLUSIVE lock on a live table stays held while a later
-statement of the same transaction does slow work (scan, rewrite, index build, backfill).
+"""hold-exclusive-lock: a lock that blocks writes (ACCESS EXCLUSIVE, or a weaker one such as
+the SHARE ROW EXCLUSIVE of a foreign key added NOT VALID) on a live table stays held while
+a later statement of the same transaction does slow work (scan, rewrite, index build,
+backfill).
 
 Reported once per transaction, on the statement that took the lock (the one to commit
-after), when the first such later statement runs. A later statement that itself needs
-ACCESS EXCLUSIVE on the same table does not count: it would take that lock anyway.
+after), when the first such later statement runs. Not counted, because the lock would be
+held anyway or another finding already tells it:
+
+- a later statement that itself takes a lock at least as strong on the same table;
+- a lock LOCK TABLE takes: lock-table reports it held to the end of the transaction;
+- a backfill that unbatched-backfill reports as running under that very lock, and a
+  VALIDATE of a constraint added NOT VALID in the transaction (validate-in-same-transaction):
+  committing before the slow statement fixes both, so they are one problem.
+
+When the locking statement is itself slow work that another rule reports (with the lock
+and what it blocks), the message only adds what that finding cannot know: the lock
+outlives the statement.
 """
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterator
-from itertools import islice
+from dataclasses import dataclass
 
 from migcheck.context import Context, Transaction
-from migcheck.locks import ACCESS_EXCLUSIVE, lock_for
+from migcheck.locks import BLOCKING_MODES, LOCK_MODES, lock_for
 from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import qname
 from migcheck.rules import Rule, slow_work_rules
 from migcheck.rules._locking import (
+    blocks,
     indent,
     own_transaction_note,
     why_in_transaction,
 )
 
-_Hit = tuple[str, Statement, str]
+_FOREIGN_KEY_MODE = "SHARE ROW EXCLUSIVE"
 
 
-def _takes_access_exclusive(stmt: Statement, table: str) -> bool:
-    return any(lock_for(o) == (ACCESS_EXCLUSIVE, table) for o in stmt.ops)
+@dataclass
+class _Lock:
+    mode: str
+    locker: Statement
+    op: Op
+    referenced: bool  # taken on the table a foreign key references, not on op.table
+    # The locking statement is slow work of its own that a running rule reports, with
+    # the lock and what it blocks (judged with its own context, before it ran).
+    told: bool
 
 
-def _trigger(
-    stmt: Statement, held: dict[str, Statement], ctx: Context, asked: dict[str, list[Rule]]
-) -> _Hit | None:
-    """(locked table, statement that locked it, what ``stmt`` does) when ``stmt`` makes a
-    held ACCESS EXCLUSIVE lock last longer, else None. ``held`` may name tables created in
-    this deploy: they are passed over here, where they are looked at anyway."""
-    if not held:
-        return None
-    work = _work(stmt, ctx, asked)
-    if work is None:
-        return None
-    for table, locker in held.items():
-        if ctx.is_existing_table(table) and not _takes_access_exclusive(stmt, table):
-            return table, locker, work
-    return None
+def _strength(mode: str) -> int:
+    return LOCK_MODES.index(mode)
 
 
-def _dropped_tables(stmt: Statement) -> Iterator[str]:
-    """Tables ``stmt`` drops: from then on the DROP TABLE holds the lock to the end of the
-    transaction by itself (and drop-table reports it), so an earlier statement's lock on
-    them adds nothing."""
-    for o in stmt.ops:
-        if o.kind == "drop_table":
-            if o.table:
-                yield o.table
-            yield from o.names
+def _locks(op: Op, ctx: Context) -> Iterator[tuple[str, str, bool]]:
+    """(mode, table, referenced) for each write-blocking lock ``op`` takes on a table that
+    can be named (``DROP INDEX`` locks the index's table, when the history shows it).
+    Adding a foreign key also takes SHARE ROW EXCLUSIVE on the referenced table (pg_locks
+    shows it on both, NOT VALID or not: tests/live/test_live_locks.py)."""
+    lock = lock_for(op)
+    table = ctx.table_for(op)
+    if lock is not None and table and lock[0] in BLOCKING_MODES:
+        yield lock[0], table, False
+    con = op.constraint
+    ref = con.ref_table if con is not None and con.kind == "foreign_key" else None
+    if op.kind == "add_constraint" and ref and ref != op.table:
+        yield _FOREIGN_KEY_MODE, ref, True
 
 
-def _work(stmt: Statement, ctx: Context, asked: dict[str, list[Rule]]) -> str | None:
+def _work(
+    stmt: Statement, ctx: Context, asked: dict[str, list[Rule]]
+) -> tuple[Op, str, str] | None:
+    """(op, rule id, what it does) for the first slow op of ``stmt``, or None."""
     # Only slow work counts. Waiting for another table's lock also prolongs the hold, but
     # every ALTER shares that hazard (it is what lock_timeout is for), and counting it
     # would flag every migration that adds nullable columns to two tables in one
@@ -67,73 +80,120 @@ def _work(stmt: Statement, ctx: Context, asked: dict[str, list[Rule]]) -> str | 
         for rule in asked.get(op.kind, ()):
             work = rule.slow_work(op, stmt, ctx)
             if work is not None:
-                return work
+                return op, rule.id, work
     return None
 
 
+def _told_elsewhere(table: str, held: _Lock, op: Op, rule_id: str, ctx: Context) -> bool:
+    """Whether the finding of ``rule_id`` on the slow ``op`` already reports ``held``'s
+    lock on ``table`` being kept through it (the one problem then gets one finding)."""
+    if held.op.kind == "lock" and ctx.reports("lock-table"):
+        return True  # LOCK TABLE's own finding says it holds the lock until commit
+    if not ctx.reports(rule_id):
+        return False
+    if rule_id == "unbatched-backfill":
+        # It names the strongest lock earlier DDL holds on the table it writes.
+        return not held.referenced and table == (op.table or op.options.get("select_from"))
+    if rule_id == "validate-in-same-transaction":
+        return _validated_lock(table, held, op, ctx)
+    return False
+
+
+def _validated_lock(table: str, held: _Lock, op: Op, ctx: Context) -> bool:
+    """Whether validate-in-same-transaction, reporting the ``VALIDATE`` ``op``, tells
+    ``held``: a lock no stronger than the one the ``ADD CONSTRAINT … NOT VALID`` of this
+    transaction took on the same table (both tables of a foreign key). A stronger one
+    (an ``ADD COLUMN`` before it keeps ACCESS EXCLUSIVE) is more than it names."""
+    tx = ctx.transaction
+    statements = tx.statements if tx is not None else []
+    added = next(
+        (
+            o
+            for s in statements
+            for o in s.ops
+            if o.kind == "add_constraint"
+            and o.table == op.table
+            and o.name == op.name
+            and o.constraint is not None
+            and o.constraint.not_valid
+        ),
+        None,
+    )
+    if added is None:
+        return False
+    mode = next((m for m, t, _ in _locks(added, ctx) if t == table), None)
+    return mode is not None and _strength(held.mode) <= _strength(mode)
+
+
+def _retakes(stmt: Statement, table: str, mode: str, ctx: Context) -> bool:
+    """Whether ``stmt`` itself takes a lock on ``table`` at least as strong as ``mode``:
+    it would hold that much anyway."""
+    return any(
+        t == table and _strength(m) >= _strength(mode)
+        for o in stmt.ops
+        for m, t, _ in _locks(o, ctx)
+    )
+
+
 class _Scan:
-    """One transaction, read statement by statement: the locks held before the next one
-    (not dropped since), and whether an earlier statement already triggered the rule.
+    """One transaction, read statement by statement as the engine calls the rule: the
+    strongest write-blocking lock held on each live table (not dropped since), and
+    whether a statement already triggered the rule. Each statement is folded in once,
+    so a transaction of n statements costs O(n) (a look back at every statement was
+    cubic: 3,000 ALTERs on 3,000 tables took minutes). The engine calls the rule on
+    every statement of a transaction, in order: a transaction never spans a migration
+    that is not linted (each such migration is a deploy, and a run, of its own)."""
 
-    Each statement's locks and drops are folded in once, so a transaction of n
-    statements costs O(n) here rather than a look back over every earlier statement
-    and every held lock at each one (cubic: 3,000 ALTERs on 3,000 tables took minutes).
-    """
-
-    def __init__(self, tx: Transaction, asked: dict[str, list[Rule]]) -> None:
+    def __init__(self, tx: Transaction | None) -> None:
         self.tx = tx
-        self.asked = asked  # op kind → the rules that say what slow work it does
-        self.judged = 0  # statements of tx the rule has judged (when their turn came)
-        self.read = 0  # statements of tx whose drops (and locks) are folded in
         self.reported = False
-        self.held: dict[str, Statement] = {}  # tx.exclusive_locks minus dropped tables
-        self._dropped: set[str] = set()
-        self._locks_seen = 0  # entries of tx.exclusive_locks seen
-        self._pending: deque[tuple[str, Statement]] = deque()  # locks not yet in held
-        self._position: dict[int, int] = {}  # id(statement) → its index in tx
+        self.held: dict[str, _Lock] = {}
+        self.dropped: set[str] = set()
 
-    def catch_up(self, ctx: Context) -> None:
-        """Fold in the statements added to the transaction since the last call. One that
-        the rule never judged (it ran while the rule was not called) is judged now, with
-        the locks taken before it, as its own turn would have."""
-        tx = self.tx
-        for i in range(len(self._position), len(tx.statements)):
-            self._position[id(tx.statements[i])] = i
-        # tx.exclusive_locks only grows, in statement order: its new entries are its last.
-        new = len(tx.exclusive_locks) - self._locks_seen
-        if new > 0:
-            self._pending.extend(reversed(list(islice(reversed(tx.exclusive_locks.items()), new))))
-            self._locks_seen = len(tx.exclusive_locks)
-        for i in range(self.read, len(tx.statements)):
-            stmt = tx.statements[i]
-            self._take_locks(before=i)
-            if i >= self.judged and not self.reported:
-                self.reported = _trigger(stmt, self.held, ctx, self.asked) is not None
-                self.judged = i + 1
-            for table in _dropped_tables(stmt):
-                self._dropped.add(table)
-                self.held.pop(table, None)
-            self.read = i + 1
-        self._take_locks(before=None)
+    def fold(self, stmt: Statement, ctx: Context, told: bool) -> None:
+        """Take in the locks ``stmt`` holds from now on, and the tables it drops."""
+        for op in stmt.ops:
+            for mode, table, referenced in _locks(op, ctx):
+                # A table this deploy creates serves no traffic, and stays new: never held.
+                if table in self.dropped or ctx.is_new_table(table):
+                    continue
+                have = self.held.get(table)
+                if have is None or _strength(mode) > _strength(have.mode):
+                    self.held[table] = _Lock(mode, stmt, op, referenced, told)
+            if op.kind == "drop_table":
+                # From then on the DROP TABLE holds the lock to the end of the transaction
+                # by itself (and drop-table reports it): an earlier lock adds nothing.
+                for gone in (op.table, *op.names):
+                    if gone:
+                        self.dropped.add(gone)
+                        self.held.pop(gone, None)
 
-    def _take_locks(self, before: int | None) -> None:
-        """Move the pending locks taken before statement ``before`` (all when None) into
-        ``held``."""
-        pending = self._pending
-        while pending:
-            table, locker = pending[0]
-            if before is not None and self._position.get(id(locker), before) >= before:
-                return
-            pending.popleft()
-            if table not in self._dropped:
-                self.held.setdefault(table, locker)
+    def trigger(
+        self, stmt: Statement, ctx: Context, slow: tuple[Op, str, str] | None
+    ) -> tuple[str, _Lock, str] | None:
+        """(table, held lock, what ``stmt`` does) when ``stmt`` is slow work that keeps a
+        held lock longer than anything else reports, else None. The strongest such lock
+        wins (the earliest among equals)."""
+        if slow is None:
+            return None
+        op, rule_id, work = slow
+        best: tuple[str, _Lock] | None = None
+        for table, lock in self.held.items():
+            if best is not None and _strength(lock.mode) <= _strength(best[1].mode):
+                continue
+            if _retakes(stmt, table, lock.mode, ctx) or _told_elsewhere(
+                table, lock, op, rule_id, ctx
+            ):
+                continue
+            best = table, lock
+        return None if best is None else (best[0], best[1], work)
 
 
 class HoldExclusiveLock(Rule):
     id = "hold-exclusive-lock"
     category = "locking"
     severity = "warning"
-    summary = "An ACCESS EXCLUSIVE lock stays held while later statements do slow work"
+    summary = "A lock that blocks writes stays held while later statements do slow work"
     kinds = frozenset()  # every statement
 
     def __init__(self) -> None:
@@ -146,42 +206,52 @@ class HoldExclusiveLock(Rule):
         self._asked: dict[str, list[Rule]] | None = None
 
     def check(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
-        tx = ctx.transaction
-        if tx is None or not ctx.in_transaction:
-            return
         if self._asked is None:
             self._asked = slow_work_rules()
+        tx = ctx.transaction
         scan = self._scan
         if scan is None or scan.tx is not tx:
-            scan = self._scan = _Scan(tx, self._asked)
-        scan.catch_up(ctx)
-        hit = None
-        if not scan.reported:
-            hit = _trigger(stmt, scan.held, ctx, scan.asked)
-        scan.judged = len(tx.statements) + 1
-        scan.reported = scan.reported or hit is not None
+            # Outside a transaction block each statement is a transaction of its own, so
+            # nothing is held when the next one runs.
+            scan = self._scan = _Scan(tx)
+        if scan.reported:
+            return
+        slow = _work(stmt, ctx, self._asked)
+        hit = scan.trigger(stmt, ctx, slow)
+        scan.fold(stmt, ctx, told=slow is not None and ctx.reports(slow[1]))
         if hit is None:
             return
-        table, locker, work = hit
-        lock_op = next((o for o in locker.ops if lock_for(o) == (ACCESS_EXCLUSIVE, table)), None)
-        message = (
-            f"This statement takes an {ACCESS_EXCLUSIVE} lock on {qname(table)}, and the "
-            f"transaction ({why_in_transaction(ctx)}) keeps it while line {stmt.span.line} "
-            f"{work}: every read and write on {qname(table)} waits until the transaction "
-            "commits."
+        scan.reported = True
+        yield self._finding(hit, stmt, ctx)
+
+    def _finding(self, hit: tuple[str, _Lock, str], stmt: Statement, ctx: Context) -> Finding:
+        table, lock, work = hit
+        t, line = qname(table), stmt.span.line
+        why = why_in_transaction(ctx)
+        if lock.told:
+            # Its own finding already says which lock and what it blocks: only add that
+            # the transaction keeps it.
+            message = (
+                f"The transaction ({why}) keeps the lock this statement takes on {t} until it "
+                f"commits, so the lock also lasts while line {line} {work}."
+            )
+        else:
+            article = "an" if lock.mode[0] in "AEIOU" else "a"
+            whose = " (the table its foreign key references)" if lock.referenced else ""
+            message = (
+                f"This statement takes {article} {lock.mode} lock on {t}{whose}, and the "
+                f"transaction ({why}) keeps it while line {line} {work}: until the "
+                f"transaction commits, it blocks {blocks(lock.mode)}."
+            )
+        explicit = ctx.transaction is not None and ctx.transaction.kind == "explicit"
+        help_ = "Release the lock as soon as this statement is done: " + (
+            "COMMIT right after it and run the rest in a new transaction."
+            if explicit
+            else f"move line {line} (and what follows) into a separate migration."
         )
-        explicit = tx.kind == "explicit"
-        help_ = "\n".join(
-            [
-                "Release the lock as soon as the quick change is done: "
-                + (
-                    "COMMIT right after this statement and run the rest in a new transaction"
-                    if explicit
-                    else f"move line {stmt.span.line} (and what follows) into a separate migration"
-                )
-                + ". Also bound the wait for the lock, so the statement gives up instead of "
-                "queueing traffic behind it:",
-                indent("SET lock_timeout = '5s';"),
-            ]
-        ) + own_transaction_note(ctx)
-        yield self.finding(locker, message, help_, lock_op)
+        if "lock_timeout" not in ctx.settings and not ctx.reports("missing-lock-timeout"):
+            help_ += (
+                " Also bound the wait for the lock, so the statement gives up instead of "
+                "queueing traffic behind it:\n" + indent("SET lock_timeout = '5s';")
+            )
+        return self.finding(lock.locker, message, help_ + own_transaction_note(ctx), lock.op)

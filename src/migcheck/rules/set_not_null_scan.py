@@ -1,5 +1,12 @@
 """set-not-null-scan: SET NOT NULL scans the whole table under ACCESS EXCLUSIVE unless a
-validated CHECK (col IS NOT NULL) lets PostgreSQL 12+ skip the scan."""
+validated CHECK (col IS NOT NULL) lets PostgreSQL 12+ skip the scan.
+
+A SET NOT NULL that also breaks the app version still running is set-not-null's: that
+finding names the scan too, and its steps remove it (see ``rules/_not_null.py``). This
+rule reports the scans nothing else reports: a column the old app already fills (a
+default, a validated CHECK on PostgreSQL 11), or any SET NOT NULL when set-not-null is
+not run.
+"""
 
 from __future__ import annotations
 
@@ -10,31 +17,12 @@ from migcheck.locks import ACCESS_EXCLUSIVE
 from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import ident, qcol, qname, quote
 from migcheck.rules import Rule
-from migcheck.rules._alembic import prior_column
-from migcheck.rules._locking import (
-    blocks,
-    existing,
-    indent,
+from migcheck.rules._locking import blocks, indent
+from migcheck.rules._not_null import (
+    reported_by_set_not_null,
+    scans_live_table,
+    set_not_null_scans,
 )
-
-
-def set_not_null_scans(op: Op, ctx: Context) -> bool:
-    """Whether ``SET NOT NULL`` scans the table: always before 12, and on 12+ unless a
-    validated ``CHECK (col IS NOT NULL)`` proves the column has no NULLs. A column
-    already NOT NULL makes the command a no-op."""
-    col = prior_column(ctx, op.table, op.column)
-    if col is not None and col.not_null:
-        return False
-    return not (
-        ctx.pg_version >= 12 and ctx.schema.has_validated_not_null_check(op.table, op.column)
-    )
-
-
-def _scans(op: Op, ctx: Context) -> bool:
-    """Whether this SET NOT NULL scans a table serving traffic. A column added by this
-    deploy to an existing table still makes the scan read the whole table, so only a new
-    table is exempt."""
-    return existing(ctx, op.table) and set_not_null_scans(op, ctx)
 
 
 class SetNotNullScan(Rule):
@@ -46,8 +34,10 @@ class SetNotNullScan(Rule):
 
     def check(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
         t, c = op.table, op.column
-        if not _scans(op, ctx):
+        if not scans_live_table(op, ctx):
             return
+        if reported_by_set_not_null(stmt, op, ctx):
+            return  # one problem: set-not-null names the scan, and its steps remove it
         # PostgreSQL checks every SET NOT NULL of one ALTER TABLE in a single scan, so the
         # statement gets one finding, on its first scanning column, naming the others.
         scanning = [
@@ -76,7 +66,7 @@ class SetNotNullScan(Rule):
         yield self.finding(stmt, message, _help(t, c, ctx), op)
 
     def slow_work(self, op: Op, stmt: Statement, ctx: Context) -> str | None:
-        if not _scans(op, ctx):
+        if not scans_live_table(op, ctx):
             return None
         return f"scans {qname(op.table)} for NULLs in {quote(op.column)}"
 

@@ -54,9 +54,41 @@ def _ddl_lock(
     return best
 
 
+_LOOP = re.compile(r"(?<!\bEND\s)\bLOOP\b", re.I)
+_END_LOOP = re.compile(r"\bEND\s+LOOP\b", re.I)
+_COMMIT = re.compile(r"\bCOMMIT\b", re.I)
+_COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
+
+
+def _looped_in_one_transaction(stmt: Statement, ctx: Context) -> bool:
+    """Whether ``stmt`` is a statement of a ``DO`` block, inside one of its loops, and the
+    block never commits: all the batches then run in the block's one transaction
+    (checked on PostgreSQL 18: a DO block's COMMIT works only outside a transaction
+    block, and inside one fails with "invalid transaction termination", so a block with
+    a COMMIT is not this rule's)."""
+    if not stmt.embedded:
+        return False
+    parent = next((s for s in reversed(ctx.earlier_statements()) if not s.embedded), None)
+    op = parent.first_op if parent is not None else None
+    if op is None or op.kind != "do" or not op.body:
+        return False
+    body = _COMMENT.sub(" ", _STRING.sub("''", op.body))
+    if _COMMIT.search(body):
+        return False
+    at = body.find(_STRING.sub("''", stmt.text).strip())
+    if at < 0:
+        return False
+    opened = len(_LOOP.findall(body, 0, at)) - len(_END_LOOP.findall(body, 0, at))
+    return opened > 0
+
+
 def _every_row(op: Op, stmt: Statement, ctx: Context) -> bool:
     """Whether the UPDATE changes every row of a table serving traffic."""
-    if op.has_where or not existing(ctx, op.table):
+    if not existing(ctx, op.table):
+        return False
+    if _looped_in_one_transaction(stmt, ctx):
+        return True
+    if op.has_where and not _still_null_everywhere(op, stmt, ctx):
         return False
     # ``WITH todo AS (SELECT id ... LIMIT 500) UPDATE t ... FROM todo WHERE t.id =
     # todo.id``: the join is with a bounded batch, which is the fix.
@@ -90,8 +122,22 @@ class UnbatchedBackfill(Rule):
         if op.kind == "update":
             if not _every_row(op, stmt, ctx):
                 return
+            looped = _looped_in_one_transaction(stmt, ctx)
+            if looped:
+                every = (
+                    " batch by batch, but in a loop of a DO block that never commits, so all "
+                    "the batches run"
+                )
+            elif op.has_where:
+                every = (
+                    f" (its WHERE {_only_null_column(stmt)} IS NULL matches every row: this "
+                    "deploy adds the column without a default, so every row holds NULL)"
+                )
+            else:
+                every = ""
             message = (
-                f"This UPDATE changes every row of existing table {qname(t)} in one transaction: "
+                f"This UPDATE changes every row of existing table {qname(t)}{every} in one "
+                "transaction: "
                 "each updated row stays locked against the application's UPDATEs and DELETEs "
                 "until it commits, and the whole table is written again as new row versions "
                 "(bloat, WAL volume, replica lag)"
@@ -142,9 +188,21 @@ class UnbatchedBackfill(Rule):
                     "-- repeated until it inserts no row",
                 )
             )
+        if _looped_in_one_transaction(stmt, ctx):
+            return (
+                "Commit after each batch: in a DO block run outside any transaction block "
+                "(PostgreSQL 11+), end each pass of the loop with COMMIT, or run the loop "
+                "from a script that commits each batch; either way after any schema change "
+                "of the table has committed."
+            )
         t = op.table
         key = ident(primary_key(ctx, t))
-        m = _SET.search(stmt.text)
+        text = stmt.text
+        if op.has_where:
+            # WHERE c IS NULL on a column this deploy added: the batch keeps it.
+            only = _ONLY_NULL.search(text)
+            text = text[: only.start()] if only else text
+        m = _SET.search(text)
         assignments = " ".join(m.group(1).split()) if m else "…"
         target = _ASSIGN.match(assignments)
         col = target.group(1) if target else None
@@ -165,3 +223,49 @@ class UnbatchedBackfill(Rule):
                 "-- repeated until it updates no row",
             )
         )
+
+
+_ONLY_NULL = re.compile(
+    r'\bwhere\s+(?:(?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*)\.)?("(?:[^"]|"")+"|[A-Za-z_][\w$]*)'
+    r"\s+is\s+null\s*;?\s*$",
+    re.I,
+)
+
+
+def _only_null_column(stmt: Statement) -> str:
+    """The column of the statement's ``WHERE c IS NULL``, as written."""
+    m = _ONLY_NULL.search(_STRING.sub("''", stmt.text))
+    return m.group(1) if m else "…"
+
+
+def _still_null_everywhere(op: Op, stmt: Statement, ctx: Context) -> bool:
+    """``UPDATE t SET c = … WHERE c IS NULL`` where ``c`` is a column this deploy added
+    without a default: no app writes it yet, so every row matches, as with no WHERE."""
+    m = _ONLY_NULL.search(_STRING.sub("''", stmt.text))
+    if m is None:
+        return False
+    word = m.group(1)
+    name = word[1:-1].replace('""', '"') if word.startswith('"') else word.lower()
+    info = ctx.column(op.table, name)
+    if info is not None:
+        if not ctx.is_new(info.origin):
+            return False
+        default, generated = info.default, info.generated
+    else:
+        # The history never showed the table: an ADD COLUMN earlier in this migration.
+        added = next(
+            (
+                o.column_def
+                for s in ctx.earlier_statements()
+                for o in s.ops
+                if o.kind == "add_column"
+                and o.table == op.table
+                and o.column_def is not None
+                and o.column_def.name == name
+            ),
+            None,
+        )
+        if added is None:
+            return False
+        default, generated = added.default, added.generated
+    return (default is None or default.is_null) and generated is None
