@@ -72,3 +72,13 @@ def test_silent(column: str) -> None:
 
 def test_existing_column_type_change_is_not_judged() -> None:
     assert run("alter table users alter column email type varchar(200);") == []
+
+
+def test_the_check_on_a_schema_qualified_table_is_named_after_the_table() -> None:
+    history = ("create schema app;\ncreate table app.users (id bigserial primary key);",)
+    findings = run("alter table app.users add column nickname varchar(40);", history=history)
+    assert where(findings, R) == [(1, 23)]
+    assert (
+        '    ALTER TABLE "app"."users" ADD CONSTRAINT "users_nickname_length" '
+        'CHECK (char_length("nickname") <= 40) NOT VALID;\n'
+    ) in findings[0].help
