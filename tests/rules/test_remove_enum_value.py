@@ -119,3 +119,20 @@ def test_silent_on_table_created_in_same_deploy() -> None:
         'ALTER TYPE "Plan_new" RENAME TO "Plan";\n'
     )
     assert run(sql) == []
+
+
+def test_the_message_speaks_of_one_value_or_of_several() -> None:
+    one = run(PRISMA_SWAP, tool="prisma", implicit_transaction=True)[0]
+    assert one.message == (
+        'Converting "Subscription"."plan" to "Plan_new" removes value \'ENTERPRISE\' from '
+        'enum "Plan": the app version still running can still write it and fails with invalid '
+        'input value for enum "Plan", and this ALTER fails if any row holds it.'
+    )
+    two = PRISMA_SWAP.replace("('FREE', 'PRO')", "('FREE')")
+    several = run(two, tool="prisma", implicit_transaction=True)
+    assert where(several, R) == [(11, 28)]
+    assert several[0].message == (
+        'Converting "Subscription"."plan" to "Plan_new" removes values \'PRO\', \'ENTERPRISE\' '
+        'from enum "Plan": the app version still running can still write them and fails with '
+        'invalid input value for enum "Plan", and this ALTER fails if any row holds one.'
+    )
