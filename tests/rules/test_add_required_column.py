@@ -132,3 +132,17 @@ def test_default_dropped_near_misses_stay_quiet() -> None:
     ]
     for sql in quiet:
         assert lint_sql(sql, history=history, rules=["add-required-column"]) == [], sql
+
+
+def test_a_lower_case_enum_is_quoted_in_the_help_like_any_user_type() -> None:
+    history = ["create type mood as enum ('ok', 'sad');\ncreate table users (id bigint primary key);"]
+    findings = lint_sql(
+        "alter table users add column mood mood not null;",
+        history=history,
+        rules=["add-required-column"],
+    )
+    assert where(findings, "add-required-column") == [(1, 19)]
+    assert '    ALTER TABLE "users" ADD COLUMN "mood" "mood" NOT NULL DEFAULT <value>;\n' in (
+        findings[0].help
+    )
+    assert findings[0].help.endswith('    ALTER TABLE "users" ADD COLUMN "mood" "mood";')
