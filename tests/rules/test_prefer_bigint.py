@@ -120,3 +120,41 @@ def test_existing_columns_are_not_judged() -> None:
 
 def test_create_table_if_not_exists_of_existing_table_is_a_no_op() -> None:
     assert run('CREATE TABLE IF NOT EXISTS "Legacy" ("id" SERIAL PRIMARY KEY);') == []
+
+
+def test_create_table_if_not_exists_of_a_new_table_fires() -> None:
+    # The near miss of the no-op above: the table is new, so IF NOT EXISTS creates it.
+    findings = run('CREATE TABLE IF NOT EXISTS "Invoice" ("id" SERIAL PRIMARY KEY);')
+    assert where(findings, R) == [(1, 39)]
+    assert findings[0].message.startswith('Primary key "Invoice"."id" is SERIAL (integer)')
+
+
+def test_a_comment_naming_the_column_does_not_move_the_finding() -> None:
+    sql = (
+        "create table orders (\n"
+        "    -- id and user_id are the keys\n"
+        "    id serial primary key,\n"
+        "    user_id -- the buyer\n"
+        "        integer not null\n"
+        ");"
+    )
+    # Each finding is on the column's own definition, also when a comment separates the
+    # name from its type.
+    assert where(run(sql), R) == [(3, 5), (4, 5)]
+
+
+def test_a_create_table_inside_a_do_block_is_reported_at_the_block() -> None:
+    # The idempotent-migration idiom: the statement PostgreSQL runs is the DO block.
+    sql = (
+        "select 1;\n"
+        "DO $$\nBEGIN\n"
+        "  IF NOT EXISTS (SELECT 1 FROM pg_tables WHERE tablename = 'orders') THEN\n"
+        "    CREATE TABLE orders (\n      id serial PRIMARY KEY,\n      user_id integer NOT NULL\n"
+        "    );\n  END IF;\nEND\n$$;"
+    )
+    findings = run(sql)
+    assert where(findings, R) == [(2, 1), (2, 1)]
+    assert [f.message.split(" is ")[0] for f in findings] == [
+        'Primary key "orders"."id"',
+        'Key column "orders"."user_id"',
+    ]

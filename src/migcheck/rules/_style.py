@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from migcheck.context import Context
 from migcheck.model import ColumnDef, Op, Statement
+from migcheck.sql.scanner import blank, scan
 
 
 @dataclass
@@ -60,6 +61,11 @@ def verbatim(stmt: Statement) -> bool:
 
 
 def _find_column(text: str, col: ColumnDef) -> int:
+    # A comment may name the column ("-- user_id is the buyer") or sit between the name and
+    # its type: blank comments out (offsets unchanged) so neither misplaces the finding.
+    comments = scan(text, 0, len(text)).comments
+    if comments:
+        text = blank(text, comments, " ")
     type_text = col.type.text if col.type is not None else ""
     quoted = '"' + col.name.replace('"', '""') + '"'
     names = [re.escape(quoted)]
