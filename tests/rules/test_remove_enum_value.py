@@ -136,3 +136,23 @@ def test_the_message_speaks_of_one_value_or_of_several() -> None:
         'from enum "Plan": the app version still running can still write them and fails with '
         'invalid input value for enum "Plan", and this ALTER fails if any row holds one.'
     )
+
+
+def test_an_older_enum_taking_the_name_is_no_swap() -> None:
+    # "Tier" predates this migration: the running app already knows it, so this is a plain
+    # type change of the column, a rename and a drop, each reported by its own rule.
+    history = (
+        PLAN + "\nCREATE TYPE \"Tier\" AS ENUM ('FREE', 'PRO');\n"
+        'CREATE TABLE "Subscription" ("id" TEXT NOT NULL, "plan" "Plan" NOT NULL);',
+    )
+    sql = (
+        'ALTER TABLE "Subscription" ALTER COLUMN "plan" TYPE "Tier" USING ("plan"::text::"Tier");\n'
+        'ALTER TYPE "Plan" RENAME TO "Plan_old";\n'
+        'ALTER TYPE "Tier" RENAME TO "Plan";\n'
+        'DROP TYPE "Plan_old";'
+    )
+    findings = lint_sql(sql, history=list(history), rules=[R, "change-column-type", "drop-type"])
+    assert [(f.rule, f.line, f.column) for f in findings] == [
+        ("change-column-type", 1, 28),
+        ("drop-type", 4, 1),
+    ]
