@@ -156,3 +156,11 @@ def test_an_older_enum_taking_the_name_is_no_swap() -> None:
         ("change-column-type", 1, 28),
         ("drop-type", 4, 1),
     ]
+
+
+def test_an_unfinished_type_change_is_no_swap() -> None:
+    # Half-typed in an editor with the pre-commit hook running.
+    sql = "CREATE TYPE \"Plan_new\" AS ENUM ('FREE');\n" + (
+        'ALTER TABLE "Subscription" ALTER COLUMN "plan" TYPE ;'
+    )
+    assert run(sql) == []
