@@ -90,3 +90,34 @@ def test_concurrently_turned_off_in_the_option_list_is_blocking(sql: str) -> Non
 )
 def test_concurrently_in_the_option_list_is_concurrent(sql: str) -> None:
     assert run(sql, pg=14) == []
+
+
+def test_pg11_swap_names_the_new_index_without_its_schema() -> None:
+    # CREATE INDEX name and RENAME TO name take a bare name (PostgreSQL rejects
+    # "CREATE INDEX app.x ..."): the index is created in its table's schema.
+    history = (
+        "create schema app;\ncreate table app.orders (id bigint primary key, status text);\n"
+        "create index orders_status_idx on app.orders (status);",
+    )
+    findings = run("reindex index app.orders_status_idx;", history=history, pg=11)
+    assert where(findings, R) == [(1, 1)]
+    assert findings[0].message.startswith(
+        'REINDEX INDEX "app"."orders_status_idx" without CONCURRENTLY blocks writes to '
+        '"app"."orders" (a SHARE lock on the table)'
+    )
+    assert findings[0].help.splitlines()[1:4] == [
+        "    CREATE INDEX CONCURRENTLY orders_status_idx_new ON … (same columns and options as "
+        "app.orders_status_idx);",
+        "    DROP INDEX CONCURRENTLY app.orders_status_idx;",
+        "    ALTER INDEX app.orders_status_idx_new RENAME TO orders_status_idx;",
+    ]
+
+
+def test_pg11_reindex_table_has_no_index_name_to_offer() -> None:
+    findings = run("reindex table orders;", pg=11)
+    assert where(findings, R) == [(1, 1)]
+    assert findings[0].help.splitlines()[1:4] == [
+        "    CREATE INDEX CONCURRENTLY <index>_new ON … (same columns and options as <index>);",
+        "    DROP INDEX CONCURRENTLY <index>;",
+        "    ALTER INDEX <index>_new RENAME TO <index>;",
+    ]
