@@ -158,3 +158,14 @@ def test_a_create_table_inside_a_do_block_is_reported_at_the_block() -> None:
         'Primary key "orders"."id"',
         'Key column "orders"."user_id"',
     ]
+
+
+def test_an_added_key_column_is_a_primary_key_only_when_it_says_so() -> None:
+    findings = run(
+        "create table carts (note text);\n"
+        "alter table carts add column id serial primary key;\n"
+        "alter table carts add column account_id integer not null;"
+    )
+    assert where(findings, R) == [(2, 19), (3, 19)]
+    assert findings[0].message.startswith('Primary key "carts"."id" is serial (integer)')
+    assert findings[1].message.startswith('Key column "carts"."account_id" is integer')

@@ -164,3 +164,37 @@ def test_an_unfinished_type_change_is_no_swap() -> None:
         'ALTER TABLE "Subscription" ALTER COLUMN "plan" TYPE ;'
     )
     assert run(sql) == []
+
+
+def test_a_text_column_moved_onto_the_new_enum_is_not_part_of_the_swap() -> None:
+    # "Organization"."plan" was text: converting it to the new enum removes no value the
+    # running app writes to it (change-column-type judges that conversion).
+    history = (
+        PLAN + "\n"
+        'CREATE TABLE "Subscription" ("id" TEXT NOT NULL, "plan" "Plan" NOT NULL);\n'
+        'CREATE TABLE "Organization" ("id" TEXT NOT NULL, "plan" TEXT);',
+    )
+    sql = (
+        "CREATE TYPE \"Plan_new\" AS ENUM ('FREE', 'PRO');\n"
+        'ALTER TABLE "Subscription" ALTER COLUMN "plan" TYPE "Plan_new" USING ("plan"::text::"Plan_new");\n'
+        'ALTER TABLE "Organization" ALTER COLUMN "plan" TYPE "Plan_new" USING ("plan"::"Plan_new");\n'
+        'ALTER TYPE "Plan" RENAME TO "Plan_old";\n'
+        'ALTER TYPE "Plan_new" RENAME TO "Plan";\n'
+        'DROP TYPE "Plan_old";\n'
+    )
+    assert where(run(sql, history=history), R) == [(2, 28)]
+
+
+def test_a_new_enum_on_a_column_the_history_never_showed_is_no_swap_without_renames() -> None:
+    sql = (
+        "CREATE TYPE \"Plan_new\" AS ENUM ('FREE');\n"
+        'ALTER TABLE "Invoice" ALTER COLUMN "plan" TYPE "Plan_new" USING ("plan"::text::"Plan_new");\n'
+    )
+    assert run(sql, history=()) == []
+    # The near miss: with the renames it is a swap, whose removed values are unknown.
+    swap = (
+        sql + 'ALTER TYPE "Plan" RENAME TO "Plan_old";\nALTER TYPE "Plan_new" RENAME TO "Plan";\n'
+    )
+    findings = run(swap, history=())
+    assert where(findings, R) == [(2, 23)]
+    assert "the values it removes could not be determined" in findings[0].message
