@@ -169,3 +169,21 @@ def test_an_added_key_column_is_a_primary_key_only_when_it_says_so() -> None:
     assert where(findings, R) == [(2, 19), (3, 19)]
     assert findings[0].message.startswith('Primary key "carts"."id" is serial (integer)')
     assert findings[1].message.startswith('Key column "carts"."account_id" is integer')
+
+
+def test_only_the_foreign_key_on_the_column_itself_excuses_it() -> None:
+    # "legacyId" must match "Legacy"."id" (integer); "id" has no such excuse.
+    sql = (
+        'CREATE TABLE "Import" ("id" INTEGER PRIMARY KEY, "legacyId" INTEGER,\n'
+        '  FOREIGN KEY ("legacyId") REFERENCES "Legacy");'
+    )
+    findings = run(sql)
+    assert where(findings, R) == [(1, 24)]
+    assert findings[0].message.startswith('Primary key "Import"."id" is INTEGER')
+
+
+def test_a_foreign_key_to_a_table_of_unknown_key_is_judged_like_any_key() -> None:
+    # The history never showed "users": nothing says its key is integer-sized.
+    findings = run("create table orders (id bigint primary key, user_id integer references users);")
+    assert where(findings, R) == [(1, 45)]
+    assert findings[0].message.startswith('Key column "orders"."user_id" is integer')
