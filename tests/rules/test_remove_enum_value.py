@@ -198,3 +198,22 @@ def test_a_new_enum_on_a_column_the_history_never_showed_is_no_swap_without_rena
     findings = run(swap, history=())
     assert where(findings, R) == [(2, 23)]
     assert "the values it removes could not be determined" in findings[0].message
+
+
+def test_hand_written_order_leaves_a_text_column_out_of_the_swap() -> None:
+    # Renames first, then the columns move to the new "Plan": "Subscription"."plan" leaves
+    # the displaced enum (a swap), "Organization"."plan" leaves text (no swap).
+    history = (
+        PLAN + "\n"
+        'CREATE TABLE "Subscription" ("id" TEXT NOT NULL, "plan" "Plan" NOT NULL);\n'
+        'CREATE TABLE "Organization" ("id" TEXT NOT NULL, "plan" TEXT);',
+    )
+    sql = (
+        "CREATE TYPE \"Plan_new\" AS ENUM ('FREE', 'PRO');\n"
+        'ALTER TYPE "Plan" RENAME TO "Plan_old";\n'
+        'ALTER TYPE "Plan_new" RENAME TO "Plan";\n'
+        'ALTER TABLE "Subscription" ALTER COLUMN "plan" TYPE "Plan" USING ("plan"::text::"Plan");\n'
+        'ALTER TABLE "Organization" ALTER COLUMN "plan" TYPE "Plan" USING ("plan"::"Plan");\n'
+        'DROP TYPE "Plan_old";\n'
+    )
+    assert where(run(sql, history=history), R) == [(4, 28)]
