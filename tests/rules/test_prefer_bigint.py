@@ -187,3 +187,16 @@ def test_a_foreign_key_to_a_table_of_unknown_key_is_judged_like_any_key() -> Non
     findings = run("create table orders (id bigint primary key, user_id integer references users);")
     assert where(findings, R) == [(1, 45)]
     assert findings[0].message.startswith('Key column "orders"."user_id" is integer')
+
+
+@pytest.mark.parametrize(
+    ("decl", "limit", "size"),
+    [("id smallint", "32,767", 2), ("id int4", "2,147,483,647", 4)],
+)
+def test_the_limit_and_the_bytes_saved_follow_the_type(decl: str, limit: str, size: int) -> None:
+    findings = run(f"create table flags ({decl} primary key);")
+    assert where(findings, R) == [(1, 21)]
+    assert f"which stops at {limit}: once the values run out" in findings[0].message
+    assert findings[0].help.startswith(
+        f"Declare it as bigint now, while the table is small or new (8 bytes instead of {size}, "
+    )
