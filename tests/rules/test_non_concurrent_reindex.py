@@ -121,3 +121,30 @@ def test_pg11_reindex_table_has_no_index_name_to_offer() -> None:
         "    DROP INDEX CONCURRENTLY <index>;",
         "    ALTER INDEX <index>_new RENAME TO <index>;",
     ]
+
+
+def test_reindex_system_on_pg11_is_for_a_maintenance_window() -> None:
+    findings = run("reindex system app;", pg=11)
+    assert where(findings, R) == [(1, 1)]
+    assert findings[0].message.startswith('REINDEX SYSTEM "app" without CONCURRENTLY rebuilds')
+    assert findings[0].help == (
+        "REINDEX SYSTEM has no concurrent form: run it in a maintenance window, not in a migration."
+    )
+
+
+def test_a_rebuild_keeps_an_earlier_access_exclusive_lock_held() -> None:
+    # hold-exclusive-lock asks this rule what slow work a REINDEX does.
+    def held(reindex: str) -> list:
+        sql = f"begin;\nalter table orders add column note text;\n{reindex}\ncommit;"
+        return lint_sql(sql, history=[ORDERS], rules=["hold-exclusive-lock"], pg=16)
+
+    named = held("reindex index orders_status_idx;")
+    assert where(named, "hold-exclusive-lock") == [(2, 20)]
+    assert 'line 3 rebuilds "orders_status_idx"' in named[0].message
+    unnamed = held("reindex database;")
+    assert "line 3 rebuilds indexes" in unnamed[0].message
+    # The near miss: an index of a table this deploy creates has no rows to rebuild.
+    assert (
+        held("create table tmp (a int);\ncreate index tmp_a on tmp (a);\nreindex index tmp_a;")
+        == []
+    )
