@@ -141,8 +141,8 @@ def test_a_rebuild_keeps_an_earlier_access_exclusive_lock_held() -> None:
     named = held("reindex index orders_status_idx;")
     assert where(named, "hold-exclusive-lock") == [(2, 20)]
     assert 'line 3 rebuilds "orders_status_idx"' in named[0].message
-    unnamed = held("reindex database;")
-    assert "line 3 rebuilds indexes" in unnamed[0].message
+    whole = held("reindex table orders;")
+    assert 'line 3 rebuilds "orders"' in whole[0].message
     # The near miss: an index of a table this deploy creates has no rows to rebuild.
     assert (
         held("create table tmp (a int);\ncreate index tmp_a on tmp (a);\nreindex index tmp_a;")
