@@ -148,3 +148,13 @@ def test_a_rebuild_keeps_an_earlier_access_exclusive_lock_held() -> None:
         held("create table tmp (a int);\ncreate index tmp_a on tmp (a);\nreindex index tmp_a;")
         == []
     )
+
+
+def test_concurrently_goes_after_the_kind_not_into_a_quoted_name() -> None:
+    history = (
+        'create table "Order" (id bigint primary key, status text);\n'
+        'create index "Order status" on "Order" (status);',
+    )
+    findings = run('reindex index "Order status";', history=history, pg=14)
+    assert where(findings, R) == [(1, 1)]
+    assert '    REINDEX INDEX CONCURRENTLY "Order status";\n' in findings[0].help
