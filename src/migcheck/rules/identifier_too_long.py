@@ -117,7 +117,8 @@ def _position(op: Op, stmt: Statement, name: str, at: Op | None) -> Op:
     start = max(0, (at.offset if at is not None and at.offset >= 0 else 0) - stmt.span.start)
     quoted = '"' + name.replace('"', '""') + '"'
     m = re.compile(re.escape(quoted)).search(stmt.text, start)
-    if m is None and re.fullmatch(r"[a-z_][a-z0-9_$]*", name):
+    # Unquoted, as PostgreSQL reads it: non-ASCII letters are identifier characters too.
+    if m is None and re.fullmatch(r"[a-z_\x80-\U0010ffff][a-z0-9_$\x80-\U0010ffff]*", name):
         m = re.compile(r"(?<![\w$\"])" + re.escape(name) + r"(?![\w$])", re.I).search(
             stmt.text, start
         )
