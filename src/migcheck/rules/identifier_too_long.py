@@ -87,9 +87,9 @@ def _created_names(op: Op) -> Iterator[tuple[str, str, Op | None]]:
     """(kind of object, name, op positioned at it or None) for every name ``op`` creates."""
     k = op.kind
     if k in _CREATES:
-        name = op.name or (op.table if k == "create_table" else None)
-        if name:
-            yield _CREATES[k], name, None
+        # A CREATE TABLE's op carries the table as its name too.
+        if op.name:
+            yield _CREATES[k], op.name, None
         if k == "create_table":
             for col in op.columns:
                 yield "column", col.name, None
