@@ -42,6 +42,7 @@ def test_prisma_added_required_column() -> None:
         "region text default null not null",
         "region text not null default null::text",
         "region text not null default (null)",
+        "region text not null default cast(null as text)",
         "code uuid primary key",
     ],
 )
@@ -135,7 +136,9 @@ def test_default_dropped_near_misses_stay_quiet() -> None:
 
 
 def test_a_lower_case_enum_is_quoted_in_the_help_like_any_user_type() -> None:
-    history = ["create type mood as enum ('ok', 'sad');\ncreate table users (id bigint primary key);"]
+    history = [
+        "create type mood as enum ('ok', 'sad');\ncreate table users (id bigint primary key);"
+    ]
     findings = lint_sql(
         "alter table users add column mood mood not null;",
         history=history,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from migcheck import pgcatalog
@@ -12,17 +11,10 @@ from migcheck.quoting import qcol, qname, quote
 from migcheck.rules import Rule
 from migcheck.rules._compat import type_sql
 
-# DEFAULT NULL, DEFAULT NULL::text, DEFAULT (NULL). The parser leaves the text of
-# ``DEFAULT NULL`` empty (NULL ends its DEFAULT expression), which counts as NULL too.
-_NULL = re.compile(r"^\(*\s*null\s*(::\s*[\w\s.\"()\[\],]+)?\)*$", re.I)
-
 
 def _supplies_value(default: Expression | None) -> bool:
     """Whether a DEFAULT gives inserts that omit the column a non-null value."""
-    if default is None or default.is_null:
-        return False
-    text = default.text.strip()
-    return bool(text) and not _NULL.match(text)
+    return default is not None and not default.is_null
 
 
 class AddRequiredColumn(Rule):
