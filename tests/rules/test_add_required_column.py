@@ -149,3 +149,20 @@ def test_a_lower_case_enum_is_quoted_in_the_help_like_any_user_type() -> None:
         findings[0].help
     )
     assert findings[0].help.endswith('    ALTER TABLE "users" ADD COLUMN "mood" "mood";')
+
+
+def test_dropping_the_sequence_default_of_a_new_serial_column_makes_it_required() -> None:
+    # serial is NOT NULL DEFAULT nextval(...): without the default, inserts that leave the
+    # column out fail, exactly as for an explicit NOT NULL column.
+    history = ["create table users (id bigint primary key);"]
+    sql = (
+        "alter table users add column ticket_no serial;\n"
+        "alter table users alter column ticket_no drop default;"
+    )
+    findings = lint_sql(sql, history=history, rules=["add-required-column"])
+    assert where(findings, "add-required-column") == [(2, 19)]
+    assert findings[0].message.startswith(
+        'Dropping the default of "users"."ticket_no", a NOT NULL column this deploy adds'
+    )
+    # The near miss: the serial column keeping its default fills itself in.
+    assert lint_sql(sql.splitlines()[0], history=history, rules=["add-required-column"]) == []

@@ -38,8 +38,6 @@ class AddRequiredColumn(Rule):
             return
         if cd.type is not None and pgcatalog.is_serial(cd.type.text or cd.type.name):
             return
-        if pgcatalog.is_serial(cd.type.name if cd.type else ""):
-            return
         if _supplies_value(cd.default):
             return
         existing = ctx.column(op.table, cd.name)
@@ -93,9 +91,10 @@ class AddRequiredColumn(Rule):
             not_null, generated, ctype = col.not_null, col.generated, col.type
         else:
             return  # a column the running app already knows: its inserts may supply it
-        if not not_null or generated is not None:
-            return
-        if ctype is not None and pgcatalog.is_serial(ctype.text or ctype.name):
+        # A serial column is NOT NULL whose default is the sequence: dropping that default
+        # leaves it required like any other.
+        serial = ctype is not None and pgcatalog.is_serial(ctype.text or ctype.name)
+        if not (not_null or serial) or generated is not None:
             return
         if any(
             later.kind == "set_default" and later.table == op.table and later.column == op.column
