@@ -166,3 +166,29 @@ def test_dropping_the_sequence_default_of_a_new_serial_column_makes_it_required(
     )
     # The near miss: the serial column keeping its default fills itself in.
     assert lint_sql(sql.splitlines()[0], history=history, rules=["add-required-column"]) == []
+
+
+def test_only_a_new_default_on_that_column_makes_the_drop_safe() -> None:
+    history = ["create table users (id bigint primary key, email text not null default '');"]
+    sql = (
+        "alter table users add column plan text not null default 'free';\n"
+        "alter table users alter column plan drop default;\n"
+        "create index users_plan_idx on users (plan);\n"
+        "alter table users alter column email set default 'none';"
+    )
+    findings = lint_sql(sql, history=history, rules=["add-required-column"])
+    assert where(findings, "add-required-column") == [(2, 19)]
+
+
+def test_prisma_help_keeps_the_default_in_schema_prisma() -> None:
+    history = ['CREATE TABLE "users" ("id" BIGINT NOT NULL);']
+    sql = (
+        'ALTER TABLE "users" ADD COLUMN "plan" TEXT NOT NULL DEFAULT \'free\',\n'
+        'ALTER COLUMN "plan" DROP DEFAULT;'
+    )
+    findings = lint_sql(sql, history=history, rules=["add-required-column"], tool="prisma")
+    assert where(findings, "add-required-column") == [(2, 1)]
+    assert findings[0].help.startswith(
+        "With Prisma, keep a @default(...) on the field in schema.prisma for this deploy; "
+        "remove it in a later one.\nKeep the default until every running instance writes"
+    )
