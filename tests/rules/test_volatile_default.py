@@ -142,3 +142,22 @@ def test_sequence_name_with_a_single_quote_stays_one_literal() -> None:
     h = findings[0].help
     assert 'CREATE SEQUENCE "o\'brien_n_seq" OWNED BY "o\'brien".n;' in h
     assert "SET DEFAULT nextval('\"o''brien_n_seq\"');" in h
+
+
+def test_the_backfill_batches_by_the_tables_own_key() -> None:
+    history = (
+        "create table invoices (invoice_no bigint primary key, total bigint);\n"
+        "create table lines (invoice_no bigint, line_no int, primary key (invoice_no, line_no));",
+    )
+    sql = "alter table invoices add column token uuid default gen_random_uuid();"
+    findings = run(sql, history=history)
+    assert where(findings, R) == [(1, 22)]
+    assert findings[0].help.endswith(
+        "    UPDATE invoices SET token = gen_random_uuid() WHERE invoice_no IN "
+        "(SELECT invoice_no FROM invoices WHERE token IS NULL LIMIT 5000);"
+    )
+    # No one-column key to batch by: the help falls back to "id" for the user to adapt.
+    composite = run(
+        "alter table lines add column token uuid default gen_random_uuid();", history=history
+    )
+    assert "WHERE id IN (SELECT id FROM lines WHERE token IS NULL" in composite[0].help
