@@ -1,0 +1,28 @@
+"""The locking rules' shared helpers (rules/_locking.py), as users meet them in findings.
+
+``scripts/mutate.py src/migcheck/rules/_locking.py`` runs this file first.
+"""
+
+from __future__ import annotations
+
+from helpers import lint_sql, where
+
+MOOD = "create type mood as enum ('ok', 'sad');\ncreate table users (id bigint primary key, mood mood);"
+
+
+def test_a_value_committed_by_an_earlier_transaction_of_the_file_is_usable() -> None:
+    # Each transaction is scanned on its own: the ADD VALUE of the first is committed
+    # before the second uses it.
+    rule = "enum-value-in-transaction"
+    two = (
+        "begin;\nalter type mood add value 'meh';\ncommit;\n"
+        "begin;\nupdate users set mood = 'meh' where id = 1;\ncommit;"
+    )
+    assert lint_sql(two, history=[MOOD], rules=[rule], pg=16) == []
+    # The near miss: in one transaction the new value is not usable yet.
+    one = "begin;\nalter type mood add value 'meh';\nupdate users set mood = 'meh' where id = 1;\ncommit;"
+    findings = lint_sql(one, history=[MOOD], rules=[rule], pg=16)
+    assert where(findings, rule) == [(3, 1)]
+    assert "added at line 2 in the same transaction (the file opens one with BEGIN at line 1)" in (
+        findings[0].message
+    )
