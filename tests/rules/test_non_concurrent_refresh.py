@@ -101,3 +101,16 @@ def test_a_refresh_keeps_an_earlier_access_exclusive_lock_held() -> None:
     new_view = "create materialized view ids as select id from orders with no data;"
     orders = ("create table orders (id bigint primary key, customer_id bigint);",)
     assert held(f"{new_view}\nrefresh materialized view ids;", history=orders) == []
+
+
+def test_the_unique_index_advised_for_a_qualified_view_is_named_after_the_view() -> None:
+    history = (
+        "create schema reports;\ncreate table orders (id bigint primary key);\n"
+        "create materialized view reports.order_ids as select id from orders;",
+    )
+    findings = run("refresh materialized view reports.order_ids;", history=history)
+    assert where(findings, R) == [(1, 1)]
+    assert (
+        "    CREATE UNIQUE INDEX CONCURRENTLY order_ids_key ON reports.order_ids "
+        "(<columns that identify a row>);"
+    ) in findings[0].help
