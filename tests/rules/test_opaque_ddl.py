@@ -203,3 +203,22 @@ def test_run_time_create_table_that_references_another_table_stays_opaque() -> N
         "END $$;\n"
     )
     assert where(run(sql), R) == [(1, 1)]
+
+
+def test_a_single_quoted_body_is_placed_at_its_statement() -> None:
+    # The body PostgreSQL runs is not the file's text (quotes are doubled in it), so no
+    # line inside it can be trusted: the statement's own line is named.
+    sql = (
+        "select 1;\n"
+        "CREATE FUNCTION add_col(t text) RETURNS void LANGUAGE plpgsql AS '\n"
+        "BEGIN\n"
+        "  RAISE NOTICE ''adding'';\n"
+        "  EXECUTE ''ALTER TABLE '' || t || '' ADD COLUMN note text'';\n"
+        "END';"
+    )
+    findings = lint_sql(sql, rules=["opaque-ddl"])
+    assert [(f.line, f.column) for f in findings] == [(2, 1)]
+    assert findings[0].message.startswith(
+        'Function "add_col" (line 2) runs, when called, '
+        "`EXECUTE 'ALTER TABLE ' || t || ' ADD COLUMN note text'` at line 2: SQL built"
+    )
