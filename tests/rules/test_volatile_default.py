@@ -161,3 +161,26 @@ def test_the_backfill_batches_by_the_tables_own_key() -> None:
         "alter table lines add column token uuid default gen_random_uuid();", history=history
     )
     assert "WHERE id IN (SELECT id FROM lines WHERE token IS NULL" in composite[0].help
+
+
+def test_the_rewrite_keeps_an_earlier_access_exclusive_lock_held() -> None:
+    # hold-exclusive-lock asks this rule what slow work the ADD COLUMN does.
+    history = (USERS, "create table orders (id bigserial primary key);")
+    sql = (
+        "begin;\nalter table orders add column note text;\n"
+        "alter table users add column token uuid default gen_random_uuid();\ncommit;"
+    )
+    findings = lint_sql(sql, history=list(history), rules=["hold-exclusive-lock"])
+    assert where(findings, "hold-exclusive-lock") == [(2, 20)]
+    assert 'keeps it while line 3 rewrites "users" to fill the new column "token"' in (
+        findings[0].message
+    )
+
+
+def test_the_serial_reason_names_the_type_as_written() -> None:
+    findings = run("alter table users add column n serial;")
+    assert where(findings, R) == [(1, 19)]
+    assert findings[0].message.endswith(
+        "until it finishes: serial is an integer with DEFAULT nextval(…), a volatile default, "
+        "so every existing row gets its own value and PostgreSQL rewrites the table."
+    )
