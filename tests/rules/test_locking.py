@@ -15,7 +15,8 @@ def test_a_value_committed_by_an_earlier_transaction_of_the_file_is_usable() -> 
     # before the second uses it.
     rule = "enum-value-in-transaction"
     two = (
-        "begin;\nalter type mood add value 'meh';\ncommit;\n"
+        "begin;\nalter type mood add value 'meh';\nupdate users set mood = 'ok' where id = 2;\n"
+        "commit;\n"
         "begin;\nupdate users set mood = 'meh' where id = 1;\ncommit;"
     )
     assert lint_sql(two, history=[MOOD], rules=[rule], pg=16) == []
