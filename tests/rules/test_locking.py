@@ -34,10 +34,11 @@ def test_a_lock_taken_before_the_rules_first_look_at_the_transaction_is_seen() -
     # before it (and its ACCESS EXCLUSIVE lock) must still be found.
     sql = (
         "select 1;\nbegin;\nalter table users add column plan text;\n"
+        "create index users_mood_idx on users (mood);\n"
         "update users set plan = 'free';\ncommit;"
     )
     findings = lint_sql(sql, history=[MOOD], rules=["unbatched-backfill"])
-    assert where(findings, "unbatched-backfill") == [(4, 1)]
+    assert where(findings, "unbatched-backfill") == [(5, 1)]
     assert (
         "it runs in the same transaction as the schema change at line 3, so that statement's "
         'ACCESS EXCLUSIVE lock on "users" is held for the whole backfill'
