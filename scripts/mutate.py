@@ -74,7 +74,11 @@ class _MutantFinder:
         if name != os.environ.get("MIGCHECK_MUTANT_MODULE"):
             return None
         file = os.environ["MIGCHECK_MUTANT_FILE"]
-        return importlib.util.spec_from_file_location(name, file)
+        # A package's __init__: its submodules still come from the source tree.
+        package = os.environ.get("MIGCHECK_MUTANT_PACKAGE")
+        return importlib.util.spec_from_file_location(
+            name, file, submodule_search_locations=[package] if package else None
+        )
 
 if os.environ.get("MIGCHECK_MUTANT_MODULE"):
     sys.meta_path.insert(0, _MutantFinder())
@@ -227,7 +231,8 @@ def mutant_source(tree: ast.Module, mutant: Mutant, replacement: ast.AST) -> str
 
 def module_name(path: Path) -> str:
     rel = path.resolve().relative_to(SRC).with_suffix("")
-    return ".".join(rel.parts)
+    parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
+    return ".".join(parts)
 
 
 def rule_id_of(source: str) -> str | None:
@@ -319,7 +324,12 @@ def _pytest_forked(args: list[str], env: dict[str, str], timeout: int) -> int | 
                 del sys.modules[name]
             sys.path.insert(0, str(SRC))
             sys.meta_path.insert(
-                0, _MutantFinder(env["MIGCHECK_MUTANT_MODULE"], env["MIGCHECK_MUTANT_FILE"])
+                0,
+                _MutantFinder(
+                    env["MIGCHECK_MUTANT_MODULE"],
+                    env["MIGCHECK_MUTANT_FILE"],
+                    env.get("MIGCHECK_MUTANT_PACKAGE"),
+                ),
             )
             null = os.open(os.devnull, os.O_WRONLY)
             os.dup2(null, 1)
@@ -344,15 +354,17 @@ def _pytest_forked(args: list[str], env: dict[str, str], timeout: int) -> int | 
 class _MutantFinder:
     """The in-process twin of _HOOK, for forked test runs."""
 
-    def __init__(self, name: str, file: str) -> None:
-        self.name, self.file = name, file
+    def __init__(self, name: str, file: str, package: str | None) -> None:
+        self.name, self.file, self.package = name, file, package
 
     def find_spec(self, name: str, path: object = None, target: object = None) -> object:
         if name != self.name:
             return None
         import importlib.util
 
-        return importlib.util.spec_from_file_location(name, self.file)
+        return importlib.util.spec_from_file_location(
+            name, self.file, submodule_search_locations=[self.package] if self.package else None
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -395,6 +407,8 @@ def main(argv: list[str] | None = None) -> int:
             "MIGCHECK_NO_CACHE": "1",
             "MIGCHECK_MUTANT_MODULE": module_name(path),
             "MIGCHECK_MUTANT_FILE": str(mutant_file),
+            # Mutating a package's __init__.py (migcheck.rules): where its submodules are.
+            "MIGCHECK_MUTANT_PACKAGE": str(path.parent) if path.name == "__init__.py" else "",
         }
         env.pop("MIGCHECK_UPDATE_GOLDEN", None)
         # The unmutated module must pass, or every mutant would look killed.

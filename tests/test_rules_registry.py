@@ -70,3 +70,27 @@ def test_a_run_imports_only_the_rules_its_statements_reach(tmp_path) -> None:
     # Rules listening to other op kinds stay unimported.
     assert "migcheck.rules.drop_column" not in loaded
     assert "migcheck.rules.rename_table" not in loaded
+
+
+def test_version_bounds_include_both_ends() -> None:
+    # No built-in rule has an upper bound yet; a rule for a behaviour PostgreSQL later
+    # fixed would. Both bounds are inclusive, as `migcheck rules` shows them.
+    from collections.abc import Iterable
+
+    from migcheck.context import Context
+    from migcheck.model import Finding, Op, Statement
+    from migcheck.rules import Rule
+
+    class Bounded(Rule):
+        id = "bounded"
+        category = "locking"
+        severity = "warning"
+        summary = "test"
+        min_pg, max_pg = 12, 15
+
+        def check(self, op: Op, stmt: Statement, ctx: Context) -> Iterable[Finding]:
+            return []
+
+    assert [v for v in range(10, 18) if Bounded().applies_to_version(v)] == [12, 13, 14, 15]
+    Bounded.min_pg = None
+    assert [v for v in range(10, 18) if Bounded().applies_to_version(v)] == [10, 11, 12, 13, 14, 15]

@@ -437,3 +437,40 @@ def test_set_not_null_on_a_column_added_to_a_table_never_shown(tree: Tree) -> No
     found = findings(tree.root, ["set-not-null"])
     assert len(found) == 1
     assert "a column this migration adds to existing table" in found[0].message
+
+
+def test_existing_type_of_one_column_says_nothing_of_its_neighbour(tree: Tree) -> None:
+    # "pool" is declared, "slots" is not: the NOT NULL on "slots" is judged on an
+    # unknown column, not on "pool"'s facts.
+    tree.revision(
+        "rev001",
+        None,
+        """
+        op.alter_column("slot_pool", "pool", existing_type=sa.String(256), type_=sa.String(512))
+        op.alter_column("slot_pool", "slots", nullable=False)
+        """,
+    )
+    found = findings(tree.root, TYPE_RULES)
+    assert [(f.rule, f.span.line) for f in found] == [
+        ("set-not-null", 21),
+        ("set-not-null-scan", 21),
+    ]
+    assert found[0].message.startswith('Setting "slot_pool"."slots" NOT NULL: the app version')
+
+
+def test_existing_type_reaches_raw_sql_that_qualifies_the_table(tree: Tree) -> None:
+    # alter_column names "tags" (found through search_path); the raw SQL after it names
+    # "app.tags". The declared type still tells a narrowing from an unknown change.
+    tree.revision(
+        "rev001",
+        None,
+        """
+        op.alter_column("tags", "value", existing_type=sa.String(250), comment="tag text")
+        op.execute("ALTER TABLE app.tags ALTER COLUMN value TYPE varchar(100)")
+        """,
+    )
+    found = findings(tree.root, ["change-column-type"])
+    assert [(f.rule, f.span.line) for f in found] == [("change-column-type", 21)]
+    assert found[0].message.startswith(
+        'Changing "app"."tags"."value" from varchar(250) to varchar(100): the app version'
+    )

@@ -42,6 +42,7 @@ def test_prisma_added_required_column() -> None:
         "region text default null not null",
         "region text not null default null::text",
         "region text not null default (null)",
+        "region text not null default cast(null as text)",
         "code uuid primary key",
     ],
 )
@@ -132,3 +133,62 @@ def test_default_dropped_near_misses_stay_quiet() -> None:
     ]
     for sql in quiet:
         assert lint_sql(sql, history=history, rules=["add-required-column"]) == [], sql
+
+
+def test_a_lower_case_enum_is_quoted_in_the_help_like_any_user_type() -> None:
+    history = [
+        "create type mood as enum ('ok', 'sad');\ncreate table users (id bigint primary key);"
+    ]
+    findings = lint_sql(
+        "alter table users add column mood mood not null;",
+        history=history,
+        rules=["add-required-column"],
+    )
+    assert where(findings, "add-required-column") == [(1, 19)]
+    assert '    ALTER TABLE "users" ADD COLUMN "mood" "mood" NOT NULL DEFAULT <value>;\n' in (
+        findings[0].help
+    )
+    assert findings[0].help.endswith('    ALTER TABLE "users" ADD COLUMN "mood" "mood";')
+
+
+def test_dropping_the_sequence_default_of_a_new_serial_column_makes_it_required() -> None:
+    # serial is NOT NULL DEFAULT nextval(...): without the default, inserts that leave the
+    # column out fail, exactly as for an explicit NOT NULL column.
+    history = ["create table users (id bigint primary key);"]
+    sql = (
+        "alter table users add column ticket_no serial;\n"
+        "alter table users alter column ticket_no drop default;"
+    )
+    findings = lint_sql(sql, history=history, rules=["add-required-column"])
+    assert where(findings, "add-required-column") == [(2, 19)]
+    assert findings[0].message.startswith(
+        'Dropping the default of "users"."ticket_no", a NOT NULL column this deploy adds'
+    )
+    # The near miss: the serial column keeping its default fills itself in.
+    assert lint_sql(sql.splitlines()[0], history=history, rules=["add-required-column"]) == []
+
+
+def test_only_a_new_default_on_that_column_makes_the_drop_safe() -> None:
+    history = ["create table users (id bigint primary key, email text not null default '');"]
+    sql = (
+        "alter table users add column plan text not null default 'free';\n"
+        "alter table users alter column plan drop default;\n"
+        "create index users_plan_idx on users (plan);\n"
+        "alter table users alter column email set default 'none';"
+    )
+    findings = lint_sql(sql, history=history, rules=["add-required-column"])
+    assert where(findings, "add-required-column") == [(2, 19)]
+
+
+def test_prisma_help_keeps_the_default_in_schema_prisma() -> None:
+    history = ['CREATE TABLE "users" ("id" BIGINT NOT NULL);']
+    sql = (
+        'ALTER TABLE "users" ADD COLUMN "plan" TEXT NOT NULL DEFAULT \'free\',\n'
+        'ALTER COLUMN "plan" DROP DEFAULT;'
+    )
+    findings = lint_sql(sql, history=history, rules=["add-required-column"], tool="prisma")
+    assert where(findings, "add-required-column") == [(2, 1)]
+    assert findings[0].help.startswith(
+        "With Prisma, keep a @default(...) on the field in schema.prisma for this deploy; "
+        "remove it in a later one.\nKeep the default until every running instance writes"
+    )

@@ -39,7 +39,7 @@ def test_prisma_db_char() -> None:
 
 @pytest.mark.parametrize(
     ("decl", "n"),
-    [("code char(3)", 3), ("code character(5)", 5), ("code bpchar", 1), ("code char", 1)],
+    [("code char(3)", 3), ("code character(5)", 5), ("code char", 1), ("code bpchar(4)", 4)],
 )
 def test_spellings(decl: str, n: int) -> None:
     findings = run(f"alter table countries add column {decl};")
@@ -57,3 +57,24 @@ def test_silent(column: str) -> None:
 
 def test_existing_columns_are_not_judged() -> None:
     assert run("alter table countries alter column name type char(10);") == []
+
+
+def test_bpchar_without_length_pads_nothing_so_no_length_check_is_advised() -> None:
+    # bpchar without a length takes any length (unlike char, which means char(1)): the
+    # help must not invent a one-character limit.
+    findings = run("alter table countries add column code bpchar;")
+    assert where(findings, R) == [(1, 23)]
+    f = findings[0]
+    assert f.message == (
+        'Column "countries"."code" is bpchar: it ignores trailing spaces when comparing '
+        "but not in LIKE or regular expressions."
+    )
+    assert f.help.splitlines()[:2] == ["Use text:", '    "code" text']
+    assert "char_length" not in f.help and "pads" not in f.message
+
+
+def test_quoted_bpchar_is_the_same_type_and_fires() -> None:
+    # Only "char" in quotes is the one-byte type; "bpchar" in quotes is still bpchar.
+    findings = run('alter table countries add column code "bpchar"(2);')
+    assert where(findings, R) == [(1, 23)]
+    assert "to 2 characters" in findings[0].message

@@ -160,3 +160,37 @@ def test_schema_qualified_names_are_quoted_part_by_part() -> None:
     assert [(f.line, f.column) for f in drop] == [(1, 1)]
     assert drop[0].message.startswith('This migration drops table "eventstore"."drafts"')
     assert 'fails on every query of "eventstore"."drafts"' in drop[0].message
+
+
+def test_a_view_renamed_with_alter_table_is_silent() -> None:
+    # ALTER TABLE ... RENAME works on views too; a view holds no app data.
+    view = 'create view active_users as select * from "User";'
+    assert changeset(view, "alter table active_users rename to live_users;") == []
+    # The near miss: the same rename of a table added in the deploy breaks the first app.
+    table = 'create table "Session" ("id" TEXT NOT NULL);'
+    renamed = changeset(table, 'alter table "Session" rename to "UserSession";')
+    assert [(f.path, f.line) for f in renamed] == [("migrations/003_m.sql", 1)]
+    assert renamed[0].message.startswith('This migration renames table "Session", which')
+    assert renamed[0].message.endswith('fails on every query of "Session".')
+
+
+def test_objects_the_history_never_showed_are_silent() -> None:
+    assert (
+        changeset(
+            'alter table "User" add column "bio" text;',
+            'drop table if exists "Legacy";\nalter table "Legacy2" drop column if exists "x";',
+        )
+        == []
+    )
+
+
+def test_a_retype_says_the_first_app_misreads_the_column() -> None:
+    findings = changeset(
+        'ALTER TABLE "User" ADD COLUMN "score" TEXT;',
+        'ALTER TABLE "User" ALTER COLUMN "score" TYPE INTEGER USING "score"::integer;',
+    )
+    assert [(f.path, f.line, f.column) for f in findings] == [("migrations/003_m.sql", 1, 20)]
+    assert findings[0].message.endswith(
+        'the app version written for it reads and writes "score" with the old type and fails '
+        "or misreads it."
+    )

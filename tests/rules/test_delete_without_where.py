@@ -57,3 +57,18 @@ def test_a_where_that_can_leave_rows_out_is_quiet() -> None:
     # ``code = code`` is NULL, not true, where code is NULL; ``1 = 0`` deletes nothing.
     sql = "delete from coupons where code = code;\ndelete from coupons where 1 = 0;"
     assert run(sql) == []
+
+
+def test_hold_exclusive_lock_names_the_delete_as_slow_work() -> None:
+    # The DELETE runs while ALTER TABLE's ACCESS EXCLUSIVE lock on "coupons" is held.
+    sql = "begin;\nalter table coupons add column note text;\ndelete from coupons;\ncommit;"
+    findings = lint_sql(sql, history=[COUPONS], rules=["hold-exclusive-lock"])
+    assert where(findings, "hold-exclusive-lock") == [(2, 21)]
+    assert 'line 3 deletes every row of "coupons"' in findings[0].message
+
+
+def test_a_filtered_delete_or_one_on_a_view_is_not_slow_work() -> None:
+    history = [COUPONS, "create view live_coupons as select * from coupons;"]
+    for delete in ("delete from coupons where id = 1;", "delete from live_coupons;"):
+        sql = f"begin;\nalter table coupons add column note text;\n{delete}\ncommit;"
+        assert lint_sql(sql, history=history, rules=["hold-exclusive-lock"]) == [], delete

@@ -50,3 +50,28 @@ def test_the_lock_is_access_exclusive_for_the_lock_rules() -> None:
     )
     assert where(findings, "missing-lock-timeout") == [(1, 1)]
     assert "ACCESS EXCLUSIVE" in findings[0].message
+
+
+def test_the_help_quotes_a_trigger_name_that_needs_it() -> None:
+    history = (
+        'create table "Orders" (id bigint primary key);\n'
+        "create function audit() returns trigger language plpgsql as $$\n"
+        "begin return new; end $$;\n"
+        'create trigger "Audit Log" after insert on "Orders" '
+        "for each row execute function audit();"
+    )
+    findings = run('drop trigger "Audit Log" on "Orders";', history=(history,))
+    assert where(findings, R) == [(1, 1)]
+    assert findings[0].message.startswith('DROP TRIGGER "Audit Log" on "Orders": writes by')
+    assert '    DROP TRIGGER "Audit Log" ON "Orders";\n' in findings[0].help
+
+
+def test_a_drop_trigger_without_table_or_name_still_reads_as_a_sentence() -> None:
+    # MySQL and SQLite spell it without ON; a template can leave the name empty.
+    mysql = run("drop trigger orders_audit;")
+    assert where(mysql, R) == [(1, 1)]
+    assert mysql[0].message.startswith('DROP TRIGGER "orders_audit" on its table: writes')
+    assert "    DROP TRIGGER orders_audit ON <table>;\n" in mysql[0].help
+    unnamed = run("drop trigger if exists;")
+    assert unnamed[0].message.startswith("DROP TRIGGER the trigger on its table: writes")
+    assert "    DROP TRIGGER <trigger> ON <table>;\n" in unnamed[0].help

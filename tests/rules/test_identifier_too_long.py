@@ -109,3 +109,33 @@ def test_silent(sql: str) -> None:
 def test_truncate_helper() -> None:
     assert truncate("a" * 70) == "a" * 63
     assert truncate("short") == "short"
+
+
+def test_a_quoted_lower_case_name_and_an_unquoted_accented_one_are_found_where_written() -> None:
+    quoted = run(f'create index "{LONG}" on users (lower(email));')
+    assert where(quoted, R) == [(1, 14)]
+    accented = "prénom_" + "é" * 28 + "x"  # 65 bytes, unquoted (PostgreSQL allows it)
+    findings = run(f"alter table users add column email text, add column {accented} text;")
+    assert where(findings, R) == [(1, 53)]
+
+
+def test_a_qualified_name_is_judged_part_by_part() -> None:
+    # 70 bytes together, but the schema (22) and the table (47) each fit.
+    sql = "create table analytics_warehouse_2024.customer_lifetime_value_snapshots_by_region (id int);"
+    assert run(sql) == []
+    # The near miss: a column name is one identifier, dots and all.
+    column = "customer.lifetime_value_snapshot_by_region_and_sales_channel_usd"  # 64
+    findings = run(f'alter table users add column "{column}" numeric;')
+    assert where(findings, R) == [(1, 30)]
+    assert f'The column name "{column}" is 64 bytes long' in findings[0].message
+
+
+def test_a_long_name_inside_a_do_block_is_reported_at_the_block() -> None:
+    sql = (
+        "select 1;\nDO $$\nBEGIN\n"
+        f"  CREATE INDEX IF NOT EXISTS {LONG} ON users (lower(email));\n"
+        "END\n$$;"
+    )
+    findings = run(sql)
+    assert where(findings, R) == [(2, 1)]
+    assert findings[0].message.startswith(f'The index name "{LONG}" is 71 bytes long')

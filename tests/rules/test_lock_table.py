@@ -64,3 +64,13 @@ def test_each_table_of_a_list() -> None:
 )
 def test_modes_that_let_traffic_through_are_quiet(mode: str) -> None:
     assert run(f"begin;\nlock table coupons in {mode} mode;\ncommit;") == []
+
+
+def test_lock_table_without_a_mode_is_access_exclusive() -> None:
+    # PostgreSQL's default mode: the strongest, which blocks reads too.
+    findings = run("begin;\nlock table coupons;\ncommit;")
+    assert where(findings, R) == [(2, 1)]
+    assert findings[0].message.startswith(
+        'LOCK TABLE "coupons" IN ACCESS EXCLUSIVE MODE holds its lock until the transaction ends'
+    )
+    assert "    LOCK TABLE coupons IN ACCESS EXCLUSIVE MODE;\n" in findings[0].help

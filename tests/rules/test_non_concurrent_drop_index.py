@@ -115,3 +115,17 @@ def test_index_renamed_from_an_old_prisma_dotted_name_keeps_its_table() -> None:
     findings = run('DROP INDEX "Team_slug_key";', history=history)
     assert where(findings, R) == [(1, 1)]
     assert 'its table "Team"' in findings[0].message
+
+
+def test_one_statement_per_index_is_advised_for_a_list_or_for_cascade_alone() -> None:
+    advice = "DROP INDEX CONCURRENTLY drops one index per statement and does not accept CASCADE"
+    cascade = run("drop index coupons_code_key cascade;")
+    assert where(cascade, R) == [(1, 1)]
+    assert advice in cascade[0].help
+    listed = run('drop index coupons_code_key, "Membership_userId_idx";')
+    assert where(listed, R) == [(1, 12), (1, 30)]
+    assert all(advice in f.help for f in listed)
+    # The near miss: one index, no CASCADE, nothing to split.
+    single = run("drop index coupons_code_key;")
+    assert "    DROP INDEX CONCURRENTLY coupons_code_key;" in single[0].help
+    assert advice not in single[0].help

@@ -72,3 +72,45 @@ def test_with_no_data_is_reported_as_emptying_the_view_not_as_a_long_lock() -> N
         rules=["non-concurrent-refresh"],
     )
     assert "blocks every read of the view" in full[0].message
+
+
+def test_no_data_names_the_view_as_postgres_does_for_a_schema_qualified_view() -> None:
+    history = (
+        "create schema reports;\ncreate table orders (id bigint primary key);\n"
+        "create materialized view reports.order_ids as select id from orders;",
+    )
+    findings = run("refresh materialized view reports.order_ids with no data;", history=history)
+    assert where(findings, R) == [(1, 1)]
+    # PostgreSQL's error names the relation without its schema.
+    assert findings[0].message.endswith(
+        'fails with materialized view "order_ids" has not been populated.'
+    )
+
+
+def test_a_refresh_keeps_an_earlier_access_exclusive_lock_held() -> None:
+    # hold-exclusive-lock asks this rule what slow work a refresh does.
+    def held(refresh: str, history: tuple[str, ...] = (VIEW,)) -> list:
+        sql = f"begin;\nalter table orders add column note text;\n{refresh}\ncommit;"
+        return lint_sql(sql, history=list(history), rules=["hold-exclusive-lock"])
+
+    findings = held("refresh materialized view concurrently order_totals;")
+    assert where(findings, "hold-exclusive-lock") == [(2, 20)]
+    assert 'line 3 refreshes "order_totals"' in findings[0].message
+    # Near misses: WITH NO DATA recomputes nothing; a view new in this deploy is not live.
+    assert held("refresh materialized view order_totals with no data;") == []
+    new_view = "create materialized view ids as select id from orders with no data;"
+    orders = ("create table orders (id bigint primary key, customer_id bigint);",)
+    assert held(f"{new_view}\nrefresh materialized view ids;", history=orders) == []
+
+
+def test_the_unique_index_advised_for_a_qualified_view_is_named_after_the_view() -> None:
+    history = (
+        "create schema reports;\ncreate table orders (id bigint primary key);\n"
+        "create materialized view reports.order_ids as select id from orders;",
+    )
+    findings = run("refresh materialized view reports.order_ids;", history=history)
+    assert where(findings, R) == [(1, 1)]
+    assert (
+        "    CREATE UNIQUE INDEX CONCURRENTLY order_ids_key ON reports.order_ids "
+        "(<columns that identify a row>);"
+    ) in findings[0].help

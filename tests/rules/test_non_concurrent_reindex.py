@@ -90,3 +90,71 @@ def test_concurrently_turned_off_in_the_option_list_is_blocking(sql: str) -> Non
 )
 def test_concurrently_in_the_option_list_is_concurrent(sql: str) -> None:
     assert run(sql, pg=14) == []
+
+
+def test_pg11_swap_names_the_new_index_without_its_schema() -> None:
+    # CREATE INDEX name and RENAME TO name take a bare name (PostgreSQL rejects
+    # "CREATE INDEX app.x ..."): the index is created in its table's schema.
+    history = (
+        "create schema app;\ncreate table app.orders (id bigint primary key, status text);\n"
+        "create index orders_status_idx on app.orders (status);",
+    )
+    findings = run("reindex index app.orders_status_idx;", history=history, pg=11)
+    assert where(findings, R) == [(1, 1)]
+    assert findings[0].message.startswith(
+        'REINDEX INDEX "app"."orders_status_idx" without CONCURRENTLY blocks writes to '
+        '"app"."orders" (a SHARE lock on the table)'
+    )
+    assert findings[0].help.splitlines()[1:4] == [
+        "    CREATE INDEX CONCURRENTLY orders_status_idx_new ON … (same columns and options as "
+        "app.orders_status_idx);",
+        "    DROP INDEX CONCURRENTLY app.orders_status_idx;",
+        "    ALTER INDEX app.orders_status_idx_new RENAME TO orders_status_idx;",
+    ]
+
+
+def test_pg11_reindex_table_has_no_index_name_to_offer() -> None:
+    findings = run("reindex table orders;", pg=11)
+    assert where(findings, R) == [(1, 1)]
+    assert findings[0].help.splitlines()[1:4] == [
+        "    CREATE INDEX CONCURRENTLY <index>_new ON … (same columns and options as <index>);",
+        "    DROP INDEX CONCURRENTLY <index>;",
+        "    ALTER INDEX <index>_new RENAME TO <index>;",
+    ]
+
+
+def test_reindex_system_on_pg11_is_for_a_maintenance_window() -> None:
+    findings = run("reindex system app;", pg=11)
+    assert where(findings, R) == [(1, 1)]
+    assert findings[0].message.startswith('REINDEX SYSTEM "app" without CONCURRENTLY rebuilds')
+    assert findings[0].help == (
+        "REINDEX SYSTEM has no concurrent form: run it in a maintenance window, not in a migration."
+    )
+
+
+def test_a_rebuild_keeps_an_earlier_access_exclusive_lock_held() -> None:
+    # hold-exclusive-lock asks this rule what slow work a REINDEX does.
+    def held(reindex: str) -> list:
+        sql = f"begin;\nalter table orders add column note text;\n{reindex}\ncommit;"
+        return lint_sql(sql, history=[ORDERS], rules=["hold-exclusive-lock"], pg=16)
+
+    named = held("reindex index orders_status_idx;")
+    assert where(named, "hold-exclusive-lock") == [(2, 20)]
+    assert 'line 3 rebuilds "orders_status_idx"' in named[0].message
+    whole = held("reindex table orders;")
+    assert 'line 3 rebuilds "orders"' in whole[0].message
+    # The near miss: an index of a table this deploy creates has no rows to rebuild.
+    assert (
+        held("create table tmp (a int);\ncreate index tmp_a on tmp (a);\nreindex index tmp_a;")
+        == []
+    )
+
+
+def test_concurrently_goes_after_the_kind_not_into_a_quoted_name() -> None:
+    history = (
+        'create table "Order" (id bigint primary key, status text);\n'
+        'create index "Order status" on "Order" (status);',
+    )
+    findings = run('reindex index "Order status";', history=history, pg=14)
+    assert where(findings, R) == [(1, 1)]
+    assert '    REINDEX INDEX CONCURRENTLY "Order status";\n' in findings[0].help

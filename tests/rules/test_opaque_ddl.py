@@ -203,3 +203,41 @@ def test_run_time_create_table_that_references_another_table_stays_opaque() -> N
         "END $$;\n"
     )
     assert where(run(sql), R) == [(1, 1)]
+
+
+def test_a_single_quoted_body_is_placed_at_its_statement() -> None:
+    # The body PostgreSQL runs is not the file's text (quotes are doubled in it), so no
+    # line inside it can be trusted: the statement's own line is named.
+    sql = (
+        "select 1;\n"
+        "CREATE FUNCTION add_col(t text) RETURNS void LANGUAGE plpgsql AS '\n"
+        "BEGIN\n"
+        "  RAISE NOTICE ''adding'';\n"
+        "  EXECUTE ''ALTER TABLE '' || t || '' ADD COLUMN note text'';\n"
+        "END';"
+    )
+    findings = lint_sql(sql, rules=["opaque-ddl"])
+    assert [(f.line, f.column) for f in findings] == [(2, 1)]
+    assert findings[0].message.startswith(
+        'Function "add_col" (line 2) runs, when called, '
+        "`EXECUTE 'ALTER TABLE ' || t || ' ADD COLUMN note text'` at line 2: SQL built"
+    )
+
+
+def test_a_quoted_parent_created_in_this_migration_is_recognised() -> None:
+    sql = 'CREATE TABLE search."Docs" (ws text, body text) PARTITION BY LIST (ws);\n'
+    assert run(sql + _partition_loop('search."Docs"')) == []
+
+
+def test_the_first_of_several_executes_is_named_and_long_sql_is_shortened() -> None:
+    long_tail = "ADD COLUMN note_for_the_support_team_about_this_customer text DEFAULT ''''"
+    sql = (
+        "DO $$\nDECLARE t text = current_setting('app.table');\nBEGIN\n"
+        f"  EXECUTE 'ALTER TABLE ' || t || ' {long_tail}';\n"
+        "  EXECUTE 'DROP TABLE ' || t || '_old';\n"
+        "END $$;\n"
+    )
+    findings = run(sql)
+    assert where(findings, R) == [(1, 1)]
+    shown = f"'ALTER TABLE ' || t || ' {long_tail}'"[:79] + "…"
+    assert f"`EXECUTE {shown}` at line 4 (and 1 more): SQL built" in findings[0].message

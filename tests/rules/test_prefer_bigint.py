@@ -120,3 +120,83 @@ def test_existing_columns_are_not_judged() -> None:
 
 def test_create_table_if_not_exists_of_existing_table_is_a_no_op() -> None:
     assert run('CREATE TABLE IF NOT EXISTS "Legacy" ("id" SERIAL PRIMARY KEY);') == []
+
+
+def test_create_table_if_not_exists_of_a_new_table_fires() -> None:
+    # The near miss of the no-op above: the table is new, so IF NOT EXISTS creates it.
+    findings = run('CREATE TABLE IF NOT EXISTS "Invoice" ("id" SERIAL PRIMARY KEY);')
+    assert where(findings, R) == [(1, 39)]
+    assert findings[0].message.startswith('Primary key "Invoice"."id" is SERIAL (integer)')
+
+
+def test_a_comment_naming_the_column_does_not_move_the_finding() -> None:
+    sql = (
+        "create table orders (\n"
+        "    -- id and user_id are the keys\n"
+        "    id serial primary key,\n"
+        "    user_id -- the buyer\n"
+        "        integer not null\n"
+        ");"
+    )
+    # Each finding is on the column's own definition, also when a comment separates the
+    # name from its type.
+    assert where(run(sql), R) == [(3, 5), (4, 5)]
+
+
+def test_a_create_table_inside_a_do_block_is_reported_at_the_block() -> None:
+    # The idempotent-migration idiom: the statement PostgreSQL runs is the DO block.
+    sql = (
+        "select 1;\n"
+        "DO $$\nBEGIN\n"
+        "  IF NOT EXISTS (SELECT 1 FROM pg_tables WHERE tablename = 'orders') THEN\n"
+        "    CREATE TABLE orders (\n      id serial PRIMARY KEY,\n      user_id integer NOT NULL\n"
+        "    );\n  END IF;\nEND\n$$;"
+    )
+    findings = run(sql)
+    assert where(findings, R) == [(2, 1), (2, 1)]
+    assert [f.message.split(" is ")[0] for f in findings] == [
+        'Primary key "orders"."id"',
+        'Key column "orders"."user_id"',
+    ]
+
+
+def test_an_added_key_column_is_a_primary_key_only_when_it_says_so() -> None:
+    findings = run(
+        "create table carts (note text);\n"
+        "alter table carts add column id serial primary key;\n"
+        "alter table carts add column account_id integer not null;"
+    )
+    assert where(findings, R) == [(2, 19), (3, 19)]
+    assert findings[0].message.startswith('Primary key "carts"."id" is serial (integer)')
+    assert findings[1].message.startswith('Key column "carts"."account_id" is integer')
+
+
+def test_only_the_foreign_key_on_the_column_itself_excuses_it() -> None:
+    # "legacyId" must match "Legacy"."id" (integer); "id" has no such excuse.
+    sql = (
+        'CREATE TABLE "Import" ("id" INTEGER PRIMARY KEY, "legacyId" INTEGER,\n'
+        '  FOREIGN KEY ("legacyId") REFERENCES "Legacy");'
+    )
+    findings = run(sql)
+    assert where(findings, R) == [(1, 24)]
+    assert findings[0].message.startswith('Primary key "Import"."id" is INTEGER')
+
+
+def test_a_foreign_key_to_a_table_of_unknown_key_is_judged_like_any_key() -> None:
+    # The history never showed "users": nothing says its key is integer-sized.
+    findings = run("create table orders (id bigint primary key, user_id integer references users);")
+    assert where(findings, R) == [(1, 45)]
+    assert findings[0].message.startswith('Key column "orders"."user_id" is integer')
+
+
+@pytest.mark.parametrize(
+    ("decl", "limit", "size"),
+    [("id smallint", "32,767", 2), ("id int4", "2,147,483,647", 4)],
+)
+def test_the_limit_and_the_bytes_saved_follow_the_type(decl: str, limit: str, size: int) -> None:
+    findings = run(f"create table flags ({decl} primary key);")
+    assert where(findings, R) == [(1, 21)]
+    assert f"which stops at {limit}: once the values run out" in findings[0].message
+    assert findings[0].help.startswith(
+        f"Declare it as bigint now, while the table is small or new (8 bytes instead of {size}, "
+    )

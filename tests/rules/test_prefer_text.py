@@ -84,3 +84,32 @@ def test_help_speaks_only_the_users_tool() -> None:
         "create table t (id int, name varchar(40));", rules=["prefer-text"], tool="prisma"
     )
     assert "With Prisma, drop `@db.VarChar(40)`" in prisma.help and "SQLAlchemy" not in prisma.help
+
+
+def test_the_check_on_a_schema_qualified_table_is_named_after_the_table() -> None:
+    history = ("create schema app;\ncreate table app.users (id bigserial primary key);",)
+    findings = run("alter table app.users add column nickname varchar(40);", history=history)
+    assert where(findings, R) == [(1, 23)]
+    assert (
+        '    ALTER TABLE "app"."users" ADD CONSTRAINT "users_nickname_length" '
+        'CHECK (char_length("nickname") <= 40) NOT VALID;\n'
+    ) in findings[0].help
+
+
+def test_a_column_named_like_a_type_is_found_at_its_own_definition() -> None:
+    # "text" appears first as the type of "title": only "text varchar(200)" is the column.
+    findings = run("create table notes (\n  title text not null,\n  text varchar(200)\n);")
+    assert where(findings, R) == [(3, 3)]
+    assert findings[0].message.startswith('Column "notes"."text" is varchar(200): the length')
+
+
+def test_upper_case_sql_and_a_comment_inside_the_type_keep_the_position() -> None:
+    sql = (
+        "CREATE TABLE COUNTRIES (\n"
+        "    ID BIGINT PRIMARY KEY,\n"
+        "    CODE CHARACTER /* ISO 3166 */ VARYING(3)\n"
+        ");"
+    )
+    findings = run(sql)
+    assert where(findings, R) == [(3, 5)]
+    assert '"countries"."code"' in findings[0].message

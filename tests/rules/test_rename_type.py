@@ -42,3 +42,48 @@ def test_prisma_enum_swap_renames_are_left_to_remove_enum_value() -> None:
     )
     findings = lint_sql(swap, history=history, rules=[R, "remove-enum-value"])
     assert [f.rule for f in findings] == ["remove-enum-value"]
+
+
+def test_a_new_type_in_the_same_migration_does_not_excuse_another_rename() -> None:
+    # The near miss of the enum swap: a type is created here, but it does not take the
+    # renamed type's name back, so the running app's "EventType" is gone.
+    sql = (
+        "CREATE TYPE \"Priority\" AS ENUM ('LOW', 'HIGH');\n"
+        'ALTER TYPE "EventType" RENAME TO "ActionType";'
+    )
+    findings = lint_sql(sql, history=EARLIER, rules=[R])
+    assert where(findings, R) == [(2, 1)]
+    assert findings[0].message.startswith('Renaming type "EventType" to "ActionType": the app')
+
+
+def test_an_older_type_taking_the_name_is_no_swap() -> None:
+    # "LegacyEvent" is not new: the running app's casts to "EventType" now reach another
+    # type, and its own casts to "LegacyEvent" fail. Both renames break it.
+    history = (*EARLIER, "CREATE TYPE \"LegacyEvent\" AS ENUM ('CLICK');")
+    sql = (
+        'ALTER TYPE "EventType" RENAME TO "EventType_old";\n'
+        'ALTER TYPE "LegacyEvent" RENAME TO "EventType";'
+    )
+    findings = lint_sql(sql, history=history, rules=[R])
+    assert where(findings, R) == [(1, 1), (2, 1)]
+
+
+def test_prisma_help_maps_the_new_name_to_the_old_one() -> None:
+    findings = lint_sql(
+        'ALTER TYPE "EventType" RENAME TO "ActionType";', history=EARLIER, rules=[R], tool="prisma"
+    )
+    assert where(findings, R) == [(1, 1)]
+    assert findings[0].help.startswith(
+        "If only the code's name matters, keep the database name and map it in schema.prisma "
+        '(enum ActionType { ... @@map("EventType") }).\n'
+    )
+    plain = lint_sql('ALTER TYPE "EventType" RENAME TO "ActionType";', history=EARLIER, rules=[R])
+    assert plain[0].help.startswith(
+        "If only the code's name matters, keep the database name and rename only in the "
+        "application code.\n"
+    )
+
+
+def test_an_unfinished_rename_names_no_empty_type() -> None:
+    # Half-typed in an editor with the pre-commit hook: no finding about a type called "".
+    assert lint_sql('ALTER TYPE "EventType" RENAME TO;', history=EARLIER, rules=[R]) == []

@@ -142,3 +142,45 @@ def test_sequence_name_with_a_single_quote_stays_one_literal() -> None:
     h = findings[0].help
     assert 'CREATE SEQUENCE "o\'brien_n_seq" OWNED BY "o\'brien".n;' in h
     assert "SET DEFAULT nextval('\"o''brien_n_seq\"');" in h
+
+
+def test_the_backfill_batches_by_the_tables_own_key() -> None:
+    history = (
+        "create table invoices (invoice_no bigint primary key, total bigint);\n"
+        "create table lines (invoice_no bigint, line_no int, primary key (invoice_no, line_no));",
+    )
+    sql = "alter table invoices add column token uuid default gen_random_uuid();"
+    findings = run(sql, history=history)
+    assert where(findings, R) == [(1, 22)]
+    assert findings[0].help.endswith(
+        "    UPDATE invoices SET token = gen_random_uuid() WHERE invoice_no IN "
+        "(SELECT invoice_no FROM invoices WHERE token IS NULL LIMIT 5000);"
+    )
+    # No one-column key to batch by: the help falls back to "id" for the user to adapt.
+    composite = run(
+        "alter table lines add column token uuid default gen_random_uuid();", history=history
+    )
+    assert "WHERE id IN (SELECT id FROM lines WHERE token IS NULL" in composite[0].help
+
+
+def test_the_rewrite_keeps_an_earlier_access_exclusive_lock_held() -> None:
+    # hold-exclusive-lock asks this rule what slow work the ADD COLUMN does.
+    history = (USERS, "create table orders (id bigserial primary key);")
+    sql = (
+        "begin;\nalter table orders add column note text;\n"
+        "alter table users add column token uuid default gen_random_uuid();\ncommit;"
+    )
+    findings = lint_sql(sql, history=list(history), rules=["hold-exclusive-lock"])
+    assert where(findings, "hold-exclusive-lock") == [(2, 20)]
+    assert 'keeps it while line 3 rewrites "users" to fill the new column "token"' in (
+        findings[0].message
+    )
+
+
+def test_the_serial_reason_names_the_type_as_written() -> None:
+    findings = run("alter table users add column n serial;")
+    assert where(findings, R) == [(1, 19)]
+    assert findings[0].message.endswith(
+        "until it finishes: serial is an integer with DEFAULT nextval(…), a volatile default, "
+        "so every existing row gets its own value and PostgreSQL rewrites the table."
+    )

@@ -36,7 +36,7 @@ def _renames(ops: Iterable[Op]) -> list[tuple[str, str]]:
 
 def enum_swap(op: Op, ctx: Context) -> EnumSwap | None:
     """The swap this ``ALTER COLUMN ... TYPE`` is part of, or None when it is not one."""
-    if op.kind != "alter_column_type" or op.type is None:
+    if op.type is None:  # an unfinished "TYPE ;" (the callers pass only ALTER COLUMN TYPE)
         return None
     new_name = op.type.name
     new_enum = ctx.schema.enums.get(new_name)
@@ -72,11 +72,8 @@ def enum_swap(op: Op, ctx: Context) -> EnumSwap | None:
 def swapped_out(name: str | None, ctx: Context) -> bool:
     """Whether type ``name`` is the leftover of an enum swap in this migration: it was
     renamed to ``name`` from X, and an enum created in this migration then took X."""
-    if not name:
-        return False
     renames = _renames(ctx.ops_before())
-    original = next((a for a, b in renames if b == name), None)
-    if original is None:
-        return False
+    # Renames always name both types, so an empty ``name`` or no rename finds no enum.
+    original = next((a for a, b in renames if b == name), "")
     replacement = ctx.schema.enums.get(original)
     return replacement is not None and ctx.created_in_this_migration(replacement.origin)

@@ -60,11 +60,8 @@ def adds_column(op: Op, ctx: Context) -> bool:
 # -- transactions -------------------------------------------------------------------------
 
 
-def begin_line(ctx: Context) -> int | None:
-    """The line of the BEGIN that opened the current explicit transaction."""
-    tx = ctx.transaction
-    if tx is None:
-        return None
+def begin_line(tx: Transaction) -> int | None:
+    """The line of the BEGIN that opened the explicit transaction ``tx``."""
     for s in tx.statements:
         if s.first_op is not None and s.first_op.kind == "begin":
             return s.span.line
@@ -75,7 +72,7 @@ def why_in_transaction(ctx: Context) -> str:
     """Why the statement runs inside a transaction block, in words."""
     tx = ctx.transaction
     if tx is not None and tx.kind == "explicit":
-        line = begin_line(ctx)
+        line = begin_line(tx)
         return (
             f"the file opens one with BEGIN at line {line}"
             if line

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from migcheck.context import Context
 from migcheck.model import ColumnDef, Op, Statement
+from migcheck.sql.scanner import blank, scan
 
 
 @dataclass
@@ -66,7 +67,11 @@ def verbatim(stmt: Statement) -> bool:
 
 
 def _find_column(text: str, col: ColumnDef) -> int:
-    type_text = col.type.text if col.type is not None else ""
+    # A comment may name the column ("-- user_id is the buyer") or sit between the name and
+    # its type, or inside the type: blank comments out of both (offsets unchanged), so
+    # neither misplaces the finding.
+    text = _uncommented(text)
+    type_text = _uncommented(col.type.text) if col.type is not None else ""
     quoted = '"' + col.name.replace('"', '""') + '"'
     names = [re.escape(quoted)]
     if re.fullmatch(r"[a-z_][a-z0-9_$]*", col.name):
@@ -74,6 +79,8 @@ def _find_column(text: str, col: ColumnDef) -> int:
     pattern = r"(?:(?<=[(,\s])|^)(?:" + "|".join(names) + r")\s+" + re.escape(type_text)
     # Unquoted names were folded to lower case; the file may spell them in any case.
     m = re.search(pattern, text, re.I if len(names) > 1 else 0)
-    if m is None and len(names) > 1:
-        m = re.search(r"(?:(?<=[(,\s])|^)" + names[1] + r"\s", text, re.I)
     return m.start() if m else -1
+
+
+def _uncommented(sql: str) -> str:
+    return blank(sql, scan(sql, 0, len(sql)).comments, " ")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from migcheck import pgcatalog
@@ -12,17 +11,10 @@ from migcheck.quoting import qcol, qname, quote
 from migcheck.rules import Rule
 from migcheck.rules._compat import type_sql
 
-# DEFAULT NULL, DEFAULT NULL::text, DEFAULT (NULL). The parser leaves the text of
-# ``DEFAULT NULL`` empty (NULL ends its DEFAULT expression), which counts as NULL too.
-_NULL = re.compile(r"^\(*\s*null\s*(::\s*[\w\s.\"()\[\],]+)?\)*$", re.I)
-
 
 def _supplies_value(default: Expression | None) -> bool:
     """Whether a DEFAULT gives inserts that omit the column a non-null value."""
-    if default is None or default.is_null:
-        return False
-    text = default.text.strip()
-    return bool(text) and not _NULL.match(text)
+    return default is not None and not default.is_null
 
 
 class AddRequiredColumn(Rule):
@@ -43,8 +35,6 @@ class AddRequiredColumn(Rule):
         if cd.generated is not None:
             return
         if cd.type is not None and pgcatalog.is_serial(cd.type.text or cd.type.name):
-            return
-        if pgcatalog.is_serial(cd.type.name if cd.type else ""):
             return
         if _supplies_value(cd.default):
             return
@@ -140,9 +130,10 @@ class AddRequiredColumn(Rule):
             not_null, generated, ctype = col.not_null, col.generated, col.type
         else:
             return  # a column the running app already knows: its inserts may supply it
-        if not not_null or generated is not None:
-            return
-        if ctype is not None and pgcatalog.is_serial(ctype.text or ctype.name):
+        # A serial column is NOT NULL whose default is the sequence: dropping that default
+        # leaves it required like any other.
+        serial = ctype is not None and pgcatalog.is_serial(ctype.text or ctype.name)
+        if not (not_null or serial) or generated is not None:
             return
         if any(
             later.kind == "set_default" and later.table == op.table and later.column == op.column

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
+from migcheck.pgcatalog.typenames import type_key
 from migcheck.quoting import qcol, quote
 from migcheck.rules import Rule
 from migcheck.rules._style import new_columns, in_tool
@@ -25,12 +26,21 @@ class BanChar(Rule):
             if col.type is None or col.type.name != "bpchar":
                 continue
             written = col.type.text.strip()
-            # "char" in double quotes is the internal one-byte type, not char(n).
-            if written.startswith('"'):
-                continue
-            n = col.type.params[0] if col.type.params else 1
             name = quote(col.name)
             text = "TEXT" if written.isupper() else "text"
+            _, params, _ = type_key(col.type)
+            if not params:
+                # bpchar without a length (char without one means char(1)) takes any
+                # length and pads nothing; only the comparison quirk remains.
+                yield self.finding(
+                    stmt,
+                    f"Column {qcol(new.table, col.name)} is {written}: it ignores trailing "
+                    f"spaces when comparing but not in LIKE or regular expressions.",
+                    f"Use text:\n    {name} {text}\nWith SQLAlchemy, use `sa.Text()`.",
+                    new.at,
+                )
+                continue
+            n = params[0]
             yield self.finding(
                 stmt,
                 f"Column {qcol(new.table, col.name)} is {written}: char(n) pads every "

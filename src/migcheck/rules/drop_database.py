@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterator
 
 from migcheck.context import Context
@@ -19,6 +20,7 @@ class DropDatabase(Rule):
 
     def check(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
         db = quote(op.name) if op.name else "the database"
+        dump_name = shlex.quote(op.name) if op.name else "<database>"
         force = (
             "WITH (FORCE) also disconnects every session using it"
             if "FORCE" in (stmt.text.upper())
@@ -31,7 +33,8 @@ class DropDatabase(Rule):
             "transaction block, so a runner that wraps the migration in one fails on it.",
             "Do not drop databases from the migration history. Take a backup and drop it by "
             "hand, once nothing connects to it:\n"
-            f"    pg_dump --format=custom --file=backup.dump {op.name or '<database>'}\n"
+            # A shell line: a name with spaces or quotes must reach pg_dump as one word.
+            f"    pg_dump --format=custom --file=backup.dump {dump_name}\n"
             f"    DROP DATABASE {db};\n"
             "If this really belongs in a migration, silence the finding with a "
             "`-- migcheck: ignore[drop-database] <reason>` comment on the line before it.",

@@ -18,9 +18,8 @@ class DropSchema(Rule):
     kinds = frozenset({"drop_schema"})
 
     def check(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
-        name = op.name
-        if not name:
-            return
+        # The parser makes one op per schema named, so the name is always there.
+        name = op.name or ""
         # The schema model does not track schemas; one created earlier in this same
         # migration is certainly unused by the running app.
         if any(o.kind == "create_schema" and o.name == name for o in ctx.ops_before()):

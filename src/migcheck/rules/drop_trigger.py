@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
-from migcheck.quoting import qname
+from migcheck.quoting import ident, qname
 from migcheck.rules import Rule
 
 _CREATE_TRIGGER = frozenset({"create_trigger"})
@@ -40,7 +40,8 @@ class DropTrigger(Rule):
             "behaviour into the app first, and drop the trigger in a later deploy), and set "
             "a lock_timeout so the lock cannot queue traffic:\n"
             "    SET lock_timeout = '2s';\n"
-            f"    DROP TRIGGER {op.name or '<trigger>'} ON {qname(op.table) if op.table else '<table>'};\n"
+            f"    DROP TRIGGER {ident(op.name) if op.name else '<trigger>'} ON "
+            f"{qname(op.table) if op.table else '<table>'};\n"
             "To change a trigger instead, drop and create it in one transaction.",
             op,
         )

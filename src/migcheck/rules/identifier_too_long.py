@@ -90,9 +90,9 @@ def _created_names(op: Op) -> Iterator[tuple[str, str, Op | None]]:
     """(kind of object, name, op positioned at it or None) for every name ``op`` creates."""
     k = op.kind
     if k in _CREATES:
-        name = op.name or (op.table if k == "create_table" else None)
-        if name:
-            yield _CREATES[k], name, None
+        # A CREATE TABLE's op carries the table as its name too.
+        if op.name:
+            yield _CREATES[k], op.name, None
         if k == "create_table":
             for col in op.columns:
                 yield "column", col.name, None
@@ -120,7 +120,8 @@ def _position(op: Op, stmt: Statement, name: str, at: Op | None) -> Op:
     start = max(0, (at.offset if at is not None and at.offset >= 0 else 0) - stmt.span.start)
     quoted = '"' + name.replace('"', '""') + '"'
     m = re.compile(re.escape(quoted)).search(stmt.text, start)
-    if m is None and re.fullmatch(r"[a-z_][a-z0-9_$]*", name):
+    # Unquoted, as PostgreSQL reads it: non-ASCII letters are identifier characters too.
+    if m is None and re.fullmatch(r"[a-z_\x80-\U0010ffff][a-z0-9_$\x80-\U0010ffff]*", name):
         m = re.compile(r"(?<![\w$\"])" + re.escape(name) + r"(?![\w$])", re.I).search(
             stmt.text, start
         )

@@ -20,7 +20,7 @@ class LockTable(Rule):
     kinds = frozenset({"lock"})
 
     def check(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
-        mode = op.mode or "ACCESS EXCLUSIVE"
+        mode = op.mode or ""  # the parser fills in LOCK's default mode, ACCESS EXCLUSIVE
         if not is_blocking(mode) or not existing(ctx, op.table):
             return
         if ctx.in_transaction:

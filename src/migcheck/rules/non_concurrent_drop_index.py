@@ -32,9 +32,9 @@ class NonConcurrentDropIndex(Rule):
             return
         if idx is None and op.if_exists and _dropped_with_constraint(op.name, ctx):
             return
+        # An index is never older than its table, so the index's own newness (above) has
+        # already excused the index of a table new in this deploy.
         table = ctx.table_for(op)
-        if table is not None and not ctx.is_existing_table(table):
-            return
         on = f"its table {qname(table)}" if table else "its table"
         message = (
             f"DROP INDEX {qname(op.name)} without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on "

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from migcheck.context import Context
-from migcheck.model import Finding, Op, Statement
-from migcheck.quoting import ident, qname
+from migcheck.model import Finding, Op, Statement, name_parts
+from migcheck.quoting import ident, ident_part, qname
 from migcheck.rules import Rule
 from migcheck.rules._locking import indent, outside_tx_advice
 
@@ -79,8 +79,13 @@ class NonConcurrentReindex(Rule):
                 "a migration."
             )
         else:
-            name = ident(op.name) if what == "index" else "<index>"
-            new = ident(f"{op.name}_new") if what == "index" else "<index>_new"
+            name, new, new_at, renamed = "<index>", "<index>_new", "<index>_new", "<index>"
+            if what == "index" and op.name:
+                # CREATE INDEX and RENAME TO take a bare name (an index lives in its table's
+                # schema); only DROP and ALTER INDEX name it with its schema.
+                *schema, bare = name_parts(op.name)
+                name, new, renamed = ident(op.name), ident_part(f"{bare}_new"), ident_part(bare)
+                new_at = ".".join([*map(ident_part, schema), new])
             help_ = "\n".join(
                 [
                     f"PostgreSQL {ctx.pg_version} has no REINDEX CONCURRENTLY (it arrived in "
@@ -90,7 +95,7 @@ class NonConcurrentReindex(Rule):
                         f"CREATE INDEX CONCURRENTLY {new} ON … (same columns and options as "
                         f"{name});",
                         f"DROP INDEX CONCURRENTLY {name};",
-                        f"ALTER INDEX {new} RENAME TO {name};",
+                        f"ALTER INDEX {new_at} RENAME TO {renamed};",
                     ),
                     outside_tx_advice(ctx),
                     "An index that backs a PRIMARY KEY or UNIQUE constraint cannot be swapped "

@@ -16,11 +16,8 @@ def _taken_over(name: str, ctx: Context) -> bool:
     for o in [*ctx.ops_before(), *ctx.ops_after()]:
         if o.kind != "rename_type" or o.new_name != name or not o.name:
             continue
-        origin = ctx.schema.types.get(o.name)
-        created_here = any(
-            c.kind in ("create_enum", "create_type") and c.name == o.name for c in ctx.ops_before()
-        )
-        if created_here or (origin is not None and ctx.created_in_this_migration(origin)):
+        # The schema model records every CREATE TYPE (enums too) with where it was made.
+        if ctx.created_in_this_migration(ctx.schema.types.get(o.name)):
             return True
     return False
 

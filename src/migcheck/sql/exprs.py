@@ -122,8 +122,10 @@ def _qualified_name(tokens: Sequence[Token], i: int) -> tuple[str, int]:
 
 
 def _is_null(tokens: Sequence[Token]) -> bool:
-    """NULL, NULL::type and (NULL) are all "no default"."""
+    """NULL, NULL::type, CAST(NULL AS type) and (NULL) are all "no default"."""
     words = [t for t in tokens if t.token_type not in (TokenType.L_PAREN, TokenType.R_PAREN)]
+    if len(words) > 2 and is_word(words[0]) and words[0].text.upper() == "CAST":
+        return words[1].text.upper() == "NULL" and words[2].text.upper() == "AS"
     return (
         bool(words)
         and is_word(words[0])
