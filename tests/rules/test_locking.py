@@ -54,7 +54,7 @@ def test_dbmate_is_told_how_to_leave_the_transaction() -> None:
         tool="dbmate",
     )
     assert findings[0].help.endswith(
-        "Run it outside any transaction block: put it in its own migration whose first line "
+        "Run it outside any transaction block: put it alone in its own migration whose first line "
         "is -- migrate:up transaction:false (dbmate still sends the section as one query, so "
         "no other statement may share it)."
     )
