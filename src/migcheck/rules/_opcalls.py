@@ -1,0 +1,99 @@
+"""Help written as Alembic ``op.`` calls, for users whose migrations are Alembic revisions.
+
+An Alembic user writes ``op.add_column(...)``, not ``ALTER TABLE``, so a rule's safe
+sequence for a revision is given in that form (``Context.tool == "alembic"``). This module
+renders the pieces every rule needs the same way: a table's name and ``schema=``, a column
+type as a SQLAlchemy type, a statement run verbatim with ``op.execute``, and the
+``autocommit_block`` that statements which cannot run in a transaction need.
+"""
+
+from __future__ import annotations
+
+from migcheck.model import ColumnType
+
+# PostgreSQL type name (as the parser folds it) → SQLAlchemy type expression.
+_SIMPLE = {
+    "text": "sa.Text()",
+    "integer": "sa.Integer()",
+    "int": "sa.Integer()",
+    "int4": "sa.Integer()",
+    "bigint": "sa.BigInteger()",
+    "int8": "sa.BigInteger()",
+    "smallint": "sa.SmallInteger()",
+    "int2": "sa.SmallInteger()",
+    "boolean": "sa.Boolean()",
+    "bool": "sa.Boolean()",
+    "date": "sa.Date()",
+    "double precision": "sa.Float()",
+    "float8": "sa.Float()",
+    "real": "sa.REAL()",
+    "json": "sa.JSON()",
+    "jsonb": "postgresql.JSONB()",
+    "uuid": "sa.Uuid()",
+    "bytea": "sa.LargeBinary()",
+    "interval": "sa.Interval()",
+    "timestamptz": "sa.DateTime(timezone=True)",
+    "timestamp with time zone": "sa.DateTime(timezone=True)",
+    "timestamp": "sa.DateTime()",
+    "timestamp without time zone": "sa.DateTime()",
+    "time": "sa.Time()",
+    "inet": "postgresql.INET()",
+    "cidr": "postgresql.CIDR()",
+}
+
+
+def sa_type(ctype: ColumnType | None) -> str:
+    """The SQLAlchemy type for a PostgreSQL column type, or a placeholder naming it."""
+    if ctype is None:
+        return "<SQLAlchemy type>"
+    name = " ".join(ctype.name.lower().split())
+    params = list(ctype.params)
+    if ctype.array:
+        return f"postgresql.ARRAY({sa_type(ColumnType(ctype.name, ctype.params))})"
+    if name in ("varchar", "character varying") and params:
+        return f"sa.String({params[0]})"
+    if name in ("varchar", "character varying"):
+        return "sa.String()"
+    if name in ("numeric", "decimal"):
+        return f"sa.Numeric({', '.join(str(p) for p in params)})" if params else "sa.Numeric()"
+    if name in ("char", "character", "bpchar"):
+        return f"sa.CHAR({params[0]})" if params else "sa.CHAR()"
+    simple = _SIMPLE.get(name)
+    if simple is not None:
+        return simple
+    text = ctype.text or ctype.name or "?"
+    return f"sa.types.NullType()  # {text}: your model's type"
+
+
+def table_args(table: str | None) -> str:
+    """``"users"`` or ``"users", schema="app"`` for an op call's table arguments."""
+    if not table:
+        return '"<table>"'
+    schema, _, name = table.rpartition(".")
+    name = _bare(name)
+    return f"{_py(name)}, schema={_py(_bare(schema))}" if schema else _py(name)
+
+
+def execute(sql: str, indent: str = "    ") -> str:
+    """``op.execute("...")`` running ``sql`` verbatim."""
+    return f"{indent}op.execute({_py(sql.strip().rstrip(';'))})"
+
+
+def autocommit(body: list[str], indent: str = "    ") -> str:
+    """``body`` (lines of op calls) inside ``with op.get_context().autocommit_block():``,
+    for statements that cannot run inside the revision's transaction."""
+    inner = "\n".join(f"{indent}    {line.strip()}" for line in body)
+    return f"{indent}with op.get_context().autocommit_block():\n{inner}"
+
+
+def _bare(name: str) -> str:
+    if len(name) > 1 and name[0] == name[-1] == '"':
+        return name[1:-1].replace('""', '"')
+    return name
+
+
+def _py(text: str) -> str:
+    """A Python string literal for ``text`` (double-quoted when it holds no double quote)."""
+    if '"' not in text and "\\" not in text and "\n" not in text:
+        return f'"{text}"'
+    return repr(text)
