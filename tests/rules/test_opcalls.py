@@ -14,12 +14,13 @@ def test_types_tables_and_statements_render_as_python() -> None:
     assert sa_type(ColumnType("integer", (), 1)) == "postgresql.ARRAY(sa.Integer())"
     assert sa_type(ColumnType("timestamptz")) == "sa.DateTime(timezone=True)"
     assert sa_type(ColumnType("citext", (), 0, "citext")).endswith("# citext: your model's type")
-    assert table_args("app.users") == '"users", schema="app"'
-    assert table_args('"User"') == '"User"'
+    assert table_args("app.users") == ('"users"', ', schema="app"')
+    assert table_args('"User"') == ('"User"', "")
+    name, schema = table_args("app.users")
     code = "\n".join(
         [
             "def upgrade():",
-            autocommit([f"op.create_index('i', {table_args('app.users')}, ['c'])"]),
+            autocommit([f"op.create_index('i', {name}, ['c']{schema}, postgresql_concurrently=True)"]),
             execute("UPDATE \"User\" SET a = 'it''s' WHERE b = \"x\";"),
         ]
     )

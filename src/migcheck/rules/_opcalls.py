@@ -65,13 +65,13 @@ def sa_type(ctype: ColumnType | None) -> str:
     return f"sa.types.NullType()  # {text}: your model's type"
 
 
-def table_args(table: str | None) -> str:
-    """``"users"`` or ``"users", schema="app"`` for an op call's table arguments."""
+def table_args(table: str | None) -> tuple[str, str]:
+    """(the table's name as a Python literal, ``', schema="app"'`` or ""): the schema is a
+    keyword, so it goes last in the call, e.g. ``op.create_index("i", NAME, ["c"]SCHEMA)``."""
     if not table:
-        return '"<table>"'
+        return '"<table>"', ""
     schema, _, name = table.rpartition(".")
-    name = _bare(name)
-    return f"{_py(name)}, schema={_py(_bare(schema))}" if schema else _py(name)
+    return _py(_bare(name)), (f", schema={_py(_bare(schema))}" if schema else "")
 
 
 def execute(sql: str, indent: str = "    ") -> str:
