@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from alembic_revisions import lint_revisions
 from alembic_help import upgrade_code
+from alembic_revisions import lint_revisions
 from helpers import lint_alembic, lint_sql, where
 
 R = "unique-without-index"
