@@ -159,3 +159,12 @@ def test_alembic_help_moves_a_table_with_op_execute(tmp_path: Path) -> None:
     (f,) = [f for f in lint_alembic(tmp_path, USERS_APP, body) if f.rule == R]
     code = upgrade_code(f.help)
     assert 'ALTER TABLE "app"."users" SET SCHEMA "archive"' in code
+
+
+def test_alembic_help_for_a_table_in_the_default_schema(tmp_path: Path) -> None:
+    earlier = 'op.create_table("users", sa.Column("id", sa.BigInteger(), primary_key=True))'
+    found = lint_alembic(tmp_path, earlier, 'op.rename_table("users", "people")')
+    (f,) = [f for f in found if f.rule == R]
+    code = upgrade_code(f.help)
+    assert 'op.rename_table("users", "people")\n' in code
+    assert """op.execute('CREATE VIEW "users" AS SELECT * FROM "people"')""" in code

@@ -114,7 +114,7 @@ def _sequence(op: Op, ctx: Context, old: str, new: str) -> str:
         # RENAME TO keeps the table in its schema: the view must name it there, not
         # wherever search_path finds the bare new name.
         prefix = op.table.rpartition(".")[0]
-        if prefix and "." not in op.new_name:
+        if prefix:
             view = f"CREATE VIEW {old} AS SELECT * FROM {qname(f'{prefix}.{op.new_name}')};"
     else:
         move = execute(_statement(op, old, new))
