@@ -301,3 +301,21 @@ def test_alembic_help_relaxes_then_drops_with_op_calls(tmp_path: Path) -> None:
         "alter table t drop column c;", history=["create table t (c int);"], rules=[R]
     )
     assert "op." not in sql.help and 'ALTER TABLE "t" DROP COLUMN "c";' in sql.help
+
+
+def test_generated_not_null_column_needs_no_drop_not_null_step() -> None:
+    history = ["create table t (a int, b int not null generated always as (a * 2) stored);"]
+    (f,) = lint_sql("alter table t drop column b;", history=history, rules=[R])
+    assert "DROP NOT NULL" not in f.help
+    # Near miss: the same column without GENERATED must accept NULL first.
+    (g,) = lint_sql(
+        "alter table t drop column b;", history=["create table t (b int not null);"], rules=[R]
+    )
+    assert 'ALTER TABLE "t" ALTER COLUMN "b" DROP NOT NULL;' in g.help
+
+
+def test_prisma_drop_and_add_on_a_table_the_history_never_created() -> None:
+    sql = 'ALTER TABLE "User" DROP COLUMN "name",\nADD COLUMN "fullName" TEXT;'
+    (f,) = lint_sql(sql, history=[], rules=[R], tool="prisma")
+    assert "loses every value" not in f.message  # the old type is unknown: no rename guess
+    assert 'Dropping column "User"."name"' in f.message
