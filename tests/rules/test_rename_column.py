@@ -83,3 +83,15 @@ def test_alembic_help_is_op_calls_and_keeps_the_orm_mapping(tmp_path: Path) -> N
     assert 'op.drop_column("users", "email", schema="app")' in code
     (sql,) = run("alter table users rename column name to full_name;")
     assert "op." not in sql.help
+
+
+def test_alembic_help_for_a_column_of_unknown_type_is_still_python(tmp_path: Path) -> None:
+    found = lint_alembic(
+        tmp_path, "pass", 'op.alter_column("users", "email", new_column_name="mail")'
+    )
+    (f,) = [f for f in found if f.rule == R]
+    code = upgrade_code(f.help)
+    assert (
+        'op.add_column("users", sa.Column("mail", sa.types.NullType()))'
+        "  # the column's type in your model"
+    ) in code
