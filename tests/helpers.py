@@ -84,7 +84,7 @@ def where(findings: Sequence[Finding], rule: str) -> list[tuple[int, int]]:
 
 
 def lint_alembic(
-    root: Path, earlier: str, body: str, *, rules: Sequence[str] | None = None
+    root: Path, earlier: str, body: str, *, rules: Sequence[str] | None = None, pg: int = 14
 ) -> list[Finding]:
     """Findings for an Alembic revision whose ``upgrade()`` holds ``body``, after one that
     holds ``earlier`` (replayed, not judged): a real project under ``root``, read by the
@@ -113,4 +113,5 @@ def lint_alembic(
     # As a user runs it: the default rules unless ``rules`` names others.
     from migcheck.selection import default_rule_ids
 
-    return lint_history(history, rules=rules if rules is not None else default_rule_ids()).findings
+    ids = rules if rules is not None else default_rule_ids()
+    return lint_history(history, pg=pg, rules=ids).findings

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from helpers import lint_sql, where
+from alembic_help import upgrade_code
+from helpers import lint_alembic, lint_sql, where
 
 R = "change-column-type"
+USERS_APP = (
+    'op.create_table("users", sa.Column("id", sa.BigInteger(), primary_key=True), '
+    'sa.Column("email", sa.String(100), nullable=False), sa.Column("bio", sa.Text()), '
+    'schema="app")'
+)
 ORDER = 'CREATE TABLE "Order" ("id" TEXT NOT NULL, "total" INTEGER NOT NULL);'
 ORGS = (
     "create table organizations (id bigint, name varchar(50), code varchar(20), "
@@ -296,3 +304,16 @@ def test_timestamptz_help_says_to_set_the_zone_and_a_set_zone_is_trusted() -> No
     # SET TIME ZONE LOCAL defers to the server's zone: still unknown.
     [f] = run(f"SET TIME ZONE LOCAL;\n{sql}")
     assert "every value shifts" in f.message
+
+
+def test_alembic_help_is_op_calls_on_the_users_column(tmp_path: Path) -> None:
+    body = 'op.alter_column("users", "email", type_=sa.Integer(), schema="app")'
+    (f,) = [f for f in lint_alembic(tmp_path, USERS_APP, body) if f.rule == R]
+    assert (f.line, f.column) == (9, 5)
+    code = upgrade_code(f.help)
+    assert 'op.add_column("users", sa.Column("email_new", sa.Integer()), schema="app")' in code
+    assert """op.execute('UPDATE "app"."users" SET "email_new" = "email"::integer WHERE""" in code
+    assert 'op.drop_column("users", "email", schema="app")' in code
+    # The same change in plain SQL keeps its SQL help.
+    (sql,) = run("ALTER TABLE orgs ALTER COLUMN name TYPE integer USING name::integer;")
+    assert "op." not in sql.help and "ALTER TABLE" in sql.help

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from helpers import lint_sql, where
+from pathlib import Path
+
+from alembic_help import upgrade_code
+from helpers import lint_alembic, lint_sql, where
 
 R = "drop-column"
+USERS_APP = (
+    'op.create_table("users", sa.Column("id", sa.BigInteger(), primary_key=True), '
+    'sa.Column("email", sa.String(100), nullable=False), sa.Column("bio", sa.Text()), '
+    'schema="app")'
+)
 USERS = 'CREATE TABLE "User" ("id" TEXT NOT NULL, "bio" TEXT, "timezone" TEXT);'
 
 
@@ -280,3 +288,34 @@ def test_prisma_drop_and_add_of_another_type_or_in_plain_sql_is_a_plain_drop() -
     two = 'ALTER TABLE "User" DROP COLUMN "name",\nDROP COLUMN "bio",\nADD COLUMN "x" TEXT;\n'
     found = lint_sql(two, history=[PRISMA_INIT], rules=["drop-column"], tool="prisma")
     assert all(f.message.startswith("Dropping column") for f in found)  # pairing unknown
+
+
+def test_alembic_help_relaxes_then_drops_with_op_calls(tmp_path: Path) -> None:
+    body = 'op.drop_column("users", "email", schema="app")'
+    (f,) = [f for f in lint_alembic(tmp_path, USERS_APP, body) if f.rule == R]
+    assert (f.line, f.column) == (9, 5)
+    code = upgrade_code(f.help)
+    assert 'op.alter_column("users", "email", nullable=True, schema="app")' in code
+    assert 'op.drop_column("users", "email", schema="app")' in code
+    (sql,) = lint_sql(
+        "alter table t drop column c;", history=["create table t (c int);"], rules=[R]
+    )
+    assert "op." not in sql.help and 'ALTER TABLE "t" DROP COLUMN "c";' in sql.help
+
+
+def test_generated_not_null_column_needs_no_drop_not_null_step() -> None:
+    history = ["create table t (a int, b int not null generated always as (a * 2) stored);"]
+    (f,) = lint_sql("alter table t drop column b;", history=history, rules=[R])
+    assert "DROP NOT NULL" not in f.help
+    # Near miss: the same column without GENERATED must accept NULL first.
+    (g,) = lint_sql(
+        "alter table t drop column b;", history=["create table t (b int not null);"], rules=[R]
+    )
+    assert 'ALTER TABLE "t" ALTER COLUMN "b" DROP NOT NULL;' in g.help
+
+
+def test_prisma_drop_and_add_on_a_table_the_history_never_created() -> None:
+    sql = 'ALTER TABLE "User" DROP COLUMN "name",\nADD COLUMN "fullName" TEXT;'
+    (f,) = lint_sql(sql, history=[], rules=[R], tool="prisma")
+    assert "loses every value" not in f.message  # the old type is unknown: no rename guess
+    assert 'Dropping column "User"."name"' in f.message

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from helpers import lint_sql, where
+from pathlib import Path
+
+from alembic_help import upgrade_code
+from helpers import lint_alembic, lint_sql, where
 
 R = "drop-table"
+USERS_APP = (
+    'op.create_table("users", sa.Column("id", sa.BigInteger(), primary_key=True), '
+    'sa.Column("email", sa.String(100), nullable=False), sa.Column("bio", sa.Text()), '
+    'schema="app")'
+)
 INVITE = 'CREATE TABLE "Invite" ("id" TEXT NOT NULL, "token" TEXT NOT NULL);'
 
 
@@ -57,3 +65,13 @@ def test_table_created_in_earlier_deploy_is_flagged() -> None:
 def test_silent_when_name_is_a_view() -> None:
     history = ("CREATE TABLE t (id int);", "CREATE VIEW v AS SELECT * FROM t;")
     assert run("DROP TABLE v;", history=history) == []
+
+
+def test_alembic_help_drops_with_op_drop_table(tmp_path: Path) -> None:
+    body = 'op.drop_table("users", schema="app")'
+    (f,) = [f for f in lint_alembic(tmp_path, USERS_APP, body) if f.rule == R]
+    assert (f.line, f.column) == (9, 5)
+    code = upgrade_code(f.help)
+    assert 'op.drop_table("users", schema="app")' in code
+    (sql,) = lint_sql("drop table t;", history=["create table t (c int);"], rules=[R])
+    assert 'DROP TABLE "t";' in sql.help and "op." not in sql.help

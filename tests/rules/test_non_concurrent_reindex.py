@@ -3,11 +3,19 @@ form; 11 does not)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from helpers import lint_sql, where
+from alembic_help import upgrade_code
+from helpers import lint_alembic, lint_sql, where
 
 R = "non-concurrent-reindex"
+USERS_APP = (
+    'op.create_table("users", sa.Column("id", sa.BigInteger(), primary_key=True), '
+    'sa.Column("email", sa.String(100), nullable=False), sa.Column("bio", sa.Text()), '
+    'schema="app")'
+)
 ORDERS = (
     "create table orders (id bigint primary key, status text);\n"
     "create index orders_status_idx on orders (status);"
@@ -158,3 +166,14 @@ def test_concurrently_goes_after_the_kind_not_into_a_quoted_name() -> None:
     findings = run('reindex index "Order status";', history=history, pg=14)
     assert where(findings, R) == [(1, 1)]
     assert '    REINDEX INDEX CONCURRENTLY "Order status";\n' in findings[0].help
+
+
+@pytest.mark.parametrize("pg", [16, 11])
+def test_alembic_help_runs_in_an_autocommit_block(tmp_path: Path, pg: int) -> None:
+    body = 'op.execute("REINDEX INDEX app.users_pkey")'
+    (f,) = [f for f in lint_alembic(tmp_path, USERS_APP, body, rules=[R], pg=pg) if f.rule == R]
+    assert (f.line, f.column) == (9, 17)
+    code = upgrade_code(f.help)
+    assert "    with op.get_context().autocommit_block():\n        op.execute(" in code
+    assert ("REINDEX INDEX CONCURRENTLY app.users_pkey" in code) == (pg >= 12)
+    assert "Run it outside any transaction block" not in f.help  # the code says it

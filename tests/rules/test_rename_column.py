@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from helpers import lint_sql, where
+from pathlib import Path
+
+from alembic_help import upgrade_code
+from helpers import lint_alembic, lint_sql, where
 
 R = "rename-column"
+USERS_APP = (
+    'op.create_table("users", sa.Column("id", sa.BigInteger(), primary_key=True), '
+    'sa.Column("email", sa.String(100), nullable=False), sa.Column("bio", sa.Text()), '
+    'schema="app")'
+)
 USERS = "create table users (id bigint primary key, name varchar(100), email text);"
 
 
@@ -62,3 +70,28 @@ def test_silent_on_new_table_and_new_column() -> None:
 
 def test_unknown_table_is_flagged() -> None:
     assert where(run("ALTER TABLE accounts RENAME a TO b;", history=()), R) == [(1, 22)]
+
+
+def test_alembic_help_is_op_calls_and_keeps_the_orm_mapping(tmp_path: Path) -> None:
+    body = 'op.alter_column("users", "email", new_column_name="mail", schema="app")'
+    (f,) = [f for f in lint_alembic(tmp_path, USERS_APP, body) if f.rule == R]
+    assert (f.line, f.column) == (9, 5)
+    assert 'mail = Column("email", ...)' in f.help
+    code = upgrade_code(f.help)
+    assert 'op.add_column("users", sa.Column("mail", sa.String(100)), schema="app")' in code
+    assert """op.execute('UPDATE "app"."users" SET "mail" = "email" WHERE""" in code
+    assert 'op.drop_column("users", "email", schema="app")' in code
+    (sql,) = run("alter table users rename column name to full_name;")
+    assert "op." not in sql.help
+
+
+def test_alembic_help_for_a_column_of_unknown_type_is_still_python(tmp_path: Path) -> None:
+    found = lint_alembic(
+        tmp_path, "pass", 'op.alter_column("users", "email", new_column_name="mail")'
+    )
+    (f,) = [f for f in found if f.rule == R]
+    code = upgrade_code(f.help)
+    assert (
+        'op.add_column("users", sa.Column("mail", sa.types.NullType()))'
+        "  # the column's type in your model"
+    ) in code

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from helpers import lint_sql, where
+from pathlib import Path
+
+from alembic_help import upgrade_code
+from helpers import lint_alembic, lint_sql, where
 
 R = "rename-table"
+USERS_APP = (
+    'op.create_table("users", sa.Column("id", sa.BigInteger(), primary_key=True), '
+    'sa.Column("email", sa.String(100), nullable=False), sa.Column("bio", sa.Text()), '
+    'schema="app")'
+)
 CUSTOMER = "CREATE TABLE customer (id bigint PRIMARY KEY, name text);"
 
 
@@ -132,3 +140,31 @@ def test_set_schema_of_a_qualified_table() -> None:
     assert "Move it and leave a view under the old name" in f.help
     renamed = lint_sql("alter table app.users rename to people;", history=history, rules=[R])[0]
     assert "Rename it and leave a view under the old name" in renamed.help
+
+
+def test_alembic_help_renames_with_op_and_leaves_a_view(tmp_path: Path) -> None:
+    body = 'op.rename_table("users", "people", schema="app")'
+    (f,) = [f for f in lint_alembic(tmp_path, USERS_APP, body) if f.rule == R]
+    assert (f.line, f.column) == (9, 5)
+    code = upgrade_code(f.help)
+    assert 'op.rename_table("users", "people", schema="app")' in code
+    # The renamed table stays in its schema, so the view names it there.
+    assert """op.execute('CREATE VIEW "app"."users" AS SELECT * FROM "app"."people"')""" in code
+    assert """op.execute('DROP VIEW "app"."users"')""" in code
+    assert "BEGIN" not in f.help  # a revision already runs in a transaction
+
+
+def test_alembic_help_moves_a_table_with_op_execute(tmp_path: Path) -> None:
+    body = 'op.execute("ALTER TABLE app.users SET SCHEMA archive")'
+    (f,) = [f for f in lint_alembic(tmp_path, USERS_APP, body) if f.rule == R]
+    code = upgrade_code(f.help)
+    assert 'ALTER TABLE "app"."users" SET SCHEMA "archive"' in code
+
+
+def test_alembic_help_for_a_table_in_the_default_schema(tmp_path: Path) -> None:
+    earlier = 'op.create_table("users", sa.Column("id", sa.BigInteger(), primary_key=True))'
+    found = lint_alembic(tmp_path, earlier, 'op.rename_table("users", "people")')
+    (f,) = [f for f in found if f.rule == R]
+    code = upgrade_code(f.help)
+    assert 'op.rename_table("users", "people")\n' in code
+    assert """op.execute('CREATE VIEW "users" AS SELECT * FROM "people"')""" in code

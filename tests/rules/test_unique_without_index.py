@@ -7,10 +7,16 @@ from pathlib import Path
 
 import pytest
 
+from alembic_help import upgrade_code
 from alembic_revisions import lint_revisions
-from helpers import lint_sql, where
+from helpers import lint_alembic, lint_sql, where
 
 R = "unique-without-index"
+USERS_APP = (
+    'op.create_table("users", sa.Column("id", sa.BigInteger(), primary_key=True), '
+    'sa.Column("email", sa.String(100), nullable=False), sa.Column("bio", sa.Text()), '
+    'schema="app")'
+)
 SQL = (
     "create table coupons (id bigint not null, code text not null);\n"
     "create table bookings (id bigint primary key, room int, during tstzrange);"
@@ -162,7 +168,12 @@ def test_alembic_create_primary_key_on_a_nullable_column(tmp_path: Path) -> None
     )
     assert [(Path(f.path).name, f.line, f.rule) for f in findings] == [("r2.py", 6, R)]
     assert 'It also makes "members"."id" NOT NULL' in findings[0].message
-    assert "CHECK (id IS NOT NULL) NOT VALID;" in findings[0].help
+    assert (
+        'op.execute("ALTER TABLE members ADD CONSTRAINT members_id_not_null CHECK (id IS NOT '
+        'NULL) NOT VALID")' in findings[0].help
+    )
+    # The SQL comment between the two steps stays a comment, as Python.
+    assert "\n    # next migration (SHARE UPDATE EXCLUSIVE: " in upgrade_code(findings[0].help)
 
 
 def test_partitioned_table_help_does_not_lead_with_concurrently() -> None:
@@ -176,7 +187,9 @@ def test_partitioned_table_help_does_not_lead_with_concurrently() -> None:
     h = findings[0].help
     assert "CREATE UNIQUE INDEX CONCURRENTLY" not in h
     assert "ADD CONSTRAINT USING INDEX is not supported on partitioned tables" in h
-    assert h.endswith("    SET lock_timeout = '5s';\n    ALTER TABLE events ADD primary key (id, at);")
+    assert h.endswith(
+        "    SET lock_timeout = '5s';\n    ALTER TABLE events ADD primary key (id, at);"
+    )
     # Near miss: a plain table gets the CONCURRENTLY recipe.
     plain = run("alter table coupons add primary key (id);")
     assert "CREATE UNIQUE INDEX CONCURRENTLY" in plain[0].help
@@ -212,7 +225,9 @@ def test_add_column_if_not_exists_of_an_existing_column_builds_nothing() -> None
 def test_postgres_12_uses_the_check_for_a_primary_key() -> None:
     findings = run("alter table members add primary key (id);", history=(NULLABLE,), pg=12)
     assert findings[0].help.startswith("First prove the key columns hold no NULL")
-    proven = run("alter table members add primary key (id);", history=(NULLABLE, MEMBER_CHECK), pg=12)
+    proven = run(
+        "alter table members add primary key (id);", history=(NULLABLE, MEMBER_CHECK), pg=12
+    )
     assert "second full scan" not in proven[0].message
 
 
@@ -223,4 +238,39 @@ def test_schema_qualified_table_names_the_check_by_the_table() -> None:
         "    ALTER TABLE app.members ADD CONSTRAINT members_id_not_null CHECK (id IS NOT NULL) "
         "NOT VALID;" in findings[0].help
     )
-    assert "CREATE UNIQUE INDEX CONCURRENTLY members_id_idx ON app.members (id);" in findings[0].help
+    assert (
+        "CREATE UNIQUE INDEX CONCURRENTLY members_id_idx ON app.members (id);" in findings[0].help
+    )
+
+
+def test_alembic_help_builds_the_index_with_op_create_index(tmp_path: Path) -> None:
+    body = 'op.create_unique_constraint("users_email_key", "users", ["email"], schema="app")'
+    (f,) = [f for f in lint_alembic(tmp_path, USERS_APP, body, rules=[R]) if f.rule == R]
+    assert (f.line, f.column) == (9, 5)
+    code = upgrade_code(f.help)
+    assert (
+        "    with op.get_context().autocommit_block():\n"
+        '        op.create_index("users_email_key", "users", ["email"], unique=True, '
+        'schema="app", postgresql_concurrently=True)\n'
+        '    op.execute("ALTER TABLE app.users ADD CONSTRAINT users_email_key UNIQUE USING '
+        'INDEX users_email_key")'
+    ) in code
+
+
+def test_alembic_help_adds_the_column_with_its_default_first(tmp_path: Path) -> None:
+    body = """op.execute("ALTER TABLE app.users ADD COLUMN code citext UNIQUE DEFAULT 'x'")"""
+    (f,) = [f for f in lint_alembic(tmp_path, USERS_APP, body, rules=[R]) if f.rule == R]
+    code = upgrade_code(f.help)
+    # An unknown type's note goes after the call's closing parentheses.
+    assert (
+        'op.add_column("users", sa.Column("code", sa.types.NullType(), server_default='
+        """sa.text("'x'")), schema="app")  # citext: your model's type"""
+    ) in code
+
+
+def test_alembic_exclusion_help_is_op_execute_calls(tmp_path: Path) -> None:
+    body = 'op.execute("ALTER TABLE app.users ADD CONSTRAINT no_overlap EXCLUDE (id WITH =)")'
+    (f,) = [f for f in lint_alembic(tmp_path, USERS_APP, body, rules=[R]) if f.rule == R]
+    code = upgrade_code(f.help)
+    assert """    op.execute("SET lock_timeout = '5s'")\n""" in code
+    assert 'op.execute("ALTER TABLE app.users ADD CONSTRAINT no_overlap EXCLUDE' in code

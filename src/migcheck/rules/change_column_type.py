@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 
-from migcheck import pgcatalog
 from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import qcol, qname, quote
@@ -20,6 +19,8 @@ from migcheck.rules import Rule
 from migcheck.rules._alembic import prior_column
 from migcheck.rules._compat import type_sql
 from migcheck.rules._enum_swap import enum_swap
+from migcheck.rules._opcalls import execute
+from migcheck.rules._opcalls_b import add_column, drop_column
 from migcheck.rules._readback import advice, analyse, running_app_effects
 
 
@@ -110,13 +111,19 @@ class ChangeColumnType(Rule):
             if ctx.is_prisma
             else ""
         )
+        backfill = f"UPDATE {t} SET {new_col} = {using} WHERE {new_col} IS NULL AND <batch range>;"
+        if ctx.tool == "alembic":
+            add = f"    {add_column(op.table, f'{op.column}_new', op.type)}"
+            fill = execute(backfill)
+            drop = f"    {drop_column(op.table, op.column)}"
+        else:
+            add = f"    ALTER TABLE {t} ADD COLUMN {new_col} {new};"
+            fill = f"    {backfill}"
+            drop = f"    ALTER TABLE {t} DROP COLUMN {quote(op.column)};"
         return (
             f"{prisma}"
-            f"1. Add it and keep it in sync (a trigger, or app writes to both):\n"
-            f"    ALTER TABLE {t} ADD COLUMN {new_col} {new};\n"
-            "2. Backfill it in batches:\n"
-            f"    UPDATE {t} SET {new_col} = {using} WHERE {new_col} IS NULL AND <batch range>;\n"
+            f"1. Add it and keep it in sync (a trigger, or app writes to both):\n{add}\n"
+            f"2. Backfill it in batches:\n{fill}\n"
             f"3. Ship app code that reads and writes {new_col} only.\n"
-            "4. In a later deploy, drop the old column:\n"
-            f"    ALTER TABLE {t} DROP COLUMN {quote(op.column)};"
+            f"4. In a later deploy, drop the old column:\n{drop}"
         )

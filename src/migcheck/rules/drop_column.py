@@ -8,6 +8,7 @@ from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import qcol, qname, quote
 from migcheck.rules import Rule
+from migcheck.rules._opcalls_b import allow_null, drop_column
 from migcheck.rules._swap import column_swap, describe, renamed_away_in_swap
 
 
@@ -121,6 +122,7 @@ class DropColumn(Rule):
         elif ctx.tool == "alembic":
             ship += " (with SQLAlchemy, remove the attribute from the model)"
         steps = [ship + "."]
+        alembic = ctx.tool == "alembic"
         if _needs_drop_not_null(ctx, op):
             # New code that no longer writes a NOT NULL column without a default fails on
             # every INSERT, so the column must accept NULL before that code starts.
@@ -128,11 +130,19 @@ class DropColumn(Rule):
                 0,
                 "Let the column accept NULL first (the new code's INSERTs omit it), in a "
                 "migration that runs before the new code starts:\n"
-                f"    ALTER TABLE {t} ALTER COLUMN {quote(op.column)} DROP NOT NULL;",
+                + (
+                    f"    {allow_null(op.table, op.column)}"
+                    if alembic
+                    else f"    ALTER TABLE {t} ALTER COLUMN {quote(op.column)} DROP NOT NULL;"
+                ),
             )
         steps.append(
             "In a later deploy, once no old instance is left, drop it:\n"
-            f"    ALTER TABLE {t} DROP COLUMN {quote(op.column)};"
+            + (
+                f"    {drop_column(op.table, op.column)}"
+                if alembic
+                else f"    ALTER TABLE {t} DROP COLUMN {quote(op.column)};"
+            )
         )
         numbered = "\n".join(f"{i}. {step}" for i, step in enumerate(steps, 1))
         yield self.finding(

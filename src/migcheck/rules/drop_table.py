@@ -8,6 +8,7 @@ from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import qname
 from migcheck.rules import Rule
+from migcheck.rules._opcalls import table_args
 
 
 class DropTable(Rule):
@@ -37,6 +38,10 @@ class DropTable(Rule):
                 " (remove the model from schema.prisma, create the migration with "
                 "`prisma migrate dev --create-only` and empty it)"
             )
+        drop = f"DROP TABLE {t};"
+        if ctx.tool == "alembic":
+            name, schema = table_args(op.table)
+            drop = f"op.drop_table({name}{schema})"
         yield self.finding(
             stmt,
             f"Dropping table {t}: the app version still running queries it and fails with "
@@ -46,6 +51,6 @@ class DropTable(Rule):
             f"{step1}; keep a backup if the data may be needed "
             f"(pg_dump --table='{t}').\n"
             "2. In a later deploy, once no old instance is left, drop it:\n"
-            f"    DROP TABLE {t};",
+            f"    {drop}",
             op,
         )

@@ -9,6 +9,7 @@ from migcheck.model import Finding, Op, Statement, name_parts
 from migcheck.quoting import ident, ident_part, qname
 from migcheck.rules import Rule
 from migcheck.rules._locking import indent, outside_tx_advice
+from migcheck.rules._opcalls import autocommit, execute
 
 
 def _blocking_rebuild(op: Op, ctx: Context) -> bool:
@@ -67,8 +68,7 @@ class NonConcurrentReindex(Rule):
                 [
                     "Rebuild without blocking writes (PostgreSQL 12+ builds a new copy and "
                     "swaps it in):",
-                    indent(f"REINDEX {target.replace(' ', ' CONCURRENTLY ', 1)};"),
-                    outside_tx_advice(ctx),
+                    *_outside_tx(ctx, f"REINDEX {target.replace(' ', ' CONCURRENTLY ', 1)};"),
                     "If it fails it leaves an INVALID index named …_ccnew: drop it with DROP "
                     "INDEX CONCURRENTLY and run the REINDEX again.",
                 ]
@@ -91,13 +91,13 @@ class NonConcurrentReindex(Rule):
                     f"PostgreSQL {ctx.pg_version} has no REINDEX CONCURRENTLY (it arrived in "
                     "12). Build a replacement concurrently and swap it in, one index at a "
                     "time:",
-                    indent(
+                    *_outside_tx(
+                        ctx,
                         f"CREATE INDEX CONCURRENTLY {new} ON … (same columns and options as "
                         f"{name});",
                         f"DROP INDEX CONCURRENTLY {name};",
                         f"ALTER INDEX {new_at} RENAME TO {renamed};",
                     ),
-                    outside_tx_advice(ctx),
                     "An index that backs a PRIMARY KEY or UNIQUE constraint cannot be swapped "
                     "this way; use pg_repack, or upgrade to PostgreSQL 12+.",
                 ]
@@ -108,3 +108,11 @@ class NonConcurrentReindex(Rule):
         if not _blocking_rebuild(op, ctx):
             return None
         return f"rebuilds {qname(op.name)}" if op.name else "rebuilds indexes"
+
+
+def _outside_tx(ctx: Context, *sql: str) -> list[str]:
+    """Statements that cannot run in a transaction, and how to run them outside one: for
+    an Alembic revision, ``op.execute`` calls in an autocommit block say it in code."""
+    if ctx.tool == "alembic":
+        return [autocommit([execute(s) for s in sql])]
+    return [indent(*sql), outside_tx_advice(ctx)]

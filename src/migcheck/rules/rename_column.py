@@ -9,6 +9,8 @@ from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import qcol, qname, quote
 from migcheck.rules import Rule
 from migcheck.rules._compat import type_sql
+from migcheck.rules._opcalls import execute
+from migcheck.rules._opcalls_b import add_column, drop_column
 from migcheck.rules._swap import column_swap, describe
 
 
@@ -54,16 +56,22 @@ class RenameColumn(Rule):
                 else "If only the code's name matters, keep the column and map it in the "
                 f'ORM instead (SQLAlchemy: `{op.new_name} = Column("{op.column}", ...)`).'
             )
+            backfill = f"UPDATE {t} SET {new} = {old} WHERE {new} IS NULL AND <batch range>;"
+            if ctx.tool == "alembic":
+                add = f"    {add_column(op.table, op.new_name, column.type if column else None)}"
+                fill = execute(backfill)
+                drop = f"    {drop_column(op.table, op.column)}"
+            else:
+                add = f"    ALTER TABLE {t} ADD COLUMN {new} {ctype};"
+                fill = f"    {backfill}"
+                drop = f"    ALTER TABLE {t} DROP COLUMN {old};"
             help_text = (
                 f"{keep}\n"
                 "To rename the column itself, expand and contract:\n"
                 "1. Add the new column and keep it in sync (a trigger, or app writes to "
-                "both):\n"
-                f"    ALTER TABLE {t} ADD COLUMN {new} {ctype};\n"
-                "2. Backfill it in batches:\n"
-                f"    UPDATE {t} SET {new} = {old} WHERE {new} IS NULL AND <batch range>;\n"
+                f"both):\n{add}\n"
+                f"2. Backfill it in batches:\n{fill}\n"
                 f"3. Ship app code that reads and writes {new} only.\n"
-                "4. In a later deploy, drop the old column:\n"
-                f"    ALTER TABLE {t} DROP COLUMN {old};"
+                f"4. In a later deploy, drop the old column:\n{drop}"
             )
         yield self.finding(stmt, message, help_text, op)

@@ -9,6 +9,7 @@ from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import ident, qname, quote
 from migcheck.rules import Rule
+from migcheck.rules._opcalls import execute, table_args
 
 _CREATE_VIEW = frozenset({"create_view"})
 
@@ -57,12 +58,9 @@ class RenameTable(Rule):
             f"{'Move' if op.kind == 'set_schema' else 'Rename'} it and leave a view under the "
             "old name in the same transaction; a simple view is updatable, so the old app's "
             "reads and writes keep working:\n"
-            "    BEGIN;\n"
-            f"    {_statement(op, old, new)}\n"
-            f"    CREATE VIEW {old} AS SELECT * FROM {new};\n"
-            "    COMMIT;\n"
+            f"{_sequence(op, ctx, old, new)}\n"
             f"Then ship app code that uses {new}, and drop the view in a later deploy:\n"
-            f"    DROP VIEW {old};",
+            + (execute(f"DROP VIEW {old};") if ctx.tool == "alembic" else f"    DROP VIEW {old};"),
             op,
         )
 
@@ -101,3 +99,23 @@ def _statement(op: Op, old: str, new: str) -> str:
     if op.kind == "set_schema":
         return f"ALTER TABLE {old} SET SCHEMA {qname(op.new_name)};"
     return f"ALTER TABLE {old} RENAME TO {new};"
+
+
+def _sequence(op: Op, ctx: Context, old: str, new: str) -> str:
+    """The rename and the view under the old name, in one transaction: an Alembic
+    revision already runs in one, so it needs no BEGIN."""
+    view = f"CREATE VIEW {old} AS SELECT * FROM {new};"
+    if ctx.tool != "alembic":
+        return f"    BEGIN;\n    {_statement(op, old, new)}\n    {view}\n    COMMIT;"
+    if op.kind == "rename_table" and op.table and op.new_name:
+        name, schema = table_args(op.table)
+        bare, _ = table_args(op.new_name)
+        move = f"    op.rename_table({name}, {bare}{schema})"
+        # RENAME TO keeps the table in its schema: the view must name it there, not
+        # wherever search_path finds the bare new name.
+        prefix = op.table.rpartition(".")[0]
+        if prefix:
+            view = f"CREATE VIEW {old} AS SELECT * FROM {qname(f'{prefix}.{op.new_name}')};"
+    else:
+        move = execute(_statement(op, old, new))
+    return f"{move}\n{execute(view)}"

@@ -17,6 +17,8 @@ from migcheck.rules._locking import (
     indent,
     outside_tx_advice,
 )
+from migcheck.rules._opcalls import autocommit, execute
+from migcheck.rules._opcalls_b import add_column, literal, unique_index
 from migcheck.schema import default_constraint_name
 
 _WORDS = {"unique": "UNIQUE", "primary_key": "PRIMARY KEY", "exclude": "EXCLUDE"}
@@ -100,7 +102,7 @@ class UniqueWithoutIndex(Rule):
                 "there is no non-blocking form. Add it while the table is small or in a "
                 "low-traffic window, with a short lock_timeout so it gives up instead of "
                 "queueing traffic:\n"
-                + indent("SET lock_timeout = '5s';", f"ALTER TABLE {ident(t)} ADD {con.text};")
+                + _code(ctx, "SET lock_timeout = '5s';", f"ALTER TABLE {ident(t)} ADD {con.text};")
             )
             return self.finding(stmt, message, help_, op)
         info = ctx.table(t)
@@ -114,7 +116,7 @@ class UniqueWithoutIndex(Rule):
                 "tables. The ADD builds the index on every partition; run it while the "
                 "partitions are small or in a low-traffic window, with a short lock_timeout "
                 "so it gives up instead of queueing traffic:\n"
-                + indent("SET lock_timeout = '5s';", f"ALTER TABLE {ident(t)} ADD {con.text};")
+                + _code(ctx, "SET lock_timeout = '5s';", f"ALTER TABLE {ident(t)} ADD {con.text};")
             )
             return self.finding(stmt, message, help_, op)
         base = t.rsplit(".", 1)[-1]
@@ -123,7 +125,7 @@ class UniqueWithoutIndex(Rule):
         index = name if con.name else f"{base}_{'_'.join(columns)}_idx"
         lines = []
         if nullable and ctx.pg_version >= 12:
-            lines += _not_null_steps(t, base, nullable)
+            lines += _not_null_steps(ctx, t, base, nullable)
         elif nullable:
             lines.append(
                 f"PostgreSQL {ctx.pg_version} cannot skip the NOT NULL scan (a validated CHECK "
@@ -134,12 +136,21 @@ class UniqueWithoutIndex(Rule):
             col = op.column_def
             assert col is not None
             default = f" DEFAULT {col.default.text}" if col.default is not None else ""
-            lines += [
-                "Add the column first, without the constraint:",
-                indent(
+            if ctx.tool == "alembic":
+                server_default = (
+                    f"server_default=sa.text({literal(col.default.text)})"
+                    if col.default is not None
+                    else ""
+                )
+                add = indent(add_column(t, col.name, col.type, server_default))
+            else:
+                add = indent(
                     f"ALTER TABLE {ident(t)} ADD COLUMN {ident(col.name)} "
                     f"{col.type or '…'}{default};"
-                ),
+                )
+            lines += [
+                "Add the column first, without the constraint:",
+                add,
                 "then build the index concurrently and attach it:",
             ]
         else:
@@ -147,15 +158,24 @@ class UniqueWithoutIndex(Rule):
                 "Build the unique index without blocking writes, then attach it (a brief "
                 "ACCESS EXCLUSIVE, no scan):"
             )
-        lines += [
-            indent(f"CREATE UNIQUE INDEX CONCURRENTLY {ident(index)} ON {ident(t)} ({cols});"),
-            outside_tx_advice(ctx),
-            "    -- then, in the next migration:",
-            indent(
-                f"ALTER TABLE {ident(t)} ADD CONSTRAINT {ident(name)} {word} USING INDEX "
-                f"{ident(index)};"
-            ),
-        ]
+        attach = (
+            f"ALTER TABLE {ident(t)} ADD CONSTRAINT {ident(name)} {word} USING INDEX "
+            f"{ident(index)};"
+        )
+        if ctx.tool == "alembic":
+            # After the autocommit block the revision is in a transaction again, so the
+            # brief ADD CONSTRAINT can follow in the same revision.
+            lines += [
+                autocommit([unique_index(index, t, columns)]),
+                execute(attach),
+            ]
+        else:
+            lines += [
+                indent(f"CREATE UNIQUE INDEX CONCURRENTLY {ident(index)} ON {ident(t)} ({cols});"),
+                outside_tx_advice(ctx),
+                "    -- then, in the next migration:",
+                indent(attach),
+            ]
         if con.kind == "primary_key" and not nullable:
             lines.append(
                 "PRIMARY KEY USING INDEX also makes its columns NOT NULL, which scans the "
@@ -180,7 +200,7 @@ def _nullable(ctx: Context, t: str, columns: tuple[str, ...]) -> list[str]:
     return out
 
 
-def _not_null_steps(t: str, base: str, cols: list[str]) -> list[str]:
+def _not_null_steps(ctx: Context, t: str, base: str, cols: list[str]) -> list[str]:
     """Prove the key columns hold no NULL before the primary key needs it: a CHECK added
     NOT VALID and validated (SHARE UPDATE EXCLUSIVE), which PostgreSQL 12+ uses to skip
     the NOT NULL scan of ADD PRIMARY KEY USING INDEX."""
@@ -188,7 +208,8 @@ def _not_null_steps(t: str, base: str, cols: list[str]) -> list[str]:
     return [
         "First prove the key columns hold no NULL without blocking traffic (backfill any "
         "NULLs before), so the primary key does not scan for them (PostgreSQL 12+):",
-        indent(
+        _code(
+            ctx,
             *(
                 f"ALTER TABLE {ident(t)} ADD CONSTRAINT {chk} CHECK ({ident(c)} IS NOT NULL) "
                 "NOT VALID;"
@@ -199,3 +220,13 @@ def _not_null_steps(t: str, base: str, cols: list[str]) -> list[str]:
         ),
         "Then, in the next migration:",
     ]
+
+
+def _code(ctx: Context, *sql: str) -> str:
+    """SQL lines as help shows them: verbatim, or for an Alembic revision each statement
+    in ``op.execute`` (a ``-- comment`` line becomes a ``# comment``)."""
+    if ctx.tool != "alembic":
+        return indent(*sql)
+    return "\n".join(
+        f"    # {line[3:]}" if line.startswith("-- ") else execute(line) for line in sql
+    )
