@@ -49,13 +49,21 @@ class RenameColumn(Rule):
         else:
             column = ctx.column(op.table, op.column)
             ctype = type_sql(ctx, column.type if column is not None else None)
-            keep = (
-                f"With Prisma, rename only the field and keep the column: "
-                f'`{op.new_name} ... @map("{op.column}")` needs no migration at all.'
-                if ctx.is_prisma
-                else "If only the code's name matters, keep the column and map it in the "
-                f'ORM instead (SQLAlchemy: `{op.new_name} = Column("{op.column}", ...)`).'
-            )
+            if ctx.tool == "prisma":
+                keep = (
+                    f"With Prisma, rename only the field and keep the column: "
+                    f'`{op.new_name} ... @map("{op.column}")` needs no migration at all.'
+                )
+            elif ctx.tool == "alembic":
+                keep = (
+                    "If only the code's name matters, keep the column and map it in the model "
+                    f'instead: `{op.new_name} = Column("{op.column}", ...)`.'
+                )
+            else:
+                keep = (
+                    "If only the code's name matters, keep the column and alias it where the "
+                    f"app reads it (`SELECT {old} AS {new}`) instead of renaming it."
+                )
             backfill = f"UPDATE {t} SET {new} = {old} WHERE {new} IS NULL AND <batch range>;"
             if ctx.tool == "alembic":
                 add = f"    {add_column(op.table, op.new_name, column.type if column else None)}"
