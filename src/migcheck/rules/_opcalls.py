@@ -100,8 +100,9 @@ def _py(text: str) -> str:
 
 
 def string(text: str) -> str:
-    """``text`` (a column or constraint name as stored) as a Python string literal."""
-    return _py(_bare(text))
+    """``text`` (a name as stored, or SQL such as a CHECK condition) as a Python string
+    literal."""
+    return _py(text)
 
 
 def add_column(
