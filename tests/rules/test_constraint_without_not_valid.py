@@ -323,3 +323,22 @@ def test_alembic_foreign_key_with_match_clause_falls_back_to_op_execute(
         'op.execute("ALTER TABLE app.orders ADD CONSTRAINT fk FOREIGN KEY (user_id) '
         'REFERENCES app.users (id) MATCH FULL NOT VALID")' in code
     )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        'op.create_foreign_key("fk_orders_user", "orders", "users", ["user_id"], ["id"], '
+        'ondelete="CASCADE", source_schema="app", referent_schema="app")',
+        'op.create_check_constraint("ck_total", "orders", "total > 0", schema="app")',
+    ],
+)
+def test_alembic_help_followed_as_written_is_quiet(tmp_path: Path, body: str) -> None:
+    (f,) = lint_alembic(tmp_path / "before", ALEMBIC_BASE, body, rules=[R])
+    add, _comment, validate = assert_python(f.help).splitlines()
+    # The first step alone (its own revision), then the VALIDATE (the next one).
+    assert lint_alembic(tmp_path / "step1", ALEMBIC_BASE, add.strip(), rules=[R]) == []
+    after = lint_alembic(
+        tmp_path / "step2", ALEMBIC_BASE + "\n" + add.strip(), validate.strip(), rules=[R]
+    )
+    assert after == []
