@@ -210,3 +210,20 @@ def test_plain_sql_keeps_sql_steps() -> None:
     (f,) = run("ALTER TABLE users ALTER COLUMN name SET NOT NULL;", history=(USERS,))
     assert 'ALTER TABLE "users" ALTER COLUMN "name" SET NOT NULL;' in f.help
     assert "op." not in f.help
+
+
+def test_alembic_help_steps_2_and_3_followed_as_written_are_quiet(tmp_path: Path) -> None:
+    base = (
+        'op.create_table("accounts", sa.Column("id", sa.Integer(), primary_key=True), '
+        'sa.Column("plan", sa.Text()))'
+    )
+    (f,) = lint_alembic(
+        tmp_path / "before", base, 'op.alter_column("accounts", "plan", nullable=False)', rules=[R]
+    )
+    code = [line.strip() for line in assert_python(f.help).splitlines()]
+    assert len(code) == 5
+    check, validate, set_nn, drop = code[1:]
+    after = lint_alembic(
+        tmp_path / "after", "\n".join([base, check, validate]), f"{set_nn}\n{drop}", rules=[R]
+    )
+    assert after == []
