@@ -342,3 +342,25 @@ def test_alembic_help_followed_as_written_is_quiet(tmp_path: Path, body: str) ->
         tmp_path / "step2", ALEMBIC_BASE + "\n" + add.strip(), validate.strip(), rules=[R]
     )
     assert after == []
+
+
+@pytest.mark.parametrize(
+    "constraint",
+    [
+        "CONSTRAINT ck CHECK (total > 0) NO INHERIT",
+        "CONSTRAINT fk FOREIGN KEY (user_id) REFERENCES app.users (id) ON DELETE SET NULL (user_id)",
+    ],
+)
+def test_alembic_constraint_the_op_call_cannot_say_falls_back_to_op_execute(
+    tmp_path: Path, constraint: str
+) -> None:
+    (f,) = lint_alembic(
+        tmp_path,
+        ALEMBIC_BASE,
+        f'op.execute("ALTER TABLE app.orders ADD {constraint}")',
+        rules=[R],
+    )
+    code = assert_python(f.help)
+    assert code.splitlines()[0] == (
+        f'    op.execute("ALTER TABLE app.orders ADD {constraint} NOT VALID")'
+    )

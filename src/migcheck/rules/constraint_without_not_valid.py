@@ -113,20 +113,21 @@ def _add_not_valid(table: str, con: Constraint, name: str) -> str:
             f"    op.create_check_constraint({string(name)}, {tname}, {string(m.group(1))}, "
             f"postgresql_not_valid=True{schema})"
         )
-    tail = re.split(r"\)", text.split("REFERENCES", 1)[-1], maxsplit=1)
+    # REFERENCES t (cols) <tail>: the referenced columns are the first parenthesis.
+    _, closed, tail = text.partition("REFERENCES")[2].partition(")")
     if (
         con.kind != "foreign_key"
         or not con.ref_table
         or not con.ref_columns
         or not con.columns
-        or len(tail) < 2
-        or not _FK_TAIL.match(tail[1])
+        or not closed
+        or not _FK_TAIL.match(tail)
     ):
         return execute(sql)
     rname, rschema = table_args(con.ref_table)
     actions = "".join(
         f", on{kind.lower()}={string(' '.join(action.upper().split()))}"
-        for kind, action in _FK_ACTION.findall(tail[1])
+        for kind, action in _FK_ACTION.findall(tail)
     )
     schemas = (f", source_{schema[2:]}" if schema else "") + (
         f", referent_{rschema[2:]}" if rschema else ""
@@ -147,9 +148,7 @@ def _add_column(table: str, col: ColumnDef, alembic: bool) -> str:
     return add_column(table, col.name, col.type, nullable=not col.not_null, server_default=default)
 
 
-def _two_step(
-    table: str, con: Constraint, name: str, ref: str | None, alembic: bool = False
-) -> str:
+def _two_step(table: str, con: Constraint, name: str, ref: str | None, alembic: bool) -> str:
     locks = f"{SHARE_UPDATE_EXCLUSIVE} on {qname(table)}" + (
         f" and ROW SHARE on {qname(ref)}" if ref else ""
     )
