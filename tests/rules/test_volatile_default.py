@@ -205,7 +205,10 @@ def test_alembic_revision_gets_op_calls_for_the_safe_sequence(tmp_path: Path) ->
         'op.execute("UPDATE events SET token = gen_random_uuid() WHERE id IN '
         '(SELECT id FROM events WHERE token IS NULL LIMIT 5000)")' in code
     )
-    assert "one revision per batch" in f.help
+    assert (
+        "\n    # then, repeated until it updates no row, each batch committed on its own "
+        "(from a script, or one revision per batch: a revision runs in one transaction):\n"
+    ) in f.help
 
 
 def test_alembic_serial_column_gets_a_sequence_by_op_calls(tmp_path: Path) -> None:
@@ -227,3 +230,13 @@ def test_alembic_serial_column_gets_a_sequence_by_op_calls(tmp_path: Path) -> No
         'op.alter_column("events", "seq", '
         'server_default=sa.text("nextval(\'app.events_seq_seq\')"), schema="app")' in code
     )
+    assert "one revision per batch" in f.help
+
+
+def test_stored_generated_column_help_keeps_sql_comments_for_plain_sql() -> None:
+    (f,) = run(
+        "ALTER TABLE users ADD COLUMN lower_email text GENERATED ALWAYS AS (lower(email)) STORED;",
+        pg=17,
+    )
+    assert "\n    -- then, repeated until it updates no row:\n" in f.help
+    assert "op." not in f.help
