@@ -310,7 +310,7 @@ def test_alembic_revision_gets_a_batched_op_execute(tmp_path: Path) -> None:
     code = assert_python(f.help)
     assert (
         "op.execute(\"UPDATE accounts SET plan = 'free' WHERE id IN (SELECT id FROM accounts "
-        'WHERE plan IS NULL LIMIT 5000)")' in code
+        'WHERE plan IS NULL LIMIT 5000)")\n    # repeated until it updates no row' in code
     )
     assert "separate script" in f.help and "autocommit_block" in f.help
 

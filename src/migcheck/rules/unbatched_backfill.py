@@ -232,17 +232,12 @@ class UnbatchedBackfill(Rule):
             and ctx.is_new_column(t, unquoted if col.startswith('"') else (unquoted or "").lower())
             else "<rows not yet backfilled>"
         )
-        batch = (
-            f"WHERE {key} IN (SELECT {key} FROM {ident(t)} WHERE {todo} LIMIT 5000);",
-            "-- repeated until it updates no row",
-        )
+        update = f"UPDATE {ident(t)} SET {assignments}"
+        where = f"WHERE {key} IN (SELECT {key} FROM {ident(t)} WHERE {todo} LIMIT 5000);"
+        repeat = "repeated until it updates no row"
         if alembic:
-            return (
-                intro
-                + ":\n"
-                + code(f"UPDATE {ident(t)} SET {assignments} {batch[0]}", batch[1][3:])
-            )
-        return intro + ":\n" + indent(f"UPDATE {ident(t)} SET {assignments}", *batch)
+            return intro + ":\n" + code(f"{update} {where}", repeat)
+        return intro + ":\n" + indent(update, where, f"-- {repeat}")
 
 
 _ONLY_NULL = re.compile(
