@@ -9,13 +9,30 @@ from __future__ import annotations
 import ast
 
 
+def code_lines(help_text: str) -> list[str]:
+    """The help's code: its lines indented by four spaces or more."""
+    return [line for line in help_text.splitlines() if line.startswith("    ")]
+
+
 def upgrade_code(help_text: str) -> str:
-    """The help's code lines inside ``def upgrade():``, asserted to parse as Python."""
-    code = [line for line in help_text.splitlines() if line.startswith("    ")]
+    """The help's code lines inside ``def upgrade():``, asserted to parse as Python, with
+    SQL only ever inside ``op.execute``."""
+    code = code_lines(help_text)
     assert code, help_text
     source = "def upgrade():\n" + "\n".join(code) + "\n"
     ast.parse(source)
-    assert "ALTER TABLE" not in "\n".join(line for line in code if "op.execute(" not in line), (
-        source
-    )  # SQL only ever inside op.execute
+    for line in code:
+        if "op.execute(" in line:
+            continue
+        stripped = line.strip()
+        assert not stripped.upper().startswith(("ALTER ", "UPDATE ", "INSERT ", "CREATE ")), line
+        assert "ALTER TABLE" not in line, source
     return source
+
+
+def assert_python(help_text: str) -> str:
+    """``upgrade_code``'s checks, plus at least one ``op.`` call; the code lines."""
+    upgrade_code(help_text)
+    code = "\n".join(code_lines(help_text))
+    assert "op." in code
+    return code

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from helpers import lint_sql, where
+from alembic_help import assert_python
+from helpers import lint_alembic, lint_sql, where
 
 R = "add-required-column"
 ORDER = 'CREATE TABLE "Order" ("id" TEXT NOT NULL, "total" INTEGER NOT NULL);'
@@ -192,3 +195,38 @@ def test_prisma_help_keeps_the_default_in_schema_prisma() -> None:
         "With Prisma, keep a @default(...) on the field in schema.prisma for this deploy; "
         "remove it in a later one.\nKeep the default until every running instance writes"
     )
+
+
+def test_alembic_revision_gets_op_calls_for_the_safe_sequence(tmp_path: Path) -> None:
+    findings = lint_alembic(
+        tmp_path,
+        'op.create_table("accounts", sa.Column("id", sa.Integer(), primary_key=True))',
+        'op.add_column("accounts", sa.Column("plan", sa.String(20), nullable=False))',
+    )
+    (f,) = [f for f in findings if f.rule == "add-required-column"]
+    code = assert_python(f.help)
+    assert (
+        'op.add_column("accounts", sa.Column("plan", sa.String(20), nullable=False, '
+        'server_default=sa.text("<value>")))' in code
+    )
+    assert 'op.add_column("accounts", sa.Column("plan", sa.String(20), nullable=True))' in code
+
+
+def test_alembic_revision_dropping_the_default_gets_alter_column(tmp_path: Path) -> None:
+    findings = lint_alembic(
+        tmp_path,
+        'op.create_table("accounts", sa.Column("id", sa.Integer(), primary_key=True), '
+        'schema="app")',
+        'op.add_column("accounts", sa.Column("plan", sa.Text(), nullable=False, '
+        'server_default="free"), schema="app")\n'
+        'op.alter_column("accounts", "plan", server_default=None, schema="app")',
+    )
+    (f,) = [f for f in findings if f.rule == "add-required-column"]
+    code = assert_python(f.help)
+    assert 'op.alter_column("accounts", "plan", server_default=None, schema="app")' in code
+
+
+def test_plain_sql_keeps_sql_help() -> None:
+    (f,) = run("ALTER TABLE orders ADD COLUMN plan text NOT NULL;")
+    assert 'ALTER TABLE "orders" ADD COLUMN "plan" text NOT NULL DEFAULT <value>;' in f.help
+    assert "op." not in f.help

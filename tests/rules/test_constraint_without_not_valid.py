@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from helpers import lint_sql, where
+from alembic_help import assert_python
+from helpers import lint_alembic, lint_sql, where
 
 R = "constraint-without-not-valid"
 PRISMA = (
@@ -132,15 +135,25 @@ def test_postgres_18_not_null_constraint_without_not_valid() -> None:
         'scans every row while holding an ACCESS EXCLUSIVE lock on "members", which blocks '
         "every read and write on the table until the scan ends."
     )
-    assert "    ALTER TABLE members ADD constraint members_email_nn not null email NOT VALID;" in f.help
+    assert (
+        "    ALTER TABLE members ADD constraint members_email_nn not null email NOT VALID;"
+        in f.help
+    )
     assert "    ALTER TABLE members VALIDATE CONSTRAINT members_email_nn;" in f.help
 
 
 def test_not_null_constraints_that_do_not_scan_are_quiet() -> None:
     add = "alter table members add constraint members_{c}_nn not null {c}{suffix};"
     # NOT VALID; a column already NOT NULL; a validated CHECK proving it.
-    assert lint_sql(add.format(c="email", suffix=" not valid"), history=NOT_NULL_HISTORY, rules=[R], pg=18) == []
-    assert lint_sql(add.format(c="name", suffix=""), history=NOT_NULL_HISTORY, rules=[R], pg=18) == []
+    assert (
+        lint_sql(
+            add.format(c="email", suffix=" not valid"), history=NOT_NULL_HISTORY, rules=[R], pg=18
+        )
+        == []
+    )
+    assert (
+        lint_sql(add.format(c="name", suffix=""), history=NOT_NULL_HISTORY, rules=[R], pg=18) == []
+    )
     proven = [
         *NOT_NULL_HISTORY,
         "alter table members add constraint m_email check (email is not null) not valid;\n"
@@ -148,7 +161,9 @@ def test_not_null_constraints_that_do_not_scan_are_quiet() -> None:
     ]
     assert lint_sql(add.format(c="email", suffix=""), history=proven, rules=[R], pg=18) == []
     # Before 18 the syntax does not exist (the statement fails): no scan claim.
-    assert lint_sql(add.format(c="email", suffix=""), history=NOT_NULL_HISTORY, rules=[R], pg=17) == []
+    assert (
+        lint_sql(add.format(c="email", suffix=""), history=NOT_NULL_HISTORY, rules=[R], pg=17) == []
+    )
 
 
 def test_hold_exclusive_lock_counts_the_not_null_constraint_scan() -> None:
@@ -172,7 +187,10 @@ def _held(sql: str) -> list:
 @pytest.mark.parametrize(
     ("sql", "work"),
     [
-        ("alter table orders add check (total_cents >= 0);", 'validates a new CHECK constraint by scanning "orders"'),
+        (
+            "alter table orders add check (total_cents >= 0);",
+            'validates a new CHECK constraint by scanning "orders"',
+        ),
         (
             "alter table orders add constraint c check (total_cents >= 0);",
             'validates CHECK constraint "c" by scanning "orders"',
@@ -213,7 +231,8 @@ def test_a_sibling_foreign_key_makes_an_inline_references_validate() -> None:
     )
     assert where(run(sql), R) == [(1, 20)]
     sibling_check = sql.replace(
-        "foreign key (total_cents) references coupons (id) not valid", "check (total_cents > 0) not valid"
+        "foreign key (total_cents) references coupons (id) not valid",
+        "check (total_cents > 0) not valid",
     )
     assert run(sibling_check) == []
 
@@ -225,4 +244,123 @@ def test_add_column_help_keeps_not_null_and_the_references_text() -> None:
     assert (
         "    ALTER TABLE orders ADD CONSTRAINT orders_c5_fkey FOREIGN KEY (c5) REFERENCES coupons (id) "
         "on delete cascade NOT VALID;" in h
+    )
+
+
+ALEMBIC_BASE = (
+    'op.create_table("users", sa.Column("id", sa.Integer(), primary_key=True), schema="app")\n'
+    'op.create_table("orders", sa.Column("id", sa.Integer(), primary_key=True), '
+    'sa.Column("user_id", sa.Integer()), sa.Column("total", sa.Integer()), schema="app")'
+)
+
+
+def test_alembic_foreign_key_gets_create_foreign_key_not_valid(tmp_path: Path) -> None:
+    findings = lint_alembic(
+        tmp_path,
+        ALEMBIC_BASE,
+        'op.create_foreign_key("fk_orders_user", "orders", "users", ["user_id"], ["id"], '
+        'ondelete="SET NULL", source_schema="app", referent_schema="app")',
+        rules=["constraint-without-not-valid"],
+    )
+    (f,) = findings
+    code = assert_python(f.help)
+    assert (
+        'op.create_foreign_key("fk_orders_user", "orders", "users", ["user_id"], ["id"], '
+        'ondelete="SET NULL", postgresql_not_valid=True, source_schema="app", '
+        'referent_schema="app")' in code
+    )
+    assert 'op.execute("ALTER TABLE app.orders VALIDATE CONSTRAINT fk_orders_user")' in code
+
+
+def test_alembic_check_gets_create_check_constraint_not_valid(tmp_path: Path) -> None:
+    findings = lint_alembic(
+        tmp_path,
+        ALEMBIC_BASE,
+        'op.create_check_constraint("ck_total", "orders", "total > 0", schema="app")',
+        rules=["constraint-without-not-valid"],
+    )
+    (f,) = findings
+    code = assert_python(f.help)
+    assert (
+        'op.create_check_constraint("ck_total", "orders", "total > 0", '
+        'postgresql_not_valid=True, schema="app")' in code
+    )
+    assert 'op.execute("ALTER TABLE app.orders VALIDATE CONSTRAINT ck_total")' in code
+
+
+def test_alembic_column_with_check_gets_add_column_then_the_constraint(tmp_path: Path) -> None:
+    findings = lint_alembic(
+        tmp_path,
+        ALEMBIC_BASE,
+        'op.execute("ALTER TABLE app.orders ADD COLUMN qty int DEFAULT 1 CHECK (qty > 0)")',
+        rules=["constraint-without-not-valid"],
+    )
+    (f,) = findings
+    code = assert_python(f.help)
+    assert (
+        'op.add_column("orders", sa.Column("qty", sa.Integer(), nullable=True, '
+        'server_default=sa.text("1")), schema="app")' in code
+    )
+    assert (
+        'op.create_check_constraint("orders_qty_check", "orders", "qty > 0", '
+        'postgresql_not_valid=True, schema="app")' in code
+    )
+
+
+def test_alembic_foreign_key_with_match_clause_falls_back_to_op_execute(
+    tmp_path: Path,
+) -> None:
+    findings = lint_alembic(
+        tmp_path,
+        ALEMBIC_BASE,
+        'op.execute("ALTER TABLE app.orders ADD CONSTRAINT fk FOREIGN KEY (user_id) '
+        'REFERENCES app.users (id) MATCH FULL")',
+        rules=["constraint-without-not-valid"],
+    )
+    (f,) = findings
+    code = assert_python(f.help)
+    assert (
+        'op.execute("ALTER TABLE app.orders ADD CONSTRAINT fk FOREIGN KEY (user_id) '
+        'REFERENCES app.users (id) MATCH FULL NOT VALID")' in code
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        'op.create_foreign_key("fk_orders_user", "orders", "users", ["user_id"], ["id"], '
+        'ondelete="CASCADE", source_schema="app", referent_schema="app")',
+        'op.create_check_constraint("ck_total", "orders", "total > 0", schema="app")',
+    ],
+)
+def test_alembic_help_followed_as_written_is_quiet(tmp_path: Path, body: str) -> None:
+    (f,) = lint_alembic(tmp_path / "before", ALEMBIC_BASE, body, rules=[R])
+    add, _comment, validate = assert_python(f.help).splitlines()
+    # The first step alone (its own revision), then the VALIDATE (the next one).
+    assert lint_alembic(tmp_path / "step1", ALEMBIC_BASE, add.strip(), rules=[R]) == []
+    after = lint_alembic(
+        tmp_path / "step2", ALEMBIC_BASE + "\n" + add.strip(), validate.strip(), rules=[R]
+    )
+    assert after == []
+
+
+@pytest.mark.parametrize(
+    "constraint",
+    [
+        "CONSTRAINT ck CHECK (total > 0) NO INHERIT",
+        "CONSTRAINT fk FOREIGN KEY (user_id) REFERENCES app.users (id) ON DELETE SET NULL (user_id)",
+    ],
+)
+def test_alembic_constraint_the_op_call_cannot_say_falls_back_to_op_execute(
+    tmp_path: Path, constraint: str
+) -> None:
+    (f,) = lint_alembic(
+        tmp_path,
+        ALEMBIC_BASE,
+        f'op.execute("ALTER TABLE app.orders ADD {constraint}")',
+        rules=[R],
+    )
+    code = assert_python(f.help)
+    assert code.splitlines()[0] == (
+        f'    op.execute("ALTER TABLE app.orders ADD {constraint} NOT VALID")'
     )

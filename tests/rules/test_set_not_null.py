@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from helpers import lint_sql, where
+from pathlib import Path
+
+from alembic_help import assert_python
+from helpers import lint_alembic, lint_sql, where
 
 R = "set-not-null"
 USER = 'CREATE TABLE "User" ("id" TEXT NOT NULL, "name" TEXT, "email" TEXT NOT NULL);'
@@ -159,3 +162,68 @@ def test_two_new_columns_required_at_once_both_get_the_one_statement_fix() -> No
     assert 'ADD COLUMN "a" text NOT NULL DEFAULT <value>;' in first.help
     assert 'ADD COLUMN "b" text NOT NULL DEFAULT <value>;' in second.help
     assert "It also scans" in first.message and "It also scans" not in second.message
+
+
+def test_alembic_revision_gets_op_calls_for_the_safe_sequence(tmp_path: Path) -> None:
+    findings = lint_alembic(
+        tmp_path,
+        'op.create_table("accounts", sa.Column("id", sa.Integer(), primary_key=True), '
+        'sa.Column("plan", sa.Text()), schema="billing")',
+        'op.alter_column("accounts", "plan", nullable=False, schema="billing")',
+        rules=[R],
+    )
+    (f,) = findings
+    code = assert_python(f.help)
+    assert (
+        'op.create_check_constraint("billing_accounts_plan_not_null", "accounts", '
+        '"plan IS NOT NULL", postgresql_not_valid=True, schema="billing")' in code
+    )
+    assert (
+        'op.execute("ALTER TABLE billing.accounts VALIDATE CONSTRAINT '
+        'billing_accounts_plan_not_null")' in code
+    )
+    assert 'op.alter_column("accounts", "plan", nullable=False, schema="billing")' in code
+    assert (
+        'op.drop_constraint("billing_accounts_plan_not_null", "accounts", schema="billing")' in code
+    )
+    assert 'op.execute("UPDATE billing.accounts SET plan = <value> WHERE plan IS NULL' in code
+
+
+def test_alembic_column_added_then_set_not_null_gets_add_column(tmp_path: Path) -> None:
+    findings = lint_alembic(
+        tmp_path,
+        'op.create_table("accounts", sa.Column("id", sa.Integer(), primary_key=True))',
+        'op.add_column("accounts", sa.Column("plan", sa.Numeric(10, 2)))\n'
+        'op.execute("UPDATE accounts SET plan = 0")\n'
+        'op.alter_column("accounts", "plan", nullable=False)',
+        rules=[R],
+    )
+    (f,) = findings
+    code = assert_python(f.help)
+    assert (
+        'op.add_column("accounts", sa.Column("plan", sa.Numeric(10, 2), nullable=False, '
+        'server_default=sa.text("<value>")))' in code
+    )
+
+
+def test_plain_sql_keeps_sql_steps() -> None:
+    (f,) = run("ALTER TABLE users ALTER COLUMN name SET NOT NULL;", history=(USERS,))
+    assert 'ALTER TABLE "users" ALTER COLUMN "name" SET NOT NULL;' in f.help
+    assert "op." not in f.help
+
+
+def test_alembic_help_steps_2_and_3_followed_as_written_are_quiet(tmp_path: Path) -> None:
+    base = (
+        'op.create_table("accounts", sa.Column("id", sa.Integer(), primary_key=True), '
+        'sa.Column("plan", sa.Text()))'
+    )
+    (f,) = lint_alembic(
+        tmp_path / "before", base, 'op.alter_column("accounts", "plan", nullable=False)', rules=[R]
+    )
+    code = [line.strip() for line in assert_python(f.help).splitlines()]
+    assert len(code) == 5
+    check, validate, set_nn, drop = code[1:]
+    after = lint_alembic(
+        tmp_path / "after", "\n".join([base, check, validate]), f"{set_nn}\n{drop}", rules=[R]
+    )
+    assert after == []

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from helpers import lint_sql, where
+from alembic_help import assert_python
+from helpers import lint_alembic, lint_sql, where
 
 R = "unbatched-backfill"
 USERS = (
@@ -293,3 +296,33 @@ def test_a_stronger_lock_on_another_table_is_not_named() -> None:
     )
     (f,) = run(sql)
     assert 'schema change at line 2, so that statement\'s SHARE lock on "users"' in f.message
+
+
+def test_alembic_revision_gets_a_batched_op_execute(tmp_path: Path) -> None:
+    findings = lint_alembic(
+        tmp_path,
+        'op.create_table("accounts", sa.Column("id", sa.Integer(), primary_key=True))',
+        'op.add_column("accounts", sa.Column("plan", sa.Text()))\n'
+        "op.execute(\"UPDATE accounts SET plan = 'free'\")",
+        rules=["unbatched-backfill"],
+    )
+    (f,) = findings
+    code = assert_python(f.help)
+    assert (
+        "op.execute(\"UPDATE accounts SET plan = 'free' WHERE id IN (SELECT id FROM accounts "
+        'WHERE plan IS NULL LIMIT 5000)")\n    # repeated until it updates no row' in code
+    )
+    assert "separate script" in f.help and "autocommit_block" in f.help
+
+
+def test_alembic_insert_select_gets_op_execute(tmp_path: Path) -> None:
+    findings = lint_alembic(
+        tmp_path,
+        'op.create_table("accounts", sa.Column("id", sa.Integer(), primary_key=True))\n'
+        'op.create_table("archive", sa.Column("id", sa.Integer(), primary_key=True))',
+        'op.execute("INSERT INTO archive SELECT * FROM accounts")',
+        rules=["unbatched-backfill"],
+    )
+    (f,) = findings
+    code = assert_python(f.help)
+    assert 'op.execute("INSERT INTO archive SELECT … FROM accounts WHERE <key>' in code

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from helpers import lint_sql, where
+from alembic_help import assert_python
+from helpers import lint_alembic, lint_sql, where
 
 R = "volatile-default"
 USERS = "create table users (id bigserial primary key, email text not null);"
@@ -184,3 +187,56 @@ def test_the_serial_reason_names_the_type_as_written() -> None:
         "until it finishes: serial is an integer with DEFAULT nextval(…), a volatile default, "
         "so every existing row gets its own value and PostgreSQL rewrites the table."
     )
+
+
+def test_alembic_revision_gets_op_calls_for_the_safe_sequence(tmp_path: Path) -> None:
+    findings = lint_alembic(
+        tmp_path,
+        'op.create_table("events", sa.Column("id", sa.BigInteger(), primary_key=True))',
+        'op.add_column("events", sa.Column("token", sa.Uuid(), '
+        'server_default=sa.text("gen_random_uuid()")))',
+        rules=["volatile-default"],
+    )
+    (f,) = findings
+    code = assert_python(f.help)
+    assert 'op.add_column("events", sa.Column("token", sa.Uuid(), nullable=True))' in code
+    assert 'op.alter_column("events", "token", server_default=sa.text("gen_random_uuid()"))' in code
+    assert (
+        'op.execute("UPDATE events SET token = gen_random_uuid() WHERE id IN '
+        '(SELECT id FROM events WHERE token IS NULL LIMIT 5000)")' in code
+    )
+    assert (
+        "\n    # then, repeated until it updates no row, each batch committed on its own "
+        "(from a script, or one revision per batch: a revision runs in one transaction):\n"
+    ) in f.help
+
+
+def test_alembic_serial_column_gets_a_sequence_by_op_calls(tmp_path: Path) -> None:
+    findings = lint_alembic(
+        tmp_path,
+        'op.create_table("events", sa.Column("id", sa.BigInteger(), primary_key=True), '
+        'schema="app")',
+        'op.execute("ALTER TABLE app.events ADD COLUMN seq bigserial")',
+        rules=["volatile-default"],
+    )
+    (f,) = findings
+    code = assert_python(f.help)
+    assert (
+        'op.add_column("events", sa.Column("seq", sa.BigInteger(), nullable=True), '
+        'schema="app")' in code
+    )
+    assert 'op.execute("CREATE SEQUENCE app.events_seq_seq OWNED BY app.events.seq")' in code
+    assert (
+        'op.alter_column("events", "seq", '
+        'server_default=sa.text("nextval(\'app.events_seq_seq\')"), schema="app")' in code
+    )
+    assert "one revision per batch" in f.help
+
+
+def test_stored_generated_column_help_keeps_sql_comments_for_plain_sql() -> None:
+    (f,) = run(
+        "ALTER TABLE users ADD COLUMN lower_email text GENERATED ALWAYS AS (lower(email)) STORED;",
+        pg=17,
+    )
+    assert "\n    -- then, repeated until it updates no row:\n" in f.help
+    assert "op." not in f.help

@@ -97,3 +97,29 @@ def _py(text: str) -> str:
     if '"' not in text and "\\" not in text and "\n" not in text:
         return f'"{text}"'
     return repr(text)
+
+
+def string(text: str) -> str:
+    """``text`` (a name as stored, or SQL such as a CHECK condition) as a Python string
+    literal."""
+    return _py(text)
+
+
+def add_column(
+    table: str | None,
+    column: str,
+    ctype: ColumnType | None,
+    *,
+    nullable: bool,
+    server_default: str | None = None,
+    indent: str = "    ",
+) -> str:
+    """``op.add_column(...)`` of ``column``; ``server_default`` is SQL, given as ``sa.text``."""
+    name, schema = table_args(table)
+    extra = f", server_default=sa.text({_py(server_default)})" if server_default else ""
+    # sa_type's placeholder ends with a comment, which must close the line, not the call.
+    typ, _, note = sa_type(ctype).partition("  # ")
+    return (
+        f"{indent}op.add_column({name}, sa.Column({string(column)}, {typ}, "
+        f"nullable={nullable}{extra}){schema})" + (f"  # {note}" if note else "")
+    )

@@ -10,6 +10,7 @@ from migcheck.model import Expression, Finding, Op, Statement
 from migcheck.quoting import qcol, qname, quote
 from migcheck.rules import Rule
 from migcheck.rules._compat import type_sql
+from migcheck.rules._opcalls import add_column, string, table_args
 
 
 def _supplies_value(default: Expression | None) -> bool:
@@ -57,10 +58,19 @@ class AddRequiredColumn(Rule):
         # After a TRUNCATE or an unfiltered DELETE earlier in the migration the table is
         # empty when the ALTER runs (airflow's 0047 deletes every row first).
         emptied = any(
-            o.table == op.table and (o.kind == "truncate" or (o.kind == "delete" and not o.has_where))
+            o.table == op.table
+            and (o.kind == "truncate" or (o.kind == "delete" and not o.has_where))
             for o in ctx.ops_before()
         )
         fails = "" if emptied else f", and this ALTER fails if {t} has any row"
+        if ctx.tool == "alembic":
+            required = add_column(
+                op.table, cd.name, cd.type, nullable=False, server_default="<value>"
+            )
+            nullable = add_column(op.table, cd.name, cd.type, nullable=True)
+        else:
+            required = f"    ALTER TABLE {t} ADD COLUMN {c} {ctype} NOT NULL DEFAULT <value>;"
+            nullable = f"    ALTER TABLE {t} ADD COLUMN {c} {ctype};"
         yield self.finding(
             stmt,
             f"Adding {col} as NOT NULL without a default: the app version still running "
@@ -68,10 +78,10 @@ class AddRequiredColumn(Rule):
             f"violates not-null constraint{fails}.",
             f"{prisma}"
             "Either give it a default (a constant default adds no rewrite on PostgreSQL 11+):\n"
-            f"    ALTER TABLE {t} ADD COLUMN {c} {ctype} NOT NULL DEFAULT <value>;\n"
+            f"{required}\n"
             "or add it nullable, ship app code that always writes it, backfill, and make it "
             "NOT NULL in a later deploy (see set-not-null):\n"
-            f"    ALTER TABLE {t} ADD COLUMN {c} {ctype};",
+            f"{nullable}",
             op,
         )
 
@@ -147,6 +157,11 @@ class AddRequiredColumn(Rule):
             if ctx.is_prisma
             else ""
         )
+        if ctx.tool == "alembic":
+            name, schema = table_args(op.table)
+            drop = f"    op.alter_column({name}, {string(op.column or '')}, server_default=None{schema})"
+        else:
+            drop = f"    ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT;"
         yield self.finding(
             stmt,
             f"Dropping the default of {qcol(op.table, op.column)}, a NOT NULL column this "
@@ -156,6 +171,6 @@ class AddRequiredColumn(Rule):
             f"{prisma}"
             "Keep the default until every running instance writes the column, and drop it "
             "in a later deploy:\n"
-            f"    ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT;",
+            f"{drop}",
             op,
         )

@@ -3,6 +3,7 @@ row while holding a lock that blocks writes (FK) or everything (CHECK)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from migcheck.context import Context
@@ -22,10 +23,14 @@ from migcheck.rules._locking import (
     indent,
     own_transaction_note,
 )
+from migcheck.rules._opcalls import add_column, execute, string, table_args
 from migcheck.schema import default_constraint_name
 
-
-_WHAT = {"foreign_key": "foreign key", "check": "CHECK constraint", "not_null": "NOT NULL constraint"}
+_WHAT = {
+    "foreign_key": "foreign key",
+    "check": "CHECK constraint",
+    "not_null": "NOT NULL constraint",
+}
 
 
 def inline_fk_validates(col: ColumnDef, siblings: list[Op]) -> bool:
@@ -84,18 +89,88 @@ def _add_column_sql(table: str, col: ColumnDef) -> str:
     return sql + ";"
 
 
-def _two_step(table: str, con: Constraint, name: str, ref: str | None) -> str:
+_CHECK = re.compile(
+    r"^(?:CONSTRAINT\s+(?:\"(?:[^\"]|\"\")+\"|\S+)\s+)?CHECK\s*\((.*)\)$", re.I | re.S
+)
+# What follows REFERENCES t (cols) that create_foreign_key takes as keywords.
+_ACTION = r"(CASCADE|RESTRICT|NO\s+ACTION|SET\s+NULL|SET\s+DEFAULT)"
+_FK_TAIL = re.compile(rf"^(?:\s*ON\s+(DELETE|UPDATE)\s+{_ACTION})*\s*$", re.I)
+_FK_ACTION = re.compile(rf"ON\s+(DELETE|UPDATE)\s+{_ACTION}", re.I)
+
+
+def _add_not_valid(table: str, con: Constraint, name: str) -> str:
+    """The op call that adds ``con`` NOT VALID to an Alembic revision: create_check_constraint
+    or create_foreign_key with ``postgresql_not_valid=True`` (SQLAlchemy 1.4.32+), and
+    ``op.execute`` of the SQL when the constraint says more than those calls take."""
+    sql = f"ALTER TABLE {ident(table)} ADD {_constraint_sql(con, name)} NOT VALID"
+    tname, schema = table_args(table)
+    text = " ".join(con.text.split())
+    if con.kind == "check":
+        m = _CHECK.match(text)
+        if m is None:
+            return execute(sql)
+        return (
+            f"    op.create_check_constraint({string(name)}, {tname}, {string(m.group(1))}, "
+            f"postgresql_not_valid=True{schema})"
+        )
+    # REFERENCES t (cols) <tail>: the referenced columns are the first parenthesis.
+    _, closed, tail = text.partition("REFERENCES")[2].partition(")")
+    if (
+        con.kind != "foreign_key"
+        or not con.ref_table
+        or not con.ref_columns
+        or not con.columns
+        or not closed
+        or not _FK_TAIL.match(tail)
+    ):
+        return execute(sql)
+    rname, rschema = table_args(con.ref_table)
+    actions = "".join(
+        f", on{kind.lower()}={string(' '.join(action.upper().split()))}"
+        for kind, action in _FK_ACTION.findall(tail)
+    )
+    schemas = (f", source_{schema[2:]}" if schema else "") + (
+        f", referent_{rschema[2:]}" if rschema else ""
+    )
+    cols = ", ".join(string(c) for c in con.columns)
+    refs = ", ".join(string(c) for c in con.ref_columns)
+    return (
+        f"    op.create_foreign_key({string(name)}, {tname}, {rname}, [{cols}], [{refs}]"
+        f"{actions}, postgresql_not_valid=True{schemas})"
+    )
+
+
+def _add_column(table: str, col: ColumnDef, alembic: bool) -> str:
+    """The column without its constraints, as SQL or as an op.add_column call."""
+    if not alembic:
+        return indent(_add_column_sql(table, col))
+    default = col.default.text if col.default is not None else None
+    return add_column(table, col.name, col.type, nullable=not col.not_null, server_default=default)
+
+
+def _two_step(table: str, con: Constraint, name: str, ref: str | None, alembic: bool) -> str:
     locks = f"{SHARE_UPDATE_EXCLUSIVE} on {qname(table)}" + (
         f" and ROW SHARE on {qname(ref)}" if ref else ""
     )
+    validate = f"ALTER TABLE {ident(table)} VALIDATE CONSTRAINT {ident(name)}"
+    if alembic:
+        steps = [
+            _add_not_valid(table, con, name),
+            "    # next revision (its own transaction):",
+            execute(validate),
+        ]
+    else:
+        steps = [
+            indent(f"ALTER TABLE {ident(table)} ADD {_constraint_sql(con, name)} NOT VALID;"),
+            "    -- next migration (its own transaction):",
+            indent(f"{validate};"),
+        ]
     return "\n".join(
         [
             "Add the constraint without checking existing rows (a brief lock; new rows are "
             "checked from now on), then validate it in a separate migration, which takes "
             f"only {locks} and lets reads and writes continue:",
-            indent(f"ALTER TABLE {ident(table)} ADD {_constraint_sql(con, name)} NOT VALID;"),
-            "    -- next migration (its own transaction):",
-            indent(f"ALTER TABLE {ident(table)} VALIDATE CONSTRAINT {ident(name)};"),
+            *steps,
         ]
     )
 
@@ -117,13 +192,15 @@ class ConstraintWithoutNotValid(Rule):
             con = op.constraint
             if con is None or not _scans(con, t, ctx):
                 return
-            finding = self._constraint(op, stmt, con, t)
+            finding = self._constraint(op, stmt, con, t, ctx.tool == "alembic")
             finding.help += own_transaction_note(ctx)
             yield finding
         elif adds_column(op, ctx):
-            yield from self._column(op, stmt, t)
+            yield from self._column(op, stmt, t, ctx.tool == "alembic")
 
-    def _constraint(self, op: Op, stmt: Statement, con: Constraint, t: str) -> Finding:
+    def _constraint(
+        self, op: Op, stmt: Statement, con: Constraint, t: str, alembic: bool
+    ) -> Finding:
         name = con.name or default_constraint_name(t, con)
         if con.kind == "foreign_key":
             ref = con.ref_table or "?"
@@ -133,7 +210,7 @@ class ConstraintWithoutNotValid(Rule):
                 f"{qname(t)} and on the referenced table {qname(ref)} until the check ends; on both "
                 f"tables that lock blocks {BLOCKS[SHARE_ROW_EXCLUSIVE]}."
             )
-            return self.finding(stmt, message, _two_step(t, con, name, ref), op)
+            return self.finding(stmt, message, _two_step(t, con, name, ref, alembic), op)
         what = f"CHECK constraint {qname(name)} to existing table {qname(t)}"
         if con.kind == "not_null":
             column = qcol(t, con.columns[0]) if con.columns else qname(t)
@@ -143,9 +220,9 @@ class ConstraintWithoutNotValid(Rule):
             f"{ACCESS_EXCLUSIVE} lock on {qname(t)}, which blocks {blocks(ACCESS_EXCLUSIVE)} "
             "until the scan ends."
         )
-        return self.finding(stmt, message, _two_step(t, con, name, None), op)
+        return self.finding(stmt, message, _two_step(t, con, name, None, alembic), op)
 
-    def _column(self, op: Op, stmt: Statement, t: str) -> Iterator[Finding]:
+    def _column(self, op: Op, stmt: Statement, t: str, alembic: bool) -> Iterator[Finding]:
         col = op.column_def
         assert col is not None
         for con in col.constraints:
@@ -181,9 +258,9 @@ class ConstraintWithoutNotValid(Rule):
                 )
                 help_ = (
                     "Add the column without the foreign key first:\n"
-                    + indent(_add_column_sql(t, col))
+                    + _add_column(t, col, alembic)
                     + "\n"
-                    + _two_step(t, fk, name, ref)
+                    + _two_step(t, fk, name, ref, alembic)
                 )
                 yield self.finding(stmt, message, help_, op)
             else:
@@ -198,9 +275,9 @@ class ConstraintWithoutNotValid(Rule):
                 )
                 help_ = (
                     "Add the column without the CHECK first:\n"
-                    + indent(_add_column_sql(t, col))
+                    + _add_column(t, col, alembic)
                     + "\n"
-                    + _two_step(t, check, name, None)
+                    + _two_step(t, check, name, None, alembic)
                 )
                 yield self.finding(stmt, message, help_, op)
 

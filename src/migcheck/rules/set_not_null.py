@@ -12,10 +12,11 @@ from collections.abc import Iterator
 from migcheck.context import Context
 from migcheck.locks import ACCESS_EXCLUSIVE
 from migcheck.model import Finding, Op, Statement
-from migcheck.quoting import qcol, qname, quote
+from migcheck.quoting import ident, qcol, qname, quote
 from migcheck.rules import Rule
 from migcheck.rules._locking import blocks
 from migcheck.rules._not_null import added_earlier, breaks_writers, scan_reporter
+from migcheck.rules._opcalls import add_column, execute, string, table_args
 
 
 def _scan_sentence(stmt: Statement, op: Op, ctx: Context) -> str:
@@ -45,22 +46,50 @@ class SetNotNull(Rule):
 
     def _existing_column_finding(self, op: Op, stmt: Statement, ctx: Context) -> Finding:
         col, t, c = qcol(op.table, op.column), qname(op.table), quote(op.column)
-        check = quote(f"{op.table}_{op.column}_not_null".replace(".", "_"))
+        name = f"{op.table}_{op.column}_not_null".replace(".", "_")
+        check = quote(name)
+        backfill = f"UPDATE {t} SET {c} = <value> WHERE {c} IS NULL AND <batch range>"
+        add_check = f"ALTER TABLE {t} ADD CONSTRAINT {check} CHECK ({c} IS NOT NULL) NOT VALID"
+        validate = f"ALTER TABLE {t} VALIDATE CONSTRAINT {check}"
+        set_nn = f"    ALTER TABLE {t} ALTER COLUMN {c} SET NOT NULL;"
+        drop = f"    ALTER TABLE {t} DROP CONSTRAINT {check};"
+        if ctx.tool == "alembic":
+            # SQL inside Python strings: quote identifiers only where PostgreSQL needs it.
+            ts, cs, ks = ident(op.table), ident(op.column), ident(name)
+            table, schema = table_args(op.table)
+            column = string(op.column or "")
+            backfill = (
+                execute(f"UPDATE {ts} SET {cs} = <value> WHERE {cs} IS NULL AND <batch range>")
+                + "  # in batches: see unbatched-backfill"
+            )
+            add_check = (
+                f"    op.create_check_constraint({string(name)}, {table}, "
+                f"{string(f'{cs} IS NOT NULL')}, postgresql_not_valid=True{schema})"
+            )
+            validate = execute(f"ALTER TABLE {ts} VALIDATE CONSTRAINT {ks}")
+            set_nn = f"    op.alter_column({table}, {column}, nullable=False{schema})"
+            drop = f"    op.drop_constraint({string(name)}, {table}{schema})"
+        else:
+            backfill, add_check, validate = (
+                f"    {backfill};",
+                f"    {add_check};",
+                f"    {validate};",
+            )
         steps = (
             "Make the column required in steps:\n"
             f"1. Ship app code that always writes {col}, and backfill the NULL rows:\n"
-            f"    UPDATE {t} SET {c} = <value> WHERE {c} IS NULL AND <batch range>;\n"
+            f"{backfill}\n"
             "2. In a later deploy, add the constraint without scanning, then validate it "
             "(SHARE UPDATE EXCLUSIVE: reads and writes continue):\n"
-            f"    ALTER TABLE {t} ADD CONSTRAINT {check} CHECK ({c} IS NOT NULL) NOT VALID;\n"
-            f"    ALTER TABLE {t} VALIDATE CONSTRAINT {check};\n"
+            f"{add_check}\n"
+            f"{validate}\n"
         )
         if ctx.pg_version >= 12:
             steps += (
                 "3. Then set NOT NULL (PostgreSQL 12+ uses the validated check and skips the "
                 "scan) and drop the redundant check:\n"
-                f"    ALTER TABLE {t} ALTER COLUMN {c} SET NOT NULL;\n"
-                f"    ALTER TABLE {t} DROP CONSTRAINT {check};"
+                f"{set_nn}\n"
+                f"{drop}"
             )
         else:
             steps += (
@@ -85,10 +114,21 @@ class SetNotNull(Rule):
         # SET DEFAULT before SET NOT NULL would still scan: ADD COLUMN ... NOT NULL DEFAULT
         # <constant> neither rewrites nor scans, while SET NOT NULL after it scans every
         # row (tests/live/test_live_locks.py), so the fix declares both at once.
+        add = (
+            add_column(
+                op.table,
+                op.column or "",
+                info.type if info is not None else None,
+                nullable=False,
+                server_default="<value>",
+            )
+            if ctx.tool == "alembic"
+            else f"    ALTER TABLE {t} ADD COLUMN {c} {typ} NOT NULL DEFAULT <value>;"
+        )
         fix = (
             "Either declare the default and NOT NULL in the ADD COLUMN itself, so the old "
             "app's INSERTs get a value and PostgreSQL neither scans nor rewrites:\n"
-            f"    ALTER TABLE {t} ADD COLUMN {c} {typ} NOT NULL DEFAULT <value>;\n"
+            f"{add}\n"
         )
         return self.finding(
             stmt,

@@ -17,6 +17,7 @@ from migcheck.rules._locking import (
     indent,
     primary_key,
 )
+from migcheck.rules._opcalls import execute
 
 # Strongest first, to name the lock that hurts most.
 _ORDER = [ACCESS_EXCLUSIVE, "EXCLUSIVE", "SHARE ROW EXCLUSIVE", "SHARE"]
@@ -173,19 +174,36 @@ class UnbatchedBackfill(Rule):
         return f"copies every row of {qname(src)} into {qname(op.table)}" if src else None
 
     def _help(self, op: Op, stmt: Statement, ctx: Context) -> str:
+        alembic = ctx.tool == "alembic"
         intro = (
-            "Backfill in batches of a few thousand rows, each batch in its own transaction, "
-            "in a separate migration (or a script) after the schema change has committed"
+            (
+                "Backfill in batches of a few thousand rows, each batch in its own "
+                "transaction, after the schema change has committed: an Alembic revision "
+                "runs in one transaction (unless inside op.get_context().autocommit_block()), "
+                "so loop over the batches in a separate script, or repeat the batch in "
+                "later revisions"
+            )
+            if alembic
+            else (
+                "Backfill in batches of a few thousand rows, each batch in its own transaction, "
+                "in a separate migration (or a script) after the schema change has committed"
+            )
         )
+
+        def code(sql: str, repeat: str) -> str:
+            if alembic:
+                return execute(sql) + "\n    # " + repeat
+            return indent(sql, "-- " + repeat)
+
         if op.kind != "update":
             return (
                 intro
                 + ", e.g. copying by key ranges:\n"
-                + indent(
+                + code(
                     f"INSERT INTO {ident(op.table)} SELECT … FROM "
                     f"{ident(str(op.options.get('select_from')))} WHERE <key> > <last key "
                     "copied> ORDER BY <key> LIMIT 5000;",
-                    "-- repeated until it inserts no row",
+                    "repeated until it inserts no row",
                 )
             )
         if _looped_in_one_transaction(stmt, ctx):
@@ -214,15 +232,12 @@ class UnbatchedBackfill(Rule):
             and ctx.is_new_column(t, unquoted if col.startswith('"') else (unquoted or "").lower())
             else "<rows not yet backfilled>"
         )
-        return (
-            intro
-            + ":\n"
-            + indent(
-                f"UPDATE {ident(t)} SET {assignments}",
-                f"WHERE {key} IN (SELECT {key} FROM {ident(t)} WHERE {todo} LIMIT 5000);",
-                "-- repeated until it updates no row",
-            )
-        )
+        update = f"UPDATE {ident(t)} SET {assignments}"
+        where = f"WHERE {key} IN (SELECT {key} FROM {ident(t)} WHERE {todo} LIMIT 5000);"
+        repeat = "repeated until it updates no row"
+        if alembic:
+            return intro + ":\n" + code(f"{update} {where}", repeat)
+        return intro + ":\n" + indent(update, where, f"-- {repeat}")
 
 
 _ONLY_NULL = re.compile(

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from migcheck import pgcatalog
 from migcheck.context import Context
 from migcheck.locks import ACCESS_EXCLUSIVE
-from migcheck.model import ColumnDef, Finding, Op, Statement
+from migcheck.model import ColumnDef, ColumnType, Finding, Op, Statement
 from migcheck.quoting import ident, literal, qcol, qname, quote
 from migcheck.rules import Rule
 from migcheck.rules._locking import (
@@ -19,6 +19,7 @@ from migcheck.rules._locking import (
     indent,
     primary_key,
 )
+from migcheck.rules._opcalls import add_column, execute, string, table_args
 
 _INT_OF_SERIAL = {"int2": "smallint", "int4": "integer", "int8": "bigint"}
 
@@ -104,8 +105,43 @@ class VolatileDefault(Rule):
         return f"rewrites {qname(op.table)} to fill the new column {quote(op.column_def.name)}"
 
 
+def _code(ctx: Context, *lines: str) -> str:
+    """The help's SQL lines, indented; for an Alembic revision each statement is run with
+    ``op.execute`` and each ``--`` comment becomes a Python one."""
+    if ctx.tool != "alembic":
+        return indent(*lines)
+    return "\n".join(
+        "    # " + line[3:] if line.startswith("-- ") else execute(line) for line in lines
+    )
+
+
+def _add_nullable(ctx: Context, t: str, col: ColumnDef, ctype: ColumnType | None) -> str:
+    """The plain nullable ADD COLUMN the safe sequences start with."""
+    if ctx.tool == "alembic":
+        return add_column(t, col.name, ctype, nullable=True)
+    return indent(f"ALTER TABLE {ident(t)} ADD COLUMN {ident(col.name)} {ctype or '…'};")
+
+
+def _set_default(ctx: Context, t: str, col: ColumnDef, default: str) -> str:
+    """ALTER COLUMN … SET DEFAULT: a catalog change that fills only new rows."""
+    if ctx.tool == "alembic":
+        table, schema = table_args(t)
+        return (
+            f"    op.alter_column({table}, {string(col.name)}, "
+            f"server_default=sa.text({string(default)}){schema})"
+        )
+    return indent(f"ALTER TABLE {ident(t)} ALTER COLUMN {ident(col.name)} SET DEFAULT {default};")
+
+
+_BATCHES = (
+    "-- then, repeated until it updates no row, each batch committed on its own (from a "
+    "script, or one revision per batch: a revision runs in one transaction):"
+)
+
+
 def _help(t: str, col: ColumnDef, ctx: Context) -> str:
     table, c = ident(t), ident(col.name)
+    alembic = ctx.tool == "alembic"
     key = ident(primary_key(ctx, t))
     ctype = col.type
     if col.generated == "stored":
@@ -114,18 +150,21 @@ def _help(t: str, col: ColumnDef, ctx: Context) -> str:
             return (
                 "On PostgreSQL 18+ a VIRTUAL generated column is computed when read and adds "
                 "nothing to the table:\n"
-                + indent(
+                + _code(
+                    ctx,
                     f"ALTER TABLE {table} ADD COLUMN {c} {ctype or '…'} GENERATED ALWAYS AS "
-                    f"({expr}) VIRTUAL;"
+                    f"({expr}) VIRTUAL;",
                 )
             )
         return (
             "A stored generated column cannot be added without a rewrite. Add a plain "
             "column, fill it for new rows from the application or a trigger, and backfill "
             "the old rows in batches:\n"
-            + indent(
-                f"ALTER TABLE {table} ADD COLUMN {c} {ctype or '…'};",
-                "-- then, repeated until it updates no row:",
+            + _add_nullable(ctx, t, col, ctype)
+            + "\n"
+            + _code(
+                ctx,
+                _BATCHES if alembic else "-- then, repeated until it updates no row:",
                 f"UPDATE {table} SET {c} = {expr} WHERE {key} IN "
                 f"(SELECT {key} FROM {table} WHERE {c} IS NULL LIMIT 5000);",
             )
@@ -142,11 +181,17 @@ def _help(t: str, col: ColumnDef, ctx: Context) -> str:
         return (
             "Add a plain nullable column, give it a sequence default for new rows, and "
             "backfill the old rows in batches:\n"
-            + indent(
-                f"ALTER TABLE {table} ADD COLUMN {c} {int_type};",
-                f"CREATE SEQUENCE {seq} OWNED BY {table}.{c};",
-                f"ALTER TABLE {table} ALTER COLUMN {c} SET DEFAULT nextval({regclass});",
-                "-- then, in batches, outside the migration's transaction:",
+            + _add_nullable(ctx, t, col, ColumnType(int_type, text=int_type))
+            + "\n"
+            + _code(ctx, f"CREATE SEQUENCE {seq} OWNED BY {table}.{c};")
+            + "\n"
+            + _set_default(ctx, t, col, f"nextval({regclass})")
+            + "\n"
+            + _code(
+                ctx,
+                _BATCHES
+                if alembic
+                else "-- then, in batches, outside the migration's transaction:",
                 f"UPDATE {table} SET {c} = nextval({regclass}) WHERE {key} IN "
                 f"(SELECT {key} FROM {table} WHERE {c} IS NULL LIMIT 5000);",
             )
@@ -169,10 +214,13 @@ def _help(t: str, col: ColumnDef, ctx: Context) -> str:
     return (
         "Add the column without a default, set the default for new rows only (a catalog "
         "change), then backfill existing rows in batches, each in its own transaction:\n"
-        + indent(
-            f"ALTER TABLE {table} ADD COLUMN {c} {ctype or '…'};",
-            f"ALTER TABLE {table} ALTER COLUMN {c} SET DEFAULT {default};",
-            "-- then, repeated until it updates no row:",
+        + _add_nullable(ctx, t, col, ctype)
+        + "\n"
+        + _set_default(ctx, t, col, default)
+        + "\n"
+        + _code(
+            ctx,
+            _BATCHES if alembic else "-- then, repeated until it updates no row:",
             f"UPDATE {table} SET {c} = {default} WHERE {key} IN "
             f"(SELECT {key} FROM {table} WHERE {c} IS NULL LIMIT 5000);",
         )
