@@ -76,3 +76,18 @@ def test_the_distribution_name_is_one_fact_and_every_install_line_uses_it() -> N
         text = (root / doc).read_text(encoding="utf-8")
         bad = re.findall(r"pip install(?: -[-\w]+)* (?:\"|')?migcheck(?![-\w])", text)
         assert not bad, f"{doc}: {bad}"
+
+
+def test_ruff_sees_the_rule_modules_and_their_tests() -> None:
+    # An exclude pattern without a path ("rules") matches every directory of that name:
+    # it once hid src/migcheck/rules and tests/rules from lint and format checks.
+    root = Path(__file__).resolve().parents[1]
+    ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
+    if not Path(ruff).exists():
+        pytest.skip("ruff is not installed (pip install -e '.[test]')")
+    listed = subprocess.run(
+        [ruff, "check", "--show-files", "."], cwd=root, capture_output=True, text=True
+    ).stdout
+    assert "src/migcheck/rules/drop_column.py" in listed
+    assert "tests/rules/test_drop_column.py" in listed
+    assert "fixtures/" not in listed

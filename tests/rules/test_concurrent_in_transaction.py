@@ -259,7 +259,9 @@ def test_do_block_that_commits_inside_a_transaction_block_fails() -> None:
     assert "(Flyway runs each migration inside a transaction)" in f.message
     assert "ERROR: invalid transaction termination" in f.message
     assert f.help.startswith("Take the COMMIT out of the DO block")
-    findings = run("SET lock_timeout = '2s';\n" + BATCHED, tool="golang-migrate", implicit_transaction=True)
+    findings = run(
+        "SET lock_timeout = '2s';\n" + BATCHED, tool="golang-migrate", implicit_transaction=True
+    )
     assert where(findings, R) == [(2, 1)]
 
 

@@ -79,8 +79,7 @@ def test_a_domain_the_history_never_created() -> None:
 
 def test_hold_exclusive_lock_counts_the_scan_as_slow_work() -> None:
     sql = (
-        "BEGIN;\nalter table items add column note text;\n"
-        "alter domain price set not null;\nCOMMIT;"
+        "BEGIN;\nalter table items add column note text;\nalter domain price set not null;\nCOMMIT;"
     )
     findings = lint_sql(sql, history=[SHOP], rules=["hold-exclusive-lock"])
     assert f'line 3 scans {SCANS} to check domain "price"' in findings[0].message
@@ -99,7 +98,9 @@ def test_an_array_column_of_the_domain_makes_it_fail() -> None:
             '"refunds.note" uses it'
         )
     # Even when the table is new (the check is refused, not slow).
-    fresh = "create domain tag as text;\ncreate table t (tags tag[]);\nalter domain tag set not null;"
+    fresh = (
+        "create domain tag as text;\ncreate table t (tags tag[]);\nalter domain tag set not null;"
+    )
     assert where(run(fresh), R) == [(3, 1)]
     assert run("alter domain label add check (value <> '') not valid;") == []
 

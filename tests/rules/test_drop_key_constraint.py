@@ -117,7 +117,7 @@ def test_prisma_removing_unique_drops_its_index() -> None:
     sql = '-- DropIndex\nDROP INDEX "User_email_key";'
     findings = run(sql, history=(history,), tool="prisma")
     assert where(findings, R) == [(2, 1)]
-    assert 'INSERT … ON CONFLICT (email)' in findings[0].message
+    assert "INSERT … ON CONFLICT (email)" in findings[0].message
 
 
 def test_alembic_drop_constraint(tmp_path: Path) -> None:

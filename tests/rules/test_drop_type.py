@@ -83,7 +83,9 @@ ALL_BUT = "missing-lock-timeout"
 def everything(sql: str, history: tuple[str, ...] = USES, without: str = "", **kw: object) -> list:
     from migcheck.rules import all_rules
 
-    rules = [r for r, rule in all_rules().items() if rule.default_enabled and r not in (ALL_BUT, without)]
+    rules = [
+        r for r, rule in all_rules().items() if rule.default_enabled and r not in (ALL_BUT, without)
+    ]
     return [
         (f.rule, f.line, f.column) for f in lint_sql(sql, history=list(history), rules=rules, **kw)
     ]

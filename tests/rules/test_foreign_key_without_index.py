@@ -65,8 +65,7 @@ def test_an_index_built_later_in_the_migration_or_a_key_counts() -> None:
     assert run("alter table orders add constraint fk foreign key (id) references customers;") == []
     # Near miss: an index built later on another table.
     elsewhere = (
-        FK.format(name="fk", cols="customer_id")
-        + "\ncreate index customers_x on customers (id);"
+        FK.format(name="fk", cols="customer_id") + "\ncreate index customers_x on customers (id);"
     )
     assert where(run(elsewhere), R) == [(1, 20)]
 
@@ -85,7 +84,9 @@ def test_references_in_create_table_and_add_column() -> None:
         'Foreign key "refunds_order_id_fkey" of "refunds" (order_id) → "orders"'
     )
     assert "    CREATE INDEX refunds_order_id_idx ON refunds (order_id);" in findings[0].help
-    unique = "create table tokens (id bigint primary key, order_id bigint unique references orders);"
+    unique = (
+        "create table tokens (id bigint primary key, order_id bigint unique references orders);"
+    )
     assert run(unique) == []
     findings = run("alter table orders add column coupon_id bigint references customers;")
     assert where(findings, R) == [(1, 20)]

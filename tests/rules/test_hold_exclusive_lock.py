@@ -364,7 +364,9 @@ def test_validate_of_an_older_constraint_is_still_reported() -> None:
         "BEGIN;\nALTER TABLE orders ADD COLUMN note text;\n"
         "ALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk;\nCOMMIT;"
     )
-    rules = [r for r, rule in all_rules().items() if rule.default_enabled and r != "missing-lock-timeout"]
+    rules = [
+        r for r, rule in all_rules().items() if rule.default_enabled and r != "missing-lock-timeout"
+    ]
     fs = lint_sql(sql, history=history, rules=rules)
     assert [(f.rule, f.line) for f in fs] == [(R, 2)]
     assert 'ACCESS EXCLUSIVE lock on "orders"' in fs[0].message

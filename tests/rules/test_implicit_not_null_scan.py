@@ -67,9 +67,7 @@ def test_columns_already_not_null_or_proven_are_quiet() -> None:
     assert run(ATTACH.format("accounts_id_idx"), history=(ACCOUNTS, PROVEN)) == []
     # Near miss: a CHECK added NOT VALID but never validated proves nothing.
     pending = PROVEN.splitlines()[0]
-    assert where(run(ATTACH.format("accounts_id_idx"), history=(ACCOUNTS, pending)), R) == [
-        (1, 22)
-    ]
+    assert where(run(ATTACH.format("accounts_id_idx"), history=(ACCOUNTS, pending)), R) == [(1, 22)]
 
 
 def test_before_postgres_12_a_validated_check_does_not_help() -> None:
@@ -148,9 +146,7 @@ def test_the_check_dropped_in_a_separate_statement_is_quiet() -> None:
 def test_hold_exclusive_lock_counts_the_scan_as_slow_work() -> None:
     sql = (
         "BEGIN;\n"
-        "alter table notes add column body text;\n"
-        + ATTACH.format("accounts_id_idx")
-        + "\nCOMMIT;"
+        "alter table notes add column body text;\n" + ATTACH.format("accounts_id_idx") + "\nCOMMIT;"
     )
     findings = lint_sql(sql, history=[ACCOUNTS], rules=["hold-exclusive-lock"])
     assert len(findings) == 1
@@ -189,7 +185,10 @@ def _held(sql: str, history: tuple[str, ...]) -> list:
 def test_no_slow_work_when_nothing_is_scanned() -> None:
     # Already NOT NULL, or proven: no scan, so no lock is held during one.
     assert _held(ATTACH.format("accounts_tenant_idx"), (ACCOUNTS,)) == []
-    assert _held("alter table accounts alter column email set not null;", (ACCOUNTS, EMAIL_CHECK)) == []
+    assert (
+        _held("alter table accounts alter column email set not null;", (ACCOUNTS, EMAIL_CHECK))
+        == []
+    )
     # A table this transaction creates has no rows and no traffic.
     new = (
         "create table invites (id bigint);\n"

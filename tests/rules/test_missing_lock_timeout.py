@@ -313,10 +313,7 @@ def test_reset_of_another_setting_keeps_the_timeout() -> None:
 
 
 def test_rollback_undoes_a_session_set_made_in_its_transaction() -> None:
-    sql = (
-        "BEGIN;\nSET lock_timeout = '2s';\nROLLBACK;\n"
-        "alter table orders add column note text;\n"
-    )
+    sql = "BEGIN;\nSET lock_timeout = '2s';\nROLLBACK;\nalter table orders add column note text;\n"
     assert where(run(sql), R) == [(4, 20)]
     # The reason the timeout was off before that transaction comes back with it.
     sql = "SET lock_timeout = 0;\n" + sql

@@ -20,7 +20,9 @@ def test_types_tables_and_statements_render_as_python() -> None:
     code = "\n".join(
         [
             "def upgrade():",
-            autocommit([f"op.create_index('i', {name}, ['c']{schema}, postgresql_concurrently=True)"]),
+            autocommit(
+                [f"op.create_index('i', {name}, ['c']{schema}, postgresql_concurrently=True)"]
+            ),
             execute("UPDATE \"User\" SET a = 'it''s' WHERE b = \"x\";"),
         ]
     )

@@ -301,7 +301,10 @@ def test_set_not_null_on_a_column_this_migration_adds(
     assert where(findings, "set-not-null") == ([(2, 19)] if fires else [])
     if fires:
         assert 'a column this migration adds to existing table "users"' in findings[0].message
-        assert '    ALTER TABLE "users" ADD COLUMN "x" int NOT NULL DEFAULT <value>;' in findings[0].help
+        assert (
+            '    ALTER TABLE "users" ADD COLUMN "x" int NOT NULL DEFAULT <value>;'
+            in findings[0].help
+        )
 
 
 def test_set_not_null_on_an_unknown_table_column_added_not_null_is_add_required_columns() -> None:

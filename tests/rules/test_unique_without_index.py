@@ -119,7 +119,9 @@ def test_primary_key_on_a_nullable_column_names_the_second_scan_and_the_check_st
         i for i, line in enumerate(lines) if "PRIMARY KEY USING INDEX" in line
     )
     # Following the help to its end is quiet for implicit-not-null-scan.
-    attach = "alter table members add constraint members_pkey primary key using index members_id_idx;"
+    attach = (
+        "alter table members add constraint members_pkey primary key using index members_id_idx;"
+    )
     built = "create unique index concurrently members_id_idx on members (id);"
     assert (
         lint_sql(attach, history=[NULLABLE, MEMBER_CHECK, built], rules=["implicit-not-null-scan"])
@@ -138,7 +140,9 @@ def test_primary_key_on_not_null_or_proven_columns_keeps_the_short_help() -> Non
 
 
 def test_primary_key_on_a_nullable_column_before_postgres_12() -> None:
-    findings = run("alter table members add primary key (id);", history=(NULLABLE, MEMBER_CHECK), pg=11)
+    findings = run(
+        "alter table members add primary key (id);", history=(NULLABLE, MEMBER_CHECK), pg=11
+    )
     f = findings[0]
     assert "second full scan" in f.message
     assert "First prove" not in f.help

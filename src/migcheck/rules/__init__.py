@@ -82,7 +82,9 @@ def statement_lock(stmt: Statement) -> tuple[str, str] | None:
     best: tuple[str, str] | None = None
     for op in stmt.ops:
         lock = lock_for(op)
-        if lock is not None and (best is None or LOCK_MODES.index(lock[0]) > LOCK_MODES.index(best[0])):
+        if lock is not None and (
+            best is None or LOCK_MODES.index(lock[0]) > LOCK_MODES.index(best[0])
+        ):
             best = (lock[0], lock[1] or "")
     return best
 

@@ -36,7 +36,9 @@ def _position(ctx: Context, stmt: Statement) -> int:
     return next((i for i, s in enumerate(ctx.statements) if s is stmt), -1)
 
 
-def _renames_to(statements: list[Statement], table: str | None, name: str | None) -> Statement | None:
+def _renames_to(
+    statements: list[Statement], table: str | None, name: str | None
+) -> Statement | None:
     return next(
         (
             s

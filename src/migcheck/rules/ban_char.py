@@ -9,7 +9,7 @@ from migcheck.model import Finding, Op, Statement
 from migcheck.pgcatalog.typenames import type_key
 from migcheck.quoting import qcol, quote
 from migcheck.rules import Rule
-from migcheck.rules._style import new_columns, in_tool
+from migcheck.rules._style import in_tool, new_columns
 
 
 class BanChar(Rule):

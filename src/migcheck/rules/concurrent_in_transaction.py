@@ -35,7 +35,9 @@ class ConcurrentInTransaction(Rule):
     id = "concurrent-in-transaction"
     category = "locking"
     severity = "error"
-    summary = "CONCURRENTLY, VACUUM or a DO that COMMITs, in a transaction block: the migration fails"
+    summary = (
+        "CONCURRENTLY, VACUUM or a DO that COMMITs, in a transaction block: the migration fails"
+    )
     kinds = frozenset(_COMMAND) | {"do"}
 
     def check(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:

@@ -75,7 +75,10 @@ class DomainConstraintScan(Rule):
                 "A domain constraint added NOT VALID already checks every new value. Either "
                 "leave it unvalidated, or validate it in a low-traffic window with a short "
                 "lock_timeout:\n"
-                + indent("SET lock_timeout = '5s';", f"ALTER DOMAIN {domain} VALIDATE CONSTRAINT {ident(con_name)};")
+                + indent(
+                    "SET lock_timeout = '5s';",
+                    f"ALTER DOMAIN {domain} VALIDATE CONSTRAINT {ident(con_name)};",
+                )
             )
             yield self.finding(stmt, message, help_, op)
             return
@@ -96,7 +99,11 @@ class DomainConstraintScan(Rule):
         help_ = (
             "Add the constraint NOT VALID instead: new values are checked from now on, "
             "without a scan or a table lock"
-            + (" (a domain's NOT NULL has no NOT VALID form; a CHECK does the same)" if op.mode == "set_not_null" else "")
+            + (
+                " (a domain's NOT NULL has no NOT VALID form; a CHECK does the same)"
+                if op.mode == "set_not_null"
+                else ""
+            )
             + ":\n"
             + indent(f"ALTER DOMAIN {domain} ADD {check} NOT VALID;")
             + "\nVALIDATE CONSTRAINT on a domain takes the same SHARE locks; run it, if at all, "

@@ -45,7 +45,9 @@ def _prisma_rename(op: Op, stmt: Statement, ctx: Context) -> str | None:
         for o in stmt.ops
         if o.kind == "add_column" and o.table == op.table and o.column_def is not None
     ]
-    same = [cd for cd in added if cd.type is not None and _type_text(cd.type) == _type_text(old.type)]
+    same = [
+        cd for cd in added if cd.type is not None and _type_text(cd.type) == _type_text(old.type)
+    ]
     # Several drops and adds of one type: the pairing is a guess, so only a 1:1 case counts.
     drops = [o for o in stmt.ops if o.kind == "drop_column" and o.table == op.table]
     if len(same) != 1 or len(drops) != 1:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from migcheck.context import Context
 from migcheck.model import DOT_IN_NAME, Finding, Op, Statement, name_parts
 from migcheck.rules import Rule
-from migcheck.rules._style import verbatim, in_tool
+from migcheck.rules._style import in_tool, verbatim
 
 # NAMEDATALEN is 64 bytes including the terminating zero byte.
 MAX_BYTES = 63

@@ -16,7 +16,9 @@ from migcheck.rules._locking import blocks, existing, indent
 
 def _set_in_statement(stmt: Statement, table: str | None) -> set[str]:
     """Columns the same ALTER TABLE sets NOT NULL explicitly (set-not-null-scan's case)."""
-    return {o.column for o in stmt.ops if o.kind == "set_not_null" and o.table == table and o.column}
+    return {
+        o.column for o in stmt.ops if o.kind == "set_not_null" and o.table == table and o.column
+    }
 
 
 def nullable_key_columns(op: Op, stmt: Statement, ctx: Context) -> list[str]:
@@ -130,8 +132,7 @@ class ImplicitNotNullScan(Rule):
         steps.append("-- next migration (no scan: the validated CHECK proves it):")
         steps.append(" ".join(stmt.text.strip().rstrip(";").split()) + ";")
         steps += [
-            f"ALTER TABLE {ident(t)} DROP CONSTRAINT {ident(f'{base}_{c}_not_null')};"
-            for c in cols
+            f"ALTER TABLE {ident(t)} DROP CONSTRAINT {ident(f'{base}_{c}_not_null')};" for c in cols
         ]
         help_ = (
             "Backfill the NULLs, then prove there are none without blocking traffic, so the "
@@ -146,8 +147,11 @@ class ImplicitNotNullScan(Rule):
             f"same ALTER TABLE drops CHECK {qname(check)}, and PostgreSQL runs the drop first, "
             "so the check can no longer prove the column has no NULLs."
         )
-        help_ = "Set NOT NULL while the check still exists, and drop the check in a separate statement:\n" + indent(
-            f"ALTER TABLE {ident(t)} ALTER COLUMN {ident(op.column)} SET NOT NULL;",
-            f"ALTER TABLE {ident(t)} DROP CONSTRAINT {ident(check)};",
+        help_ = (
+            "Set NOT NULL while the check still exists, and drop the check in a separate statement:\n"
+            + indent(
+                f"ALTER TABLE {ident(t)} ALTER COLUMN {ident(op.column)} SET NOT NULL;",
+                f"ALTER TABLE {ident(t)} DROP CONSTRAINT {ident(check)};",
+            )
         )
         return self.finding(stmt, message, help_, op)

@@ -10,7 +10,7 @@ from migcheck.context import Context
 from migcheck.model import ColumnDef, Finding, Op, Statement
 from migcheck.quoting import qcol, quote
 from migcheck.rules import Rule
-from migcheck.rules._style import NewColumn, new_columns, in_tool
+from migcheck.rules._style import NewColumn, in_tool, new_columns
 
 _SMALL_INTS = {"int4": ("integer", "2,147,483,647"), "int2": ("smallint", "32,767")}
 

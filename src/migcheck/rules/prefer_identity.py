@@ -9,7 +9,7 @@ from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import qcol, quote
 from migcheck.rules import Rule
-from migcheck.rules._style import new_columns, in_tool
+from migcheck.rules._style import in_tool, new_columns
 
 # serial is a macro for "<int type> NOT NULL DEFAULT nextval(<owned sequence>)".
 _BASE = {"int2": "smallint", "int4": "integer", "int8": "bigint"}
