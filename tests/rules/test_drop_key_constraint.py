@@ -157,3 +157,29 @@ def test_schema_qualified_indexes() -> None:
     assert '"app"."users"' in findings[0].message
     # The primary key's own index: PostgreSQL refuses the drop, nothing to report.
     assert run("drop index app.users_pkey;", history=history) == []
+
+
+def test_a_key_swapped_in_using_an_index_built_earlier() -> None:
+    # The index was built CONCURRENTLY by an earlier migration: only USING INDEX says which
+    # columns the new constraint covers.
+    built = (USERS, "create unique index concurrently users_email_new on users (email);")
+    swap = (
+        "alter table users drop constraint users_email_key,\n"
+        "  add constraint users_email_key unique using index users_email_new;"
+    )
+    assert run(swap, history=built) == []
+    other = (USERS, "create unique index concurrently users_email_new on users (email, org);")
+    assert where(run(swap, history=other), R) == [(1, 19)]
+
+
+def test_what_does_not_replace_a_key() -> None:
+    drop = "alter table users drop constraint users_email_key;\n"
+    # A plain (non-unique) index on the same column enforces nothing.
+    assert where(run(drop + "create index users_email_plain on users (email);"), R) == [(1, 19)]
+    # A unique constraint on the same column name of another table.
+    history = (USERS + "\ncreate table admins (id bigint, email text);",)
+    other_table = drop + "alter table admins add constraint admins_email_key unique (email);"
+    assert where(run(other_table, history=history), R) == [(1, 19)]
+    # A partial unique index is no key for ON CONFLICT (email).
+    partial = drop + "create unique index users_email_p on users (email) where org > 0;"
+    assert where(run(partial), R) == [(1, 19)]

@@ -106,3 +106,32 @@ def test_do_block_cannot_use_the_value_it_adds() -> None:
     # Adding the value alone in a DO outside a transaction block is fine.
     alone = "DO $$ BEGIN ALTER TYPE mood ADD VALUE 'sad'; END $$;\n"
     assert lint_sql(alone, history=[enum], rules=["enum-value-in-transaction"]) == []
+
+
+def test_pg12_a_cast_to_the_type_uses_the_new_value() -> None:
+    # The statement names only the type, no table with a column of it.
+    findings = run(ADD + "SELECT 'AUDITOR'::\"Role\";\n", pg=16, runner_transaction=True)
+    assert where(findings, R) == [(3, 1)]
+
+
+def test_pg12_a_column_of_the_type_is_found_without_the_type_name() -> None:
+    history = (
+        "create type mood as enum ('sad', 'ok');\ncreate table people (id int, feeling mood);",
+    )
+    sql = "alter type mood add value 'happy';\nupdate people set feeling = 'happy' where id = 1;\n"
+    findings = run(sql, history=history, pg=16, runner_transaction=True)
+    assert where(findings, R) == [(2, 1)]
+    assert "uses the enum value 'happy'" in findings[0].message
+    other = (*history, "create table notes (id int, body text);")
+    quiet = "alter type mood add value 'happy';\nupdate notes set body = 'happy' where id = 1;\n"
+    assert run(quiet, history=other, pg=16, runner_transaction=True) == []
+
+
+def test_pg12_another_add_value_placed_after_the_new_one_is_fine() -> None:
+    sql = ADD + "ALTER TYPE \"Role\" ADD VALUE 'VIEWER' AFTER 'AUDITOR';\n"
+    assert run(sql, pg=16, runner_transaction=True) == []
+
+
+def test_pg11_message_names_the_value_added() -> None:
+    [f] = run(ADD + USE, pg=11, tool="prisma", implicit_transaction=True)
+    assert "ALTER TYPE \"Role\" ADD VALUE 'AUDITOR' cannot run" in f.message

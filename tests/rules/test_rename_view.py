@@ -53,3 +53,15 @@ def test_silent_on_new_view_and_on_old_name_kept() -> None:
         "CREATE VIEW v_open_invoice AS SELECT * FROM open_invoices;"
     )
     assert run(sql, implicit_transaction=True) == []
+
+
+def test_materialized_view_renamed_with_alter_table_says_so() -> None:
+    # ALTER TABLE renames a materialized view too; the history says what it is, so the
+    # help's ALTER names the right kind of relation.
+    findings = run("ALTER TABLE monthly_revenue RENAME TO revenue_by_month;")
+    assert where(findings, R) == [(1, 29)]
+    assert findings[0].message.startswith('Renaming materialized view "monthly_revenue"')
+    assert 'ALTER MATERIALIZED VIEW "monthly_revenue" RENAME TO' in findings[0].help
+    # A plain view renamed the same way stays a view.
+    [plain] = run("ALTER TABLE v_open_invoice RENAME TO open_invoices;")
+    assert plain.message.startswith('Renaming view "v_open_invoice"')

@@ -75,3 +75,22 @@ def test_new_table_is_quiet() -> None:
         "alter table refunds validate constraint refunds_order_fk;\n"
     )
     assert run(sql, runner_transaction=True) == []
+
+
+def test_the_add_is_found_among_other_statements_on_the_table() -> None:
+    # Another ALTER of the same table comes first: the finding names the NOT VALID add's
+    # line and its lock, not the first statement that touched the table.
+    sql = "BEGIN;\nALTER TABLE orders ADD COLUMN note text;\n" + ADD_FK + VALIDATE_FK + "COMMIT;\n"
+    [f] = run(sql)
+    assert "added it NOT VALID at line 3" in f.message
+    assert 'SHARE ROW EXCLUSIVE lock on "orders"' in f.message
+
+
+def test_a_validation_scan_is_the_slow_work_that_keeps_an_earlier_lock() -> None:
+    # hold-exclusive-lock asks this rule what a VALIDATE does: on an existing table it
+    # scans, which keeps the earlier ADD COLUMN's ACCESS EXCLUSIVE lock held.
+    history = (ORDERS, ADD_FK)
+    sql = "BEGIN;\nALTER TABLE orders ADD COLUMN note text;\n" + VALIDATE_FK + "COMMIT;\n"
+    findings = lint_sql(sql, history=list(history), rules=["hold-exclusive-lock"])
+    assert [f.rule for f in findings] == ["hold-exclusive-lock"]
+    assert 'validates "orders_coupon_id_fkey" by scanning "orders"' in findings[0].message
