@@ -28,3 +28,25 @@ def test_types_tables_and_statements_render_as_python() -> None:
     )
     ast.parse(code)  # valid Python, quotes inside the SQL included
     assert "autocommit_block" in code and "op.execute(" in code
+
+
+def test_every_type_branch_and_unknown_names() -> None:
+    from migcheck.rules._opcalls import add_column
+
+    assert sa_type(None) == "<SQLAlchemy type>"
+    assert sa_type(ColumnType("varchar")) == "sa.String()"
+    assert sa_type(ColumnType("char", (3,))) == "sa.CHAR(3)"
+    assert sa_type(ColumnType("bpchar")) == "sa.CHAR()"
+    assert table_args(None) == ('"<table>"', "")
+    # Quoted names lose their quotes, a doubled quote inside becomes one.
+    assert table_args('"my""app"."Users"') == ('"Users"', ", schema='my\"app'")
+    assert table_args('"x"') == ('"x"', "") and table_args('"') == ("'\"'", "")
+    # An unknown type's note closes the line after the call, which stays valid Python.
+    line = add_column("t", "c", ColumnType("citext", (), 0, "citext"), nullable=True)
+    assert line.endswith("nullable=True))  # citext: your model's type")
+    ast.parse(line.strip())
+    plain = add_column("app.t", "c", ColumnType("text"), nullable=False, server_default="'x'")
+    assert plain.strip() == (
+        'op.add_column("t", sa.Column("c", sa.Text(), nullable=False, '
+        'server_default=sa.text("\'x\'")), schema="app")'
+    )
