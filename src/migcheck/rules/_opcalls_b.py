@@ -19,11 +19,6 @@ def name(identifier: str | None) -> str:
     return _py(_bare(identifier)) if identifier else '"<name>"'
 
 
-def literal(text: str) -> str:
-    """Any text (a default's SQL, say) as a Python string literal, verbatim."""
-    return _py(text)
-
-
 def _type(ctype: ColumnType | None) -> tuple[str, str]:
     """(SQLAlchemy type expression, trailing ``  # note`` or "")."""
     if ctype is None:

@@ -17,8 +17,8 @@ from migcheck.rules._locking import (
     indent,
     outside_tx_advice,
 )
-from migcheck.rules._opcalls import autocommit, execute
-from migcheck.rules._opcalls_b import add_column, literal, unique_index
+from migcheck.rules._opcalls import autocommit, execute, string
+from migcheck.rules._opcalls_b import add_column, unique_index
 from migcheck.schema import default_constraint_name
 
 _WORDS = {"unique": "UNIQUE", "primary_key": "PRIMARY KEY", "exclude": "EXCLUDE"}
@@ -138,7 +138,7 @@ class UniqueWithoutIndex(Rule):
             default = f" DEFAULT {col.default.text}" if col.default is not None else ""
             if ctx.tool == "alembic":
                 server_default = (
-                    f"server_default=sa.text({literal(col.default.text)})"
+                    f"server_default=sa.text({string(col.default.text)})"
                     if col.default is not None
                     else ""
                 )
