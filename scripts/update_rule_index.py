@@ -38,6 +38,8 @@ def render() -> str:
     for info in (info_of(rule) for rule in all_rules().values()):
         kinds = ", ".join(repr(k) for k in sorted(info.kinds))
         kinds_src = f"frozenset({{{kinds}}})" if kinds else "frozenset()"
+        covers = ", ".join(repr(k) for k in sorted(info.help_covers))
+        covers_src = f"frozenset({{{covers}}})" if covers else "frozenset()"
         lines.append(
             f"    {info.id!r}: RuleInfo(\n"
             f"        {info.id!r},\n"
@@ -48,6 +50,7 @@ def render() -> str:
             f"        {info.min_pg!r},\n"
             f"        {info.max_pg!r},\n"
             f"        {info.slow_work!r},\n"
+            f"        {covers_src},\n"
             "    ),\n"
         )
     lines.append("}\n")

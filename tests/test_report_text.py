@@ -57,9 +57,9 @@ def test_multi_line_statement_shows_real_lines_and_underlines_each_action() -> N
     )
     assert lines == [
         "db/001.sql:3:5: error[add-required-column] add-required-column here",
-        "  help: Give it a default.",
         "db/001.sql:4:5: error[change-column-type] change-column-type here",
         "db/001.sql:4:5: error[type-change-rewrite] type-change-rewrite here",
+        "  help: Give it a default.",
         "  2 | ALTER TABLE users",
         "  3 |     ADD COLUMN email text NOT NULL,",
         "    |     ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ add-required-column",

@@ -2,7 +2,7 @@
 
 Each statement with findings is shown once, as a fenced SQL excerpt, followed by a table
 of its findings with the lock the statement takes and what that lock blocks (the question
-a reviewer asks first), and the help folded under ``<details>``. The first line is a hidden
+a reviewer asks first), and the statement's one safe sequence (``combine``) folded under ``<details>``. The first line is a hidden
 marker, so the GitHub Action finds its own earlier comment and updates it in place instead
 of adding one per push. Everything from the pull request is escaped (``report/mdtext``).
 GitHub refuses comments over 65,536 characters: past a budget, the remaining statements
@@ -65,19 +65,14 @@ def _section(block: _Block, root: str | None) -> str:
             f"| {_SEVERITY.get(f.severity, f.severity)} | {code(f.rule)} | {lock} | {blocks} "
             f"| {cell(f.message)} |"
         )
-    helps: list[tuple[str, str]] = []
-    for f in block.findings:
-        if f.help and all(f.help != h for _, h in helps):
-            helps.append((f.rule, f.help))
-    for rule, text in helps:
-        out += [
-            "",
-            f"<details><summary>How to fix ({cell(rule)})</summary>",
-            "",
-            fenced(text),
-            "",
-            "</details>",
-        ]
+    from migcheck.report.combine import combine
+
+    for part in combine(block.findings):
+        title = f"How to fix ({cell(part.finding.rule)})"
+        out += ["", f"<details><summary>{title}</summary>", "", fenced(part.text), ""]
+        if part.covers:
+            out += [f"These steps also answer {', '.join(code(r) for r in part.covers)}.", ""]
+        out.append("</details>")
     return "\n".join(out) + "\n"
 
 

@@ -1,8 +1,9 @@
 """The human reports: ``text`` (the default) and ``concise``.
 
 Both give each finding as ``path:line:col: severity[rule] message``. ``text`` groups the
-findings of one statement: each one's line and help, then one excerpt of the statement
-pointing at them; a long help is printed at a rule's first finding only. ``concise`` is
+findings of one statement: their lines, the statement's one safe sequence (``combine``),
+then one excerpt of the statement pointing at them; a long help is printed at a rule's
+first finding only. ``concise`` is
 those lines alone (as ruff's ``--output-format concise``), then the summary.
 """
 
@@ -15,6 +16,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from migcheck.model import Finding, Result, SuppressedFinding
+from migcheck.report.combine import Part, combine
 from migcheck.report.escape import log_line, visible
 from migcheck.report.excerpt import excerpt
 
@@ -119,33 +121,34 @@ def _header(f: Finding, paint: _Paint) -> str:
 
 
 def _block(group: Sequence[Finding], paint: _Paint, helped: dict[object, Finding]) -> list[str]:
-    """One statement: each finding's line and help, the excerpt once, a blank line."""
-    out: list[str] = []
-    for f in group:
-        out.append(_header(f, paint))
-        out.extend(_help(f, paint, helped))
+    """One statement: each finding's line, the statement's one help, the excerpt once."""
+    out = [_header(f, paint) for f in group]
+    for n, part in enumerate(combine(group)):
+        out.extend(_help(part, paint, helped, first=n == 0))
     if group[0].statement:
         out.extend(excerpt(group, paint.dim, paint.severity))
     out.append("")
     return out
 
 
-def _help(f: Finding, paint: _Paint, helped: dict[object, Finding]) -> list[str]:
-    """The help of ``f``; a long one is given once per rule, later findings point back."""
-    if not f.help:
-        return []
-    label = paint(_BOLD, "help:")
+def _help(part: Part, paint: _Paint, helped: dict[object, Finding], *, first: bool) -> list[str]:
+    """One part of a statement's help; a long one is given once per rule, later findings
+    point back. A part after the first says which finding it is for."""
+    f = part.finding
+    label = paint(_BOLD, "help:" if first else f"help ({visible(f.rule)}):")
     lines = visible(f.help, multiline=True).splitlines()
+    covers = [f"        {paint.dim('These steps also answer ' + ', '.join(part.covers) + '.')}"]
     if len(lines) > _LONG_HELP_LINES:
         key = (f.rule, _shape(lines))
-        first = helped.get(key)
-        if first is not None:
-            where = f"{visible(first.path)}:{first.line}"
-            return [f"  {label} see the first {visible(f.rule)} finding above ({where})"]
+        earlier = helped.get(key)
+        if earlier is not None:
+            where = f"{visible(earlier.path)}:{earlier.line}"
+            back = f"  {label} see the first {visible(f.rule)} finding above ({where})"
+            return [back, *covers] if part.covers else [back]
         helped[key] = f
     out = [f"  {label} {lines[0]}"]
     out.extend(f"        {line}" if line else "" for line in lines[1:])
-    return out
+    return [*out, *covers] if part.covers else out
 
 
 def _shape(lines: Sequence[str]) -> tuple[str, ...]:

@@ -33,6 +33,9 @@ class Rule(ABC):
     max_pg: ClassVar[int | None] = None
     # Opt-in rules (style, timeouts) only run when selected.
     default_enabled: ClassVar[bool] = True
+    # Rules whose problem this rule's safe steps avoid too, when both are on one statement:
+    # the report then gives this rule's help as the statement's one sequence (report/combine).
+    help_covers: ClassVar[frozenset[str]] = frozenset()
 
     @abstractmethod
     def check(self, op: Op, stmt: Statement, ctx: Context) -> Iterable[Finding]:
@@ -133,6 +136,7 @@ def info_of(rule: Rule) -> RuleInfo:
         cls.min_pg,
         cls.max_pg,
         cls.slow_work is not Rule.slow_work,
+        frozenset(cls.help_covers),
     )
 
 

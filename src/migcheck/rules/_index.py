@@ -19,6 +19,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         False,
+        frozenset(),
     ),
     "alembic-not-evaluated": RuleInfo(
         "alembic-not-evaluated",
@@ -29,6 +30,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         False,
+        frozenset(),
     ),
     "ban-char": RuleInfo(
         "ban-char",
@@ -39,6 +41,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         False,
+        frozenset(),
     ),
     "begin-without-commit": RuleInfo(
         "begin-without-commit",
@@ -49,6 +52,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         False,
+        frozenset(),
     ),
     "change-column-type": RuleInfo(
         "change-column-type",
@@ -59,6 +63,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         False,
+        frozenset({"type-change-rewrite"}),
     ),
     "concurrent-in-transaction": RuleInfo(
         "concurrent-in-transaction",
@@ -69,6 +74,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         False,
+        frozenset(),
     ),
     "constraint-without-not-valid": RuleInfo(
         "constraint-without-not-valid",
@@ -79,6 +85,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         True,
+        frozenset(),
     ),
     "contract-in-same-deploy": RuleInfo(
         "contract-in-same-deploy",
@@ -98,6 +105,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         False,
+        frozenset(),
     ),
     "delete-without-where": RuleInfo(
         "delete-without-where",
@@ -108,6 +116,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         True,
+        frozenset(),
     ),
     "disable-trigger-all": RuleInfo(
         "disable-trigger-all",
@@ -118,6 +127,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         False,
+        frozenset(),
     ),
     "domain-constraint-scan": RuleInfo(
         "domain-constraint-scan",
@@ -128,6 +138,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         True,
+        frozenset(),
     ),
     "drop-column": RuleInfo(
         "drop-column",
@@ -138,6 +149,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         False,
+        frozenset(),
     ),
     "drop-database": RuleInfo(
         "drop-database",
@@ -148,6 +160,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         False,
+        frozenset(),
     ),
     "drop-foreign-key": RuleInfo(
         "drop-foreign-key",
@@ -158,6 +171,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         False,
+        frozenset(),
     ),
     "drop-key-constraint": RuleInfo(
         "drop-key-constraint",
@@ -168,6 +182,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         False,
+        frozenset(),
     ),
     "drop-not-null": RuleInfo(
         "drop-not-null",
@@ -178,6 +193,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         False,
+        frozenset(),
     ),
     "drop-schema": RuleInfo(
         "drop-schema",
@@ -188,6 +204,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         False,
+        frozenset(),
     ),
     "drop-table": RuleInfo(
         "drop-table",
@@ -198,6 +215,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         False,
+        frozenset(),
     ),
     "drop-trigger": RuleInfo(
         "drop-trigger",
@@ -208,6 +226,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         False,
+        frozenset(),
     ),
     "drop-type": RuleInfo(
         "drop-type",
@@ -218,6 +237,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         False,
+        frozenset(),
     ),
     "drop-view": RuleInfo(
         "drop-view",
@@ -228,6 +248,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         False,
+        frozenset(),
     ),
     "edited-applied-migration": RuleInfo(
         "edited-applied-migration",
@@ -238,6 +259,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         False,
+        frozenset(),
     ),
     "enum-value-in-transaction": RuleInfo(
         "enum-value-in-transaction",
@@ -248,6 +270,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         False,
+        frozenset(),
     ),
     "foreign-key-without-index": RuleInfo(
         "foreign-key-without-index",
@@ -258,6 +281,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         False,
+        frozenset(),
     ),
     "hold-exclusive-lock": RuleInfo(
         "hold-exclusive-lock",
@@ -268,6 +292,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         False,
+        frozenset(),
     ),
     "identifier-too-long": RuleInfo(
         "identifier-too-long",
@@ -300,6 +325,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         False,
+        frozenset(),
     ),
     "implicit-not-null-scan": RuleInfo(
         "implicit-not-null-scan",
@@ -310,6 +336,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         True,
+        frozenset(),
     ),
     "lock-table": RuleInfo(
         "lock-table",
@@ -320,6 +347,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         False,
+        frozenset(),
     ),
     "missing-lock-timeout": RuleInfo(
         "missing-lock-timeout",
@@ -330,6 +358,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         False,
+        frozenset(),
     ),
     "missing-statement-timeout": RuleInfo(
         "missing-statement-timeout",
@@ -340,6 +369,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         False,
+        frozenset(),
     ),
     "nested-transaction": RuleInfo(
         "nested-transaction",
@@ -350,6 +380,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         False,
+        frozenset(),
     ),
     "non-concurrent-detach": RuleInfo(
         "non-concurrent-detach",
@@ -360,6 +391,7 @@ INDEX: dict[str, RuleInfo] = {
         14,
         None,
         False,
+        frozenset(),
     ),
     "non-concurrent-drop-index": RuleInfo(
         "non-concurrent-drop-index",
@@ -370,6 +402,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         False,
+        frozenset({"hold-exclusive-lock"}),
     ),
     "non-concurrent-index": RuleInfo(
         "non-concurrent-index",
@@ -380,6 +413,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         True,
+        frozenset({"hold-exclusive-lock"}),
     ),
     "non-concurrent-refresh": RuleInfo(
         "non-concurrent-refresh",
@@ -390,6 +424,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         True,
+        frozenset(),
     ),
     "non-concurrent-reindex": RuleInfo(
         "non-concurrent-reindex",
@@ -400,6 +435,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         True,
+        frozenset({"hold-exclusive-lock"}),
     ),
     "opaque-ddl": RuleInfo(
         "opaque-ddl",
@@ -410,6 +446,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         False,
+        frozenset(),
     ),
     "partition-scan": RuleInfo(
         "partition-scan",
@@ -420,6 +457,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         True,
+        frozenset(),
     ),
     "prefer-bigint": RuleInfo(
         "prefer-bigint",
@@ -430,6 +468,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         False,
+        frozenset(),
     ),
     "prefer-identity": RuleInfo(
         "prefer-identity",
@@ -440,6 +479,7 @@ INDEX: dict[str, RuleInfo] = {
         10,
         None,
         False,
+        frozenset(),
     ),
     "prefer-jsonb": RuleInfo(
         "prefer-jsonb",
@@ -450,6 +490,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         False,
+        frozenset(),
     ),
     "prefer-text": RuleInfo(
         "prefer-text",
@@ -460,6 +501,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         False,
+        frozenset(),
     ),
     "prefer-timestamptz": RuleInfo(
         "prefer-timestamptz",
@@ -470,6 +512,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         False,
+        frozenset(),
     ),
     "remove-enum-value": RuleInfo(
         "remove-enum-value",
@@ -480,6 +523,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         False,
+        frozenset(),
     ),
     "rename-column": RuleInfo(
         "rename-column",
@@ -490,6 +534,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         False,
+        frozenset(),
     ),
     "rename-enum-value": RuleInfo(
         "rename-enum-value",
@@ -500,6 +545,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         False,
+        frozenset(),
     ),
     "rename-table": RuleInfo(
         "rename-table",
@@ -510,6 +556,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         False,
+        frozenset(),
     ),
     "rename-type": RuleInfo(
         "rename-type",
@@ -520,6 +567,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         False,
+        frozenset(),
     ),
     "rename-view": RuleInfo(
         "rename-view",
@@ -530,6 +578,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         False,
+        frozenset(),
     ),
     "replace-view-columns": RuleInfo(
         "replace-view-columns",
@@ -540,6 +589,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         False,
+        frozenset(),
     ),
     "set-not-null": RuleInfo(
         "set-not-null",
@@ -550,6 +600,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         False,
+        frozenset(),
     ),
     "set-not-null-scan": RuleInfo(
         "set-not-null-scan",
@@ -560,6 +611,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         True,
+        frozenset(),
     ),
     "suppression-without-reason": RuleInfo(
         "suppression-without-reason",
@@ -570,6 +622,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         False,
+        frozenset(),
     ),
     "syntax-error": RuleInfo(
         "syntax-error",
@@ -580,6 +633,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         False,
+        frozenset(),
     ),
     "table-rewrite": RuleInfo(
         "table-rewrite",
@@ -600,6 +654,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         True,
+        frozenset(),
     ),
     "truncate-table": RuleInfo(
         "truncate-table",
@@ -610,6 +665,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         False,
+        frozenset(),
     ),
     "type-change-rewrite": RuleInfo(
         "type-change-rewrite",
@@ -620,6 +676,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         True,
+        frozenset(),
     ),
     "unbatched-backfill": RuleInfo(
         "unbatched-backfill",
@@ -630,6 +687,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         True,
+        frozenset(),
     ),
     "unique-without-index": RuleInfo(
         "unique-without-index",
@@ -640,6 +698,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         True,
+        frozenset(),
     ),
     "unrecognized-statement": RuleInfo(
         "unrecognized-statement",
@@ -650,6 +709,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         False,
+        frozenset(),
     ),
     "unused-suppression": RuleInfo(
         "unused-suppression",
@@ -660,6 +720,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         False,
+        frozenset(),
     ),
     "validate-in-same-transaction": RuleInfo(
         "validate-in-same-transaction",
@@ -670,6 +731,7 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         True,
+        frozenset(),
     ),
     "volatile-default": RuleInfo(
         "volatile-default",
@@ -680,5 +742,6 @@ INDEX: dict[str, RuleInfo] = {
         None,
         None,
         True,
+        frozenset(),
     ),
 }

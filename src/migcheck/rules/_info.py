@@ -19,6 +19,7 @@ class RuleInfo(NamedTuple):
     min_pg: int | None
     max_pg: int | None
     slow_work: bool  # overrides ``Rule.slow_work``
+    help_covers: frozenset[str] = frozenset()  # ``Rule.help_covers``
 
     def applies_to_version(self, pg_version: int) -> bool:
         if self.min_pg is not None and pg_version < self.min_pg:

@@ -34,6 +34,7 @@ class ChangeColumnType(Rule):
     severity = "error"
     summary = "Changing a column's type breaks the app version still running unless it widens"
     kinds = frozenset({"alter_column_type"})
+    help_covers = frozenset({"type-change-rewrite"})
 
     def check(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
         if op.type is None or op.column is None:

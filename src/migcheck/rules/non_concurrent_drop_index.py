@@ -22,6 +22,7 @@ class NonConcurrentDropIndex(Rule):
     severity = "info"
     summary = "DROP INDEX without CONCURRENTLY takes ACCESS EXCLUSIVE on the index's table"
     kinds = frozenset({"drop_index"})
+    help_covers = frozenset({"hold-exclusive-lock"})
 
     def check(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
         if op.concurrently:

@@ -84,6 +84,7 @@ class NonConcurrentIndex(Rule):
     severity = "error"
     summary = "CREATE INDEX without CONCURRENTLY blocks writes to the table for the whole build"
     kinds = frozenset({"create_index"})
+    help_covers = frozenset({"hold-exclusive-lock"})
 
     def check(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
         if not _blocking_build(op, ctx):

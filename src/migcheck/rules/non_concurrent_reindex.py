@@ -30,6 +30,7 @@ class NonConcurrentReindex(Rule):
     severity = "warning"
     summary = "REINDEX without CONCURRENTLY blocks writes and queries that use the index"
     kinds = frozenset({"reindex"})
+    help_covers = frozenset({"hold-exclusive-lock"})
 
     def check(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
         if not _blocking_rebuild(op, ctx):
