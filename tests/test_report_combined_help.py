@@ -102,3 +102,27 @@ def test_json_keeps_each_findings_own_help(tmp_path: Path) -> None:
     helps = {f["rule"]: f["help"] for f in json.loads(proc.stdout)["findings"]}
     assert set(helps) == {"change-column-type", "type-change-rewrite"}
     assert all(helps.values())
+
+
+def test_building_the_index_concurrently_also_releases_the_held_lock(tmp_path: Path) -> None:
+    mig = tmp_path / "db"
+    mig.mkdir()
+    (mig / "001.sql").write_text(
+        "CREATE TABLE a (id int, x int);\nCREATE TABLE b (id int, y int);\n", encoding="utf-8"
+    )
+    (mig / "002.sql").write_text(
+        "BEGIN;\nCREATE INDEX a_idx ON a (x);\nCREATE INDEX b_idx ON b (y);\nCOMMIT;\n",
+        encoding="utf-8",
+    )
+    proc = migcheck(tmp_path, "db")
+    lines = block_of(proc.stdout, "002.sql:2:1:")
+    assert [line.split()[1] for line in lines if line.startswith("db/002.sql:2:1:")] == [
+        "warning[hold-exclusive-lock]",
+        "error[non-concurrent-index]",
+    ]
+    helps = [line for line in lines if line.lstrip().startswith("help")]
+    assert helps == [
+        "  help: Build the index without blocking writes (reads and writes continue; it takes "
+        "longer and waits for running transactions):"
+    ]
+    assert "        These steps also answer hold-exclusive-lock." in lines
