@@ -548,6 +548,83 @@ def test_the_config_file_names_the_app_schema(tmp_path: Path) -> None:
     assert f["severity"] == "info" and "main:app/models.py" in str(f["evidence"])
 
 
+def live(
+    root: Path, monkeypatch: pytest.MonkeyPatch, *args: str
+) -> tuple[int, dict[str, object], str]:
+    """``migcheck live ARGS`` in ``root`` up to the server: (exit code, what the live check
+    was asked to derive queries from, stderr). No server starts: the run stops there."""
+    from click.testing import CliRunner
+
+    from migcheck.cli import main
+    from migcheck.live import LiveError
+
+    asked: dict[str, object] = {}
+
+    def run_live(histories: object, **kwargs: object) -> None:
+        asked.update(kwargs)
+        raise LiveError("stopped before the server")
+
+    monkeypatch.setattr("migcheck.live.runner.run_live", run_live)
+    monkeypatch.chdir(root)
+    result = CliRunner().invoke(main, ["live", *args])
+    derive = {k: asked.get(k) for k in ("prisma_schema", "prisma_ref")} if asked else {}
+    return result.exit_code, derive, result.stderr
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        ("--app-schema", "prisma/schema.prisma", "--app-ref", "main"),
+        ("--prisma-schema", "prisma/schema.prisma", "--old-ref", "main"),
+    ],
+)
+def test_live_takes_both_spellings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spelling: tuple[str, ...]
+) -> None:
+    root = repo(tmp_path, {**BASE, "prisma/schema.prisma": schema()}, pr=DROP_BIO)
+    code, derive, _ = live(root, monkeypatch, *spelling, "prisma")
+    assert code == 2  # the stub stopped the run
+    assert derive == {
+        "prisma_schema": str((root / "prisma/schema.prisma").resolve()),
+        "prisma_ref": ("main", ""),
+    }
+
+
+def test_live_reads_the_app_schema_from_the_config_file_and_the_diff_base(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = repo(
+        tmp_path,
+        {**BASE, "app/schema.prisma": schema(), ".migcheck.toml": 'app-schema = ["app"]\n'},
+        pr=DROP_BIO,
+    )
+    (root / "app/schema.prisma").rename(root / "app/user.prisma")
+    code, derive, _ = live(root, monkeypatch, "--diff", "main", "prisma")
+    assert code == 2
+    # The folder named by the config, at the merge base (as check's deployed version).
+    assert derive == {
+        "prisma_schema": str((root / "app").resolve()),
+        "prisma_ref": (git(root, "rev-parse", "main"), ""),
+    }
+
+
+def test_live_refuses_an_app_schema_outside_the_repository(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = tmp_path / "secret.prisma"
+    secret.write_text("SECRET-CONTENT\n")
+    root = repo(tmp_path, {**BASE, "prisma/schema.prisma": schema()}, pr=DROP_BIO)
+    (root / "prisma/link.prisma").symlink_to(secret)
+    code, derive, err = live(
+        root, monkeypatch, "--app-schema", "prisma/link.prisma", "--app-ref", "main", "prisma"
+    )
+    assert code == 2 and derive == {}  # refused before anything runs
+    assert err == (
+        f"migcheck live: prisma/link.prisma: symbolic link to {secret.resolve()}, "
+        "outside the linted tree; not read\n"
+    )
+
+
 # --- nothing changes for users who give neither a schema nor stats ---------------------
 
 
