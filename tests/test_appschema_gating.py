@@ -353,13 +353,17 @@ def test_sqlalchemy_attribute_removed_in_the_same_change_keeps_the_error(tmp_pat
 def test_renames_and_type_changes_of_what_the_app_no_longer_maps_are_cleared(
     tmp_path: Path,
 ) -> None:
+    keep = "\nclass Keep(Base):\n    __tablename__ = 'keep'\n    id = sa.Column(sa.Integer)\n"
+    audit = (
+        "\nclass Audit(Base):\n    __tablename__ = 'old_audit'\n    id = sa.Column(sa.Integer)\n"
+    )
     base = {
         "db/migrations/0001_init.sql": (
             "CREATE TABLE users (id int PRIMARY KEY, email text, legacy_name text, code int);\n"
             "CREATE TABLE old_audit (id int);\nCREATE TABLE keep (id int);\n"
+            "CREATE TABLE reports (id int);\n"
         ),
-        "app/models.py": MODELS.format(bio="")
-        + "\nclass Keep(Base):\n    __tablename__ = 'keep'\n    id = sa.Column(sa.Integer)\n",
+        "app/models.py": MODELS.format(bio="") + keep + audit,
     }
     pr = {
         "db/migrations/0002_x.sql": (
@@ -370,16 +374,17 @@ def test_renames_and_type_changes_of_what_the_app_no_longer_maps_are_cleared(
             "ALTER TABLE users RENAME COLUMN email TO mail;\n"
             "ALTER TABLE keep RENAME TO kept;\n"
             "ALTER TABLE users ALTER COLUMN email TYPE int USING 0;\n"
+            # A table no version of the models ever knew: no evidence either way.
+            "ALTER TABLE reports RENAME TO report;\n"
         )
     }
-    root = repo(tmp_path, base, pr=pr)
+    root = repo(tmp_path, base, {"app/models.py": MODELS.format(bio="") + keep}, pr=pr)
     got = {
         (f["line"], f["rule"]): (f["severity"], f.get("evidence", ""))
         for f in lint(root, "--diff", "main", "--app-schema", "app/models.py", "db")
         if f["rule"] in ("rename-column", "rename-table", "change-column-type")
     }
-    added = commit_of(root, "main")
-    never = f"(nor did any version since the file was added in {added})"
+    never = f"(nor did any version since the file was added in {commit_of(root, 'main~1')})"
     assert got == {
         (1, "rename-column"): (
             "info",
@@ -387,7 +392,8 @@ def test_renames_and_type_changes_of_what_the_app_no_longer_maps_are_cleared(
         ),
         (2, "rename-table"): (
             "info",
-            f'verified safe: main:app/models.py does not map table "old_audit" {never}',
+            'verified safe: main:app/models.py no longer maps table "old_audit" '
+            f"(since {commit_of(root, 'main')})",
         ),
         (3, "change-column-type"): (
             "info",
@@ -396,6 +402,27 @@ def test_renames_and_type_changes_of_what_the_app_no_longer_maps_are_cleared(
         (4, "rename-column"): ("error", ""),
         (5, "rename-table"): ("error", ""),
         (6, "change-column-type"): ("warning", ""),
+        (7, "rename-table"): ("error", ""),
+    }
+
+
+def test_a_schema_that_never_knew_the_table_clears_nothing(tmp_path: Path) -> None:
+    """A Prisma schema named for a plain-SQL history of another database: its tables are
+    not the schema's, so their drops keep their severity."""
+    root = repo(
+        tmp_path,
+        {
+            "prisma/schema.prisma": schema(),
+            "db/migrations/0001_init.sql": "CREATE TABLE users (id int, fax text);\n",
+        },
+        pr={
+            "db/migrations/0002_drop.sql": "ALTER TABLE users DROP COLUMN fax;\nDROP TABLE users;\n"
+        },
+    )
+    findings = lint(root, "--diff", "main", "--app-schema", "prisma/schema.prisma", "db")
+    assert {(f["rule"], f["severity"]) for f in findings} == {
+        ("drop-column", "error"),
+        ("drop-table", "error"),
     }
 
 
@@ -441,6 +468,21 @@ def test_a_deployed_schema_that_is_not_utf8_is_one_error(tmp_path: Path) -> None
     proc = run(root, "--diff", "main", "--app-schema", "app/models.py", "db", "prisma")
     assert proc.returncode == 2
     assert errors_of(proc) == [("main:app/models.py", "cannot read the app schema: not UTF-8")]
+
+
+def test_a_deployed_schema_above_the_size_limit_is_one_error(tmp_path: Path) -> None:
+    padded = schema(bio=BIO_IGNORED) + "// " + "x" * 20_000 + "\n"
+    root = repo(tmp_path, {**BASE, "prisma/schema.prisma": padded}, pr=DROP_BIO)
+    proc = run(root, "--diff", "main", "--max-file-size", "0.01", "prisma")
+    assert proc.returncode == 2
+    assert errors_of(proc) == [
+        (
+            "main:prisma/schema.prisma",
+            "file is 20.3 kB, above the 10 kB limit; raise it with --max-file-size",
+        )
+    ]
+    [f] = json.loads(proc.stdout)["findings"]
+    assert f["severity"] == "error"
 
 
 def test_an_app_schema_that_does_not_exist_is_one_error_and_linting_goes_on(

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from migcheck.appschema import AppSchema, from_prisma, merged
 from migcheck.model import Finding, InputError
 from migcheck.sources import History
-from migcheck.sources.reading import display_path, is_inside, outside_message
+from migcheck.sources.reading import display_path, is_inside, outside_message, size_message
 
 if TYPE_CHECKING:
     from migcheck.gitdiff import BaseTree
@@ -166,10 +166,9 @@ class DeployedSchema:
     files: tuple[str, ...]  # read at the commit; repository-relative, ``/``-separated
     folders: tuple[str, ...]  # as ``SchemaGroup.folders``, repository-relative
     scope: frozenset[str] | None = None  # the migration paths it judges; None: all
+    max_bytes: int = 10_000_000  # --max-file-size, for every version read
     # The evidence's "since <commit>" by object: found once, and only for cleared findings.
-    since: dict[tuple[str, str | None], tuple[str, bool]] = field(
-        default_factory=dict, init=False, repr=False
-    )
+    since: dict[tuple[str, str | None], Since] = field(default_factory=dict, init=False, repr=False)
 
     @property
     def source(self) -> str:
@@ -223,7 +222,9 @@ def load_deployed(
     if errors or not parts:
         return None, errors
     files = tuple(sorted(read))
-    deployed = DeployedSchema(merged(parts, ""), tree, files, tuple(folders), group.scope)
+    deployed = DeployedSchema(
+        merged(parts, ""), tree, files, tuple(folders), group.scope, max_bytes
+    )
     deployed.schema.source = deployed.source
     return deployed, []
 
@@ -253,7 +254,13 @@ def _gate_one(f: Finding, deployed: DeployedSchema) -> int:
         return 0
     if not unused:
         return 0
-    why = _evidence(deployed, table, column)
+    since = _since(deployed, table, column)
+    if schema.table(table) is None and since.kind != "changed":
+        # The schema does not know the table and no version read ever mapped it: it is
+        # about other tables (another app, or a table the ORM never saw), which proves
+        # nothing about who still uses this one.
+        return 0
+    why = _evidence(deployed, table, column, since)
     f.original_severity = f.severity
     f.severity = "info"
     f.evidence = f"verified safe: {why}"
@@ -261,26 +268,24 @@ def _gate_one(f: Finding, deployed: DeployedSchema) -> int:
     return 1
 
 
-def _evidence(deployed: DeployedSchema, table: str, column: str | None) -> str:
+def _evidence(deployed: DeployedSchema, table: str, column: str | None, since: Since) -> str:
     """``main:prisma/schema.prisma no longer maps "User"."bio" (the field is @ignore since
     3f2a1c9, line 9)``: what the deployed schema says of the object, and since when."""
-    schema = deployed.schema
-    mapped = schema.table(table)
+    mapped = deployed.schema.table(table)
     name = mapped.name if mapped else _bare(table)
     what = f'table "{name}"' if column is None else f'"{name}"."{_bare(column)}"'
     found = mapped.columns.get(_bare(column)) if mapped and column is not None else None
     where = f"{deployed.tree.ref}:{mapped.path}" if mapped else deployed.source
-    since, created = _since(deployed, table, column)
     verb = "no longer maps"
     if mapped is not None and mapped.ignored:
-        how = f"the model is {mapped.ignored}{since}, line {mapped.line}"
+        how = f"the model is {mapped.ignored}{since.text}, line {mapped.line}"
     elif found is not None and found.ignored:
-        how = f"the field is {found.ignored}{since}, line {found.line}"
-    elif created:
+        how = f"the field is {found.ignored}{since.text}, line {found.line}"
+    elif since.kind == "created":
         # Absent from every version of the file: the app never mapped it at all.
-        verb, how = "does not map", f"nor did any version{since}"
+        verb, how = "does not map", f"nor did any version{since.text}"
     else:
-        how = since.strip()
+        how = since.text.strip()
     return f"{where} {verb} {what}" + (f" ({how})" if how else "")
 
 
@@ -291,18 +296,26 @@ def _bare(name: str) -> str:
 # --- since when ----------------------------------------------------------------------
 
 
-def _since(deployed: DeployedSchema, table: str, column: str | None) -> tuple[str, bool]:
-    """(`` since 3f2a1c9``, created): the commit since which the app has not mapped the
-    object, and whether that is the commit that added the schema file. ``since at least``
-    when the history read (bounded, or cut by a shallow clone) ends before the change;
-    "" when git cannot tell."""
+@dataclass(frozen=True)
+class Since:
+    """Since when the deployed app has not mapped an object: ``text`` as the evidence
+    words it (`` since 3f2a1c9``), and ``kind``: ``changed`` (the commit that stopped
+    mapping it), ``created`` (the commit that added the schema file, which never mapped
+    it), ``bound`` (the history read ends first: the 20-commit bound, a shallow clone, a
+    version that cannot be read), or ``unknown`` (git could not tell)."""
+
+    text: str
+    kind: str
+
+
+def _since(deployed: DeployedSchema, table: str, column: str | None) -> Since:
     key = (table, column)
     if key not in deployed.since:
         deployed.since[key] = _search_since(deployed, table, column)
     return deployed.since[key]
 
 
-def _search_since(deployed: DeployedSchema, table: str, column: str | None) -> tuple[str, bool]:
+def _search_since(deployed: DeployedSchema, table: str, column: str | None) -> Since:
     tree = deployed.tree
     paths = [*deployed.files, *deployed.folders]
     args = ["log", f"-n{SINCE_COMMITS + 1}", "--format=%H %P", tree.commit, "--", *paths]
@@ -310,20 +323,22 @@ def _search_since(deployed: DeployedSchema, table: str, column: str | None) -> t
     for i, (commit, *parents) in enumerate(commits):
         short = commit[:SHORT]
         if i + 1 >= SINCE_COMMITS:
-            return f" since at least {short}", False
+            return Since(f" since at least {short}", "bound")
         if i + 1 < len(commits):
             older = _schema_at(deployed, commits[i + 1][0])
             if older is None:
-                return f" since at least {short}", False  # unreadable there: no guess
+                return Since(f" since at least {short}", "bound")  # unreadable: no guess
             if _maps(older, table, column):
-                return f" since {short}", False
+                return Since(f" since {short}", "changed")
             continue
         # The oldest commit that touched the files, which added them, unless the clone's
         # history stops there.
         if not parents and _is_shallow_boundary(tree, commit):
-            return f" since at least {short}, where this shallow clone's history stops", False
-        return f" since the file was added in {short}", True
-    return "", False
+            return Since(
+                f" since at least {short}, where this shallow clone's history stops", "bound"
+            )
+        return Since(f" since the file was added in {short}", "created")
+    return Since("", "unknown")
 
 
 def _maps(schema: AppSchema, table: str, column: str | None) -> bool:
@@ -333,7 +348,9 @@ def _maps(schema: AppSchema, table: str, column: str | None) -> bool:
 def _schema_at(deployed: DeployedSchema, commit: str) -> AppSchema | None:
     """The schema at an older commit; an empty one where the files did not exist yet, and
     None where a file cannot be read (the search stops there rather than guess)."""
-    read, refused = _files_at(deployed.tree, commit, deployed.files, deployed.folders, 10_000_000)
+    read, refused = _files_at(
+        deployed.tree, commit, deployed.files, deployed.folders, deployed.max_bytes
+    )
     if refused:
         return None
     parts = []
@@ -403,7 +420,7 @@ def _files_at(
         if mode == "120000":
             refused.append((rel, "a symbolic link at this commit; the app schema is not read"))
         elif int(size) > max_bytes:
-            refused.append((rel, f"the app schema is larger than {max_bytes} bytes; not read"))
+            refused.append((rel, size_message(int(size), max_bytes)))
         else:
             entries.append((rel, sha))
     if not entries:
