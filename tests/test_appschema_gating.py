@@ -667,6 +667,33 @@ def test_live_refuses_an_app_schema_outside_the_repository(
     )
 
 
+def test_live_takes_a_folder_named_file_by_file_and_notes_model_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = repo(
+        tmp_path,
+        {
+            **BASE,
+            "prisma/schema/main.prisma": DATASOURCE,
+            "prisma/schema/user.prisma": USER.format(bio=BIO),
+            "app/models.py": MODELS.format(bio=SA_BIO),
+        },
+        pr={
+            "pyproject.toml": '[tool.migcheck]\napp-schema = ["prisma/schema/*.prisma", "app/*.py"]\n'
+        },
+    )
+    code, derive, err = live(root, monkeypatch, "--app-ref", "main", "prisma")
+    assert code == 2  # the stub stopped the run, after the schema was chosen
+    assert derive == {
+        "prisma_schema": str((root / "prisma/schema").resolve()),
+        "prisma_ref": ("main", ""),
+    }
+    assert err.startswith(
+        "migcheck live: note: app/models.py: not a Prisma schema; "
+        "live derives Prisma queries only from one\n"
+    )
+
+
 # --- nothing changes for users who give neither a schema nor stats ---------------------
 
 

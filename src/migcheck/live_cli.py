@@ -75,10 +75,12 @@ def run_live_command(req: LiveRequest) -> int:
             return EXIT_CLEAN
         paths = diff.paths
         base_commit = diff.base_commit
-    prisma_schema, problems = _app_schema(req)
+    prisma_schema, problems, notes = _app_schema(req)
     for line in problems:
         print(f"migcheck live: {line}", file=sys.stderr)
-    if prisma_schema is None and problems:
+    for line in notes:
+        print(f"migcheck live: note: {line}", file=sys.stderr)
+    if problems:
         return EXIT_USAGE
     histories, errors = discover_histories(RunRequest(paths=paths))
     for err in errors:
@@ -127,10 +129,11 @@ def run_live_command(req: LiveRequest) -> int:
     return _exit_code(findings, req.fail_on)
 
 
-def _app_schema(req: LiveRequest) -> tuple[str | None, list[str]]:
+def _app_schema(req: LiveRequest) -> tuple[str | None, list[str], list[str]]:
     """The Prisma schema (a file or a ``schema/`` folder) the live check derives queries
-    from, named as ``check`` names it, and the problems to print. None with no problem
-    means "find it by convention"."""
+    from, named as ``check`` names it (``--app-schema``, else the config file's
+    ``app-schema``), then the errors and the notes to print. None without errors means
+    "find it by convention", as before."""
     import os
 
     from migcheck.appschema.gating import schema_files
@@ -143,28 +146,31 @@ def _app_schema(req: LiveRequest) -> tuple[str | None, list[str]]:
             found, _ = locate_config(req.paths, None)
             config = load_config(found) if found is not None else None
         except ConfigError as err:
-            return None, [str(err)]
+            return None, [str(err)], []
         patterns = (config.app_schema or ()) if config is not None else ()
-        if not patterns:
-            return None, []
     # The same reading as check's: inside the repository only, one error per name.
     files, folders, errors = schema_files(patterns, boundary_for(os.getcwd()))
     problems = [f"{e.path}: {e.message}" for e in errors]
-    prisma = [f for f in files if f.endswith(".prisma") and os.path.dirname(f) not in folders]
+    notes = []
     others = [f for f in files if not f.endswith(".prisma")]
     if others:
-        # The live check derives SQLAlchemy queries from --sqlalchemy-metadata only.
+        # check reads SQLAlchemy models too; here their queries come from
+        # --sqlalchemy-metadata, so a shared config file must not stop the run.
         shown = ", ".join(display_path(f) for f in others[:3])
-        problems.append(f"{shown}: not a Prisma schema; the live check derives queries from one")
-    choices = folders + prisma
-    if errors or len(choices) != 1:
-        if len(choices) > 1:
-            problems.append(
-                "app schema: give one schema.prisma or one schema/ folder, not "
-                + ", ".join(display_path(c) for c in choices[:3])
-            )
-        return None, problems or ["app schema: no Prisma schema among the files named"]
-    return choices[0], problems
+        notes.append(f"{shown}: not a Prisma schema; live derives Prisma queries only from one")
+    # A multi-file schema named file by file (``prisma/schema/*.prisma``) is its folder.
+    by_folder: dict[str, list[str]] = {}
+    for f in files:
+        if f.endswith(".prisma") and os.path.dirname(f) not in folders:
+            by_folder.setdefault(os.path.dirname(f), []).append(f)
+    choices = list(folders)
+    choices += [d if len(named) > 1 else named[0] for d, named in sorted(by_folder.items())]
+    if len(choices) > 1:
+        shown = ", ".join(display_path(c) for c in choices[:3])
+        problems.append(f"app schema: give one schema.prisma or one schema/ folder, not {shown}")
+    if problems or not choices:
+        return None, problems, notes
+    return choices[0], [], notes
 
 
 def _changeset_is_last(histories: list[History]) -> None:
