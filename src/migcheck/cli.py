@@ -206,17 +206,23 @@ def _csv(values: tuple[str, ...]) -> list[str]:
 )
 @click.option(
     "--app-schema",
+    "--prisma-schema",
+    "app_schema",
     multiple=True,
     metavar="PATH",
-    help="The app's schema file (schema.prisma, or SQLAlchemy models; globs allowed). "
-    "Repeatable. Default: a Prisma history's schema.prisma.",
+    help="The app's schema file (schema.prisma, a prisma/schema/ folder, or SQLAlchemy "
+    "models; globs allowed). Repeatable. Default: a Prisma history's schema.prisma. "
+    "--prisma-schema is an alias, as in `migcheck live`.",
 )
 @click.option(
     "--app-ref",
+    "--old-ref",
+    "app_ref",
     default=None,
     metavar="REF",
     help="Git ref of the deployed app (default: the --diff merge base): a drop of what it "
-    "no longer maps is the contract step of expand/contract, reported as info.",
+    "no longer maps is the contract step of expand/contract, reported as info. "
+    "--old-ref is an alias, as in `migcheck live`.",
 )
 @click.option(
     "--table-stats",

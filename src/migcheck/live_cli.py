@@ -33,9 +33,11 @@ class LiveRequest:
     dsn: str | None = None
     pg_version: int | None = None
     statement_timeout: float = 60.0
-    prisma_schema: str | None = None
+    # ``--app-schema`` (alias ``--prisma-schema``), as ``check`` takes it; when empty, the
+    # config file's ``app-schema``, then the schema.prisma beside the migrations.
+    app_schema: list[str] = field(default_factory=list)
     sqlalchemy_metadata: str | None = None
-    old_ref: str | None = None
+    old_ref: str | None = None  # ``--app-ref`` (alias ``--old-ref``); default: --diff's base
     new_ref: str = ""
     fmt: str = "text"
     fail_on: str = "error"
@@ -55,6 +57,7 @@ def run_live_command(req: LiveRequest) -> int:
     from migcheck.runner import RunRequest, discover_histories
 
     paths = req.paths
+    base_commit: str | None = None
     if req.diff_base is not None:
         # The same changeset as the static linter's --diff: the migrations this branch
         # adds or edits, inside their histories.
@@ -71,6 +74,14 @@ def run_live_command(req: LiveRequest) -> int:
             print(f"migcheck live: no migration changed since {req.diff_base}", file=sys.stderr)
             return EXIT_CLEAN
         paths = diff.paths
+        base_commit = diff.base_commit
+    prisma_schema, problems, notes = _app_schema(req)
+    for line in problems:
+        print(f"migcheck live: {line}", file=sys.stderr)
+    for line in notes:
+        print(f"migcheck live: note: {line}", file=sys.stderr)
+    if problems:
+        return EXIT_USAGE
     histories, errors = discover_histories(RunRequest(paths=paths))
     for err in errors:
         where = f"{err.path}:{err.line}" if err.line else err.path
@@ -78,7 +89,15 @@ def run_live_command(req: LiveRequest) -> int:
     if not histories:
         return EXIT_USAGE
     _changeset_is_last(histories)
-    refs = (req.old_ref, req.new_ref) if req.old_ref is not None else None
+    old_ref = req.old_ref
+    if old_ref is None and prisma_schema is not None:
+        old_ref = base_commit  # as for check: the deployed app is the --diff merge base
+    refs = (old_ref, req.new_ref) if old_ref is not None else None
+    # A schema named, or found by convention as check finds it (unless the run names only
+    # SQLAlchemy models).
+    use_prisma = prisma_schema is not None or (
+        not req.sqlalchemy_metadata and any(h.tool == "prisma" for h in histories)
+    )
     try:
         result = run_live(
             histories,
@@ -88,8 +107,8 @@ def run_live_command(req: LiveRequest) -> int:
             dsn=req.dsn,
             pg_version=req.pg_version,
             statement_timeout_s=req.statement_timeout,
-            prisma_ref=refs if req.prisma_schema else None,
-            prisma_schema=req.prisma_schema,
+            prisma_ref=refs if use_prisma else None,
+            prisma_schema=prisma_schema,
             sqlalchemy_metadata=req.sqlalchemy_metadata,
             sqlalchemy_ref=refs if req.sqlalchemy_metadata else None,
             use_cache=req.use_cache,
@@ -108,6 +127,50 @@ def run_live_command(req: LiveRequest) -> int:
     findings = to_findings(result)
     _write_report(req, result, findings, histories)
     return _exit_code(findings, req.fail_on)
+
+
+def _app_schema(req: LiveRequest) -> tuple[str | None, list[str], list[str]]:
+    """The Prisma schema (a file or a ``schema/`` folder) the live check derives queries
+    from, named as ``check`` names it (``--app-schema``, else the config file's
+    ``app-schema``), then the errors and the notes to print. None without errors means
+    "find it by convention", as before."""
+    import os
+
+    from migcheck.appschema.gating import schema_files
+    from migcheck.config import ConfigError, load_config, locate_config
+    from migcheck.sources.reading import boundary_for, display_path
+
+    patterns: tuple[str, ...] = tuple(req.app_schema)
+    if not patterns:
+        try:
+            found, _ = locate_config(req.paths, None)
+            config = load_config(found) if found is not None else None
+        except ConfigError as err:
+            return None, [str(err)], []
+        patterns = (config.app_schema or ()) if config is not None else ()
+    # The same reading as check's: inside the repository only, one error per name.
+    files, folders, errors = schema_files(patterns, boundary_for(os.getcwd()))
+    problems = [f"{e.path}: {e.message}" for e in errors]
+    notes = []
+    others = [f for f in files if not f.endswith(".prisma")]
+    if others:
+        # check reads SQLAlchemy models too; here their queries come from
+        # --sqlalchemy-metadata, so a shared config file must not stop the run.
+        shown = ", ".join(display_path(f) for f in others[:3])
+        notes.append(f"{shown}: not a Prisma schema; live derives Prisma queries only from one")
+    # A multi-file schema named file by file (``prisma/schema/*.prisma``) is its folder.
+    by_folder: dict[str, list[str]] = {}
+    for f in files:
+        if f.endswith(".prisma") and os.path.dirname(f) not in folders:
+            by_folder.setdefault(os.path.dirname(f), []).append(f)
+    choices = list(folders)
+    choices += [d if len(named) > 1 else named[0] for d, named in sorted(by_folder.items())]
+    if len(choices) > 1:
+        shown = ", ".join(display_path(c) for c in choices[:3])
+        problems.append(f"app schema: give one schema.prisma or one schema/ folder, not {shown}")
+    if problems or not choices:
+        return None, problems, notes
+    return choices[0], [], notes
 
 
 def _changeset_is_last(histories: list[History]) -> None:
@@ -165,10 +228,12 @@ def _exit_code(findings: list[Finding], fail_on: str) -> int:
 @click.option(
     "--app-schema",
     "--prisma-schema",
-    "prisma_schema",
-    default=None,
-    help="Path of schema.prisma: derive each app version's queries from it "
-    "(at --old-ref and --new-ref).",
+    "app_schema",
+    multiple=True,
+    metavar="PATH",
+    help="The app's schema.prisma (or prisma/schema/ folder): derive each app version's "
+    "queries from it (at --app-ref and --new-ref). Default: the config file's app-schema, "
+    "else the schema beside the migrations. --prisma-schema is an alias.",
 )
 @click.option(
     "--sqlalchemy-metadata",
@@ -181,7 +246,9 @@ def _exit_code(findings: list[Finding], fail_on: str) -> int:
     "--old-ref",
     "old_ref",
     default=None,
-    help="Git ref of the old (deployed) app version, e.g. origin/main.",
+    metavar="REF",
+    help="Git ref of the old (deployed) app version, e.g. origin/main (default with "
+    "--diff and an app schema: the merge base). --old-ref is an alias.",
 )
 @click.option(
     "--new-ref", default="", help="Git ref of the new app version (default: working tree)."
@@ -245,7 +312,7 @@ def live_command(
     paths: tuple[str, ...],
     old_queries: tuple[str, ...],
     new_queries: tuple[str, ...],
-    prisma_schema: str | None,
+    app_schema: tuple[str, ...],
     sqlalchemy_metadata: str | None,
     old_ref: str | None,
     new_ref: str,
@@ -269,7 +336,7 @@ def live_command(
         dsn=dsn,
         pg_version=int(pg_version) if pg_version else None,
         statement_timeout=statement_timeout,
-        prisma_schema=prisma_schema,
+        app_schema=list(app_schema),
         sqlalchemy_metadata=sqlalchemy_metadata,
         old_ref=old_ref,
         new_ref=new_ref,

@@ -19,7 +19,7 @@ from migcheck.settings import Settings
 from migcheck.suppress import Directive, apply_suppressions
 
 if TYPE_CHECKING:
-    from migcheck.appschema import AppSchema
+    from migcheck.appschema.gating import DeployedSchema
     from migcheck.baseline import Baseline, BaselineEntry
     from migcheck.tablestats import TableStats
 
@@ -80,7 +80,7 @@ def settle(
 def rescale(
     findings: Sequence[Finding],
     *,
-    deployed: AppSchema | None = None,
+    deployed: Sequence[DeployedSchema] = (),
     stats: TableStats | None = None,
     small_rows: int = Settings.small_table_rows,
     small_bytes: int = Settings.small_table_bytes,
@@ -88,7 +88,7 @@ def rescale(
     """Re-grade findings, in place, by what the run knows of production: first the
     contract steps the deployed app's schema proves safe, then lock findings by table size.
     Each lowered finding keeps ``original_severity`` and says its ``evidence``."""
-    if deployed is not None:
+    if deployed:
         from migcheck.appschema.gating import gate
 
         gate(findings, deployed)

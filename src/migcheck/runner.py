@@ -22,7 +22,7 @@ from migcheck.vocabulary import CATEGORIES
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from migcheck.appschema import AppSchema
+    from migcheck.appschema.gating import DeployedSchema
     from migcheck.baseline import BaselineEntry
     from migcheck.configreport import ConfigReport
 
@@ -193,7 +193,8 @@ def run(req: RunRequest) -> RunResult:
         history_errors=found.history_errors,
     )
     result.fatal = bool(result.errors) and not found.histories
-    deployed, deployed_notes = _deployed_schema(req, diff, found.histories)
+    deployed, schema_errors = _deployed_schema(req, diff, found.histories)
+    result.errors.extend(schema_errors)
     stats = None
     if settings.table_stats is not None:
         from migcheck.tablestats import load_table_stats
@@ -204,7 +205,6 @@ def run(req: RunRequest) -> RunResult:
             result.notes.append(
                 InputError(stats.source, "lists no table; findings keep their severity")
             )
-    result.notes.extend(deployed_notes)
     rescale(
         result.findings,
         deployed=deployed,
@@ -226,32 +226,29 @@ def run(req: RunRequest) -> RunResult:
 
 def _deployed_schema(
     req: RunRequest, diff: object, histories: list[History]
-) -> tuple[AppSchema | None, list[InputError]]:
-    """The deployed app's schema (``appschema``) read from git, and notes on reading it;
-    None without a deployed version (no ``--diff``, no ``--app-ref``) or schema file."""
+) -> tuple[list[DeployedSchema], list[InputError]]:
+    """The deployed app's schemas (``appschema.gating``) read from git, and one input error
+    per schema file that cannot be read; none without a deployed version (no ``--diff``,
+    no ``--app-ref``) or schema file."""
     settings = req.settings
-    if settings.app_ref is None and diff is None:
-        return None, []
+    if settings.app_ref is None and diff is None and not settings.app_schema:
+        return [], []
     from pathlib import Path
 
-    from migcheck.appschema.gating import conventional_paths, expand, read_at
+    from migcheck.appschema.gating import load_all, schema_groups
     from migcheck.gitdiff import base_tree, tree_at
+    from migcheck.sources.reading import boundary_for
 
-    paths = expand(settings.app_schema) if settings.app_schema else conventional_paths(histories)
-    if not paths:
-        return None, []
+    groups, errors = schema_groups(settings.app_schema, histories, boundary_for(str(Path.cwd())))
     if settings.app_ref is not None:
         tree = base_tree(settings.app_ref, Path.cwd())
-    else:
-        commit = getattr(diff, "base_commit", None)
-        if not commit:
-            return None, []
+    elif getattr(diff, "base_commit", None):
+        commit = str(getattr(diff, "base_commit", ""))
         tree = tree_at(commit, req.diff_base or commit[:12], Path.cwd())
-    deployed = read_at(paths, tree)
-    if deployed is None:
-        return None, []
-    notes = [InputError(e.split(":", 1)[0], e.split(":", 1)[-1].strip()) for e in deployed.errors]
-    return deployed, notes
+    else:
+        return [], errors
+    deployed, problems = load_all(groups, tree, settings.max_bytes)
+    return deployed, errors + problems
 
 
 def _fetch_notes(diff: object) -> list[InputError]:
