@@ -211,6 +211,33 @@ def test_hostile_input_stays_text() -> None:
     assert "\x1b" not in page and "\u202e" not in page and "\x07" not in page
 
 
+def test_the_lock_timeout_rerun_seeding_traffic_and_notes_are_shown() -> None:
+    doc = rehearsal()
+    failing = dict(
+        doc["statements"][0],
+        failed={"sqlstate": "55P03", "message": "canceling statement due to lock timeout"},
+    )
+    doc.update(
+        with_lock_timeout={"lock_timeout_ms": 100, "statements": [failing]},
+        seeded={"public.orders": 200000},
+        seed_cached=True,
+        traffic=[{"origin": "old_app.sql:12", "weight": 0.75, "queries": 3100, "errors": 17}],
+        notes=["<script>note()</script>"],
+        seed_problems=["orders_qty_check rejected the seeded value"],
+    )
+    doc["statements"][1]["app_error_examples"] = {"23502": 'null value in column "qty"'}
+    parsed = parse(render(doc))
+    text = " ".join(" ".join(parsed.text).split())
+    assert "The same changeset with SET lock_timeout = 100ms prepended" in text
+    assert "failed 55P03: canceling statement due to lock timeout" in text
+    assert text.count("db/migrations/0007_orders/migration.sql:3") == 2  # both tables
+    assert "Seeded (from the cached seeded template): public.orders 200,000 rows" in text
+    assert "old_app.sql:12 0.75 3,100 17" in text
+    assert '23502: 17 e.g. null value in column "qty"' in text
+    assert "<script>note()</script>" in text and "orders_qty_check rejected" in text
+    assert not any(t == "script" for t, _ in parsed.tags)
+
+
 def test_malformed_figures_show_as_missing_not_as_an_error() -> None:
     doc = rehearsal(baseline="nope", settings=[1])
     doc["statements"].append(

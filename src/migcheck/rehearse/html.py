@@ -42,7 +42,8 @@ figure svg { max-width: 100%; height: auto; }
 table { border-collapse: collapse; margin-top: 1em; }
 th, td { border: 1px solid #d0d7de; padding: .3em .5em; vertical-align: top; text-align: right; }
 th { background: #f6f8fa; text-align: left; }
-td:not(.sql) { white-space: nowrap; }
+td.num { white-space: nowrap; }
+ul.notes { color: #57606a; }
 td.sql { text-align: left; max-width: 40em; }
 td.sql code { white-space: pre-wrap; word-break: break-word; font-size: 12px; }
 td.where, td.locks { text-align: left; }
@@ -94,6 +95,15 @@ def render(rehearsal: Mapping[str, Any]) -> str:
     else:
         parts.append('<p class="note">No timeline was recorded.</p>')
     parts.append(_table(statements, baseline, max_stall_ms))
+    other = data.get("with_lock_timeout")
+    if isinstance(other, Mapping):
+        others = [s for s in _list(other.get("statements")) if isinstance(s, Mapping)]
+        parts.append(
+            f"<h2>The same changeset with <code>SET lock_timeout = "
+            f"{_count(other.get('lock_timeout_ms'))}ms</code> prepended</h2>"
+        )
+        parts.append(_table(others, baseline, max_stall_ms))
+    parts.append(_extras(data))
     parts.append("</body></html>\n")
     return "\n".join(parts)
 
@@ -275,19 +285,51 @@ def _table(
             f"<td>{number}</td>"
             f'<td class="where">{_text(s.get("path", "?"))}:{_line_no(s.get("line"))}</td>'
             f'<td class="sql"><code>{_sql(s.get("sql"))}</code></td>'
-            f"<td>{_ms(s.get('duration_ms'))}{mark}</td>"
+            f'<td class="num">{_ms(s.get("duration_ms"))}{mark}{_failed(s.get("failed"))}</td>'
             f'<td class="locks">{_locks(s)}</td>'
             f"<td>{'yes' if rewrote is True else 'no' if rewrote is False else _MISSING}</td>"
-            f"<td>{_count(s.get('waiting_queries'))} ({_ms(s.get('max_wait_ms'))})</td>"
-            f"<td>{_ms(s.get('p50_ms'))} / {_ms(s.get('p95_ms'))} / {_ms(s.get('p99_ms'))}"
+            f'<td class="num">{_count(s.get("waiting_queries"))} ({_ms(s.get("max_wait_ms"))})</td>'
+            f'<td class="num">{_ms(s.get("p50_ms"))} / {_ms(s.get("p95_ms"))} / {_ms(s.get("p99_ms"))}'
             f" / {_ms(s.get('max_ms'))}<br><small>baseline p99 {base_p99}</small></td>"
-            f"<td>{_errors(s.get('app_errors'))}</td>"
-            f"<td>{_queued(s)}</td></tr>"
+            f"<td>{_errors(s.get('app_errors'), s.get('app_error_examples'))}</td>"
+            f'<td class="num">{_queued(s)}</td></tr>'
         )
     if not statements:
         rows.append('<tr><td colspan="10">No statement was rehearsed.</td></tr>')
     rows.append("</tbody></table>")
     return "\n".join(rows)
+
+
+def _extras(data: Mapping[str, Any]) -> str:
+    """What was seeded, the traffic mix, and the run's notes and seeding problems."""
+    out = []
+    seeded = data.get("seeded")
+    if isinstance(seeded, Mapping) and seeded:
+        tables = ", ".join(
+            f"{_text(t)} {_count(n)} rows" for t, n in sorted(seeded.items(), key=str)
+        )
+        cached = " (from the cached seeded template)" if data.get("seed_cached") is True else ""
+        out.append(f'<p class="settings">Seeded{cached}: {tables}</p>')
+    mix = [m for m in _list(data.get("traffic")) if isinstance(m, Mapping)]
+    if mix:
+        out.append(
+            "<h2>Traffic</h2><table><thead><tr><th>app query</th><th>weight</th>"
+            "<th>queries run</th><th>errors</th></tr></thead><tbody>"
+        )
+        for m in mix:
+            weight = _num(m.get("weight"))
+            out.append(
+                f'<tr><td class="where">{_text(m.get("origin", "?"))}</td>'
+                f'<td class="num">{_MISSING if weight is None else f"{weight:g}"}</td>'
+                f'<td class="num">{_count(m.get("queries"))}</td>'
+                f'<td class="num">{_count(m.get("errors"))}</td></tr>'
+            )
+        out.append("</tbody></table>")
+    notes = [*_list(data.get("seed_problems")), *_list(data.get("notes"))]
+    if notes:
+        items = "".join(f"<li>{_text(n)}</li>" for n in notes)
+        out.append(f'<h2>Notes</h2><ul class="notes">{items}</ul>')
+    return "\n".join(out)
 
 
 def _locks(stmt: Mapping[str, Any]) -> str:
@@ -304,12 +346,25 @@ def _locks(stmt: Mapping[str, Any]) -> str:
     )
 
 
-def _errors(value: object) -> str:
+def _errors(value: object, examples: object = None) -> str:
     if not isinstance(value, Mapping) or not value:
         return "none"
-    return "<br>".join(
-        f"{_text(state)}: {_count(n)}" for state, n in sorted(value.items(), key=str)
-    )
+    shown = examples if isinstance(examples, Mapping) else {}
+    out = []
+    for state, n in sorted(value.items(), key=str):
+        example = shown.get(state)
+        hint = f"<br><small>e.g. {_text(example)}</small>" if example else ""
+        out.append(f"{_text(state)}: {_count(n)}{hint}")
+    return "<br>".join(out)
+
+
+def _failed(value: object) -> str:
+    """A statement that failed (``lock_timeout`` under the long transaction)."""
+    if not isinstance(value, Mapping):
+        return ""
+    state, message = value.get("sqlstate"), value.get("message")
+    detail = f": {_text(message)}" if message else ""
+    return f'<br><span class="ex">failed {_text(state or "?")}{detail}</span>'
 
 
 def _queued(stmt: Mapping[str, Any]) -> str:
