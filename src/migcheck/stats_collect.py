@@ -89,11 +89,14 @@ LEFT JOIN idx ON idx.root = heap.root
 ORDER BY 1, 2"""
 
 # Where pg_stat_statements is installed (any schema), and which column names its
-# version has (mean_exec_time since PostgreSQL 13, total_time before).
+# version has (total_exec_time since PostgreSQL 13, total_time before). Read from the
+# catalogs, not through a ::regclass cast: that needs USAGE on the extension's schema
+# and its error would end the transaction.
 FIND_PGSS_SQL = """\
 SELECT n.nspname,
-       EXISTS (SELECT FROM pg_catalog.pg_attribute a
-               WHERE a.attrelid = format('%I.pg_stat_statements', n.nspname)::regclass
+       EXISTS (SELECT FROM pg_catalog.pg_class c
+               JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid
+               WHERE c.relnamespace = n.oid AND c.relname = 'pg_stat_statements'
                  AND a.attname = 'total_exec_time')
 FROM pg_catalog.pg_extension e
 JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace

@@ -214,21 +214,27 @@ def _system_pg_with_pgss() -> Path | None:
     return None
 
 
-def test_pg_stat_statements_present_top_queries_by_calls(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.mark.parametrize("case", ["preloaded", "not preloaded", "no usage on its schema"])
+def test_pg_stat_statements_present(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
     bin_dir = _system_pg_with_pgss()
     if bin_dir is None:
         pytest.skip("no system PostgreSQL with pg_stat_statements (apt-get install postgresql)")
     from migcheck.live import cluster
 
-    monkeypatch.setitem(cluster._SERVER_SETTINGS, "shared_preload_libraries", "pg_stat_statements")
+    if case != "not preloaded":
+        monkeypatch.setitem(
+            cluster._SERVER_SETTINGS, "shared_preload_libraries", "pg_stat_statements"
+        )
     server = cluster.ClusterServer(bin_dir, kind="pg_bin", statement_timeout_s=60, persistent=False)
     try:
         name = server.new_name("stats")
         server.create_database(name)
         with server.connect(name) as admin:
-            admin.execute("CREATE EXTENSION pg_stat_statements SCHEMA public")
+            # Not in public: where the extension lives is looked up, not assumed.
+            admin.execute("CREATE SCHEMA ext")
+            admin.execute("CREATE EXTENSION pg_stat_statements SCHEMA ext")
+            if case != "no usage on its schema":
+                admin.execute(f"GRANT USAGE ON SCHEMA ext TO {server.runner_role}")
             admin.execute("SELECT 'the admin role ran this' FROM pg_class LIMIT 1")
         with server.connect_runner(name) as app:
             app.execute("CREATE TABLE orders (id int PRIMARY KEY, qty int)")
@@ -246,12 +252,24 @@ def test_pg_stat_statements_present_top_queries_by_calls(
         server.close()
     assert proc.returncode == 0, proc.stderr
     assert password not in proc.stdout + proc.stderr
-    queries = json.loads(proc.stdout)["queries"]
-    assert [(q["query"], q["calls"]) for q in queries] == [
+    doc = json.loads(proc.stdout)
+    assert [t["name"] for t in doc["tables"]] == ["orders"]
+    if case == "not preloaded":
+        # Installed but not loaded: the view raises; the tables are still written.
+        assert doc["queries"] == []
+        assert "pg_stat_statements cannot be read" in proc.stderr
+        assert "shared_preload_libraries" in proc.stderr
+        return
+    if case == "no usage on its schema":
+        assert doc["queries"] == []
+        assert "pg_stat_statements cannot be read" in proc.stderr
+        assert "permission denied for schema ext" in proc.stderr
+        return
+    assert [(q["query"], q["calls"]) for q in doc["queries"]] == [
         ("SELECT qty FROM orders WHERE id = $1", 30),
         ("/* app:v2 */ UPDATE orders SET qty = qty WHERE id = $1", 12),
     ]
-    assert all(isinstance(q["mean_ms"], float) and q["mean_ms"] >= 0 for q in queries)
+    assert all(isinstance(q["mean_ms"], float) and q["mean_ms"] >= 0 for q in doc["queries"])
     assert "hunter2" not in proc.stdout  # utility statements are left out
     # The admin role's statements are hidden from the runner: said, not guessed at.
     assert "query texts of other roles are hidden" in proc.stderr
