@@ -132,6 +132,10 @@ def queries_sql(top: int, schema: str = "public", new_columns: bool = True) -> s
     )
 
 
+def hidden_sql(schema: str = "public") -> str:
+    return _HIDDEN_TEMPLATE.format(schema=ident_part(schema))
+
+
 def session_sql() -> str:
     """How the transaction is opened: read-only, bounded, and named in pg_stat_activity."""
     return (
@@ -148,7 +152,9 @@ def show_sql(top: int = DEFAULT_TOP) -> str:
         f"{session_sql()}\n\n-- tables\n{TABLES_SQL};\n\n"
         f"-- is pg_stat_statements installed, and where?\n{FIND_PGSS_SQL};\n\n"
         "-- top queries (when it is; PostgreSQL 12 and older name the column total_time)\n"
-        f"{queries_sql(top)};\n\nCOMMIT;\n"
+        f"{queries_sql(top)};\n\n"
+        "-- how many query texts this role may not read (counted in a note)\n"
+        f"{hidden_sql()};\n\nCOMMIT;\n"
     )
 
 
@@ -220,7 +226,7 @@ def _queries(conn: psycopg.Connection, top: int, notes: list[str]) -> list[dict[
         # that error must not end the transaction.
         with conn.transaction():
             rows = conn.execute(queries_sql(top, schema, new_columns)).fetchall()
-            hidden_row = conn.execute(_HIDDEN_TEMPLATE.format(schema=ident_part(schema)))
+            hidden_row = conn.execute(hidden_sql(schema))
             hidden = int(hidden_row.fetchone()[0])  # type: ignore[index]
     except psycopg.errors.ObjectNotInPrerequisiteState as err:
         notes.append(f'pg_stat_statements cannot be read: "queries" is empty ({_first(err)})')

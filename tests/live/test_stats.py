@@ -248,6 +248,19 @@ def test_pg_stat_statements_present(case: str, monkeypatch: pytest.MonkeyPatch) 
         password = server._runner_password
         assert password and password in runner
         proc = migcheck("stats", "--dsn", runner, "--top", "2", "-o", "-")
+        if case == "preloaded":
+            # What --show-sql prints (and docs/stats.md shows) runs as pasted, by hand.
+            from migcheck.stats_collect import show_sql
+
+            by_hand = show_sql(2).replace("public.pg_stat_statements", "ext.pg_stat_statements")
+            with psycopg.connect(runner, autocommit=True) as dba:
+                cur = dba.execute(by_hand)
+                results = []
+                while True:
+                    if cur.description is not None:
+                        results.append(cur.fetchall())
+                    if not cur.nextset():
+                        break
     finally:
         server.close()
     assert proc.returncode == 0, proc.stderr
@@ -271,5 +284,22 @@ def test_pg_stat_statements_present(case: str, monkeypatch: pytest.MonkeyPatch) 
     ]
     assert all(isinstance(q["mean_ms"], float) and q["mean_ms"] >= 0 for q in doc["queries"])
     assert "hunter2" not in proc.stdout  # utility statements are left out
+    tables, found, top, hidden = results
+    assert [row[:2] for row in tables] == [("public", "orders")] and found == [("ext", True)]
+    assert [row[:2] for row in top] == [(q["query"], q["calls"]) for q in doc["queries"]]
+    assert hidden[0][0] > 0
     # The admin role's statements are hidden from the runner: said, not guessed at.
     assert "query texts of other roles are hidden" in proc.stderr
+
+
+def test_the_docs_show_exactly_the_sql_that_runs() -> None:
+    from migcheck.stats_collect import show_sql
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "stats.md").read_text()
+    assert f"```sql\n{show_sql()}```" in page
+
+
+def test_the_cli_start_up_does_not_import_psycopg() -> None:
+    code = "import sys, migcheck.cli; print('psycopg' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
