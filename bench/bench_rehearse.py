@@ -150,6 +150,7 @@ def overhead(server: Any, dbname: str, args: argparse.Namespace) -> None:
     pids = [c.info.backend_pid for c in conns]
     admin = psycopg.connect(info, autocommit=True)
     rates: dict[bool, list[float]] = {False: [], True: []}
+    windows: list[str] = []
     label = "migcheck.rehearse.sampler.Sampler"
     try:
         _closed_loop(conns, args.rows, 1.0)  # caches and prepared statements warm
@@ -161,6 +162,7 @@ def overhead(server: Any, dbname: str, args: argparse.Namespace) -> None:
             if sampler is not None:
                 sampler.stop()
             rates[sampled].append(done / args.seconds)
+            windows.append(f"{'with' if sampled else 'without'} {done / args.seconds:,.0f}")
     finally:
         for c in [*conns, admin]:
             c.close()
@@ -173,6 +175,7 @@ def overhead(server: Any, dbname: str, args: argparse.Namespace) -> None:
         f"(goal < {GOALS['overhead_pct']:.0f}%; windows without it alone vary by "
         f"{spread:.0f}% on this machine)"
     )
+    print(f"  windows in order (queries/s): {', '.join(windows)}")
 
 
 def _sampler(admin: Any, pids: list[int], seconds: float) -> tuple[Any, str]:
