@@ -18,6 +18,52 @@ import argparse
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
+
+
+def measure(conn: Any, table: str, rows: int, *, text_col: str, int_col: str) -> dict[str, float]:
+    """The three figures of ``tablestats.THROUGHPUT`` (plus SET NOT NULL) measured on
+    ``table`` (``rows`` rows, analysed), in the units THROUGHPUT uses. Alters the table:
+    an index on ``text_col``, ``int_col`` rewritten to bigint, a CHECK on it validated,
+    ``text_col`` set NOT NULL. ``bench_rehearse.py`` runs it on its 8-column table."""
+    size = conn.execute("SELECT pg_table_size(%s::regclass)", (table,)).fetchone()[0]
+
+    def timed(sql: str) -> float:
+        started = time.perf_counter()
+        conn.execute(sql)
+        return time.perf_counter() - started
+
+    index_s = timed(f"CREATE INDEX {table}_{text_col}_idx ON {table} ({text_col})")
+    rewrite_s = timed(f"ALTER TABLE {table} ALTER COLUMN {int_col} TYPE bigint")
+    conn.execute(
+        f"ALTER TABLE {table} ADD CONSTRAINT {table}_{int_col}_check "
+        f"CHECK ({int_col} >= 0) NOT VALID"
+    )
+    validate_s = timed(f"ALTER TABLE {table} VALIDATE CONSTRAINT {table}_{int_col}_check")
+    not_null_s = timed(f"ALTER TABLE {table} ALTER COLUMN {text_col} SET NOT NULL")
+    return {
+        "bytes": float(size),
+        "rewrite_bytes_s": size / rewrite_s,
+        "index_rows_s": rows / index_s,
+        "scan_rows_s": rows / validate_s,
+        "not_null_rows_s": rows / not_null_s,
+    }
+
+
+def report(figures: dict[str, float]) -> None:
+    """The figures next to the ones migcheck's messages assume."""
+    from migcheck.tablestats import THROUGHPUT
+
+    lines = (
+        ("rewrite (ALTER COLUMN TYPE, indexes rebuilt)", "rewrite_bytes_s", 1e6, "MB/s"),
+        ("btree index build", "index_rows_s", 1.0, "rows/s"),
+        ("validation scan (VALIDATE CHECK)", "scan_rows_s", 1.0, "rows/s"),
+        ("SET NOT NULL scan", "not_null_rows_s", 1.0, "rows/s"),
+    )
+    for label, key, unit, name in lines:
+        assumed = THROUGHPUT.get(key)
+        vs = f"  (tablestats.THROUGHPUT: {assumed / unit:,.0f})" if assumed else ""
+        print(f"{label + ':':48s}{figures[key] / unit:12,.0f} {name}{vs}")
 
 
 def main() -> int:
@@ -46,27 +92,12 @@ def main() -> int:
                 (args.rows,),
             )
             conn.execute("VACUUM ANALYZE t")
-            size = conn.execute("SELECT pg_table_size('t')").fetchone()[0]  # type: ignore[index]
-            mb = size / 1e6
-
-            def timed(sql: str) -> float:
-                started = time.perf_counter()
-                conn.execute(sql)
-                return time.perf_counter() - started
-
-            index_s = timed("CREATE INDEX t_a_idx ON t (a)")
-            rewrite_s = timed("ALTER TABLE t ALTER COLUMN n TYPE bigint")
-            conn.execute("ALTER TABLE t ADD CONSTRAINT t_n_check CHECK (n >= 0) NOT VALID")
-            validate_s = timed("ALTER TABLE t VALIDATE CONSTRAINT t_n_check")
-            not_null_s = timed("ALTER TABLE t ALTER COLUMN b SET NOT NULL")
+            figures = measure(conn, "t", args.rows, text_col="a", int_col="n")
             version = conn.execute("SHOW server_version").fetchone()[0]  # type: ignore[index]
         finally:
             server.close()
-    print(f"PostgreSQL {version}, {args.rows:,} rows, {mb:,.0f} MB")
-    print(f"rewrite (ALTER COLUMN TYPE, indexes rebuilt): {mb / rewrite_s:8.0f} MB/s")
-    print(f"btree index build:                            {args.rows / index_s:8.0f} rows/s")
-    print(f"validation scan (VALIDATE CHECK):             {args.rows / validate_s:8.0f} rows/s")
-    print(f"SET NOT NULL scan:                            {args.rows / not_null_s:8.0f} rows/s")
+    print(f"PostgreSQL {version}, {args.rows:,} rows, {figures['bytes'] / 1e6:,.0f} MB")
+    report(figures)
     return 0
 
 

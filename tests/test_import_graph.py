@@ -37,8 +37,9 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("config", ("migcheck.config",)),
     ("run", ("migcheck.runner", "migcheck.configreport")),
     ("report", ("migcheck.report",)),
-    ("live", ("migcheck.live",)),
-    ("cli", ("migcheck.cli", "migcheck.live_cli", "migcheck.__main__")),
+    ("live", ("migcheck.live", "migcheck.stats_collect")),
+    ("rehearse", ("migcheck.rehearse",)),
+    ("cli", ("migcheck.cli", "migcheck.live_cli", "migcheck.stats_cli", "migcheck.__main__")),
 ]  # fmt: skip
 
 

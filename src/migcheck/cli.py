@@ -15,6 +15,7 @@ import click
 from migcheck.live_cli import live_command
 from migcheck.report import FORMATS
 from migcheck.report.escape import visible
+from migcheck.stats_cli import stats_command
 from migcheck.vocabulary import FAIL_ON
 
 if TYPE_CHECKING:
@@ -564,6 +565,7 @@ def explain(rule_id: str) -> None:
 
 # ``migcheck live`` lives with its runner; registering it imports only click options.
 main.add_command(live_command)
+main.add_command(stats_command)
 
 
 if __name__ == "__main__":  # pragma: no cover
