@@ -57,7 +57,7 @@ def _dir() -> Path:
     return Path(base) / "migcheck"
 
 
-def _parser_version() -> str:
+def parser_version() -> str:
     """sqlglot's version, read from its files without importing it (that is the point)."""
     global _sqlglot_version
     if _sqlglot_version is None:
@@ -93,7 +93,7 @@ def _code_version() -> str:
     return _code_fingerprint
 
 
-def _codec(tp: Any) -> Codec[Any]:
+def codec(tp: Any) -> Codec[Any]:
     codec = _codecs.get(tp)
     if codec is None:
         codec = _codecs[tp] = Codec(tp)
@@ -104,7 +104,7 @@ def key(migration: Migration) -> str | None:
     if not _enabled():
         return None
     h = hashlib.sha256()
-    for part in (_FORMAT, __version__, _parser_version(), _code_version(), migration.path):
+    for part in (_FORMAT, __version__, parser_version(), _code_version(), migration.path):
         h.update(part.encode("utf-8", "surrogatepass"))
         h.update(b"\0")
     if migration.chunks is not None:
@@ -161,42 +161,36 @@ def _cache_dir() -> Path | None:
     return folder if ok else None
 
 
-def load(k: str | None, tp: type[T]) -> T | None:
-    """The entry stored under ``k`` as a ``tp``, or None: a missing, unreadable,
-    truncated, malformed or stale entry is just a miss."""
-    if k is None:
-        return None
-    folder = _cache_dir()
-    if folder is None:
-        return None
+def folder() -> Path | None:
+    """The cache directory when caching is on and it may be used, else None."""
+    return _cache_dir() if _enabled() else None
+
+
+def read_file(path: Path) -> bytes | None:
+    """The bytes of a regular file in the cache (never through a link, never a FIFO), or
+    None: a missing, unreadable or oversized entry is a miss."""
     try:
-        with open(os.open(folder / k[:2] / k, _OPEN_FLAGS), "rb") as fh:
+        with open(os.open(path, _OPEN_FLAGS), "rb") as fh:
             st = os.fstat(fh.fileno())
             if not stat.S_ISREG(st.st_mode) or st.st_size > _MAX_ENTRY:
                 return None
-            data = fh.read(st.st_size + 1)  # not the cap: read(n) allocates n bytes
-        value: T = _codec(tp).decode(data)
-    except Exception:  # anything wrong with an entry is a miss, never an error
+            return fh.read(st.st_size + 1)  # not the cap: read(n) allocates n bytes
+    except OSError:
         return None
-    return value
 
 
-def store(k: str | None, value: T, tp: type[T]) -> None:
-    if k is None:
+def write_file(path: Path, data: bytes) -> None:
+    """Replace ``path`` (under the cache directory) atomically; a failure is ignored, as a
+    read-only home or a full disk must not fail the lint."""
+    top = _cache_dir()
+    if top is None:
         return
-    folder = _cache_dir()
-    if folder is None:
-        return
-    try:
-        data = _codec(tp).encode(value)
-    except (TypeError, ValueError):  # not storable exactly: recomputed next time
-        return
-    sub = folder / k[:2]
+    sub = path.parent
     try:
         try:
             sub.mkdir(mode=0o700, exist_ok=True)
         except FileNotFoundError:  # removed since it was checked: check it again
-            _checked.pop(folder, None)
+            _checked.pop(top, None)
             if _cache_dir() is None:
                 return
             sub.mkdir(mode=0o700, exist_ok=True)
@@ -205,6 +199,37 @@ def store(k: str | None, value: T, tp: type[T]) -> None:
         fd, tmp = tempfile.mkstemp(dir=sub)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        os.replace(tmp, sub / k)
-    except OSError:  # a read-only home or full disk must not fail the lint
+        os.replace(tmp, path)
+    except OSError:
         pass
+
+
+def load(k: str | None, tp: type[T]) -> T | None:
+    """The entry stored under ``k`` as a ``tp``, or None: a missing, unreadable,
+    truncated, malformed or stale entry is just a miss."""
+    if k is None:
+        return None
+    top = _cache_dir()
+    if top is None:
+        return None
+    data = read_file(top / k[:2] / k)
+    if data is None:
+        return None
+    try:
+        value: T = codec(tp).decode(data)
+    except Exception:  # anything wrong with an entry is a miss, never an error
+        return None
+    return value
+
+
+def store(k: str | None, value: T, tp: type[T]) -> None:
+    if k is None:
+        return
+    top = _cache_dir()
+    if top is None:
+        return
+    try:
+        data = codec(tp).encode(value)
+    except (TypeError, ValueError):  # not storable exactly: recomputed next time
+        return
+    write_file(top / k[:2] / k, data)

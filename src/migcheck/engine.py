@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from migcheck import histcache
 from migcheck.context import Context, Transaction
 from migcheck.model import Finding, Op, Options, Result, Statement
 from migcheck.postlint import Walked, settle
@@ -37,11 +38,25 @@ def walk(histories: Iterable[History], options: Options) -> Walked:
     ids = list(options.rules) if options.rules is not None else default_rule_ids()
     index = rule_index()
     ids = [rid for rid in ids if rid in index and index[rid].applies_to_version(options.pg_version)]
-    rules = RuleSet(ids)
+    rules = _Rules(ids)
     walked = Walked(enabled=frozenset(ids))
     for history in histories:
         _lint_history(history, options, rules, walked)
     return walked
+
+
+class _Rules:
+    """The run's ``RuleSet``, built (its every-statement rules imported) on first use: a
+    history answered from the cache needs no rule."""
+
+    def __init__(self, ids: list[str]) -> None:
+        self.ids = ids
+        self._set: RuleSet | None = None
+
+    def get(self) -> RuleSet:
+        if self._set is None:
+            self._set = RuleSet(self.ids)
+        return self._set
 
 
 def _deploys(history: History, options: Options) -> list[int]:
@@ -70,18 +85,75 @@ def _deploys(history: History, options: Options) -> list[int]:
 def _lint_history(
     history: History,
     options: Options,
-    rules: RuleSet,
+    rules: _Rules,
     result: Walked,
 ) -> None:
-    schema = Schema()
     deploys = _deploys(history, options)
+    pack = histcache.open_pack(history)
+    keys = histcache.chain(history, options, rules.ids, deploys) if pack is not None else []
+    cached = [pack.emitted(k) for k in keys] if pack is not None else []
+    # What each migration emitted, while every key up to it is in the cache.
+    warm = 0
+    while warm < len(cached) and cached[warm] is not None:
+        warm += 1
+    for emitted in cached[:warm]:
+        _replay_emitted(emitted, result)  # type: ignore[arg-type]
+    if pack is not None:
+        for k in keys[:warm]:
+            pack.keep(k)
+    if warm == len(history.migrations):
+        if pack is not None:
+            pack.save(len(keys))
+        return
+    schema = Schema()
     plan = TransactionPlan(history, options, deploys)
-    state = _HistoryState(history, options, schema, deploys, plan, rules, result.enabled)
+    state = _HistoryState(history, options, schema, deploys, plan, rules, result.enabled, pack)
     for index, migration in enumerate(history.migrations):
         # One migration at a time: its statements are dropped once its rules have run
         # (unless a transaction spanning migrations still holds them), so a history of
-        # large files never has every file's statements alive at once.
+        # large files never has every file's statements alive at once. The cached prefix
+        # is replayed into the schema only: its findings are already in the result.
+        if index < warm:
+            _lint_migration(state, index, migration, None)
+            continue
+        before = _Mark(result, migration.path)
         _lint_migration(state, index, migration, result)
+        if pack is not None:
+            pack.record(keys[index], before.emitted(result))
+    if pack is not None:
+        pack.save(len(keys))
+
+
+class _Mark:
+    """Where the walk's result stood before a migration, to tell what it added."""
+
+    def __init__(self, result: Walked, path: str) -> None:
+        self.path = path
+        self.findings = len(result.findings)
+        self.errors = len(result.errors)
+        self.files, self.statements = result.files, result.statements
+        self.unrecognized = result.unrecognized
+        self.directives = len(result.directives.get(path, ()))
+
+    def emitted(self, result: Walked) -> histcache.Emitted:
+        return histcache.Emitted(
+            findings=result.findings[self.findings :],
+            errors=result.errors[self.errors :],
+            files=result.files - self.files,
+            statements=result.statements - self.statements,
+            unrecognized=result.unrecognized - self.unrecognized,
+            directives=list(result.directives.get(self.path, ())[self.directives :]),
+        )
+
+
+def _replay_emitted(emitted: histcache.Emitted, result: Walked) -> None:
+    result.findings.extend(emitted.findings)
+    result.errors.extend(emitted.errors)
+    result.files += emitted.files
+    result.statements += emitted.statements
+    result.unrecognized += emitted.unrecognized
+    for d in emitted.directives:
+        result.directives.setdefault(d.path, []).append(d)
 
 
 @dataclass
@@ -93,20 +165,25 @@ class _HistoryState:
     schema: Schema
     deploys: list[int]
     plan: TransactionPlan
-    rules: RuleSet
+    rules: _Rules
     enabled: frozenset[str]
+    pack: histcache.Pack | None = None
 
 
 def _lint_migration(
     state: _HistoryState,
     index: int,
     migration: Migration,
-    result: Walked,
+    result: Walked | None,
 ) -> None:
+    """Replay ``migration`` into the schema and, when it is judged and ``result`` is
+    given, run the rules on it (None: its findings are already known)."""
     options, plan, deploys = state.options, state.plan, state.deploys
-    loaded = load(migration)
+    loaded = state.pack.parsed(migration) if state.pack is not None else load(migration)
     statements, split_findings = loaded.statements, loaded.findings
-    if migration.selected:
+    judged = migration.selected and result is not None
+    if judged:
+        assert result is not None
         result.directives.setdefault(migration.path, []).extend(
             collect_directives(migration, statements, loaded.directives)
         )
@@ -117,25 +194,26 @@ def _lint_migration(
     settings: dict[str, str] = {}
     for position, stmt in enumerate(statements):
         current = plan.transaction_for(stmt)
-        ctx = Context(
-            pg_version=options.pg_version,
-            schema=state.schema,
-            history=state.history,
-            migration=migration,
-            migration_index=index,
-            deploy=deploys[index],
-            transaction=current,
-            settings=settings,
-            runner_note=plan.note,
-            statements=statements,
-            statement_index=position,
-            options=options.rule_options,
-            enabled=state.enabled,
-        )
-        if migration.selected:
+        if judged:
+            assert result is not None
+            ctx = Context(
+                pg_version=options.pg_version,
+                schema=state.schema,
+                history=state.history,
+                migration=migration,
+                migration_index=index,
+                deploy=deploys[index],
+                transaction=current,
+                settings=settings,
+                runner_note=plan.note,
+                statements=statements,
+                statement_index=position,
+                options=options.rule_options,
+                enabled=state.enabled,
+            )
             if stmt.unrecognized:
                 result.unrecognized += 1
-            found = _run_rules(stmt, ctx, state.rules)
+            found = _run_rules(stmt, ctx, state.rules.get())
             if _is_downgrade(migration):
                 found = [_as_downgrade(f) for f in found]
             result.findings.extend(found)

@@ -35,10 +35,11 @@ class Loaded:
     directives: list[Directive] = field(default_factory=list)
 
 
-def load(migration: Migration) -> Loaded:
+def load(migration: Migration, *, use_cache: bool = True) -> Loaded:
     """One migration's statements, split findings and directives, from the parse cache
-    when the file is unchanged."""
-    key = cache.key(migration)
+    when the file is unchanged (``use_cache=False``: parsed, for a caller that keeps the
+    parse itself, as the per-history cache does)."""
+    key = cache.key(migration) if use_cache else None
     hit = cache.load(key, Loaded)
     if hit is not None:
         return hit
