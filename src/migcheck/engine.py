@@ -9,7 +9,7 @@ migrations of a named changeset share one.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from migcheck import histcache
 from migcheck.context import Context, Transaction
@@ -19,7 +19,7 @@ from migcheck.rules import RuleSet, rule_index
 from migcheck.schema import Origin, Schema
 from migcheck.selection import default_rule_ids
 from migcheck.sources import History, Migration
-from migcheck.statements import load
+from migcheck.statements import Loaded, load
 from migcheck.suppress import collect_directives
 from migcheck.transactions import TransactionPlan
 
@@ -108,6 +108,7 @@ def _lint_history(
     schema = Schema()
     plan = TransactionPlan(history, options, deploys)
     state = _HistoryState(history, options, schema, deploys, plan, rules, result.enabled, pack)
+    state.parsed = _parse_ahead(history.migrations, pack)
     for index, migration in enumerate(history.migrations):
         # One migration at a time: its statements are dropped once its rules have run
         # (unless a transaction spanning migrations still holds them), so a history of
@@ -168,6 +169,27 @@ class _HistoryState:
     rules: _Rules
     enabled: frozenset[str]
     pack: histcache.Pack | None = None
+    # Parses done ahead by a process pool (a cold run on a big history), by index.
+    parsed: dict[int, Loaded] = field(default_factory=dict)
+
+
+def _parse_ahead(migrations: list[Migration], pack: histcache.Pack | None) -> dict[int, Loaded]:
+    """Parse in parallel the migrations neither cache holds, when there are enough."""
+    todo = pack.missing(migrations) if pack is not None else list(migrations)
+    from migcheck import parallel
+
+    if not parallel.worth_it(todo):
+        return {}
+    done = parallel.parse_all(todo)
+    if done is None:
+        return {}
+    ids = {id(m): i for i, m in enumerate(migrations)}
+    out = {}
+    for m, loaded in zip(todo, done, strict=True):
+        out[ids[id(m)]] = loaded
+        if pack is not None:
+            pack.add_parsed(m, loaded)
+    return out
 
 
 def _lint_migration(
@@ -179,7 +201,9 @@ def _lint_migration(
     """Replay ``migration`` into the schema and, when it is judged and ``result`` is
     given, run the rules on it (None: its findings are already known)."""
     options, plan, deploys = state.options, state.plan, state.deploys
-    loaded = state.pack.parsed(migration) if state.pack is not None else load(migration)
+    loaded = state.parsed.pop(index, None)
+    if loaded is None:
+        loaded = state.pack.parsed(migration) if state.pack is not None else load(migration)
     statements, split_findings = loaded.statements, loaded.findings
     judged = migration.selected and result is not None
     if judged:

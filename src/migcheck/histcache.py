@@ -145,14 +145,32 @@ class Pack:
     def keep(self, key: str) -> None:
         self.used_results[key] = self.results[key]
 
-    def parsed(self, migration: Migration) -> Loaded:
-        """The migration's statements: from this file, else parsed (and kept for it)."""
-        from migcheck.statements import Loaded, load
+    def missing(self, migrations: list[Migration]) -> list[Migration]:
+        """The migrations whose parse this file does not hold."""
+        self._decode_parsed()
+        assert self._parsed is not None
+        return [m for m in migrations if cache.key(m) not in self._parsed]
 
+    def add_parsed(self, migration: Migration, loaded: Loaded) -> None:
         k = cache.key(migration)
+        if k is not None and self._parsed is not None:
+            self._parsed[k] = loaded
+            self.dirty = True
+
+    def _decode_parsed(self) -> None:
+        from migcheck.statements import Loaded
+
         if self._parsed is None:
             self._parsed = _decode(self._parsed_raw, dict[str, Loaded]) or {}
             self._parsed_raw = b""
+
+    def parsed(self, migration: Migration) -> Loaded:
+        """The migration's statements: from this file, else parsed (and kept for it)."""
+        from migcheck.statements import load
+
+        k = cache.key(migration)
+        self._decode_parsed()
+        assert self._parsed is not None
         hit = self._parsed.get(k) if k is not None else None
         if hit is None:
             hit = load(migration, use_cache=False)
