@@ -134,7 +134,7 @@ def test_corrupt_entries_are_misses(project: Path, tmp_path: Path) -> None:
             fresh = migcheck(project, None, "db")
             again = migcheck(project, cache, "db")
             assert (again.code, again.out, again.err) == (fresh.code, fresh.out, fresh.err), name
-            assert entry.read_bytes().startswith(b'{"results": '), name  # written again
+            assert entry.read_bytes().startswith(b'{"migcheck-cache": '), name  # written again
             edited.write_text(DROP)
             back = migcheck(project, cache, "db")
             assert (back.code, back.out, back.err) == (cold.code, cold.out, cold.err), name
@@ -176,13 +176,17 @@ def forged_cache(project: Path, tmp_path: Path) -> tuple[Run, Path]:
     forged = tmp_path / "forged"
     shutil.copytree(trusted, forged)
     (entry,) = entries(forged)
-    # The history's packed cache: a header line, the emissions, the parses.
-    head, rest = entry.read_bytes().split(b"\n", 1)
-    size = json.loads(head)["results"]
-    results = json.loads(rest[:size])
-    assert results, "the cold run stored what each migration emitted"
-    empty = json.dumps({k: {} for k in results}).encode()
-    forgery = b'{"results": %d}\n' % len(empty) + empty + rest[size:]
+    # The history's packed cache: a header line, then "r <key> <json>" for what each
+    # migration emitted and "p <key> <json>" for its parse. Forge every emission empty.
+    lines = entry.read_bytes().split(b"\n")
+    forged_lines = [
+        line.split(b" ", 2)[0] + b" " + line.split(b" ", 2)[1] + b" {}"
+        if line.startswith(b"r ")
+        else line
+        for line in lines
+    ]
+    assert forged_lines != lines, "the cold run stored what each migration emitted"
+    forgery = b"\n".join(forged_lines)
     entry.write_bytes(forgery)
     # The forgery works on a directory that passes the checks.
     assert migcheck(project, forged, "db").code == 0

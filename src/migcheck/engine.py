@@ -91,16 +91,15 @@ def _lint_history(
     deploys = _deploys(history, options)
     pack = histcache.open_pack(history)
     keys = histcache.chain(history, options, rules.ids, deploys) if pack is not None else []
-    cached = [pack.emitted(k) for k in keys] if pack is not None else []
     # What each migration emitted, while every key up to it is in the cache.
     warm = 0
-    while warm < len(cached) and cached[warm] is not None:
+    for k in keys:
+        emitted = pack.emitted(k) if pack is not None else None
+        if emitted is None:
+            break
+        _replay_emitted(emitted, result)
+        pack.keep(k)  # type: ignore[union-attr]
         warm += 1
-    for emitted in cached[:warm]:
-        _replay_emitted(emitted, result)  # type: ignore[arg-type]
-    if pack is not None:
-        for k in keys[:warm]:
-            pack.keep(k)
     if warm == len(history.migrations):
         if pack is not None:
             pack.save(len(keys))

@@ -21,11 +21,12 @@ applied after the walk (suppressions, severity overrides, app-schema gating, tab
 sizes, the baseline) is recomputed on every run and needs no key.
 
 One file per history holds it all, the emissions and the parsed statements (the parse
-of a migration is keyed by its own path and text, ``cache.key``), as two JSON sections
-read by the strict ``datacodec``: the statements are decoded only when some migration
-must be linted again. The file is replaced atomically; entries no run asked for are
-dropped, except emissions of the other mode (audit vs one named file), kept up to a bound.
-The directory's trust rules are ``cache``'s.
+of a migration is keyed by its own path and text, ``cache.key``), one JSON entry per
+line, each read by the strict ``datacodec`` only when asked for: a warm run decodes the
+emissions only, a pre-commit run the parses it replays, and writing the file back
+re-encodes only new entries. The file is replaced atomically. Entries this run did not
+use are kept up to a bound (the other mode's emissions: an audit vs one named file).
+A damaged entry is a miss. The directory's trust rules are ``cache``'s.
 """
 
 from __future__ import annotations
@@ -44,8 +45,10 @@ if TYPE_CHECKING:
     from migcheck.sources import History, Migration
     from migcheck.statements import Loaded
 
-# pack1: a header line ``{"results": n}``, n bytes of emissions, then the parses.
-_FORMAT = "pack1"
+# pack2: a header line, then one entry per line: ``r <key> <json>`` for an emission,
+# ``p <key> <json>`` for a parse.
+_FORMAT = "pack2"
+_HEADER = b'{"migcheck-cache": "pack2"}'
 # Emissions kept beyond the current run's, as a multiple of the history's length.
 _KEEP = 3
 _package_fingerprint: str | None = None
@@ -123,85 +126,85 @@ def chain(history: History, options: Options, rule_ids: list[str], deploys: list
 
 
 class Pack:
-    """One history's cache file, read once; ``save`` writes what this run used."""
+    """One history's cache file, read once; ``save`` writes what this run used.
 
-    def __init__(self, path: Path, results: dict[str, Emitted], parsed_raw: bytes) -> None:
+    Entries are kept as the bytes read and decoded one by one when asked for, so a run
+    pays for the entries it uses, and writing the file back re-encodes only new ones."""
+
+    def __init__(self, path: Path, results: dict[str, bytes], parsed: dict[str, bytes]) -> None:
         self.path = path
-        self.results = results
-        self._parsed_raw = parsed_raw
-        self._parsed: dict[str, Loaded] | None = None
-        self.used_results: dict[str, Emitted] = {}
-        self.used_parsed: dict[str, Loaded] = {}
+        self._results = results
+        self._parsed = parsed
+        self._out_results: dict[str, bytes] = {}
+        self._out_parsed: dict[str, bytes] = {}
         self.dirty = False
 
     def emitted(self, key: str) -> Emitted | None:
-        return self.results.get(key)
+        raw = self._results.get(key)
+        value: Emitted | None = _decode(raw, Emitted) if raw is not None else None
+        if value is None and raw is not None:
+            del self._results[key]  # damaged: a miss, written again
+        return value
 
     def record(self, key: str, emitted: Emitted) -> None:
-        self.used_results[key] = emitted
-        if self.results.get(key) != emitted:
+        """What linting a migration emitted (a miss); kept if it can be stored exactly."""
+        raw = _encode(emitted, Emitted)
+        if raw is not None:
+            self._out_results[key] = raw
             self.dirty = True
 
     def keep(self, key: str) -> None:
-        self.used_results[key] = self.results[key]
+        self._out_results[key] = self._results[key]
 
     def missing(self, migrations: list[Migration]) -> list[Migration]:
         """The migrations whose parse this file does not hold."""
-        self._decode_parsed()
-        assert self._parsed is not None
         return [m for m in migrations if cache.key(m) not in self._parsed]
 
     def add_parsed(self, migration: Migration, loaded: Loaded) -> None:
-        k = cache.key(migration)
-        if k is not None and self._parsed is not None:
-            self._parsed[k] = loaded
-            self.dirty = True
-
-    def _decode_parsed(self) -> None:
+        """A parse done elsewhere (the process pool), kept for the next run."""
         from migcheck.statements import Loaded
 
-        if self._parsed is None:
-            self._parsed = _decode(self._parsed_raw, dict[str, Loaded]) or {}
-            self._parsed_raw = b""
+        k = cache.key(migration)
+        raw = _encode(loaded, Loaded) if k is not None else None
+        if k is not None and raw is not None:
+            self._out_parsed[k] = raw
+            self.dirty = True
 
     def parsed(self, migration: Migration) -> Loaded:
         """The migration's statements: from this file, else parsed (and kept for it)."""
-        from migcheck.statements import load
+        from migcheck.statements import Loaded, load
 
         k = cache.key(migration)
-        self._decode_parsed()
-        assert self._parsed is not None
-        hit = self._parsed.get(k) if k is not None else None
-        if hit is None:
-            hit = load(migration, use_cache=False)
-            self.dirty = True
+        raw = self._parsed.get(k) if k is not None else None
+        hit: Loaded | None = _decode(raw, Loaded) if raw is not None else None
+        if hit is not None and k is not None and raw is not None:
+            self._out_parsed[k] = raw
+            return hit
+        loaded = load(migration, use_cache=False)
         if k is not None:
-            self.used_parsed[k] = hit
-        return hit
+            self.add_parsed(migration, loaded)
+        return loaded
 
     def save(self, length: int) -> None:
-        """Write the emissions and parses this run used, plus older emissions (the other
-        mode's) up to a bound; nothing when nothing changed."""
+        """Write the entries this run used, plus older ones up to a bound (the other
+        mode's emissions, the parses of a warm prefix); nothing when nothing changed."""
         if not self.dirty:
             return
-        from migcheck.statements import Loaded
-
-        results = dict(self.used_results)
-        for k, v in self.results.items():
-            if len(results) >= _KEEP * max(length, 1):
+        bound = _KEEP * max(length, 1)
+        results = dict(self._out_results)
+        for k, raw in self._results.items():
+            if len(results) >= bound:
                 break
-            results.setdefault(k, v)
-        parsed = self.used_parsed
-        if self._parsed is not None:
-            # Parses of migrations this run did not reach again (a warm prefix) stay.
-            for pk, loaded in self._parsed.items():
-                parsed.setdefault(pk, loaded)
-        head = cache.codec(dict[str, Emitted]).encode(results)
-        try:
-            body = cache.codec(dict[str, Loaded]).encode(parsed)
-        except (TypeError, ValueError):
-            body = b"{}"
-        cache.write_file(self.path, b'{"results": %d}\n' % len(head) + head + body)
+            results.setdefault(k, raw)
+        parsed = dict(self._out_parsed)
+        for k, raw in self._parsed.items():
+            if len(parsed) >= bound:
+                break
+            parsed.setdefault(k, raw)
+        lines = [_HEADER]
+        lines.extend(b"r " + k.encode() + b" " + raw for k, raw in results.items())
+        lines.extend(b"p " + k.encode() + b" " + raw for k, raw in parsed.items())
+        cache.write_file(self.path, b"\n".join(lines) + b"\n")
 
 
 def open_pack(history: History) -> Pack | None:
@@ -212,32 +215,31 @@ def open_pack(history: History) -> Pack | None:
         return None
     path = folder / "histories" / _digest(_FORMAT, history.root, history.tool)[:40]
     data = cache.read_file(path)
-    results: dict[str, Emitted] = {}
-    parsed_raw = b""
-    if data:
-        newline = data.find(b"\n", 0, 40)
-        size = _header(data[:newline]) if newline > 0 else -1
-        if 0 <= size <= len(data) - newline - 1:
-            start = newline + 1
-            results = _decode(data[start : start + size], dict[str, Emitted]) or {}
-            parsed_raw = data[start + size :]
-    return Pack(path, results, parsed_raw)
+    results: dict[str, bytes] = {}
+    parsed: dict[str, bytes] = {}
+    if data and data.startswith(_HEADER + b"\n"):
+        for line in data.split(b"\n")[1:]:
+            kind, _, rest = line.partition(b" ")
+            key, _, raw = rest.partition(b" ")
+            if len(key) != 64 or not raw:
+                continue
+            if kind == b"r":
+                results[key.decode("ascii", "replace")] = raw
+            elif kind == b"p":
+                parsed[key.decode("ascii", "replace")] = raw
+    return Pack(path, results, parsed)
 
 
-def _header(line: bytes) -> int:
-    """The size of the emissions section the header line gives, or -1."""
-    import json
-
+def _encode(value: Any, tp: Any) -> bytes | None:
     try:
-        head = json.loads(line)
-    except ValueError:
-        return -1
-    size = head.get("results") if type(head) is dict else None
-    return size if type(size) is int else -1
+        raw: bytes = cache.codec(tp).encode(value)
+    except (TypeError, ValueError):  # not storable exactly: recomputed next time
+        return None
+    return raw if b"\n" not in raw else None
 
 
 def _decode(data: bytes, tp: Any) -> Any:
-    """A section of the file, or None when it is not well-formed (a miss, never an error)."""
+    """An entry of the file, or None when it is not well-formed (a miss, never an error)."""
     if not data:
         return None
     try:
