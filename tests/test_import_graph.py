@@ -38,6 +38,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("run", ("migcheck.runner", "migcheck.configreport")),
     ("report", ("migcheck.report",)),
     ("live", ("migcheck.live",)),
+    ("lsp", ("migcheck.lsp",)),
     ("cli", ("migcheck.cli", "migcheck.live_cli", "migcheck.__main__")),
 ]  # fmt: skip
 
