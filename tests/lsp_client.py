@@ -16,8 +16,9 @@ GUARD = 120.0  # seconds before a test gives up instead of hanging: not a timing
 
 
 class Editor:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, cache: Path | None = None) -> None:
         self.root = root
+        self.cache = cache or root / ".cache-migcheck"
         self.client = LanguageClient("migcheck-test", "1")
         self.queues: dict[str, asyncio.Queue[list[types.Diagnostic]]] = {}
         self.versions: dict[str, int] = {}
@@ -30,7 +31,7 @@ class Editor:
         return self.queues.setdefault(uri, asyncio.Queue())
 
     async def start(self) -> None:
-        env = {**os.environ, "MIGCHECK_CACHE_DIR": str(self.root / ".cache-migcheck")}
+        env = {**os.environ, "MIGCHECK_CACHE_DIR": str(self.cache)}
         await self.client.start_io(
             sys.executable, "-m", "migcheck", "server", cwd=str(self.root), env=env
         )
@@ -165,7 +166,13 @@ class RawServer:
             cwd=root,
             env=env,
         )
-        self.send({"id": 1, "method": "initialize", "params": {"capabilities": {}, "rootUri": root.as_uri()}})
+        self.send(
+            {
+                "id": 1,
+                "method": "initialize",
+                "params": {"capabilities": {}, "rootUri": root.as_uri()},
+            }
+        )
         assert self.read_until(lambda m: m.get("id") == 1)
         self.send({"method": "initialized", "params": {}})
 

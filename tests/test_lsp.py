@@ -8,12 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from lsprotocol import types
-
 from tests.lsp_client import Editor, RawServer, apply, prisma_history, run
-
-pytest.importorskip("pygls")
 
 INDEX = '-- CreateIndex\nCREATE INDEX "User_email_idx" ON "User"("email");\n'
 
@@ -151,9 +147,7 @@ def test_code_actions_give_the_rewritten_text(tmp_path: Path) -> None:
         assert apply(text, timeout.edit.changes[uri]) == text.replace(
             "CREATE INDEX", "SET lock_timeout = '5s';\nCREATE INDEX"
         )
-        split = [
-            a for a in await ed.actions(uri, found[1].range) if a.title.startswith("Split")
-        ]
+        split = [a for a in await ed.actions(uri, found[1].range) if a.title.startswith("Split")]
         assert len(split) == 1 and split[0].edit is not None and split[0].edit.changes
         fixed = apply(text, split[0].edit.changes[uri])
         assert fixed == INDEX + (
@@ -306,7 +300,9 @@ def test_hostile_buffers_never_crash_and_messages_carry_no_control_characters(
         found = await ed.diagnostics(uri)
         assert found, "a drop and an unterminated dollar quote are findings"
         for d in found:
-            assert not any(ord(c) < 0x20 and c != "\n" or 0x7F <= ord(c) < 0xA0 for c in d.message)
+            assert not any(
+                (ord(c) < 0x20 and c != "\n") or 0x7F <= ord(c) < 0xA0 for c in d.message
+            )
         assert "\\x1b" in " ".join(d.message for d in found)
         ed.replace(uri, INDEX)
         assert [d.code for d in await ed.diagnostics(uri)] == ["non-concurrent-index"]
@@ -364,7 +360,7 @@ def test_the_server_answers_like_check_on_every_fixture_migration(tmp_path: Path
     assert any(expected.values())
 
     async def scenario() -> None:
-        ed = Editor(root)
+        ed = Editor(root, cache=tmp_path / "cache")
         await ed.start()
         for path in paths:
             uri = ed.open(path)

@@ -46,7 +46,9 @@ def walk(histories: Iterable[History], options: Options) -> Walked:
 def _rule_ids(options: Options) -> list[str]:
     ids = list(options.rules) if options.rules is not None else default_rule_ids()
     index = rule_index()
-    return [rid for rid in ids if rid in index and index[rid].applies_to_version(options.pg_version)]
+    return [
+        rid for rid in ids if rid in index and index[rid].applies_to_version(options.pg_version)
+    ]
 
 
 class Replay:
@@ -81,9 +83,11 @@ class Replay:
         its migrations, the options and the rules are shared, not copied."""
         state = self._state
         shared: list[object] = [state.history, state.options, state.rules, state.enabled]
+        shared.append(state.deploys)
         shared += state.history.migrations
         memo: dict[int, object] = {id(x): x for x in shared}
         memo[id(self._loader)] = self._loader
+        memo[id(state.schema)] = state.schema.copy()
         twin = copy.deepcopy(self, memo)
         twin.walked = Walked(enabled=state.enabled)
         return twin

@@ -9,7 +9,9 @@ import click
 
 
 @click.command("server")
-@click.option("--stdio", is_flag=True, help="Speak LSP on stdin/stdout (the default and only mode).")
+@click.option(
+    "--stdio", is_flag=True, help="Speak LSP on stdin/stdout (the default and only mode)."
+)
 def server_command(stdio: bool) -> None:
     """Run the migcheck language server (LSP over stdio) for editors: diagnostics as you
     type, code actions for the safe rewrites, and each rule's explanation on hover."""

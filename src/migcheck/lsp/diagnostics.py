@@ -101,13 +101,20 @@ def diagnostics(
     findings: Sequence[Finding], errors: Sequence[InputError], text: str
 ) -> list[types.Diagnostic]:
     lines = Lines(text)
-    return [*(error_diagnostic(e, lines) for e in errors), *(diagnostic(f, lines) for f in findings)]
+    return [
+        *(error_diagnostic(e, lines) for e in errors),
+        *(diagnostic(f, lines) for f in findings),
+    ]
 
 
 def contains(rng: types.Range, pos: types.Position) -> bool:
-    return (rng.start.line, rng.start.character) <= (pos.line, pos.character) <= (
-        rng.end.line,
-        rng.end.character,
+    return (
+        (rng.start.line, rng.start.character)
+        <= (pos.line, pos.character)
+        <= (
+            rng.end.line,
+            rng.end.character,
+        )
     )
 
 

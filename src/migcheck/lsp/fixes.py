@@ -62,7 +62,9 @@ def fixes_for(finding: Finding, statements: list[Statement], text: str, tool: st
     one_file_tx = tool != "alembic" and sum(not s.embedded for s in statements) > 1
     if finding.rule == "non-concurrent-index":
         out += _concurrently(finding, stmt, _CREATE_INDEX, one_file_tx)
-    elif finding.rule == "non-concurrent-drop-index" and not re.search(r",|\bCASCADE\b", stmt.text, re.I):
+    elif finding.rule == "non-concurrent-drop-index" and not re.search(
+        r",|\bCASCADE\b", stmt.text, re.I
+    ):
         out += _concurrently(finding, stmt, _DROP_INDEX, one_file_tx)
     elif finding.rule == "constraint-without-not-valid":
         out += _not_valid(finding, stmt, one_file_tx)
@@ -71,12 +73,20 @@ def fixes_for(finding: Finding, statements: list[Statement], text: str, tool: st
     return out
 
 
-def _concurrently(finding: Finding, stmt: Statement, form: re.Pattern[str], note: bool) -> list[Fix]:
+def _concurrently(
+    finding: Finding, stmt: Statement, form: re.Pattern[str], note: bool
+) -> list[Fix]:
     match = form.match(stmt.text)
     if match is None or re.match(r"\s+CONCURRENTLY\b", stmt.text[match.end() :], re.I):
         return []
     at = stmt.span.start + match.end()
-    return [Fix("Add CONCURRENTLY" + (_OUTSIDE_TX if note else ""), finding.rule, [(at, at, " CONCURRENTLY")])]
+    return [
+        Fix(
+            "Add CONCURRENTLY" + (_OUTSIDE_TX if note else ""),
+            finding.rule,
+            [(at, at, " CONCURRENTLY")],
+        )
+    ]
 
 
 def _not_valid(finding: Finding, stmt: Statement, note: bool) -> list[Fix]:
@@ -97,7 +107,13 @@ def _not_valid(finding: Finding, stmt: Statement, note: bool) -> list[Fix]:
     # The statement's own ``;`` (after its span) now ends the VALIDATE.
     new = f"{stmt.text} NOT VALID;\n{validate}"
     title = "Split into ADD CONSTRAINT ... NOT VALID + VALIDATE CONSTRAINT"
-    return [Fix(title + (_VALIDATE_LATER if note else ""), finding.rule, [(stmt.span.start, stmt.span.end, new)])]
+    return [
+        Fix(
+            title + (_VALIDATE_LATER if note else ""),
+            finding.rule,
+            [(stmt.span.start, stmt.span.end, new)],
+        )
+    ]
 
 
 def _lock_timeout(finding: Finding, stmt: Statement, statements: list[Statement]) -> list[Fix]:

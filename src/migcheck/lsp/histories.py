@@ -169,9 +169,7 @@ class Workspace:
         except (ConfigError, UserError, ValueError) as err:
             return Linted(path, errors=[InputError(path, f"config: {err}")])
         collected = collect(RunRequest(paths=[path], settings=settings, config=config))
-        history = next(
-            (h for h in collected.histories for m in h.migrations if m.selected), None
-        )
+        history = next((h for h in collected.histories for m in h.migrations if m.selected), None)
         if history is None:
             errors = [e for e in collected.errors if real(e.path) == resolved]
             return Linted(path, errors=errors) if errors else None

@@ -67,10 +67,14 @@ def _lint(ls: MigcheckServer, uri: str, text: str) -> str | None:
             from migcheck.model import InputError
 
             name = type(err).__name__
-            linted.errors = [InputError(path, f"migcheck: internal error: {name}: {visible(str(err))[:300]}")]
+            linted.errors = [
+                InputError(path, f"migcheck: internal error: {name}: {visible(str(err))[:300]}")
+            ]
     if linted is None:
         ls.published.pop(uri, None)
-        ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+        ls.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
+        )
         return None
     found = diagnostics(linted.findings, linted.errors, text)
     ls.published[uri] = _Published(linted, text, found)
@@ -147,7 +151,9 @@ def _code_action(ls: MigcheckServer, params: types.CodeActionParams) -> list[typ
     wanted = params.range
     out: list[types.CodeAction] = []
     seen: set[str] = set()
-    for finding, diag in zip(shown.linted.findings, shown.diagnostics[len(shown.linted.errors) :]):
+    for finding, diag in zip(
+        shown.linted.findings, shown.diagnostics[len(shown.linted.errors) :], strict=True
+    ):
         if not _overlaps(diag.range, wanted):
             continue
         for fix in fixes_for(finding, shown.linted.statements, shown.text, shown.linted.tool):
