@@ -79,6 +79,11 @@ class Editor:
             types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(uri))
         )
 
+    def close(self, uri: str) -> None:
+        self.client.text_document_did_close(
+            types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri))
+        )
+
     async def diagnostics(self, uri: str) -> list[types.Diagnostic]:
         return await asyncio.wait_for(self._queue(uri).get(), GUARD)
 

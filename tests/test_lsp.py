@@ -51,6 +51,11 @@ def test_open_publishes_rule_id_severity_exact_range_and_help(tmp_path: Path) ->
         assert d.source == "migcheck"
         assert "without CONCURRENTLY" in d.message
         assert "How to fix:" in d.message
+        # Closing clears them; opening again (the history was let go) lints afresh.
+        ed.close(uri)
+        assert await ed.diagnostics(uri) == []
+        ed.open(files["idx"], text='ALTER TABLE "User" DROP COLUMN "email";\n')
+        assert [d.code for d in await ed.diagnostics(uri)] == ["drop-column"]
         await ed.stop()
 
     run(scenario)
@@ -247,6 +252,36 @@ def test_plain_sql_under_a_migrations_folder_is_linted(tmp_path: Path) -> None:
         await ed.start()
         uri = ed.open(second)
         assert [_where(d) for d in await ed.diagnostics(uri)] == [("drop-column", 0, 18, 0, 35)]
+        await ed.stop()
+
+    run(scenario)
+
+
+def test_an_alembic_revision_buffer_is_read_statically_and_gets_no_sql_rewrites(
+    tmp_path: Path,
+) -> None:
+    import shutil
+
+    shutil.copytree(
+        Path(__file__).resolve().parent.parent / "fixtures" / "alembic", tmp_path / "app"
+    )
+    revision = next((tmp_path / "app").rglob("*8c4d2a6b9e31_add_nullable_profile_columns.py"))
+    text = revision.read_text()
+    drop = '    op.drop_column("users", "email")\n'
+    edited = text.replace("def upgrade() -> None:\n", "def upgrade() -> None:\n" + drop)
+    line = edited.splitlines().index(drop.rstrip("\n"))
+
+    async def scenario() -> None:
+        ed = Editor(tmp_path)
+        await ed.start()
+        uri = ed.open(revision)
+        assert await ed.diagnostics(uri) == []
+        ed.replace(uri, edited)
+        (d,) = await ed.diagnostics(uri)
+        assert (d.code, d.range.start.line, d.range.start.character) == ("drop-column", line, 4)
+        assert await ed.actions(uri, d.range) == []  # a Python call: no SQL text edit
+        ed.replace(uri, text)
+        assert await ed.diagnostics(uri) == []
         await ed.stop()
 
     run(scenario)

@@ -105,7 +105,18 @@ class Workspace:
         self._open: set[str] = set()
 
     def close(self, path: str) -> None:
-        self._open.discard(real(path))
+        """The editor closed ``path``: drop its saved walk, and its history once none of
+        its files is open (memory stays bounded by what the editor shows)."""
+        resolved = real(path)
+        self._open.discard(resolved)
+        opened = self._histories.get(resolved)
+        if opened is None:
+            return
+        index = opened.by_path[resolved]
+        if index:
+            opened.checkpoints.pop(index, None)
+        if not any(p in self._open for p in opened.by_path):
+            self.forget(resolved)
 
     def forget(self, path: str) -> None:
         """Drop the history ``path`` belongs to (a saved file may rename or reorder it):

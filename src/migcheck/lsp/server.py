@@ -62,7 +62,7 @@ def _lint(ls: MigcheckServer, uri: str, text: str) -> str | None:
             linted = ls.ws.lint(path, text)
         except Exception as err:
             # A bug must not take the server (and every other file's diagnostics) down.
-            log.exception("linting %s", path)
+            log.exception("linting %s", visible(path))
             linted = Linted(path)
             from migcheck.model import InputError
 
