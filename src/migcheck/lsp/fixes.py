@@ -102,6 +102,10 @@ def _not_valid(finding: Finding, stmt: Statement, note: bool) -> list[Fix]:
         return []
     if con.kind not in ("foreign_key", "check") or op.table is None:
         return []
+    if op.name is None and not (con.kind == "foreign_key" and con.columns):
+        # PostgreSQL names an unnamed CHECK after a column of its expression, which the
+        # parser does not always know: a wrong name would make the VALIDATE fail.
+        return []
     name = op.name or default_constraint_name(op.table, con)
     validate = f"ALTER TABLE {match.group('table')} VALIDATE CONSTRAINT {ident_part(name)}"
     # The statement's own ``;`` (after its span) now ends the VALIDATE.
