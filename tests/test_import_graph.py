@@ -39,6 +39,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("report", ("migcheck.report",)),
     ("live", ("migcheck.live", "migcheck.stats_collect")),
     ("rehearse", ("migcheck.rehearse",)),
+    ("lsp", ("migcheck.lsp",)),
     ("cli", ("migcheck.cli", "migcheck.live_cli", "migcheck.stats_cli", "migcheck.__main__")),
 ]  # fmt: skip
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from migcheck.live_cli import live_command
+from migcheck.lsp.command import server_command
 from migcheck.report import FORMATS
 from migcheck.report.escape import visible
 from migcheck.stats_cli import stats_command
@@ -566,6 +567,8 @@ def explain(rule_id: str) -> None:
 # ``migcheck live`` lives with its runner; registering it imports only click options.
 main.add_command(live_command)
 main.add_command(stats_command)
+# ``migcheck server`` likewise: pygls is imported when the server starts.
+main.add_command(server_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

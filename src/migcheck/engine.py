@@ -8,7 +8,8 @@ migrations of a named changeset share one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import copy
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from migcheck import histcache
@@ -35,9 +36,7 @@ def lint(
 
 def walk(histories: Iterable[History], options: Options) -> Walked:
     """Run the selected rules over every statement of ``histories``, in order."""
-    ids = list(options.rules) if options.rules is not None else default_rule_ids()
-    index = rule_index()
-    ids = [rid for rid in ids if rid in index and index[rid].applies_to_version(options.pg_version)]
+    ids = _rule_ids(options)
     rules = _Rules(ids)
     walked = Walked(enabled=frozenset(ids))
     for history in histories:
@@ -57,6 +56,56 @@ class _Rules:
         if self._set is None:
             self._set = RuleSet(self.ids)
         return self._set
+
+
+def _rule_ids(options: Options) -> list[str]:
+    ids = list(options.rules) if options.rules is not None else default_rule_ids()
+    index = rule_index()
+    return [
+        rid for rid in ids if rid in index and index[rid].applies_to_version(options.pg_version)
+    ]
+
+
+class Replay:
+    """One history's walk, stopped before migration ``position``, that can be copied and
+    resumed: the language server keeps one stopped before each open file, so an edit
+    re-lints that file against the schema before it without replaying (or parsing) the
+    files before it. ``loader`` gives a migration's statements (the server keeps them in
+    memory; the default is the parse cache). Only ``selected`` migrations are judged."""
+
+    def __init__(
+        self, history: History, options: Options, loader: Callable[[Migration], Loaded] = load
+    ) -> None:
+        ids = _rule_ids(options)
+        self.walked = Walked(enabled=frozenset(ids))
+        deploys = _deploys(history, options)
+        plan = TransactionPlan(history, options, deploys)
+        self._state = _HistoryState(
+            history, options, Schema(), deploys, plan, _Rules(ids), self.walked.enabled
+        )
+        self._loader = loader
+        self.position = 0
+
+    def step(self) -> None:
+        """Replay the next migration (judging it when it is ``selected``)."""
+        history = self._state.history
+        migration = history.migrations[self.position]
+        _lint_migration(self._state, self.position, migration, self.walked, self._loader)
+        self.position += 1
+
+    def fork(self) -> Replay:
+        """A copy to go on with (its own schema, transactions and findings); the history,
+        its migrations, the options and the rules are shared, not copied."""
+        state = self._state
+        shared: list[object] = [state.history, state.options, state.rules, state.enabled]
+        shared.append(state.deploys)
+        shared += state.history.migrations
+        memo: dict[int, object] = {id(x): x for x in shared}
+        memo[id(self._loader)] = self._loader
+        memo[id(state.schema)] = state.schema.copy()
+        twin = copy.deepcopy(self, memo)
+        twin.walked = Walked(enabled=state.enabled)
+        return twin
 
 
 def _deploys(history: History, options: Options) -> list[int]:
@@ -196,11 +245,14 @@ def _lint_migration(
     index: int,
     migration: Migration,
     result: Walked | None,
+    loader: Callable[[Migration], Loaded] | None = None,
 ) -> None:
     """Replay ``migration`` into the schema and, when it is judged and ``result`` is
     given, run the rules on it (None: its findings are already known)."""
     options, plan, deploys = state.options, state.plan, state.deploys
     loaded = state.parsed.pop(index, None)
+    if loaded is None and loader is not None:
+        loaded = loader(migration)
     if loaded is None:
         loaded = state.pack.parsed(migration) if state.pack is not None else load(migration)
     statements, split_findings = loaded.statements, loaded.findings
@@ -288,4 +340,4 @@ def _track(op: Op, stmt: Statement, tx: Transaction, settings: dict[str, str]) -
         tx.ddl_tables.add(lock[1])
 
 
-__all__ = ["Migration", "Options", "Result", "Walked", "default_rule_ids", "lint", "walk"]
+__all__ = ["Migration", "Options", "Replay", "Result", "Walked", "default_rule_ids", "lint", "walk"]

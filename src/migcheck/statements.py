@@ -43,11 +43,17 @@ def load(migration: Migration, *, use_cache: bool = True) -> Loaded:
     hit = cache.load(key, Loaded)
     if hit is not None:
         return hit
-    statements, findings, directives = _load(migration)
-    loaded = Loaded(_with_embedded(statements), findings, directives)
+    loaded = parse(migration)
     if len(loaded.statements) <= CACHE_MAX_STATEMENTS:
         cache.store(key, loaded, Loaded)
     return loaded
+
+
+def parse(migration: Migration) -> Loaded:
+    """One migration parsed, bypassing the parse cache (the language server's unsaved
+    buffers: one entry per keystroke would fill the cache with text nobody saved)."""
+    statements, findings, directives = _load(migration)
+    return Loaded(_with_embedded(statements), findings, directives)
 
 
 def load_statements(migration: Migration) -> tuple[list[Statement], list[Finding]]:
