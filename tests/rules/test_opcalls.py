@@ -33,7 +33,11 @@ def test_types_tables_and_statements_render_as_python() -> None:
 def test_every_type_branch_and_unknown_names() -> None:
     from migcheck.rules._opcalls import add_column
 
-    assert sa_type(None) == "<SQLAlchemy type>"
+    # An unknown type renders as valid Python (the old "<SQLAlchemy type>" did not parse).
+    assert sa_type(None) == "sa.types.NullType()  # the column's type in your model"
+    unknown = add_column("t", "c", None, nullable=True)
+    assert unknown.endswith("nullable=True))  # the column's type in your model")
+    ast.parse(unknown.strip())
     assert sa_type(ColumnType("varchar")) == "sa.String()"
     assert sa_type(ColumnType("char", (3,))) == "sa.CHAR(3)"
     assert sa_type(ColumnType("bpchar")) == "sa.CHAR()"

@@ -177,7 +177,7 @@ def test_alembic_create_primary_key_on_a_nullable_column(tmp_path: Path) -> None
         'NULL) NOT VALID")' in findings[0].help
     )
     # The SQL comment between the two steps stays a comment, as Python.
-    assert "\n    # next migration (SHARE UPDATE EXCLUSIVE: " in upgrade_code(findings[0].help)
+    assert "\n    # next revision (SHARE UPDATE EXCLUSIVE: " in upgrade_code(findings[0].help)
 
 
 def test_partitioned_table_help_does_not_lead_with_concurrently() -> None:

@@ -19,8 +19,7 @@ from migcheck.rules import Rule
 from migcheck.rules._alembic import prior_column
 from migcheck.rules._compat import type_sql
 from migcheck.rules._enum_swap import enum_swap
-from migcheck.rules._opcalls import execute
-from migcheck.rules._opcalls_b import add_column, drop_column
+from migcheck.rules._expand import expand_contract
 from migcheck.rules._readback import advice, analyse, running_app_effects
 
 
@@ -102,8 +101,6 @@ class ChangeColumnType(Rule):
 
     @staticmethod
     def _steps(op: Op, ctx: Context, new: str) -> str:
-        t = qname(op.table)
-        new_col = quote(f"{op.column}_new")
         using = op.using.text.strip() if op.using is not None else f"{quote(op.column)}::{new}"
         prisma = (
             f'With Prisma, add a new field mapped to the new column (`@map("{op.column}_new")`'
@@ -111,19 +108,6 @@ class ChangeColumnType(Rule):
             if ctx.is_prisma
             else ""
         )
-        backfill = f"UPDATE {t} SET {new_col} = {using} WHERE {new_col} IS NULL AND <batch range>;"
-        if ctx.tool == "alembic":
-            add = f"    {add_column(op.table, f'{op.column}_new', op.type)}"
-            fill = execute(backfill)
-            drop = f"    {drop_column(op.table, op.column)}"
-        else:
-            add = f"    ALTER TABLE {t} ADD COLUMN {new_col} {new};"
-            fill = f"    {backfill}"
-            drop = f"    ALTER TABLE {t} DROP COLUMN {quote(op.column)};"
-        return (
-            f"{prisma}"
-            f"1. Add it and keep it in sync (a trigger, or app writes to both):\n{add}\n"
-            f"2. Backfill it in batches:\n{fill}\n"
-            f"3. Ship app code that reads and writes {new_col} only.\n"
-            f"4. In a later deploy, drop the old column:\n{drop}"
+        return prisma + expand_contract(
+            ctx, op.table, op.column, f"{op.column}_new", op.type, using=using, what="it"
         )

@@ -8,7 +8,7 @@ from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import qcol, qname, quote
 from migcheck.rules import Rule
-from migcheck.rules._opcalls_b import allow_null, drop_column
+from migcheck.rules._opcalls import allow_null, drop_column
 from migcheck.rules._swap import column_swap, describe, renamed_away_in_swap
 
 
@@ -133,7 +133,7 @@ class DropColumn(Rule):
                 "Let the column accept NULL first (the new code's INSERTs omit it), in a "
                 "migration that runs before the new code starts:\n"
                 + (
-                    f"    {allow_null(op.table, op.column)}"
+                    allow_null(op.table, op.column)
                     if alembic
                     else f"    ALTER TABLE {t} ALTER COLUMN {quote(op.column)} DROP NOT NULL;"
                 ),
@@ -141,7 +141,7 @@ class DropColumn(Rule):
         steps.append(
             "In a later deploy, once no old instance is left, drop it:\n"
             + (
-                f"    {drop_column(op.table, op.column)}"
+                drop_column(op.table, op.column)
                 if alembic
                 else f"    ALTER TABLE {t} DROP COLUMN {quote(op.column)};"
             )
