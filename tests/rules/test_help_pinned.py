@@ -13,7 +13,7 @@ CASES = [
         "ALTER TABLE app.orders ALTER COLUMN quantity TYPE geography;",
         ["CREATE TABLE app.orders (id int, quantity text);"],
         "alembic",
-        'Change the type with a new column (expand and contract):\n1. Add it and keep it in sync (a trigger, or app writes to both):\n    op.add_column("orders", sa.Column("quantity_new", sa.types.NullType()), schema="app")  # geography: your model\'s type\n2. Backfill it in batches:\n    op.execute(\'UPDATE "app"."orders" SET "quantity_new" = "quantity"::geography WHERE "quantity_new" IS NULL AND <batch range>\')\n3. Ship app code that reads and writes "quantity_new" only.\n4. In a later deploy, drop the old column:\n    op.drop_column("orders", "quantity", schema="app")',
+        'Change the type with a new column (expand and contract):\n1. Add the new column and keep it in sync (a trigger, or app writes to both):\n    op.add_column("orders", sa.Column("quantity_new", sa.types.NullType()), schema="app")  # geography: your model\'s type\n2. Backfill it in batches:\n    op.execute(\'UPDATE "app"."orders" SET "quantity_new" = "quantity"::geography WHERE "quantity_new" IS NULL AND <batch range>\')\n3. Ship app code that reads and writes "quantity_new" only.\n4. In a later deploy, drop the old column in a new revision:\n    op.drop_column("orders", "quantity", schema="app")',
         id="change_column_type_unknown_type_in_schema-alembic",
     ),
     pytest.param(
@@ -21,7 +21,7 @@ CASES = [
         "ALTER TABLE app.orders ALTER COLUMN quantity TYPE geography;",
         ["CREATE TABLE app.orders (id int, quantity text);"],
         "sql",
-        'Change the type with a new column (expand and contract):\n1. Add it and keep it in sync (a trigger, or app writes to both):\n    ALTER TABLE "app"."orders" ADD COLUMN "quantity_new" geography;\n2. Backfill it in batches:\n    UPDATE "app"."orders" SET "quantity_new" = "quantity"::geography WHERE "quantity_new" IS NULL AND <batch range>;\n3. Ship app code that reads and writes "quantity_new" only.\n4. In a later deploy, drop the old column:\n    ALTER TABLE "app"."orders" DROP COLUMN "quantity";',
+        'Change the type with a new column (expand and contract):\n1. Add the new column and keep it in sync (a trigger, or app writes to both):\n    ALTER TABLE "app"."orders" ADD COLUMN "quantity_new" geography;\n2. Backfill it in batches:\n    UPDATE "app"."orders" SET "quantity_new" = "quantity"::geography WHERE "quantity_new" IS NULL AND <batch range>;\n3. Ship app code that reads and writes "quantity_new" only.\n4. In a later deploy, drop the old column:\n    ALTER TABLE "app"."orders" DROP COLUMN "quantity";',
         id="change_column_type_unknown_type_in_schema-sql",
     ),
     pytest.param(
@@ -29,7 +29,7 @@ CASES = [
         "ALTER TABLE app.orders ALTER COLUMN quantity TYPE geography;",
         ["CREATE TABLE app.orders (id int, quantity text);"],
         "prisma",
-        'Change the type with a new column (expand and contract):\nWith Prisma, add a new field mapped to the new column (`@map("quantity_new")`) and move the code to it before removing the old one.\n1. Add it and keep it in sync (a trigger, or app writes to both):\n    ALTER TABLE "app"."orders" ADD COLUMN "quantity_new" geography;\n2. Backfill it in batches:\n    UPDATE "app"."orders" SET "quantity_new" = "quantity"::geography WHERE "quantity_new" IS NULL AND <batch range>;\n3. Ship app code that reads and writes "quantity_new" only.\n4. In a later deploy, drop the old column:\n    ALTER TABLE "app"."orders" DROP COLUMN "quantity";',
+        'Change the type with a new column (expand and contract):\n1. Add an optional field mapped to the new column (`<field> <Type>? @map("quantity_new")`) and keep it in sync (app writes to both); `prisma migrate dev` writes:\n    ALTER TABLE "app"."orders" ADD COLUMN "quantity_new" geography;\n2. Backfill it in batches, in a migration created with `prisma migrate dev --create-only` (or from a script):\n    UPDATE "app"."orders" SET "quantity_new" = "quantity"::geography WHERE "quantity_new" IS NULL AND <batch range>;\n3. Ship app code that reads and writes "quantity_new" only.\n4. In a later migration, remove the old field from schema.prisma; `prisma migrate dev` then drops the old column:\n    ALTER TABLE "app"."orders" DROP COLUMN "quantity";',
         id="change_column_type_unknown_type_in_schema-prisma",
     ),
     pytest.param(
@@ -37,7 +37,7 @@ CASES = [
         "ALTER TABLE users RENAME COLUMN fullname TO full_name;",
         ["CREATE TABLE users (id int, fullname varchar(200));"],
         "alembic",
-        'If only the code\'s name matters, keep the column and map it in the model instead: `full_name = Column("fullname", ...)`.\nTo rename the column itself, expand and contract:\n1. Add the new column and keep it in sync (a trigger, or app writes to both):\n    op.add_column("users", sa.Column("full_name", sa.String(200)))\n2. Backfill it in batches:\n    op.execute(\'UPDATE "users" SET "full_name" = "fullname" WHERE "full_name" IS NULL AND <batch range>\')\n3. Ship app code that reads and writes "full_name" only.\n4. In a later deploy, drop the old column:\n    op.drop_column("users", "fullname")',
+        'If only the code\'s name matters, keep the column and map it in the model instead: `full_name = Column("fullname", ...)`.\nTo rename the column itself, expand and contract:\n1. Add the new column and keep it in sync (a trigger, or app writes to both):\n    op.add_column("users", sa.Column("full_name", sa.String(200)))\n2. Backfill it in batches:\n    op.execute(\'UPDATE "users" SET "full_name" = "fullname" WHERE "full_name" IS NULL AND <batch range>\')\n3. Ship app code that reads and writes "full_name" only.\n4. In a later deploy, drop the old column in a new revision:\n    op.drop_column("users", "fullname")',
         id="rename_column_known_type-alembic",
     ),
     pytest.param(
@@ -53,7 +53,7 @@ CASES = [
         "ALTER TABLE users RENAME COLUMN fullname TO full_name;",
         ["CREATE TABLE users (id int, fullname varchar(200));"],
         "prisma",
-        'With Prisma, rename only the field and keep the column: `full_name ... @map("fullname")` needs no migration at all.\nTo rename the column itself, expand and contract:\n1. Add the new column and keep it in sync (a trigger, or app writes to both):\n    ALTER TABLE "users" ADD COLUMN "full_name" varchar(200);\n2. Backfill it in batches:\n    UPDATE "users" SET "full_name" = "fullname" WHERE "full_name" IS NULL AND <batch range>;\n3. Ship app code that reads and writes "full_name" only.\n4. In a later deploy, drop the old column:\n    ALTER TABLE "users" DROP COLUMN "fullname";',
+        'With Prisma, rename only the field and keep the column: `full_name ... @map("fullname")` needs no migration at all.\nTo rename the column itself, expand and contract:\n1. Add an optional field mapped to the new column (`<field> <Type>? @map("full_name")`) and keep it in sync (app writes to both); `prisma migrate dev` writes:\n    ALTER TABLE "users" ADD COLUMN "full_name" varchar(200);\n2. Backfill it in batches, in a migration created with `prisma migrate dev --create-only` (or from a script):\n    UPDATE "users" SET "full_name" = "fullname" WHERE "full_name" IS NULL AND <batch range>;\n3. Ship app code that reads and writes "full_name" only.\n4. In a later migration, remove the old field from schema.prisma; `prisma migrate dev` then drops the old column:\n    ALTER TABLE "users" DROP COLUMN "fullname";',
         id="rename_column_known_type-prisma",
     ),
     pytest.param(
@@ -61,7 +61,7 @@ CASES = [
         "ALTER TABLE users RENAME COLUMN fullname TO full_name;",
         [],
         "alembic",
-        'If only the code\'s name matters, keep the column and map it in the model instead: `full_name = Column("fullname", ...)`.\nTo rename the column itself, expand and contract:\n1. Add the new column and keep it in sync (a trigger, or app writes to both):\n    op.add_column("users", sa.Column("full_name", sa.types.NullType()))  # the column\'s type in your model\n2. Backfill it in batches:\n    op.execute(\'UPDATE "users" SET "full_name" = "fullname" WHERE "full_name" IS NULL AND <batch range>\')\n3. Ship app code that reads and writes "full_name" only.\n4. In a later deploy, drop the old column:\n    op.drop_column("users", "fullname")',
+        'If only the code\'s name matters, keep the column and map it in the model instead: `full_name = Column("fullname", ...)`.\nTo rename the column itself, expand and contract:\n1. Add the new column and keep it in sync (a trigger, or app writes to both):\n    op.add_column("users", sa.Column("full_name", sa.types.NullType()))  # the column\'s type in your model\n2. Backfill it in batches:\n    op.execute(\'UPDATE "users" SET "full_name" = "fullname" WHERE "full_name" IS NULL AND <batch range>\')\n3. Ship app code that reads and writes "full_name" only.\n4. In a later deploy, drop the old column in a new revision:\n    op.drop_column("users", "fullname")',
         id="rename_column_unknown_column-alembic",
     ),
     pytest.param(
@@ -77,7 +77,7 @@ CASES = [
         "ALTER TABLE users RENAME COLUMN fullname TO full_name;",
         [],
         "prisma",
-        'With Prisma, rename only the field and keep the column: `full_name ... @map("fullname")` needs no migration at all.\nTo rename the column itself, expand and contract:\n1. Add the new column and keep it in sync (a trigger, or app writes to both):\n    ALTER TABLE "users" ADD COLUMN "full_name" <type>;\n2. Backfill it in batches:\n    UPDATE "users" SET "full_name" = "fullname" WHERE "full_name" IS NULL AND <batch range>;\n3. Ship app code that reads and writes "full_name" only.\n4. In a later deploy, drop the old column:\n    ALTER TABLE "users" DROP COLUMN "fullname";',
+        'With Prisma, rename only the field and keep the column: `full_name ... @map("fullname")` needs no migration at all.\nTo rename the column itself, expand and contract:\n1. Add an optional field mapped to the new column (`<field> <Type>? @map("full_name")`) and keep it in sync (app writes to both); `prisma migrate dev` writes:\n    ALTER TABLE "users" ADD COLUMN "full_name" <type>;\n2. Backfill it in batches, in a migration created with `prisma migrate dev --create-only` (or from a script):\n    UPDATE "users" SET "full_name" = "fullname" WHERE "full_name" IS NULL AND <batch range>;\n3. Ship app code that reads and writes "full_name" only.\n4. In a later migration, remove the old field from schema.prisma; `prisma migrate dev` then drops the old column:\n    ALTER TABLE "users" DROP COLUMN "fullname";',
         id="rename_column_unknown_column-prisma",
     ),
     pytest.param(

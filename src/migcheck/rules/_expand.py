@@ -20,23 +20,37 @@ def expand_contract(
     ctype: ColumnType | None,
     *,
     using: str,
-    what: str = "the new column",
 ) -> str:
     """The four numbered steps that move ``old``'s data to a new column ``new`` of type
     ``ctype`` (None: unknown), ``using`` being the SQL expression of each new value."""
     t, old_q, new_q = qname(table), quote(old), quote(new)
     backfill = f"UPDATE {t} SET {new_q} = {using} WHERE {new_q} IS NULL AND <batch range>;"
-    first = f"1. Add {what} and keep it in sync (a trigger, or app writes to both):"
+    first = "1. Add the new column and keep it in sync (a trigger, or app writes to both):"
     fill = "2. Backfill it in batches:"
     last = "4. In a later deploy, drop the old column:"
     if ctx.tool == "alembic":
         add = add_column(table, new, ctype)
         backfill = execute(backfill)
         drop = drop_column(table, old)
+        last = "4. In a later deploy, drop the old column in a new revision:"
     else:
         add = f"    ALTER TABLE {t} ADD COLUMN {new_q} {type_sql(ctx, ctype)};"
         backfill = f"    {backfill}"
         drop = f"    ALTER TABLE {t} DROP COLUMN {old_q};"
+    if ctx.tool == "prisma":
+        first = (
+            "1. Add an optional field mapped to the new column "
+            f'(`<field> <Type>? @map("{new}")`) and keep it in sync (app writes to both); '
+            "`prisma migrate dev` writes:"
+        )
+        fill = (
+            "2. Backfill it in batches, in a migration created with "
+            "`prisma migrate dev --create-only` (or from a script):"
+        )
+        last = (
+            "4. In a later migration, remove the old field from schema.prisma; "
+            "`prisma migrate dev` then drops the old column:"
+        )
     return (
         f"{first}\n{add}\n"
         f"{fill}\n{backfill}\n"

@@ -102,12 +102,4 @@ class ChangeColumnType(Rule):
     @staticmethod
     def _steps(op: Op, ctx: Context, new: str) -> str:
         using = op.using.text.strip() if op.using is not None else f"{quote(op.column)}::{new}"
-        prisma = (
-            f'With Prisma, add a new field mapped to the new column (`@map("{op.column}_new")`'
-            ") and move the code to it before removing the old one.\n"
-            if ctx.is_prisma
-            else ""
-        )
-        return prisma + expand_contract(
-            ctx, op.table, op.column, f"{op.column}_new", op.type, using=using, what="it"
-        )
+        return expand_contract(ctx, op.table, op.column, f"{op.column}_new", op.type, using=using)
