@@ -83,8 +83,9 @@ def why_in_transaction(ctx: Context) -> str:
     return "the runner wraps the migration in a transaction"
 
 
-def outside_tx_advice(ctx: Context) -> str:
-    """How to run a statement outside any transaction block with this migration tool."""
+def outside_tx_advice(ctx: Context, *, block_shown: bool = False) -> str:
+    """How to run a statement outside any transaction block with this migration tool;
+    ``block_shown``: the help already shows the Alembic call inside its autocommit block."""
     tx = ctx.transaction
     explicit = tx is not None and tx.kind == "explicit"
     tool = ctx.migration.tool
@@ -122,9 +123,13 @@ def outside_tx_advice(ctx: Context) -> str:
             "run_in_transaction = false in that folder's metadata.toml"
         )
     elif tool == "alembic":
+        # The help renders the call inside the block already (rules/_opcalls.autocommit).
         how = (
-            "in the revision, wrap the call in `with op.get_context().autocommit_block():` "
-            "(op.create_index(..., postgresql_concurrently=True) for an index)"
+            "the `autocommit_block()` above commits the revision's transaction so far and "
+            "runs the call outside it"
+            if block_shown
+            else "wrap the call in `with op.get_context().autocommit_block():`, which commits "
+            "the revision's transaction so far and runs the block outside it"
         )
     else:
         how = (
