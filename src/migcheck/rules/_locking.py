@@ -13,6 +13,7 @@ from typing import Generic, TypeVar
 from migcheck.context import Context, Transaction
 from migcheck.locks import BLOCKS
 from migcheck.model import Op, Statement
+from migcheck.rules._opcalls import autocommit, execute
 
 
 def indent(*lines: str) -> str:
@@ -137,6 +138,14 @@ def outside_tx_advice(ctx: Context, *, block_shown: bool = False) -> str:
             "one query or wraps it in a transaction"
         )
     return f"{base}: {how}."
+
+
+def outside_tx(ctx: Context, *sql: str) -> list[str]:
+    """Statements that cannot run in a transaction, and how to run them outside one: for
+    an Alembic revision, ``op.execute`` calls in an autocommit block say it in code."""
+    if ctx.tool == "alembic":
+        return [autocommit([execute(s) for s in sql])]
+    return [indent(*sql), outside_tx_advice(ctx)]
 
 
 def own_transaction_note(ctx: Context) -> str:
