@@ -127,6 +127,28 @@ def word(ctx: Context) -> str:
     return "revision" if ctx.tool == "alembic" else "migration"
 
 
+def one_transaction(ctx: Context, *sql: str) -> str:
+    """Statements that must commit together: wrapped in BEGIN … COMMIT for SQL, bare
+    ``op.execute`` calls for a revision, which Alembic already runs in one transaction."""
+    if ctx.tool == "alembic":
+        return paste(ctx, *sql)
+    return paste(ctx, "BEGIN;", *sql, "COMMIT;")
+
+
+def same_transaction(ctx: Context) -> str:
+    """Where statements that must commit together go, in the user's words."""
+    if ctx.tool == "alembic":
+        return "in the same revision (Alembic runs it in one transaction)"
+    return "in the same transaction"
+
+
+def suppression(ctx: Context, rule: str, reason: str = "<reason>") -> str:
+    """The ``migcheck: ignore`` comment for ``rule`` as the user writes it: ``#`` in a
+    revision (on the op call's line or the line before), ``--`` in SQL."""
+    mark = "#" if ctx.tool == "alembic" else "--"
+    return f"{mark} migcheck: ignore[{rule}] {reason}"
+
+
 def _bare(text: str) -> str:
     if len(text) > 1 and text[0] == text[-1] == '"':
         return text[1:-1].replace('""', '"')
