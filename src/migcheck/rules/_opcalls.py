@@ -11,7 +11,8 @@ name keeps its ``# note`` at the end of the line, after the closing parentheses.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 
 from migcheck.context import Context
 from migcheck.model import ColumnType, name_parts
@@ -111,15 +112,82 @@ def autocommit(body: list[str], indent: str = "    ") -> str:
 
 def paste(ctx: Context, *lines: str) -> str:
     """Lines the user pastes, in their tool, indented four spaces: SQL as written for plain
-    SQL and Prisma's migration.sql, ``op.execute(...)`` of each statement in a revision,
-    where a ``-- comment`` becomes a ``# comment``. For statements Alembic has no operation
-    for; rules render the ones it has (``add_column``, ``create_index``, …) themselves."""
+    SQL and Prisma's migration.sql; in a revision the ``op.`` call of each statement
+    (``op.execute`` where Alembic has none), a ``-- comment`` becoming a ``# comment``."""
     if ctx.tool != "alembic":
         return "\n".join("    " + line for line in lines)
     return "\n".join(
-        "    # " + line.strip()[2:].strip() if line.strip().startswith("--") else execute(line)
+        "    # " + line.strip()[2:].strip() if line.strip().startswith("--") else op_call(line)
         for line in lines
     )
+
+
+# An identifier as ``quoting.ident`` writes it (bare, or double-quoted with "" inside),
+# optionally schema-qualified: the SQL that rules put in help, read back.
+_ID = r'(?:"(?:[^"]|"")*"|[A-Za-z_][A-Za-z0-9_$]*)'
+_QID = rf"{_ID}(?:\.{_ID})?"
+_STATEMENTS: list[tuple[re.Pattern[str], Callable[..., str]]] = [
+    (
+        re.compile(
+            rf"ALTER TABLE ({_QID}) ADD CONSTRAINT ({_ID}) CHECK \((.*)\) NOT VALID;?", re.S
+        ),
+        lambda t, c, cond: (
+            f"op.create_check_constraint({name(_unq(c))}, {_table(t)}, {_py(cond)}"
+            f"{_schema(t)}, postgresql_not_valid=True)"
+        ),
+    ),
+    (
+        re.compile(rf"ALTER TABLE ({_QID}) DROP CONSTRAINT ({_ID});?"),
+        lambda t, c: f"op.drop_constraint({name(_unq(c))}, {_table(t)}{_schema(t)})",
+    ),
+    (
+        re.compile(rf"ALTER TABLE ({_QID}) ALTER COLUMN ({_ID}) SET NOT NULL;?"),
+        lambda t, c: f"op.alter_column({_table(t)}, {name(_unq(c))}, nullable=False{_schema(t)})",
+    ),
+    (
+        re.compile(rf"ALTER TABLE ({_QID}) ALTER COLUMN ({_ID}) DROP NOT NULL;?"),
+        lambda t, c: f"op.alter_column({_table(t)}, {name(_unq(c))}, nullable=True{_schema(t)})",
+    ),
+    (
+        re.compile(rf"ALTER TABLE ({_QID}) DROP COLUMN ({_ID});?"),
+        lambda t, c: f"op.drop_column({_table(t)}, {name(_unq(c))}{_schema(t)})",
+    ),
+    (
+        re.compile(rf"DROP TABLE ({_QID});?"),
+        lambda t: f"op.drop_table({_table(t)}{_schema(t)})",
+    ),
+]
+
+
+def op_call(sql: str, indent: str = "    ") -> str:
+    """The ``op.`` call of one SQL statement as rules write it in help: Alembic's own
+    operation for the plain forms it has one for, else ``op.execute`` of the SQL."""
+    text = sql.strip()
+    for pattern, render in _STATEMENTS:
+        m = pattern.fullmatch(text)
+        if m is not None:
+            return indent + render(*m.groups())
+    return execute(text, indent)
+
+
+def _parts(qualified: str) -> list[str]:
+    return [_unq(p) for p in re.findall(_ID, qualified)]
+
+
+def _unq(identifier: str) -> str:
+    """``"User"`` → ``User``; a bare word as written (rules write it folded already)."""
+    if identifier.startswith('"'):
+        return identifier[1:-1].replace('""', '"')
+    return identifier
+
+
+def _table(qualified: str) -> str:
+    return _py(_parts(qualified)[-1])
+
+
+def _schema(qualified: str) -> str:
+    parts = _parts(qualified)
+    return f", schema={_py(parts[-2])}" if len(parts) > 1 else ""
 
 
 def word(ctx: Context) -> str:
