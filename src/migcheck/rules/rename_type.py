@@ -8,6 +8,7 @@ from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import qname
 from migcheck.rules import Rule
+from migcheck.rules._opcalls import paste
 
 
 def _taken_over(name: str, ctx: Context) -> bool:
@@ -52,6 +53,6 @@ class RenameType(Rule):
             "To rename the type itself, do it in two deploys:\n"
             f"1. Ship app code that no longer names {o} (or names neither).\n"
             "2. In a later deploy, once no old instance is left:\n"
-            f"    ALTER TYPE {o} RENAME TO {n};",
+            + paste(ctx, f"ALTER TYPE {o} RENAME TO {n};"),
             op,
         )

@@ -8,6 +8,7 @@ from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import qname
 from migcheck.rules import Rule
+from migcheck.rules._opcalls import one_transaction, same_transaction
 
 _CREATE_VIEW = frozenset({"create_view"})
 
@@ -38,12 +39,13 @@ class RenameView(Rule):
             f"Renaming {what} {old} to {new}: the app version still running queries {old} "
             f'and fails with relation "{op.table}" does not exist until every instance is '
             "replaced.",
-            "Rename it and keep the old name as a view on the new one, in the same "
-            "transaction:\n"
-            "    BEGIN;\n"
-            f"    ALTER {what.upper()} {old} RENAME TO {new};\n"
-            f"    CREATE VIEW {old} AS SELECT * FROM {new};\n"
-            "    COMMIT;\n"
-            f"Then ship app code that uses {new}, and drop {old} in a later deploy.",
+            "Rename it and keep the old name as a view on the new one, "
+            f"{same_transaction(ctx)}:\n"
+            + one_transaction(
+                ctx,
+                f"ALTER {what.upper()} {old} RENAME TO {new};",
+                f"CREATE VIEW {old} AS SELECT * FROM {new};",
+            )
+            + f"\nThen ship app code that uses {new}, and drop {old} in a later deploy.",
             op,
         )
