@@ -90,10 +90,13 @@ class ChangeColumnType(Rule):
             "the migration history never creates it, so it cannot say whether the app "
             f"version still running can read and write {new} values or whether Postgres "
             f"rewrites {t}.",
-            "Look up the old type on the production database:\n"
-            f"    SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = "
-            f"{_literal(t)}::regclass AND attname = {_literal(op.column or '')};\n"
-            "Raising a varchar limit or going from varchar to text is safe and instant; "
+            "Look up the old type on the production database"
+            + _lookup(
+                "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = "
+                f"{_literal(t)}::regclass AND attname = {_literal(op.column or '')};",
+                ctx,
+            )
+            + "Raising a varchar limit or going from varchar to text is safe and instant; "
             "for any other change, use a new column (expand and contract):\n" + steps,
             op,
         )
@@ -103,3 +106,11 @@ class ChangeColumnType(Rule):
     def _steps(op: Op, ctx: Context, new: str) -> str:
         using = op.using.text.strip() if op.using is not None else f"{quote(op.column)}::{new}"
         return expand_contract(ctx, op.table, op.column, f"{op.column}_new", op.type, using=using)
+
+
+def _lookup(query: str, ctx: Context) -> str:
+    """A query to run by hand in psql: a code line in SQL help; in a revision's help, whose
+    code lines go into ``upgrade()``, inline prose."""
+    if ctx.tool == "alembic":
+        return f" (in psql, not in the revision): `{query}`\n"
+    return f":\n    {query}\n"
