@@ -49,7 +49,7 @@ def _replace(ctx: Context, con: ConstraintInfo, cols: str) -> str:
     if ctx.tool != "alembic":
         return indent(
             f"ALTER TABLE {ident(con.table)} ADD CONSTRAINT <new_fk> FOREIGN KEY ({cols}) "
-            "REFERENCES … NOT VALID;",
+            f"REFERENCES {ident(con.ref_table) if con.ref_table else '…'} (…) NOT VALID;",
             f"ALTER TABLE {ident(con.table)} DROP CONSTRAINT {ident(con.name)};",
         )
     t, schema = table_args(con.table)

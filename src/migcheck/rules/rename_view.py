@@ -44,8 +44,16 @@ class RenameView(Rule):
             + one_transaction(
                 ctx,
                 f"ALTER {what.upper()} {old} RENAME TO {new};",
-                f"CREATE VIEW {old} AS SELECT * FROM {new};",
+                # RENAME TO keeps the view in its schema: name it there, not wherever
+                # search_path finds the bare new name.
+                f"CREATE VIEW {old} AS SELECT * FROM {_renamed(op)};",
             )
             + f"\nThen ship app code that uses {new}, and drop {old} in a later deploy.",
             op,
         )
+
+
+def _renamed(op: Op) -> str:
+    """The view's new name in the schema it stays in."""
+    prefix = (op.table or "").rpartition(".")[0]
+    return qname(f"{prefix}.{op.new_name}" if prefix else op.new_name)

@@ -74,9 +74,14 @@ class TypeChangeRewrite(Rule):
 
 
 def _help(op: Op, ctx: Context, new: str, steps: bool) -> str:
+    short = (
+        "op.execute(\"SET lock_timeout = '5s'\") before the op call"
+        if ctx.tool == "alembic"
+        else "SET lock_timeout = '5s'"
+    )
     lock = (
         "If the table is small, the lock may be acceptable: run the ALTER with a short "
-        "lock_timeout (SET lock_timeout = '5s') so it gives up instead of queueing traffic."
+        f"lock_timeout ({short}) so it gives up instead of queueing traffic."
     )
     if not steps:
         return (
