@@ -178,6 +178,13 @@ CASES = [
         """    op.execute('DROP TRIGGER ledger_touch ON "billing"."ledger"')""",
     ),
     (
+        "rename-type",
+        ["CREATE TYPE billing.ledger_state AS ENUM ('open');"],
+        "ALTER TYPE billing.ledger_state RENAME TO entry_state;",
+        ["ledger_state", "entry_state", "billing"],
+        """    op.execute('ALTER TYPE "billing"."ledger_state" RENAME TO "entry_state"')""",
+    ),
+    (
         "prefer-bigint",
         [],
         "CREATE TABLE billing.ledger (id serial PRIMARY KEY, note text);",
@@ -266,3 +273,12 @@ def test_a_real_revision_gets_its_own_index_back_as_a_concurrent_call(tmp_path: 
         "postgresql_concurrently=True)\n"
     ) in code
     assert "CREATE INDEX" not in findings[0].help
+
+
+def test_a_renamed_enum_keeps_its_database_name_in_the_model() -> None:
+    history = ["CREATE TYPE billing.ledger_state AS ENUM ('open');"]
+    sql = "ALTER TYPE billing.ledger_state RENAME TO entry_state;"
+    alembic = _help("rename-type", history, sql, "alembic")
+    assert '`sa.Enum(NewName, name="ledger_state", schema="billing")`' in alembic.help
+    plain = _help("rename-type", history, sql, "sql")
+    assert "sa.Enum" not in plain.help

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from migcheck.context import Context
-from migcheck.model import Finding, Op, Statement
+from migcheck.model import Finding, Op, Statement, name_parts
 from migcheck.quoting import qname
 from migcheck.rules import Rule
-from migcheck.rules._opcalls import paste
+from migcheck.rules._opcalls import paste, string
 
 
 def _taken_over(name: str, ctx: Context) -> bool:
@@ -42,6 +42,9 @@ class RenameType(Rule):
         orm = (
             f'keep the database name and map it in schema.prisma (enum {new} {{ ... @@map("{old}") }})'
             if ctx.is_prisma
+            else "keep the database name and rename only the Python class "
+            f"(`sa.Enum(NewName, {_sa_name(old)})` in the model)"
+            if ctx.tool == "alembic"
             else "keep the database name and rename only in the application code"
         )
         yield self.finding(
@@ -56,3 +59,10 @@ class RenameType(Rule):
             + paste(ctx, f"ALTER TYPE {o} RENAME TO {n};"),
             op,
         )
+
+
+def _sa_name(stored: str) -> str:
+    """``name=`` (and ``schema=``) of the type for ``sa.Enum``."""
+    parts = name_parts(stored)
+    schema = f", schema={string(parts[-2])}" if len(parts) > 1 else ""
+    return f"name={string(parts[-1])}{schema}"
