@@ -282,3 +282,29 @@ def test_a_renamed_enum_keeps_its_database_name_in_the_model() -> None:
     assert '`sa.Enum(NewName, name="ledger_state", schema="billing")`' in alembic.help
     plain = _help("rename-type", history, sql, "sql")
     assert "sa.Enum" not in plain.help
+
+
+def test_a_concurrent_call_inside_the_revisions_transaction_comes_back_in_a_block(
+    tmp_path: Path,
+) -> None:
+    findings = lint_revisions(
+        tmp_path,
+        [
+            'op.create_table("orders", sa.Column("status", sa.Text()))',
+            'op.create_index("ix_orders_status", "orders", ["status"], '
+            "postgresql_concurrently=True)",
+        ],
+        ["concurrent-in-transaction"],
+    )
+    assert [(Path(f.path).name, f.line) for f in findings] == [("r2.py", 6)]
+    assert upgrade_code(findings[0].help).endswith(
+        "    with op.get_context().autocommit_block():\n"
+        '        op.create_index("ix_orders_status", "orders", ["status"], '
+        "postgresql_concurrently=True)\n"
+    )
+    # Plain SQL keeps the runner advice, with no Alembic in it.
+    (plain,) = lint_sql(
+        "BEGIN; CREATE INDEX CONCURRENTLY ix_orders_status ON orders (status); COMMIT;",
+        rules=["concurrent-in-transaction"],
+    )
+    assert "op." not in plain.help and "autocommit_block" not in plain.help

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Sequence
 
 from migcheck.context import Context
-from migcheck.model import ColumnType, name_parts
+from migcheck.model import ColumnType, Op, name_parts
 
 # PostgreSQL type name (as the parser folds it) → SQLAlchemy type expression.
 _SIMPLE = {
@@ -282,6 +282,36 @@ def create_index(
     if concurrently:
         flags += ", postgresql_concurrently=True"
     return f"{indent}op.create_index({name(index)}, {t}, [{cols}]{flags})"
+
+
+def index_keys(op: Op, sql: str) -> list[str] | None:
+    """The columns of the CREATE INDEX ``op`` (written as ``sql``) when ``op.create_index``
+    can say all of it: plain column keys, the default method, nothing after the key list
+    (no WHERE, INCLUDE, WITH, DESC, TABLESPACE); None otherwise."""
+    keys = list(op.names)
+    if not keys or op.options.get("plain_keys") != len(keys) or op.has_where:
+        return None
+    if op.mode not in (None, "btree"):
+        return None
+    m = re.search(r"\(([^()]*)\)\s*;?\s*$", sql)
+    if m is None:
+        return None
+    written = [" ".join(k.split()).strip('"').lower() for k in m.group(1).split(",")]
+    if written != [k.lower() for k in keys]:
+        return None
+    return keys
+
+
+def concurrent_call(op: Op, sql: str) -> str:
+    """A statement that runs CONCURRENTLY, as its ``op.`` call (for an autocommit block):
+    ``op.create_index`` / ``op.drop_index`` when they say all of it, else ``op.execute``."""
+    if op.kind == "create_index" and op.concurrently:
+        keys = index_keys(op, sql)
+        if keys is not None:
+            return create_index(op.name, op.table, keys, unique=op.unique)
+    if op.kind == "drop_index" and op.concurrently and op.name and not op.options.get("cascade"):
+        return drop_index(op.name, op.table, if_exists=op.if_exists)
+    return execute(sql, "")
 
 
 def drop_index(

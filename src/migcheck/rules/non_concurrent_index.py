@@ -17,7 +17,14 @@ from migcheck.rules._locking import (
     outside_tx_advice,
     sql_of,
 )
-from migcheck.rules._opcalls import autocommit, create_index, drop_index, execute, paste
+from migcheck.rules._opcalls import (
+    autocommit,
+    create_index,
+    drop_index,
+    execute,
+    index_keys,
+    paste,
+)
 
 _CREATE_INDEX = re.compile(r"^(\s*create\s+(?:unique\s+)?index)\b", re.I)
 
@@ -80,24 +87,6 @@ def _partitioned_help(op: Op, stmt: Statement, ctx: Context) -> list[str]:
     ]
 
 
-def _simple_keys(op: Op, stmt: Statement) -> list[str] | None:
-    """The index's columns when ``op.create_index`` can say all of it: plain column keys,
-    the default method, nothing after the key list (no WHERE, INCLUDE, WITH, DESC,
-    TABLESPACE); None otherwise."""
-    keys = list(op.names)
-    if not keys or op.options.get("plain_keys") != len(keys) or op.has_where:
-        return None
-    if op.mode not in (None, "btree"):
-        return None
-    m = re.search(r"\(([^()]*)\)\s*;?\s*$", sql_of(stmt))
-    if m is None:
-        return None
-    written = [" ".join(k.split()).strip('"').lower() for k in m.group(1).split(",")]
-    if written != [k.lower() for k in keys]:
-        return None
-    return keys
-
-
 def _build(op: Op, stmt: Statement, ctx: Context) -> str:
     """The concurrent build as the user pastes it: their own CREATE INDEX with
     CONCURRENTLY, or in a revision ``op.create_index(..., postgresql_concurrently=True)``
@@ -105,7 +94,7 @@ def _build(op: Op, stmt: Statement, ctx: Context) -> str:
     autocommit block."""
     if ctx.tool != "alembic":
         return indent(concurrent_form(stmt))
-    keys = _simple_keys(op, stmt)
+    keys = index_keys(op, sql_of(stmt))
     if keys is None:
         return autocommit([execute(concurrent_form(stmt))])
     return autocommit([create_index(op.name, op.table, keys, unique=op.unique)])
