@@ -342,3 +342,19 @@ def test_prisma_drop_and_add_on_a_table_the_history_never_created() -> None:
     (f,) = lint_sql(sql, history=[], rules=[R], tool="prisma")
     assert "loses every value" not in f.message  # the old type is unknown: no rename guess
     assert 'Dropping column "User"."name"' in f.message
+
+
+def test_prisma_relaxes_a_required_column_by_making_the_field_optional() -> None:
+    history = ['CREATE TABLE "User" ("id" TEXT NOT NULL, "bio" TEXT NOT NULL);']
+    sql = 'ALTER TABLE "User" DROP COLUMN "bio";'
+    (prisma,) = lint_sql(sql, history=history, rules=[R], tool="prisma")
+    assert prisma.help.splitlines()[1] == (
+        "1. Let the column accept NULL first (the new code's INSERTs omit it), in a migration "
+        "that runs before the new code starts (make the field optional, `?`, and `prisma "
+        "migrate dev` writes it):"
+    )
+    (plain,) = lint_sql(sql, history=history, rules=[R])
+    assert "make the field optional" not in plain.help
+    assert plain.help.splitlines()[1].endswith(
+        "in a migration that runs before the new code starts:"
+    )
