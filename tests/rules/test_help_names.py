@@ -308,3 +308,47 @@ def test_a_concurrent_call_inside_the_revisions_transaction_comes_back_in_a_bloc
         rules=["concurrent-in-transaction"],
     )
     assert "op." not in plain.help and "autocommit_block" not in plain.help
+
+
+def test_non_concurrent_index_in_a_revision_each_form() -> None:
+    rule, history = "non-concurrent-index", [L]
+    plain = _help(
+        rule, history, "CREATE INDEX ix_ledger_settled ON billing.ledger (settled_at);", "alembic"
+    )
+    assert "drop it and run the call again:" in plain.help
+    assert "Run it outside any transaction block: the `autocommit_block()` above commits" in (
+        plain.help
+    )
+    # An expression index: op.create_index cannot say it, so its SQL runs in the block.
+    expr = _help(rule, history, "CREATE INDEX ix_note ON billing.ledger (lower(note));", "alembic")
+    assert (
+        "    with op.get_context().autocommit_block():\n"
+        '        op.execute("CREATE INDEX CONCURRENTLY ix_note ON billing.ledger (lower(note))")'
+    ) in expr.help
+    upgrade_code(expr.help)
+    # IF NOT EXISTS: the leftover is dropped IF EXISTS first.
+    ine = _help(
+        rule, history, "CREATE INDEX IF NOT EXISTS ix_s ON billing.ledger (settled_at);", "alembic"
+    )
+    assert (
+        '        op.drop_index("ix_s", table_name="ledger", schema="billing", '
+        "postgresql_concurrently=True, if_exists=True)"
+    ) in ine.help.splitlines()
+    # A partitioned parent: each partition's build in an autocommit block.
+    parted = [
+        "CREATE TABLE events (id bigint, at timestamptz) PARTITION BY RANGE (at);",
+    ]
+    part = _help(rule, parted, "CREATE INDEX events_at_idx ON events (at);", "alembic")
+    assert (
+        "    with op.get_context().autocommit_block():\n"
+        '        op.execute("CREATE INDEX CONCURRENTLY <partition>_idx ON <partition> (…)")'
+    ) in part.help
+    upgrade_code(part.help)
+    sql = _help(rule, parted, "CREATE INDEX events_at_idx ON events (at);", "sql")
+    assert "    CREATE INDEX CONCURRENTLY <partition>_idx ON <partition> (…);" in sql.help
+    assert (
+        "drop it and run the statement again:"
+        in _help(
+            rule, history, "CREATE INDEX ix_ledger_settled ON billing.ledger (settled_at);", "sql"
+        ).help
+    )
