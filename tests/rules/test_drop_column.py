@@ -31,11 +31,25 @@ def test_prisma_drop_column_points_at_the_action() -> None:
     assert 'ALTER TABLE "User" DROP COLUMN "bio";' in f.help
 
 
-def test_prisma_help_mentions_create_only() -> None:
-    findings = run('ALTER TABLE "User" DROP COLUMN "bio";', tool="prisma")
-    assert "--create-only" in findings[0].help
-    plain = run('ALTER TABLE "User" DROP COLUMN "bio";')
-    assert "--create-only" not in plain[0].help
+def test_first_step_is_in_the_users_tool() -> None:
+    # Issue 14, point 3: Prisma marks the field @ignore and deploys, the drop comes later.
+    (prisma,) = run('ALTER TABLE "User" DROP COLUMN "bio";', tool="prisma")
+    assert prisma.help.splitlines()[1] == (
+        '1. Mark the field of "User"."bio" `@ignore` in schema.prisma (the model `@@ignore` '
+        "when the whole table goes) and deploy: Prisma Client stops reading and writing it, "
+        "and no migration is needed."
+    )
+    assert "2. In a later migration, once no old instance is left, remove the field" in (
+        prisma.help
+    )
+    assert prisma.help.endswith('\n    ALTER TABLE "User" DROP COLUMN "bio";')
+    # Plain SQL: no Prisma, no SQLAlchemy.
+    (plain,) = run('ALTER TABLE "User" DROP COLUMN "bio";')
+    assert (
+        plain.help.splitlines()[1]
+        == '1. Ship app code that no longer reads or writes "User"."bio".'
+    )
+    assert not any(w in plain.help for w in ("@ignore", "Prisma", "SQLAlchemy", "op."))
 
 
 def test_multi_action_alter_reports_each_drop_at_its_action() -> None:
@@ -140,7 +154,9 @@ def test_column_swap_is_one_finding_saying_what_happens() -> None:
     )
     assert "does not exist" not in findings[0].message
     assert findings[0].help.startswith("Swap the column over three deploys")
-    assert 'Column("balance_new", ...)' in findings[0].help
+    # Plain SQL: no ORM advice (the Alembic form maps the attribute, tests below).
+    assert 'Keep the name "balance_new" instead of renaming it.' in findings[0].help
+    assert "SQLAlchemy" not in findings[0].help and "Column(" not in findings[0].help
 
 
 def test_column_swap_in_one_transaction_after_the_add_loses_no_write() -> None:
@@ -295,6 +311,13 @@ def test_alembic_help_relaxes_then_drops_with_op_calls(tmp_path: Path) -> None:
     (f,) = [f for f in lint_alembic(tmp_path, USERS_APP, body) if f.rule == R]
     assert (f.line, f.column) == (9, 5)
     code = upgrade_code(f.help)
+    # Issue 14, point 3: the model loses the attribute first, then a later revision drops.
+    assert '2. Remove the attribute mapping "app"."users"."email" from the SQLAlchemy model' in (
+        f.help
+    )
+    assert "3. In a later deploy, once no old instance is left, drop it in a new revision:" in (
+        f.help
+    )
     assert 'op.alter_column("users", "email", nullable=True, schema="app")' in code
     assert 'op.drop_column("users", "email", schema="app")' in code
     (sql,) = lint_sql(
@@ -319,3 +342,19 @@ def test_prisma_drop_and_add_on_a_table_the_history_never_created() -> None:
     (f,) = lint_sql(sql, history=[], rules=[R], tool="prisma")
     assert "loses every value" not in f.message  # the old type is unknown: no rename guess
     assert 'Dropping column "User"."name"' in f.message
+
+
+def test_prisma_relaxes_a_required_column_by_making_the_field_optional() -> None:
+    history = ['CREATE TABLE "User" ("id" TEXT NOT NULL, "bio" TEXT NOT NULL);']
+    sql = 'ALTER TABLE "User" DROP COLUMN "bio";'
+    (prisma,) = lint_sql(sql, history=history, rules=[R], tool="prisma")
+    assert prisma.help.splitlines()[1] == (
+        "1. Let the column accept NULL first (the new code's INSERTs omit it), in a migration "
+        "that runs before the new code starts (make the field optional, `?`, and `prisma "
+        "migrate dev` writes it):"
+    )
+    (plain,) = lint_sql(sql, history=history, rules=[R])
+    assert "make the field optional" not in plain.help
+    assert plain.help.splitlines()[1].endswith(
+        "in a migration that runs before the new code starts:"
+    )

@@ -3,9 +3,21 @@
 from __future__ import annotations
 
 import ast
+from types import SimpleNamespace
+from typing import cast
 
+from migcheck.context import Context
 from migcheck.model import ColumnType
-from migcheck.rules._opcalls import autocommit, execute, sa_type, table_args
+from migcheck.rules._opcalls import (
+    autocommit,
+    drop_index,
+    execute,
+    one_transaction,
+    paste,
+    sa_type,
+    same_transaction,
+    table_args,
+)
 
 
 def test_types_tables_and_statements_render_as_python() -> None:
@@ -33,7 +45,11 @@ def test_types_tables_and_statements_render_as_python() -> None:
 def test_every_type_branch_and_unknown_names() -> None:
     from migcheck.rules._opcalls import add_column
 
-    assert sa_type(None) == "<SQLAlchemy type>"
+    # An unknown type renders as valid Python (the old "<SQLAlchemy type>" did not parse).
+    assert sa_type(None) == "sa.types.NullType()  # the column's type in your model"
+    unknown = add_column("t", "c", None, nullable=True)
+    assert unknown.endswith("nullable=True))  # the column's type in your model")
+    ast.parse(unknown.strip())
     assert sa_type(ColumnType("varchar")) == "sa.String()"
     assert sa_type(ColumnType("char", (3,))) == "sa.CHAR(3)"
     assert sa_type(ColumnType("bpchar")) == "sa.CHAR()"
@@ -50,3 +66,46 @@ def test_every_type_branch_and_unknown_names() -> None:
         'op.add_column("t", sa.Column("c", sa.Text(), nullable=False, '
         'server_default=sa.text("\'x\'")), schema="app")'
     )
+
+
+def _ctx(tool: str) -> Context:
+    return cast(Context, SimpleNamespace(tool=tool))
+
+
+def test_statements_that_commit_together() -> None:
+    sql = ("DROP VIEW v;", "CREATE VIEW v AS SELECT 1;")
+    assert one_transaction(_ctx("sql"), *sql) == (
+        "    BEGIN;\n    DROP VIEW v;\n    CREATE VIEW v AS SELECT 1;\n    COMMIT;"
+    )
+    # A revision already runs in one transaction: no BEGIN inside it.
+    assert one_transaction(_ctx("alembic"), *sql) == (
+        '    op.execute("DROP VIEW v")\n    op.execute("CREATE VIEW v AS SELECT 1")'
+    )
+    assert same_transaction(_ctx("alembic")).startswith("in the same revision")
+    assert same_transaction(_ctx("prisma")) == "in the same transaction"
+
+
+def test_paste_turns_sql_comments_into_python_ones() -> None:
+    assert paste(_ctx("alembic"), "-- next revision:", "ALTER TABLE t DROP CONSTRAINT c;") == (
+        '    # next revision:\n    op.drop_constraint("c", "t")'
+    )
+    assert paste(_ctx("sql"), "-- next migration:") == "    -- next migration:"
+
+
+def test_drop_index_names_its_schema_once() -> None:
+    assert drop_index("app.ix") == 'op.drop_index("ix", schema="app", postgresql_concurrently=True)'
+    assert drop_index("ix", "app.t") == (
+        'op.drop_index("ix", table_name="t", schema="app", postgresql_concurrently=True)'
+    )
+    assert drop_index("app.ix", "app.t", if_exists=True) == (
+        'op.drop_index("ix", table_name="t", schema="app", postgresql_concurrently=True, '
+        "if_exists=True)"
+    )
+    assert drop_index("ix", "t", concurrently=False) == 'op.drop_index("ix", table_name="t")'
+    assert drop_index(None) == 'op.drop_index("<name>", postgresql_concurrently=True)'
+
+
+def test_only_a_name_quoted_at_both_ends_loses_its_quotes() -> None:
+    assert table_args('""') == ('""', "")
+    assert table_args('x"') == ("'x\"'", "")
+    assert table_args('"x') == ("'\"x'", "")

@@ -122,8 +122,12 @@ def test_alter_index_set_tablespace() -> None:
     assert (
         "    CREATE INDEX CONCURRENTLY <new_name> ON coupons (…) TABLESPACE fast_ssd;\n"
         "    DROP INDEX CONCURRENTLY coupons_code_idx;\n"
-        "    ALTER INDEX <new_name> RENAME TO coupons_code_idx;"
+        "Run it outside any transaction block: "
     ) in f.help
+    assert f.help.endswith(
+        "\n    ALTER INDEX <new_name> RENAME TO coupons_code_idx;\n"
+        "Or move it online with pg_repack --only-indexes --tablespace fast_ssd."
+    )
 
 
 @pytest.mark.parametrize(

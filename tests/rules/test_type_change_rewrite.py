@@ -46,7 +46,13 @@ def test_app_safe_rewrite_gives_the_steps_itself() -> None:
         "on the table until it finishes: integer → bigint widens the column but changes its "
         "storage size: Postgres rewrites every row and rebuilds the table's indexes."
     )
-    assert '    ALTER TABLE "Order" ADD COLUMN total_new BIGINT;' in findings[0].help
+    # The same expand/contract steps as change-column-type and rename-column give.
+    assert '    ALTER TABLE "Order" ADD COLUMN "total_new" bigint;' in findings[0].help
+    assert (
+        '    UPDATE "Order" SET "total_new" = "total"::bigint WHERE "total_new" IS NULL AND '
+        "<batch range>;" in findings[0].help
+    )
+    assert '    ALTER TABLE "Order" DROP COLUMN "total";' in findings[0].help
 
 
 def test_the_two_findings_of_one_type_change_share_no_sentence() -> None:

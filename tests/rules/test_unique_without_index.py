@@ -173,11 +173,11 @@ def test_alembic_create_primary_key_on_a_nullable_column(tmp_path: Path) -> None
     assert [(Path(f.path).name, f.line, f.rule) for f in findings] == [("r2.py", 6, R)]
     assert 'It also makes "members"."id" NOT NULL' in findings[0].message
     assert (
-        'op.execute("ALTER TABLE members ADD CONSTRAINT members_id_not_null CHECK (id IS NOT '
-        'NULL) NOT VALID")' in findings[0].help
+        'op.create_check_constraint("members_id_not_null", "members", "id IS NOT NULL", '
+        "postgresql_not_valid=True)" in findings[0].help
     )
     # The SQL comment between the two steps stays a comment, as Python.
-    assert "\n    # next migration (SHARE UPDATE EXCLUSIVE: " in upgrade_code(findings[0].help)
+    assert "\n    # next revision (SHARE UPDATE EXCLUSIVE: " in upgrade_code(findings[0].help)
 
 
 def test_partitioned_table_help_does_not_lead_with_concurrently() -> None:

@@ -13,6 +13,7 @@ from typing import Generic, TypeVar
 from migcheck.context import Context, Transaction
 from migcheck.locks import BLOCKS
 from migcheck.model import Op, Statement
+from migcheck.rules._opcalls import autocommit, execute
 
 
 def indent(*lines: str) -> str:
@@ -83,8 +84,9 @@ def why_in_transaction(ctx: Context) -> str:
     return "the runner wraps the migration in a transaction"
 
 
-def outside_tx_advice(ctx: Context) -> str:
-    """How to run a statement outside any transaction block with this migration tool."""
+def outside_tx_advice(ctx: Context, *, block_shown: bool = False) -> str:
+    """How to run a statement outside any transaction block with this migration tool;
+    ``block_shown``: the help already shows the Alembic call inside its autocommit block."""
     tx = ctx.transaction
     explicit = tx is not None and tx.kind == "explicit"
     tool = ctx.migration.tool
@@ -122,9 +124,13 @@ def outside_tx_advice(ctx: Context) -> str:
             "run_in_transaction = false in that folder's metadata.toml"
         )
     elif tool == "alembic":
+        # The help renders the call inside the block already (rules/_opcalls.autocommit).
         how = (
-            "in the revision, wrap the call in `with op.get_context().autocommit_block():` "
-            "(op.create_index(..., postgresql_concurrently=True) for an index)"
+            "the `autocommit_block()` above commits the revision's transaction so far and "
+            "runs the call outside it"
+            if block_shown
+            else "wrap the call in `with op.get_context().autocommit_block():`, which commits "
+            "the revision's transaction so far and runs the block outside it"
         )
     else:
         how = (
@@ -132,6 +138,14 @@ def outside_tx_advice(ctx: Context) -> str:
             "one query or wraps it in a transaction"
         )
     return f"{base}: {how}."
+
+
+def outside_tx(ctx: Context, *sql: str) -> list[str]:
+    """Statements that cannot run in a transaction, and how to run them outside one: for
+    an Alembic revision, ``op.execute`` calls in an autocommit block say it in code."""
+    if ctx.tool == "alembic":
+        return [autocommit([execute(s) for s in sql])]
+    return [indent(*sql), outside_tx_advice(ctx)]
 
 
 def own_transaction_note(ctx: Context) -> str:

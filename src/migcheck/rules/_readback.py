@@ -10,6 +10,7 @@ from migcheck import pgcatalog
 from migcheck.context import Context
 from migcheck.model import ColumnType, Op
 from migcheck.rules._compat import type_sql
+from migcheck.rules._opcalls import paste
 
 
 def session_timezone(ctx: Context) -> str | None:
@@ -37,7 +38,13 @@ def advice(op: Op, ctx: Context, old: ColumnType) -> str:
     assert op.type is not None
     zone_set = session_timezone(ctx) is not None
     known = pgcatalog.readback(old, op.type, zone_set) if op.using is None else None
-    return known.advice if known is not None else ""
+    if known is None or not known.advice:
+        return ""
+    # pgcatalog writes the SQL to run as indented lines; a revision runs it with op calls.
+    return "\n".join(
+        paste(ctx, line.strip()) if line.startswith("    ") else line
+        for line in known.advice.split("\n")
+    )
 
 
 def running_app_effects(

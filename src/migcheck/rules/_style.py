@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from migcheck.context import Context
 from migcheck.model import ColumnDef, Op, Statement
+from migcheck.rules._opcalls import string
 from migcheck.sql.scanner import blank, scan
 
 
@@ -58,6 +59,16 @@ def in_tool(ctx: Context, *, prisma: str, alembic: str) -> str:
     """The sentence of advice for the user's own tool ("" for plain SQL: the SQL above is
     all they need), so a Flyway user never reads about SQLAlchemy models."""
     return {"prisma": prisma, "alembic": alembic}.get(ctx.tool, "")
+
+
+def declaration(ctx: Context, sql: str, column: str, sa_type: str, *extra: str) -> str:
+    """The column as the user declares it, indented: ``sql`` for SQL and Prisma's
+    migration.sql; in a revision ``sa.Column(...)`` (for ``op.create_table`` or
+    ``op.add_column``), ``extra`` being its further arguments."""
+    if ctx.tool != "alembic":
+        return f"    {sql}"
+    args = ", ".join((string(column), sa_type, *extra))
+    return f"    sa.Column({args})"
 
 
 def verbatim(stmt: Statement) -> bool:

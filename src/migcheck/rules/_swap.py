@@ -16,6 +16,7 @@ from migcheck.context import Context
 from migcheck.model import ColumnType, Op, Statement
 from migcheck.quoting import qcol, qname, quote
 from migcheck.rules._compat import type_sql
+from migcheck.rules._opcalls import paste
 
 
 @dataclass(frozen=True)
@@ -126,19 +127,18 @@ def describe(op: Op, ctx: Context, swap: Swap) -> tuple[str, str]:
         f"running: it keeps reading and writing {c}, {change}{lost}. The renames and the "
         "drop only change the catalog (each takes a brief ACCESS EXCLUSIVE lock, no rewrite)."
     )
-    keep = (
-        f'With Prisma, map the field to the new column (`@map("{swap.source}")`) '
-        "instead of renaming it."
-        if ctx.is_prisma
-        else "Keep the new column's name and map it in the ORM instead of renaming it "
-        f'(SQLAlchemy: `{op.column} = Column("{swap.source}", ...)`).'
-    )
+    keep = {
+        "prisma": f'With Prisma, map the field to the new column (`@map("{swap.source}")`) '
+        "instead of renaming it.",
+        "alembic": "Keep the new column's name and map it in the model instead of renaming it "
+        f'(`{op.column} = Column("{swap.source}", ...)`).',
+    }.get(ctx.tool, f"Keep the name {src} instead of renaming it.")
     help_text = (
         "Swap the column over three deploys (expand and contract):\n"
         f"1. Add {src} and keep it in sync with {x} (a trigger, or app writes to both), "
         "then backfill it in batches.\n"
         f"2. Ship app code that reads and writes {src} only. {keep}\n"
         "3. In a later deploy, once no old instance is left, drop the old column:\n"
-        f"    ALTER TABLE {qname(op.table)} DROP COLUMN {x};"
+        + paste(ctx, f"ALTER TABLE {qname(op.table)} DROP COLUMN {x};")
     )
     return message, help_text

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from migcheck.context import Context
 from migcheck.locks import BLOCKING_MODES, SHARE_ROW_EXCLUSIVE, lock_for
 from migcheck.model import Op, Statement
+from migcheck.rules._opcalls import execute
 
 _ZERO = re.compile(r"^\s*0+(\.0*)?\s*(us|ms|s|min|h|d)?\s*$", re.I)
 ACCESS_EXCLUSIVE = "ACCESS EXCLUSIVE"
@@ -178,3 +179,20 @@ def verb(stmt: Statement) -> str:
             break
         words.append(w.upper())
     return " ".join(words) or "This statement"
+
+
+def set_at_top(ctx: Context, setting: str, value: str) -> str:
+    """The SET that opens the migration, as the user writes it: in a revision an
+    ``op.execute`` at the top of ``upgrade()``, which is where migcheck reads it."""
+    sql = f"SET {setting} = '{value}';"
+    return execute(sql) if ctx.tool == "alembic" else f"    {sql}"
+
+
+def in_env_py(setting: str, value: str) -> str:
+    """The other place an Alembic project sets it, for every revision at once; migcheck
+    does not read env.py, so the help says how to tell it."""
+    return (
+        f'set it once for every revision in env.py (`connection.execute(sa.text("SET '
+        f"{setting} = '{value}'\"))` before `context.configure(...)`), which migcheck does not "
+        "read"
+    )

@@ -9,7 +9,8 @@ from migcheck.model import Finding, Op, Statement
 from migcheck.pgcatalog.typenames import type_key
 from migcheck.quoting import qcol, quote
 from migcheck.rules import Rule
-from migcheck.rules._style import in_tool, new_columns
+from migcheck.rules._opcalls import string
+from migcheck.rules._style import declaration, in_tool, new_columns
 
 
 class BanChar(Rule):
@@ -36,7 +37,7 @@ class BanChar(Rule):
                     stmt,
                     f"Column {qcol(new.table, col.name)} is {written}: it ignores trailing "
                     f"spaces when comparing but not in LIKE or regular expressions.",
-                    f"Use text:\n    {name} {text}\nWith SQLAlchemy, use `sa.Text()`.",
+                    "Use text:\n" + declaration(ctx, f"{name} {text}", col.name, "sa.Text()"),
                     new.at,
                 )
                 continue
@@ -47,12 +48,18 @@ class BanChar(Rule):
                 f"value with spaces to {n} characters, ignores trailing spaces when comparing "
                 f"but not in LIKE or regular expressions, and is usually the slowest string "
                 f"type because of the padding.",
-                f"Use text, with a CHECK if the length limit is a rule of the data:\n"
-                f"    {name} {text} CHECK (char_length({name}) <= {n})"
+                "Use text, with a CHECK if the length limit is a rule of the data:\n"
+                + declaration(
+                    ctx,
+                    f"{name} {text} CHECK (char_length({name}) <= {n})",
+                    col.name,
+                    "sa.Text()",
+                    f"sa.CheckConstraint({string(f'char_length({name}) <= {n}')})",
+                )
                 + in_tool(
                     ctx,
                     prisma=f"\nWith Prisma, drop `@db.Char({n})` (String maps to text).",
-                    alembic="\nWith SQLAlchemy, use `sa.Text()`.",
+                    alembic="",
                 ),
                 new.at,
             )

@@ -19,8 +19,7 @@ from migcheck.rules import Rule
 from migcheck.rules._alembic import prior_column
 from migcheck.rules._compat import type_sql
 from migcheck.rules._enum_swap import enum_swap
-from migcheck.rules._opcalls import execute
-from migcheck.rules._opcalls_b import add_column, drop_column
+from migcheck.rules._expand import expand_contract
 from migcheck.rules._readback import advice, analyse, running_app_effects
 
 
@@ -92,10 +91,13 @@ class ChangeColumnType(Rule):
             "the migration history never creates it, so it cannot say whether the app "
             f"version still running can read and write {new} values or whether Postgres "
             f"rewrites {t}.",
-            "Look up the old type on the production database:\n"
-            f"    SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = "
-            f"{_literal(t)}::regclass AND attname = {_literal(op.column or '')};\n"
-            "Raising a varchar limit or going from varchar to text is safe and instant; "
+            "Look up the old type on the production database"
+            + _lookup(
+                "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = "
+                f"{_literal(t)}::regclass AND attname = {_literal(op.column or '')};",
+                ctx,
+            )
+            + "Raising a varchar limit or going from varchar to text is safe and instant; "
             "for any other change, use a new column (expand and contract):\n" + steps,
             op,
         )
@@ -103,28 +105,13 @@ class ChangeColumnType(Rule):
 
     @staticmethod
     def _steps(op: Op, ctx: Context, new: str) -> str:
-        t = qname(op.table)
-        new_col = quote(f"{op.column}_new")
         using = op.using.text.strip() if op.using is not None else f"{quote(op.column)}::{new}"
-        prisma = (
-            f'With Prisma, add a new field mapped to the new column (`@map("{op.column}_new")`'
-            ") and move the code to it before removing the old one.\n"
-            if ctx.is_prisma
-            else ""
-        )
-        backfill = f"UPDATE {t} SET {new_col} = {using} WHERE {new_col} IS NULL AND <batch range>;"
-        if ctx.tool == "alembic":
-            add = f"    {add_column(op.table, f'{op.column}_new', op.type)}"
-            fill = execute(backfill)
-            drop = f"    {drop_column(op.table, op.column)}"
-        else:
-            add = f"    ALTER TABLE {t} ADD COLUMN {new_col} {new};"
-            fill = f"    {backfill}"
-            drop = f"    ALTER TABLE {t} DROP COLUMN {quote(op.column)};"
-        return (
-            f"{prisma}"
-            f"1. Add it and keep it in sync (a trigger, or app writes to both):\n{add}\n"
-            f"2. Backfill it in batches:\n{fill}\n"
-            f"3. Ship app code that reads and writes {new_col} only.\n"
-            f"4. In a later deploy, drop the old column:\n{drop}"
-        )
+        return expand_contract(ctx, op.table, op.column, f"{op.column}_new", op.type, using=using)
+
+
+def _lookup(query: str, ctx: Context) -> str:
+    """A query to run by hand in psql: a code line in SQL help; in a revision's help, whose
+    code lines go into ``upgrade()``, inline prose."""
+    if ctx.tool == "alembic":
+        return f" (in psql, not in the revision): `{query}`\n"
+    return f":\n    {query}\n"

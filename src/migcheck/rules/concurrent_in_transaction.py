@@ -12,7 +12,8 @@ from migcheck.context import Context
 from migcheck.dynamic.lexer import lex, unwrap
 from migcheck.model import Finding, Op, Statement
 from migcheck.rules import Rule
-from migcheck.rules._locking import outside_tx_advice, why_in_transaction
+from migcheck.rules._locking import outside_tx_advice, sql_of, why_in_transaction
+from migcheck.rules._opcalls import autocommit, concurrent_call
 
 # The command name PostgreSQL puts in its error, by op kind. REFRESH MATERIALIZED VIEW
 # CONCURRENTLY is absent on purpose: ExecRefreshMatView never calls
@@ -60,7 +61,14 @@ class ConcurrentInTransaction(Rule):
             f'({why_in_transaction(ctx)}): PostgreSQL rejects it with "ERROR: {error} cannot '
             'run inside a transaction block" and the migration fails.'
         )
-        yield self.finding(stmt, message, outside_tx_advice(ctx), op)
+        if ctx.tool == "alembic":
+            help_ = (
+                "Run it in an autocommit block, outside the revision's transaction:\n"
+                + autocommit([concurrent_call(op, sql_of(stmt))])
+            )
+        else:
+            help_ = outside_tx_advice(ctx)
+        yield self.finding(stmt, message, help_, op)
 
     def _do_commits(self, op: Op, stmt: Statement, ctx: Context) -> Iterator[Finding]:
         """A DO block may COMMIT or ROLLBACK only when it is not itself inside a

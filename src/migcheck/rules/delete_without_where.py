@@ -9,6 +9,7 @@ from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import qname
 from migcheck.rules import Rule
 from migcheck.rules._locking import existing
+from migcheck.rules._opcalls import paste, suppression
 
 
 class DeleteWithoutWhere(Rule):
@@ -30,10 +31,9 @@ class DeleteWithoutWhere(Rule):
             "app version still running no longer finds rows it just read or wrote.",
             "Say which rows to delete, and on a large table delete in batches to keep "
             "locks and WAL short:\n"
-            f"    DELETE FROM {t} WHERE <condition> AND <batch range>;\n"
-            "If emptying the table is really intended, back it up first and silence this "
-            "finding with a `-- migcheck: ignore[delete-without-where] <reason>` comment "
-            "on the line before it.",
+            + paste(ctx, f"DELETE FROM {t} WHERE <condition> AND <batch range>;")
+            + "\nIf emptying the table is really intended, back it up first and silence this "
+            f"finding with a `{suppression(ctx, self.id)}` comment on the line before it.",
             op,
         )
 

@@ -9,6 +9,7 @@ from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import qname
 from migcheck.rules import Rule
+from migcheck.rules._opcalls import paste
 
 _ALL = re.compile(r"\bDISABLE\s+TRIGGER\s+ALL\b", re.I)
 
@@ -31,10 +32,13 @@ class DisableTriggerAll(Rule):
             "references) until the triggers are enabled again are never checked, and "
             "enabling them does not re-check those rows. It needs superuser rights.",
             "Disable only your own triggers, and enable them again in the same transaction:\n"
-            f"    ALTER TABLE {t} DISABLE TRIGGER USER;\n"
-            "    -- the work that must not fire them\n"
-            f"    ALTER TABLE {t} ENABLE TRIGGER USER;\n"
-            "To load data without foreign-key checks, add the constraint NOT VALID "
+            + paste(
+                ctx,
+                f"ALTER TABLE {t} DISABLE TRIGGER USER;",
+                "-- the work that must not fire them",
+                f"ALTER TABLE {t} ENABLE TRIGGER USER;",
+            )
+            + "\nTo load data without foreign-key checks, add the constraint NOT VALID "
             "afterwards and VALIDATE it, so every row is checked.",
             op,
         )

@@ -11,7 +11,8 @@ from migcheck.locks import SHARE
 from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import ident, qcol, qname
 from migcheck.rules import Rule
-from migcheck.rules._locking import blocks, existing, indent
+from migcheck.rules._locking import blocks, existing
+from migcheck.rules._opcalls import paste
 
 _ALL = "every table with a column of this domain"
 
@@ -75,7 +76,8 @@ class DomainConstraintScan(Rule):
                 "A domain constraint added NOT VALID already checks every new value. Either "
                 "leave it unvalidated, or validate it in a low-traffic window with a short "
                 "lock_timeout:\n"
-                + indent(
+                + paste(
+                    ctx,
                     "SET lock_timeout = '5s';",
                     f"ALTER DOMAIN {domain} VALIDATE CONSTRAINT {ident(con_name)};",
                 )
@@ -105,7 +107,7 @@ class DomainConstraintScan(Rule):
                 else ""
             )
             + ":\n"
-            + indent(f"ALTER DOMAIN {domain} ADD {check} NOT VALID;")
+            + paste(ctx, f"ALTER DOMAIN {domain} ADD {check} NOT VALID;")
             + "\nVALIDATE CONSTRAINT on a domain takes the same SHARE locks; run it, if at all, "
             "in a low-traffic window with a short lock_timeout."
         )

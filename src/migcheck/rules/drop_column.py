@@ -8,7 +8,7 @@ from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import qcol, qname, quote
 from migcheck.rules import Rule
-from migcheck.rules._opcalls_b import allow_null, drop_column
+from migcheck.rules._opcalls import paste, word
 from migcheck.rules._swap import column_swap, describe, renamed_away_in_swap
 
 
@@ -115,37 +115,32 @@ class DropColumn(Rule):
         if renamed_to is not None:
             yield self.finding(stmt, *_rename_advice(op, renamed_to, cascade), op)
             return
-        ship = f"Ship app code that no longer reads or writes {c}"
-        if ctx.tool == "prisma":
-            ship += (
-                " (remove the field from schema.prisma, create the migration with "
-                "`prisma migrate dev --create-only` and empty it)"
-            )
-        elif ctx.tool == "alembic":
-            ship += " (with SQLAlchemy, remove the attribute from the model)"
-        steps = [ship + "."]
-        alembic = ctx.tool == "alembic"
+        steps = [_first_step(ctx, op)]
         if _needs_drop_not_null(ctx, op):
             # New code that no longer writes a NOT NULL column without a default fails on
             # every INSERT, so the column must accept NULL before that code starts.
             steps.insert(
                 0,
                 "Let the column accept NULL first (the new code's INSERTs omit it), in a "
-                "migration that runs before the new code starts:\n"
+                f"{word(ctx)} that runs before the new code starts"
                 + (
-                    f"    {allow_null(op.table, op.column)}"
-                    if alembic
-                    else f"    ALTER TABLE {t} ALTER COLUMN {quote(op.column)} DROP NOT NULL;"
+                    " (make the field optional, `?`, and `prisma migrate dev` writes it)"
+                    if ctx.tool == "prisma"
+                    else ""
+                )
+                + ":\n"
+                + paste(
+                    ctx,
+                    f"ALTER TABLE {t} ALTER COLUMN {quote(op.column)} DROP NOT NULL;",
                 ),
             )
-        steps.append(
-            "In a later deploy, once no old instance is left, drop it:\n"
-            + (
-                f"    {drop_column(op.table, op.column)}"
-                if alembic
-                else f"    ALTER TABLE {t} DROP COLUMN {quote(op.column)};"
-            )
-        )
+        later = {
+            "prisma": "In a later migration, once no old instance is left, remove the field "
+            "from schema.prisma and drop the column (`prisma migrate dev` writes it):",
+            "alembic": "In a later deploy, once no old instance is left, drop it in a new "
+            "revision:",
+        }.get(ctx.tool, "In a later deploy, once no old instance is left, drop it:")
+        steps.append(later + "\n" + paste(ctx, f"ALTER TABLE {t} DROP COLUMN {quote(op.column)};"))
         numbered = "\n".join(f"{i}. {step}" for i, step in enumerate(steps, 1))
         yield self.finding(
             stmt,
@@ -155,3 +150,22 @@ class DropColumn(Rule):
             "Drop the column in two deploys:\n" + numbered,
             op,
         )
+
+
+def _first_step(ctx: Context, op: Op) -> str:
+    """Stop the app using the column, in the user's tool: Prisma's ``@ignore`` keeps the
+    column in the database while the client stops reading and writing it; with SQLAlchemy
+    the attribute leaves the model."""
+    c = qcol(op.table, op.column)
+    if ctx.tool == "prisma":
+        return (
+            f"Mark the field of {c} `@ignore` in schema.prisma (the model `@@ignore` when the "
+            "whole table goes) and deploy: Prisma Client stops reading and writing it, and "
+            "no migration is needed."
+        )
+    if ctx.tool == "alembic":
+        return (
+            f"Remove the attribute mapping {c} from the SQLAlchemy model first, and deploy "
+            "that code: the app no longer reads or writes it."
+        )
+    return f"Ship app code that no longer reads or writes {c}."

@@ -9,6 +9,7 @@ from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import quote
 from migcheck.rules import Rule
+from migcheck.rules._opcalls import suppression, word
 
 
 class DropDatabase(Rule):
@@ -34,9 +35,16 @@ class DropDatabase(Rule):
             "Do not drop databases from the migration history. Take a backup and drop it by "
             "hand, once nothing connects to it:\n"
             # A shell line: a name with spaces or quotes must reach pg_dump as one word.
-            f"    pg_dump --format=custom --file=backup.dump {dump_name}\n"
-            f"    DROP DATABASE {db};\n"
-            "If this really belongs in a migration, silence the finding with a "
-            "`-- migcheck: ignore[drop-database] <reason>` comment on the line before it.",
+            + _by_hand(ctx, f"pg_dump --format=custom --file=backup.dump {dump_name}", db)
+            + f"\nIf this really belongs in a {word(ctx)}, silence the finding with a "
+            f"`{suppression(ctx, self.id)}` comment on the line before it.",
             op,
         )
+
+
+def _by_hand(ctx: Context, dump: str, db: str) -> str:
+    """The shell and psql lines: code for a SQL user; for an Alembic user, whose indented
+    help lines are revision code, prose (none of it belongs in ``upgrade()``)."""
+    if ctx.tool == "alembic":
+        return f"`{dump}`, then in psql `DROP DATABASE {db};`"
+    return f"    {dump}\n    DROP DATABASE {db};"

@@ -11,7 +11,9 @@ from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import ident, qname
 from migcheck.rules import Rule
 from migcheck.rules._dropped_constraint import adds_primary_key, dropped, replaced
-from migcheck.rules._locking import indent
+from migcheck.rules._locking import outside_tx
+from migcheck.rules._opcalls import paste
+from migcheck.rules._opcalls import word as unit
 from migcheck.schema import ConstraintInfo
 
 _KEYS = ("primary_key", "unique")
@@ -57,9 +59,13 @@ class DropKeyConstraint(Rule):
             "Drop it only once no running code relies on it (its ON CONFLICT clauses, its "
             "uniqueness assumptions). To replace it, build the new key first and swap them "
             "in one statement:",
-            indent(
+            *outside_tx(
+                ctx,
                 f"CREATE UNIQUE INDEX CONCURRENTLY <new_index> ON {ident(con.table)} (<columns>);",
-                "-- next migration:",
+            ),
+            f"then, in the next {unit(ctx)}:",
+            paste(
+                ctx,
                 f"ALTER TABLE {ident(con.table)} DROP CONSTRAINT {ident(con.name)}, "
                 f"ADD CONSTRAINT {ident(con.name)} {'PRIMARY KEY' if pk else 'UNIQUE'} "
                 "USING INDEX <new_index>;",
@@ -69,9 +75,10 @@ class DropKeyConstraint(Rule):
             help_.append(
                 "On a table published for logical replication, give it another replica "
                 "identity first:\n"
-                + indent(
+                + paste(
+                    ctx,
                     f"ALTER TABLE {ident(con.table)} REPLICA IDENTITY USING INDEX "
-                    "<unique index on NOT NULL columns>;"
+                    "<unique index on NOT NULL columns>;",
                 )
             )
         yield self.finding(stmt, message, "\n".join(help_), op)

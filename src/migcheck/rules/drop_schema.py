@@ -8,6 +8,7 @@ from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import quote
 from migcheck.rules import Rule
+from migcheck.rules._opcalls import paste
 
 
 class DropSchema(Rule):
@@ -50,7 +51,6 @@ class DropSchema(Rule):
             "2. In later deploys, drop its tables one by one (each checked by drop-table), "
             f"keeping a backup (pg_dump --schema='{s}').\n"
             "3. Then drop the empty schema without CASCADE, so Postgres refuses if "
-            "anything is left:\n"
-            f"    DROP SCHEMA {s};",
+            "anything is left:\n" + paste(ctx, f"DROP SCHEMA {s};"),
             op,
         )

@@ -8,7 +8,7 @@ from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import qname
 from migcheck.rules import Rule
-from migcheck.rules._opcalls import table_args
+from migcheck.rules._opcalls import paste
 
 
 class DropTable(Rule):
@@ -32,25 +32,26 @@ class DropTable(Rule):
             if op.options.get("cascade")
             else ""
         )
-        step1 = f"1. Ship app code that no longer reads or writes {t}"
-        if ctx.is_prisma:
-            step1 += (
-                " (remove the model from schema.prisma, create the migration with "
-                "`prisma migrate dev --create-only` and empty it)"
-            )
-        drop = f"DROP TABLE {t};"
-        if ctx.tool == "alembic":
-            name, schema = table_args(op.table)
-            drop = f"op.drop_table({name}{schema})"
+        first = {
+            "prisma": f"1. Mark the model of {t} `@@ignore` in schema.prisma and deploy: Prisma "
+            "Client stops reading and writing it, and no migration is needed",
+            "alembic": f"1. Remove the model class (or Table) of {t} from the SQLAlchemy models "
+            "first, and deploy that code",
+        }.get(ctx.tool, f"1. Ship app code that no longer reads or writes {t}")
+        later = {
+            "prisma": "2. In a later migration, once no old instance is left, remove the model "
+            "from schema.prisma and drop the table (`prisma migrate dev` writes it):",
+            "alembic": "2. In a later deploy, once no old instance is left, drop it in a new "
+            "revision:",
+        }.get(ctx.tool, "2. In a later deploy, once no old instance is left, drop it:")
         yield self.finding(
             stmt,
             f"Dropping table {t}: the app version still running queries it and fails with "
             f'relation "{op.table}" does not exist until every instance is replaced, and '
             f"every row in it is lost{cascade}.",
             "Drop the table in two deploys:\n"
-            f"{step1}; keep a backup if the data may be needed "
+            f"{first}; keep a backup if the data may be needed "
             f"(pg_dump --table='{t}').\n"
-            "2. In a later deploy, once no old instance is left, drop it:\n"
-            f"    {drop}",
+            f"{later}\n" + paste(ctx, f"DROP TABLE {t};"),
             op,
         )

@@ -9,6 +9,7 @@ from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import ident, qname
 from migcheck.rules import Rule
+from migcheck.rules._opcalls import paste, same_transaction
 
 _CREATE_TRIGGER = frozenset({"create_trigger"})
 
@@ -39,9 +40,12 @@ class DropTrigger(Rule):
             "Make sure nothing the running app relies on depends on the trigger (move the "
             "behaviour into the app first, and drop the trigger in a later deploy), and set "
             "a lock_timeout so the lock cannot queue traffic:\n"
-            "    SET lock_timeout = '2s';\n"
-            f"    DROP TRIGGER {ident(op.name) if op.name else '<trigger>'} ON "
-            f"{qname(op.table) if op.table else '<table>'};\n"
-            "To change a trigger instead, drop and create it in one transaction.",
+            + paste(
+                ctx,
+                "SET lock_timeout = '2s';",
+                f"DROP TRIGGER {ident(op.name) if op.name else '<trigger>'} ON "
+                f"{qname(op.table) if op.table else '<table>'};",
+            )
+            + f"\nTo change a trigger instead, drop and create it {same_transaction(ctx)}.",
             op,
         )

@@ -10,6 +10,7 @@ from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import qcol, qname
 from migcheck.rules import Rule
 from migcheck.rules._enum_swap import swapped_out
+from migcheck.rules._opcalls import paste
 from migcheck.schema import ColumnInfo
 
 _DOMAIN = re.compile(r"^\s*DROP\s+DOMAIN\b", re.I)
@@ -72,8 +73,7 @@ class DropType(Rule):
             f"1. Ship app code that no longer uses {n}, and move any column of this {what} "
             "to another type (or drop it) in its own deploy.\n"
             "2. In a later deploy, drop it without CASCADE, so Postgres refuses if a column "
-            "still uses it:\n"
-            f"    DROP {what.upper()} {n};",
+            "still uses it:\n" + paste(ctx, f"DROP {what.upper()} {n};"),
             op,
         )
 

@@ -8,6 +8,7 @@ from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import ident, qname, quote
 from migcheck.rules import Rule
+from migcheck.rules._opcalls import one_transaction, paste, same_transaction
 
 _CREATE_VIEW = frozenset({"create_view"})
 
@@ -53,13 +54,10 @@ class DropView(Rule):
             f"{cascade}{comes_back}.",
             "Drop it in two deploys: first ship app code that no longer queries "
             f"{v}, then drop it in a later deploy:\n"
-            f"    DROP {what.upper()} {v};\n"
-            "To change its definition instead, recreate it in the same transaction so no "
-            "query sees it missing:\n"
-            "    BEGIN;\n"
-            f"    DROP {what.upper()} {v};\n"
-            f"    {create} {v} AS SELECT ...;\n"
-            "    COMMIT;",
+            + paste(ctx, f"DROP {what.upper()} {v};")
+            + f"\nTo change its definition instead, recreate it {same_transaction(ctx)} so "
+            "no query sees it missing:\n"
+            + one_transaction(ctx, f"DROP {what.upper()} {v};", f"{create} {v} AS SELECT ...;"),
             op,
         )
 

@@ -16,6 +16,7 @@ from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import qname
 from migcheck.rules import Rule
 from migcheck.rules._locking import TxScan, outside_tx_advice, why_in_transaction
+from migcheck.rules._opcalls import word
 
 
 def _enum_new_in_transaction(ctx: Context, name: str | None) -> bool:
@@ -84,7 +85,7 @@ class EnumValueInTransaction(Rule):
             )
             help_ = (
                 outside_tx_advice(ctx)
-                + " Statements that use the new value go in a later migration. (PostgreSQL "
+                + f" Statements that use the new value go in a later {word(ctx)}. (PostgreSQL "
                 "12+ allows ADD VALUE in a transaction.)"
             )
             yield self.finding(stmt, message, help_, op)
@@ -114,7 +115,7 @@ class EnumValueInTransaction(Rule):
         )
         help_ = (
             f"Commit the new value before using it: keep ALTER TYPE {qname(enum)} ADD VALUE "
-            f"'{value}' in this migration and move the statements that use '{value}' to the "
-            "next migration."
+            f"'{value}' in this {word(ctx)} and move the statements that use '{value}' to the "
+            f"next {word(ctx)}."
         )
         return self.finding(stmt, message, help_)

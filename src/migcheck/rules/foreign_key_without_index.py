@@ -10,6 +10,7 @@ from migcheck.model import Constraint, Finding, Op, Statement
 from migcheck.quoting import ident, qname
 from migcheck.rules import Rule
 from migcheck.rules._locking import existing, indent, outside_tx_advice
+from migcheck.rules._opcalls import autocommit, create_index, word
 from migcheck.schema import default_constraint_name
 
 
@@ -84,7 +85,7 @@ class ForeignKeyWithoutIndex(Rule):
         name = fk.name or default_constraint_name(t, fk)
         ref = qname(fk.ref_table) if fk.ref_table else "the referenced table"
         base = t.rsplit(".", 1)[-1]
-        index = ident(f"{base}_{'_'.join(fk.columns)}_idx")
+        index = f"{base}_{'_'.join(fk.columns)}_idx"
         message = (
             f"Foreign key {qname(name)} of {qname(t)} ({cols}) → {ref} has no index on "
             f"{qname(t)} that starts with ({cols}): every DELETE from {ref}, and every UPDATE "
@@ -92,17 +93,26 @@ class ForeignKeyWithoutIndex(Rule):
             f"{qname(t)}, and ON DELETE CASCADE / SET NULL work through them the same way."
         )
         if existing(ctx, t) and op.kind != "create_table":
-            sql = f"CREATE INDEX CONCURRENTLY {index} ON {ident(t)} ({cols});"
+            sql = f"CREATE INDEX CONCURRENTLY {ident(index)} ON {ident(t)} ({cols});"
+            build = (
+                autocommit([create_index(index, t, fk.columns)])
+                if ctx.tool == "alembic"
+                else indent(sql)
+            )
             help_ = (
                 "Index the referencing columns without blocking writes:\n"
-                + indent(sql)
+                + build
                 + "\n"
-                + outside_tx_advice(ctx)
+                + outside_tx_advice(ctx, block_shown=True)
             )
         else:
             help_ = (
-                "Index the referencing columns in the same migration (the table is new, so a "
-                "plain CREATE INDEX is instant):\n"
-                + indent(f"CREATE INDEX {index} ON {ident(t)} ({cols});")
+                f"Index the referencing columns in the same {word(ctx)} (the table is new, so "
+                "a plain CREATE INDEX is instant):\n"
+                + (
+                    create_index(index, t, fk.columns, concurrently=False, indent="    ")
+                    if ctx.tool == "alembic"
+                    else indent(f"CREATE INDEX {ident(index)} ON {ident(t)} ({cols});")
+                )
             )
         return self.finding(stmt, message, help_, op)

@@ -30,10 +30,10 @@ from migcheck.quoting import qname
 from migcheck.rules import Rule, slow_work_rules
 from migcheck.rules._locking import (
     blocks,
-    indent,
     own_transaction_note,
     why_in_transaction,
 )
+from migcheck.rules._opcalls import paste
 
 _FOREIGN_KEY_MODE = "SHARE ROW EXCLUSIVE"
 
@@ -252,6 +252,6 @@ class HoldExclusiveLock(Rule):
         if "lock_timeout" not in ctx.settings and not ctx.reports("missing-lock-timeout"):
             help_ += (
                 " Also bound the wait for the lock, so the statement gives up instead of "
-                "queueing traffic behind it:\n" + indent("SET lock_timeout = '5s';")
+                "queueing traffic behind it:\n" + paste(ctx, "SET lock_timeout = '5s';")
             )
         return self.finding(lock.locker, message, help_ + own_transaction_note(ctx), lock.op)

@@ -11,7 +11,8 @@ from migcheck.locks import ACCESS_EXCLUSIVE
 from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import ident, qcol, qname
 from migcheck.rules import Rule
-from migcheck.rules._locking import blocks, existing, indent
+from migcheck.rules._locking import blocks, existing
+from migcheck.rules._opcalls import paste, word
 
 
 def _set_in_statement(stmt: Statement, table: str | None) -> set[str]:
@@ -77,7 +78,7 @@ class ImplicitNotNullScan(Rule):
         if op.kind == "set_not_null":
             name = check_dropped_with(op, stmt, ctx)
             if name is not None:
-                yield self._dropped_check(op, stmt, t, name)
+                yield self._dropped_check(op, stmt, ctx, t, name)
             return
         if not existing(ctx, t):
             return
@@ -113,7 +114,7 @@ class ImplicitNotNullScan(Rule):
             help_ = (
                 f"PostgreSQL {ctx.pg_version} cannot skip this scan. Backfill the NULLs, then "
                 "run it in a low-traffic window with a short lock_timeout:\n"
-                + indent("SET lock_timeout = '5s';", f"{' '.join(stmt.text.split())}")
+                + paste(ctx, "SET lock_timeout = '5s';", f"{' '.join(stmt.text.split())}")
             )
             return self.finding(stmt, message, help_, op)
         base = (t or "").rsplit(".", 1)[-1]
@@ -124,23 +125,25 @@ class ImplicitNotNullScan(Rule):
                 f"ALTER TABLE {ident(t)} ADD CONSTRAINT {check} CHECK ({ident(c)} IS NOT NULL) "
                 "NOT VALID;"
             )
-        steps.append("-- next migration (SHARE UPDATE EXCLUSIVE: reads and writes continue):")
+        steps.append(f"-- next {word(ctx)} (SHARE UPDATE EXCLUSIVE: reads and writes continue):")
         for c in cols:
             steps.append(
                 f"ALTER TABLE {ident(t)} VALIDATE CONSTRAINT {ident(f'{base}_{c}_not_null')};"
             )
-        steps.append("-- next migration (no scan: the validated CHECK proves it):")
+        steps.append(f"-- next {word(ctx)} (no scan: the validated CHECK proves it):")
         steps.append(" ".join(stmt.text.strip().rstrip(";").split()) + ";")
         steps += [
             f"ALTER TABLE {ident(t)} DROP CONSTRAINT {ident(f'{base}_{c}_not_null')};" for c in cols
         ]
         help_ = (
             "Backfill the NULLs, then prove there are none without blocking traffic, so the "
-            "primary key skips its scan (PostgreSQL 12+):\n" + indent(*steps)
+            "primary key skips its scan (PostgreSQL 12+):\n" + paste(ctx, *steps)
         )
         return self.finding(stmt, message, help_, op)
 
-    def _dropped_check(self, op: Op, stmt: Statement, t: str | None, check: str) -> Finding:
+    def _dropped_check(
+        self, op: Op, stmt: Statement, ctx: Context, t: str | None, check: str
+    ) -> Finding:
         message = (
             f"SET NOT NULL on {qcol(t, op.column)} scans the whole table while holding an "
             f"{ACCESS_EXCLUSIVE} lock on {qname(t)} (blocking {blocks(ACCESS_EXCLUSIVE)}): the "
@@ -149,7 +152,8 @@ class ImplicitNotNullScan(Rule):
         )
         help_ = (
             "Set NOT NULL while the check still exists, and drop the check in a separate statement:\n"
-            + indent(
+            + paste(
+                ctx,
                 f"ALTER TABLE {ident(t)} ALTER COLUMN {ident(op.column)} SET NOT NULL;",
                 f"ALTER TABLE {ident(t)} DROP CONSTRAINT {ident(check)};",
             )

@@ -9,7 +9,8 @@ from migcheck.locks import BLOCKS, is_blocking
 from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import ident, qname
 from migcheck.rules import Rule
-from migcheck.rules._locking import existing, indent
+from migcheck.rules._locking import existing
+from migcheck.rules._opcalls import paste
 
 
 class LockTable(Rule):
@@ -40,7 +41,8 @@ class LockTable(Rule):
                 "Avoid explicit locks in migrations: make the data fix safe to run alongside "
                 "traffic (batched, idempotent), and build indexes CONCURRENTLY. If the lock is "
                 "truly needed, bound the wait and keep only fast statements after it:",
-                indent(
+                paste(
+                    ctx,
                     "SET lock_timeout = '5s';",
                     f"LOCK TABLE {ident(op.table)} IN {mode} MODE;",
                     "-- only quick statements here, then COMMIT at once",

@@ -18,7 +18,17 @@ from migcheck.context import Context
 from migcheck.locks import BLOCKS
 from migcheck.model import Finding, Op, Statement
 from migcheck.rules import Rule
-from migcheck.rules._timeouts import Walk, article, blocking, effective, update, verb, walk_for
+from migcheck.rules._timeouts import (
+    Walk,
+    article,
+    blocking,
+    effective,
+    in_env_py,
+    set_at_top,
+    update,
+    verb,
+    walk_for,
+)
 
 
 class MissingLockTimeout(Rule):
@@ -73,11 +83,16 @@ class MissingLockTimeout(Rule):
                 "re-run with IF NOT EXISTS / IF EXISTS"
             )
         help = (
-            "Set a lock timeout at the top of the migration, so a statement that cannot get "
+            f"Set a lock timeout at the top of {_top(ctx)}, so a statement that cannot get "
             "its lock fails after a moment instead of stalling the app:\n"
-            "    SET lock_timeout = '2s';\n"
-            f"and retry the deploy when it fails ({retry}). If the migration role already "
-            "has one (ALTER ROLE ... SET lock_timeout), set lock-timeout-role-level = true "
-            "under [tool.migcheck]."
+            + set_at_top(ctx, "lock_timeout", "2s")
+            + f"\nand retry the deploy when it fails ({retry}). If "
+            + (f"you {in_env_py('lock_timeout', '2s')}, or " if ctx.tool == "alembic" else "")
+            + "the migration role already has one (ALTER ROLE ... SET lock_timeout), set "
+            "lock-timeout-role-level = true under [tool.migcheck]."
         )
         return self.finding(stmt, message, help, op)
+
+
+def _top(ctx: Context) -> str:
+    return "upgrade()" if ctx.tool == "alembic" else "the migration"

@@ -18,7 +18,18 @@ from migcheck.context import Context
 from migcheck.locks import BLOCKS
 from migcheck.model import Finding, Op, Statement
 from migcheck.rules import Rule
-from migcheck.rules._timeouts import Walk, article, blocking, effective, update, verb, walk_for
+from migcheck.rules._opcalls import word
+from migcheck.rules._timeouts import (
+    Walk,
+    article,
+    blocking,
+    effective,
+    in_env_py,
+    set_at_top,
+    update,
+    verb,
+    walk_for,
+)
 
 
 class MissingStatementTimeout(Rule):
@@ -40,12 +51,12 @@ class MissingStatementTimeout(Rule):
                 lock = blocking(each, ctx)
                 if lock is not None:
                     walk.reported = True
-                    yield self._finding(stmt, each, lock, walk)
+                    yield self._finding(stmt, each, lock, walk, ctx)
                     break
         update(walk, stmt, ctx, "statement_timeout")
 
     def _finding(
-        self, stmt: Statement, op: Op, lock: tuple[str, str | None], walk: Walk
+        self, stmt: Statement, op: Op, lock: tuple[str, str | None], walk: Walk, ctx: Context
     ) -> Finding:
         mode, table = lock
         target = f'"{table}"' if table else f'the table of index "{op.name}"'
@@ -58,10 +69,16 @@ class MissingStatementTimeout(Rule):
             f"lock, and for all that time the lock blocks {BLOCKS[mode]} on {target}."
         )
         help_ = (
-            "Bound how long a statement of the migration may run, above what it should "
-            "take, at the top of the migration:\n"
-            "    SET statement_timeout = '5min';\n"
-            "A statement that runs longer is cancelled (and its transaction rolled back) "
+            f"Bound how long a statement of the {word(ctx)} may run, above what it should "
+            f"take, at the top of {'upgrade()' if ctx.tool == 'alembic' else 'the migration'}:\n"
+            + set_at_top(ctx, "statement_timeout", "5min")
+            + (
+                f"\nIf you {in_env_py('statement_timeout', '5min')}, turn this rule off for "
+                'the project: ignore = ["missing-statement-timeout"] under [tool.migcheck].'
+                if ctx.tool == "alembic"
+                else ""
+            )
+            + "\nA statement that runs longer is cancelled (and its transaction rolled back) "
             "instead of blocking the table. Before a CREATE INDEX CONCURRENTLY, which does "
             "not block, SET statement_timeout = 0: a cancelled concurrent build leaves an "
             "INVALID index behind."

@@ -10,7 +10,8 @@ from migcheck.locks import ACCESS_EXCLUSIVE
 from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import ident, qname
 from migcheck.rules import Rule
-from migcheck.rules._locking import indent, outside_tx_advice
+from migcheck.rules._locking import outside_tx
+from migcheck.rules._opcalls import paste
 
 
 class NonConcurrentDetach(Rule):
@@ -25,13 +26,13 @@ class NonConcurrentDetach(Rule):
         p, c = op.table, op.name
         default = ctx.schema.default_partition(p)
         if op.concurrently and default is not None and op.mode != "finalize":
-            yield self.finding(stmt, *_fails_beside_default(p, c, default.name), op)
+            yield self.finding(stmt, *_fails_beside_default(ctx, p, c, default.name), op)
             return
         # FINALIZE completes an interrupted concurrent detach; it is not a plain detach.
         if op.concurrently or op.mode == "finalize" or not ctx.is_existing_table(op.table):
             return
         if default is not None:
-            yield self.finding(stmt, *_no_concurrent_form(p, c, default.name), op)
+            yield self.finding(stmt, *_no_concurrent_form(ctx, p, c, default.name), op)
             return
         message = (
             f"Detaching partition {qname(c)} from {qname(p)} without CONCURRENTLY takes an "
@@ -42,11 +43,12 @@ class NonConcurrentDetach(Rule):
             [
                 "Detach it in two transactions that only take SHARE UPDATE EXCLUSIVE on the "
                 "parent (reads and writes continue):",
-                indent(f"ALTER TABLE {ident(p)} DETACH PARTITION {ident(c)} CONCURRENTLY;"),
-                outside_tx_advice(ctx),
+                *outside_tx(
+                    ctx, f"ALTER TABLE {ident(p)} DETACH PARTITION {ident(c)} CONCURRENTLY;"
+                ),
                 "It is not allowed when the table has a DEFAULT partition. If it is "
                 "interrupted, finish it with:",
-                indent(f"ALTER TABLE {ident(p)} DETACH PARTITION {ident(c)} FINALIZE;"),
+                paste(ctx, f"ALTER TABLE {ident(p)} DETACH PARTITION {ident(c)} FINALIZE;"),
             ]
         )
         yield self.finding(stmt, message, help_, op)
@@ -56,20 +58,21 @@ class NonConcurrentDetach(Rule):
 _DEFAULT_ERROR = "cannot detach partitions concurrently when a default partition exists"
 
 
-def _fails_beside_default(p: str | None, c: str | None, d: str) -> tuple[str, str]:
+def _fails_beside_default(ctx: Context, p: str | None, c: str | None, d: str) -> tuple[str, str]:
     return (
         f"DETACH PARTITION {qname(c)} CONCURRENTLY fails with {_DEFAULT_ERROR}: {qname(p)} has "
         f"the DEFAULT partition {qname(d)}.",
         "Use the plain form, which takes an ACCESS EXCLUSIVE lock on "
         f"{qname(p)} for a moment (keep it short with a lock_timeout):\n"
-        + indent(
+        + paste(
+            ctx,
             "SET lock_timeout = '2s';",
             f"ALTER TABLE {ident(p)} DETACH PARTITION {ident(c)};",
         ),
     )
 
 
-def _no_concurrent_form(p: str | None, c: str | None, d: str) -> tuple[str, str]:
+def _no_concurrent_form(ctx: Context, p: str | None, c: str | None, d: str) -> tuple[str, str]:
     return (
         f"Detaching partition {qname(c)} from {qname(p)} takes an {ACCESS_EXCLUSIVE} lock on "
         f"{qname(p)}, which blocks every read and write on {qname(p)} and all its partitions "
@@ -77,7 +80,8 @@ def _no_concurrent_form(p: str | None, c: str | None, d: str) -> tuple[str, str]
         f"partition {qname(d)} ({_DEFAULT_ERROR}).",
         "Commit right after it, so the lock is held only for a moment, and keep the wait for "
         "it short:\n"
-        + indent(
+        + paste(
+            ctx,
             "SET lock_timeout = '2s';",
             f"ALTER TABLE {ident(p)} DETACH PARTITION {ident(c)};",
         ),

@@ -10,6 +10,7 @@ from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import ident, qname
 from migcheck.rules import Rule
 from migcheck.rules._locking import blocks, indent, outside_tx_advice
+from migcheck.rules._opcalls import autocommit, drop_index
 from migcheck.schema import index_key
 
 
@@ -46,8 +47,10 @@ class NonConcurrentDropIndex(Rule):
         lines = [
             "Drop it without blocking queries (it waits for transactions using the index "
             "instead of locking them out):",
-            indent(f"DROP INDEX CONCURRENTLY{exists} {ident(op.name)};"),
-            outside_tx_advice(ctx),
+            autocommit([drop_index(op.name, table, if_exists=op.if_exists)])
+            if ctx.tool == "alembic"
+            else indent(f"DROP INDEX CONCURRENTLY{exists} {ident(op.name)};"),
+            outside_tx_advice(ctx, block_shown=True),
         ]
         names = [o.name for o in stmt.ops if o.kind == "drop_index"]
         if len(names) > 1 or op.options.get("cascade"):

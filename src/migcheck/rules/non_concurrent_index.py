@@ -17,6 +17,14 @@ from migcheck.rules._locking import (
     outside_tx_advice,
     sql_of,
 )
+from migcheck.rules._opcalls import (
+    autocommit,
+    create_index,
+    drop_index,
+    execute,
+    index_keys,
+    paste,
+)
 
 _CREATE_INDEX = re.compile(r"^(\s*create\s+(?:unique\s+)?index)\b", re.I)
 
@@ -65,17 +73,31 @@ def _partitioned_help(op: Op, stmt: Statement, ctx: Context) -> list[str]:
     sql = sql_of(stmt)
     only = _ON.sub(lambda m: f" {m.group(1)} {'ONLY' if m.group(1).isupper() else 'only'} ", sql, 1)
     name = ident(_index_name(op)) if op.name else "<its name>"
+    each = "CREATE INDEX CONCURRENTLY <partition>_idx ON <partition> (…);"
     return [
         f"{qname(op.table)} is partitioned, and PostgreSQL cannot build an index on a "
         "partitioned table CONCURRENTLY. Build it without blocking writes in three steps:",
         "1. Create the parent's index ON ONLY the parent (instant; it stays invalid until "
         "every partition has its index):",
-        indent(only),
+        paste(ctx, only),
         "2. Build each partition's index CONCURRENTLY, each outside a transaction block:",
-        indent("CREATE INDEX CONCURRENTLY <partition>_idx ON <partition> (…);"),
+        autocommit([execute(each)]) if ctx.tool == "alembic" else indent(each),
         "3. Attach each one; the parent's index becomes valid when every partition's is attached:",
-        indent(f"ALTER INDEX {name} ATTACH PARTITION <partition>_idx;"),
+        paste(ctx, f"ALTER INDEX {name} ATTACH PARTITION <partition>_idx;"),
     ]
+
+
+def _build(op: Op, stmt: Statement, ctx: Context) -> str:
+    """The concurrent build as the user pastes it: their own CREATE INDEX with
+    CONCURRENTLY, or in a revision ``op.create_index(..., postgresql_concurrently=True)``
+    (``op.execute`` of that SQL when the index has more than plain keys) inside an
+    autocommit block."""
+    if ctx.tool != "alembic":
+        return indent(concurrent_form(stmt))
+    keys = index_keys(op, sql_of(stmt))
+    if keys is None:
+        return autocommit([execute(concurrent_form(stmt))])
+    return autocommit([create_index(op.name, op.table, keys, unique=op.unique)])
 
 
 class NonConcurrentIndex(Rule):
@@ -103,6 +125,7 @@ class NonConcurrentIndex(Rule):
             if op.name
             else "DROP INDEX CONCURRENTLY <its name>;"
         )
+        alembic = ctx.tool == "alembic"
         info = ctx.table(t)
         if info is not None and info.partitioned:
             lines = _partitioned_help(op, stmt, ctx)
@@ -110,12 +133,12 @@ class NonConcurrentIndex(Rule):
             lines = [
                 "Build the index without blocking writes (reads and writes continue; it "
                 "takes longer and waits for running transactions):",
-                indent(concurrent_form(stmt)),
-                outside_tx_advice(ctx),
+                _build(op, stmt, ctx),
+                outside_tx_advice(ctx, block_shown=True),
                 "If a concurrent build fails (a duplicate key, a deadlock, a cancelled "
-                "statement) it leaves an INVALID index behind; drop it and run the statement "
-                "again:",
-                indent(drop),
+                f"statement) it leaves an INVALID index behind; drop it and run the "
+                f"{'call' if alembic else 'statement'} again:",
+                autocommit([drop_index(_index_name(op), t)]) if alembic else indent(drop),
             ]
             if info is None:
                 lines.append(
@@ -131,7 +154,9 @@ class NonConcurrentIndex(Rule):
                 "NOTICE: relation already exists, skipping, and keeps an index no query "
                 "uses. Before retrying, drop the leftover as a statement of its own outside "
                 "a transaction (or check pg_index.indisvalid after the build):",
-                indent(drop.replace("CONCURRENTLY ", "CONCURRENTLY IF EXISTS ", 1)),
+                autocommit([drop_index(_index_name(op), t, if_exists=True)])
+                if alembic
+                else indent(drop.replace("CONCURRENTLY ", "CONCURRENTLY IF EXISTS ", 1)),
             ]
         yield self.finding(stmt, message, "\n".join(lines), op)
 

@@ -9,7 +9,8 @@ from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import ident, qname
 from migcheck.rules import Rule
-from migcheck.rules._locking import indent
+from migcheck.rules._locking import outside_tx
+from migcheck.rules._opcalls import paste
 
 
 class NonConcurrentRefresh(Rule):
@@ -33,7 +34,7 @@ class NonConcurrentRefresh(Rule):
                 f'materialized view "{(v or "").rsplit(".", 1)[-1]}" has not been populated.',
                 "Keep the view populated: refresh it with its data (CONCURRENTLY keeps it "
                 "readable meanwhile; PostgreSQL refuses it together with WITH NO DATA):\n"
-                + indent(f"REFRESH MATERIALIZED VIEW CONCURRENTLY {ident(v)};")
+                + paste(ctx, f"REFRESH MATERIALIZED VIEW CONCURRENTLY {ident(v)};")
                 + "\nIf it must be emptied, first deploy app code that no longer reads it.",
                 op,
             )
@@ -52,13 +53,13 @@ class NonConcurrentRefresh(Rule):
                 "It needs a unique index on plain columns of the view, without WHERE; create "
                 "one first if the view has none:"
             )
-            lines.append(
-                indent(
-                    f"CREATE UNIQUE INDEX CONCURRENTLY {ident((v or 'view').rsplit('.', 1)[-1] + '_key')} "
-                    f"ON {ident(v)} (<columns that identify a row>);"
-                )
+            key = (v or "view").rsplit(".", 1)[-1] + "_key"
+            lines += outside_tx(
+                ctx,
+                f"CREATE UNIQUE INDEX CONCURRENTLY {ident(key)} "
+                f"ON {ident(v)} (<columns that identify a row>);",
             )
-        lines.append(indent(f"REFRESH MATERIALIZED VIEW CONCURRENTLY {ident(v)};"))
+        lines.append(paste(ctx, f"REFRESH MATERIALIZED VIEW CONCURRENTLY {ident(v)};"))
         yield self.finding(stmt, message, "\n".join(lines), op)
 
     def slow_work(self, op: Op, stmt: Statement, ctx: Context) -> str | None:

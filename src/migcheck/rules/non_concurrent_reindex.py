@@ -8,8 +8,7 @@ from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement, name_parts
 from migcheck.quoting import ident, ident_part, qname
 from migcheck.rules import Rule
-from migcheck.rules._locking import indent, outside_tx_advice
-from migcheck.rules._opcalls import autocommit, execute
+from migcheck.rules._locking import outside_tx
 
 
 def _blocking_rebuild(op: Op, ctx: Context) -> bool:
@@ -69,7 +68,7 @@ class NonConcurrentReindex(Rule):
                 [
                     "Rebuild without blocking writes (PostgreSQL 12+ builds a new copy and "
                     "swaps it in):",
-                    *_outside_tx(ctx, f"REINDEX {target.replace(' ', ' CONCURRENTLY ', 1)};"),
+                    *outside_tx(ctx, f"REINDEX {target.replace(' ', ' CONCURRENTLY ', 1)};"),
                     "If it fails it leaves an INVALID index named …_ccnew: drop it with DROP "
                     "INDEX CONCURRENTLY and run the REINDEX again.",
                 ]
@@ -92,7 +91,7 @@ class NonConcurrentReindex(Rule):
                     f"PostgreSQL {ctx.pg_version} has no REINDEX CONCURRENTLY (it arrived in "
                     "12). Build a replacement concurrently and swap it in, one index at a "
                     "time:",
-                    *_outside_tx(
+                    *outside_tx(
                         ctx,
                         f"CREATE INDEX CONCURRENTLY {new} ON … (same columns and options as "
                         f"{name});",
@@ -109,11 +108,3 @@ class NonConcurrentReindex(Rule):
         if not _blocking_rebuild(op, ctx):
             return None
         return f"rebuilds {qname(op.name)}" if op.name else "rebuilds indexes"
-
-
-def _outside_tx(ctx: Context, *sql: str) -> list[str]:
-    """Statements that cannot run in a transaction, and how to run them outside one: for
-    an Alembic revision, ``op.execute`` calls in an autocommit block say it in code."""
-    if ctx.tool == "alembic":
-        return [autocommit([execute(s) for s in sql])]
-    return [indent(*sql), outside_tx_advice(ctx)]

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
 from migcheck.rules import Rule
+from migcheck.rules._opcalls import paste, suppression
 
 if TYPE_CHECKING:
     from migcheck.dynamic import DynamicExecute
@@ -61,14 +62,20 @@ class OpaqueDdl(Rule):
             f"whether it breaks the app version still running."
         )
         help = (
-            "Write the statements out, one per table, as plain SQL in the migration (inside "
-            "the DO block is fine: literal statements there are checked). If the block has "
+            "Write the statements out, one per table, as "
+            + (
+                "op calls (or op.execute of literal SQL) in the revision"
+                if ctx.tool == "alembic"
+                else "plain SQL in the migration"
+            )
+            + " (inside the DO block is fine: literal statements there are checked). "
+            "If the block has "
             "to stay dynamic (it loops over tables), review what it generates: print each "
             "statement first (`RAISE NOTICE '%', sql;` instead of `EXECUTE`), check those "
             "by hand or with migcheck, and bound the locks it takes:\n"
-            "    SET lock_timeout = '2s';\n"
-            "Once reviewed, silence this finding with a `-- migcheck: ignore[opaque-ddl] "
-            "<reason>` comment on the line before the statement."
+            + paste(ctx, "SET lock_timeout = '2s';")
+            + "\nOnce reviewed, silence this finding with a "
+            f"`{suppression(ctx, self.id)}` comment on the line before the statement."
         )
         yield self.finding(stmt, message, help, op)
 

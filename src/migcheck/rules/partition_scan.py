@@ -20,7 +20,8 @@ from migcheck.locks import ACCESS_EXCLUSIVE, SHARE_UPDATE_EXCLUSIVE
 from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import ident, qname
 from migcheck.rules import Rule
-from migcheck.rules._locking import existing, indent, own_transaction_note
+from migcheck.rules._locking import existing, own_transaction_note
+from migcheck.rules._opcalls import paste
 
 
 def _key(ctx: Context, parent: str | None) -> tuple[str, ...]:
@@ -234,7 +235,8 @@ def _help(op: Op, scan: _Scan, ctx: Context) -> str:
         )
         lines += [
             f"Create the table on its own and ATTACH it, which takes {parent_lock}:",
-            indent(
+            paste(
+                ctx,
                 f"CREATE TABLE {c} (LIKE {p} INCLUDING DEFAULTS INCLUDING CONSTRAINTS);",
             ),
         ]
@@ -244,7 +246,8 @@ def _help(op: Op, scan: _Scan, ctx: Context) -> str:
             "Prove the bound with a CHECK first. VALIDATE scans under SHARE UPDATE EXCLUSIVE, "
             f"so reads and writes of {qname(scan.child)} continue, and ATTACH then skips the "
             "scan (run each statement in its own transaction):",
-            indent(
+            paste(
+                ctx,
                 f"ALTER TABLE {c} ADD CONSTRAINT {check} CHECK ({cond}) NOT VALID;",
                 f"ALTER TABLE {c} VALIDATE CONSTRAINT {check};",
             ),
@@ -257,13 +260,14 @@ def _help(op: Op, scan: _Scan, ctx: Context) -> str:
             "validated CHECK, so no scan of it is needed (rows of that range already in it "
             "make the ATTACH fail, and rows of it written in between are rejected: move "
             "them first):",
-            indent(
+            paste(
+                ctx,
                 f"ALTER TABLE {d} ADD CONSTRAINT {excl} CHECK (NOT ({cond})) NOT VALID;",
                 f"ALTER TABLE {d} VALIDATE CONSTRAINT {excl};",
             ),
         ]
     lines += [
         "Then attach it:",
-        indent(f"ALTER TABLE {p} ATTACH PARTITION {c} {_for_values(op)};"),
+        paste(ctx, f"ALTER TABLE {p} ATTACH PARTITION {c} {_for_values(op)};"),
     ]
     return "\n".join(lines) + own_transaction_note(ctx)

@@ -10,7 +10,7 @@ from migcheck.context import Context
 from migcheck.model import ColumnDef, Finding, Op, Statement
 from migcheck.quoting import qcol, quote
 from migcheck.rules import Rule
-from migcheck.rules._style import NewColumn, in_tool, new_columns
+from migcheck.rules._style import NewColumn, declaration, in_tool, new_columns
 
 _SMALL_INTS = {"int4": ("integer", "2,147,483,647"), "int2": ("smallint", "32,767")}
 
@@ -74,16 +74,25 @@ class PreferBigint(Rule):
             f"later rewrites the table, and every column referencing it, under an ACCESS "
             f"EXCLUSIVE lock."
         )
-        declaration = _declaration(col.name, written, big)
+        sql_declaration = _declaration(col.name, written, big)
         help = (
             f"Declare it as {big} now, while the table is small or new (8 bytes instead of "
             f"{4 if name == 'integer' else 2}, no rewrite ever needed):\n"
-            f"    {declaration}"
+            + declaration(
+                ctx,
+                sql_declaration,
+                col.name,
+                "sa.BigInteger()",
+                *(("autoincrement=True",) if serial else ()),
+            )
             + in_tool(
                 ctx,
                 prisma="\nWith Prisma, use `BigInt` for the field (`@id @default(autoincrement())` "
                 "becomes BIGSERIAL).",
-                alembic="\nWith SQLAlchemy, `sa.BigInteger()`.",
+                alembic="\nSQLAlchemy creates a BigInteger primary key with autoincrement as "
+                "BIGSERIAL."
+                if serial
+                else "",
             )
         )
         return self.finding(stmt, message, help, new.at)

@@ -8,7 +8,7 @@ from migcheck.context import Context
 from migcheck.model import ColumnDef, Finding, Op, Statement
 from migcheck.quoting import ident, qcol
 from migcheck.rules import Rule
-from migcheck.rules._locking import indent
+from migcheck.rules._style import declaration
 
 
 class PreferJsonb(Rule):
@@ -37,7 +37,12 @@ class PreferJsonb(Rule):
             )
             help_ = (
                 "Use jsonb (binary, indexable with GIN, comparable):\n"
-                + indent(f"{ident(col.name)} jsonb{array}")
+                + declaration(
+                    ctx,
+                    f"{ident(col.name)} jsonb{array}",
+                    col.name,
+                    "postgresql.ARRAY(postgresql.JSONB())" if array else "postgresql.JSONB()",
+                )
                 + "\nKeep json only if you need the exact input text back (key order, "
                 "duplicate keys, whitespace)."
             )

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from migcheck.context import Context
-from migcheck.model import Finding, Op, Statement
+from migcheck.model import ColumnType, Finding, Op, Statement
 from migcheck.quoting import qcol, qname, quote
 from migcheck.rules import Rule
-from migcheck.rules._style import in_tool, new_columns
+from migcheck.rules._opcalls import add_column, paste, string
+from migcheck.rules._style import declaration, in_tool, new_columns
 
 
 class PreferText(Rule):
@@ -32,15 +33,33 @@ class PreferText(Rule):
             text = "TEXT" if written.isupper() else "text"
             check = f"CHECK (char_length({name}) <= {n})"
             if op.kind == "create_table" or ctx.is_new_table(new.table):
-                how = f"    {name} {text} {check}\n"
+                how = (
+                    declaration(
+                        ctx,
+                        f"{name} {text} {check}",
+                        col.name,
+                        "sa.Text()",
+                        f"sa.CheckConstraint({string(f'char_length({name}) <= {n}')})",
+                    )
+                    + "\n"
+                )
             else:
                 # Inline in ADD COLUMN the CHECK is verified by a scan under ACCESS
                 # EXCLUSIVE; NOT VALID + VALIDATE checks it without blocking writes.
                 cname = _check_name(new.table, col.name)
                 how = (
-                    f"    ALTER TABLE {table} ADD COLUMN {name} {text};\n"
-                    f"    ALTER TABLE {table} ADD CONSTRAINT {cname} {check} NOT VALID;\n"
-                    f"    ALTER TABLE {table} VALIDATE CONSTRAINT {cname};\n"
+                    (
+                        add_column(new.table, col.name, ColumnType("text"))
+                        if ctx.tool == "alembic"
+                        else f"    ALTER TABLE {table} ADD COLUMN {name} {text};"
+                    )
+                    + "\n"
+                    + paste(
+                        ctx,
+                        f"ALTER TABLE {table} ADD CONSTRAINT {cname} {check} NOT VALID;",
+                        f"ALTER TABLE {table} VALIDATE CONSTRAINT {cname};",
+                    )
+                    + "\n"
                 )
             yield self.finding(
                 stmt,
@@ -54,7 +73,7 @@ class PreferText(Rule):
                 + in_tool(
                     ctx,
                     prisma=f"\nWith Prisma, drop `@db.VarChar({n})` (String maps to text).",
-                    alembic="\nWith SQLAlchemy, `sa.Text()` plus a `sa.CheckConstraint`.",
+                    alembic="",
                 ),
                 new.at,
             )

@@ -24,6 +24,7 @@ from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import qcol, qname, quote
 from migcheck.rules import Rule
 from migcheck.rules._enum_swap import enum_swap
+from migcheck.rules._opcalls import paste
 
 
 def _values(values: tuple[str, ...]) -> str:
@@ -58,9 +59,10 @@ class RemoveEnumValue(Rule):
             )
             kept = swap.new_values
             target = _values((kept[0],)) if kept else "<value>"
-            backfill = (
-                f"    UPDATE {qname(op.table)} SET {quote(op.column)} = {target} "
-                f"WHERE {quote(op.column)} IN ({_values(removed)});"
+            backfill = paste(
+                ctx,
+                f"UPDATE {qname(op.table)} SET {quote(op.column)} = {target} "
+                f"WHERE {quote(op.column)} IN ({_values(removed)});",
             )
         else:
             message = (
@@ -69,9 +71,10 @@ class RemoveEnumValue(Rule):
                 "created): the app version still running fails with invalid input value "
                 "for enum on every value it writes that the new type lacks."
             )
-            backfill = (
-                f"    UPDATE {qname(op.table)} SET {quote(op.column)} = <kept value> "
-                f"WHERE {quote(op.column)} = <removed value>;"
+            backfill = paste(
+                ctx,
+                f"UPDATE {qname(op.table)} SET {quote(op.column)} = <kept value> "
+                f"WHERE {quote(op.column)} = <removed value>;",
             )
         how = (
             "delete the values from the enum in schema.prisma; Prisma generates this swap"

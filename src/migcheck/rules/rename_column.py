@@ -6,11 +6,10 @@ from collections.abc import Iterator
 
 from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
-from migcheck.quoting import qcol, qname, quote
+from migcheck.quoting import qcol, quote
 from migcheck.rules import Rule
-from migcheck.rules._compat import type_sql
-from migcheck.rules._opcalls import execute
-from migcheck.rules._opcalls_b import add_column, drop_column
+from migcheck.rules._expand import expand_contract
+from migcheck.rules._opcalls import paste
 from migcheck.rules._swap import column_swap, describe
 
 
@@ -33,7 +32,7 @@ class RenameColumn(Rule):
         info = ctx.table(op.table)
         is_view = op.options.get("relkind") == "view" or (info is not None and info.kind != "table")
         old, new = quote(op.column), quote(op.new_name)
-        col, t = qcol(op.table, op.column), qname(op.table)
+        col = qcol(op.table, op.column)
         message = (
             f"Renaming column {col} to {new}: the app version still running selects, "
             f'inserts or updates {old} and fails with column "{op.column}" does not exist '
@@ -44,11 +43,10 @@ class RenameColumn(Rule):
                 "Rename a view's column in two deploys: create a second view with the new "
                 "column name, ship app code that queries it, then drop the old view in a "
                 "later deploy:\n"
-                f"    CREATE VIEW <new view> AS SELECT ..., {old} AS {new} FROM ...;"
+                + paste(ctx, f"CREATE VIEW <new view> AS SELECT ..., {old} AS {new} FROM ...;")
             )
         else:
             column = ctx.column(op.table, op.column)
-            ctype = type_sql(ctx, column.type if column is not None else None)
             if ctx.tool == "prisma":
                 keep = (
                     f"With Prisma, rename only the field and keep the column: "
@@ -64,22 +62,16 @@ class RenameColumn(Rule):
                     "If only the code's name matters, keep the column and alias it where the "
                     f"app reads it (`SELECT {old} AS {new}`) instead of renaming it."
                 )
-            backfill = f"UPDATE {t} SET {new} = {old} WHERE {new} IS NULL AND <batch range>;"
-            if ctx.tool == "alembic":
-                add = f"    {add_column(op.table, op.new_name, column.type if column else None)}"
-                fill = execute(backfill)
-                drop = f"    {drop_column(op.table, op.column)}"
-            else:
-                add = f"    ALTER TABLE {t} ADD COLUMN {new} {ctype};"
-                fill = f"    {backfill}"
-                drop = f"    ALTER TABLE {t} DROP COLUMN {old};"
             help_text = (
                 f"{keep}\n"
                 "To rename the column itself, expand and contract:\n"
-                "1. Add the new column and keep it in sync (a trigger, or app writes to "
-                f"both):\n{add}\n"
-                f"2. Backfill it in batches:\n{fill}\n"
-                f"3. Ship app code that reads and writes {new} only.\n"
-                f"4. In a later deploy, drop the old column:\n{drop}"
+                + expand_contract(
+                    ctx,
+                    op.table,
+                    op.column,
+                    op.new_name,
+                    column.type if column else None,
+                    using=old,
+                )
             )
         yield self.finding(stmt, message, help_text, op)

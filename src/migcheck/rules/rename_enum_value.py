@@ -8,6 +8,7 @@ from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import qname
 from migcheck.rules import Rule
+from migcheck.rules._opcalls import paste
 
 
 def _lit(value: str | None) -> str:
@@ -45,10 +46,10 @@ class RenameEnumValue(Rule):
             "until every instance is replaced.",
             "Rename the value in steps:\n"
             f"1. Add the new value ({when}):\n"
-            f"    ALTER TYPE {e} ADD VALUE IF NOT EXISTS {n};\n"
-            f"2. Ship app code that writes {n} and reads both values, then move the rows:\n"
-            f"    UPDATE <table> SET <column> = {n} WHERE <column> = {o};\n"
-            f"3. Leave {o} unused, or remove it in a later deploy with an enum swap (see "
+            + paste(ctx, f"ALTER TYPE {e} ADD VALUE IF NOT EXISTS {n};")
+            + f"\n2. Ship app code that writes {n} and reads both values, then move the rows:\n"
+            + paste(ctx, f"UPDATE <table> SET <column> = {n} WHERE <column> = {o};")
+            + f"\n3. Leave {o} unused, or remove it in a later deploy with an enum swap (see "
             "remove-enum-value).",
             op,
         )

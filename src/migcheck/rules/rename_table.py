@@ -9,7 +9,7 @@ from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import ident, qname, quote
 from migcheck.rules import Rule
-from migcheck.rules._opcalls import execute, table_args
+from migcheck.rules._opcalls import execute, one_transaction, paste, same_transaction, table_args
 
 _CREATE_VIEW = frozenset({"create_view"})
 
@@ -56,11 +56,11 @@ class RenameTable(Rule):
             "replaced.",
             f"{keep}"
             f"{'Move' if op.kind == 'set_schema' else 'Rename'} it and leave a view under the "
-            "old name in the same transaction; a simple view is updatable, so the old app's "
+            f"old name {same_transaction(ctx)}; a simple view is updatable, so the old app's "
             "reads and writes keep working:\n"
             f"{_sequence(op, ctx, old, new)}\n"
             f"Then ship app code that uses {new}, and drop the view in a later deploy:\n"
-            + (execute(f"DROP VIEW {old};") if ctx.tool == "alembic" else f"    DROP VIEW {old};"),
+            + paste(ctx, f"DROP VIEW {old};"),
             op,
         )
 
@@ -87,9 +87,9 @@ class RenameTable(Rule):
             "A schema has no alias. Rename it in two deploys: first ship app code that does "
             "not name the schema and finds its objects through a search_path listing both "
             "names (PostgreSQL skips the one that does not exist):\n"
-            f"    SET search_path = {ident(old)}, {ident(new)}, public;\n"
-            "then rename it, and drop the old name from search_path in a later deploy:\n"
-            f"    ALTER SCHEMA {ident(old)} RENAME TO {ident(new)};",
+            + _search_path(ctx, old, new)
+            + "\nthen rename it, and drop the old name from search_path in a later deploy:\n"
+            + paste(ctx, f"ALTER SCHEMA {ident(old)} RENAME TO {ident(new)};"),
             op,
         )
 
@@ -106,7 +106,7 @@ def _sequence(op: Op, ctx: Context, old: str, new: str) -> str:
     revision already runs in one, so it needs no BEGIN."""
     view = f"CREATE VIEW {old} AS SELECT * FROM {new};"
     if ctx.tool != "alembic":
-        return f"    BEGIN;\n    {_statement(op, old, new)}\n    {view}\n    COMMIT;"
+        return one_transaction(ctx, _statement(op, old, new), view)
     if op.kind == "rename_table" and op.table and op.new_name:
         name, schema = table_args(op.table)
         bare, _ = table_args(op.new_name)
@@ -119,3 +119,15 @@ def _sequence(op: Op, ctx: Context, old: str, new: str) -> str:
     else:
         move = execute(_statement(op, old, new))
     return f"{move}\n{execute(view)}"
+
+
+def _search_path(ctx: Context, old: str, new: str) -> str:
+    """Where the app sets its search_path: a database setting is not part of a revision,
+    so Alembic users set it on the app's connection."""
+    path = f"{ident(old)}, {ident(new)}, public"
+    if ctx.tool == "alembic":
+        return (
+            "    # on the app's engine (not in the revision): create_engine(url, "
+            f'connect_args={{"options": "-c search_path={path.replace(" ", "")}"}})'
+        )
+    return paste(ctx, f"SET search_path = {path};")

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from migcheck.context import Context
-from migcheck.model import Finding, Op, Statement
+from migcheck.model import Finding, Op, Statement, name_parts
 from migcheck.quoting import qname
 from migcheck.rules import Rule
+from migcheck.rules._opcalls import paste, string
 
 
 def _taken_over(name: str, ctx: Context) -> bool:
@@ -41,6 +42,9 @@ class RenameType(Rule):
         orm = (
             f'keep the database name and map it in schema.prisma (enum {new} {{ ... @@map("{old}") }})'
             if ctx.is_prisma
+            else "keep the database name and rename only the Python class "
+            f"(`sa.Enum(NewName, {_sa_name(old)})` in the model)"
+            if ctx.tool == "alembic"
             else "keep the database name and rename only in the application code"
         )
         yield self.finding(
@@ -52,6 +56,13 @@ class RenameType(Rule):
             "To rename the type itself, do it in two deploys:\n"
             f"1. Ship app code that no longer names {o} (or names neither).\n"
             "2. In a later deploy, once no old instance is left:\n"
-            f"    ALTER TYPE {o} RENAME TO {n};",
+            + paste(ctx, f"ALTER TYPE {o} RENAME TO {n};"),
             op,
         )
+
+
+def _sa_name(stored: str) -> str:
+    """``name=`` (and ``schema=``) of the type for ``sa.Enum``."""
+    parts = name_parts(stored)
+    schema = f", schema={string(parts[-2])}" if len(parts) > 1 else ""
+    return f"name={string(parts[-1])}{schema}"

@@ -8,6 +8,7 @@ from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import qname
 from migcheck.rules import Rule
+from migcheck.rules._opcalls import one_transaction, same_transaction
 
 _CREATE_VIEW = frozenset({"create_view"})
 
@@ -38,12 +39,21 @@ class RenameView(Rule):
             f"Renaming {what} {old} to {new}: the app version still running queries {old} "
             f'and fails with relation "{op.table}" does not exist until every instance is '
             "replaced.",
-            "Rename it and keep the old name as a view on the new one, in the same "
-            "transaction:\n"
-            "    BEGIN;\n"
-            f"    ALTER {what.upper()} {old} RENAME TO {new};\n"
-            f"    CREATE VIEW {old} AS SELECT * FROM {new};\n"
-            "    COMMIT;\n"
-            f"Then ship app code that uses {new}, and drop {old} in a later deploy.",
+            "Rename it and keep the old name as a view on the new one, "
+            f"{same_transaction(ctx)}:\n"
+            + one_transaction(
+                ctx,
+                f"ALTER {what.upper()} {old} RENAME TO {new};",
+                # RENAME TO keeps the view in its schema: name it there, not wherever
+                # search_path finds the bare new name.
+                f"CREATE VIEW {old} AS SELECT * FROM {_renamed(op)};",
+            )
+            + f"\nThen ship app code that uses {new}, and drop {old} in a later deploy.",
             op,
         )
+
+
+def _renamed(op: Op) -> str:
+    """The view's new name in the schema it stays in."""
+    prefix = (op.table or "").rpartition(".")[0]
+    return qname(f"{prefix}.{op.new_name}" if prefix else op.new_name)

@@ -17,6 +17,7 @@ from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import ident, qname, quote
 from migcheck.rules import Rule
+from migcheck.rules._opcalls import one_transaction, same_transaction
 
 
 class ReplaceViewColumns(Rule):
@@ -55,12 +56,13 @@ class ReplaceViewColumns(Rule):
             f"CREATE OR REPLACE VIEW {v} fails with {error}: {what}. A replacement may only "
             "add columns at the end, keeping every existing column's name, position and type.",
             "Keep the existing columns first, in their order, and add new ones after them. "
-            "To drop, rename or reorder a column, drop the view and create it again in one "
-            "transaction, after the app version still running has stopped selecting the "
-            "column:\n"
-            "    BEGIN;\n"
-            f"    DROP VIEW {ident(op.table)};\n"
-            f"    CREATE VIEW {ident(op.table)} AS SELECT ...;\n"
-            "    COMMIT;",
+            "To drop, rename or reorder a column, drop the view and create it again "
+            f"{same_transaction(ctx)}, after the app version still running has stopped "
+            "selecting the column:\n"
+            + one_transaction(
+                ctx,
+                f"DROP VIEW {ident(op.table)};",
+                f"CREATE VIEW {ident(op.table)} AS SELECT ...;",
+            ),
             op,
         )

@@ -17,12 +17,13 @@ from migcheck.locks import ACCESS_EXCLUSIVE
 from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import ident, qcol, qname, quote
 from migcheck.rules import Rule
-from migcheck.rules._locking import blocks, indent
+from migcheck.rules._locking import blocks
 from migcheck.rules._not_null import (
     reported_by_set_not_null,
     scans_live_table,
     set_not_null_scans,
 )
+from migcheck.rules._opcalls import paste, word
 
 
 class SetNotNullScan(Rule):
@@ -89,29 +90,32 @@ def _help(t: str | None, c: str | None, ctx: Context) -> str:
                 f"ALTER TABLE {table} ADD CONSTRAINT {ident(name)} CHECK ({col} IS NOT "
                 "NULL) NOT VALID;"
             )
-            steps.append("-- next migration (SHARE UPDATE EXCLUSIVE: reads and writes continue):")
+            steps.append(
+                f"-- next {word(ctx)} (SHARE UPDATE EXCLUSIVE: reads and writes continue):"
+            )
         steps += [
             f"ALTER TABLE {table} VALIDATE CONSTRAINT {ident(name)};",
-            "-- next migration (no scan: the validated CHECK proves it):",
+            f"-- next {word(ctx)} (no scan: the validated CHECK proves it):",
             f"ALTER TABLE {table} ALTER COLUMN {col} SET NOT NULL;",
             f"ALTER TABLE {table} DROP CONSTRAINT {ident(name)};",
         ]
         intro = (
             "Prove there are no NULLs without blocking traffic, then SET NOT NULL skips its scan:"
             if not pending
-            else f"Validate the pending CHECK {qname(name)} first (in a separate migration), "
+            else f"Validate the pending CHECK {qname(name)} first (in a separate {word(ctx)}), "
             "then SET NOT NULL skips its scan:"
         )
-        help_ = intro + "\n" + indent(*steps)
+        help_ = intro + "\n" + paste(ctx, *steps)
     else:
         help_ = (
             f"PostgreSQL {ctx.pg_version} cannot skip the scan. Either keep a validated "
             "CHECK constraint instead of NOT NULL (the same guarantee, added without "
             "blocking):\n"
-            + indent(
+            + paste(
+                ctx,
                 f"ALTER TABLE {table} ADD CONSTRAINT {ident(name)} CHECK ({col} IS NOT "
                 "NULL) NOT VALID;",
-                "-- next migration:",
+                f"-- next {word(ctx)}:",
                 f"ALTER TABLE {table} VALIDATE CONSTRAINT {ident(name)};",
             )
             + "\nor run SET NOT NULL in a low-traffic window with a short lock_timeout; "

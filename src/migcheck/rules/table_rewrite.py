@@ -18,7 +18,8 @@ from migcheck.locks import ACCESS_EXCLUSIVE
 from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import ident, qcol, qname, quote
 from migcheck.rules import Rule
-from migcheck.rules._locking import blocks, existing, indent
+from migcheck.rules._locking import blocks, existing, outside_tx
+from migcheck.rules._opcalls import paste
 
 _BLOCKS = blocks(ACCESS_EXCLUSIVE)
 
@@ -135,12 +136,16 @@ class TableRewrite(Rule):
             help_ = (
                 "Build a copy in the new tablespace without blocking, then swap it in (not "
                 "possible this way for the index of a PRIMARY KEY or UNIQUE constraint):\n"
-                + indent(
-                    f"CREATE INDEX CONCURRENTLY <new_name> ON {ident(on) if on else '<table>'} "
-                    f"(…) TABLESPACE {op.new_name};",
-                    f"DROP INDEX CONCURRENTLY {name};",
-                    f"ALTER INDEX <new_name> RENAME TO {name.rsplit('.', 1)[-1]};",
+                + "\n".join(
+                    outside_tx(
+                        ctx,
+                        f"CREATE INDEX CONCURRENTLY <new_name> ON {ident(on) if on else '<table>'} "
+                        f"(…) TABLESPACE {op.new_name};",
+                        f"DROP INDEX CONCURRENTLY {name};",
+                    )
                 )
+                + "\n"
+                + paste(ctx, f"ALTER INDEX <new_name> RENAME TO {name.rsplit('.', 1)[-1]};")
                 + "\nOr move it online with pg_repack --only-indexes --tablespace "
                 f"{op.new_name}."
             )

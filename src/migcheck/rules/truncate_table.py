@@ -10,6 +10,7 @@ from migcheck.locks import ACCESS_EXCLUSIVE, BLOCKS
 from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import qname
 from migcheck.rules import Rule
+from migcheck.rules._opcalls import paste, suppression, word
 
 _CASCADE = re.compile(r"\bCASCADE\s*;?\s*$", re.I)
 
@@ -37,10 +38,9 @@ class TruncateTable(Rule):
             f"{ACCESS_EXCLUSIVE} lock, which blocks {BLOCKS[ACCESS_EXCLUSIVE]}.",
             "If the rows must go, delete only what you mean to, in batches, and keep a "
             "backup first:\n"
-            f"    DELETE FROM {t} WHERE <condition> AND <batch range>;\n"
-            "If emptying the table is really intended (a cache or staging table), run it "
-            "as a one-off operation rather than a migration, or silence this finding with "
-            "a `-- migcheck: ignore[truncate-table] <reason>` comment on the line before "
-            "it.",
+            + paste(ctx, f"DELETE FROM {t} WHERE <condition> AND <batch range>;")
+            + "\nIf emptying the table is really intended (a cache or staging table), run it "
+            f"as a one-off operation rather than a {word(ctx)}, or silence this finding with "
+            f"a `{suppression(ctx, self.id)}` comment on the line before it.",
             op,
         )

@@ -9,14 +9,12 @@ from migcheck import pgcatalog
 from migcheck.context import Context
 from migcheck.locks import ACCESS_EXCLUSIVE
 from migcheck.model import Finding, Op, Statement
-from migcheck.quoting import ident, qcol, qname, quote
+from migcheck.quoting import qcol, qname, quote
 from migcheck.rules import Rule
 from migcheck.rules._alembic import prior_column
-from migcheck.rules._locking import (
-    blocks,
-    existing,
-    indent,
-)
+from migcheck.rules._compat import type_sql
+from migcheck.rules._expand import expand_contract
+from migcheck.rules._locking import blocks, existing
 from migcheck.rules._readback import analyse, running_app_effects
 
 
@@ -67,7 +65,7 @@ class TypeChangeRewrite(Rule):
         # When the running app is affected too, change-column-type's finding on this
         # statement gives the new-column steps; repeating them here would say it twice.
         steps = running_app_effects(op, ctx, old.type, tc) == []
-        yield self.finding(stmt, message, _help(t or "", c or "", op.type.text or new, steps), op)
+        yield self.finding(stmt, message, _help(op, ctx, type_sql(ctx, op.type), steps), op)
 
     def slow_work(self, op: Op, stmt: Statement, ctx: Context) -> str | None:
         if _slow(op, ctx) is None:
@@ -75,25 +73,25 @@ class TypeChangeRewrite(Rule):
         return f"rewrites {qname(op.table)} to change the type of {quote(op.column)}"
 
 
-def _help(t: str, c: str, new: str, steps: bool) -> str:
-    table, col, tmp = ident(t), ident(c), ident(f"{c}_new")
+def _help(op: Op, ctx: Context, new: str, steps: bool) -> str:
+    short = (
+        "op.execute(\"SET lock_timeout = '5s'\") before the op call"
+        if ctx.tool == "alembic"
+        else "SET lock_timeout = '5s'"
+    )
     lock = (
         "If the table is small, the lock may be acceptable: run the ALTER with a short "
-        "lock_timeout (SET lock_timeout = '5s') so it gives up instead of queueing traffic."
+        f"lock_timeout ({short}) so it gives up instead of queueing traffic."
     )
     if not steps:
         return (
             "The new column that change-column-type's help describes avoids the rewrite "
             "too. " + lock
         )
+    using = op.using.text.strip() if op.using is not None else f"{quote(op.column)}::{new}"
     return (
         "Change the type without rewriting the live table (expand, migrate, contract):\n"
-        + indent(
-            f"ALTER TABLE {table} ADD COLUMN {tmp} {new};",
-            f"-- deploy code that writes both columns (or a trigger that copies {col} into {tmp}),",
-            "-- backfill old rows in batches, each in its own transaction,",
-            f"-- switch reads to {tmp}, then in a later deploy drop {col} and rename {tmp}.",
-        )
+        + expand_contract(ctx, op.table, op.column, f"{op.column}_new", op.type, using=using)
         + "\n"
         + lock
     )

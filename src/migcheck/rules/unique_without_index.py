@@ -17,8 +17,7 @@ from migcheck.rules._locking import (
     indent,
     outside_tx_advice,
 )
-from migcheck.rules._opcalls import autocommit, execute, string
-from migcheck.rules._opcalls_b import add_column, unique_index
+from migcheck.rules._opcalls import add_column, autocommit, create_index, execute, paste, word
 from migcheck.schema import default_constraint_name
 
 _WORDS = {"unique": "UNIQUE", "primary_key": "PRIMARY KEY", "exclude": "EXCLUDE"}
@@ -102,7 +101,7 @@ class UniqueWithoutIndex(Rule):
                 "there is no non-blocking form. Add it while the table is small or in a "
                 "low-traffic window, with a short lock_timeout so it gives up instead of "
                 "queueing traffic:\n"
-                + _code(ctx, "SET lock_timeout = '5s';", f"ALTER TABLE {ident(t)} ADD {con.text};")
+                + paste(ctx, "SET lock_timeout = '5s';", f"ALTER TABLE {ident(t)} ADD {con.text};")
             )
             return self.finding(stmt, message, help_, op)
         info = ctx.table(t)
@@ -116,7 +115,7 @@ class UniqueWithoutIndex(Rule):
                 "tables. The ADD builds the index on every partition; run it while the "
                 "partitions are small or in a low-traffic window, with a short lock_timeout "
                 "so it gives up instead of queueing traffic:\n"
-                + _code(ctx, "SET lock_timeout = '5s';", f"ALTER TABLE {ident(t)} ADD {con.text};")
+                + paste(ctx, "SET lock_timeout = '5s';", f"ALTER TABLE {ident(t)} ADD {con.text};")
             )
             return self.finding(stmt, message, help_, op)
         base = t.rsplit(".", 1)[-1]
@@ -137,12 +136,8 @@ class UniqueWithoutIndex(Rule):
             assert col is not None
             default = f" DEFAULT {col.default.text}" if col.default is not None else ""
             if ctx.tool == "alembic":
-                server_default = (
-                    f"server_default=sa.text({string(col.default.text)})"
-                    if col.default is not None
-                    else ""
-                )
-                add = indent(add_column(t, col.name, col.type, server_default))
+                server_default = col.default.text if col.default is not None else None
+                add = add_column(t, col.name, col.type, server_default=server_default)
             else:
                 add = indent(
                     f"ALTER TABLE {ident(t)} ADD COLUMN {ident(col.name)} "
@@ -166,7 +161,7 @@ class UniqueWithoutIndex(Rule):
             # After the autocommit block the revision is in a transaction again, so the
             # brief ADD CONSTRAINT can follow in the same revision.
             lines += [
-                autocommit([unique_index(index, t, columns)]),
+                autocommit([create_index(index, t, columns, unique=True)]),
                 execute(attach),
             ]
         else:
@@ -208,25 +203,15 @@ def _not_null_steps(ctx: Context, t: str, base: str, cols: list[str]) -> list[st
     return [
         "First prove the key columns hold no NULL without blocking traffic (backfill any "
         "NULLs before), so the primary key does not scan for them (PostgreSQL 12+):",
-        _code(
+        paste(
             ctx,
             *(
                 f"ALTER TABLE {ident(t)} ADD CONSTRAINT {chk} CHECK ({ident(c)} IS NOT NULL) "
                 "NOT VALID;"
                 for chk, c in zip(checks, cols, strict=True)
             ),
-            "-- next migration (SHARE UPDATE EXCLUSIVE: reads and writes continue):",
+            f"-- next {word(ctx)} (SHARE UPDATE EXCLUSIVE: reads and writes continue):",
             *(f"ALTER TABLE {ident(t)} VALIDATE CONSTRAINT {chk};" for chk in checks),
         ),
-        "Then, in the next migration:",
+        f"Then, in the next {word(ctx)}:",
     ]
-
-
-def _code(ctx: Context, *sql: str) -> str:
-    """SQL lines as help shows them: verbatim, or for an Alembic revision each statement
-    in ``op.execute`` (a ``-- comment`` line becomes a ``# comment``)."""
-    if ctx.tool != "alembic":
-        return indent(*sql)
-    return "\n".join(
-        f"    # {line[3:]}" if line.startswith("-- ") else execute(line) for line in sql
-    )

@@ -13,9 +13,9 @@ from migcheck.rules import Rule
 from migcheck.rules._locking import (
     blocks,
     existing,
-    indent,
     own_transaction_note,
 )
+from migcheck.rules._opcalls import paste, word
 
 
 def _added_at(op: Op, ctx: Context) -> tuple[Statement | None, str | None]:
@@ -63,10 +63,10 @@ class ValidateInSameTransaction(Rule):
         )
         help_ = "\n".join(
             [
-                "Commit between the two steps: keep the NOT VALID add in this migration and "
-                "move the validation to the next one, where it takes only SHARE UPDATE "
-                "EXCLUSIVE (reads and writes continue):",
-                indent(f"ALTER TABLE {ident(op.table)} VALIDATE CONSTRAINT {ident(op.name)};"),
+                "Commit between the two steps: keep the NOT VALID add in this "
+                f"{word(ctx)} and move the validation to the next one, where it takes only "
+                "SHARE UPDATE EXCLUSIVE (reads and writes continue):",
+                paste(ctx, f"ALTER TABLE {ident(op.table)} VALIDATE CONSTRAINT {ident(op.name)};"),
             ]
         ) + own_transaction_note(ctx)
         yield self.finding(stmt, message, help_, op)

@@ -19,7 +19,7 @@ from migcheck.rules._locking import (
     indent,
     primary_key,
 )
-from migcheck.rules._opcalls import add_column, execute, string, table_args
+from migcheck.rules._opcalls import add_column, paste, string, table_args
 
 _INT_OF_SERIAL = {"int2": "smallint", "int4": "integer", "int8": "bigint"}
 
@@ -105,16 +105,6 @@ class VolatileDefault(Rule):
         return f"rewrites {qname(op.table)} to fill the new column {quote(op.column_def.name)}"
 
 
-def _code(ctx: Context, *lines: str) -> str:
-    """The help's SQL lines, indented; for an Alembic revision each statement is run with
-    ``op.execute`` and each ``--`` comment becomes a Python one."""
-    if ctx.tool != "alembic":
-        return indent(*lines)
-    return "\n".join(
-        "    # " + line[3:] if line.startswith("-- ") else execute(line) for line in lines
-    )
-
-
 def _add_nullable(ctx: Context, t: str, col: ColumnDef, ctype: ColumnType | None) -> str:
     """The plain nullable ADD COLUMN the safe sequences start with."""
     if ctx.tool == "alembic":
@@ -150,7 +140,7 @@ def _help(t: str, col: ColumnDef, ctx: Context) -> str:
             return (
                 "On PostgreSQL 18+ a VIRTUAL generated column is computed when read and adds "
                 "nothing to the table:\n"
-                + _code(
+                + paste(
                     ctx,
                     f"ALTER TABLE {table} ADD COLUMN {c} {ctype or '…'} GENERATED ALWAYS AS "
                     f"({expr}) VIRTUAL;",
@@ -162,7 +152,7 @@ def _help(t: str, col: ColumnDef, ctx: Context) -> str:
             "the old rows in batches:\n"
             + _add_nullable(ctx, t, col, ctype)
             + "\n"
-            + _code(
+            + paste(
                 ctx,
                 _BATCHES if alembic else "-- then, repeated until it updates no row:",
                 f"UPDATE {table} SET {c} = {expr} WHERE {key} IN "
@@ -183,11 +173,11 @@ def _help(t: str, col: ColumnDef, ctx: Context) -> str:
             "backfill the old rows in batches:\n"
             + _add_nullable(ctx, t, col, ColumnType(int_type, text=int_type))
             + "\n"
-            + _code(ctx, f"CREATE SEQUENCE {seq} OWNED BY {table}.{c};")
+            + paste(ctx, f"CREATE SEQUENCE {seq} OWNED BY {table}.{c};")
             + "\n"
             + _set_default(ctx, t, col, f"nextval({regclass})")
             + "\n"
-            + _code(
+            + paste(
                 ctx,
                 _BATCHES
                 if alembic
@@ -218,7 +208,7 @@ def _help(t: str, col: ColumnDef, ctx: Context) -> str:
         + "\n"
         + _set_default(ctx, t, col, default)
         + "\n"
-        + _code(
+        + paste(
             ctx,
             _BATCHES if alembic else "-- then, repeated until it updates no row:",
             f"UPDATE {table} SET {c} = {default} WHERE {key} IN "
