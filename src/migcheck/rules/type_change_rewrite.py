@@ -15,7 +15,7 @@ from migcheck.rules._alembic import prior_column
 from migcheck.rules._compat import type_sql
 from migcheck.rules._expand import expand_contract
 from migcheck.rules._locking import blocks, existing
-from migcheck.rules._readback import analyse, running_app_effects
+from migcheck.rules._readback import analyse
 
 
 def type_change(op: Op, ctx: Context) -> pgcatalog.TypeChange:
@@ -62,10 +62,10 @@ class TypeChangeRewrite(Rule):
                 f"Changing {qcol(t, c)} to {new} does not rewrite the table but rebuilds every "
                 f"index on {qname(c)} while holding {lock}: {tc.reason}."
             )
-        # When the running app is affected too, change-column-type's finding on this
-        # statement gives the new-column steps; repeating them here would say it twice.
-        steps = running_app_effects(op, ctx, old.type, tc) == []
-        yield self.finding(stmt, message, _help(op, ctx, type_sql(ctx, op.type), steps), op)
+        # When change-column-type also fires here, its steps answer this finding and the
+        # report gives them once (``help_covers``); another finding on the statement (an
+        # enum swap's remove-enum-value) leaves these steps as the way to avoid the rewrite.
+        yield self.finding(stmt, message, _help(op, ctx, type_sql(ctx, op.type)), op)
 
     def slow_work(self, op: Op, stmt: Statement, ctx: Context) -> str | None:
         if _slow(op, ctx) is None:
@@ -73,7 +73,7 @@ class TypeChangeRewrite(Rule):
         return f"rewrites {qname(op.table)} to change the type of {quote(op.column)}"
 
 
-def _help(op: Op, ctx: Context, new: str, steps: bool) -> str:
+def _help(op: Op, ctx: Context, new: str) -> str:
     short = (
         "op.execute(\"SET lock_timeout = '5s'\") before the op call"
         if ctx.tool == "alembic"
@@ -83,11 +83,6 @@ def _help(op: Op, ctx: Context, new: str, steps: bool) -> str:
         "If the table is small, the lock may be acceptable: run the ALTER with a short "
         f"lock_timeout ({short}) so it gives up instead of queueing traffic."
     )
-    if not steps:
-        return (
-            "The new column that change-column-type's help describes avoids the rewrite "
-            "too. " + lock
-        )
     using = op.using.text.strip() if op.using is not None else f"{quote(op.column)}::{new}"
     return (
         "Change the type without rewriting the live table (expand, migrate, contract):\n"
