@@ -82,6 +82,8 @@ def _lint_history(
         # (unless a transaction spanning migrations still holds them), so a history of
         # large files never has every file's statements alive at once.
         _lint_migration(state, index, migration, result)
+    # What the whole history builds, for the comparison with the app's schema.
+    result.schemas.append((history, schema))
 
 
 @dataclass
@@ -139,7 +141,7 @@ def _lint_migration(
             if _is_downgrade(migration):
                 found = [_as_downgrade(f) for f in found]
             result.findings.extend(found)
-        origin = Origin(deploys[index], index, current.id)
+        origin = Origin(deploys[index], index, current.id, stmt.span.line)
         for op in stmt.ops:
             state.schema.apply(op, origin)
             _track(op, stmt, current, settings)

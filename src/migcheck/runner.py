@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from migcheck.appschema import AppSchema
     from migcheck.baseline import BaselineEntry
     from migcheck.configreport import ConfigReport
+    from migcheck.schema import Schema
 
 DEFAULT_PG_VERSION = 14
 
@@ -174,16 +175,18 @@ def run(req: RunRequest) -> RunResult:
 
         edits = edited_findings(diff)
     config = req.config
+    walked = walk(found.histories, options)
+    drift = _drift(req, walked.schemas, rule_ids)
     linted = settle(
-        walk(found.histories, options),
+        walked,
         options,
-        found.notes,
+        [*found.notes, *drift.findings],
         ignored=None if config is None else lambda path: per_file_ignored(config, path),
         edits=edits,
     )
     result = RunResult(
         findings=linted.findings,
-        errors=found.errors + linted.errors,
+        errors=found.errors + drift.errors + linted.errors,
         files=linted.files,
         statements=linted.statements,
         unrecognized=linted.unrecognized,
@@ -205,6 +208,7 @@ def run(req: RunRequest) -> RunResult:
                 InputError(stats.source, "lists no table; findings keep their severity")
             )
     result.notes.extend(deployed_notes)
+    result.notes.extend(drift.notes)
     rescale(
         result.findings,
         deployed=deployed,
@@ -222,6 +226,29 @@ def run(req: RunRequest) -> RunResult:
         )
         result.baseline_path = req.baseline
     return result
+
+
+@dataclass
+class _Drift:
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+    notes: list[InputError] = field(default_factory=list)
+
+
+def _drift(req: RunRequest, schemas: list[tuple[History, Schema]], rule_ids: list[str]) -> _Drift:
+    """``app-schema-mismatch``: the app schema at HEAD (the files on disk) against what
+    each history's migrations build; nothing without an app schema."""
+    out = _Drift()
+    if "app-schema-mismatch" not in rule_ids or not schemas:
+        return out
+    from migcheck.appschema.drift import compare, read_head
+
+    head = read_head(schemas, req.settings.app_schema, req.settings.max_bytes)
+    out.errors, out.notes = head.errors, head.notes
+    for history, schema, app in head.by_history:
+        if app is not None and any(m.selected for m in history.migrations):
+            out.findings.extend(compare(history, schema, app))
+    return out
 
 
 def _deployed_schema(

@@ -5,8 +5,9 @@ the ``.prisma`` files of a ``prisma/schema/`` folder) and ``sqlalchemy_ast`` (de
 models and ``Table(...)`` objects, read with ``ast``). Both give an ``AppSchema``.
 
 Used to tell the second step of expand/contract from a mistake: a column the *deployed*
-app no longer maps can be dropped (``gating``). The same Prisma parser serves the live
-check's derived queries.
+app no longer maps can be dropped (``gating``), and to compare what the app at HEAD maps
+with what the migrations build (``drift``: nullability, defaults, types, enum values).
+The same readers give the live check its derived queries.
 """
 
 from __future__ import annotations
@@ -15,11 +16,37 @@ from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
+class AppType:
+    """A column type the app declares, as PostgreSQL names it (``pgcatalog.typenames``):
+    ``name`` is the ``typname`` (``varchar``, ``int4``, an enum's database name), ``params``
+    the modifiers the app wrote itself (empty: any), ``array`` the list dimensions."""
+
+    name: str
+    params: tuple[int, ...] = ()
+    array: int = 0
+    shown: str = ""  # as the app wrote it, for messages: ``String @db.VarChar(200)``
+
+
+@dataclass(frozen=True)
 class MappedColumn:
     name: str
     line: int
     # Why the app does not use it although it is declared (``@ignore``), else "".
     ignored: str = ""
+    # None when the reader cannot tell (a dynamic ``nullable=``): nothing is compared then.
+    required: bool | None = None
+    # What fills the column when an insert leaves it out, in the app's words:
+    # "@default(uuid())" (the client), "server_default=" (the database), "" for nothing.
+    default: str = ""
+    # Whether the app expects the database to hold that default (Prisma's
+    # ``autoincrement()``, ``now()``, literals, ``dbgenerated()``; SQLAlchemy's
+    # ``server_default=``, an autoincrementing key), as opposed to sending it itself.
+    db_default: bool = False
+    type: AppType | None = None
+    # The values the app writes when the type is an enum (database spellings), else ().
+    enum_values: tuple[str, ...] = ()
+    enum_line: int = 0  # where the enum is declared
+    field: str = ""  # the attribute or field name, when it differs from ``name``
 
 
 @dataclass
@@ -30,6 +57,11 @@ class MappedTable:
     line: int
     columns: dict[str, MappedColumn] = field(default_factory=dict)
     ignored: str = ""  # "@@ignore" when the model is declared but not used
+    model: str = ""  # the model or class name, when it differs from ``name``
+    is_view: bool = False  # a Prisma ``view``: read only, created by hand
+    # Whether the reader saw every column (False: a mixin or base class of another
+    # module may add some, so a column missing in the database is not certain drift).
+    complete: bool = True
 
 
 @dataclass
@@ -44,6 +76,13 @@ class AppSchema:
         self.tables[table.name] = table
         if table.schema:
             self.tables[f"{table.schema}.{table.name}"] = table
+
+    def mapped(self) -> list[MappedTable]:
+        """Each table once, in the order the schema files declare them."""
+        seen: dict[int, MappedTable] = {}
+        for table in self.tables.values():
+            seen.setdefault(id(table), table)
+        return sorted(seen.values(), key=lambda t: (t.path, t.line))
 
     def table(self, name: str) -> MappedTable | None:
         found = self.tables.get(_bare(name))
@@ -85,28 +124,59 @@ def _bare(name: str) -> str:
 
 
 def from_prisma(text: str, path: str, source: str) -> AppSchema:
-    """The tables a Prisma schema maps (models and views; ``@ignore``/``@@ignore`` kept as
-    declared-but-unused, relation fields skipped: they have no column)."""
-    from migcheck.appschema.prisma import parse_prisma_schema
+    """The tables a Prisma schema maps (see ``from_prisma_files``)."""
+    return from_prisma_files([(text, path)], source)
 
-    parsed = parse_prisma_schema(text)
-    out = AppSchema(source, errors=[f"{path}: {e}" for e in parsed.errors])
-    models = {m.name for m in parsed.models}
-    for model in parsed.models:
-        table = MappedTable(
-            model.table,
-            model.schema,
-            path,
-            model.line,
-            ignored="@@ignore" if model.attribute("ignore") is not None else "",
-        )
-        for f in model.fields:
-            if f.type in models or f.type in parsed.composite_types:
-                continue  # a relation: no column of its own
-            ignored = "@ignore" if f.attribute("ignore") is not None else ""
-            table.columns[f.column] = MappedColumn(f.column, f.line, ignored)
-        out.add(table)
+
+def from_prisma_files(files: list[tuple[str, str]], source: str) -> AppSchema:
+    """The tables the Prisma schema in ``files`` ((text, path) each: one ``schema.prisma``
+    or the files of a ``prisma/schema/`` folder, which share their models and enums) maps:
+    models and views, ``@ignore``/``@@ignore`` kept as declared-but-unused, relation
+    fields skipped (they have no column), with each field's nullability, default, type and
+    enum values."""
+    from migcheck.appschema.prisma import column_facts, parse_prisma_schema
+
+    parsed = [(parse_prisma_schema(text), path) for text, path in files]
+    out = AppSchema(source)
+    for schema, path in parsed:
+        out.errors.extend(f"{path}: {e}" for e in schema.errors)
+    models = {m.name for schema, _ in parsed for m in schema.models}
+    composite = {t for schema, _ in parsed for t in schema.composite_types}
+    enums = {e.name: e for schema, _ in parsed for e in schema.enums}
+    for schema, path in parsed:
+        for model in schema.models:
+            table = MappedTable(
+                model.table,
+                model.schema,
+                path,
+                model.line,
+                ignored="@@ignore" if model.attribute("ignore") is not None else "",
+                model=model.name if model.name != model.table else "",
+                is_view=model.is_view,
+            )
+            for f in model.fields:
+                if f.type in models or f.type in composite or f.attribute("relation"):
+                    continue  # a relation: no column of its own
+                table.columns[f.column] = column_facts(f, enums, model.schema)
+            out.add(table)
     return out
+
+
+def parse_file(text: str, path: str, source: str) -> AppSchema:
+    """One schema file by its kind: ``.prisma`` or Python models."""
+    if path.endswith(".prisma"):
+        return from_prisma(text, path, source)
+    from migcheck.appschema.sqlalchemy_ast import from_sqlalchemy
+
+    return from_sqlalchemy(text, path, source)
+
+
+def parse_files(files: list[tuple[str, str]], source: str) -> AppSchema:
+    """Several schema files: the ``.prisma`` ones read as one schema, each Python one alone."""
+    prisma = [(text, path) for text, path in files if path.endswith(".prisma")]
+    parts = [from_prisma_files(prisma, source)] if prisma else []
+    parts.extend(parse_file(t, p, source) for t, p in files if not p.endswith(".prisma"))
+    return merged(parts, source)
 
 
 def merged(schemas: list[AppSchema], source: str) -> AppSchema:

@@ -30,6 +30,16 @@ INDEX: dict[str, RuleInfo] = {
         None,
         False,
     ),
+    "app-schema-mismatch": RuleInfo(
+        "app-schema-mismatch",
+        "compatibility",
+        "error",
+        True,
+        frozenset({"\x00never"}),
+        None,
+        None,
+        False,
+    ),
     "ban-char": RuleInfo(
         "ban-char",
         "style",
