@@ -176,7 +176,7 @@ def run(req: RunRequest) -> RunResult:
         edits = edited_findings(diff)
     config = req.config
     walked = walk(found.histories, options)
-    drift = _drift(req, walked.schemas, rule_ids)
+    drift = _drift(req, walked.schemas, rule_ids, found.notes)
     linted = settle(
         walked,
         options,
@@ -235,7 +235,12 @@ class _Drift:
     notes: list[InputError] = field(default_factory=list)
 
 
-def _drift(req: RunRequest, schemas: list[tuple[History, Schema]], rule_ids: list[str]) -> _Drift:
+def _drift(
+    req: RunRequest,
+    schemas: list[tuple[History, Schema]],
+    rule_ids: list[str],
+    reader_notes: list[Finding],
+) -> _Drift:
     """``app-schema-mismatch``: the app schema at HEAD (the files on disk) against what
     each history's migrations build; nothing without an app schema."""
     out = _Drift()
@@ -245,9 +250,16 @@ def _drift(req: RunRequest, schemas: list[tuple[History, Schema]], rule_ids: lis
 
     head = read_head(schemas, req.settings.app_schema, req.settings.max_bytes)
     out.errors, out.notes = head.errors, head.notes
+    # Revisions with an operation the Alembic reader could not evaluate: what it would
+    # create is missing from the replay, so its absence proves nothing.
+    unread = frozenset(
+        n.path
+        for n in reader_notes
+        if n.rule == "alembic-not-evaluated" and " not evaluated" in n.message
+    )
     for history, schema, app in head.by_history:
         if app is not None and any(m.selected for m in history.migrations):
-            out.findings.extend(compare(history, schema, app))
+            out.findings.extend(compare(history, schema, app, unread))
     return out
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from migcheck.appschema import AppSchema, AppType, MappedColumn, MappedTable, parse_files
 from migcheck.model import ColumnType, Finding, InputError, Span
-from migcheck.pgcatalog.typenames import display_key, is_serial, type_key
+from migcheck.pgcatalog.typenames import KNOWN_TYPES, display_key, is_serial, type_key
 from migcheck.schema import ColumnInfo, Origin, Schema, TableInfo
 from migcheck.sources import History
 
@@ -99,20 +99,27 @@ def _read(paths: tuple[str, ...], max_bytes: int, out: HeadSchemas) -> AppSchema
     return app
 
 
-def compare(history: History, schema: Schema, app: AppSchema) -> list[Finding]:
-    """One finding per place where ``app`` and the replayed ``schema`` disagree."""
+def compare(
+    history: History, schema: Schema, app: AppSchema, unread: frozenset[str] = frozenset()
+) -> list[Finding]:
+    """One finding per place where ``app`` and the replayed ``schema`` disagree.
+    ``unread``: migrations with operations the reader could not evaluate (Alembic), whose
+    tables and columns the replay may lack although the migration creates them."""
     if not history.migrations:
         return []
-    return _Comparison(history, schema, app).run()
+    seen = not any(m.path in unread for m in history.migrations)
+    return _Comparison(history, schema, app, seen).run()
 
 
 class _Comparison:
-    def __init__(self, history: History, schema: Schema, app: AppSchema) -> None:
+    def __init__(self, history: History, schema: Schema, app: AppSchema, seen: bool) -> None:
         self.history = history
         self.schema = schema
         self.app = app
         self.tool = history.tool
-        self.complete = not _unknown_tables(schema)
+        # Whether every operation was read: else a missing column may be one it adds.
+        self.seen = seen
+        self.complete = seen and not _unknown_tables(schema)
         self.findings: list[Finding] = []
 
     def run(self) -> list[Finding]:
@@ -246,6 +253,8 @@ class _Comparison:
         declared = column.type
         if declared is None or col.type is None or col.type.name in self.schema.domains:
             return
+        if col.type.name not in KNOWN_TYPES and col.type.name not in self.schema.types:
+            return  # a type the migrations never show (a reader's placeholder, an extension)
         origin = self.place(info.name, col, _TYPES)
         if not _same_type(declared, col.type):
             have = display_key(*type_key(col.type))

@@ -20,6 +20,7 @@ the database), its type when written with a known SQLAlchemy type (``String(200)
 from __future__ import annotations
 
 import ast
+import dataclasses
 
 from migcheck.appschema import AppSchema, AppType, MappedColumn, MappedTable
 
@@ -128,6 +129,27 @@ def _table_schema(value: ast.expr) -> str | None:
                 ):
                     return val.value
     return None
+
+
+def _key_columns(nodes: list[ast.expr]) -> set[str]:
+    """The columns a ``PrimaryKeyConstraint("a", "b")`` among ``nodes`` names (in
+    ``__table_args__`` or a ``Table(...)``): NOT NULL like a ``primary_key=True`` column."""
+    found: set[str] = set()
+    for node in nodes:
+        items = node.elts if isinstance(node, ast.Tuple | ast.List) else [node]
+        for item in items:
+            if isinstance(item, ast.Call) and _callee(item) == "PrimaryKeyConstraint":
+                found.update(
+                    a.value
+                    for a in item.args
+                    if isinstance(a, ast.Constant) and isinstance(a.value, str)
+                )
+    return found
+
+
+def _as_keys(columns: dict[str, MappedColumn], keys: set[str]) -> None:
+    for name in keys & set(columns):
+        columns[name] = dataclasses.replace(columns[name], required=True)
 
 
 def _python_enums(tree: ast.Module) -> dict[str, tuple[str, ...]]:
@@ -267,6 +289,7 @@ class _Reader:
     def model(self, cls: ast.ClassDef) -> MappedTable | None:
         name: str | None = None
         schema: str | None = None
+        keys: set[str] = set()
         columns: dict[str, MappedColumn] = {}
         for stmt in cls.body:
             target: str | None = None
@@ -287,6 +310,7 @@ class _Reader:
                 continue
             if target == "__table_args__" and value is not None:
                 schema = _table_schema(value)
+                keys = _key_columns([value])
                 continue
             if isinstance(value, ast.Call) and _callee(value) in _COLUMN_CALLS:
                 column = _first_string(value) or _keyword_string(value, "name") or target
@@ -295,6 +319,7 @@ class _Reader:
                 columns[target] = self.column(None, target, stmt.lineno, annotation, target)
         if name is None:
             return None
+        _as_keys(columns, keys)
         table = MappedTable(name, schema, self.path, cls.lineno, model=cls.name)
         table.columns = columns
         return table
@@ -309,6 +334,7 @@ class _Reader:
                 column = _first_string(arg)
                 if column is not None:
                     table.columns[column] = self.column(arg, column, arg.lineno, None, column)
+        _as_keys(table.columns, _key_columns(call.args[1:]))
         return table
 
 
