@@ -167,14 +167,16 @@ def _exit_code(findings: list[Finding], fail_on: str) -> int:
     "--prisma-schema",
     "prisma_schema",
     default=None,
-    help="Path of schema.prisma: derive each app version's queries from it "
-    "(at --old-ref and --new-ref).",
+    help="schema.prisma (or its schema/ folder), or SQLAlchemy model files (a .py path or "
+    "glob): derive each app version's queries from it, read statically (at --old-ref and "
+    "--new-ref).",
 )
 @click.option(
     "--sqlalchemy-metadata",
     default=None,
-    help="module:attr of SQLAlchemy MetaData to derive queries from (imports "
-    "your code, at --old-ref and --new-ref).",
+    help="SQLAlchemy model files (path or glob; module:attr names the module's file) to "
+    "derive queries from, read statically without importing them (at --old-ref and "
+    "--new-ref).",
 )
 @click.option(
     "--app-ref",

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from migcheck.appschema import AppType, MappedColumn
+    from migcheck.appschema.model import AppType, MappedColumn
 
 SCALAR_TYPES = frozenset(
     {"String", "Boolean", "Int", "BigInt", "Float", "Decimal", "DateTime", "Json", "Bytes"}
@@ -525,7 +525,7 @@ def column_facts(
     """What a scalar or enum field says about its column: required or optional (a list's
     column is nullable whatever it says, so lists leave it open), who supplies a value an
     insert leaves out, the declared type and, for an enum, its database values."""
-    from migcheck.appschema import MappedColumn
+    from migcheck.appschema.model import MappedColumn
 
     default = ""
     db_default = False
@@ -554,7 +554,7 @@ def column_facts(
 def _field_type(
     f: PrismaField, enum: PrismaEnum | None, model_schema: str | None
 ) -> AppType | None:
-    from migcheck.appschema import AppType
+    from migcheck.appschema.model import AppType
 
     array = 1 if f.is_list else 0
     shown = f"{f.type}{'[]' if f.is_list else ''}{'?' if f.optional else ''}"

@@ -22,7 +22,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 
-from migcheck.appschema import AppSchema, AppType, MappedColumn, MappedTable
+from migcheck.appschema.model import AppSchema, AppType, MappedColumn, MappedTable
 
 _COLUMN_CALLS = frozenset({"Column", "mapped_column"})
 _PYTHON_DEFAULTS = ("default", "insert_default")

@@ -3,7 +3,9 @@
 The old app's queries come from the schema at the base ref, the new app's from the head
 ref (an empty ref means the working tree). A Prisma schema is read with
 ``git show REF:path``; a schema split over a ``schema/`` folder (``prismaSchemaFolder``)
-is read file by file.
+is read file by file. SQLAlchemy models are read the same way, statically, by the
+static check's reader (``sqlalchemy_models``): ``--app-schema`` takes either kind, told
+apart by the file name (``.py`` or a glob is SQLAlchemy).
 """
 
 from __future__ import annotations
@@ -79,7 +81,16 @@ def find_prisma_schema(histories: list[History]) -> str | None:
     return None
 
 
+def is_models_path(path: str) -> bool:
+    """Whether ``--app-schema`` names SQLAlchemy model files rather than a Prisma schema."""
+    import glob
+
+    return path.endswith(".py") or glob.has_magic(path)
+
+
 def prisma_queries(path: str, ref: str, version: str) -> tuple[list[Query], list[InputError]]:
+    if is_models_path(path):
+        return sqlalchemy_queries(".", ref, path, version)
     text, error = read_at_ref(path, ref)
     shown = f"{path}@{ref or 'worktree'}"
     if text is None:
@@ -104,12 +115,9 @@ def prisma_queries(path: str, ref: str, version: str) -> tuple[list[Query], list
 def sqlalchemy_queries(
     repo_dir: str, ref: str, target: str, version: str
 ) -> tuple[list[Query], list[InputError]]:
-    if ref:
-        derived, error = sqlalchemy_models.derive_at_ref(repo_dir, ref, target)
-    else:
-        derived, error = sqlalchemy_models.derive_in_tree(repo_dir, target)
+    derived, error = sqlalchemy_models.derive(repo_dir, ref, target)
     if error is not None:
-        return [], [InputError(f"{target}@{ref}", error)]
+        return [], [InputError(f"{target}@{ref or 'worktree'}", error)]
     queries = [
         Query(
             text=q.sql,
