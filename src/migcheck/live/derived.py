@@ -69,15 +69,16 @@ def _read_disk(path: str) -> tuple[str | None, str | None]:
 
 
 def find_prisma_schema(histories: list[History]) -> str | None:
-    """``schema.prisma`` (or a ``schema/`` folder) beside a Prisma migrations folder."""
+    """``schema.prisma`` (or a ``schema/`` folder) beside or above a Prisma migrations
+    folder: the same convention as the static check (``appschema.gating``)."""
+    from migcheck.appschema.gating import conventional_paths
+
     for history in histories:
-        if history.tool != "prisma":
-            continue
-        parent = os.path.dirname(os.path.abspath(history.root))
-        for candidate in ("schema.prisma", "schema"):
-            path = os.path.join(parent, candidate)
-            if os.path.exists(path):
-                return path
+        found = conventional_paths([history])
+        if len(found) == 1 and os.path.basename(found[0]) == "schema.prisma":
+            return found[0]
+        if found:
+            return os.path.dirname(found[0])
     return None
 
 
