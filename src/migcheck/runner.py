@@ -155,7 +155,9 @@ def run(req: RunRequest) -> RunResult:
             report = dataclasses.replace(req.config_report, excluded_changed=excluded)
             req = dataclasses.replace(req, config_report=report)
         if not diff.paths:
-            return RunResult(config=req.config_report)
+            # No migration changed, but the app's schema may have (a field added with no
+            # migration): the histories are still replayed for app-schema-mismatch.
+            return _drift_only(req, rule_ids)
         # The changed files inside their histories: earlier migrations build the schema,
         # the changed ones are judged together as one deploy.
         req = dataclasses.replace(req, paths=diff.paths)
@@ -226,6 +228,31 @@ def run(req: RunRequest) -> RunResult:
         )
         result.baseline_path = req.baseline
     return result
+
+
+def _drift_only(req: RunRequest, rule_ids: list[str]) -> RunResult:
+    """``--diff`` with no changed migration: only app-schema-mismatch, over the histories
+    under the paths given, every migration replayed and none judged by the rules."""
+    if "app-schema-mismatch" not in rule_ids:
+        return RunResult(config=req.config_report)
+    found = collect(req)
+    settings = req.settings
+    options = Options(
+        pg_version=settings.pg_version or DEFAULT_PG_VERSION,
+        rules=[],
+        severity=dict(settings.severity),
+    )
+    walked = walk(found.histories, options)
+    drift = _drift(req, walked.schemas, rule_ids, found.notes)
+    walked.findings, walked.files, walked.statements = [], 0, 0
+    settled = settle(walked, options, drift.findings)
+    return RunResult(
+        findings=settled.findings,
+        errors=drift.errors,
+        notes=drift.notes,
+        suppressed=settled.suppressed,
+        config=req.config_report,
+    )
 
 
 @dataclass
