@@ -141,3 +141,43 @@ def test_sqlalchemy_models_that_agree_are_clean(tmp_path: Path) -> None:
     (root / "app" / "models.py").write_text(MODELS.format(extra="    nick: Mapped[str | None]\n"))
     git(root, "commit", "-qam", "model")
     assert lint(root, "--diff", "main", "--app-schema", "app/models.py", "db") == (0, [])
+
+
+def run_cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "migcheck", *args],
+        cwd=root, env=ENV, capture_output=True, text=True,
+    )  # fmt: skip
+
+
+def test_a_schema_prisma_linking_out_of_the_tree_is_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "secret.prisma"
+    outside.write_text(SCHEMA.format(extra="  nick  String?\n"))
+    root = tmp_path / "app"
+    for name, text in PRISMA_BASE.items():
+        if name != "prisma/schema.prisma":
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            (root / name).write_text(text)
+    (root / MIG / "20240601000000_drop_bio").mkdir()
+    (root / MIG / "20240601000000_drop_bio" / "migration.sql").write_text(
+        'ALTER TABLE "User" DROP COLUMN "bio";\n'
+    )
+    (root / "prisma" / "schema.prisma").symlink_to(outside)
+    proc = run_cli(root, MIG)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    # The other findings are still reported; nothing of the linked file is read.
+    assert "error[drop-column]" in proc.stdout and "app-schema-mismatch" not in proc.stdout
+    assert "schema.prisma" in proc.stdout + proc.stderr and "nick" not in proc.stdout + proc.stderr
+
+
+def test_models_nested_too_deeply_are_a_note_not_a_traceback(tmp_path: Path) -> None:
+    root = tmp_path / "app"
+    (root / "db").mkdir(parents=True)
+    (root / "db" / "0001_init.sql").write_text(SQL_INIT)
+    (root / "models.py").write_text("x: Mapped[" + "|".join(["a"] * 50000) + "]\n")
+    proc = run_cli(root, "--app-schema", "models.py", "db")
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "models.py" in proc.stdout + proc.stderr
+    assert "nested too deeply" in proc.stdout + proc.stderr

@@ -273,6 +273,8 @@ def _drift(
     out = _Drift()
     if "app-schema-mismatch" not in rule_ids or not schemas:
         return out
+    if not req.settings.app_schema and not any(h.tool == "prisma" for h, _ in schemas):
+        return out  # no schema named and none found by convention: nothing to import
     from migcheck.appschema.drift import compare, read_head
 
     head = read_head(schemas, req.settings.app_schema, req.settings.max_bytes)

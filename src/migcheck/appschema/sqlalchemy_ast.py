@@ -342,19 +342,27 @@ def from_sqlalchemy(text: str, path: str, source: str) -> AppSchema:
     out = AppSchema(source)
     try:
         tree = ast.parse(text, filename=path)
+    except RecursionError:
+        out.errors.append(f"{path}: cannot read the models (nested too deeply)")
+        return out
     except (SyntaxError, ValueError) as err:
         line = getattr(err, "lineno", None)
         out.errors.append(
             f"{path}{f':{line}' if line else ''}: cannot read the models ({err.msg if isinstance(err, SyntaxError) else err})"
         )
         return out
-    reader = _Reader(path, _python_enums(tree))
-    for node in ast.walk(tree):
-        table: MappedTable | None = None
-        if isinstance(node, ast.ClassDef):
-            table = reader.model(node)
-        elif isinstance(node, ast.Call) and _callee(node) == "Table":
-            table = reader.table_object(node)
-        if table is not None:
-            out.add(table)
+    try:
+        reader = _Reader(path, _python_enums(tree))
+        for node in ast.walk(tree):
+            table: MappedTable | None = None
+            if isinstance(node, ast.ClassDef):
+                table = reader.model(node)
+            elif isinstance(node, ast.Call) and _callee(node) == "Table":
+                table = reader.table_object(node)
+            if table is not None:
+                out.add(table)
+    except RecursionError:
+        # An annotation like Mapped[a | a | ... | a] nested beyond Python's stack.
+        out.tables.clear()
+        out.errors.append(f"{path}: cannot read the models (nested too deeply)")
     return out
