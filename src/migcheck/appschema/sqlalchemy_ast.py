@@ -147,9 +147,18 @@ def _key_columns(nodes: list[ast.expr]) -> set[str]:
     return found
 
 
+_AUTO = "an autoincrementing key"
+
+
 def _as_keys(columns: dict[str, MappedColumn], keys: set[str]) -> None:
+    """Mark the ``PrimaryKeyConstraint`` columns NOT NULL; and since SQLAlchemy makes only
+    a single-column integer key autoincrement, a composite key's columns are not filled."""
     for name in keys & set(columns):
         columns[name] = dataclasses.replace(columns[name], required=True)
+    auto = [name for name, c in columns.items() if c.default == _AUTO]
+    if len(auto) + len(keys - set(auto)) > 1:
+        for name in auto:
+            columns[name] = dataclasses.replace(columns[name], default="", db_default=False)
 
 
 def _python_enums(tree: ast.Module) -> dict[str, tuple[str, ...]]:
@@ -221,7 +230,7 @@ class _Reader:
         auto = _keyword(call, "autoincrement")
         integer = app_type is None or app_type.name in ("int2", "int4", "int8")
         if primary and integer and not (isinstance(auto, ast.Constant) and auto.value is False):
-            return "an autoincrementing key", True
+            return _AUTO, True
         return "", False
 
     def type_of(self, node: ast.expr) -> tuple[AppType | None, tuple[str, ...]]:
