@@ -587,6 +587,7 @@ def test_alembic_revisions_against_models(tmp_path: Path) -> None:
     found = drift(tmp_path, str(tmp_path), app_schema=("app/models.py",))
     assert [(Path(f.path).name, f.line, f.column) for f in found] == [("r2.py", 6, 1)]
     assert "drops the column" in found[0].message
+    assert "alembic revision --autogenerate" in found[0].help
 
 
 @pytest.mark.parametrize(
@@ -618,3 +619,24 @@ def test_sqlalchemy_a_computed_nullable_is_not_compared(tmp_path: Path) -> None:
         tmp_path / "b", literal, "CREATE TABLE t (id SERIAL PRIMARY KEY, v TEXT NOT NULL);\n"
     )
     assert len(sa_drift(tmp_path / "b")) == 1
+
+
+def test_an_identity_column_is_filled_by_the_database(tmp_path: Path) -> None:
+    identity = INIT.replace('"id" SERIAL NOT NULL', '"id" INTEGER GENERATED ALWAYS AS IDENTITY')
+    prisma_project(tmp_path / "a", USER, identity)
+    assert drift(tmp_path / "a") == []
+    # The same key without the identity: nothing fills it.
+    plain = INIT.replace('"id" SERIAL NOT NULL', '"id" INTEGER')
+    prisma_project(tmp_path / "b", USER, plain)
+    assert ["@default(autoincrement())" in f.message for f in drift(tmp_path / "b")] == [True]
+
+
+def test_the_help_speaks_the_users_tool(tmp_path: Path) -> None:
+    prisma_project(tmp_path / "p", USER, INIT, 'ALTER TABLE "User" DROP COLUMN "bio";\n')
+    [prisma] = drift(tmp_path / "p")
+    assert "prisma migrate dev" in prisma.help and "alembic" not in prisma.help
+    sqlalchemy_project(tmp_path / "s", MODELS, SQL_INIT, "ALTER TABLE users DROP COLUMN bio;\n")
+    [sql] = sa_drift(tmp_path / "s")
+    assert sql.help == (
+        "Make the app's schema and the migrations agree: write the migration it needs."
+    )
