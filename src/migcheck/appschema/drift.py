@@ -75,7 +75,7 @@ def read_head(
     return out
 
 
-def _read(paths: tuple[str, ...], max_bytes: int, out: HeadSchemas) -> AppSchema | None:
+def _read(paths: tuple[str, ...], max_bytes: int, out: HeadSchemas) -> AppSchema:
     from migcheck.sources.reading import decode_source, display_path, read_bytes_in_tree
 
     files: list[tuple[str, str]] = []
@@ -90,8 +90,6 @@ def _read(paths: tuple[str, ...], max_bytes: int, out: HeadSchemas) -> AppSchema
             out.errors.append(InputError(shown, f"cannot read the app schema: {text.message}"))
             continue
         files.append((text, shown))
-    if not files:
-        return None
     app = parse_files(files, "HEAD")
     for error in app.errors:
         where, _, message = error.partition(": ")
@@ -201,8 +199,8 @@ class _Comparison:
                 )
             self.add(origin, text)
             return
-        if info.origin is None:
-            return
+        if not self.seen:
+            return  # an operation the reader could not evaluate may add it
         self.add(
             None,
             f"{mapped}, but no migration adds the column: every query of it fails "
@@ -294,8 +292,7 @@ class _Comparison:
         names = [table]
         renamed = {
             new: old
-            for (old, column), changes in self.schema.changes.items()
-            if not column
+            for (old, _), changes in self.schema.changes.items()
             for kind, _, new in changes
             if kind == "rename_table" and new
         }
@@ -324,8 +321,8 @@ class _Comparison:
         from migcheck.rules import meta_finding
 
         migrations = self.history.migrations
-        if origin is not None and 0 <= origin.migration < len(migrations):
-            path, line = migrations[origin.migration].path, max(origin.line, 1)
+        if origin is not None:
+            path, line = migrations[origin.migration].path, origin.line
         else:
             path, line = migrations[-1].path, 1
         finding = meta_finding(RULE_ID, path, Span(line, 1, line, 1), message, _help(self.tool))
@@ -335,11 +332,10 @@ class _Comparison:
 def _unknown_tables(schema: Schema) -> set[str]:
     """Tables the history alters although it never created them (nor renamed them in)."""
     known = set(schema.tables) | set(schema.dropped_tables)
-    for (table, column), changes in schema.changes.items():
-        if not column:
-            known.update(new for kind, _, new in changes if kind == "rename_table" and new)
-            if any(kind == "rename_table" for kind, _, _ in changes):
-                known.add(table)
+    for (table, _), changes in schema.changes.items():
+        renames = [new for kind, _, new in changes if kind == "rename_table" and new]
+        if renames:
+            known.update([table, *renames])
     return {
         table
         for (table, _), changes in schema.changes.items()
@@ -368,7 +364,9 @@ def _same_type(declared: AppType, actual: ColumnType) -> bool:
     if want != have:
         # An unbounded varchar (SQLAlchemy's String()) stores what text stores.
         return want == "varchar" and have == "text" and not declared.params
-    return not declared.params or declared.params == params[: len(declared.params)]
+    # Modifiers only where both sides have them: an unbounded varchar or numeric holds
+    # whatever the app's bounded one does.
+    return not declared.params or not params or declared.params == params[: len(declared.params)]
 
 
 def _has_default(col: ColumnInfo) -> bool:
