@@ -296,6 +296,7 @@ def test_an_enum_value_the_database_lacks(tmp_path: Path) -> None:
     # The last migration that changed the type is named; the @map spelling is what is written.
     assert where(found) == [("20240102000000_m2", 2, 1)]
     assert '"owner"' in found[0].message and '"user_role"' in found[0].message
+    assert 'writes "owner" to' in found[0].message and "lacks it:" in found[0].message
 
 
 def test_an_enum_value_added_by_a_migration_is_quiet(tmp_path: Path) -> None:
