@@ -68,6 +68,8 @@ def test_unsafe_examples_fire(rule_id: str) -> None:
         pytest.skip("raised by the Alembic reader on Python code; tests/alembic covers it")
     if rule_id == "edited-applied-migration":
         pytest.skip("raised by --diff on a git history; tests/test_gitdiff.py covers it")
+    if rule_id == "app-schema-mismatch":
+        pytest.skip("needs the app's schema beside the migrations; tests/rules covers it")
     blocks = code_blocks(rule_doc(rule_id) or "", "Unsafe")
     assert blocks, f"{rule_id}.md has no ```sql block under ## Unsafe"
     for block in blocks:

@@ -34,13 +34,21 @@ def lint(
     return settle(walked, options, source_findings)
 
 
-def walk(histories: Iterable[History], options: Options) -> Walked:
-    """Run the selected rules over every statement of ``histories``, in order."""
+def walk(
+    histories: Iterable[History],
+    options: Options,
+    schemas: Callable[[History], bool] | None = None,
+) -> Walked:
+    """Run the selected rules over every statement of ``histories``, in order.
+
+    ``schemas(history)`` says whether the schema the history builds is wanted (the
+    comparison with the app's schema): a history the result cache answers whole is then
+    still replayed, without rules. By default it is wanted only when replayed anyway."""
     ids = _rule_ids(options)
     rules = _Rules(ids)
     walked = Walked(enabled=frozenset(ids))
     for history in histories:
-        _lint_history(history, options, rules, walked)
+        _lint_history(history, options, rules, walked, schemas is not None and schemas(history))
     return walked
 
 
@@ -136,6 +144,7 @@ def _lint_history(
     options: Options,
     rules: _Rules,
     result: Walked,
+    want_schema: bool = False,
 ) -> None:
     deploys = _deploys(history, options)
     pack = histcache.open_pack(history)
@@ -149,7 +158,7 @@ def _lint_history(
         _replay_emitted(emitted, result)
         pack.keep(k)  # type: ignore[union-attr]
         warm += 1
-    if warm == len(history.migrations):
+    if warm == len(history.migrations) and not want_schema:
         if pack is not None:
             pack.save(len(keys))
         return
@@ -171,6 +180,8 @@ def _lint_history(
             pack.record(keys[index], before.emitted(result))
     if pack is not None:
         pack.save(len(keys))
+    # What the whole history builds, for the comparison with the app's schema.
+    result.schemas.append((history, schema))
 
 
 class _Mark:
@@ -292,7 +303,7 @@ def _lint_migration(
             if _is_downgrade(migration):
                 found = [_as_downgrade(f) for f in found]
             result.findings.extend(found)
-        origin = Origin(deploys[index], index, current.id)
+        origin = Origin(deploys[index], index, current.id, stmt.span.line)
         for op in stmt.ops:
             state.schema.apply(op, origin)
             _track(op, stmt, current, settings)

@@ -238,8 +238,9 @@ def _exit_code(findings: list[Finding], fail_on: str) -> int:
 @click.option(
     "--sqlalchemy-metadata",
     default=None,
-    help="module:attr of SQLAlchemy MetaData to derive queries from (imports "
-    "your code, at --old-ref and --new-ref).",
+    help="SQLAlchemy model files (path or glob; module:attr names the module's file) to "
+    "derive queries from, read statically without importing them (at --old-ref and "
+    "--new-ref).",
 )
 @click.option(
     "--app-ref",

@@ -21,6 +21,8 @@ from migcheck.suppress import Directive, apply_suppressions
 if TYPE_CHECKING:
     from migcheck.appschema.gating import DeployedSchema
     from migcheck.baseline import Baseline, BaselineEntry
+    from migcheck.schema import Schema
+    from migcheck.sources import History
     from migcheck.tablestats import TableStats
 
 
@@ -37,6 +39,8 @@ class Walked:
     directives: dict[str, list[Directive]] = field(default_factory=dict)
     # The ids of the rules that ran: only their suppressions can be judged unused.
     enabled: frozenset[str] = frozenset()
+    # Each history with the schema its migrations build once all of them are replayed.
+    schemas: list[tuple[History, Schema]] = field(default_factory=list)
 
 
 def settle(

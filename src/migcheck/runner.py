@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from migcheck.appschema.gating import DeployedSchema
     from migcheck.baseline import BaselineEntry
     from migcheck.configreport import ConfigReport
+    from migcheck.schema import Schema
 
 DEFAULT_PG_VERSION = 14
 
@@ -154,7 +155,9 @@ def run(req: RunRequest) -> RunResult:
             report = dataclasses.replace(req.config_report, excluded_changed=excluded)
             req = dataclasses.replace(req, config_report=report)
         if not diff.paths:
-            return RunResult(config=req.config_report)
+            # No migration changed, but the app's schema may have (a field added with no
+            # migration): the histories are still replayed for app-schema-mismatch.
+            return _drift_only(req, rule_ids)
         # The changed files inside their histories: earlier migrations build the schema,
         # the changed ones are judged together as one deploy.
         req = dataclasses.replace(req, paths=diff.paths)
@@ -174,16 +177,18 @@ def run(req: RunRequest) -> RunResult:
 
         edits = edited_findings(diff)
     config = req.config
+    walked = walk(found.histories, options, _wants_schema(req, rule_ids))
+    drift = _drift(req, walked.schemas, rule_ids, found.notes)
     linted = settle(
-        walk(found.histories, options),
+        walked,
         options,
-        found.notes,
+        [*found.notes, *drift.findings],
         ignored=None if config is None else lambda path: per_file_ignored(config, path),
         edits=edits,
     )
     result = RunResult(
         findings=linted.findings,
-        errors=found.errors + linted.errors,
+        errors=found.errors + drift.errors + linted.errors,
         files=linted.files,
         statements=linted.statements,
         unrecognized=linted.unrecognized,
@@ -194,6 +199,10 @@ def run(req: RunRequest) -> RunResult:
     )
     result.fatal = bool(result.errors) and not found.histories
     deployed, schema_errors = _deployed_schema(req, diff, found.histories)
+    # A schema file unreadable on the deployed version (``main:app/models.py``), or named
+    # where it cannot be read, and unreadable on disk is one problem: say it once.
+    named = {e.path for e in schema_errors} | {e.path.partition(":")[2] for e in schema_errors}
+    result.errors = [e for e in result.errors if e not in drift.errors or e.path not in named]
     result.errors.extend(schema_errors)
     stats = None
     if settings.table_stats is not None:
@@ -205,6 +214,7 @@ def run(req: RunRequest) -> RunResult:
             result.notes.append(
                 InputError(stats.source, "lists no table; findings keep their severity")
             )
+    result.notes.extend(drift.notes)
     rescale(
         result.findings,
         deployed=deployed,
@@ -222,6 +232,77 @@ def run(req: RunRequest) -> RunResult:
         )
         result.baseline_path = req.baseline
     return result
+
+
+def _drift_only(req: RunRequest, rule_ids: list[str]) -> RunResult:
+    """``--diff`` with no changed migration: only app-schema-mismatch, over the histories
+    under the paths given, every migration replayed and none judged by the rules."""
+    if "app-schema-mismatch" not in rule_ids:
+        return RunResult(config=req.config_report)
+    found = collect(req)
+    settings = req.settings
+    options = Options(
+        pg_version=settings.pg_version or DEFAULT_PG_VERSION,
+        rules=[],
+        severity=dict(settings.severity),
+    )
+    walked = walk(found.histories, options, lambda history: True)
+    drift = _drift(req, walked.schemas, rule_ids, found.notes)
+    walked.findings, walked.files, walked.statements = [], 0, 0
+    settled = settle(walked, options, drift.findings)
+    return RunResult(
+        findings=settled.findings,
+        errors=drift.errors,
+        notes=drift.notes,
+        suppressed=settled.suppressed,
+        config=req.config_report,
+    )
+
+
+def _wants_schema(req: RunRequest, rule_ids: list[str]) -> Callable[[History], bool] | None:
+    """Which histories' schemas ``_drift`` compares: the walk replays them even when the
+    result cache knows their findings."""
+    if "app-schema-mismatch" not in rule_ids:
+        return None
+    named = bool(req.settings.app_schema)
+    return lambda history: named or history.tool == "prisma"
+
+
+@dataclass
+class _Drift:
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+    notes: list[InputError] = field(default_factory=list)
+
+
+def _drift(
+    req: RunRequest,
+    schemas: list[tuple[History, Schema]],
+    rule_ids: list[str],
+    reader_notes: list[Finding],
+) -> _Drift:
+    """``app-schema-mismatch``: the app schema at HEAD (the files on disk) against what
+    each history's migrations build; nothing without an app schema."""
+    out = _Drift()
+    if "app-schema-mismatch" not in rule_ids or not schemas:
+        return out
+    if not req.settings.app_schema and not any(h.tool == "prisma" for h, _ in schemas):
+        return out  # no schema named and none found by convention: nothing to import
+    from migcheck.appschema.drift import compare, read_head
+
+    head = read_head(schemas, req.settings.app_schema, req.settings.max_bytes)
+    out.errors, out.notes = head.errors, head.notes
+    # Revisions with an operation the Alembic reader could not evaluate: what it would
+    # create is missing from the replay, so its absence proves nothing.
+    unread = frozenset(
+        n.path
+        for n in reader_notes
+        if n.rule == "alembic-not-evaluated" and " not evaluated" in n.message
+    )
+    for history, schema, app in head.by_history:
+        if app is not None and any(m.selected for m in history.migrations):
+            out.findings.extend(compare(history, schema, app, unread))
+    return out
 
 
 def _deployed_schema(

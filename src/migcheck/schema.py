@@ -17,11 +17,13 @@ from migcheck.model import ColumnDef, ColumnType, Constraint, Expression, Op
 
 @dataclass(frozen=True)
 class Origin:
-    """Where an object was created: deploy number, migration index, transaction id."""
+    """Where an object was created: deploy number, migration index, transaction id, and
+    the line of the statement in its migration (0 when unknown)."""
 
     deploy: int
     migration: int
     transaction: int
+    line: int = 0
 
 
 @dataclass
@@ -118,6 +120,11 @@ class Schema:
         # Tables dropped so far, as they were, with where they were dropped: the app's
         # use of a type that only they had goes with them (drop-type).
         self.dropped_tables: dict[str, tuple[TableInfo, Origin]] = {}
+        # Every change to a table ((table, "")) or column ((table, column)) after it was
+        # created, in order: (op kind, where, the new name of a rename). An enum's changes
+        # are under its name. What app-schema-mismatch names as the migration that made
+        # the database side (the DROP, the RENAME, the SET NOT NULL).
+        self.changes: dict[tuple[str, str], list[tuple[str, Origin, str | None]]] = {}
 
     def copy(self) -> Schema:
         """An independent copy, for a walk that goes on from here while this state is
@@ -190,6 +197,11 @@ class Schema:
         handler = getattr(self, "_" + op.kind, None)
         if handler is not None:
             handler(op, origin)
+            if op.table and op.kind != "create_table":
+                column = op.column or (op.column_def.name if op.column_def else "")
+                self.changes.setdefault((op.table, column), []).append(
+                    (op.kind, origin, op.new_name)
+                )
 
     def _create_table(self, op: Op, origin: Origin) -> None:
         if not op.table:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -176,10 +177,15 @@ accounts = Table(
 MODELS_V2 = MODELS_V1.replace('    Column("nickname", String),\n', "")
 
 
-def test_sqlalchemy_models_between_two_commits(repo: Path, make_history, dsn: str):
-    pytest.importorskip("sqlalchemy")
-    old = _commit(repo, {"app/__init__.py": "", "app/models.py": MODELS_V1}, "v1")
-    new = _commit(repo, {"app/models.py": MODELS_V2}, "v2")
+@pytest.mark.parametrize("target", ["app.models:metadata", "app/models.py", "app/**/*.py"])
+def test_sqlalchemy_models_between_two_commits(
+    repo: Path, make_history, dsn: str, target: str
+) -> None:
+    # The models are read statically at each ref: nothing is imported, so a model module
+    # that would fail (or do harm) on import changes nothing.
+    trap = "raise SystemExit('imported')\n"
+    old = _commit(repo, {"app/__init__.py": trap, "app/models.py": trap + MODELS_V1}, "v1")
+    new = _commit(repo, {"app/models.py": trap + MODELS_V2}, "v2")
     hist = make_history(
         ["CREATE TABLE accounts (id serial PRIMARY KEY, email text NOT NULL, nickname text);"],
         ["ALTER TABLE accounts DROP COLUMN nickname;"],
@@ -187,7 +193,7 @@ def test_sqlalchemy_models_between_two_commits(repo: Path, make_history, dsn: st
     )
     result = run_live(
         [hist],
-        sqlalchemy_metadata="app.models:metadata",
+        sqlalchemy_metadata=target,
         sqlalchemy_ref=(old, new),
         repo_dir=str(repo),
         dsn=dsn,
@@ -197,5 +203,48 @@ def test_sqlalchemy_models_between_two_commits(repo: Path, make_history, dsn: st
     assert problem.query.source == "sqlalchemy"
     assert problem.query.origin.startswith("sqlalchemy public.accounts select")
     assert problem.error.sqlstate == "42703"
-    # The temporary worktrees are gone.
+    # No worktree is checked out to read them.
     assert _git(repo, "worktree", "list").count("\n") == 0
+
+
+def test_sqlalchemy_module_without_a_file_is_a_clear_input_error(
+    repo: Path, make_history, dsn: str
+) -> None:
+    old = _commit(repo, {"app/models.py": MODELS_V1}, "v1")
+    hist = make_history(
+        ["CREATE TABLE accounts (id serial PRIMARY KEY);"], ["SELECT 1;"], tool="sql"
+    )
+    result = run_live(
+        [hist],
+        sqlalchemy_metadata="app.orm:metadata",
+        sqlalchemy_ref=(old, ""),
+        repo_dir=str(repo),
+        dsn=dsn,
+    )
+    assert [e.message for e in result.input_errors] == [
+        "--sqlalchemy-metadata app.orm:metadata: module app.orm has no file app/orm.py or "
+        f"app/orm/__init__.py (nor under src/) at {old}; pass the model files' path or glob",
+        "--sqlalchemy-metadata app.orm:metadata: module app.orm has no file app/orm.py or "
+        "app/orm/__init__.py (nor under src/) in the working tree; pass the model files' "
+        "path or glob",
+    ]
+
+
+def test_app_schema_takes_sqlalchemy_models_too(repo: Path, make_history, dsn: str) -> None:
+    old = _commit(repo, {"app/models.py": MODELS_V1}, "v1")
+    new = _commit(repo, {"app/models.py": MODELS_V2}, "v2")
+    hist = make_history(
+        ["CREATE TABLE accounts (id serial PRIMARY KEY, email text NOT NULL, nickname text);"],
+        ["ALTER TABLE accounts DROP COLUMN nickname;"],
+        tool="sql",
+    )
+    cwd = os.getcwd()
+    os.chdir(repo)
+    try:
+        result = run_live([hist], prisma_schema="app/models.py", prisma_ref=(old, new), dsn=dsn)
+    finally:
+        os.chdir(cwd)
+    assert result.input_errors == []
+    assert [p.query.origin.split(" (")[0] for p in result.broken_queries] == [
+        "sqlalchemy public.accounts select"
+    ]

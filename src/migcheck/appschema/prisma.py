@@ -22,12 +22,44 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from migcheck.appschema.model import AppType, MappedColumn
 
 SCALAR_TYPES = frozenset(
     {"String", "Boolean", "Int", "BigInt", "Float", "Decimal", "DateTime", "Json", "Bytes"}
 )
 # @default functions evaluated by Prisma Client, not by the database.
 CLIENT_DEFAULTS = frozenset({"uuid", "cuid", "nanoid", "ulid"})
+# What Prisma Migrate creates for each scalar on PostgreSQL without a @db attribute
+# (prisma.io/docs: String -> text, DateTime -> timestamp(3), Decimal -> decimal(65,30),
+# Json -> jsonb, Float -> double precision, Bytes -> bytea), as ``typname``. The default
+# precision of timestamp(3) and decimal(65,30) is not compared: only a @db attribute
+# with modifiers the user wrote pins them.
+SCALAR_COLUMN_TYPES = {
+    "String": "text",
+    "Boolean": "bool",
+    "Int": "int4",
+    "BigInt": "int8",
+    "Float": "float8",
+    "Decimal": "numeric",
+    "DateTime": "timestamp",
+    "Json": "jsonb",
+    "Bytes": "bytea",
+}
+# PostgreSQL native type attributes (@db.X) -> typname.
+NATIVE_TYPES = {
+    "Text": "text", "Char": "bpchar", "VarChar": "varchar", "Bit": "bit", "VarBit": "varbit",
+    "Uuid": "uuid", "Xml": "xml", "Inet": "inet", "Citext": "citext", "Boolean": "bool",
+    "Integer": "int4", "SmallInt": "int2", "Oid": "oid", "BigInt": "int8",
+    "DoublePrecision": "float8", "Real": "float4", "Decimal": "numeric", "Money": "money",
+    "Timestamp": "timestamp", "Timestamptz": "timestamptz", "Date": "date", "Time": "time",
+    "Timetz": "timetz", "Json": "json", "JsonB": "jsonb", "ByteA": "bytea",
+}  # fmt: skip
+# Types whose modifiers change what a value may be (a length, a precision); the others'
+# (a timestamp's fractional digits) are not compared.
+_SIZED = frozenset({"varchar", "bpchar", "numeric", "bit", "varbit"})
 
 _BLOCK = re.compile(r"\b(model|view|enum|type|datasource|generator)\s+(\w+)\s*\{")
 _FIELD = re.compile(
@@ -134,6 +166,11 @@ class PrismaEnum:
     def db_name(self) -> str:
         mapped = next((a for a in self.attributes if a.name == "map"), None)
         return (mapped.first_string() if mapped else None) or self.name
+
+    @property
+    def schema(self) -> str | None:
+        attr = next((a for a in self.attributes if a.name == "schema"), None)
+        return attr.first_string() if attr else None
 
 
 @dataclass
@@ -480,3 +517,61 @@ def _key_fields(model: PrismaModel, fields: list[PrismaField]) -> list[PrismaFie
                 if picked:
                     return picked
     return [f for f in fields if f.attribute("unique") is not None][:1]
+
+
+def column_facts(
+    f: PrismaField, enums: dict[str, PrismaEnum], model_schema: str | None
+) -> MappedColumn:
+    """What a scalar or enum field says about its column: required or optional (a list's
+    column is nullable whatever it says, so lists leave it open), who supplies a value an
+    insert leaves out, the declared type and, for an enum, its database values."""
+    from migcheck.appschema.model import MappedColumn
+
+    default = ""
+    db_default = False
+    function = f.default_function
+    if f.updated_at:
+        default = "@updatedAt"
+    elif function is not None:
+        args = (f.attribute("default") or Attribute("default", "")).args or ""
+        default = f"@default({args.strip()})"
+        db_default = function not in CLIENT_DEFAULTS and function != "now"
+    enum = enums.get(f.type)
+    return MappedColumn(
+        f.column,
+        f.line,
+        "@ignore" if f.attribute("ignore") is not None else "",
+        required=None if f.is_list else (not f.optional or f.is_id),
+        default=default,
+        db_default=db_default,
+        type=_field_type(f, enum, model_schema),
+        enum_values=tuple(value for _, value in enum.values) if enum else (),
+        enum_line=enum.line if enum else 0,
+        field=f.name if f.name != f.column else "",
+    )
+
+
+def _field_type(
+    f: PrismaField, enum: PrismaEnum | None, model_schema: str | None
+) -> AppType | None:
+    from migcheck.appschema.model import AppType
+
+    array = 1 if f.is_list else 0
+    shown = f"{f.type}{'[]' if f.is_list else ''}{'?' if f.optional else ''}"
+    if enum is not None:
+        schema = enum.schema or model_schema
+        name = f"{schema}.{enum.db_name}" if schema else enum.db_name
+        return AppType(name, (), array, shown)
+    native = next((a for a in f.attributes if a.name.startswith("db.")), None)
+    if native is not None:
+        typname = NATIVE_TYPES.get(native.name[3:])
+        if typname is None:
+            return None
+        params: tuple[int, ...] = ()
+        if typname in _SIZED and native.args:
+            numbers = re.findall(r"\d+", native.args)
+            params = tuple(int(n) for n in numbers)
+        args = f"({native.args})" if native.args is not None else ""
+        return AppType(typname, params, array, f"{shown} @{native.name}{args}")
+    typname = SCALAR_COLUMN_TYPES.get(f.type)
+    return AppType(typname, (), array, shown) if typname else None

@@ -3,7 +3,9 @@
 The old app's queries come from the schema at the base ref, the new app's from the head
 ref (an empty ref means the working tree). A Prisma schema is read with
 ``git show REF:path``; a schema split over a ``schema/`` folder (``prismaSchemaFolder``)
-is read file by file.
+is read file by file. SQLAlchemy models are read the same way, statically, by the
+static check's reader (``sqlalchemy_models``): ``--app-schema`` takes either kind, told
+apart by the file name (``.py`` or a glob is SQLAlchemy).
 """
 
 from __future__ import annotations
@@ -67,19 +69,27 @@ def _read_disk(path: str) -> tuple[str | None, str | None]:
 
 
 def find_prisma_schema(histories: list[History]) -> str | None:
-    """``schema.prisma`` (or a ``schema/`` folder) beside a Prisma migrations folder."""
+    """``schema.prisma`` (or a ``schema/`` folder) beside or above a Prisma migrations
+    folder: the same convention as the static check (``appschema.gating``)."""
+    from migcheck.appschema.gating import conventional_paths
+
     for history in histories:
-        if history.tool != "prisma":
-            continue
-        parent = os.path.dirname(os.path.abspath(history.root))
-        for candidate in ("schema.prisma", "schema"):
-            path = os.path.join(parent, candidate)
-            if os.path.exists(path):
-                return path
+        found = conventional_paths(history)
+        if found:
+            return found[0]
     return None
 
 
+def is_models_path(path: str) -> bool:
+    """Whether ``--app-schema`` names SQLAlchemy model files rather than a Prisma schema."""
+    import glob
+
+    return path.endswith(".py") or glob.has_magic(path)
+
+
 def prisma_queries(path: str, ref: str, version: str) -> tuple[list[Query], list[InputError]]:
+    if is_models_path(path):
+        return sqlalchemy_queries(".", ref, path, version)
     text, error = read_at_ref(path, ref)
     shown = f"{path}@{ref or 'worktree'}"
     if text is None:
@@ -104,12 +114,9 @@ def prisma_queries(path: str, ref: str, version: str) -> tuple[list[Query], list
 def sqlalchemy_queries(
     repo_dir: str, ref: str, target: str, version: str
 ) -> tuple[list[Query], list[InputError]]:
-    if ref:
-        derived, error = sqlalchemy_models.derive_at_ref(repo_dir, ref, target)
-    else:
-        derived, error = sqlalchemy_models.derive_in_tree(repo_dir, target)
+    derived, error = sqlalchemy_models.derive(repo_dir, ref, target)
     if error is not None:
-        return [], [InputError(f"{target}@{ref}", error)]
+        return [], [InputError(f"{target}@{ref or 'worktree'}", error)]
     queries = [
         Query(
             text=q.sql,

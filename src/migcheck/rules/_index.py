@@ -32,6 +32,17 @@ INDEX: dict[str, RuleInfo] = {
         False,
         frozenset(),
     ),
+    "app-schema-mismatch": RuleInfo(
+        "app-schema-mismatch",
+        "compatibility",
+        "error",
+        True,
+        frozenset({"\x00never"}),
+        None,
+        None,
+        False,
+        frozenset(),
+    ),
     "ban-char": RuleInfo(
         "ban-char",
         "style",
