@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from migcheck.live_cli import live_command
+from migcheck.rehearse_cli import rehearse_command
 from migcheck.report import FORMATS
 from migcheck.report.escape import visible
 from migcheck.vocabulary import FAIL_ON
@@ -558,6 +559,8 @@ def explain(rule_id: str) -> None:
 
 # ``migcheck live`` lives with its runner; registering it imports only click options.
 main.add_command(live_command)
+# ``migcheck rehearse`` likewise (migcheck.rehearse_cli).
+main.add_command(rehearse_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -71,6 +71,12 @@ _BY_TYPE = {
 _BY_CATEGORY = {"N": "1", "S": "x", "B": "true", "A": "{}", "R": "empty", "D": "2000-01-01"}
 
 
+def sample_literal(type_name: str, category: str) -> str | None:
+    """A valid input literal for a type (``pg_type.typname`` and ``typcategory``), or
+    None when there is no generic one; the rehearsal's traffic uses it too."""
+    return _BY_TYPE.get(type_name, _BY_CATEGORY.get(category))
+
+
 def is_checkable(text: str) -> bool:
     """True for statements PREPARE accepts (SELECT, INSERT, UPDATE, DELETE, ...)."""
     return bool(_DML.match(strip_comments(text)))
@@ -356,9 +362,9 @@ class QueryChecker:
             if kind == "e":
                 self._samples[oid] = label
             elif kind == "d" and base_name is not None:
-                self._samples[oid] = _BY_TYPE.get(base_name, _BY_CATEGORY.get(base_category))
+                self._samples[oid] = sample_literal(base_name, base_category)
             else:
-                self._samples[oid] = _BY_TYPE.get(name, _BY_CATEGORY.get(category))
+                self._samples[oid] = sample_literal(name, category)
 
 
 def _quote(conn: psycopg.Connection, value: str) -> str:
