@@ -96,7 +96,23 @@ class Measure:
     def baseline(self, until: float) -> tuple[dict[str, object], set[tuple[int, str]]]:
         inside = [s for s in self.samples if s.end <= until]
         failing = {(s.query, s.sqlstate) for s in inside if s.sqlstate}
-        return {"queries": len(inside), **latency(inside)}, failing
+        errors: dict[str, int] = {}
+        for s in inside:
+            if s.sqlstate:
+                errors[s.sqlstate] = errors.get(s.sqlstate, 0) + 1
+        return {"queries": len(inside), **latency(inside), "errors": errors}, failing
+
+    def mix(self, weights: list[float]) -> list[dict[str, object]]:
+        """Per app query: its weight, how often it ran and failed over the whole pass."""
+        runs = [0] * len(self.origins)
+        failed = [0] * len(self.origins)
+        for s in self.samples:
+            runs[s.query] += 1
+            failed[s.query] += 1 if s.sqlstate else 0
+        return [
+            {"origin": origin, "weight": weight, "queries": n, "errors": bad}
+            for origin, weight, n, bad in zip(self.origins, weights, runs, failed, strict=True)
+        ]
 
     def waited(self, a: float, b: float, migration: int, queued_only: bool = False) -> list[Sample]:
         """App queries seen waiting behind the migration's backend between ``a`` and
@@ -157,7 +173,10 @@ class Measure:
             "path": trace.path,
             "line": trace.line,
             "sql": trace.text,
-            "duration_ms": round(trace.duration_s * 1000 * factor, 1),
+            # A statement that failed has no duration of its own: its window's.
+            "duration_ms": round(
+                (trace.duration_s or (window.end - window.start)) * 1000 * factor, 1
+            ),
             "locks": lock_list,
             "lock_mode": strongest.mode if strongest else None,
             "lock_held_ms": round(held_s * 1000 * factor, 1) if strongest else None,

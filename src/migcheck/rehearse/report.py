@@ -3,7 +3,8 @@
 The JSON keys are an interface: CI pipelines and the HTML report
 (``migcheck.rehearse.html.render``) read them, so they are named here once:
 
-* ``baseline``: {``queries``, ``p50_ms``, ``p95_ms``, ``p99_ms``, ``max_ms``};
+* ``baseline``: {``queries``, ``p50_ms``, ``p95_ms``, ``p99_ms``, ``max_ms``} plus
+  ``errors`` (SQLSTATE → count);
 * ``statements``: {``path``, ``line``, ``sql``, ``duration_ms``, ``locks`` [{``relation``,
   ``mode``, ``held_ms``}], ``lock_mode``, ``lock_held_ms``, ``rewrote``,
   ``waiting_queries``, ``max_wait_ms``, ``p50_ms``, ``p95_ms``, ``p99_ms``, ``max_ms``,
@@ -13,7 +14,8 @@ The JSON keys are an interface: CI pipelines and the HTML report
   ``waiting``, ``errors``};
 * ``settings``: {``clients``, ``rate``, ``max_stall_s``, ``rows``, ``scale``,
   ``long_transaction_s``, ``pg_version``};
-* ``seeded`` (table → rows), ``notes``, and under ``--long-transaction`` without a
+* ``seeded`` (table → rows), ``traffic`` (per app query: ``origin``, ``weight``,
+  ``queries``, ``errors``), ``notes``, and under ``--long-transaction`` without a
   ``lock_timeout`` in the changeset, ``with_lock_timeout``: {``lock_timeout_ms``,
   ``statements``} (the same changeset with ``SET lock_timeout`` prepended).
 """
@@ -44,7 +46,7 @@ def rehearsal_dict(result: RehearseResult, options: RehearseOptions) -> dict[str
         "seeded": dict(result.seeded),
         "seed_cached": result.seed_cached,
         "seed_problems": list(result.seed_problems),
-        "traffic": list(result.traffic),
+        "traffic": main.mix if main else [],
         "notes": list(result.notes),
     }
     if len(result.passes) > 1:

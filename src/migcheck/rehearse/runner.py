@@ -58,6 +58,8 @@ class Pass:
     failure: MigrationFailure | None = None
     lock_timeout_ms: int | None = None
     queries_run: int = 0
+    # Per app query: {"origin", "weight", "queries", "errors"} over the whole pass.
+    mix: list[dict[str, object]] = field(default_factory=list)
 
 
 @dataclass
@@ -71,7 +73,6 @@ class RehearseResult:
     seed_seconds: float = 0.0
     passes: list[Pass] = field(default_factory=list)  # the rehearsal, then with lock_timeout
     base_failure: MigrationFailure | None = None
-    traffic: list[str] = field(default_factory=list)  # origins of the queries replayed
     sets_lock_timeout: bool = False
 
 
@@ -346,8 +347,7 @@ def _rehearse(
         tables = read_tables(mig)
         binder = Binder(mig, tables)
         workloads = _workloads(binder, weighted, tables, result)
-        if not result.traffic:
-            result.traffic = [w.query.origin for w in workloads]
+        if not result.passes:
             result.notes += binder.notes
         admin = server.connect(work)
         opened.append(admin)
@@ -402,6 +402,7 @@ def _rehearse(
         measure = Measure(t0, t_end, traffic.samples(), sampler.samples, set(traffic.pids), origins)
         outcome.baseline, failing = measure.baseline(started)
         outcome.queries_run = traffic.count()
+        outcome.mix = measure.mix([w.weight for w in workloads])
         windows = observer.windows
         for number, window in enumerate(windows):
             until = windows[number + 1].start if number + 1 < len(windows) else t_end
@@ -471,11 +472,12 @@ def _default_queries(tables: dict[int, Table], result: RehearseResult) -> list[t
             continue
         text = f"SELECT * FROM {table.sql} WHERE {quote_ident(key[0])} = $1"
         queries.append((Query(text, f"primary-key lookup on {table.qualname}", "old", "sql"), 1.0))
-    if queries:
-        result.notes.append(
-            "no app queries given (--old-queries, --table-stats, --app-schema): the traffic "
-            "is primary-key lookups on the seeded tables"
-        )
+    note = (
+        "no app queries given (--old-queries, --table-stats, --app-schema): the traffic "
+        "is primary-key lookups on the seeded tables"
+    )
+    if queries and note not in result.notes:
+        result.notes.append(note)
     return queries
 
 

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 _SPREAD = 2654435761
 _EPOCH = "timestamp '2025-01-01 00:00:00'"
 _CHECK_VIOLATION = "23514"
+_FOREIGN_KEY_VIOLATION = "23503"
 
 
 @dataclass
@@ -181,15 +182,33 @@ def _parent_value(parent: Table, column_name: str, j: str) -> str:
     return value_expr(parent, column, j, True) or ""
 
 
-def insert_sql(plan: _Plan, checks: list[tuple[str, str]] | None = None) -> str:
-    """The seeding INSERT; with ``checks``, only the rows every CHECK accepts."""
+def insert_sql(plan: _Plan, checks: bool = False, references: bool = False) -> str:
+    """The seeding INSERT; with ``checks``, only the rows every CHECK accepts; with
+    ``references``, only the rows whose references exist (a parent lost rows to a CHECK)."""
     select = ", ".join(f"{e} AS {c}" for e, c in zip(plan.exprs, plan.columns, strict=True))
     source = f"SELECT {select} FROM pg_catalog.generate_series(1::int8, {plan.rows}) AS g(i)"
+    where = []
     if checks:
-        where = " AND ".join(f"({expr}) IS NOT FALSE" for _, expr in checks)
-        source = f"SELECT * FROM ({source}) AS s WHERE {where}"
+        where += [f"({expr}) IS NOT FALSE" for _, expr in plan.table.checks]
+    if references:
+        where += [_exists(plan, fk) for fk in plan.table.foreign_keys]
+    if where:
+        source = f"SELECT * FROM ({source}) AS s WHERE {' AND '.join(where)}"
     overriding = " OVERRIDING SYSTEM VALUE" if plan.overriding else ""
     return f"INSERT INTO {plan.table.sql} ({', '.join(plan.columns)}){overriding} {source}"
+
+
+def _exists(plan: _Plan, fk: ForeignKey) -> str:
+    pairs = [
+        (quote_ident(c), quote_ident(p))
+        for c, p in zip(fk.columns, fk.parent_columns, strict=False)
+        if quote_ident(c) in plan.columns
+    ]
+    if not pairs or fk.parent == plan.table.oid:
+        return "true"
+    null = " OR ".join(f"s.{c} IS NULL" for c, _ in pairs)
+    match = " AND ".join(f"r.{p} = s.{c}" for c, p in pairs)
+    return f"({null} OR EXISTS (SELECT 1 FROM {fk.parent_sql} AS r WHERE {match}))"
 
 
 def seed(
@@ -237,6 +256,8 @@ def seed(
 
 
 def _insert(conn: psycopg.Connection, plan: _Plan, result: SeedResult) -> int:
+    """Insert the planned rows; when a CHECK rejects some (or a parent lost rows to
+    one), insert those that pass instead and say so."""
     import psycopg
 
     name = plan.table.qualname
@@ -245,19 +266,27 @@ def _insert(conn: psycopg.Connection, plan: _Plan, result: SeedResult) -> int:
         return max(cur.rowcount, 0)
     except psycopg.Error as err:
         constraint = getattr(err.diag, "constraint_name", None)
-        if err.sqlstate != _CHECK_VIOLATION or not plan.table.checks:
-            result.problems.append(f"{name}: seeding failed: {_first_line(err)}")
-            return 0
+        state = err.sqlstate
+        message = _first_line(err)
+    if state not in (_CHECK_VIOLATION, _FOREIGN_KEY_VIOLATION):
+        result.problems.append(f"{name}: seeding failed: {message}")
+        return 0
     try:
-        cur = conn.execute(insert_sql(plan, plan.table.checks))
+        cur = conn.execute(insert_sql(plan, checks=True, references=True))
     except psycopg.Error as err:
         result.problems.append(f"{name}: seeding failed: {_first_line(err)}")
         return 0
     inserted = max(cur.rowcount, 0)
-    result.problems.append(
-        f"{name}: CHECK constraint {constraint or '?'} rejected the seeded values; "
-        f"kept the {inserted:,} rows of {plan.rows:,} that every CHECK accepts"
-    )
+    if state == _CHECK_VIOLATION:
+        result.problems.append(
+            f"{name}: CHECK constraint {constraint or '?'} rejected the seeded values; "
+            f"kept the {inserted:,} rows of {plan.rows:,} that every CHECK accepts"
+        )
+    else:
+        result.problems.append(
+            f"{name}: seeded {inserted:,} rows of {plan.rows:,}: the others referenced rows "
+            f"a parent table could not seed ({constraint or '?'})"
+        )
     return inserted
 
 

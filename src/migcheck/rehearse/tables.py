@@ -36,6 +36,7 @@ class ForeignKey:
     columns: list[str]
     parent: int  # oid of the referenced table
     parent_columns: list[str]
+    parent_sql: str  # its quoted, schema-qualified name
 
 
 @dataclass
@@ -158,7 +159,13 @@ def read_tables(conn: psycopg.Connection) -> dict[int, Table]:
         elif kind == "f":
             if int(parent) in tables:
                 table.foreign_keys.append(
-                    ForeignKey(str(name), list(columns), int(parent), list(parent_columns))
+                    ForeignKey(
+                        str(name),
+                        list(columns),
+                        int(parent),
+                        list(parent_columns),
+                        tables[int(parent)].sql,
+                    )
                 )
         elif check is not None:
             table.checks.append((str(name), str(check)))
