@@ -38,7 +38,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("run", ("migcheck.runner", "migcheck.configreport")),
     ("report", ("migcheck.report",)),
     ("live", ("migcheck.live",)),
-    ("cli", ("migcheck.cli", "migcheck.live_cli", "migcheck.__main__")),
+    ("rehearse", ("migcheck.rehearse",)),
+    ("cli", ("migcheck.cli", "migcheck.live_cli", "migcheck.rehearse_cli", "migcheck.__main__")),
 ]  # fmt: skip
 
 
