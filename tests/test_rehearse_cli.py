@@ -108,3 +108,19 @@ def test_importing_the_cli_does_not_import_the_rehearsal() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert out.stdout.strip() == "[] True"
+
+
+def test_a_bad_rows_table_in_the_config_is_one_line_and_exit_2(project: Path) -> None:
+    (project / "migcheck.toml").write_text("[rehearse]\nrows = {t = -1}\n")
+    proc = rehearse(project, "migrations")
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in proc.stderr
+    assert "migcheck.toml" in lines[0] and "t must be a whole number ≥ 0" in lines[0]
+
+
+def test_an_unknown_rehearse_key_is_named(project: Path) -> None:
+    (project / "migcheck.toml").write_text("[rehearse]\nrow = 5\n")
+    proc = rehearse(project, "migrations")
+    assert proc.returncode == 2
+    assert 'unknown key "row" (did you mean "rows"?)' in proc.stderr

@@ -54,6 +54,7 @@ class RehearseRequest:
 
 
 def run_rehearse_command(req: RehearseRequest) -> int:
+    from migcheck.config import ConfigError
     from migcheck.errors import UserError
     from migcheck.live import LiveError, LiveInterrupted
     from migcheck.live_cli import _changeset_is_last, _exit_code
@@ -62,6 +63,11 @@ def run_rehearse_command(req: RehearseRequest) -> int:
     from migcheck.runner import RunRequest, discover_histories
     from migcheck.tablestats import TableStats, load_table_stats
 
+    try:
+        table_rows, config_stats = _from_config(req.paths)
+    except ConfigError as bad:
+        print(f"migcheck rehearse: {bad}", file=sys.stderr)
+        return EXIT_USAGE
     options = RehearseOptions(
         clients=req.clients,
         rate=req.rate,
@@ -71,12 +77,14 @@ def run_rehearse_command(req: RehearseRequest) -> int:
         long_transaction_s=req.long_transaction,
         warmup_s=req.warmup_seconds,
         max_seconds=req.max_seconds,
+        table_rows=table_rows,
     )
     stats: TableStats | None = None
+    stats_path = req.table_stats if req.table_stats is not None else config_stats
     try:
         options.validate()
-        if req.table_stats is not None:
-            stats = load_table_stats(req.table_stats)
+        if stats_path is not None:
+            stats = load_table_stats(stats_path)
     except (LiveError, UserError) as bad:
         print(f"migcheck rehearse: {bad}", file=sys.stderr)
         return EXIT_USAGE
@@ -142,6 +150,17 @@ def run_rehearse_command(req: RehearseRequest) -> int:
         if code:
             return code
     return _exit_code(findings, req.fail_on)
+
+
+def _from_config(paths: list[str]) -> tuple[dict[str, int], str | None]:
+    """``[rehearse] rows`` and ``table-stats`` of the config file the paths find."""
+    from migcheck.config import find_config, load_config
+
+    found = find_config(paths, None)
+    if found is None:
+        return {}, None
+    config = load_config(found)
+    return dict(config.rehearse_rows or {}), config.table_stats
 
 
 def _findings(result: RehearseResult, options: RehearseOptions) -> list[Finding]:

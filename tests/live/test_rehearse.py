@@ -220,3 +220,14 @@ def test_a_stats_file_sets_the_volume_and_the_traffic_mix(
     assert (heavy["weight"], light["weight"]) == (100_000, 10)
     assert heavy["queries"] > 10 * max(light["queries"], 1)
     assert code == 0
+
+
+def test_the_config_sets_rows_per_table(
+    rehearse: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".git").mkdir()  # the config walk stops at the repository root
+    (tmp_path / "migcheck.toml").write_text("[rehearse]\nrows = {items = 1234}\n")
+    monkeypatch.chdir(tmp_path)
+    code, report = rehearse(ITEMS, "ALTER TABLE items ADD COLUMN note text;\n", rows=50)
+    assert report["rehearsal"]["seeded"] == {"public.items": 1234}
+    assert code == 0
