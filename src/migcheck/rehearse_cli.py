@@ -51,6 +51,7 @@ class RehearseRequest:
     long_transaction: float | None = None
     warmup_seconds: float = 3.0
     max_seconds: float = 300.0
+    cooldown_seconds: float = 1.0  # not a flag: tests shorten it
 
 
 def run_rehearse_command(req: RehearseRequest) -> int:
@@ -76,6 +77,7 @@ def run_rehearse_command(req: RehearseRequest) -> int:
         scale=req.scale,
         long_transaction_s=req.long_transaction,
         warmup_s=req.warmup_seconds,
+        cooldown_s=req.cooldown_seconds,
         max_seconds=req.max_seconds,
         table_rows=table_rows,
     )

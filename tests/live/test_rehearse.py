@@ -48,7 +48,13 @@ def rehearse(
         if queries is not None:
             (tmp_path / "old.sql").write_text(queries)
             old = [str(tmp_path / "old.sql")]
-        settings = {"clients": 4, "rows": 20_000, "warmup_seconds": 0.5, **options}
+        settings = {
+            "clients": 4,
+            "rows": 20_000,
+            "warmup_seconds": 0.5,
+            "cooldown_seconds": 0.3,
+            **options,
+        }
         request = RehearseRequest(
             paths=[str(root)], old_queries=old, dsn=dsn, fmt="json", **settings
         )
@@ -108,7 +114,7 @@ def test_a_long_transaction_makes_the_app_queue_behind_an_instant_change(
     rehearse: Callable[..., Any],
 ) -> None:
     code, report = rehearse(
-        ITEMS, "ALTER TABLE items ADD COLUMN note text;\n", long_transaction=2.0
+        ITEMS, "ALTER TABLE items ADD COLUMN note text;\n", long_transaction=1.0
     )
     st = _statement(report)
     assert st["queued_queries"] > 0
@@ -231,3 +237,28 @@ def test_the_config_sets_rows_per_table(
     code, report = rehearse(ITEMS, "ALTER TABLE items ADD COLUMN note text;\n", rows=50)
     assert report["rehearsal"]["seeded"] == {"public.items": 1234}
     assert code == 0
+
+
+def test_scale_seeds_a_fraction_and_marks_durations_extrapolated(
+    rehearse: Callable[..., Any],
+) -> None:
+    code, report = rehearse(
+        ITEMS, "ALTER TABLE items ALTER COLUMN qty TYPE bigint;\n", rows=40_000, scale=0.25
+    )
+    assert report["rehearsal"]["seeded"] == {"public.items": 10_000}
+    assert report["rehearsal"]["settings"]["scale"] == 0.25
+    st = _statement(report)
+    assert st["extrapolated"] is True
+    assert st["rewrote"] is True
+    finding = next(f for f in report["findings"] if f["line"] == 1)
+    assert "(extrapolated to full size)" in finding["message"]
+
+
+def test_rate_paces_the_traffic(rehearse: Callable[..., Any]) -> None:
+    code, report = rehearse(ITEMS, "ALTER TABLE items ADD COLUMN note text;\n", rate=40.0)
+    timeline = report["rehearsal"]["timeline"]
+    elapsed_s = len(timeline) * 0.1
+    ran = sum(bucket["queries"] for bucket in timeline)
+    # Each of the 4 clients starts a query every 4 / 40 s at most.
+    assert 0 < ran <= 40 * elapsed_s + 4
+    assert report["rehearsal"]["settings"]["rate"] == 40.0
