@@ -196,6 +196,7 @@ def _findings(result: RehearseResult, options: RehearseOptions) -> list[Finding]
             result.seeded,
             other.statements if other else None,
             other.lock_timeout_ms if other else None,
+            main.spans,
         )
     found.sort(key=lambda f: f.sort_key)
     return found

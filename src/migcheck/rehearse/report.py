@@ -97,7 +97,9 @@ def render_table(result: RehearseResult, options: RehearseOptions) -> str:
                 if st.get("lock_mode")
                 else "-"
             )
-            waited = f"{st['waiting_queries']:,} ({ms(st.get('max_wait_ms'))})"
+            waited = f"{st['waiting_queries']:,}"
+            if st["waiting_queries"]:
+                waited += f" ({ms(st.get('max_wait_ms'))})"
             if st.get("queued_queries"):
                 waited += f", queued {st['queued_queries']:,} ({ms(st.get('max_queue_ms'))})"
             errors = st.get("app_errors")

@@ -29,7 +29,7 @@ from migcheck.live.privileges import parse_allowed_extensions
 from migcheck.live.results import LiveResult, MigrationFailure, Query, ServerInfo
 from migcheck.live.runner import collect_queries, with_changeset
 from migcheck.live.signals import interrupt_on_signals
-from migcheck.model import InputError
+from migcheck.model import InputError, Span
 from migcheck.rehearse.options import RehearseOptions
 from migcheck.sources import History
 from migcheck.tablestats import TableStats
@@ -58,6 +58,8 @@ class Pass:
     failure: MigrationFailure | None = None
     lock_timeout_ms: int | None = None
     queries_run: int = 0
+    # Where each statement is in its file (parallel to ``statements``), for findings.
+    spans: list[Span | None] = field(default_factory=list)
     # Per app query: {"origin", "weight", "queries", "errors"} over the whole pass.
     mix: list[dict[str, object]] = field(default_factory=list)
 
@@ -406,6 +408,7 @@ def _rehearse(
         windows = observer.windows
         for number, window in enumerate(windows):
             until = windows[number + 1].start if number + 1 < len(windows) else t_end
+            outcome.spans.append(window.trace.span)
             outcome.statements.append(
                 measure.statement(
                     window,

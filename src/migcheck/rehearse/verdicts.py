@@ -71,14 +71,14 @@ def ms(value: object) -> str:
     return f"{value:,.0f} ms" if value >= 10 else f"{value:,.1f} ms"
 
 
-def _finding(rule: str, st: dict[str, object], message: str) -> Finding:
+def _finding(rule: str, st: dict[str, object], message: str, span: Span | None) -> Finding:
     line = st["line"] if isinstance(st["line"], int) else 1
     return Finding(
         rule=rule,
         severity=_SEVERITY[rule],
         category=_CATEGORY[rule],
         path=str(st["path"]),
-        span=Span(line, 1, line, 1),
+        span=span or Span(line, 1, line, 1),
         message=message,
         help=_HELP[rule],
         statement=str(st["sql"]),
@@ -124,11 +124,14 @@ def findings(
     seeded: dict[str, int],
     with_timeout: list[dict[str, object]] | None = None,
     lock_timeout_ms: int | None = None,
+    spans: list[Span | None] | None = None,
 ) -> list[Finding]:
+    """The findings of one pass's statements (``spans``: where each one is)."""
     stall_ms = options.max_stall_s * 1000
     alternative = {(s["path"], s["line"]): s for s in with_timeout or []}
     found: list[Finding] = []
-    for st in statements:
+    for number, st in enumerate(statements):
+        span = spans[number] if spans and number < len(spans) else None
         failed = st.get("failed")
         fired = False
         if isinstance(failed, dict):
@@ -140,6 +143,7 @@ def findings(
                         "would fail; the runner must retry: its lock_timeout ran out "
                         f"(SQLSTATE {LOCK_NOT_AVAILABLE}) after {ms(st.get('duration_ms'))}; "
                         f"{_queue_text(st)}",
+                        span,
                     )
                 )
             else:
@@ -150,6 +154,7 @@ def findings(
                         st,
                         "PostgreSQL rejected this statement while rehearsing the changeset: "
                         f"{failed.get('message')}{state}",
+                        span,
                     )
                 )
             fired = True
@@ -172,11 +177,11 @@ def findings(
                 )
             elif lock_timeout_ms is None:
                 message += " (the changeset sets lock_timeout, yet the queue built up)"
-            found.append(_finding("rehearse-lock-queue", st, message))
+            found.append(_finding("rehearse-lock-queue", st, message, span))
             fired = True
         elif not failed and _blocked(st, stall_ms):
             found.append(
-                _finding("rehearse-blocked-traffic", st, _figures(st, baseline, seeded) + ".")
+                _finding("rehearse-blocked-traffic", st, _figures(st, baseline, seeded) + ".", span)
             )
             fired = True
         errors = st.get("app_errors")
@@ -191,11 +196,13 @@ def findings(
                     "rehearse-app-errors",
                     st,
                     "old-app queries failed while the changeset ran: " + "; ".join(parts),
+                    span,
                 )
             )
             fired = True
         if not fired:
-            found.append(_finding("rehearse-statement", st, _figures(st, baseline, seeded) + "."))
+            figures = _figures(st, baseline, seeded) + "."
+            found.append(_finding("rehearse-statement", st, figures, span))
     return found
 
 
