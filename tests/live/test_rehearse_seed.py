@@ -93,3 +93,47 @@ def test_a_check_that_rejects_the_values_is_named_and_the_rest_seeded(
             " WHERE parts.id IS NULL"
         ).fetchone()
         assert orphans is not None and orphans[0] == 0
+
+
+def test_the_seeded_template_is_cached_by_base_and_volume(server: Server, tmp_path: Path) -> None:
+    from migcheck.live.cache import TemplateCache
+    from migcheck.rehearse.options import RehearseOptions
+    from migcheck.rehearse.runner import RehearseResult, seeded_template
+
+    (tmp_path / "001.sql").write_text("CREATE TABLE t (id int PRIMARY KEY, v text);\n")
+    histories, _ = discover_histories(RunRequest(paths=[str(tmp_path)]))
+    plans = [plan_migration(histories[0], m) for m in histories[0].migrations]
+    cache = TemplateCache(server)
+    base = cache.obtain(plans)
+    assert base.db is not None
+    change = [plan_migration(histories[0], histories[0].migrations[0])]
+
+    def seeded(rows: int) -> tuple[str, RehearseResult]:
+        result = RehearseResult()
+        assert base.db is not None
+        db = seeded_template(
+            result,
+            server,
+            cache,
+            base.db,
+            base.info.key,
+            change,
+            [],
+            RehearseOptions(rows=rows),
+            None,
+            None,
+            None,
+        )
+        return db, result
+
+    first, cold = seeded(300)
+    again, warm = seeded(300)
+    other, bigger = seeded(400)
+    assert (cold.seed_cached, warm.seed_cached, bigger.seed_cached) == (False, True, False)
+    assert first == again != other
+    assert warm.seeded == cold.seeded == {"public.t": 300}
+    with server.connect(other) as conn:
+        row = conn.execute("SELECT count(*) FROM public.t").fetchone()
+        assert row is not None and row[0] == 400
+    # No build database is left behind by a cache hit.
+    assert not [name for name in server.databases() if "_build_" in name]

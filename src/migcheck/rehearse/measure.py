@@ -65,8 +65,10 @@ class Measure:
         waits: list[WaitSample],
         clients: set[int],
         origins: list[str],
+        interval: float = 0.015,
     ) -> None:
         self.t0 = t0
+        self.interval = interval  # the sampler's
         self.t_end = t_end
         self.samples = [s for s in samples if s.end <= t_end]
         self.waits = waits
@@ -114,11 +116,15 @@ class Measure:
             for origin, weight, n, bad in zip(self.origins, weights, runs, failed, strict=True)
         ]
 
-    def waited(self, a: float, b: float, migration: int, queued_only: bool = False) -> list[Sample]:
+    def waited(
+        self, a: float, b: float, migration: int, queued_only: bool = False
+    ) -> dict[Sample, float]:
         """App queries seen waiting behind the migration's backend between ``a`` and
-        ``b``; with ``queued_only``, only while the migration itself waited for a lock
-        (they queued behind its pending lock)."""
-        found: dict[tuple[int, float], Sample] = {}
+        ``b`` and how long each waited (ms: from the first sample that saw it waiting
+        to the last, plus one interval, at most its latency); with ``queued_only``, only
+        while the migration itself waited for a lock (they queued behind its pending
+        lock)."""
+        seen: dict[Sample, list[float]] = {}
         for w in self.waits:
             if not a <= w.at <= b:
                 continue
@@ -128,8 +134,11 @@ class Measure:
                 if pid in self.clients and migration in blockers:
                     sample = self._sample_at(pid, w.at)
                     if sample is not None:
-                        found[(sample.pid, sample.start)] = sample
-        return list(found.values())
+                        seen.setdefault(sample, []).append(w.at)
+        return {
+            sample: min(sample.end - sample.start, times[-1] - times[0] + self.interval) * 1000
+            for sample, times in seen.items()
+        }
 
     def statement(
         self,
@@ -168,7 +177,7 @@ class Measure:
             key=lambda lk: locks.BY_NAME[lk.mode].strength if lk.mode in locks.BY_NAME else 0,
             default=None,
         )
-        queued = self.waited(window.start, lock_until, migration, True) if long_transaction else []
+        queued = self.waited(window.start, lock_until, migration, True) if long_transaction else {}
         return {
             "path": trace.path,
             "line": trace.line,
@@ -182,16 +191,12 @@ class Measure:
             "lock_held_ms": round(held_s * 1000 * factor, 1) if strongest else None,
             "rewrote": bool(trace.rewrites),
             "waiting_queries": len(waited),
-            "max_wait_ms": _round(max(((s.end - s.start) * 1000 for s in waited), default=0.0)),
+            "max_wait_ms": _round(max(waited.values(), default=0.0)),
             **latency(self._overlapping(window.start, lock_until)),
             "app_errors": errors,
             "app_error_examples": examples,
             "queued_queries": len(queued) if long_transaction else None,
-            "max_queue_ms": (
-                _round(max(((s.end - s.start) * 1000 for s in queued), default=0.0))
-                if long_transaction
-                else None
-            ),
+            "max_queue_ms": _round(max(queued.values(), default=0.0)) if long_transaction else None,
             "extrapolated": scale < 1,
             "start_ms": self.ms(window.start),
             "end_ms": self.ms(released),

@@ -227,7 +227,7 @@ def _on_server(
         if template.failure is not None or template.db is None:
             result.base_failure = template.failure
             return
-        seeded = _seeded_template(
+        seeded = seeded_template(
             result,
             server,
             cache,
@@ -264,7 +264,7 @@ def _on_server(
 
 
 # -- seeding -------------------------------------------------------------------------
-def _seeded_template(
+def seeded_template(
     result: RehearseResult,
     server: Server,
     cache: TemplateCache,
@@ -277,6 +277,8 @@ def _seeded_template(
     progress: Progress | None,
     bar: Bar | None,
 ) -> str:
+    """The seeded template of the base ``base_db``: from the cache when the same base
+    and volume were seeded before, else seeded now and kept."""
     from migcheck.rehearse.seed import seed
     from migcheck.rehearse.tables import read_tables
     from migcheck.rehearse.volume import named_tables, row_counts, seed_key
@@ -290,21 +292,24 @@ def _seeded_template(
         counts = row_counts(tables, named_tables(tables, texts), options, stats)
         key = seed_key(base_key, tables, counts)
         cached = cache.lookup(key)
-        if cached is not None:
-            result.seed_cached = True
-            result.seeded = {tables[o].qualname: n for o, n in counts.items()}
-            return cached
-        if progress is not None:
-            total = sum(counts.values())
-            progress(f"seeding {len(counts)} tables ({total:,} rows)")
-        # Seeding a large table may take longer than one migration statement may.
-        conn.execute(f"SET statement_timeout = {round(options.max_seconds * 1000)}")
-        seeded = seed(conn, tables, counts, bar)
-        result.seeded = seeded.rows
-        result.seed_problems = seeded.problems
-        result.seed_seconds = seeded.seconds
+        if cached is None:
+            if progress is not None:
+                total = sum(counts.values())
+                progress(f"seeding {len(counts)} tables ({total:,} rows)")
+            # Seeding a large table may take longer than one migration statement may.
+            conn.execute(f"SET statement_timeout = {round(options.max_seconds * 1000)}")
+            seeded = seed(conn, tables, counts, bar)
+            result.seeded = seeded.rows
+            result.seed_problems = seeded.problems
+            result.seed_seconds = seeded.seconds
     finally:
         conn.close()
+    if cached is not None:
+        # The cache key holds the planned volume; what a CHECK cut is not recorded.
+        result.seed_cached = True
+        result.seeded = {tables[o].qualname: n for o, n in counts.items()}
+        server.drop_database(build)
+        return cached
     return cache.adopt(key, build, -1)
 
 
@@ -401,7 +406,15 @@ def _rehearse(
         if time.perf_counter() >= deadline:
             result.notes.append(f"the rehearsal reached --max-seconds ({options.max_seconds:g} s)")
         origins = [w.query.origin for w in workloads]
-        measure = Measure(t0, t_end, traffic.samples(), sampler.samples, set(traffic.pids), origins)
+        measure = Measure(
+            t0,
+            t_end,
+            traffic.samples(),
+            sampler.samples,
+            set(traffic.pids),
+            origins,
+            options.sample_interval_s,
+        )
         outcome.baseline, failing = measure.baseline(started)
         outcome.queries_run = traffic.count()
         outcome.mix = measure.mix([w.weight for w in workloads])
