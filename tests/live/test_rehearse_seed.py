@@ -117,6 +117,7 @@ def test_the_seeded_template_is_cached_by_base_and_volume(server: Server, tmp_pa
             cache,
             base.db,
             base.info.key,
+            1,
             change,
             [],
             RehearseOptions(rows=rows),
@@ -137,3 +138,38 @@ def test_the_seeded_template_is_cached_by_base_and_volume(server: Server, tmp_pa
         assert row is not None and row[0] == 400
     # No build database is left behind by a cache hit.
     assert not [name for name in server.databases() if "_build_" in name]
+
+
+def test_a_seeded_template_outlives_the_run_on_our_own_cluster(
+    tmp_path: Path, cache_dir: str
+) -> None:
+    from migcheck.rehearse.options import RehearseOptions
+    from migcheck.rehearse.runner import RehearseResult, seeded_template
+
+    (tmp_path / "001.sql").write_text("CREATE TABLE t (id int PRIMARY KEY);\n")
+    histories, _ = discover_histories(RunRequest(paths=[str(tmp_path)]))
+    plans = [plan_migration(histories[0], m) for m in histories[0].migrations]
+    results = []
+    for _ in range(2):
+        with open_server(cache_dir=cache_dir) as embedded:
+            cache = TemplateCache(embedded)
+            base = cache.obtain(plans)
+            assert base.db is not None
+            result = RehearseResult()
+            seeded_template(
+                result,
+                embedded,
+                cache,
+                base.db,
+                base.info.key,
+                1,
+                plans,
+                [],
+                RehearseOptions(rows=10),
+                None,
+                None,
+                None,
+            )
+            results.append(result)
+    assert [r.seed_cached for r in results] == [False, True]
+    assert results[1].seeded == {"public.t": 10}

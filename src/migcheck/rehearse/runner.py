@@ -233,6 +233,7 @@ def _on_server(
             cache,
             template.db,
             template.info.key,
+            len(base),
             change,
             weighted,
             options,
@@ -270,6 +271,7 @@ def seeded_template(
     cache: TemplateCache,
     base_db: str,
     base_key: str,
+    base_plans: int,
     change: list[MigrationPlan],
     weighted: list[tuple[Query, float]],
     options: RehearseOptions,
@@ -310,7 +312,7 @@ def seeded_template(
         result.seeded = {tables[o].qualname: n for o, n in counts.items()}
         server.drop_database(build)
         return cached
-    return cache.adopt(key, build, -1)
+    return cache.adopt(key, build, base_plans)
 
 
 # -- one pass ------------------------------------------------------------------------
