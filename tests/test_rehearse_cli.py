@@ -124,3 +124,20 @@ def test_an_unknown_rehearse_key_is_named(project: Path) -> None:
     proc = rehearse(project, "migrations")
     assert proc.returncode == 2
     assert 'unknown key "row" (did you mean "rows"?)' in proc.stderr
+
+
+def test_an_exports_calls_column_is_kept_as_the_traffic_weight(tmp_path: Path) -> None:
+    from migcheck.live.queries import load_query_file
+
+    csv_file = tmp_path / "top.csv"
+    csv_file.write_text('query,calls\n"SELECT 1 FROM t WHERE id = $1",9120\nSELECT 2,many\n')
+    queries, errors = load_query_file(str(csv_file), "old")
+    assert errors == []
+    assert [(q.text, q.calls) for q in queries] == [
+        ("SELECT 1 FROM t WHERE id = $1", 9120),
+        ("SELECT 2", None),  # not a number: no weight of its own
+    ]
+    json_file = tmp_path / "top.json"
+    json_file.write_text(json.dumps([{"query": "SELECT 3", "calls": 7}, {"query": "SELECT 4"}]))
+    queries, errors = load_query_file(str(json_file), "old")
+    assert [(q.text, q.calls) for q in queries] == [("SELECT 3", 7), ("SELECT 4", None)]

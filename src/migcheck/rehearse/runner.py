@@ -123,7 +123,9 @@ def run_rehearsal(
     result.input_errors += collected.input_errors
     for query, reason in collected.skipped_queries:
         result.notes.append(f"{query.origin}: not replayed: {reason}")
-    weighted = [(q, 1.0) for q in old] + _stats_queries(stats, result)
+    # An export's calls column weighs its queries, as the stats file's do.
+    weighted = [(q, float(q.calls if q.calls is not None else 1)) for q in old]
+    weighted = [(q, w) for q, w in weighted if w > 0] + _stats_queries(stats, result)
     chosen = with_changeset(histories, None)
     chosen = [(h, first) for h, first in chosen if first < len(h.migrations)]
     if not chosen:
