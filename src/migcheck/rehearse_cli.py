@@ -331,7 +331,7 @@ class _Progress:
     type=float,
     default=0.5,
     show_default=True,
-    help="Seconds of app p99, or of a lock wait, that a statement may cause.",
+    help="Seconds of lock wait, or of app p99 above the baseline's, that a statement may cause.",
 )
 @click.option(
     "--long-transaction",
