@@ -128,9 +128,9 @@ def test_a_long_transaction_makes_the_app_queue_behind_an_instant_change(
     assert other["lock_timeout_ms"] == 500
     assert other["statements"][0]["failed"]["sqlstate"] == "55P03"
     assert (
-        "With lock_timeout = '500ms' prepended: it fails fast (SQLSTATE 55P03)"
-        in (queue[0]["message"])
-    )
+        "It needs a lock_timeout no longer than --max-stall; with SET lock_timeout = '500ms' "
+        "prepended: it fails fast (SQLSTATE 55P03)"
+    ) in queue[0]["message"]
     assert "the runner must retry" in queue[0]["message"]
     assert code == 1
 

@@ -107,7 +107,7 @@ def render_table(result: RehearseResult, options: RehearseOptions) -> str:
             failed = st.get("failed")
             err_text = ", ".join(f"{k}×{v}" for k, v in sorted(errors.items())) or "-"
             if isinstance(failed, dict):
-                err_text = f"FAILED {failed.get('sqlstate')}; " + err_text
+                err_text = f"FAILED {failed.get('sqlstate')}" + (f"; {err_text}" if errors else "")
             rows.append(
                 (
                     visible(f"{st['path']}:{st['line']}"),

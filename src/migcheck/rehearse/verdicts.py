@@ -173,8 +173,9 @@ def findings(
             )
             other = alternative.get((st["path"], st["line"]))
             if other is not None and lock_timeout_ms is not None:
-                message += f". With lock_timeout = '{lock_timeout_ms}ms' prepended: " + (
-                    _outcome(other)
+                message += (
+                    f". It needs a lock_timeout no longer than --max-stall; with "
+                    f"SET lock_timeout = '{lock_timeout_ms}ms' prepended: {_outcome(other)}"
                 )
             elif lock_timeout_ms is None:
                 message += " (the changeset sets lock_timeout, yet the queue built up)"
