@@ -266,3 +266,20 @@ def test_rate_paces_the_traffic(rehearse: Callable[..., Any]) -> None:
     # Each of the 4 clients starts a query every 4 / 40 s at most.
     assert 0 < ran <= 40 * elapsed_s + 4
     assert report["rehearsal"]["settings"]["rate"] == 40.0
+
+
+def test_a_lock_taken_earlier_in_the_transaction_is_held_through_later_statements(
+    rehearse: Callable[..., Any],
+) -> None:
+    code, report = rehearse(
+        ITEMS,
+        "BEGIN;\nALTER TABLE items ADD COLUMN a int;\nUPDATE items SET a = 1 WHERE id < 50;\n"
+        "COMMIT;\n",
+        rows=2000,
+    )
+    first, second = _statement(report, line=2), _statement(report, line=3)
+    assert (first["lock_mode"], second["lock_mode"]) == ("ACCESS EXCLUSIVE", "ACCESS EXCLUSIVE")
+    # Both hold it until the COMMIT: the first for longer, since it took it first.
+    assert first["lock_held_ms"] >= second["lock_held_ms"] >= second["duration_ms"]
+    assert first["end_ms"] == second["end_ms"]
+    assert code in (0, 1)

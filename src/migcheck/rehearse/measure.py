@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from migcheck.live import locks
+from migcheck.live.results import LockInfo
 from migcheck.rehearse.observe import Window
 from migcheck.rehearse.sampler import WaitSample
 from migcheck.rehearse.traffic import Sample
@@ -41,6 +42,24 @@ def latency(samples: Sequence[Sample]) -> dict[str, float | None]:
         "p99_ms": _round(percentile(ms, 99)),
         "max_ms": _round(ms[-1] if ms else None),
     }
+
+
+def _locks(own: list[LockInfo], inherited: list[LockInfo]) -> list[LockInfo]:
+    """The statement's locks on existing relations (all when none existed), with the
+    stronger ones earlier statements of its transaction still hold."""
+    strongest: dict[str, LockInfo] = {}
+    for lock in [*own, *inherited]:
+        if not lock.existing:
+            continue
+        known = strongest.get(lock.relation)
+        if known is None or _strength(lock.mode) > _strength(known.mode):
+            strongest[lock.relation] = lock
+    return list(strongest.values()) or list(own)
+
+
+def _strength(mode: str) -> int:
+    found = locks.BY_NAME.get(mode)
+    return found.strength if found is not None else 0
 
 
 def _round(value: float | None) -> float | None:
@@ -162,8 +181,13 @@ class Measure:
                 errors[s.sqlstate] = errors.get(s.sqlstate, 0) + 1
                 examples.setdefault(s.sqlstate, f"{self.origins[s.query]}: {s.message}")
         factor = 1 / scale if scale < 1 else 1.0
-        lock_rows = [lk for lk in trace.locks if lk.existing] or list(trace.locks)
-        held_s = (released - window.start) if trace.in_transaction else (window.end - window.start)
+        lock_rows = _locks(trace.locks, window.inherited)
+        if trace.in_transaction:
+            # Until the commit, less migcheck's own tracing of this and later statements.
+            tracing = window.overhead + sum(w.overhead for w in window.later)
+            held_s = max(trace.duration_s, released - window.start - tracing)
+        else:
+            held_s = trace.duration_s or (window.end - window.start)
         lock_list = [
             {
                 "relation": lk.relation,
@@ -172,11 +196,7 @@ class Measure:
             }
             for lk in lock_rows
         ]
-        strongest = max(
-            lock_rows,
-            key=lambda lk: locks.BY_NAME[lk.mode].strength if lk.mode in locks.BY_NAME else 0,
-            default=None,
-        )
+        strongest = max(lock_rows, key=lambda lk: _strength(lk.mode), default=None)
         queued = self.waited(window.start, lock_until, migration, True) if long_transaction else {}
         return {
             "path": trace.path,

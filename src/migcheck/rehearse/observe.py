@@ -11,7 +11,7 @@ to hold that table first.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from migcheck.live.execute import Observer
@@ -21,7 +21,7 @@ from migcheck.live.trace import Tracer
 if TYPE_CHECKING:
     import psycopg
 
-    from migcheck.live.results import StatementTrace
+    from migcheck.live.results import LockInfo, StatementTrace
     from migcheck.rehearse.holder import Holder
 
 
@@ -34,6 +34,17 @@ class Window:
     end: float = 0.0
     released: float = 0.0  # when its transaction ended: its locks were held until then
     held_by_long_transaction: bool = False
+    # Locks earlier statements of the same transaction took and still hold.
+    inherited: list[LockInfo] = field(default_factory=list)
+    # Windows of the later statements of the same transaction (their tracing counts
+    # as overhead inside this statement's hold, see ``overhead``).
+    later: list[Window] = field(default_factory=list)
+
+    @property
+    def overhead(self) -> float:
+        """Seconds the tracer spent around the statement (catalog and lock readings):
+        time production would not spend."""
+        return max(0.0, (self.end - self.start) - self.trace.duration_s)
 
 
 class Rehearsal(Observer):
@@ -65,6 +76,9 @@ class Rehearsal(Observer):
                 window = Window(self.tracer.traces[-1], start, end, 0.0, held)
                 self.windows.append(window)
                 if in_tx:
+                    for earlier in self._open:
+                        window.inherited += earlier.trace.locks
+                        earlier.later.append(window)
                     self._open.append(window)
                 else:
                     window.released = end

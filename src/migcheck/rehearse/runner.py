@@ -383,7 +383,9 @@ def _rehearse(
         started = time.perf_counter()
         if lock_timeout_ms is not None:
             mig.execute(f"SET lock_timeout = {lock_timeout_ms}")
-        tracer = Tracer(catalog.take(mig), lambda: server.connect(work), progress)
+        tracer = Tracer(
+            catalog.take(mig, light=True), lambda: server.connect(work), progress, light=True
+        )
         observer = Rehearsal(tracer, holder, targets)
         try:
             outcome.failure = apply_all(
