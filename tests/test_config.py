@@ -289,7 +289,7 @@ RULES_HINT = (
 ALL_KEYS = (
     "alembic, app-schema, assume-in-transaction, exclude, extend-select, fail-on, ignore, "
     "lock-timeout-role-level, max-file-size, max-total-size, per-file-ignores, pg-version, "
-    "prisma-version, "
+    "prisma-version, rehearse, "
     "select, severity, small-table-bytes, small-table-rows, table-stats"
 )
 VERSIONS = "11, 12, 13, 14, 15, 16, 17, 18"

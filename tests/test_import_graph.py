@@ -40,7 +40,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("live", ("migcheck.live", "migcheck.stats_collect")),
     ("rehearse", ("migcheck.rehearse",)),
     ("lsp", ("migcheck.lsp",)),
-    ("cli", ("migcheck.cli", "migcheck.live_cli", "migcheck.stats_cli", "migcheck.__main__")),
+    ("cli", ("migcheck.cli", "migcheck.live_cli", "migcheck.stats_cli", "migcheck.rehearse_cli",
+             "migcheck.__main__")),
 ]  # fmt: skip
 
 

@@ -109,6 +109,17 @@ def test_config_names_the_file_and_the_thresholds(project: Path) -> None:
         ('{"version": 2, "tables": []}', "unsupported version 2"),
         ('{"version": 1, "tables": [{"name": "t", "rows": -1, "bytes": 0}]}', "rows must be"),
         ('{"version": 1, "tables": {}}', '"tables" must be a list'),
+        ('{"version": 1, "tables": [], "queries": {}}', '"queries" must be a list'),
+        ('{"version": 1, "tables": [], "queries": [{"calls": 1}]}', "queries[0]: query must"),
+        (
+            '{"version": 1, "tables": [], "queries": [{"query": "SELECT 1", "calls": -3}]}',
+            "queries[0]: calls must be a whole number",
+        ),
+        (
+            '{"version": 1, "tables": [], "queries": [{"query": "SELECT 1", "calls": 1,'
+            ' "mean_ms": "fast"}]}',
+            "queries[0]: mean_ms must be a number",
+        ),
     ],
 )
 def test_a_malformed_file_is_one_line_and_exit_2(project: Path, content: str, message: str) -> None:

@@ -14,6 +14,7 @@ import click
 
 from migcheck.live_cli import live_command
 from migcheck.lsp.command import server_command
+from migcheck.rehearse_cli import rehearse_command
 from migcheck.report import FORMATS
 from migcheck.report.escape import visible
 from migcheck.stats_cli import stats_command
@@ -569,6 +570,8 @@ main.add_command(live_command)
 main.add_command(stats_command)
 # ``migcheck server`` likewise: pygls is imported when the server starts.
 main.add_command(server_command)
+# ``migcheck rehearse`` likewise (migcheck.rehearse_cli).
+main.add_command(rehearse_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

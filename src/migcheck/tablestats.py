@@ -4,9 +4,13 @@ The file is the one definition of the format, here, so that whatever writes it (
 ``pg_class`` export today, ``migcheck stats`` of the rehearsal work) and migcheck agree::
 
     {"version": 1, "tables": [{"schema": "public", "name": "orders",
-                               "rows": 2000000, "bytes": 325000000}, ...]}
+                               "rows": 2000000, "bytes": 325000000}, ...],
+     "queries": [{"query": "SELECT ... WHERE id = $1", "calls": 91234,
+                  "mean_ms": 0.4}, ...]}
 
-More keys are allowed, anywhere. The file comes from the repository, so it is untrusted:
+``queries`` is optional (the top queries by calls from ``pg_stat_statements``): the
+rehearsal replays them as the production traffic mix, weighted by ``calls``. More keys
+are allowed, anywhere (``migcheck stats`` also writes ``n_tup_ins``, ``index_bytes``...). The file comes from the repository, so it is untrusted:
 it is read inside the linted tree with the same bounds as migrations, and anything
 malformed is a one-line ``StatsError`` naming it (exit 2).
 
@@ -28,6 +32,9 @@ from migcheck.model import Finding
 from migcheck.settings import Settings
 
 FORMAT_VERSION = 1
+# Bounds on the untrusted file's query list: enough for any top-N export.
+MAX_QUERIES = 10_000
+MAX_QUERY_CHARS = 100_000
 
 # Rules whose lock lasts as long as the work on the table: a small table makes them brief.
 # Failures (a statement that cannot run in a transaction) and compatibility rules never scale.
@@ -81,11 +88,21 @@ class TableSize:
 
 
 @dataclass(frozen=True)
+class QueryStat:
+    """One production query and how often it ran (``pg_stat_statements.calls``)."""
+
+    query: str
+    calls: int
+    mean_ms: float | None = None
+
+
+@dataclass(frozen=True)
 class TableStats:
     """The sizes of a file, looked up by the table names migrations use."""
 
     source: str  # the path as given, or "base:<ref>:<path>"
     tables: Mapping[tuple[str, str], TableSize]
+    queries: tuple[QueryStat, ...] = ()
 
     def find(self, table: str) -> TableSize | None:
         """``orders``, ``public.orders`` or ``app.orders``; an unqualified name is looked
@@ -129,7 +146,33 @@ def parse_table_stats(data: bytes, source: str) -> TableStats:
                 raise StatsError(source, f"tables[{i}] ({name}): {key} must be a whole number ≥ 0")
         assert isinstance(rows, int) and isinstance(size, int)
         tables[(schema, name)] = TableSize(schema, name, rows, size)
-    return TableStats(source, tables)
+    return TableStats(source, tables, _parse_queries(doc.get("queries", []), source))
+
+
+def _parse_queries(entries: object, source: str) -> tuple[QueryStat, ...]:
+    if not isinstance(entries, list):
+        raise StatsError(source, '"queries" must be a list of {"query", "calls"}')
+    if len(entries) > MAX_QUERIES:
+        raise StatsError(source, f'"queries" holds {len(entries)} entries; at most {MAX_QUERIES}')
+    queries = []
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise StatsError(source, f"queries[{i}] is not an object")
+        text, calls, mean = entry.get("query"), entry.get("calls"), entry.get("mean_ms")
+        if not isinstance(text, str) or not text.strip():
+            raise StatsError(source, f"queries[{i}]: query must be a non-empty string")
+        if len(text) > MAX_QUERY_CHARS:
+            raise StatsError(
+                source, f"queries[{i}]: query longer than {MAX_QUERY_CHARS} characters"
+            )
+        if isinstance(calls, bool) or not isinstance(calls, int) or calls < 0:
+            raise StatsError(source, f"queries[{i}]: calls must be a whole number ≥ 0")
+        if mean is not None and (
+            isinstance(mean, bool) or not isinstance(mean, int | float) or not mean >= 0
+        ):
+            raise StatsError(source, f"queries[{i}]: mean_ms must be a number ≥ 0")
+        queries.append(QueryStat(text, calls, None if mean is None else float(mean)))
+    return tuple(queries)
 
 
 def load_table_stats(path: str, base: str | None = None) -> TableStats:

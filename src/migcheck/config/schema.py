@@ -52,6 +52,8 @@ class Config:
     table_stats: str | None = None  # resolved against the file's directory
     small_table_rows: int | None = None
     small_table_bytes: int | None = None
+    # ``[rehearse] rows = {orders = 2_000_000}``: rows ``migcheck rehearse`` seeds per table.
+    rehearse_rows: Mapping[str, int] | None = None
 
 
 # -- reading and validating ---------------------------------------------------------------
@@ -136,7 +138,9 @@ _TOP_KEYS = (
     "app-schema",
     "small-table-rows",
     "small-table-bytes",
+    "rehearse",
 )
+_REHEARSE_KEYS = ("rows",)
 _ALEMBIC_KEYS = ("import", "include-downgrade", "transaction-per-migration")
 _RULE_LIST_EXAMPLE = '["drop-column", "locking"]'
 
@@ -153,6 +157,9 @@ class _Validator:
         alembic = self._table(table, "alembic", "import = true") or {}
         alembic_section = f"{self.section}.alembic" if self.section else "alembic"
         self._check_keys(alembic, _ALEMBIC_KEYS, alembic_section)
+        rehearse = self._table(table, "rehearse", "rows = {orders = 2_000_000}") or {}
+        rehearse_section = f"{self.section}.rehearse" if self.section else "rehearse"
+        self._check_keys(rehearse, _REHEARSE_KEYS, rehearse_section)
         return Config(
             root=Path(os.path.abspath(self.path)).parent,
             path=self.path,
@@ -178,7 +185,22 @@ class _Validator:
             table_stats=self._inside_path(table, "table-stats"),
             small_table_rows=self._count(table, "small-table-rows"),
             small_table_bytes=self._count(table, "small-table-bytes"),
+            rehearse_rows=self._rows(rehearse, rehearse_section),
         )
+
+    def _rows(self, table: Mapping[str, object], section: str) -> dict[str, int] | None:
+        value = table.get("rows")
+        if value is None:
+            return None
+        expected = "expected a table of row counts by table name, e.g. rows = {orders = 2_000_000}"
+        if not isinstance(value, dict):
+            raise self._invalid("rows", value, expected, section)
+        for name, rows in value.items():
+            if isinstance(rows, bool) or not isinstance(rows, int) or rows < 0:
+                raise self._invalid(
+                    "rows", {name: rows}, f"{_key(name)} must be a whole number ≥ 0", section
+                )
+        return dict(value)
 
     # -- messages
 

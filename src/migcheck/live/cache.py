@@ -170,6 +170,34 @@ class TemplateCache:
         info.seconds = time.perf_counter() - started
         return Template(name, info)
 
+    # -- derived templates (the rehearsal's seeded databases) -------------------------
+    def lookup(self, key: str) -> str | None:
+        """The cached template database of ``key`` (any SHA-256 hex key), or None."""
+        entry = self.entries.get(key)
+        if entry is None:
+            return None
+        entry["last_used"] = time.time()
+        self._save()
+        return str(entry["db"])
+
+    def adopt(self, key: str, build: str, migrations: int) -> str:
+        """Turn the scratch database ``build`` into the cached template of ``key``, as
+        ``obtain`` does with a replayed base; returns its name."""
+        name = template_name(self.server.name_prefix, key)
+        self.server.rename_database(build, name)
+        self.server.seal_template(name)
+        self.entries[key] = {
+            "db": name,
+            "migrations": migrations,
+            "created": time.time(),
+            "last_used": time.time(),
+        }
+        if self._path is not None:
+            self.server.keep(name)
+            self._evict(keep=key)
+            self._save()
+        return name
+
     def _evict(self, keep: str) -> None:
         ordered = sorted(self.entries.items(), key=lambda kv: kv[1].get("last_used", 0))
         excess = len(ordered) - self.max_templates

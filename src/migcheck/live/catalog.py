@@ -164,11 +164,17 @@ class Snapshot:
         return relation.qualname if relation else None
 
 
-def take(conn: psycopg.Connection, *, scans: bool = False) -> Snapshot:
-    """Read the schema of the connected database."""
+def take(conn: psycopg.Connection, *, scans: bool = False, light: bool = False) -> Snapshot:
+    """Read the schema of the connected database. ``light``: relations (and scans)
+    only, enough for locks and rewrites; the rehearsal takes these inside the
+    migration's transaction, where every millisecond is lock time the app feels."""
     snap = Snapshot()
     for oid, schema, name, kind, filenode in conn.execute(_RELATIONS).fetchall():
         snap.relations[oid] = Relation(oid, schema, name, kind, filenode)
+    if light:
+        if scans:
+            snap.scans = dict(conn.execute(_SCANS).fetchall())
+        return snap
     for row in conn.execute(_COLUMNS).fetchall():
         relid, num, name, typ, not_null, default, identity, generated = row
         snap.columns[(relid, num)] = Column(

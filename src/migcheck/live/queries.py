@@ -71,6 +71,12 @@ _BY_TYPE = {
 _BY_CATEGORY = {"N": "1", "S": "x", "B": "true", "A": "{}", "R": "empty", "D": "2000-01-01"}
 
 
+def sample_literal(type_name: str, category: str) -> str | None:
+    """A valid input literal for a type (``pg_type.typname`` and ``typcategory``), or
+    None when there is no generic one; the rehearsal's traffic uses it too."""
+    return _BY_TYPE.get(type_name, _BY_CATEGORY.get(category))
+
+
 def is_checkable(text: str) -> bool:
     """True for statements PREPARE accepts (SELECT, INSERT, UPDATE, DELETE, ...)."""
     return bool(_DML.match(strip_comments(text)))
@@ -131,12 +137,14 @@ def _from_csv(path: str, text: str, version: str) -> tuple[list[Query], list[Inp
     if "query" not in columns:
         return [], [InputError(path, "pg_stat_statements export has no 'query' column", 1)]
     at = columns.index("query")
+    calls_at = columns.index("calls") if "calls" in columns else None
     queries: list[Query] = []
     line = reader.line_num + 1
     try:
         for row in reader:
             if len(row) > at and row[at].strip():
-                queries.append(_stat_query(row[at], path, line, version))
+                calls = row[calls_at] if calls_at is not None and len(row) > calls_at else None
+                queries.append(_stat_query(row[at], path, line, version, calls))
             line = reader.line_num + 1
     except csv.Error as err:
         return queries, [InputError(path, f"bad CSV: {err}", line)]
@@ -169,17 +177,33 @@ def _from_json(path: str, text: str, version: str) -> tuple[list[Query], list[In
     errors = []
     for number, row in rows:
         query = row.get("query") if isinstance(row, dict) else None
-        if isinstance(query, str) and query.strip():
-            queries.append(_stat_query(query, path, number, version))
+        if isinstance(row, dict) and isinstance(query, str) and query.strip():
+            queries.append(_stat_query(query, path, number, version, row.get("calls")))
         elif not isinstance(row, dict) or "query" not in row:
             errors.append(InputError(path, f"entry {number} has no 'query' field"))
     return queries, errors[:1]
 
 
-def _stat_query(text: str, path: str, line: int, version: str) -> Query:
+def _stat_query(text: str, path: str, line: int, version: str, calls: object = None) -> Query:
     return Query(
-        text.strip().rstrip(";"), f"{path}:{line}", version, "pg_stat_statements", path, line
+        text.strip().rstrip(";"),
+        f"{path}:{line}",
+        version,
+        "pg_stat_statements",
+        path,
+        line,
+        calls=_calls(calls),
     )
+
+
+def _calls(value: object) -> int | None:
+    """A ``calls`` value of an export (a number, or its text in CSV); None when absent
+    or not a whole number ≥ 0."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    return value if isinstance(value, int) and value >= 0 else None
 
 
 def breaks_schema(error: QueryError) -> bool:
@@ -356,9 +380,9 @@ class QueryChecker:
             if kind == "e":
                 self._samples[oid] = label
             elif kind == "d" and base_name is not None:
-                self._samples[oid] = _BY_TYPE.get(base_name, _BY_CATEGORY.get(base_category))
+                self._samples[oid] = sample_literal(base_name, base_category)
             else:
-                self._samples[oid] = _BY_TYPE.get(name, _BY_CATEGORY.get(category))
+                self._samples[oid] = sample_literal(name, category)
 
 
 def _quote(conn: psycopg.Connection, value: str) -> str:

@@ -98,6 +98,8 @@ class Query:
     # For derived queries, the model/table they belong to (Prisma models apply to the
     # Prisma history only).
     model: str | None = None
+    # pg_stat_statements' ``calls`` when the export has it: the rehearsal's traffic weight.
+    calls: int | None = None
 
 
 @dataclass(frozen=True)

@@ -372,3 +372,9 @@ def _attribute(
     finally:
         conn.close()
         server.drop_database(work)
+
+
+# The rehearsal (``migcheck.rehearse``) reads the app's queries and picks the changeset
+# exactly as the live check does.
+collect_queries = _collect_queries
+with_changeset = _with_changeset

@@ -59,8 +59,13 @@ class Tracer(Observer):
         base: catalog.Snapshot,
         monitor: Callable[[], psycopg.Connection],
         progress: Callable[[str], None] | None = None,
+        *,
+        light: bool = False,
     ) -> None:
         self.traces: list[StatementTrace] = []
+        # Snapshots of relations only (``catalog.take(light=True)``): locks and rewrites
+        # without schema changes, for the rehearsal.
+        self.light = light
         self.base = base
         self._monitor_factory = monitor
         self._monitor: psycopg.Connection | None = None
@@ -158,13 +163,13 @@ class Tracer(Observer):
         self, conn: psycopg.Connection, statement: PlannedStatement, trace: StatementTrace
     ) -> None:
         pid = conn.info.backend_pid
-        before = self._last or catalog.take(conn, scans=True)
+        before = self._last or catalog.take(conn, scans=True, light=self.light)
         held = set(conn.execute(_LOCKS, (pid,)).fetchall())
         started = time.perf_counter()
         conn.execute(statement.text)
         trace.duration_s = time.perf_counter() - started
         acquired = set(conn.execute(_LOCKS, (pid,)).fetchall()) - held
-        after = catalog.take(conn, scans=True)
+        after = catalog.take(conn, scans=True, light=self.light)
         self._last = after
         self._record(trace, before, after, acquired, held_to_commit=trace.in_transaction)
         for oid, count in after.scans.items():
@@ -177,7 +182,7 @@ class Tracer(Observer):
         self, conn: psycopg.Connection, statement: PlannedStatement, trace: StatementTrace
     ) -> None:
         """Run a statement that refuses transaction blocks while polling its locks."""
-        before = catalog.take(conn)
+        before = catalog.take(conn, light=self.light)
         monitor = self._monitor_connection()
         seen: set[tuple[int, str]] = set()
         done = threading.Event()
@@ -211,7 +216,7 @@ class Tracer(Observer):
             trace.duration_s = time.perf_counter() - started
             done.set()
             poller.join()
-        after = catalog.take(conn)
+        after = catalog.take(conn, light=self.light)
         self._record(trace, before, after, seen, held_to_commit=False)
 
     def _monitor_connection(self) -> psycopg.Connection:
