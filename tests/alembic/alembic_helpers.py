@@ -127,3 +127,27 @@ def chunks(history: History, key: str) -> list[SqlChunk]:
 
 def sqls(history: History, key: str) -> list[str]:
     return [c.sql for c in chunks(history, key)]
+
+
+_recorder: Any = None
+
+
+def alembic_rendering(rev: Any, functions: list[str]) -> Any:
+    """``rev`` rendered the way it was before the plain-revision renderer: evaluated, with
+    Alembic's real ``Operations`` (one recorder per session: creating it imports Alembic)."""
+    global _recorder
+    from migcheck.sources.alembic.recorder import Recorder
+    from migcheck.sources.alembic.render import render_static
+
+    if _recorder is None:
+        _recorder = Recorder()
+    return render_static(rev, functions, _recorder)
+
+
+def assert_same_rendering(rev: Any, functions: list[str], pure: Any) -> None:
+    """The plain-revision renderer's result must be exactly Alembic's: same SQL text,
+    positions, autocommit flags, notes and column facts."""
+    expected = alembic_rendering(rev, functions)
+    assert pure.chunks == expected.chunks, rev.display
+    assert pure.notes == expected.notes, rev.display
+    assert pure.facts == expected.facts, rev.display

@@ -55,7 +55,7 @@ _FORMAT = "alembic-render-3"
 _environment: str | None = None
 
 
-def _dist_version(package: str) -> str:
+def dist_version(package: str) -> str:
     """``name-version`` of an installed distribution, found without importing it.
 
     ``importlib.metadata.version`` costs ~30 ms (it scans every path entry); the package's
@@ -117,8 +117,8 @@ def _environment_key() -> str:
                 _FORMAT,
                 __version__,
                 _code_fingerprint(),
-                _dist_version("alembic"),
-                _dist_version("sqlalchemy"),
+                dist_version("alembic"),
+                dist_version("sqlalchemy"),
                 sys.implementation.cache_tag or "",
                 ".".join(map(str, sys.version_info[:3])),
             ]
