@@ -129,19 +129,14 @@ def sqls(history: History, key: str) -> list[str]:
     return [c.sql for c in chunks(history, key)]
 
 
-_recorder: Any = None
-
-
 def alembic_rendering(rev: Any, functions: list[str]) -> Any:
     """``rev`` rendered the way it was before the plain-revision renderer: evaluated, with
-    Alembic's real ``Operations`` (one recorder per session: creating it imports Alembic)."""
-    global _recorder
+    Alembic's real ``Operations`` in a fresh context (Alembic remembers the enum types a
+    context created, and each revision is rendered as if it were the first)."""
     from migcheck.sources.alembic.recorder import Recorder
     from migcheck.sources.alembic.render import render_static
 
-    if _recorder is None:
-        _recorder = Recorder()
-    return render_static(rev, functions, _recorder)
+    return render_static(rev, functions, Recorder())
 
 
 def assert_same_rendering(rev: Any, functions: list[str], pure: Any) -> None:

@@ -37,7 +37,12 @@ from .puremodel import (
 
 
 class Facts(Protocol):
-    """Where ``alter_column`` records what ``existing_*`` say about a column."""
+    """The revision being rendered: where ``alter_column`` records what ``existing_*`` say
+    about a column, and the enum types its ``create_table`` calls created so far."""
+
+    # Alembic's DDL runner remembers the enum types it created (SQLAlchemy's
+    # ``pg_enum`` memo) and creates each name once per migration context.
+    created_enums: set[str]
 
     def fact(self, table: str, schema: object, column: str, kwargs: dict[str, object]) -> None: ...
 
@@ -188,12 +193,9 @@ def _create_table(r: Facts, table: object, items: list[object], options: Options
         raise NotModelled("a primary key given twice")
     pk = pk_constraints[0] if pk_constraints else (Constraint("pk", flagged) if flagged else None)
     pk_columns = pk.columns if pk is not None else ()
-    if any(c not in names for c in pk_columns):
-        raise NotModelled("a primary key on an unknown column")
+    if any(name not in names for c in explicit for name in c.columns):
+        raise NotModelled("a constraint on a column the table does not have")
     serial = serial_column(columns, pk_columns)
-    enums = [c.type.enum for c in columns if c.type.enum is not None]
-    if len({e[0] for e in enums}) != len(enums):
-        raise NotModelled("an enum type used twice")
     lines = [
         column_sql(c, in_primary_key=c.name in pk_columns, serial=c.name == serial) for c in columns
     ]
@@ -206,7 +208,12 @@ def _create_table(r: Facts, table: object, items: list[object], options: Options
     for column in columns:
         lines.extend(constraint_sql(c) for c in column_constraints(column))
     body = ", \n    ".join(lines)
-    statements = [create_enum_sql(e) for e in enums if e[2]]
+    statements = []
+    for column in columns:
+        enum = column.type.enum
+        if enum is not None and enum[2] and enum[0] not in r.created_enums:
+            r.created_enums.add(enum[0])
+            statements.append(create_enum_sql(enum))
     statements.append(f"CREATE TABLE {qualified(_str(table), schema)} (\n    {body}\n)")
     return statements
 
@@ -236,7 +243,10 @@ def _alter_column(r: Facts, table: object, column: object, options: Options) -> 
     out = []
     if options.get("type_") is not None:
         using = options.get("postgresql_using")
-        clause = "" if using is None else f" USING {text_sql(using)}"
+        if using is not None and type(using) is not str:
+            raise NotModelled("postgresql_using that is not a string")
+        # Alembic formats the string in as it is (no text() parsing).
+        clause = f" USING {using}" if using else ""
         out.append(
             f"ALTER TABLE {target} ALTER COLUMN {name} TYPE {make_type(options['type_']).sql}"
             + clause
@@ -287,6 +297,9 @@ def _create_index(
     using = options.get("postgresql_using")
     if using is not None:
         sql += f"USING {_method(using)} "
+    names = [c for c in columns if not isinstance(c, Text)]
+    if len(set(names)) != len(names):
+        raise NotModelled("an index column named twice")
     sql += f"({', '.join(_index_column(c) for c in columns)})"
     where = options.get("postgresql_where")
     if where is not None:

@@ -157,7 +157,10 @@ def literal(value: object) -> str:
     """A string literal as PostgreSQL's compiler renders it (``literal_binds``)."""
     if type(value) is not str:
         raise NotModelled("a literal that is not a string")
-    return "'" + value.replace("'", "''").replace("\\", "\\\\") + "'"
+    # Whether backslashes are doubled depends on the dialect's settings.
+    if "\\" in value:
+        raise NotModelled("a literal with a backslash")
+    return "'" + value.replace("'", "''") + "'"
 
 
 @dataclass(frozen=True)
@@ -173,8 +176,8 @@ def text_sql(value: object) -> str:
     if type(sql) is not str:
         raise NotModelled("SQL that is not a string or text()")
     # ``:name`` is a bound parameter to SQLAlchemy's text(); ``\:`` an escaped colon.
-    if ":" in sql or "\\" in sql:
-        raise NotModelled("text with colons or backslashes")
+    if ":" in sql or "\\" in sql or not sql.strip():
+        raise NotModelled("text with colons or backslashes, or empty")
     return sql
 
 
@@ -581,6 +584,9 @@ SA_CONSTRUCTORS: dict[str, Callable[[Args], object]] = {
 
 
 def column_list(columns: tuple[str, ...]) -> str:
+    # Alembic builds a table of these columns, which refuses a name twice.
+    if len(set(columns)) != len(columns):
+        raise NotModelled("a column named twice")
     return ", ".join(quote(c) for c in columns)
 
 

@@ -121,6 +121,8 @@ class _Reader:
         self.local: dict[str, object] = {}
         self.sink: Sink = Sink(rev.display, rev.source)
         self.autocommit = False
+        # Shared by upgrade() and downgrade(), as they share Alembic's context.
+        self.created_enums: set[str] = set()
 
     # --- statements -------------------------------------------------------------------
 
@@ -302,7 +304,9 @@ class _Reader:
             args, kwargs = self.arguments(node)
             if batch is not None:
                 args, kwargs = unbatch(name, args, kwargs, batch.table, batch.schema)
-            sql = "\n\n".join(s + ";" for s in render(self, *bind(name, args, kwargs)))
+            statements = render(self, *bind(name, args, kwargs))
+            # What Alembic's offline mode writes for each statement (MigrationContext).
+            sql = "\n\n".join(s.replace("\t", "    ").strip() + ";" for s in statements)
             start = None
         if sql:
             self.sink.chunk(node, sql, autocommit=self.autocommit, origin=origin, sql_start=start)
