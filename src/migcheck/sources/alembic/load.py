@@ -19,7 +19,6 @@ from .discover import Project, env_settings, find_projects, revision_paths
 from .graph import Graph, build_graph
 from .notes import EXISTING_COLUMNS, AlembicNote
 from .positions import display_path
-from .purerender import render_pure
 from .recorder import Recorder
 from .render import Rendered, render_revision
 from .revfile import RevisionFile, read_revision_file
@@ -253,6 +252,13 @@ def _read(
         writer.put(key, rendercache.pack(rev, errs, None))
         return rev, errs, None, None
     return rev, errs, None, key
+
+
+def render_pure(rev: RevisionFile, functions: list[str]) -> Rendered | None:
+    # Imported on first use: a run whose revisions all come from the cache renders none.
+    from .purerender import render_pure
+
+    return render_pure(rev, functions)
 
 
 def _render(

@@ -195,6 +195,15 @@ def _create_table(r: Facts, table: object, items: list[object], options: Options
     pk_columns = pk.columns if pk is not None else ()
     if any(name not in names for c in explicit for name in c.columns):
         raise NotModelled("a constraint on a column the table does not have")
+    for c in [*explicit, *(k for column in columns for k in column_constraints(column))]:
+        # SQLAlchemy resolves a reference to the table itself, which fails on a column
+        # the table does not have.
+        if (
+            c.target is not None
+            and c.target[:2] == (schema, table)
+            and any(name not in names for name in c.target[2])
+        ):
+            raise NotModelled("a reference to a column the table does not have")
     serial = serial_column(columns, pk_columns)
     lines = [
         column_sql(c, in_primary_key=c.name in pk_columns, serial=c.name == serial) for c in columns

@@ -163,6 +163,10 @@ def literal(value: object) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+# sqlalchemy.sql.elements.TextClause._bind_params_regex
+_BIND_PARAM = re.compile(r"(?<![:\w\x5c]):(\w+)(?![:\w])", re.UNICODE)
+
+
 @dataclass(frozen=True)
 class Text:
     """``sa.text("...")`` without bound parameters, or a plain SQL fragment."""
@@ -175,9 +179,10 @@ def text_sql(value: object) -> str:
     sql = value.sql if isinstance(value, Text) else value
     if type(sql) is not str:
         raise NotModelled("SQL that is not a string or text()")
-    # ``:name`` is a bound parameter to SQLAlchemy's text(); ``\:`` an escaped colon.
-    if ":" in sql or "\\" in sql or not sql.strip():
-        raise NotModelled("text with colons or backslashes, or empty")
+    # ``:name`` is a bound parameter to SQLAlchemy's text() (``::jsonb`` is not); a
+    # backslash may escape a colon.
+    if _BIND_PARAM.search(sql) or "\\" in sql or not sql.strip():
+        raise NotModelled("text with bound parameters or backslashes, or empty")
     return sql
 
 
@@ -314,10 +319,14 @@ def _uuid(args: Args) -> Type:
     return Type("UUID")
 
 
-def _json(sql: str) -> Callable[[Args], Type]:
+def _json(sql: str, pg: bool) -> Callable[[Args], Type]:
+    names = ["none_as_null", "astext_type"] if pg else ["none_as_null"]
+
     def make(args: Args) -> Type:
-        (none_as_null,) = _take(args, ["none_as_null"])
+        none_as_null, astext_type = [*_take(args, names), None][:2]
         _flag(none_as_null)
+        if astext_type is not None:
+            make_type(astext_type)  # how ``->>`` reads it back; not part of the DDL
         return Type(sql)
 
     return make
@@ -361,7 +370,6 @@ _COMMON: dict[str, Callable[[Args], Type]] = {
     "NUMERIC": _numeric("NUMERIC"),
     "DECIMAL": _numeric("DECIMAL"),
     "REAL": _fixed("REAL", "numeric"),
-    "JSON": _json("JSON"),
     "UUID": _uuid,
     "ARRAY": _array,
     "DOUBLE_PRECISION": _fixed("DOUBLE PRECISION", "numeric"),
@@ -369,6 +377,7 @@ _COMMON: dict[str, Callable[[Args], Type]] = {
 # Column types by the name they have in ``sqlalchemy`` (and ``sqlalchemy.types``).
 SA_TYPES: dict[str, Callable[[Args], Type]] = {
     **_COMMON,
+    "JSON": _json("JSON", pg=False),
     "Integer": _fixed("INTEGER", "int"),
     "BigInteger": _fixed("BIGINT", "bigint"),
     "SmallInteger": _fixed("SMALLINT", "smallint"),
@@ -392,7 +401,8 @@ SA_TYPES: dict[str, Callable[[Args], Type]] = {
 # ... and in ``sqlalchemy.dialects.postgresql``.
 PG_TYPES: dict[str, Callable[[Args], Type]] = {
     **_COMMON,
-    "JSONB": _json("JSONB"),
+    "JSON": _json("JSON", pg=True),
+    "JSONB": _json("JSONB", pg=True),
     "TIMESTAMP": _pg_zoned("TIMESTAMP"),
     "TIME": _pg_zoned("TIME"),
     "BYTEA": _fixed("BYTEA"),
