@@ -129,6 +129,21 @@ _RESERVED = frozenset(
         "with",
     }
 )
+# PGDialect.ischema_names: SQLAlchemy refuses an enum type with one of these names and
+# no schema (it would be obscured by the built-in type).
+BUILTIN_TYPE_NAMES = frozenset(
+    {
+        '"char"', "_array", "bigint", "bit", "bit varying", "boolean", "bytea", "character",
+        "character varying", "cidr", "citext", "date", "datemultirange", "daterange",
+        "double precision", "float", "hstore", "inet", "int4multirange", "int4range",
+        "int8multirange", "int8range", "integer", "interval", "json", "jsonb", "macaddr",
+        "macaddr8", "money", "name", "numeric", "nummultirange", "numrange", "oid", "real",
+        "regclass", "regconfig", "smallint", "text", "time", "time with time zone",
+        "time without time zone", "timestamp", "timestamp with time zone",
+        "timestamp without time zone", "tsmultirange", "tsquery", "tsrange",
+        "tstzmultirange", "tstzrange", "tsvector", "uuid",
+    }
+)  # fmt: skip
 # IdentifierPreparer.legal_characters; re.I as SQLAlchemy compiles it (so the same
 # non-ASCII letters match).
 _LEGAL = re.compile(r"^[A-Z0-9_$]+$", re.I)
@@ -353,6 +368,8 @@ def _enum(pg: bool) -> Callable[[Args], Type]:
         create = keywords.get("create_type", True)
         if type(name) is not str or type(create) is not bool:
             raise NotModelled("an enum without a name")
+        if name in BUILTIN_TYPE_NAMES:
+            raise NotModelled("an enum named like a built-in type")
         return Type(quote(name), enum=(name, tuple(values), create))  # type: ignore[arg-type]
 
     return make

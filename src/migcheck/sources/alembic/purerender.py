@@ -123,6 +123,16 @@ class _Reader:
         self.autocommit = False
         # Shared by upgrade() and downgrade(), as they share Alembic's context.
         self.created_enums: set[str] = set()
+        # String objects that several literals of the file share (CPython caches
+        # one-character strings): the evaluator then cannot tell which literal an
+        # ``op.execute`` string came from, depending on what it evaluated before.
+        seen: dict[int, tuple[int, int]] = {}
+        self.shared: set[int] = set()
+        for node in ast.walk(rev.tree):
+            if isinstance(node, ast.Constant) and type(node.value) is str:
+                where = (node.lineno, node.col_offset)
+                if seen.setdefault(id(node.value), where) != where:
+                    self.shared.add(id(node.value))
 
     # --- statements -------------------------------------------------------------------
 
@@ -316,6 +326,8 @@ class _Reader:
             raise NotModelled("execute with parameters or options")
         arg = node.args[0]
         if isinstance(arg, ast.Constant) and type(arg.value) is str:
+            if id(arg.value) in self.shared:
+                raise NotModelled("a string literal whose origin the evaluator may not know")
             return arg.value, self.source.string_content_start(arg)
         if isinstance(arg, ast.JoinedStr):
             return self.fstring(arg), None
