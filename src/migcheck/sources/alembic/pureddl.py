@@ -306,7 +306,7 @@ def _create_index(
     using = options.get("postgresql_using")
     if using is not None:
         sql += f"USING {_method(using)} "
-    names = [c for c in columns if not isinstance(c, Text)]
+    names = [_str(c) for c in columns if not isinstance(c, Text)]
     if len(set(names)) != len(names):
         raise NotModelled("an index column named twice")
     sql += f"({', '.join(_index_column(c) for c in columns)})"

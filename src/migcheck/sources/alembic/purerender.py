@@ -42,6 +42,7 @@ from .puremodel import (
 from .render import Rendered
 from .revfile import RevisionFile
 from .sink import Sink
+from .world import MAX_SIZE
 
 _SA = "sqlalchemy"
 _PG = "sqlalchemy.dialects.postgresql"
@@ -272,6 +273,8 @@ class _Reader:
         # ``f"..."`` without placeholders is one part; the evaluator joins it anew.
         if len(node.values) < 2:
             raise NotModelled("an f-string without placeholders")
+        if sum(map(len, parts)) > MAX_SIZE:  # ``f"{BIG}{BIG}..."``: the evaluator refuses it
+            raise NotModelled("an f-string too large to evaluate")
         return "".join(parts)
 
     def arguments(self, node: ast.Call) -> Args:
@@ -435,6 +438,8 @@ def render_pure(rev: RevisionFile, functions: list[str]) -> Rendered | None:
                 out.facts[name] = sink.facts
             out.notes.extend(sink.notes)
     except (NotModelled, RecursionError):
+        return None
+    except Exception:  # a gap in this model must cost time, never the lint (the evaluator)
         return None
     return out
 

@@ -1,8 +1,8 @@
 """A content-addressed cache of read and rendered revision files.
 
-Rendering a revision needs Alembic and SQLAlchemy, whose import alone costs about half a
-second, and every revision of a history must be rendered on every run because the engine
-replays them all. Static rendering is a pure function of the file's bytes and a few
+Rendering a revision that is not plain (``purerender``) needs Alembic and SQLAlchemy,
+whose import alone costs about half a second, and every revision of a history must be
+rendered on every run because the engine replays them all. Static rendering is a pure function of the file's bytes and a few
 settings, so each revision's result is cached under a key made of:
 
 * the SHA-256 of the file's bytes (not its path or mtime: a copy or a checkout with new
