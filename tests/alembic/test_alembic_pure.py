@@ -137,6 +137,10 @@ op.create_index(op.f('ix_user_email'), 'user', ['email'], unique=False)
 with op.batch_alter_table('item', schema=None) as batch_op:
     batch_op.alter_column('title', existing_type=sa.VARCHAR(length=255), nullable=False)
     batch_op.drop_index('ix_item_title')
+    batch_op.alter_column('created', existing_type=postgresql.TIMESTAMP(), nullable=False,
+               existing_server_default=sa.text('now()'))
+    batch_op.alter_column('kind', existing_type=sa.VARCHAR(), server_default='a',
+               existing_server_default='b', existing_comment='The kind')
 op.create_check_constraint('ck_user_email', 'user', "email::text <> ''")
 # ### end Alembic commands ###""",
     """op.create_table(

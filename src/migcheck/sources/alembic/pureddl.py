@@ -262,8 +262,11 @@ def _alter_column(r: Facts, table: object, column: object, options: Options) -> 
         )
     elif options.get("postgresql_using") is not None:
         raise NotModelled("postgresql_using without a type")
-    if options.get("existing_server_default") not in (None, False):
-        raise NotModelled("existing_server_default")
+    existing_default = options.get("existing_server_default")
+    if existing_default not in (None, False):
+        # Only an identity or computed default changes what Alembic emits; those are not
+        # modelled, so the rest (what autogenerate writes) is checked and ignored.
+        default_sql(existing_default)
     nullable = options.get("nullable")
     if nullable is not None:
         verb = "DROP" if _flag(options, "nullable") else "SET"
@@ -275,9 +278,11 @@ def _alter_column(r: Facts, table: object, column: object, options: Options) -> 
     new_name = options.get("new_column_name")
     if new_name is not None:
         out.append(f"ALTER TABLE {target} RENAME {name} TO {quote(_str(new_name))}")
-    for key in ("existing_comment", "existing_autoincrement"):
-        if options.get(key) is not None:
-            raise NotModelled(key)
+    # Only used with ``comment=`` (not modelled): what autogenerate writes is ignored.
+    if options.get("existing_comment") is not None:
+        _str(options["existing_comment"])
+    if options.get("existing_autoincrement") is not None:
+        raise NotModelled("existing_autoincrement")
     r.fact(_str(table), schema, _str(column), options)
     return out
 
