@@ -30,6 +30,7 @@ application code that the key cannot describe.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import json
@@ -55,6 +56,7 @@ _FORMAT = "alembic-render-3"
 _environment: str | None = None
 
 
+@functools.cache
 def dist_version(package: str) -> str:
     """``name-version`` of an installed distribution, found without importing it.
 
