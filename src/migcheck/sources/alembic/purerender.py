@@ -58,7 +58,7 @@ class _Path:
 
 @dataclass(frozen=True)
 class _Callable:
-    """A modelled constructor, with the dotted name it was reached by."""
+    """A modelled constructor other than a column type (``sa.Column``, ``sa.text``)."""
 
     make: Callable[[Args], object]
 
