@@ -127,3 +127,22 @@ def chunks(history: History, key: str) -> list[SqlChunk]:
 
 def sqls(history: History, key: str) -> list[str]:
     return [c.sql for c in chunks(history, key)]
+
+
+def alembic_rendering(rev: Any, functions: list[str]) -> Any:
+    """``rev`` rendered the way it was before the plain-revision renderer: evaluated, with
+    Alembic's real ``Operations`` in a fresh context (Alembic remembers the enum types a
+    context created, and each revision is rendered as if it were the first)."""
+    from migcheck.sources.alembic.recorder import Recorder
+    from migcheck.sources.alembic.render import render_static
+
+    return render_static(rev, functions, Recorder())
+
+
+def assert_same_rendering(rev: Any, functions: list[str], pure: Any) -> None:
+    """The plain-revision renderer's result must be exactly Alembic's: same SQL text,
+    positions, autocommit flags, notes and column facts."""
+    expected = alembic_rendering(rev, functions)
+    assert pure.chunks == expected.chunks, rev.display
+    assert pure.notes == expected.notes, rev.display
+    assert pure.facts == expected.facts, rev.display

@@ -51,6 +51,15 @@ class Renders:
             return real(rev, *args, **kwargs)
 
         monkeypatch.setattr(load_module, "render_revision", spy)
+        pure = load_module.render_pure
+
+        def pure_spy(rev: Any, *args: Any, **kwargs: Any) -> Any:
+            out = pure(rev, *args, **kwargs)
+            if out is not None:  # rendered without Alembic
+                self.revisions.append(rev.revision)
+            return out
+
+        monkeypatch.setattr(load_module, "render_pure", pure_spy)
 
     def take(self) -> list[str]:
         out, self.revisions = self.revisions, []
@@ -179,6 +188,8 @@ def test_renderings_without_alembic_are_not_kept(
 
     with monkeypatch.context() as patch:
         patch.setattr(load_module, "Recorder", missing)
+        # Not installed: the plain-revision renderer is off too (purerender.supported).
+        patch.setattr(load_module, "render_pure", lambda rev, functions: None)
         _, _, notes = load_alembic(str(tree.root))
     assert any("migcheck[alembic]" in n.message for n in notes)
     renders.take()

@@ -495,6 +495,9 @@ def test_without_alembic_installed_literal_reading_is_used(
         raise ImportError("No module named 'alembic'")
 
     monkeypatch.setattr(load_module, "Recorder", missing)
+    # Without SQLAlchemy 2 and Alembic installed the plain-revision renderer is off too
+    # (purerender.supported).
+    monkeypatch.setattr(load_module, "render_pure", lambda rev, functions: None)
     tree.revision(
         "rev001",
         None,

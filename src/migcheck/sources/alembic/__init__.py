@@ -3,10 +3,12 @@ that caused them.
 
 ``load_alembic`` finds the project (``discover``), reads every revision with ``ast``
 (``revfile``), orders them (``graph``) and renders each ``upgrade()`` to PostgreSQL SQL
-chunks (``render``/``evaluate``) with Alembic's real ``Operations`` in offline mode,
-without importing the revision or the application. Each revision's result is kept in a
-content-addressed cache (``rendercache``), so Alembic and SQLAlchemy are imported only
-when some revision is not in it (a new or edited one, or a first run).
+chunks without importing the revision or the application: a plain revision (``op.``
+calls with literal arguments and SQLAlchemy types) by migcheck's own model of Alembic
+(``purerender``, which gives exactly Alembic's SQL), any other by evaluating it
+(``render``/``evaluate``) with Alembic's real ``Operations`` in offline mode. Each
+revision's result is kept in a content-addressed cache (``rendercache``), so Alembic and
+SQLAlchemy are imported only when some revision that is not plain is not in it.
 """
 
 from __future__ import annotations

@@ -143,8 +143,10 @@ def _load_project(
             downgrade.notes["error"] = upgrade.notes["error"]
         else:
             if rendered is None:
-                rendered = _render(rev, functions, recorders, notes, import_revisions, sys_path)
-                if id(rev) in revisions.pending and recorders.complete:
+                rendered, complete = _render(
+                    rev, functions, recorders, notes, import_revisions, sys_path
+                )
+                if id(rev) in revisions.pending and complete:
                     store_key, errs = revisions.pending[id(rev)]
                     writer.put(store_key, rendercache.pack(rev, errs, rendered))
             notes.extend(rendered.notes)
@@ -252,6 +254,13 @@ def _read(
     return rev, errs, None, key
 
 
+def render_pure(rev: RevisionFile, functions: list[str]) -> Rendered | None:
+    # Imported on first use: a run whose revisions all come from the cache renders none.
+    from .purerender import render_pure
+
+    return render_pure(rev, functions)
+
+
 def _render(
     rev: RevisionFile,
     functions: list[str],
@@ -259,13 +268,21 @@ def _render(
     notes: list[AlembicNote],
     import_revisions: bool,
     sys_path: list[Path],
-) -> Rendered:
+) -> tuple[Rendered, bool]:
+    """The revision's rendering, and whether it is complete enough to cache."""
+    if not import_revisions:
+        # A plain revision is rendered without importing Alembic and SQLAlchemy (half a
+        # second of a pre-commit run); its result equals Alembic's, so it is cached too.
+        pure = render_pure(rev, functions)
+        if pure is not None:
+            return pure, True
     recorder, missing = recorders.get()
     if missing is not None and not any(n.message == missing for n in notes):
         notes.append(AlembicNote(rev.display, 1, 1, missing))
-    return render_revision(
+    rendered = render_revision(
         rev, functions, recorder, import_revisions=import_revisions, sys_path=sys_path
     )
+    return rendered, recorders.complete
 
 
 def load_alembic(

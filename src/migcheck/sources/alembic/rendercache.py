@@ -1,8 +1,8 @@
 """A content-addressed cache of read and rendered revision files.
 
-Rendering a revision needs Alembic and SQLAlchemy, whose import alone costs about half a
-second, and every revision of a history must be rendered on every run because the engine
-replays them all. Static rendering is a pure function of the file's bytes and a few
+Rendering a revision that is not plain (``purerender``) needs Alembic and SQLAlchemy,
+whose import alone costs about half a second, and every revision of a history must be
+rendered on every run because the engine replays them all. Static rendering is a pure function of the file's bytes and a few
 settings, so each revision's result is cached under a key made of:
 
 * the SHA-256 of the file's bytes (not its path or mtime: a copy or a checkout with new
@@ -30,6 +30,7 @@ application code that the key cannot describe.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import json
@@ -55,7 +56,8 @@ _FORMAT = "alembic-render-3"
 _environment: str | None = None
 
 
-def _dist_version(package: str) -> str:
+@functools.cache
+def dist_version(package: str) -> str:
     """``name-version`` of an installed distribution, found without importing it.
 
     ``importlib.metadata.version`` costs ~30 ms (it scans every path entry); the package's
@@ -117,8 +119,8 @@ def _environment_key() -> str:
                 _FORMAT,
                 __version__,
                 _code_fingerprint(),
-                _dist_version("alembic"),
-                _dist_version("sqlalchemy"),
+                dist_version("alembic"),
+                dist_version("sqlalchemy"),
                 sys.implementation.cache_tag or "",
                 ".".join(map(str, sys.version_info[:3])),
             ]
