@@ -162,9 +162,13 @@ class Pack:
 
     def add_parsed(self, migration: Migration, loaded: Loaded) -> None:
         """A parse done elsewhere (the process pool), kept for the next run."""
-        from migcheck.statements import Loaded
+        from migcheck.statements import CACHE_MAX_STATEMENTS, Loaded
 
         k = cache.key(migration)
+        # A file of many thousand statements parses as fast as it decodes, and encoding
+        # it would take several times its memory: it is not kept.
+        if len(loaded.statements) > CACHE_MAX_STATEMENTS:
+            return
         raw = _encode(loaded, Loaded) if k is not None else None
         if k is not None and raw is not None:
             self._out_parsed[k] = raw

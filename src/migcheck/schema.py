@@ -140,6 +140,7 @@ class Schema:
         twin.domains = set(self.domains)
         twin.schemas = dict(self.schemas)
         twin.dropped_tables = {k: (_copy_table(t), o) for k, (t, o) in self.dropped_tables.items()}
+        twin.changes = {k: list(v) for k, v in self.changes.items()}
         return twin
 
     # -- questions rules ask -----------------------------------------------------------

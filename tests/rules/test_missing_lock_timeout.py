@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 
 from helpers import lint_history, lint_sql, make_history, where
-from migcheck import engine
-from migcheck.context import Context
 from migcheck.engine import default_rule_ids
 from migcheck.model import RuleOptions
 
@@ -228,21 +224,13 @@ def test_lock_already_held_in_the_transaction_does_not_wait() -> None:
     assert run(sql) == []
 
 
-@dataclass
-class _RoleLevelContext(Context):
-    """The engine's Context with the rule option set, as the config will set it."""
-
-    def __post_init__(self) -> None:
-        self.options = RuleOptions(lock_timeout_role_level=True)
-
-
-def test_role_level_option_silences(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_role_level_option_silences() -> None:
     history = make_history(
         [ORDERS, "alter table orders add column note text;"], selected=[False, True]
     )
     assert len(lint_history(history, rules=[R], changeset=False).findings) == 1
-    monkeypatch.setattr(engine, "Context", _RoleLevelContext)
-    assert lint_history(history, rules=[R], changeset=False).findings == []
+    role_level = RuleOptions(lock_timeout_role_level=True)
+    assert lint_history(history, rules=[R], changeset=False, rule_options=role_level).findings == []
 
 
 def test_each_migration_of_a_changeset_needs_its_own_setting() -> None:
