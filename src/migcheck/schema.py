@@ -105,6 +105,9 @@ class Schema:
         # Tables dropped so far, as they were, with where they were dropped: the app's
         # use of a type that only they had goes with them (drop-type).
         self.dropped_tables: dict[str, tuple[TableInfo, Origin]] = {}
+        # The last column dropped under each (table, column) name, as it was, with where it
+        # was dropped: a column swapped in under that name replaces it (set-not-null).
+        self.dropped_columns: dict[tuple[str, str], tuple[ColumnInfo, Origin]] = {}
 
     # -- questions rules ask -----------------------------------------------------------
 
@@ -323,7 +326,9 @@ class Schema:
     def _drop_column(self, op: Op, origin: Origin) -> None:
         t = self.table(op.table)
         if t is not None and op.column:
-            t.columns.pop(op.column, None)
+            col = t.columns.pop(op.column, None)
+            if col is not None:
+                self.dropped_columns[(t.name, op.column)] = (col, origin)
 
     def _rename_column(self, op: Op, origin: Origin) -> None:
         t = self.table(op.table)
