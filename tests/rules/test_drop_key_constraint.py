@@ -262,8 +262,8 @@ def test_a_stricter_index_built_first_keeps_duplicates_out_but_not_on_conflict()
         'Dropping unique index "idx_only_one_active_email" of "user": '
         f"{ON_CONFLICT} (email, state) WHERE (state = 'active') that this index answers. "
         'Duplicate values stay rejected by unique index "idx_only_one_active_email_no_case" '
-        "(line 1), whose keys are computed from these columns; only upserts that name this "
-        "index's exact keys lose their arbiter."
+        "(line 1), whose keys are computed from these columns; only upserts naming the "
+        "dropped one's exact keys lose their arbiter."
     )
     # Near miss: another predicate does not cover the old one's rows.
     deleted = STRICTER.replace("WHERE \"state\" = 'active'", "WHERE \"state\" = 'deleted'")

@@ -119,8 +119,9 @@ def candidates(old: Key, dropped: Op, stmt: Statement, ctx: Context) -> Iterator
 def _built_at(name: str, ctx: Context) -> int | None:
     bare = name.rsplit(".", 1)[-1]
     for s in ctx.earlier_statements():
-        if any(o.kind == "create_index" and (o.name or "").endswith(bare) for o in s.ops):
-            return s.span.line
+        for o in s.ops:
+            if o.kind == "create_index" and (o.name or "").rsplit(".", 1)[-1] == bare:
+                return s.span.line
     return None
 
 

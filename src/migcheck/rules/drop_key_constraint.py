@@ -46,7 +46,7 @@ class DropKeyConstraint(Rule):
         pk = con.kind == "primary_key"
         word = "primary key" if pk else "unique constraint"
         message = f"Dropping {word} {qname(con.name)} of {t} ({cols}): " + _consequence(
-            cols, verdict.cover
+            f"({cols})", verdict.cover
         )
         if pk and not adds_primary_key(con.table, stmt, ctx):
             message += (
@@ -92,9 +92,9 @@ class DropKeyConstraint(Rule):
         if verdict.replaced:
             return
         t = qname(index.table)
-        target = _cols(index.columns)
+        target = f"({_cols(index.columns)})"
         if old is not None and old.predicate is not None:
-            target += f") WHERE ({old.predicate}"
+            target += f" WHERE ({old.predicate})"
         yield self.finding(
             stmt,
             f"Dropping unique index {qname(op.name)} of {t}: "
@@ -110,7 +110,7 @@ def _consequence(target: str, cover: Key | None, answered: str = "") -> str:
     duplicates unless another unique index of the table still rejects them."""
     conflict = (
         "the app version still running gets there is no unique or exclusion constraint "
-        f"matching the ON CONFLICT specification from INSERT … ON CONFLICT ({target})"
+        f"matching the ON CONFLICT specification from INSERT … ON CONFLICT {target}"
         f"{answered}"
     )
     if cover is None:
@@ -118,6 +118,6 @@ def _consequence(target: str, cover: Key | None, answered: str = "") -> str:
     where = f" (line {cover.line})" if cover.line is not None else ""
     return (
         f"{conflict}. Duplicate values stay rejected by unique index {qname(cover.name)}"
-        f"{where}, whose keys are computed from these columns; only upserts that name "
-        "this index's exact keys lose their arbiter."
+        f"{where}, whose keys are computed from these columns; only upserts naming the "
+        "dropped one's exact keys lose their arbiter."
     )
