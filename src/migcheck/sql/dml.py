@@ -106,7 +106,8 @@ def _dml_ops(tree: object) -> list[Op] | None:
                 options={
                     "select": from_select,
                     "select_from": sel_table,
-                    "reads": INDEX_KEY_SEP.join(_reads(tree, table_name)),
+                    # A VALUES list reads no table: its rows need no walk.
+                    "reads": INDEX_KEY_SEP.join(_reads(tree, table_name) if from_select else ()),
                 },
             )
         ]
