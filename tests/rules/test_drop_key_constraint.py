@@ -327,3 +327,62 @@ def test_alembic_stricter_index_then_drop(tmp_path: Path) -> None:
         ("r2.py", 10, 5, R)
     ]
     assert "Duplicate values stay rejected" in findings[0].message
+
+
+def test_what_does_not_cover_a_dropped_unique_index() -> None:
+    history = (USERS + "\ncreate unique index users_org_u on users (org);",)
+    drop = "drop index users_org_u;\n"
+    # users_org_idx (org) exists but is not unique: it rejects nothing.
+    findings = run(drop, history=history)
+    assert where(findings, R) == [(1, 1)]
+    assert findings[0].message.endswith("and duplicate values can now be written.")
+    # A foreign key on the column is no unique key.
+    fk = drop + "alter table users add constraint users_org_fk foreign key (org) references posts;"
+    assert run(fk, history=history)[0].message.endswith("and duplicate values can now be written.")
+    # users_handle_idx (handle) covers (org, handle), unless the migration drops it too.
+    pair = (USERS + "\ncreate unique index users_org_handle on users (org, handle);",)
+    one = "drop index users_org_handle;\n"
+    assert 'by unique index "users_handle_idx", whose' in run(one, history=pair)[0].message
+    findings = run(one + "drop index users_handle_idx;", history=pair)
+    assert where(findings, R) == [(1, 1), (2, 1)]
+    assert findings[0].message.endswith("and duplicate values can now be written.")
+
+
+def test_a_covering_key_added_by_the_same_migration_is_named() -> None:
+    history = ("create table t (a int, b int);\ncreate unique index t_ab on t (a, b);",)
+    sql = "drop index t_ab;\nalter table t add constraint t_a_key unique (a);"
+    findings = run(sql, history=history)
+    assert where(findings, R) == [(1, 1)]
+    assert 'stay rejected by unique index "t_a_key" (line 2), whose keys' in findings[0].message
+    # A covering key on a column that is renamed away afterwards still covers; one on a
+    # column whose old name matches only before the rename is judged by that old name.
+    renamed = "create unique index t_b on t (b);\ndrop index t_ab;\nalter table t rename b to c;"
+    assert 'by unique index "t_b" (line 1)' in run(renamed, history=history)[0].message
+
+
+def test_a_unique_index_rebuilt_after_two_renames_is_quiet() -> None:
+    sql = RENAMED.replace(
+        'rename column "publishable_key" to "public_key";',
+        'rename column "publishable_key" to "tmp_key";\n'
+        'ALTER TABLE "api_keys" rename column "tmp_key" to "public_key";',
+    )
+    assert run(sql, history=(API_KEYS,), tool="prisma") == []
+
+
+def test_a_unique_index_dropped_before_its_table_is_quiet() -> None:
+    assert run("drop index users_handle_idx;\ndrop table users cascade;") == []
+    assert where(run("drop index users_handle_idx;\ndrop table posts;"), R) == [(1, 1)]
+
+
+def test_keys_the_history_cannot_compare_still_fire() -> None:
+    # NULLS NOT DISTINCT rejects duplicate NULLs too, which a default index does not:
+    # migcheck does not compare such keys, so even the same columns do not replace it.
+    history = (USERS + "\ncreate unique index users_org_nnd on users (org) nulls not distinct;",)
+    sql = "drop index users_org_nnd;\ncreate unique index users_org_u on users (org);"
+    assert where(run(sql, history=history), R) == [(1, 1)]
+    # A unique constraint whose columns the history does not show (USING INDEX of an
+    # index it never saw) is reported with what is known.
+    unknown = (USERS + "\nalter table users add constraint users_x_key unique using index nope;",)
+    findings = run("alter table users drop constraint users_x_key;", history=unknown)
+    assert where(findings, R) == [(1, 19)]
+    assert "ON CONFLICT (…)" in findings[0].message

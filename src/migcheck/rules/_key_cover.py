@@ -54,10 +54,10 @@ def of_index(index: IndexInfo, line: int | None = None) -> Key | None:
     return Key(index.name, index.table, index.keys, index.refs, index.predicate, line)
 
 
-def _of_op(op: Op, ctx: Context, line: int) -> Key | None:
+def _of_op(op: Op, line: int) -> Key | None:
     if op.kind == "create_index" and op.unique and op.table and op.name:
         keys, refs, where = (op.options.get(k) for k in ("keys", "key_refs", "where"))
-        if not isinstance(keys, str) or not keys or not isinstance(refs, str):
+        if not isinstance(keys, str) or not isinstance(refs, str):
             return None
         pred = where if isinstance(where, str) else None
         return Key(op.name, op.table, tuple(keys.split(INDEX_KEY_SEP)), _split(refs), pred, line)
@@ -66,10 +66,9 @@ def _of_op(op: Op, ctx: Context, line: int) -> Key | None:
         return None
     if con.kind not in ("primary_key", "unique"):
         return None
+    # ``ADD CONSTRAINT … USING INDEX i`` names no columns: ``i`` itself, already built,
+    # is one of the candidates (``candidates`` reads the schema).
     cols = con.columns
-    if con.using_index and not cols:
-        index = ctx.schema.index(con.using_index, op.table)
-        return of_index(index, line) if index is not None else None
     if not cols:
         return None
     return Key(con.name or "", op.table, cols, cols, None, line)
@@ -107,11 +106,11 @@ def candidates(old: Key, dropped: Op, stmt: Statement, ctx: Context) -> Iterator
             yield key
     for o in stmt.ops:
         if o is not dropped:
-            key = _of_op(o, ctx, stmt.span.line)
+            key = _of_op(o, stmt.span.line)
             if key is not None:
                 yield key
     for o, s in _after(ctx):
-        key = _of_op(o, ctx, s.span.line)
+        key = _of_op(o, s.span.line)
         if key is not None:
             yield key
 
