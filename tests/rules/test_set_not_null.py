@@ -332,3 +332,30 @@ def test_alembic_backfill_then_not_null(tmp_path: Path) -> None:
     )
     assert [(Path(f.path).name, f.line, f.rule) for f in findings] == [("bbb2_change.py", 10, R)]
     assert BACKFILL_WORDS in findings[0].message
+
+
+def test_a_not_null_column_dropped_and_added_again_is_drop_columns_finding() -> None:
+    sql = (
+        "alter table prompts drop column prompt;\n"
+        "alter table prompts add column prompt jsonb;\n"
+        "alter table prompts alter column prompt set not null;\n"
+    )
+    assert run(sql, history=(PROMPTS,)) == []
+    # Near misses: the dropped column was nullable; or it is dropped by an earlier
+    # migration (the old app of this deploy never had it).
+    nullable = PROMPTS.replace('"prompt" TEXT NOT NULL', '"prompt" TEXT')
+    assert where(run(sql, history=(nullable,)), R) == [(3, 21)]
+    earlier = (PROMPTS, "alter table prompts drop column prompt;")
+    later = sql.split("\n", 1)[1]
+    assert where(run(later, history=earlier), R) == [(2, 21)]
+
+
+def test_a_nullable_column_renamed_away_is_still_reported() -> None:
+    nullable = PROMPTS.replace('"prompt" TEXT NOT NULL', '"prompt" TEXT')
+    sql = (
+        "alter table prompts add column json_prompt jsonb;\n"
+        "alter table prompts rename column prompt to prompt_old;\n"
+        "alter table prompts rename column json_prompt to prompt;\n"
+        "alter table prompts alter column prompt set not null;\n"
+    )
+    assert where(run(sql, history=(nullable,)), R) == [(4, 21)]

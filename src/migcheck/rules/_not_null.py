@@ -104,20 +104,20 @@ def _added_here_without_default(column: ColumnInfo, ctx: Context) -> bool:
 
 
 def _replaces_required_column(op: Op, ctx: Context) -> bool:
-    """Whether an earlier rename of this migration put the column in place of a NOT NULL
-    column of the same name that the migration dropped or renamed away (the swap:
-    add ``x_new``, copy, drop ``x``, rename ``x_new`` to ``x``). The running app always
-    wrote ``x``, so NOT NULL breaks none of its INSERTs; the swap itself is drop-column's
-    (or rename-column's) finding."""
-    renames = [
-        o
-        for s in ctx.earlier_statements()
-        for o in s.ops
-        if o.kind == "rename_column" and o.table == op.table
-    ]
-    if not any(o.new_name == op.column for o in renames):
-        return False
-    away = next((o.new_name for o in renames if o.column == op.column), None)
+    """Whether this migration put the column in place of a NOT NULL column of the same
+    name that it dropped or renamed away earlier (the swap: add ``x_new``, copy, drop
+    ``x``, rename ``x_new`` to ``x``; or drop ``x`` and add it again). The running app
+    always wrote ``x``, so NOT NULL breaks none of its INSERTs; what the swap does to it
+    is drop-column's (or rename-column's) finding."""
+    away = next(
+        (
+            o.new_name
+            for s in ctx.earlier_statements()
+            for o in s.ops
+            if o.kind == "rename_column" and o.table == op.table and o.column == op.column
+        ),
+        None,
+    )
     if away is not None:
         old = ctx.column(op.table, away)
         return old is not None and old.not_null
