@@ -386,3 +386,16 @@ def test_keys_the_history_cannot_compare_still_fire() -> None:
     findings = run("alter table users drop constraint users_x_key;", history=unknown)
     assert where(findings, R) == [(1, 19)]
     assert "ON CONFLICT (…)" in findings[0].message
+
+
+def test_the_covering_index_line_is_its_own() -> None:
+    history = ("create table t (a int, b int);\ncreate unique index t_ab on t (a, b);",)
+    sql = "create index t_b_plain on t (b);\ncreate unique index t_a on t (a);\ndrop index t_ab;"
+    findings = run(sql, history=history)
+    assert where(findings, R) == [(3, 1)]
+    assert 'by unique index "t_a" (line 2)' in findings[0].message
+    qualified = ("create table app.t (a int, b int);\ncreate unique index t_ab on app.t (a, b);",)
+    sql = "create unique index t_a on app.t (a);\ndrop index app.t_ab;"
+    findings = run(sql, history=qualified)
+    assert where(findings, R) == [(2, 1)]
+    assert 'by unique index "app"."t_a" (line 1)' in findings[0].message
