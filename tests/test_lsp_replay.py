@@ -58,7 +58,8 @@ SETUP = """
 CREATE SCHEMA app;
 CREATE TYPE mood AS ENUM ('a', 'b');
 CREATE DOMAIN posint AS integer CHECK (VALUE > 0);
-CREATE TABLE users (id bigint PRIMARY KEY, email text, mood mood, n posint);
+CREATE TABLE users (id bigint PRIMARY KEY, email text, mood mood, n posint, gone text);
+ALTER TABLE users DROP COLUMN gone;
 CREATE TABLE old (id int);
 CREATE UNIQUE INDEX users_email ON users (email);
 ALTER TABLE users ADD CONSTRAINT users_n CHECK (n < 10) NOT VALID;
@@ -73,6 +74,7 @@ ALTER TABLE users VALIDATE CONSTRAINT users_n;
 ALTER INDEX users_email RENAME TO users_mail;
 ALTER TYPE mood RENAME VALUE 'a' TO 'z';
 ALTER TABLE users RENAME TO people;
+ALTER TABLE people DROP COLUMN mood;
 CREATE TABLE more (id int);
 DROP TABLE more;
 DROP TYPE posint;

@@ -269,3 +269,42 @@ def test_index_keys_count_only_leading_plain_columns() -> None:
     assert ops[0].names[: ops[0].options["plain_keys"]] == ("a",)  # type: ignore[misc]
     ops, _ = ops_of("CREATE INDEX i ON t ((a + b), c)")
     assert ops[0].options["plain_keys"] == 0
+
+
+def test_unique_index_keys_and_predicate_are_one_spelling() -> None:
+    # drop-key-constraint compares indexes written by different tools (sql/indexkeys.py).
+    sep = "\x1f"
+    a = ops_of(
+        'CREATE UNIQUE INDEX i ON "user" (lower("email") DESC, "State" ASC NULLS LAST) '
+        "WHERE (\"user\".state = 'active')"
+    )[0][0]
+    b = ops_of('create unique index j on "user" ((lower(email)), "State") where state=\'active\'')[
+        0
+    ][0]
+    assert a.options["keys"] == b.options["keys"] == sep.join(["lower ( email )", "State"])
+    assert a.options["key_refs"] == "email" + sep + "State"
+    assert a.options["where"] == b.options["where"] == "state = 'active'"
+    plain = ops_of("create unique index k on t (a) include (b) nulls not distinct")[0][0]
+    assert plain.options["where"] is None and plain.options["nulls_not_distinct"] is True
+    # ``(a) + (b)`` keeps its parentheses: they do not wrap the whole key.
+    expr = ops_of("create unique index m on t (((a) + (b)))")[0][0]
+    assert expr.options["keys"] == "( a ) + ( b )"
+    assert expr.options["key_refs"] == "a" + sep + "b"
+
+
+def test_update_says_which_columns_it_fills_and_what_it_reads() -> None:
+    sep = "\x1f"
+    (op,), _ = ops_of("UPDATE t SET a = COALESCE(a, 0), b = 'x', c = d, e = NULL")
+    assert op.options["fills"] == "a" + sep + "b"
+    (op,), _ = ops_of("UPDATE t SET a = 1, b = 2 WHERE (a IS NULL)")
+    assert op.options["fills"] == "a"
+    (op,), _ = ops_of("UPDATE t SET a = 1 WHERE a IS NULL AND b > 0")
+    assert op.options["fills"] == ""
+    (op,), _ = ops_of("UPDATE t SET a = 1 FROM s WHERE s.id = t.id")
+    assert op.options["fills"] == "" and op.options["reads"] == "s"
+    (op,), _ = ops_of("UPDATE t SET a = CASE WHEN b THEN 1 END")
+    assert op.options["fills"] == ""
+    (op,), _ = ops_of("UPDATE t SET a = (SELECT max(x) FROM u WHERE u.id = t.id)")
+    assert op.options["reads"] == "u"
+    (op,), _ = ops_of("INSERT INTO t VALUES (1)")
+    assert op.options["reads"] == ""

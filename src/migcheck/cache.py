@@ -32,8 +32,8 @@ from migcheck.sources import Migration
 T = TypeVar("T")
 
 # 4: entries are JSON (``datacodec``) of ``statements.Loaded`` (statements, findings,
-# suppression directives).
-_FORMAT = "4"
+# suppression directives). 5: CREATE INDEX ops carry their normalised keys and predicate.
+_FORMAT = "5"
 _sqlglot_version: str | None = None
 # Each cache directory this process looked at, and whether it may be used.
 _checked: dict[Path, bool] = {}

@@ -100,6 +100,10 @@ class ColumnDef:
     constraints: tuple[Constraint, ...] = ()
 
 
+# Joins the keys of a CREATE INDEX in ``Op.options["keys"]`` (cached ops hold scalars).
+INDEX_KEY_SEP = "\x1f"
+
+
 @dataclass(slots=True)
 class Op:
     """One normalised operation. A statement holds one or more (one per ALTER TABLE action).

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from migcheck.model import ColumnDef, ColumnType, Constraint, Expression, Op
+from migcheck.model import INDEX_KEY_SEP, ColumnDef, ColumnType, Constraint, Expression, Op
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,11 @@ class IndexInfo:
     # The key columns in order (empty when unknown); an expression key is not a column.
     columns: tuple[str, ...] = ()
     partial: bool = False
+    # Every key as normalised text (``email``, ``lower ( email )``), the columns they
+    # read, and the normalised predicate: empty keys when unknown (sql/indexkeys.py).
+    keys: tuple[str, ...] = ()
+    refs: tuple[str, ...] = ()
+    predicate: str | None = None
 
 
 @dataclass
@@ -120,6 +125,9 @@ class Schema:
         # Tables dropped so far, as they were, with where they were dropped: the app's
         # use of a type that only they had goes with them (drop-type).
         self.dropped_tables: dict[str, tuple[TableInfo, Origin]] = {}
+        # The last column dropped under each (table, column) name, as it was, with where it
+        # was dropped: a column swapped in under that name replaces it (set-not-null).
+        self.dropped_columns: dict[tuple[str, str], tuple[ColumnInfo, Origin]] = {}
         # Every change to a table ((table, "")) or column ((table, column)) after it was
         # created, in order: (op kind, where, the new name of a rename). An enum's changes
         # are under its name. What app-schema-mismatch names as the migration that made
@@ -141,6 +149,7 @@ class Schema:
         twin.schemas = dict(self.schemas)
         twin.dropped_tables = {k: (_copy_table(t), o) for k, (t, o) in self.dropped_tables.items()}
         twin.changes = {k: list(v) for k, v in self.changes.items()}
+        twin.dropped_columns = dict(self.dropped_columns)
         return twin
 
     # -- questions rules ask -----------------------------------------------------------
@@ -270,7 +279,9 @@ class Schema:
             if con.using_index:
                 self.indexes.pop(index_key(con.using_index, table), None)
             idx = index_key(name, table)
-            self.indexes.setdefault(idx, IndexInfo(idx, table, True, origin, columns))
+            self.indexes.setdefault(
+                idx, IndexInfo(idx, table, True, origin, columns, keys=columns, refs=columns)
+            )
             self.indexes[idx].table = table
 
     def _drop_table(self, op: Op, origin: Origin) -> None:
@@ -363,7 +374,9 @@ class Schema:
     def _drop_column(self, op: Op, origin: Origin) -> None:
         t = self.table(op.table)
         if t is not None and op.column:
-            t.columns.pop(op.column, None)
+            col = t.columns.pop(op.column, None)
+            if col is not None:
+                self.dropped_columns[(t.name, op.column)] = (col, origin)
 
     def _rename_column(self, op: Op, origin: Origin) -> None:
         t = self.table(op.table)
@@ -431,8 +444,18 @@ class Schema:
             key = index_key(op.name, op.table)
             if key in self.indexes and op.options.get("if_not_exists"):
                 return
+            keys, refs = _index_keys(op)
+            where = op.options.get("where")
             self.indexes[key] = IndexInfo(
-                key, op.table, op.unique, origin, _key_columns(op), op.has_where
+                key,
+                op.table,
+                op.unique,
+                origin,
+                _key_columns(op),
+                op.has_where,
+                keys,
+                refs,
+                where if isinstance(where, str) else None,
             )
 
     def _drop_index(self, op: Op, origin: Origin) -> None:
@@ -531,6 +554,18 @@ def _key_columns(op: Op) -> tuple[str, ...]:
     """The index's leading plain-column keys (the parser counts them)."""
     n = op.options.get("plain_keys")
     return op.names[:n] if isinstance(n, int) else ()
+
+
+def _index_keys(op: Op) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The normalised keys and the columns they read; none when the parser did not say,
+    or when NULL keys count as equal (NULLS NOT DISTINCT), which the comparisons that use
+    them do not model."""
+    keys, refs = op.options.get("keys"), op.options.get("key_refs")
+    if not isinstance(keys, str) or not isinstance(refs, str) or not keys:
+        return (), ()
+    if op.options.get("nulls_not_distinct"):
+        return (), ()
+    return tuple(keys.split(INDEX_KEY_SEP)), tuple(r for r in refs.split(INDEX_KEY_SEP) if r)
 
 
 def _str(value: object) -> str | None:

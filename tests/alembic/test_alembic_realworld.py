@@ -10,7 +10,7 @@ import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
-from alembic_helpers import Tree, load_one, migration, sqls
+from alembic_helpers import Tree, line_of, load_one, migration, sqls
 
 from migcheck.engine import Options, lint
 from migcheck.model import Finding
@@ -472,3 +472,56 @@ def test_existing_type_reaches_raw_sql_that_qualifies_the_table(tree: Tree) -> N
     assert found[0].message.startswith(
         'Changing "app"."tags"."value" from varchar(250) to varchar(100): the app version'
     )
+
+
+GUARD = """
+if skip_based_on_legacy_engine_version(op, __name__):
+    return
+op.drop_table("{table}")
+"""
+GUARD_IMPORT = "from ckan.migration import skip_based_on_legacy_engine_version"
+
+
+def test_a_guard_every_revision_shares_is_noted_once_and_its_body_checked(tree: Tree) -> None:
+    # ckan: `if skip_based_on_legacy_engine_version(op, __name__): return` opens 87
+    # upgrade() functions. One uncertainty of the project: one note, on the newest of
+    # them; the body after the guard is still read as the path that runs.
+    tree.revision("r1", None, "op.create_table('a', sa.Column('id', sa.Integer()))")
+    second = tree.revision("r2", "r1", GUARD.format(table="a"), imports=GUARD_IMPORT)
+    tree.revision("r3", "r2", "op.create_table('b', sa.Column('id', sa.Integer()))")
+    last = tree.revision("r4", "r3", GUARD.format(table="b"), imports=GUARD_IMPORT)
+    _, errors, notes = load_alembic(str(tree.root))
+    assert errors == []
+    assert [(Path(n.path).name, n.line, n.column) for n in notes] == [
+        ("r4_revision.py", line_of(last, "if skip_based"), 5)
+    ]
+    assert notes[0].message == (
+        "condition not evaluated (`skip_based_on_legacy_engine_version()` is unknown: "
+        "imported from `ckan.migration`, which migcheck does not import unless run with "
+        "--alembic-import); both branches are checked (the same in 1 earlier revision of "
+        "this project, from r2_revision.py; reported once, here)"
+    )
+    found = findings(tree.root, ["drop-table"])
+    drops = [(Path(f.path).name, f.line) for f in found]
+    drop_line = line_of(second, "op.drop_table")
+    assert drops == [("r2_revision.py", drop_line), ("r4_revision.py", drop_line)]
+
+
+def test_different_unknown_helpers_keep_a_note_each(tree: Tree) -> None:
+    tree.revision("r1", None, GUARD.format(table="a"), imports=GUARD_IMPORT)
+    other = GUARD.replace("skip_based_on_legacy_engine_version", "other_guard")
+    tree.revision("r2", "r1", other.format(table="b"), imports="from ckan.x import other_guard")
+    notes = notes_of(tree.root)
+    assert len(notes) == 2
+    assert not any("reported once" in n for n in notes)
+
+
+def test_a_shared_call_whose_sql_went_unchecked_stays_on_every_revision(tree: Tree) -> None:
+    # Near miss of the guard: what the reader could not check is noted where it is.
+    body = "op.execute(make_sql())"
+    tree.revision("r1", None, body, imports="from app.sql import make_sql")
+    tree.revision("r2", "r1", body, imports="from app.sql import make_sql")
+    _, errors, notes = load_alembic(str(tree.root))
+    assert errors == []
+    assert sorted(Path(n.path).name for n in notes) == ["r1_revision.py", "r2_revision.py"]
+    assert not any("reported once" in n.message for n in notes)

@@ -81,3 +81,33 @@ def test_alembic_help_drops_with_op_drop_table(tmp_path: Path) -> None:
     assert 'op.drop_table("users", schema="app")' in code
     (sql,) = lint_sql("drop table t;", history=["create table t (c int);"], rules=[R])
     assert 'DROP TABLE "t";' in sql.help and "op." not in sql.help
+
+
+def test_rows_copied_out_first_are_not_all_lost() -> None:
+    # ckan 106_12d64978ab44: the active extras are copied into "group".extras, then the
+    # table is dropped; only what the copy left out is lost.
+    history = (
+        'create table "group" (id text primary key, extras jsonb);\n'
+        "create table group_extra (id text primary key, group_id text, key text, value text, "
+        "state text);",
+    )
+    sql = (
+        'update "group" set extras = (\n'
+        "    select json_object(array_agg(group_extra.key), array_agg(group_extra.value))\n"
+        '    from group_extra where "group".id = group_extra.group_id\n'
+        "    and group_extra.state = 'active');\n"
+        "drop table group_extra;\n"
+    )
+    findings = run(sql, history=history)
+    assert where(findings, R) == [(5, 1)]
+    assert findings[0].message == (
+        'Dropping table "group_extra": the app version still running queries it and fails '
+        'with relation "group_extra" does not exist until every instance is replaced, and '
+        'what line 1 did not copy from it into "group" first is lost with it.'
+    )
+    copied = "insert into archive select * from group_extra;\ndrop table group_extra;"
+    history2 = (history[0] + "\ncreate table archive (like group_extra);",)
+    assert "what line 1 did not copy" in run(copied, history=history2)[0].message
+    # Near miss: a copy out of another table says nothing about this one's rows.
+    other = 'insert into archive select id from "group";\ndrop table group_extra;'
+    assert "every row in it is lost" in run(other, history=history2)[0].message

@@ -227,3 +227,135 @@ def test_alembic_help_steps_2_and_3_followed_as_written_are_quiet(tmp_path: Path
         tmp_path / "after", "\n".join([base, check, validate]), f"{set_nn}\n{drop}", rules=[R]
     )
     assert after == []
+
+
+# Precision round 3 (langfuse): the same migration changes what the ALTER finds.
+PROMPTS = (
+    'CREATE TABLE "prompts" ("id" TEXT NOT NULL, "prompt" TEXT NOT NULL, '
+    'CONSTRAINT "prompts_pkey" PRIMARY KEY ("id"));'
+)
+SWAP = (
+    "BEGIN;\n\n"
+    "ALTER TABLE prompts\nADD COLUMN json_prompt JSONB;\n\n"
+    "UPDATE prompts\nSET json_prompt = to_json(prompt::text)::json;\n\n"
+    "ALTER TABLE prompts\nDROP COLUMN prompt;\n\n"
+    "ALTER TABLE prompts\nRENAME COLUMN json_prompt TO prompt;\n\n"
+    "ALTER TABLE prompts\nALTER COLUMN prompt SET NOT NULL;\n\n"
+    "ALTER TABLE prompts\nADD COLUMN type TEXT NOT NULL DEFAULT 'text';\n\n"
+    "COMMIT;\n"
+)
+
+
+def test_a_column_swapped_in_for_a_not_null_one_is_drop_columns_finding() -> None:
+    # langfuse 20240325184810_prompt_to_json: the old app always wrote "prompt" (it was
+    # NOT NULL), so NOT NULL breaks none of its INSERTs; drop-column reports the swap and
+    # set-not-null-scan the scan.
+    rules = [R, "drop-column", "set-not-null-scan"]
+    findings = lint_sql(SWAP, history=[PROMPTS], rules=rules, tool="prisma")
+    assert [(f.rule, f.line, f.column) for f in findings] == [
+        ("drop-column", 10, 1),
+        ("set-not-null-scan", 16, 1),
+    ]
+    # Near miss: the swapped-out column was nullable, so the old app may leave it out.
+    nullable = PROMPTS.replace('"prompt" TEXT NOT NULL', '"prompt" TEXT')
+    findings = lint_sql(SWAP, history=[nullable], rules=[R], tool="prisma")
+    assert where(findings, R) == [(16, 1)]
+    assert "a column this migration adds" in findings[0].message
+
+
+def test_swap_through_a_rename_away_of_a_not_null_column() -> None:
+    sql = (
+        "alter table prompts add column json_prompt jsonb;\n"
+        "alter table prompts rename column prompt to prompt_old;\n"
+        "alter table prompts rename column json_prompt to prompt;\n"
+        "alter table prompts alter column prompt set not null;\n"
+    )
+    assert run(sql, history=(PROMPTS,)) == []
+    near = sql.replace("rename column json_prompt to prompt;", "rename column json_prompt to body;")
+    near = near.replace("column prompt set not null", "column body set not null")
+    assert where(run(near, history=(PROMPTS,)), R) == [(4, 21)]
+
+
+BACKFILL_WORDS = "this ALTER fails only if such a write lands between that UPDATE and this ALTER."
+ANY_NULL = "this ALTER fails if any existing row holds NULL."
+SCORES = 'CREATE TABLE "scores" ("id" TEXT NOT NULL, "name" TEXT NOT NULL, "source" TEXT);'
+
+
+def test_backfill_where_null_in_the_same_migration_changes_the_clause() -> None:
+    # langfuse 20240307194329_score_source_non_null.
+    sql = (
+        "\n-- Backfill\n"
+        'UPDATE "scores"\nSET "source" = CASE\n'
+        "  WHEN name = 'manual-score' THEN 'REVIEW'::text\n  ELSE 'API'::text\nEND\n"
+        'WHERE "source" IS NULL;\n\n\n'
+        '-- AlterTable\nALTER TABLE "scores" ALTER COLUMN "source" SET NOT NULL;\n'
+    )
+    findings = run(sql, history=(SCORES,), tool="prisma")
+    assert where(findings, R) == [(12, 22)]
+    assert findings[0].message.startswith(
+        'Setting "scores"."source" NOT NULL: the app version still running may insert or '
+        'update it with NULL and fails with null value in column "source" violates not-null '
+        f"constraint; the UPDATE at line 3 fills the NULLs already there, so {BACKFILL_WORDS}"
+    )
+    # Near misses: a CASE without ELSE yields NULL; another filter leaves NULLs.
+    no_else = sql.replace("  ELSE 'API'::text\n", "")
+    assert ANY_NULL in run(no_else, history=(SCORES,), tool="prisma")[0].message
+    other = sql.replace('WHERE "source" IS NULL', "WHERE name = 'x'")
+    assert ANY_NULL in run(other, history=(SCORES,), tool="prisma")[0].message
+
+
+def test_unconditional_coalesce_backfill() -> None:
+    # langfuse 20230720172051_tokens_non_null.
+    history = ("create table observations (id text primary key, prompt_tokens int, total int);",)
+    sql = (
+        "UPDATE observations SET prompt_tokens = COALESCE(prompt_tokens, 0);\n"
+        'ALTER TABLE "observations"\nALTER COLUMN "prompt_tokens" SET DEFAULT 0,\n'
+        'ALTER COLUMN "prompt_tokens" SET NOT NULL,\nALTER COLUMN "total" SET NOT NULL;\n'
+    )
+    findings = run(sql, history=history)
+    assert where(findings, R) == [(4, 1), (5, 1)]
+    assert BACKFILL_WORDS in findings[0].message and "line 1" in findings[0].message
+    # Near miss: "total" was never backfilled, and a COALESCE of columns may stay NULL.
+    assert ANY_NULL in findings[1].message
+    maybe = sql.replace("COALESCE(prompt_tokens, 0)", "COALESCE(prompt_tokens, total)")
+    assert ANY_NULL in run(maybe, history=history)[0].message
+
+
+def test_alembic_backfill_then_not_null(tmp_path: Path) -> None:
+    findings = lint_alembic(
+        tmp_path,
+        'op.create_table("users", sa.Column("id", sa.BigInteger(), primary_key=True), '
+        'sa.Column("name", sa.Text()))',
+        "op.execute(\"UPDATE users SET name = '' WHERE name IS NULL\")\n"
+        'op.alter_column("users", "name", nullable=False)',
+        rules=[R],
+    )
+    assert [(Path(f.path).name, f.line, f.rule) for f in findings] == [("bbb2_change.py", 10, R)]
+    assert BACKFILL_WORDS in findings[0].message
+
+
+def test_a_not_null_column_dropped_and_added_again_is_drop_columns_finding() -> None:
+    sql = (
+        "alter table prompts drop column prompt;\n"
+        "alter table prompts add column prompt jsonb;\n"
+        "alter table prompts alter column prompt set not null;\n"
+    )
+    assert run(sql, history=(PROMPTS,)) == []
+    # Near misses: the dropped column was nullable; or it is dropped by an earlier
+    # migration (the old app of this deploy never had it).
+    nullable = PROMPTS.replace('"prompt" TEXT NOT NULL', '"prompt" TEXT')
+    assert where(run(sql, history=(nullable,)), R) == [(3, 21)]
+    earlier = (PROMPTS, "alter table prompts drop column prompt;")
+    later = sql.split("\n", 1)[1]
+    assert where(run(later, history=earlier), R) == [(2, 21)]
+
+
+def test_a_nullable_column_renamed_away_is_still_reported() -> None:
+    nullable = PROMPTS.replace('"prompt" TEXT NOT NULL', '"prompt" TEXT')
+    sql = (
+        "alter table prompts add column json_prompt jsonb;\n"
+        "alter table prompts rename column prompt to prompt_old;\n"
+        "alter table prompts rename column json_prompt to prompt;\n"
+        "alter table prompts alter column prompt set not null;\n"
+    )
+    assert where(run(sql, history=(nullable,)), R) == [(4, 21)]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Literal
 
 from migcheck.context import Context
-from migcheck.model import ColumnDef, Op, Statement
+from migcheck.model import INDEX_KEY_SEP, ColumnDef, Op, Statement
 from migcheck.rules._alembic import prior_column
 from migcheck.rules._locking import existing
 from migcheck.schema import ColumnInfo
@@ -52,7 +52,7 @@ def breaks_writers(op: Op, ctx: Context) -> Broken | None:
         # without a default (add-required-column). A column added by another migration
         # of the deploy is contract-in-same-deploy's.
         if column is not None and _added_here_without_default(column, ctx):
-            return "added"
+            return None if _replaces_required_column(op, ctx) else "added"
         return None
     if column is None:
         # The history never showed the table, so the model did not record the column
@@ -101,6 +101,44 @@ def _added_here_without_default(column: ColumnInfo, ctx: Context) -> bool:
         and column.generated is None
         and not column.not_null
     )
+
+
+def _replaces_required_column(op: Op, ctx: Context) -> bool:
+    """Whether this migration put the column in place of a NOT NULL column of the same
+    name that it dropped or renamed away earlier (the swap: add ``x_new``, copy, drop
+    ``x``, rename ``x_new`` to ``x``; or drop ``x`` and add it again). The running app
+    always wrote ``x``, so NOT NULL breaks none of its INSERTs; what the swap does to it
+    is drop-column's (or rename-column's) finding."""
+    away = next(
+        (
+            o.new_name
+            for s in ctx.earlier_statements()
+            for o in s.ops
+            if o.kind == "rename_column" and o.table == op.table and o.column == op.column
+        ),
+        None,
+    )
+    if away is not None:
+        old = ctx.column(op.table, away)
+        return old is not None and old.not_null
+    gone = ctx.schema.dropped_columns.get((op.table or "", op.column or ""))
+    return gone is not None and ctx.created_in_this_migration(gone[1]) and gone[0].not_null
+
+
+def backfilled_at(op: Op, ctx: Context) -> int | None:
+    """The line of the last UPDATE of this migration before ``op`` that leaves no NULL in
+    its column (``sql/dml.py`` says which columns an UPDATE fills), if any."""
+    for s in reversed(ctx.earlier_statements()):
+        for o in s.ops:
+            fills = o.options.get("fills")
+            if (
+                o.kind == "update"
+                and o.table == op.table
+                and isinstance(fills, str)
+                and op.column in fills.split(INDEX_KEY_SEP)
+            ):
+                return s.span.line
+    return None
 
 
 def added_earlier(op: Op, ctx: Context) -> ColumnDef | None:

@@ -10,11 +10,11 @@ from migcheck.context import Context
 from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import ident, qname
 from migcheck.rules import Rule
-from migcheck.rules._dropped_constraint import adds_primary_key, dropped, replaced
+from migcheck.rules._dropped_constraint import adds_primary_key, dropped
+from migcheck.rules._key_cover import Key, Verdict, judge, of_index
 from migcheck.rules._locking import outside_tx
 from migcheck.rules._opcalls import paste
 from migcheck.rules._opcalls import word as unit
-from migcheck.schema import ConstraintInfo
 
 _KEYS = ("primary_key", "unique")
 
@@ -35,17 +35,20 @@ class DropKeyConstraint(Rule):
             yield from self._index(op, stmt, ctx)
             return
         con = dropped(op, ctx, _KEYS)
-        if con is None or replaced(con, stmt, ctx, _KEYS):
+        if con is None:
+            return
+        verdict = Verdict(False)
+        if con.columns:
+            old = Key(con.name, con.table, con.columns, con.columns)
+            verdict = judge(old, op, stmt, ctx)
+        if verdict.replaced:
             return
         t = qname(con.table)
         cols = _cols(con.columns)
         pk = con.kind == "primary_key"
         word = "primary key" if pk else "unique constraint"
-        message = (
-            f"Dropping {word} {qname(con.name)} of {t} ({cols}): the app version still running "
-            f"gets there is no unique or exclusion constraint matching the ON CONFLICT "
-            f"specification from INSERT … ON CONFLICT ({cols}), and duplicate values can now "
-            "be written."
+        message = f"Dropping {word} {qname(con.name)} of {t} ({cols}): " + _consequence(
+            f"({cols})", verdict.cover
         )
         if pk and not adds_primary_key(con.table, stmt, ctx):
             message += (
@@ -91,22 +94,37 @@ class DropKeyConstraint(Rule):
         if ctx.is_new_table(index.table) or (index.table, bare) in ctx.schema.constraints:
             # An index behind a constraint cannot be dropped on its own: PostgreSQL refuses.
             return
-        if replaced_index(index.table, index.columns, stmt, ctx):
+        old = of_index(index)
+        verdict = judge(old, op, stmt, ctx) if old is not None else Verdict(False)
+        if verdict.replaced:
             return
         t = qname(index.table)
-        cols = _cols(index.columns)
+        target = f"({_cols(index.columns)})"
+        if old is not None and old.predicate is not None:
+            target += f" WHERE ({old.predicate})"
         yield self.finding(
             stmt,
-            f"Dropping unique index {qname(op.name)} of {t}: the app version still running "
-            "gets there is no unique or exclusion constraint matching the ON CONFLICT "
-            f"specification from INSERT … ON CONFLICT ({cols}) that this index answers, and "
-            "duplicate values can now be written.",
+            f"Dropping unique index {qname(op.name)} of {t}: "
+            + _consequence(target, verdict.cover, " that this index answers"),
             "Drop it only once no running code relies on it; to replace it, build the new "
             "unique index (CREATE UNIQUE INDEX CONCURRENTLY) before dropping this one.",
             op,
         )
 
 
-def replaced_index(table: str, columns: tuple[str, ...], stmt: Statement, ctx: Context) -> bool:
-    """Whether the migration builds another unique index or key on the same columns."""
-    return replaced(ConstraintInfo("", "unique", table, columns), stmt, ctx, _KEYS)
+def _consequence(target: str, cover: Key | None, answered: str = "") -> str:
+    """What the running app loses: the ON CONFLICT arbiter always, and the rejection of
+    duplicates unless another unique index of the table still rejects them."""
+    conflict = (
+        "the app version still running gets there is no unique or exclusion constraint "
+        f"matching the ON CONFLICT specification from INSERT … ON CONFLICT {target}"
+        f"{answered}"
+    )
+    if cover is None:
+        return conflict + ", and duplicate values can now be written."
+    where = f" (line {cover.line})" if cover.line is not None else ""
+    return (
+        f"{conflict}. Duplicate values stay rejected by unique index {qname(cover.name)}"
+        f"{where}, whose keys are computed from these columns; only upserts naming the "
+        "dropped one's exact keys lose their arbiter."
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from migcheck.context import Context
-from migcheck.model import Finding, Op, Statement
+from migcheck.model import INDEX_KEY_SEP, Finding, Op, Statement
 from migcheck.quoting import qname
 from migcheck.rules import Rule
 from migcheck.rules._opcalls import paste
@@ -44,14 +44,34 @@ class DropTable(Rule):
             "alembic": "2. In a later deploy, once no old instance is left, drop it in a new "
             "revision:",
         }.get(ctx.tool, "2. In a later deploy, once no old instance is left, drop it:")
+        copy = _copied_out(op.table, ctx)
+        lost = "every row in it is lost"
+        if copy is not None:
+            line, into = copy
+            lost = f"what line {line} did not copy from it into {qname(into)} first is lost with it"
         yield self.finding(
             stmt,
             f"Dropping table {t}: the app version still running queries it and fails with "
             f'relation "{op.table}" does not exist until every instance is replaced, and '
-            f"every row in it is lost{cascade}.",
+            f"{lost}{cascade}.",
             "Drop the table in two deploys:\n"
             f"{first}; keep a backup if the data may be needed "
             f"(pg_dump --table='{t}').\n"
             f"{later}\n" + paste(ctx, f"DROP TABLE {t};"),
             op,
         )
+
+
+def _copied_out(table: str | None, ctx: Context) -> tuple[int, str] | None:
+    """The last statement of this migration before the drop that copies rows of ``table``
+    into another table (``INSERT INTO b SELECT … FROM a``, ``UPDATE b SET x = (SELECT …
+    FROM a)``): its line and target. A copy may be partial (a WHERE), so the message
+    says what is lost, not that nothing is."""
+    for s in reversed(ctx.earlier_statements()):
+        for o in s.ops:
+            reads = o.options.get("reads")
+            if o.kind not in ("insert", "update") or not isinstance(reads, str) or not o.table:
+                continue
+            if table is not None and table in reads.split(INDEX_KEY_SEP):
+                return s.span.line, o.table
+    return None

@@ -15,7 +15,7 @@ from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import ident, qcol, qname, quote
 from migcheck.rules import Rule
 from migcheck.rules._locking import blocks
-from migcheck.rules._not_null import added_earlier, breaks_writers, scan_reporter
+from migcheck.rules._not_null import added_earlier, backfilled_at, breaks_writers, scan_reporter
 from migcheck.rules._opcalls import add_column, execute, string, table_args
 
 
@@ -97,12 +97,18 @@ class SetNotNull(Rule):
                 "NULL scans the whole table under an ACCESS EXCLUSIVE lock even with the "
                 "check in place."
             )
+        backfill_line = backfilled_at(op, ctx)
+        existing_nulls = (
+            ", and this ALTER fails if any existing row holds NULL."
+            if backfill_line is None
+            else f"; the UPDATE at line {backfill_line} fills the NULLs already there, so this "
+            "ALTER fails only if such a write lands between that UPDATE and this ALTER."
+        )
         return self.finding(
             stmt,
             f"Setting {col} NOT NULL: the app version still running may insert or update it "
             f'with NULL and fails with null value in column "{op.column}" violates not-null '
-            "constraint, and this ALTER fails if any existing row holds NULL."
-            + _scan_sentence(stmt, op, ctx),
+            "constraint" + existing_nulls + _scan_sentence(stmt, op, ctx),
             steps,
             op,
         )

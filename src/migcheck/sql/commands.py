@@ -14,6 +14,7 @@ from sqlglot.tokens import Token, TokenType
 from migcheck.model import ColumnDef, Constraint, Op
 from migcheck.sql.alter_table import alter_table, partition_bound
 from migcheck.sql.ddl import ParseResult, Recogniser
+from migcheck.sql.indexkeys import index_keys, nulls_not_distinct, predicate
 from migcheck.sql.tokens import Cursor, is_name, name_list, split_top, string_value, text_of
 from migcheck.sql.views import view_columns
 
@@ -229,6 +230,7 @@ def _create_index(rec: Recogniser, cur: Cursor, unique: bool) -> Op:
     cols = name_list(group)
     rest = cur.rest()
     where = any(t.text.upper() == "WHERE" for t in rest)
+    keys, refs = index_keys(group)
     return Op(
         "create_index",
         table,
@@ -240,7 +242,14 @@ def _create_index(rec: Recogniser, cur: Cursor, unique: bool) -> Op:
         has_where=where,
         mode=method,
         source="tokens",
-        options={"if_not_exists": ine, "plain_keys": _plain_keys(group)},
+        options={
+            "if_not_exists": ine,
+            "plain_keys": _plain_keys(group),
+            "keys": keys,
+            "key_refs": refs,
+            "where": predicate(rest),
+            "nulls_not_distinct": nulls_not_distinct(rest),
+        },
     )
 
 

@@ -8,11 +8,12 @@ imported inside the functions: the CLI's cached start-up path never needs it.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from sqlglot.tokens import Token
 
-from migcheck.model import DOT_IN_NAME, Op
+from migcheck.model import DOT_IN_NAME, INDEX_KEY_SEP, Op
 from migcheck.sql.ddl import ParseResult
 
 _READ_ONLY = frozenset({"SELECT", "VALUES", "TABLE", "SHOW", "EXPLAIN"})
@@ -74,7 +75,12 @@ def _dml_ops(tree: object) -> list[Op] | None:
                 # ``UPDATE t SET ... FROM s WHERE t.id = s.t_id`` names no row to skip: its
                 # WHERE only joins, so it rewrites every row of t that s covers.
                 has_where=_filters(where) and not (from_ is not None and _joins_only(where)),
-                options={"from": from_ is not None, "always_true": _always_true(where)},
+                options={
+                    "from": from_ is not None,
+                    "always_true": _always_true(where),
+                    "fills": INDEX_KEY_SEP.join(_fills(tree)),
+                    "reads": INDEX_KEY_SEP.join(_reads(tree, table_name)),
+                },
             )
         ]
     if isinstance(tree, exp.Delete):
@@ -97,7 +103,12 @@ def _dml_ops(tree: object) -> list[Op] | None:
                 "insert",
                 table_name(tree.this),
                 has_where=has_where,
-                options={"select": from_select, "select_from": sel_table},
+                options={
+                    "select": from_select,
+                    "select_from": sel_table,
+                    # A VALUES list reads no table: its rows need no walk.
+                    "reads": INDEX_KEY_SEP.join(_reads(tree, table_name) if from_select else ()),
+                },
             )
         ]
     if isinstance(tree, exp.Merge):
@@ -114,6 +125,96 @@ def _dml_ops(tree: object) -> list[Op] | None:
     if isinstance(tree, (exp.Create, exp.Drop, exp.Alter, exp.Command, exp.Alias, exp.Column)):
         return None
     return [Op("other")]
+
+
+def _reads(tree: object, table_name: Callable[[Any], str | None]) -> list[str]:
+    """The tables a data-changing statement reads rows from (its subqueries, FROM and
+    SELECT), apart from the one it writes: where a migration copies rows out of a table
+    before dropping it (drop-table)."""
+    from sqlglot import exp
+
+    assert isinstance(tree, exp.Expr)
+    target = table_name(tree.this)
+    out: list[str] = []
+    for node in tree.find_all(exp.Table):
+        if node is tree.this or node.parent is tree.this:
+            continue
+        name = table_name(node)
+        if name and name != target and name not in out:
+            out.append(name)
+    return out
+
+
+def _fills(tree: object) -> list[str]:
+    """The columns this UPDATE leaves without a NULL: it sets them to a value that is never
+    NULL (a constant, a COALESCE or CASE ending in one) on every row, or on every row
+    where they are NULL (``WHERE col IS NULL``). Anything else (a FROM join, another
+    filter, a column value) may leave NULLs, so it fills nothing."""
+    from sqlglot import exp
+
+    assert isinstance(tree, exp.Update)
+    if tree.args.get("from_") is not None:
+        return []
+    where = tree.args.get("where")
+    only_null = _null_test(where.this) if isinstance(where, exp.Where) else None
+    if isinstance(where, exp.Where) and only_null is None and not _always_true(where):
+        return []
+    out = []
+    for item in tree.expressions:
+        if not isinstance(item, exp.EQ) or not isinstance(item.this, exp.Column):
+            continue
+        col = _column_name(item.this)
+        if only_null not in (None, col):
+            continue
+        if _never_null(item.expression):
+            out.append(col)
+    return out
+
+
+def _column_name(node: object) -> str:
+    from sqlglot import exp
+
+    assert isinstance(node, exp.Column)
+    ident = node.this
+    quoted = isinstance(ident, exp.Identifier) and bool(ident.args.get("quoted"))
+    return node.name.replace(".", DOT_IN_NAME) if quoted else node.name.lower()
+
+
+def _null_test(cond: object) -> str | None:
+    """The column of ``col IS NULL`` (None for any other condition)."""
+    from sqlglot import exp
+
+    while isinstance(cond, exp.Paren):
+        cond = cond.this
+    if (
+        isinstance(cond, exp.Is)
+        and isinstance(cond.expression, exp.Null)
+        and isinstance(cond.this, exp.Column)
+    ):
+        return _column_name(cond.this)
+    return None
+
+
+def _never_null(node: object) -> bool:
+    """Whether an expression is never NULL, whatever the row: a non-NULL constant (maybe
+    cast), the current time, a COALESCE with such an argument, a CASE whose every branch
+    and ELSE are such."""
+    from sqlglot import exp
+
+    while isinstance(node, (exp.Paren, exp.Cast)):
+        node = node.this
+    if isinstance(node, (exp.Literal, exp.Boolean)):
+        return True
+    if isinstance(node, (exp.CurrentTimestamp, exp.CurrentDate)):
+        return True
+    if isinstance(node, exp.Coalesce):
+        return any(_never_null(a) for a in [node.this, *node.expressions])
+    if isinstance(node, exp.Case):
+        default = node.args.get("default")
+        return default is not None and all(
+            _never_null(x) for x in [default, *(i.args.get("true") for i in node.args["ifs"])]
+        )
+    return False
 
 
 # A WHERE clause bigger than this is taken to filter rows without simplifying it: the

@@ -67,7 +67,7 @@ _ENGINE_URL = "postgresql://"
 _IS_OFFLINE_MODE = Builtin("is_offline_mode", lambda ev, args, kwargs, node: False)
 
 
-_IMPORT_HINT = "which migcheck does not import; --alembic-import would"
+_IMPORT_HINT = "which migcheck does not import unless run with --alembic-import"
 
 
 def _shown_as(value: object, name: str) -> object:

@@ -21,6 +21,7 @@ import ast
 
 from .expressions import MAX_LOOP, ExpressionEvaluator, dotted
 from .handles import AutocommitBlock, Scope, UserFunction
+from .notes import BOTH_BRANCHES
 from .recorder import BatchSpec
 from .sink import Sink
 from .values import Opaque, Unevaluable
@@ -129,7 +130,7 @@ class Interpreter(ExpressionEvaluator):
         try:
             branch = self.truth(stmt.test, scope)
         except Unevaluable as exc:
-            self.note(stmt, f"condition not evaluated ({exc.reason}); both branches are checked")
+            self.note(stmt, f"condition not evaluated ({exc.reason}); {BOTH_BRANCHES}")
             self._exec_branch(stmt.body, scope)
             self._exec_branch(stmt.orelse, scope)
             return

@@ -7,7 +7,7 @@ only the revisions it does not hold are parsed and rendered, and then stored.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from migcheck.model import InputError
@@ -17,7 +17,7 @@ from migcheck.sources.reading import read_tree_bytes
 from . import rendercache
 from .discover import Project, env_settings, find_projects, revision_paths
 from .graph import Graph, build_graph
-from .notes import EXISTING_COLUMNS, AlembicNote
+from .notes import BOTH_BRANCHES, EXISTING_COLUMNS, AlembicNote
 from .positions import display_path
 from .recorder import Recorder
 from .render import Rendered, render_revision
@@ -132,6 +132,7 @@ def _load_project(
 
     history = History(root=display_path(project.root), tool="alembic", settings=settings)
     downgrades: list[Migration] = []
+    revision_notes: list[AlembicNote] = []
     sys_path = [*project.sys_path, *([project.script_dir] if project.script_dir else [])]
     for rev in graph.order:
         is_selected = chosen is None or rev.revision in chosen
@@ -149,13 +150,46 @@ def _load_project(
                 if id(rev) in revisions.pending and complete:
                     store_key, errs = revisions.pending[id(rev)]
                     writer.put(store_key, rendercache.pack(rev, errs, rendered))
-            notes.extend(rendered.notes)
+            revision_notes.extend(rendered.notes)
             _attach(rendered, upgrade, downgrade)
         history.migrations.append(upgrade)
         downgrades.append(downgrade)
     if include_downgrade:
         history.migrations.extend(reversed(downgrades))
+    notes.extend(merge_repeated(revision_notes))
     return history, errors, notes
+
+
+def merge_repeated(notes: list[AlembicNote]) -> list[AlembicNote]:
+    """One note for an undecided ``if`` that several revisions share word for word (the
+    same unknown helper in a guard at the top of every ``upgrade()``, as in ckan): it is
+    one uncertainty of the project, read the same way in each, with both branches
+    checked. It stays on the newest of them (the notes come in history order), the one a
+    pull request most likely adds, and says how many others share it. Notes that say
+    something went unchecked stay on every file they concern."""
+    files: dict[str, list[str]] = {}
+    for n in notes:
+        if not n.message.endswith(BOTH_BRANCHES):
+            continue
+        paths = files.setdefault(n.message, [])
+        if n.path not in paths:
+            paths.append(n.path)
+    out = []
+    for n in notes:
+        paths = files.get(n.message, [n.path])
+        if len(paths) == 1:
+            out.append(n)
+        elif n.path == paths[-1]:
+            others = len(paths) - 1
+            word = "revision" if others == 1 else "revisions"
+            out.append(
+                replace(
+                    n,
+                    message=f"{n.message} (the same in {others} earlier {word} of this "
+                    f"project, from {Path(paths[0]).name}; reported once, here)",
+                )
+            )
+    return out
 
 
 def _read_revisions(

@@ -19,6 +19,11 @@ from dataclasses import dataclass
 # one module the package imports eagerly, so rules read it without loading the reader.
 EXISTING_COLUMNS = "alembic_existing_columns"
 
+# How a note about an ``if`` test the reader could not decide ends: nothing was skipped
+# (both branches were read), so many revisions sharing it word for word are one note of
+# the project (``load.merge_repeated``); a note that says SQL went unchecked never merges.
+BOTH_BRANCHES = "both branches are checked"
+
 
 @dataclass(frozen=True)
 class AlembicNote:
