@@ -148,7 +148,7 @@ def _lint_history(
 ) -> None:
     deploys = _deploys(history, options)
     pack = histcache.open_pack(history)
-    keys = histcache.chain(history, options, rules.ids, deploys) if pack is not None else []
+    keys = histcache.chain(history, options, rules.ids, deploys, pack.key) if pack else []
     # What each migration emitted, while every key up to it is in the cache.
     warm = 0
     for k in keys:

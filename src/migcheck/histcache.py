@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -95,8 +96,16 @@ def _digest(*parts: object) -> str:
     return h.hexdigest()
 
 
-def chain(history: History, options: Options, rule_ids: list[str], deploys: list[int]) -> list[str]:
-    """The key of each migration's emission (see the module docstring)."""
+def chain(
+    history: History,
+    options: Options,
+    rule_ids: list[str],
+    deploys: list[int],
+    digest: Callable[[Migration], str | None] = cache.key,
+) -> list[str]:
+    """The key of each migration's emission (see the module docstring). ``digest`` gives
+    a migration's own key (its path and text, or rendered chunks, hashed once: the parse
+    is stored under it too)."""
     settings = sorted((str(k), repr(v)) for k, v in history.settings.items())
     key = _digest(
         _FORMAT,
@@ -116,7 +125,9 @@ def chain(history: History, options: Options, rule_ids: list[str], deploys: list
     )
     out = []
     for m, deploy in zip(history.migrations, deploys, strict=True):
-        body = m.text if m.chunks is None else m.chunks
+        body = digest(m)
+        if body is None:  # no cache: never stored, but still a faithful key
+            body = _digest(m.text if m.chunks is None else m.chunks)
         notes = sorted((str(k), repr(v)) for k, v in m.notes.items())
         key = _digest(
             key, m.path, m.key, m.tool, m.runner_transaction, m.selected, deploy, notes, body
@@ -137,7 +148,16 @@ class Pack:
         self._parsed = parsed
         self._out_results: dict[str, bytes] = {}
         self._out_parsed: dict[str, bytes] = {}
+        self._keys: dict[int, str | None] = {}
         self.dirty = False
+
+    def key(self, migration: Migration) -> str | None:
+        """``cache.key`` of a migration, hashed once per run (the chain, the parse lookup
+        and storing it all need it)."""
+        k = self._keys.get(id(migration), "")
+        if k == "":
+            k = self._keys[id(migration)] = cache.key(migration)
+        return k
 
     def emitted(self, key: str) -> Emitted | None:
         raw = self._results.get(key)
@@ -158,13 +178,13 @@ class Pack:
 
     def missing(self, migrations: list[Migration]) -> list[Migration]:
         """The migrations whose parse this file does not hold."""
-        return [m for m in migrations if cache.key(m) not in self._parsed]
+        return [m for m in migrations if self.key(m) not in self._parsed]
 
     def add_parsed(self, migration: Migration, loaded: Loaded) -> None:
         """A parse done elsewhere (the process pool), kept for the next run."""
         from migcheck.statements import CACHE_MAX_STATEMENTS, Loaded
 
-        k = cache.key(migration)
+        k = self.key(migration)
         # A file of many thousand statements parses as fast as it decodes, and encoding
         # it would take several times its memory: it is not kept.
         if len(loaded.statements) > CACHE_MAX_STATEMENTS:
@@ -178,7 +198,7 @@ class Pack:
         """The migration's statements: from this file, else parsed (and kept for it)."""
         from migcheck.statements import Loaded, load
 
-        k = cache.key(migration)
+        k = self.key(migration)
         raw = self._parsed.get(k) if k is not None else None
         hit: Loaded | None = _decode(raw, Loaded) if raw is not None else None
         if hit is not None and k is not None and raw is not None:
