@@ -377,7 +377,8 @@ class _Progress:
 @click.option(
     "--sqlalchemy-metadata",
     default=None,
-    help="module:attr of SQLAlchemy MetaData to derive queries from (imports your code).",
+    help="SQLAlchemy model files (path or glob; module:attr names the module's file) to "
+    "derive the old app's queries from, read statically without importing them.",
 )
 @click.option(
     "--app-ref",
