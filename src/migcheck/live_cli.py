@@ -8,8 +8,9 @@ command runs, so the linter's start-up path never pays for it.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -210,6 +211,54 @@ def _exit_code(findings: list[Finding], fail_on: str) -> int:
     return EXIT_FINDINGS if worst >= SEVERITY_RANK[fail_on] else EXIT_CLEAN
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+# The options that choose the server and bound what runs on it, the same for ``live``
+# and ``rehearse`` (the rehearsal runs on the live check's machinery).
+_SERVER_OPTIONS = [
+    click.option(
+        "--pg-version",
+        type=click.Choice(["16", "18"]),
+        default=None,
+        help="Bundled PostgreSQL major version to run (default: the newest bundled).",
+    ),
+    click.option(
+        "--pg-bin",
+        default=None,
+        type=click.Path(),
+        help="Use the PostgreSQL binaries in this directory instead of the bundled ones.",
+    ),
+    click.option(
+        "--dsn",
+        default=None,
+        help="Use an existing server: migcheck works only in scratch databases it creates and drops.",
+    ),
+    click.option(
+        "--statement-timeout",
+        type=float,
+        default=60.0,
+        show_default=True,
+        help="Seconds any one migration statement may run.",
+    ),
+    click.option(
+        "--allow-extension",
+        "allow_extensions",
+        multiple=True,
+        metavar="NAME[,NAME...]",
+        help="Let migcheck create this extension as superuser when a migration's plain "
+        "CREATE EXTENSION asks for it (migrations never run as superuser; trusted "
+        "extensions need no flag). Repeatable.",
+    ),
+]
+
+
+def server_options(command: F) -> F:
+    """Add ``_SERVER_OPTIONS`` to a click command, in order."""
+    for option in reversed(_SERVER_OPTIONS):
+        command = option(command)
+    return command
+
+
 @click.command("live")
 @click.argument("paths", nargs=-1, type=click.Path(), required=True)
 @click.option(
@@ -254,40 +303,8 @@ def _exit_code(findings: list[Finding], fail_on: str) -> int:
 @click.option(
     "--new-ref", default="", help="Git ref of the new app version (default: working tree)."
 )
-@click.option(
-    "--pg-version",
-    type=click.Choice(["16", "18"]),
-    default=None,
-    help="Bundled PostgreSQL major version to run (default: the newest bundled).",
-)
-@click.option(
-    "--pg-bin",
-    default=None,
-    type=click.Path(),
-    help="Use the PostgreSQL binaries in this directory instead of the bundled ones.",
-)
-@click.option(
-    "--dsn",
-    default=None,
-    help="Use an existing server: migcheck works only in a scratch database it creates and drops.",
-)
-@click.option(
-    "--statement-timeout",
-    type=float,
-    default=60.0,
-    show_default=True,
-    help="Seconds any one statement may run.",
-)
+@server_options
 @click.option("--no-cache", is_flag=True, help="Replay the whole history; keep no template.")
-@click.option(
-    "--allow-extension",
-    "allow_extensions",
-    multiple=True,
-    metavar="NAME[,NAME...]",
-    help="Let migcheck create this extension as superuser when a migration's plain "
-    "CREATE EXTENSION asks for it (migrations never run as superuser; trusted "
-    "extensions need no flag). Repeatable.",
-)
 @click.option(
     "--diff",
     "diff_base",

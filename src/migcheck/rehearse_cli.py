@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from migcheck.live_cli import server_options
 from migcheck.report import FORMATS
 from migcheck.vocabulary import FAIL_ON
 
@@ -387,38 +388,8 @@ class _Progress:
     default=None,
     help="Git ref of the old (deployed) app version, e.g. origin/main.",
 )
-@click.option(
-    "--pg-version",
-    type=click.Choice(["16", "18"]),
-    default=None,
-    help="Bundled PostgreSQL major version to run (default: the newest bundled).",
-)
-@click.option(
-    "--pg-bin",
-    default=None,
-    type=click.Path(),
-    help="Use the PostgreSQL binaries in this directory instead of the bundled ones.",
-)
-@click.option(
-    "--dsn",
-    default=None,
-    help="Use an existing server: migcheck works only in scratch databases it creates and drops.",
-)
-@click.option(
-    "--statement-timeout",
-    type=float,
-    default=60.0,
-    show_default=True,
-    help="Seconds any one migration statement may run.",
-)
+@server_options
 @click.option("--no-cache", is_flag=True, help="Keep no template (base or seeded).")
-@click.option(
-    "--allow-extension",
-    "allow_extensions",
-    multiple=True,
-    metavar="NAME[,NAME...]",
-    help="As for `migcheck live`. Repeatable.",
-)
 @click.option(
     "--diff",
     "diff_base",
