@@ -55,18 +55,42 @@ def test_nothing_crossed_gives_the_figures_as_info() -> None:
     )
 
 
-def test_a_long_lock_wait_or_a_p99_above_the_baseline_blocks() -> None:
+def test_only_a_long_wait_on_its_lock_blocks() -> None:
     assert rules(statement(waiting_queries=1, max_wait_ms=600.0)) == ["rehearse-blocked-traffic"]
     assert rules(statement(waiting_queries=1, max_wait_ms=400.0)) == ["rehearse-statement"]
-    assert rules(statement(p99_ms=520.0)) == ["rehearse-blocked-traffic"]
-    assert rules(statement(p99_ms=505.0)) == ["rehearse-statement"]  # 495 ms above
-    assert rules(statement(p99_ms=61.0), max_stall_s=0.05) == ["rehearse-blocked-traffic"]
+    assert rules(statement(waiting_queries=2, max_wait_ms=61.0), max_stall_s=0.05) == [
+        "rehearse-blocked-traffic"
+    ]
+    assert rules(statement(waiting_queries=2, max_wait_ms=49.0), max_stall_s=0.05) == [
+        "rehearse-statement"
+    ]
 
 
-def test_a_slow_app_does_not_make_every_statement_blocking() -> None:
-    slow = {**BASELINE, "p99_ms": 900.0}
-    assert rules(statement(p99_ms=880.0), slow) == ["rehearse-statement"]
-    assert rules(statement(p99_ms=1500.0), slow) == ["rehearse-blocked-traffic"]
+def test_a_p99_rise_without_a_lock_wait_is_contention_not_blocking() -> None:
+    st = statement(lock_mode="SHARE UPDATE EXCLUSIVE", p99_ms=4479.0, in_flight_queries=3)
+    st["locks"][0]["mode"] = "SHARE UPDATE EXCLUSIVE"
+    found = findings([st], BASELINE, RehearseOptions(), {"public.items": 5000})
+    assert [(f.rule, f.severity) for f in found] == [("rehearse-statement", "info")]
+    assert found[0].message == (
+        'held SHARE UPDATE EXCLUSIVE on "public.items" (5,000 rows) for 40 ms; no app query '
+        "waited on its lock; app p99 rose to 4.5 s vs 10 ms baseline; no query waited on "
+        "its lock: contention, not blocking; 3 app queries still running at its end "
+        "(counted until then)."
+    )
+    # A rise under the stall: plain figures, no contention remark.
+    plain = findings([statement(p99_ms=505.0)], BASELINE, RehearseOptions(), {})
+    assert "contention" not in plain[0].message
+    assert "app p99 505 ms vs 10 ms baseline." in plain[0].message
+
+
+def test_timeouts_are_figures_not_app_errors() -> None:
+    st = statement(waiting_queries=4, max_wait_ms=5000.0, timed_out_queries=4)
+    found = findings([st], BASELINE, RehearseOptions(), {})
+    assert [f.rule for f in found] == ["rehearse-blocked-traffic"]
+    assert found[0].message.endswith(
+        "4 app queries waited on its lock, longest 5.0 s; app p99 12 ms vs 10 ms baseline; "
+        "4 app queries cancelled by the app's statement_timeout."
+    )
 
 
 def test_queueing_behind_a_long_transaction_is_the_lock_queue() -> None:
@@ -98,7 +122,7 @@ def test_percentile_is_nearest_rank() -> None:
     assert percentile([3.0], 99) == 3.0
 
 
-def test_a_wait_lasts_from_the_first_sample_that_saw_it_to_the_last() -> None:
+def test_a_wait_lasts_from_the_query_start_to_the_last_sample_that_saw_it() -> None:
     blocked = Sample(start=1.0, end=2.0, query=0, pid=11)
     other = Sample(start=1.0, end=1.01, query=0, pid=12)
     waits = [
@@ -109,4 +133,40 @@ def test_a_wait_lasts_from_the_first_sample_that_saw_it_to_the_last() -> None:
     measure = Measure(0.0, 3.0, [blocked, other], waits, {11, 12}, ["q"], interval=0.02)
     waited = measure.waited(0.0, 3.0, migration=99)
     assert list(waited) == [blocked]
-    assert round(waited[blocked]) == 620  # 1.8 - 1.2 + one 20 ms interval
+    # It took its lock as it started: 1.8 - 1.0 + one 20 ms interval, not from 1.2.
+    assert round(waited[blocked]) == 820
+    # A query that was there before the statement waited from the statement's start.
+    assert round(measure.waited(1.1, 3.0, migration=99)[blocked]) == 720
+
+
+def test_a_query_still_running_at_the_end_is_in_flight_not_invisible() -> None:
+    # Client 11 finished two fast queries, then one that never returned (stuck on
+    # the lock): the traffic cut it after the run ended (t_end = 3.0).
+    fast = [Sample(0.1, 0.11, 0, 11), Sample(0.2, 0.21, 0, 11)]
+    stuck = Sample(1.0, 3.4, 0, 11, "57014", "canceling statement due to user request", True)
+    waits = [WaitSample(1.1 + i / 10, ((11, (99,)),)) for i in range(15)]
+    measure = Measure(0.0, 3.0, [*fast, stuck], waits, {11}, ["q"], interval=0.02)
+    baseline, _ = measure.baseline(0.5)
+    assert (baseline["queries"], baseline["in_flight"], baseline["timed_out"]) == (2, 0, 0)
+    figures = measure._window(0.9, 2.0)
+    assert figures["in_flight_queries"] == 1
+    assert figures["p99_ms"] == 1000.0  # ran from 1.0 to the window's end at 2.0
+    waited = measure.waited(0.9, 2.0, migration=99)
+    assert [round(ms) for ms in waited.values()] == [1000]
+    # The stall shows in every bucket it lasted, not only where it ended.
+    timeline = measure.timeline()
+    assert [b["in_flight"] for b in timeline[9:12]] == [0, 1, 1]
+    assert timeline[19]["p99_ms"] == 1000.0
+    assert sum(b["errors"] for b in timeline) == 0
+
+
+def test_app_statement_timeouts_are_counted_apart_from_errors() -> None:
+    cut = Sample(0.1, 0.6, 0, 11, "57014", "canceling statement due to statement timeout")
+    broken = Sample(0.2, 0.3, 1, 12, "42703", "column does not exist")
+    measure = Measure(0.0, 3.0, [cut, broken], [], {11, 12}, ["q0", "q1"])
+    baseline, failing = measure.baseline(1.0)
+    assert (baseline["timed_out"], baseline["errors"]) == (1, {"42703": 1})
+    assert failing == {(1, "42703")}
+    assert measure._window(0.0, 1.0)["timed_out_queries"] == 1
+    assert [m["timed_out"] for m in measure.mix([1.0, 1.0])] == [1, 0]
+    assert [m["errors"] for m in measure.mix([1.0, 1.0])] == [0, 1]

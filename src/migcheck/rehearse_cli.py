@@ -47,6 +47,7 @@ class RehearseRequest:
     clients: int = 8
     rate: float | None = None
     max_stall: float = 0.5
+    app_timeout: float | None = None  # None: 10 × max_stall
     rows: int = 100_000
     scale: float = 1.0
     long_transaction: float | None = None
@@ -74,6 +75,7 @@ def run_rehearse_command(req: RehearseRequest) -> int:
         clients=req.clients,
         rate=req.rate,
         max_stall_s=req.max_stall,
+        app_timeout_s=req.app_timeout,
         rows=req.rows,
         scale=req.scale,
         long_transaction_s=req.long_transaction,
@@ -335,6 +337,14 @@ class _Progress:
     help="Seconds of lock wait, or of app p99 above the baseline's, that a statement may cause.",
 )
 @click.option(
+    "--app-timeout",
+    type=float,
+    default=None,
+    metavar="SECONDS",
+    help="statement_timeout of each app query (default: 10 x --max-stall), so a slow query "
+    "cannot pin a client; these cancellations are counted apart from app errors.",
+)
+@click.option(
     "--long-transaction",
     type=float,
     default=None,
@@ -408,6 +418,7 @@ def rehearse_command(
     clients: int,
     rate: float | None,
     max_stall: float,
+    app_timeout: float | None,
     long_transaction: float | None,
     warmup_seconds: float,
     max_seconds: float,
@@ -437,6 +448,7 @@ def rehearse_command(
         clients=clients,
         rate=rate,
         max_stall=max_stall,
+        app_timeout=app_timeout,
         long_transaction=long_transaction,
         warmup_seconds=warmup_seconds,
         max_seconds=max_seconds,

@@ -283,3 +283,83 @@ def test_a_lock_taken_earlier_in_the_transaction_is_held_through_later_statement
     assert first["lock_held_ms"] >= second["lock_held_ms"] >= second["duration_ms"]
     assert first["end_ms"] == second["end_ms"]
     assert code in (0, 1)
+
+
+# An index expression that sleeps 1 ms on every 25th key: on 20,000 rows the build takes
+# a clearly measurable ~0.8 s, so the tests need no large volume (CI time). IMMUTABLE,
+# as an index expression must be; the sleep is PostgreSQL's business, not the index's.
+SLOW_KEY = """CREATE FUNCTION slow_key(v bigint) RETURNS bigint LANGUAGE plpgsql IMMUTABLE
+AS $$ BEGIN IF v % 25 = 0 THEN PERFORM pg_sleep(0.001); END IF; RETURN v; END $$;
+"""
+
+
+# The app's workload with a report that would run for 30 s: without the app's own
+# statement_timeout it pinned every client, so no write was left to wait on the lock
+# and the blocking statement looked idle (the fixtures' Task index did).
+WITH_SLOW_REPORT = ITEM_QUERIES + "SELECT pg_sleep(30), qty FROM items WHERE id = $1;\n"
+
+
+def test_a_plain_create_index_blocks_the_app_writes_it_waits_for(
+    rehearse: Callable[..., Any],
+) -> None:
+    code, report = rehearse(
+        ITEMS + SLOW_KEY,
+        "CREATE INDEX items_key ON items (slow_key(id));\n",
+        queries=WITH_SLOW_REPORT,
+        max_stall=0.05,
+        app_timeout=0.5,
+    )
+    st = _statement(report)
+    assert st["lock_mode"] == "SHARE"
+    assert st["waiting_queries"] > 0
+    assert st["max_wait_ms"] > 50
+    blocked = [f for f in report["findings"] if f["rule"] == "rehearse-blocked-traffic"]
+    assert [(f["line"], f["column"], f["severity"]) for f in blocked] == [(1, 1, "error")]
+    assert " waited on its lock, longest " in blocked[0]["message"]
+    assert "rehearse-app-errors" not in _rules(report)
+    assert code == 1
+
+
+def test_the_same_index_built_concurrently_is_not_blocking(
+    rehearse: Callable[..., Any],
+) -> None:
+    code, report = rehearse(
+        ITEMS + SLOW_KEY,
+        "CREATE INDEX CONCURRENTLY items_key ON items (slow_key(id));\n",
+        queries=WITH_SLOW_REPORT,
+        app_timeout=0.5,
+    )
+    st = _statement(report)
+    assert st["lock_mode"] == "SHARE UPDATE EXCLUSIVE"
+    assert st["waiting_queries"] == 0
+    assert _rules(report) == ["rehearse-statement"]
+    assert code == 0
+
+
+def test_slow_app_queries_are_in_flight_and_their_timeouts_are_not_app_errors(
+    rehearse: Callable[..., Any],
+) -> None:
+    # Every app query scans the table through slow_key (~0.8 s) and the app's
+    # statement_timeout cancels it after 0.3 s; the statement sleeps 1 s and locks
+    # nothing the app uses. No query ever completes: none may vanish from the figures.
+    code, report = rehearse(
+        ITEMS + SLOW_KEY,
+        "DO $$ BEGIN PERFORM pg_sleep(1); END $$;\n",
+        queries="SELECT count(*) FROM items WHERE slow_key(id) >= 0;\n",
+        clients=2,
+        app_timeout=0.3,
+    )
+    baseline = report["rehearsal"]["baseline"]
+    assert baseline["timed_out"] > 0 and baseline["errors"] == {}
+    assert any("too slow for this volume" in w for w in report["rehearsal"]["warnings"])
+    st = _statement(report)
+    assert st["in_flight_queries"] > 0
+    assert st["timed_out_queries"] > 0
+    assert st["p99_ms"] is not None and st["p99_ms"] > 0
+    assert st["app_errors"] == {}
+    assert report["rehearsal"]["settings"]["app_timeout_s"] == 0.3
+    assert report["rehearsal"]["traffic"][0]["timed_out"] > 0
+    assert report["rehearsal"]["traffic"][0]["errors"] == 0
+    assert _rules(report) == ["rehearse-statement"]
+    assert "cancelled by the app's statement_timeout" in report["findings"][0]["message"]
+    assert code == 0

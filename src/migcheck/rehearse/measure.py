@@ -7,6 +7,12 @@ read there. Its *error window* runs on to the next statement's start (to the end
 the cool-down for the last one), since a change keeps breaking the old app after the
 statement returns. Errors of a query that already failed the same way during the
 baseline are the binding's, not the migration's, and are not counted.
+
+A window's latency covers every query that overlaps it, finished or not: a query still
+running at the window's end counts with the time it had run by then (``in_flight``).
+Otherwise the statement that blocks every query would look idle, since none of them
+finishes while it holds its lock. The same goes for the baseline's end. Queries the
+app's statement_timeout cancelled (57014) are counted apart from its errors.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import bisect
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from migcheck.live import locks
 from migcheck.live.results import LockInfo
@@ -34,8 +40,10 @@ def percentile(values: Sequence[float], p: float) -> float | None:
     return values[min(rank, len(values)) - 1]
 
 
-def latency(samples: Sequence[Sample]) -> dict[str, float | None]:
-    ms = sorted((s.end - s.start) * 1000 for s in samples)
+def latency(samples: Sequence[Sample], until: float | None = None) -> dict[str, float | None]:
+    """Percentiles of the samples' latencies, each counted up to ``until`` at most (a
+    query still running then counts with the time it had run)."""
+    ms = sorted(((s.end if until is None else min(s.end, until)) - s.start) * 1000 for s in samples)
     return {
         "p50_ms": _round(percentile(ms, 50)),
         "p95_ms": _round(percentile(ms, 95)),
@@ -89,7 +97,13 @@ class Measure:
         self.t0 = t0
         self.interval = interval  # the sampler's
         self.t_end = t_end
-        self.samples = [s for s in samples if s.end <= t_end]
+        # A query still running at the end (cut by the stop, or finishing after it)
+        # counts as in flight until then: neither its end nor its outcome is known.
+        self.samples = [
+            s if s.end <= t_end else replace(s, end=t_end, cut=True, sqlstate=None, message=None)
+            for s in samples
+            if s.start < t_end
+        ]
         self.waits = waits
         self.clients = clients
         self.origins = origins
@@ -104,6 +118,17 @@ class Measure:
     def _overlapping(self, a: float, b: float) -> list[Sample]:
         return [s for s in self.samples if s.start < b and s.end > a]
 
+    def _window(self, a: float, b: float) -> dict[str, object]:
+        """What the app felt between ``a`` and ``b``: latency percentiles over every
+        query that overlapped it (one still running at ``b`` counts until ``b``), how
+        many were in flight at ``b``, and how many the app's statement_timeout cut."""
+        inside = self._overlapping(a, b)
+        return {
+            **latency(inside, b),
+            "in_flight_queries": sum(1 for s in inside if s.end > b or s.cut),
+            "timed_out_queries": sum(1 for s in inside if s.timed_out and s.end <= b),
+        }
+
     def _sample_at(self, pid: int, at: float) -> Sample | None:
         starts = self._starts.get(pid)
         if not starts:
@@ -115,34 +140,54 @@ class Measure:
         return sample if sample.end >= at else None
 
     def baseline(self, until: float) -> tuple[dict[str, object], set[tuple[int, str]]]:
-        inside = [s for s in self.samples if s.end <= until]
-        failing = {(s.query, s.sqlstate) for s in inside if s.sqlstate}
+        """The traffic alone, up to ``until``: the queries that finished (``queries``),
+        latency over those and the ones still running then (counted until then), the
+        errors, and ``timed_out``: queries the app's statement_timeout cancelled before
+        any migration ran (the workload is too slow for this volume)."""
+        done = [s for s in self.samples if s.end <= until]
+        failing = {(s.query, s.sqlstate) for s in done if s.sqlstate and not s.timed_out}
         errors: dict[str, int] = {}
-        for s in inside:
-            if s.sqlstate:
+        for s in done:
+            if s.sqlstate and not s.timed_out:
                 errors[s.sqlstate] = errors.get(s.sqlstate, 0) + 1
-        return {"queries": len(inside), **latency(inside), "errors": errors}, failing
+        running = [s for s in self.samples if s.start < until < s.end]
+        return {
+            "queries": len(done),
+            **latency([*done, *running], until),
+            "errors": errors,
+            "in_flight": len(running),
+            "timed_out": sum(1 for s in done if s.timed_out),
+        }, failing
 
     def mix(self, weights: list[float]) -> list[dict[str, object]]:
         """Per app query: its weight, how often it ran and failed over the whole pass."""
         runs = [0] * len(self.origins)
         failed = [0] * len(self.origins)
+        timed_out = [0] * len(self.origins)
         for s in self.samples:
             runs[s.query] += 1
-            failed[s.query] += 1 if s.sqlstate else 0
+            if s.timed_out:
+                timed_out[s.query] += 1
+            elif s.sqlstate:
+                failed[s.query] += 1
         return [
-            {"origin": origin, "weight": weight, "queries": n, "errors": bad}
-            for origin, weight, n, bad in zip(self.origins, weights, runs, failed, strict=True)
+            {"origin": origin, "weight": weight, "queries": n, "errors": bad, "timed_out": cut}
+            for origin, weight, n, bad, cut in zip(
+                self.origins, weights, runs, failed, timed_out, strict=True
+            )
         ]
 
     def waited(
         self, a: float, b: float, migration: int, queued_only: bool = False
     ) -> dict[Sample, float]:
         """App queries seen waiting behind the migration's backend between ``a`` and
-        ``b`` and how long each waited (ms: from the first sample that saw it waiting
-        to the last, plus one interval, at most its latency); with ``queued_only``, only
-        while the migration itself waited for a lock (they queued behind its pending
-        lock)."""
+        ``b`` and how long each waited, in ms: from when it started (or ``a``, when the
+        migration came later) to the last sample that saw it waiting plus one interval
+        (at most its end, or ``b`` for one still waiting then). A query takes
+        its locks as it starts, so it waited from then, not from when a sample first
+        saw it: on a busy machine the sampler's polls come late. With ``queued_only``,
+        only while the migration itself waited for a lock (they queued behind its
+        pending lock)."""
         seen: dict[Sample, list[float]] = {}
         for w in self.waits:
             if not a <= w.at <= b:
@@ -155,7 +200,8 @@ class Measure:
                     if sample is not None:
                         seen.setdefault(sample, []).append(w.at)
         return {
-            sample: min(sample.end - sample.start, times[-1] - times[0] + self.interval) * 1000
+            sample: max(0.0, min(sample.end, times[-1] + self.interval, b) - max(sample.start, a))
+            * 1000
             for sample, times in seen.items()
         }
 
@@ -175,7 +221,7 @@ class Measure:
         errors: dict[str, int] = {}
         examples: dict[str, str] = {}
         for s in self.samples:
-            if s.sqlstate and window.start <= s.end < error_until:
+            if s.sqlstate and not s.timed_out and window.start <= s.end < error_until:
                 if (s.query, s.sqlstate) in baseline_failures:
                     continue
                 errors[s.sqlstate] = errors.get(s.sqlstate, 0) + 1
@@ -212,7 +258,7 @@ class Measure:
             "rewrote": bool(trace.rewrites),
             "waiting_queries": len(waited),
             "max_wait_ms": _round(max(waited.values(), default=0.0)),
-            **latency(self._overlapping(window.start, lock_until)),
+            **self._window(window.start, lock_until),
             "app_errors": errors,
             "app_error_examples": examples,
             "queued_queries": len(queued) if long_transaction else None,
@@ -230,11 +276,18 @@ class Measure:
         ends: list[list[float]] = [[] for _ in range(count)]
         errors = [0] * count
         waiting = [0] * count
+        in_flight = [0] * count
         for s in self.samples:
             at = min(count - 1, max(0, int((s.end - self.t0) / BUCKET_S)))
             ends[at].append((s.end - s.start) * 1000)
-            if s.sqlstate:
+            in_flight[at] += 1 if s.cut else 0
+            if s.sqlstate and not s.timed_out:
                 errors[at] += 1
+            # Still running at the end of an earlier bucket: there it counts with the
+            # time it had run, so a stall shows while it lasts, not only after it.
+            for bucket in range(max(0, int((s.start - self.t0) / BUCKET_S)), at):
+                ends[bucket].append((self.t0 + (bucket + 1) * BUCKET_S - s.start) * 1000)
+                in_flight[bucket] += 1
         for w in self.waits:
             at = int((w.at - self.t0) / BUCKET_S)
             if 0 <= at < count:
@@ -246,7 +299,8 @@ class Measure:
             rows.append(
                 {
                     "t_ms": round(i * BUCKET_S * 1000),
-                    "queries": len(ms),
+                    "queries": len(ms) - in_flight[i],
+                    "in_flight": in_flight[i],
                     "p50_ms": _round(percentile(ms, 50)),
                     "p99_ms": _round(percentile(ms, 99)),
                     "waiting": waiting[i],

@@ -11,6 +11,9 @@ DEFAULT_ROWS = 100_000
 # Upper bounds that keep one rehearsal on a CI machine: every loop is bounded.
 MAX_CLIENTS = 64
 MAX_ROWS = 1_000_000_000
+# The app's statement_timeout by default, in stalls: long enough that a query blocked
+# past --max-stall is still seen waiting, short enough that a slow query frees its client.
+APP_TIMEOUT_STALLS = 10
 
 
 @dataclass(frozen=True)
@@ -18,6 +21,8 @@ class RehearseOptions:
     clients: int = 8
     rate: float | None = None  # queries per second over all clients; None: closed loop
     max_stall_s: float = 0.5
+    # statement_timeout of each app query; None: ``APP_TIMEOUT_STALLS`` × max_stall_s.
+    app_timeout_s: float | None = None
     rows: int = DEFAULT_ROWS
     # Per-table row counts from the config (``[tool.migcheck.rehearse] rows``), by
     # table name as written ("orders" or "public.orders").
@@ -30,6 +35,13 @@ class RehearseOptions:
     # How often the sampler polls pg_locks/pg_stat_activity.
     sample_interval_s: float = 0.015
 
+    @property
+    def app_timeout(self) -> float:
+        """Seconds each app query may run before its statement_timeout cancels it."""
+        if self.app_timeout_s is not None:
+            return self.app_timeout_s
+        return APP_TIMEOUT_STALLS * self.max_stall_s
+
     def validate(self) -> None:
         """Raise ``LiveError`` (exit 2) for values no rehearsal can use."""
         if not 1 <= self.clients <= MAX_CLIENTS:
@@ -38,6 +50,8 @@ class RehearseOptions:
             raise LiveError("--rate must be a positive number of queries per second")
         if not self.max_stall_s > 0:
             raise LiveError("--max-stall must be positive")
+        if self.app_timeout_s is not None and not self.app_timeout_s > 0:
+            raise LiveError("--app-timeout must be a positive number of seconds")
         if not 0 <= self.rows <= MAX_ROWS:
             raise LiveError(f"--rows must be between 0 and {MAX_ROWS:,}")
         if not 0 < self.scale <= 1:

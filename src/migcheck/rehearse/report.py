@@ -9,13 +9,19 @@ The JSON keys are an interface: CI pipelines and the HTML report
   ``mode``, ``held_ms``}], ``lock_mode``, ``lock_held_ms``, ``rewrote``,
   ``waiting_queries``, ``max_wait_ms``, ``p50_ms``, ``p95_ms``, ``p99_ms``, ``max_ms``,
   ``app_errors``, ``queued_queries``, ``max_queue_ms``, ``extrapolated``, ``start_ms``,
-  ``end_ms``} plus ``app_error_examples`` and ``failed`` ({``sqlstate``, ``message``});
-* ``timeline``: 100 ms buckets {``t_ms``, ``queries``, ``p50_ms``, ``p99_ms``,
-  ``waiting``, ``errors``};
-* ``settings``: {``clients``, ``rate``, ``max_stall_s``, ``rows``, ``scale``,
+  ``end_ms``} plus ``app_error_examples``, ``failed`` ({``sqlstate``, ``message``}),
+  ``in_flight_queries`` (still running at the window's end: they count in the
+  percentiles with the time they had run) and ``timed_out_queries`` (cancelled by the
+  app's statement_timeout, ``--app-timeout``; not app errors); the baseline also has
+  ``in_flight`` and ``timed_out``;
+* ``timeline``: 100 ms buckets {``t_ms``, ``queries``, ``in_flight``, ``p50_ms``,
+  ``p99_ms``, ``waiting``, ``errors``} (a query still running at a bucket's end counts
+  there with the time it had run);
+* ``settings``: {``clients``, ``rate``, ``max_stall_s``, ``app_timeout_s``, ``rows``, ``scale``,
   ``long_transaction_s``, ``pg_version``};
 * ``seeded`` (table → rows), ``traffic`` (per app query: ``origin``, ``weight``,
-  ``queries``, ``errors``), ``notes``, and under ``--long-transaction`` without a
+  ``queries``, ``errors``, ``timed_out``), ``notes``, ``warnings`` (about the workload,
+  such as a baseline that already times out), and under ``--long-transaction`` without a
   ``lock_timeout`` in the changeset, ``with_lock_timeout``: {``lock_timeout_ms``,
   ``statements``} (the same changeset with ``SET lock_timeout`` prepended).
 """
@@ -38,6 +44,7 @@ def rehearsal_dict(result: RehearseResult, options: RehearseOptions) -> dict[str
             "clients": options.clients,
             "rate": options.rate,
             "max_stall_s": options.max_stall_s,
+            "app_timeout_s": options.app_timeout,
             "rows": options.rows,
             "scale": options.scale,
             "long_transaction_s": options.long_transaction_s,
@@ -48,6 +55,7 @@ def rehearsal_dict(result: RehearseResult, options: RehearseOptions) -> dict[str
         "seed_problems": list(result.seed_problems),
         "traffic": main.mix if main else [],
         "notes": list(result.notes),
+        "warnings": list(result.warnings),
     }
     if len(result.passes) > 1:
         other = result.passes[1]
@@ -122,6 +130,8 @@ def render_table(result: RehearseResult, options: RehearseOptions) -> str:
         widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
         for row in rows:
             out.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    for warning in result.warnings:
+        out.append(f"warning: {visible(warning)}")
     for note in result.notes:
         out.append(f"note: {visible(note)}")
     return "".join(log_line(line) + "\n" for line in out)

@@ -69,6 +69,8 @@ class RehearseResult:
     server: ServerInfo | None = None
     input_errors: list[InputError] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # About the workload rather than the migration (a baseline that already times out).
+    warnings: list[str] = field(default_factory=list)
     seeded: dict[str, int] = field(default_factory=dict)
     seed_problems: list[str] = field(default_factory=list)
     seed_cached: bool = False
@@ -363,7 +365,14 @@ def _rehearse(
         admin = server.connect(work)
         opened.append(admin)
         clients = options.clients if workloads else 0
-        traffic = Traffic(workloads, runner, clients=clients, rate=options.rate, deadline=deadline)
+        traffic = Traffic(
+            workloads,
+            runner,
+            clients=clients,
+            rate=options.rate,
+            deadline=deadline,
+            statement_timeout_s=options.app_timeout,
+        )
         if options.long_transaction_s is not None:
             holder = Holder(runner, options.long_transaction_s)
         targets = _blocking_targets(mig, change) if holder is not None else {}
@@ -422,6 +431,14 @@ def _rehearse(
             options.sample_interval_s,
         )
         outcome.baseline, failing = measure.baseline(started)
+        slow = outcome.baseline.get("timed_out")
+        if isinstance(slow, int) and slow and not result.passes:
+            result.warnings.append(
+                f"the workload is too slow for this volume: {slow:,} app "
+                f"{'query' if slow == 1 else 'queries'} ran past the app's statement_timeout "
+                f"({options.app_timeout:g} s, --app-timeout) before any migration ran (an index "
+                "the old app lacks?); latency figures say more about the app than the migration"
+            )
         outcome.queries_run = traffic.count()
         outcome.mix = measure.mix([w.weight for w in workloads])
         windows = observer.windows

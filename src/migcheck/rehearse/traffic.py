@@ -9,7 +9,12 @@ is rolled back, so the data is the same from run to run. Without ``rate`` the lo
 closed (the next query starts when the last one ended); with it, each client paces its
 starts at ``clients / rate`` seconds.
 
-Every query leaves one ``Sample`` (its start, end, backend and SQLSTATE). The number of
+Every query leaves one ``Sample`` (its start, end, backend and SQLSTATE), including the
+queries still running when the traffic stops: those are cancelled and marked ``cut``,
+so a query that never finished (stuck behind a lock, or just slow) stays visible to the
+measures instead of vanishing. Each client runs with its own ``statement_timeout``
+(``--app-timeout``): one slow query cannot pin a client for the whole rehearsal, and its
+cancellation (SQLSTATE 57014) is told apart from the app's real errors. The number of
 samples is bounded, and every loop stops at the deadline or when told to.
 """
 
@@ -32,6 +37,8 @@ if TYPE_CHECKING:
 
 # At most this many samples per client: a 300 s run at 3,000 queries/s per client.
 MAX_SAMPLES_PER_CLIENT = 1_000_000
+# What PostgreSQL answers when a statement_timeout (or a cancel request) stops a query.
+QUERY_CANCELED = "57014"
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,14 @@ class Sample:
     pid: int  # the client's backend
     sqlstate: str | None = None
     message: str | None = None
+    # Still running when the traffic stopped: ``end`` is when it was cut, not when it
+    # finished, and its latency is a lower bound.
+    cut: bool = False
+
+    @property
+    def timed_out(self) -> bool:
+        """Cancelled by the app's statement_timeout (the only cancel besides the stop)."""
+        return self.sqlstate == QUERY_CANCELED and not self.cut
 
 
 class Traffic:
@@ -53,6 +68,7 @@ class Traffic:
         clients: int,
         rate: float | None,
         deadline: float,
+        statement_timeout_s: float | None = None,
         seed: int = 7,
     ) -> None:
         self.workloads = workloads
@@ -60,12 +76,15 @@ class Traffic:
         self.clients = clients
         self.rate = rate
         self.deadline = deadline
+        self.statement_timeout_s = statement_timeout_s
         self._seed = seed
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._conns: list[psycopg.Connection] = []
         self._samples: list[list[Sample]] = []
         self.pids: list[int] = []
+        # Per client: whether it is inside a query now (stop() cancels those at once).
+        self._busy: list[bool] = []
         weights = list(itertools.accumulate(w.weight for w in workloads))
         self._cumulative = weights
         self.failure: str | None = None
@@ -74,9 +93,14 @@ class Traffic:
         """Connect every client, then start them together."""
         for _ in range(self.clients):
             conn = self._connect()
+            if self.statement_timeout_s is not None:
+                conn.execute(
+                    f"SET statement_timeout = {max(1, round(self.statement_timeout_s * 1000))}"
+                )
             self._conns.append(conn)
             self.pids.append(conn.info.backend_pid)
             self._samples.append([])
+            self._busy.append(False)
         for number, conn in enumerate(self._conns):
             thread = threading.Thread(
                 target=self._client,
@@ -88,8 +112,14 @@ class Traffic:
             thread.start()
 
     def stop(self) -> None:
-        """Stop every client (cancelling a query that still waits) and close them."""
+        """Stop every client and close them. A query still running is cancelled at
+        once (its sample is marked ``cut``): the measured part of the run is over, and
+        waiting for it would only delay the cleanup."""
         self._stop.set()
+        for number, conn in enumerate(self._conns):
+            if number < len(self._threads) and self._busy[number]:
+                with contextlib.suppress(Exception):
+                    conn.cancel_safe(timeout=2.0)
         for thread, conn in zip(self._threads, self._conns, strict=False):
             thread.join(timeout=1.0)
             if thread.is_alive():
@@ -136,6 +166,7 @@ class Traffic:
                 workload = self.workloads[index]
                 values = workload.values(rng)
                 sqlstate = message = None
+                self._busy[number] = True
                 start = time.perf_counter()
                 try:
                     if workload.write:
@@ -145,11 +176,16 @@ class Traffic:
                     sqlstate = err.sqlstate or "?"
                     message = _first_line(err)
                 finally:
+                    end = time.perf_counter()
+                    self._busy[number] = False
                     if workload.write or conn.info.transaction_status != 0:
                         with contextlib.suppress(psycopg.Error):
                             conn.execute("ROLLBACK")
-                end = time.perf_counter()
-                out.append(Sample(start, end, index, pid, sqlstate, message))
+                # Ended by the stop (cancelled, or finished after it): cut, not failed.
+                cut = self._stop.is_set()
+                if cut:
+                    sqlstate = message = None
+                out.append(Sample(start, end, index, pid, sqlstate, message, cut))
                 if conn.closed or conn.broken:
                     break
         except Exception as err:  # a lost connection ends this client, not the run

@@ -2,9 +2,12 @@
 
 Rule ids:
 
-* ``rehearse-blocked-traffic`` (locking, error): during the statement the app's p99
-  rose by more than ``--max-stall`` above the baseline's, or an app query waited longer
-  than that on its lock.
+* ``rehearse-blocked-traffic`` (locking, error): an app query waited longer than
+  ``--max-stall`` on a lock the statement held or requested (the sampler saw the
+  migration's backend among the query's ``pg_blocking_pids``), counted until the
+  window's end for a query still waiting then. A p99 rise without such a wait (the
+  machine busy building an index concurrently, a slow app query) is not the
+  statement's blocking: its figures go into the info finding, marked as contention.
 * ``rehearse-lock-queue`` (locking, error): under ``--long-transaction``, app queries
   queued behind the statement's pending lock for longer than ``--max-stall``.
 * ``rehearse-lock-timeout`` (locking, warning): the statement's ``lock_timeout`` ran
@@ -101,21 +104,34 @@ def _lock_text(st: dict[str, object], seeded: dict[str, int]) -> str:
     return f'held {mode} on "{relation}"{size} for {ms(st.get("lock_held_ms"))}{extrapolated}'
 
 
-def _figures(st: dict[str, object], baseline: dict[str, object], seeded: dict[str, int]) -> str:
+def _figures(
+    st: dict[str, object], baseline: dict[str, object], seeded: dict[str, int], stall_ms: float
+) -> str:
     waited = st.get("waiting_queries") or 0
     wait = (
         f"{_queries(waited)} waited on its lock, longest {ms(st.get('max_wait_ms'))}"
         if isinstance(waited, int) and waited
         else "no app query waited on its lock"
     )
-    p99 = st.get("p99_ms")
-    latency = (
-        f"app p99 {ms(p99)} vs {ms(baseline.get('p99_ms'))} baseline"
-        if p99 is not None
-        else "no app query completed in its window"
-    )
+    p99, floor = st.get("p99_ms"), baseline.get("p99_ms")
+    if p99 is None:
+        latency = "no app query ran in its window"
+    elif not waited and _rose(p99, floor, stall_ms):
+        latency = (
+            f"app p99 rose to {ms(p99)} vs {ms(floor)} baseline; no query waited on its "
+            "lock: contention, not blocking"
+        )
+    else:
+        latency = f"app p99 {ms(p99)} vs {ms(floor)} baseline"
     rewrote = "; rewrote the table" if st.get("rewrote") else ""
-    return f"{_lock_text(st, seeded)}{rewrote}; {wait}; {latency}"
+    extra = ""
+    running = st.get("in_flight_queries")
+    if isinstance(running, int) and running:
+        extra += f"; {_queries(running)} still running at its end (counted until then)"
+    cut = st.get("timed_out_queries")
+    if isinstance(cut, int) and cut:
+        extra += f"; {_queries(cut)} cancelled by the app's statement_timeout"
+    return f"{_lock_text(st, seeded)}{rewrote}; {wait}; {latency}{extra}"
 
 
 def findings(
@@ -181,10 +197,9 @@ def findings(
                 message += " (the changeset sets lock_timeout, yet the queue built up)"
             found.append(_finding("rehearse-lock-queue", st, message, span))
             fired = True
-        elif not failed and _blocked(st, baseline.get("p99_ms"), stall_ms):
-            found.append(
-                _finding("rehearse-blocked-traffic", st, _figures(st, baseline, seeded) + ".", span)
-            )
+        elif not failed and _blocked(st, stall_ms):
+            figures = _figures(st, baseline, seeded, stall_ms)
+            found.append(_finding("rehearse-blocked-traffic", st, figures + ".", span))
             fired = True
         errors = st.get("app_errors")
         if isinstance(errors, dict) and errors:
@@ -203,7 +218,7 @@ def findings(
             )
             fired = True
         if not fired:
-            figures = _figures(st, baseline, seeded) + "."
+            figures = _figures(st, baseline, seeded, stall_ms) + "."
             found.append(_finding("rehearse-statement", st, figures, span))
     return found
 
@@ -212,15 +227,18 @@ def _queries(n: int) -> str:
     return f"{n:,} app {'query' if n == 1 else 'queries'}"
 
 
-def _blocked(st: dict[str, object], baseline_p99: object, stall_ms: float) -> bool:
-    """The app's p99 rose by more than the stall above the baseline's, or a query
-    waited longer than that on the statement's lock. Above the baseline: an app whose
-    own queries are slow must not make every statement look blocking."""
-    p99, wait = st.get("p99_ms"), st.get("max_wait_ms")
+def _blocked(st: dict[str, object], stall_ms: float) -> bool:
+    """An app query waited longer than the stall on the statement's lock. Only a wait
+    the sampler tied to the statement counts: the app's latency alone cannot tell the
+    statement's lock from a busy machine or the app's own slow queries."""
+    wait = st.get("max_wait_ms")
+    return isinstance(wait, int | float) and wait > stall_ms
+
+
+def _rose(p99: object, baseline_p99: object, stall_ms: float) -> bool:
+    """The app's p99 rose by more than the stall above the baseline's."""
     floor = baseline_p99 if isinstance(baseline_p99, int | float) else 0.0
-    return (isinstance(p99, int | float) and p99 - floor > stall_ms) or (
-        isinstance(wait, int | float) and wait > stall_ms
-    )
+    return isinstance(p99, int | float) and p99 - floor > stall_ms
 
 
 def _queue_text(st: dict[str, object]) -> str:
