@@ -89,7 +89,7 @@ def test_timeouts_are_figures_not_app_errors() -> None:
     assert [f.rule for f in found] == ["rehearse-blocked-traffic"]
     assert found[0].message.endswith(
         "4 app queries waited on its lock, longest 5.0 s; app p99 12 ms vs 10 ms baseline; "
-        "4 app queries cancelled by the app's statement_timeout."
+        "4 app queries cancelled by the app's statement_timeout (1 s, --app-timeout)."
     )
 
 

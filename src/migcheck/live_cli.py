@@ -76,7 +76,7 @@ def run_live_command(req: LiveRequest) -> int:
             return EXIT_CLEAN
         paths = diff.paths
         base_commit = diff.base_commit
-    prisma_schema, problems, notes = _app_schema(req)
+    prisma_schema, problems, notes = _app_schema(req.paths, req.app_schema)
     for line in problems:
         print(f"migcheck live: {line}", file=sys.stderr)
     for line in notes:
@@ -130,21 +130,21 @@ def run_live_command(req: LiveRequest) -> int:
     return _exit_code(findings, req.fail_on)
 
 
-def _app_schema(req: LiveRequest) -> tuple[str | None, list[str], list[str]]:
+def _app_schema(paths: list[str], named: list[str]) -> tuple[str | None, list[str], list[str]]:
     """The Prisma schema (a file or a ``schema/`` folder) the live check derives queries
-    from, named as ``check`` names it (``--app-schema``, else the config file's
-    ``app-schema``), then the errors and the notes to print. None without errors means
-    "find it by convention", as before."""
+    from, named as ``check`` names it (``--app-schema``, ``named`` here, else the config
+    file's ``app-schema`` for the ``paths``), then the errors and the notes to print.
+    None without errors means "find it by convention", as before."""
     import os
 
     from migcheck.appschema.gating import schema_files
     from migcheck.config import ConfigError, load_config, locate_config
     from migcheck.sources.reading import boundary_for, display_path
 
-    patterns: tuple[str, ...] = tuple(req.app_schema)
+    patterns: tuple[str, ...] = tuple(named)
     if not patterns:
         try:
-            found, _ = locate_config(req.paths, None)
+            found, _ = locate_config(paths, None)
             config = load_config(found) if found is not None else None
         except ConfigError as err:
             return None, [str(err)], []
@@ -259,46 +259,63 @@ def server_options(command: F) -> F:
     return command
 
 
+# Where the deployed (old) app's queries come from, the same for ``live`` and
+# ``rehearse``; ``live`` adds the new version's (--new-queries, --new-ref).
+_QUERY_OPTIONS = [
+    click.option(
+        "--old-queries",
+        multiple=True,
+        type=click.Path(),
+        help="Queries of the app version deployed before the migration, which keeps "
+        "running while it runs (.sql, or a pg_stat_statements export .csv/.json, its calls "
+        "column weighing each query): checked by live, replayed as traffic by rehearse. "
+        "Repeatable.",
+    ),
+    click.option(
+        "--app-schema",
+        "--prisma-schema",
+        "app_schema",
+        multiple=True,
+        metavar="PATH",
+        help="The app's schema.prisma (or prisma/schema/ folder): derive the app's queries "
+        "from it at --app-ref (live: also the new app's at --new-ref; default: the config "
+        "file's app-schema, else the schema beside the migrations). --prisma-schema is an "
+        "alias.",
+    ),
+    click.option(
+        "--sqlalchemy-metadata",
+        default=None,
+        help="SQLAlchemy model files (path or glob; module:attr names the module's file) to "
+        "derive the app's queries from, read statically without importing them (at "
+        "--app-ref; live: also at --new-ref).",
+    ),
+    click.option(
+        "--app-ref",
+        "--old-ref",
+        "old_ref",
+        default=None,
+        metavar="REF",
+        help="Git ref of the old (deployed) app version, e.g. origin/main (live's default "
+        "with --diff and an app schema: the merge base). --old-ref is an alias.",
+    ),
+]
+
+
+def query_options(command: F) -> F:
+    """Add ``_QUERY_OPTIONS`` to a click command, in order."""
+    for option in reversed(_QUERY_OPTIONS):
+        command = option(command)
+    return command
+
+
 @click.command("live")
 @click.argument("paths", nargs=-1, type=click.Path(), required=True)
-@click.option(
-    "--old-queries",
-    multiple=True,
-    type=click.Path(),
-    help="Queries of the app version running before the deploy (.sql, or a "
-    "pg_stat_statements export .csv/.json). Repeatable.",
-)
+@query_options
 @click.option(
     "--new-queries",
     multiple=True,
     type=click.Path(),
     help="Queries of the app version being deployed. Repeatable.",
-)
-@click.option(
-    "--app-schema",
-    "--prisma-schema",
-    "app_schema",
-    multiple=True,
-    metavar="PATH",
-    help="The app's schema.prisma (or prisma/schema/ folder): derive each app version's "
-    "queries from it (at --app-ref and --new-ref). Default: the config file's app-schema, "
-    "else the schema beside the migrations. --prisma-schema is an alias.",
-)
-@click.option(
-    "--sqlalchemy-metadata",
-    default=None,
-    help="SQLAlchemy model files (path or glob; module:attr names the module's file) to "
-    "derive queries from, read statically without importing them (at --old-ref and "
-    "--new-ref).",
-)
-@click.option(
-    "--app-ref",
-    "--old-ref",
-    "old_ref",
-    default=None,
-    metavar="REF",
-    help="Git ref of the old (deployed) app version, e.g. origin/main (default with "
-    "--diff and an app schema: the merge base). --old-ref is an alias.",
 )
 @click.option(
     "--new-ref", default="", help="Git ref of the new app version (default: working tree)."

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from migcheck.live_cli import server_options
+from migcheck.live_cli import query_options, server_options
 from migcheck.report import FORMATS
 from migcheck.vocabulary import FAIL_ON
 
@@ -34,7 +34,8 @@ class RehearseRequest:
     dsn: str | None = None
     pg_version: int | None = None
     statement_timeout: float = 60.0
-    prisma_schema: str | None = None
+    # ``--app-schema`` (alias ``--prisma-schema``): read as live reads it, in the tree.
+    app_schema: list[str] = field(default_factory=list)
     sqlalchemy_metadata: str | None = None
     old_ref: str | None = None
     fmt: str = "text"
@@ -60,7 +61,7 @@ def run_rehearse_command(req: RehearseRequest) -> int:
     from migcheck.config import ConfigError
     from migcheck.errors import UserError
     from migcheck.live import LiveError, LiveInterrupted
-    from migcheck.live_cli import _changeset_is_last, _exit_code
+    from migcheck.live_cli import _app_schema, _changeset_is_last, _exit_code
     from migcheck.rehearse.options import RehearseOptions
     from migcheck.rehearse.runner import run_rehearsal
     from migcheck.runner import RunRequest, discover_histories
@@ -115,6 +116,15 @@ def run_rehearse_command(req: RehearseRequest) -> int:
     if not histories:
         return EXIT_USAGE
     _changeset_is_last(histories)
+    prisma_schema = None
+    if req.app_schema:
+        prisma_schema, problems, notes = _app_schema(req.paths, req.app_schema)
+        for line in notes:
+            print(f"migcheck rehearse: note: {line}", file=sys.stderr)
+        if problems:
+            for line in problems:
+                print(f"migcheck rehearse: {line}", file=sys.stderr)
+            return EXIT_USAGE
     show = _Progress.wanted(req)
     refs = (req.old_ref, "") if req.old_ref is not None else None
     try:
@@ -127,8 +137,8 @@ def run_rehearse_command(req: RehearseRequest) -> int:
             dsn=req.dsn,
             pg_version=req.pg_version,
             statement_timeout_s=req.statement_timeout,
-            prisma_ref=refs if req.prisma_schema else None,
-            prisma_schema=req.prisma_schema,
+            prisma_ref=refs if prisma_schema else None,
+            prisma_schema=prisma_schema,
             sqlalchemy_metadata=req.sqlalchemy_metadata,
             sqlalchemy_ref=refs if req.sqlalchemy_metadata else None,
             use_cache=req.use_cache,
@@ -288,13 +298,7 @@ class _Progress:
 
 @click.command("rehearse")
 @click.argument("paths", nargs=-1, type=click.Path(), required=True)
-@click.option(
-    "--old-queries",
-    multiple=True,
-    type=click.Path(),
-    help="Queries of the app version running during the migration (.sql, or a "
-    "pg_stat_statements export .csv/.json): the traffic. Repeatable.",
-)
+@query_options
 @click.option(
     "--table-stats",
     default=None,
@@ -334,14 +338,15 @@ class _Progress:
     type=float,
     default=0.5,
     show_default=True,
-    help="Seconds of lock wait, or of app p99 above the baseline's, that a statement may cause.",
+    help="Seconds an app query may wait on a statement's lock (held, or queued for) "
+    "before the statement is rehearse-blocked-traffic.",
 )
 @click.option(
     "--app-timeout",
     type=float,
     default=None,
     metavar="SECONDS",
-    help="statement_timeout of each app query (default: 10 x --max-stall), so a slow query "
+    help="statement_timeout of each app query (default: 2 x --max-stall), so a slow query "
     "cannot pin a client; these cancellations are counted apart from app errors.",
 )
 @click.option(
@@ -349,8 +354,10 @@ class _Progress:
     type=float,
     default=None,
     metavar="SECONDS",
-    help="Before each ACCESS EXCLUSIVE statement, hold ACCESS SHARE on its table for this "
-    "long (a slow report), and show the lock queue; with and without lock_timeout.",
+    help="Before each statement that makes app queries wait, hold a lock on its table for "
+    "this long that makes the statement wait (ACCESS SHARE, a slow report, before ACCESS "
+    "EXCLUSIVE; ROW EXCLUSIVE, a session idle after a write, before SHARE and the like), "
+    "and show the lock queue; with and without lock_timeout.",
 )
 @click.option(
     "--warmup-seconds",
@@ -378,26 +385,6 @@ class _Progress:
     default=None,
     help="Progress on stderr (default: on a terminal, text format only).",
 )
-@click.option(
-    "--app-schema",
-    "--prisma-schema",
-    "prisma_schema",
-    default=None,
-    help="Path of schema.prisma: derive the old app's queries from it at --old-ref.",
-)
-@click.option(
-    "--sqlalchemy-metadata",
-    default=None,
-    help="SQLAlchemy model files (path or glob; module:attr names the module's file) to "
-    "derive the old app's queries from, read statically without importing them.",
-)
-@click.option(
-    "--app-ref",
-    "--old-ref",
-    "old_ref",
-    default=None,
-    help="Git ref of the old (deployed) app version, e.g. origin/main.",
-)
 @server_options
 @click.option("--no-cache", is_flag=True, help="Keep no template (base or seeded).")
 @click.option(
@@ -412,6 +399,9 @@ class _Progress:
 def rehearse_command(
     paths: tuple[str, ...],
     old_queries: tuple[str, ...],
+    app_schema: tuple[str, ...],
+    sqlalchemy_metadata: str | None,
+    old_ref: str | None,
     table_stats: str | None,
     rows: int,
     scale: float,
@@ -424,9 +414,6 @@ def rehearse_command(
     max_seconds: float,
     report: str | None,
     progress: bool | None,
-    prisma_schema: str | None,
-    sqlalchemy_metadata: str | None,
-    old_ref: str | None,
     pg_version: str | None,
     pg_bin: str | None,
     dsn: str | None,
@@ -454,7 +441,7 @@ def rehearse_command(
         max_seconds=max_seconds,
         report=report,
         progress=progress,
-        prisma_schema=prisma_schema,
+        app_schema=list(app_schema),
         sqlalchemy_metadata=sqlalchemy_metadata,
         old_ref=old_ref,
         pg_version=int(pg_version) if pg_version else None,

@@ -96,22 +96,6 @@ def test_a_rewriting_type_change_blocks_the_traffic(rehearse: Callable[..., Any]
     assert report["rehearsal"]["baseline"]["queries"] > 0
 
 
-def test_create_index_concurrently_lets_the_traffic_through(
-    rehearse: Callable[..., Any],
-) -> None:
-    code, report = rehearse(
-        ITEMS, "CREATE INDEX CONCURRENTLY items_qty ON items (qty);\n", rows=200_000
-    )
-    st = _statement(report)
-    assert st["lock_mode"] == "SHARE UPDATE EXCLUSIVE"
-    assert st["waiting_queries"] == 0
-    assert st["rewrote"] is False
-    assert "rehearse-blocked-traffic" not in _rules(report)
-    assert _rules(report) == ["rehearse-statement"]
-    assert report["findings"][0]["severity"] == "info"
-    assert code == 0
-
-
 def test_a_long_transaction_makes_the_app_queue_behind_an_instant_change(
     rehearse: Callable[..., Any],
 ) -> None:
@@ -119,10 +103,12 @@ def test_a_long_transaction_makes_the_app_queue_behind_an_instant_change(
         ITEMS, "ALTER TABLE items ADD COLUMN note text;\n", long_transaction=1.0
     )
     st = _statement(report)
+    assert st["long_transaction_lock"] == "ACCESS SHARE"  # a slow report
     assert st["queued_queries"] > 0
     assert st["max_queue_ms"] > 500
     queue = [f for f in report["findings"] if f["rule"] == "rehearse-lock-queue"]
     assert [(f["line"], f["severity"]) for f in queue] == [(1, "error")]
+    assert "behind a 1 s transaction holding ACCESS SHARE: " in queue[0]["message"]
     # The changeset sets no lock_timeout: the same rehearsal with one, side by side.
     other = report["rehearsal"]["with_lock_timeout"]
     assert other["lock_timeout_ms"] == 500
@@ -332,8 +318,26 @@ def test_the_same_index_built_concurrently_is_not_blocking(
     st = _statement(report)
     assert st["lock_mode"] == "SHARE UPDATE EXCLUSIVE"
     assert st["waiting_queries"] == 0
+    assert st["rewrote"] is False
     assert _rules(report) == ["rehearse-statement"]
+    assert report["findings"][0]["severity"] == "info"
     assert code == 0
+
+
+def test_a_long_transaction_makes_the_app_writes_queue_behind_a_plain_create_index(
+    rehearse: Callable[..., Any],
+) -> None:
+    # SHARE waits for no reader: the long transaction is a session idle after a write.
+    code, report = rehearse(ITEMS, "CREATE INDEX items_qty ON items (qty);\n", long_transaction=1.0)
+    st = _statement(report)
+    assert st["long_transaction_lock"] == "ROW EXCLUSIVE"
+    assert st["queued_queries"] > 0
+    queue = [f for f in report["findings"] if f["rule"] == "rehearse-lock-queue"]
+    assert [(f["line"], f["severity"]) for f in queue] == [(1, "error")]
+    assert "behind a 1 s transaction holding ROW EXCLUSIVE: " in queue[0]["message"]
+    other = report["rehearsal"]["with_lock_timeout"]["statements"][0]
+    assert other["failed"]["sqlstate"] == "55P03"
+    assert code == 1
 
 
 def test_slow_app_queries_are_in_flight_and_their_timeouts_are_not_app_errors(

@@ -262,6 +262,7 @@ class Measure:
             "app_errors": errors,
             "app_error_examples": examples,
             "queued_queries": len(queued) if long_transaction else None,
+            "long_transaction_lock": window.long_transaction_lock,
             "max_queue_ms": _round(max(queued.values(), default=0.0)) if long_transaction else None,
             "extrapolated": scale < 1,
             "start_ms": self.ms(window.start),

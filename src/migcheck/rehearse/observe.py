@@ -3,8 +3,8 @@
 ``Rehearsal`` is an ``execute.Observer`` that hands every statement to
 ``live.trace.Tracer`` (locks taken, rewrites, schema changes) and notes, on the same
 clock as the traffic, when the statement started, when it returned and when its
-transaction ended (its locks are held until then). Before a statement that takes
-ACCESS EXCLUSIVE on an existing table it asks the ``Holder`` (``--long-transaction``)
+transaction ended (its locks are held until then). Before a statement whose lock on an
+existing table makes app queries wait, it asks the ``Holder`` (``--long-transaction``)
 to hold that table first.
 """
 
@@ -33,7 +33,8 @@ class Window:
     start: float
     end: float = 0.0
     released: float = 0.0  # when its transaction ended: its locks were held until then
-    held_by_long_transaction: bool = False
+    # The lock the long transaction held on the statement's table first, if it did.
+    long_transaction_lock: str | None = None
     # Locks earlier statements of the same transaction took and still hold.
     inherited: list[LockInfo] = field(default_factory=list)
     # Windows of the later statements of the same transaction (their tracing counts
@@ -52,20 +53,20 @@ class Rehearsal(Observer):
         self,
         tracer: Tracer,
         holder: Holder | None = None,
-        targets: dict[tuple[str, int], str] | None = None,
+        targets: dict[tuple[str, int], tuple[str, str]] | None = None,
     ) -> None:
         self.tracer = tracer
         self.holder = holder
-        # (path, index) → quoted table of the statements the holder must hold first.
+        # (path, index) → (quoted table, lock mode) the holder must hold first.
         self.targets = targets or {}
         self.windows: list[Window] = []
         self._open: list[Window] = []  # windows whose transaction is still open
 
     def run(self, conn: psycopg.Connection, statement: PlannedStatement, in_tx: bool) -> None:
-        held = False
-        table = self.targets.get((statement.path, statement.index))
-        if self.holder is not None and table is not None:
-            held = self.holder.hold(table)
+        held: str | None = None
+        target = self.targets.get((statement.path, statement.index))
+        if self.holder is not None and target is not None:
+            held = target[1] if self.holder.hold(*target) else None
         before = len(self.tracer.traces)
         start = time.perf_counter()
         try:

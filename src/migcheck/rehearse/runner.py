@@ -522,11 +522,13 @@ def _default_queries(tables: dict[int, Table], result: RehearseResult) -> list[t
 
 def _blocking_targets(
     conn: psycopg.Connection, change: list[MigrationPlan]
-) -> dict[tuple[str, int], str]:
-    """(path, index) → quoted table, for the statements that take ACCESS EXCLUSIVE on a
-    table that exists before the changeset (read statically, as the linter does)."""
-    from migcheck.locks import ACCESS_EXCLUSIVE, lock_for
+) -> dict[tuple[str, int], tuple[str, str]]:
+    """(path, index) → (quoted table, the lock the long transaction holds on it), for
+    the statements whose lock on a table that exists before the changeset makes app
+    queries wait (read statically, as the linter does)."""
+    from migcheck.locks import lock_for
     from migcheck.model import name_parts
+    from migcheck.rehearse.holder import hold_mode
     from migcheck.sql.parse import parse_statement
     from migcheck.sql.split import split_sql
 
@@ -542,12 +544,13 @@ def _blocking_targets(
             ops, _ = parse_statement(statement.text, raw.tokens)
             for op in ops:
                 lock = lock_for(op)
-                if lock is None or lock[0] != ACCESS_EXCLUSIVE or not lock[1]:
+                held = hold_mode(lock[0]) if lock is not None else None
+                if lock is None or held is None or not lock[1]:
                     continue
                 *schema, table = name_parts(lock[1])
                 name = _resolve(conn, schema[-1] if schema else None, table)
                 if name is not None:
-                    targets[(statement.path, statement.index)] = name
+                    targets[(statement.path, statement.index)] = (name, held)
                     break
     return targets
 

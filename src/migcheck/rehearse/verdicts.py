@@ -105,8 +105,12 @@ def _lock_text(st: dict[str, object], seeded: dict[str, int]) -> str:
 
 
 def _figures(
-    st: dict[str, object], baseline: dict[str, object], seeded: dict[str, int], stall_ms: float
+    st: dict[str, object],
+    baseline: dict[str, object],
+    seeded: dict[str, int],
+    options: RehearseOptions,
 ) -> str:
+    stall_ms = options.max_stall_s * 1000
     waited = st.get("waiting_queries") or 0
     wait = (
         f"{_queries(waited)} waited on its lock, longest {ms(st.get('max_wait_ms'))}"
@@ -130,7 +134,10 @@ def _figures(
         extra += f"; {_queries(running)} still running at its end (counted until then)"
     cut = st.get("timed_out_queries")
     if isinstance(cut, int) and cut:
-        extra += f"; {_queries(cut)} cancelled by the app's statement_timeout"
+        extra += (
+            f"; {_queries(cut)} cancelled by the app's statement_timeout "
+            f"({options.app_timeout:g} s, --app-timeout)"
+        )
     return f"{_lock_text(st, seeded)}{rewrote}; {wait}; {latency}{extra}"
 
 
@@ -183,9 +190,10 @@ def findings(
             and isinstance(max_queue, int | float)
             and max_queue > stall_ms
         ):
+            held = st.get("long_transaction_lock") or "ACCESS SHARE"
             message = (
                 f"waited for its lock behind a {options.long_transaction_s:g} s transaction "
-                f"holding ACCESS SHARE: {_queue_text(st)}"
+                f"holding {held}: {_queue_text(st)}"
             )
             other = alternative.get((st["path"], st["line"]))
             if other is not None and lock_timeout_ms is not None:
@@ -198,7 +206,7 @@ def findings(
             found.append(_finding("rehearse-lock-queue", st, message, span))
             fired = True
         elif not failed and _blocked(st, stall_ms):
-            figures = _figures(st, baseline, seeded, stall_ms)
+            figures = _figures(st, baseline, seeded, options)
             found.append(_finding("rehearse-blocked-traffic", st, figures + ".", span))
             fired = True
         errors = st.get("app_errors")
@@ -218,7 +226,7 @@ def findings(
             )
             fired = True
         if not fired:
-            figures = _figures(st, baseline, seeded, stall_ms) + "."
+            figures = _figures(st, baseline, seeded, options) + "."
             found.append(_finding("rehearse-statement", st, figures, span))
     return found
 
