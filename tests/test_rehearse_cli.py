@@ -42,6 +42,7 @@ def project(tmp_path: Path) -> Path:
         (["--scale", "0"], "--scale must be a fraction in (0, 1]"),
         (["--rate", "-1"], "--rate must be a positive number"),
         (["--max-stall", "0"], "--max-stall must be positive"),
+        (["--app-timeout", "0"], "--app-timeout must be a positive number of seconds"),
         (["--long-transaction", "0"], "--long-transaction must be a positive number"),
         (["--rows", "-5"], "--rows must be between 0 and"),
         (["--max-seconds", "5", "--warmup-seconds", "10"], "--warmup-seconds must be between"),
@@ -55,6 +56,34 @@ def test_an_impossible_option_is_one_line_and_exit_2(
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"migcheck rehearse: {message}")
     assert "Traceback" not in proc.stderr
+
+
+def test_the_app_schema_is_read_as_live_reads_it_inside_the_tree(project: Path) -> None:
+    (project / ".git").mkdir()  # the repository's root bounds what is read
+    for name, message in (
+        ("../outside.prisma", "outside the repository; the app schema is not read"),
+        ("nothere.prisma", "nothere.prisma: cannot read the app schema: no such file"),
+    ):
+        proc = rehearse(project, "migrations", "--prisma-schema", name)
+        assert proc.returncode == 2
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].endswith(message), proc.stderr
+
+
+def test_live_and_rehearse_share_the_query_source_options() -> None:
+    import click
+
+    from migcheck.live_cli import live_command
+    from migcheck.rehearse_cli import rehearse_command
+
+    def options(command: click.Command) -> dict[tuple[str, ...], str | None]:
+        return {tuple(p.opts): p.help for p in command.params if isinstance(p, click.Option)}
+
+    live, rehearsal = options(live_command), options(rehearse_command)
+    shared = [("--old-queries",), ("--app-schema", "--prisma-schema"), ("--app-ref", "--old-ref")]
+    shared.append(("--sqlalchemy-metadata",))
+    for names in shared:
+        assert live[names] == rehearsal[names] and live[names]
 
 
 def test_a_malformed_stats_file_is_one_line_and_exit_2(project: Path) -> None:

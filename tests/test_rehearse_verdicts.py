@@ -74,8 +74,7 @@ def test_a_p99_rise_without_a_lock_wait_is_contention_not_blocking() -> None:
     assert found[0].message == (
         'held SHARE UPDATE EXCLUSIVE on "public.items" (5,000 rows) for 40 ms; no app query '
         "waited on its lock; app p99 rose to 4.5 s vs 10 ms baseline; no query waited on "
-        "its lock: contention, not blocking; 3 app queries still running at its end "
-        "(counted until then)."
+        "its lock: contention, not blocking."
     )
     # A rise under the stall: plain figures, no contention remark.
     plain = findings([statement(p99_ms=505.0)], BASELINE, RehearseOptions(), {})
@@ -170,3 +169,18 @@ def test_app_statement_timeouts_are_counted_apart_from_errors() -> None:
     assert measure._window(0.0, 1.0)["timed_out_queries"] == 1
     assert [m["timed_out"] for m in measure.mix([1.0, 1.0])] == [1, 0]
     assert [m["errors"] for m in measure.mix([1.0, 1.0])] == [0, 1]
+
+
+def test_the_table_shows_app_timeouts_and_the_slow_workload_warning() -> None:
+    from migcheck.rehearse.report import rehearsal_dict, render_table
+    from migcheck.rehearse.runner import Pass, RehearseResult
+
+    result = RehearseResult(warnings=["the workload is too slow for this volume: 2 app queries"])
+    result.passes.append(Pass(baseline=BASELINE, statements=[statement(timed_out_queries=3)]))
+    text = render_table(result, RehearseOptions())
+    row = next(line for line in text.splitlines() if line.startswith("m/002.sql:3"))
+    assert row.endswith("app timeout×3")
+    assert "warning: the workload is too slow for this volume: 2 app queries\n" in text
+    data = rehearsal_dict(result, RehearseOptions(max_stall_s=0.2))
+    assert data["warnings"] == ["the workload is too slow for this volume: 2 app queries"]
+    assert data["settings"]["app_timeout_s"] == 0.4  # type: ignore[index]

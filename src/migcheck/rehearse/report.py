@@ -113,7 +113,11 @@ def render_table(result: RehearseResult, options: RehearseOptions) -> str:
             errors = st.get("app_errors")
             errors = errors if isinstance(errors, dict) else {}
             failed = st.get("failed")
-            err_text = ", ".join(f"{k}×{v}" for k, v in sorted(errors.items())) or "-"
+            parts = [f"{k}×{v}" for k, v in sorted(errors.items())]
+            timed_out = st.get("timed_out_queries")
+            if isinstance(timed_out, int) and timed_out:
+                parts.append(f"app timeout×{timed_out}")
+            err_text = ", ".join(parts) or "-"
             if isinstance(failed, dict):
                 err_text = f"FAILED {failed.get('sqlstate')}" + (f"; {err_text}" if errors else "")
             rows.append(

@@ -129,9 +129,6 @@ def _figures(
         latency = f"app p99 {ms(p99)} vs {ms(floor)} baseline"
     rewrote = "; rewrote the table" if st.get("rewrote") else ""
     extra = ""
-    running = st.get("in_flight_queries")
-    if isinstance(running, int) and running:
-        extra += f"; {_queries(running)} still running at its end (counted until then)"
     cut = st.get("timed_out_queries")
     if isinstance(cut, int) and cut:
         extra += (
