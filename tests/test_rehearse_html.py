@@ -224,6 +224,7 @@ def test_the_lock_timeout_rerun_seeding_traffic_and_notes_are_shown() -> None:
         traffic=[{"origin": "old_app.sql:12", "weight": 0.75, "queries": 3100, "errors": 17}],
         notes=["<script>note()</script>"],
         seed_problems=["orders_qty_check rejected the seeded value"],
+        warnings=["the workload is too slow for this volume: 3 app queries"],
     )
     doc["statements"][1]["app_error_examples"] = {"23502": 'null value in column "qty"'}
     parsed = parse(render(doc))
@@ -235,6 +236,7 @@ def test_the_lock_timeout_rerun_seeding_traffic_and_notes_are_shown() -> None:
     assert "old_app.sql:12 0.75 3,100 17" in text
     assert '23502: 17 e.g. null value in column "qty"' in text
     assert "<script>note()</script>" in text and "orders_qty_check rejected" in text
+    assert "warning: the workload is too slow for this volume: 3 app queries" in text
     assert not any(t == "script" for t, _ in parsed.tags)
 
 

@@ -325,7 +325,11 @@ def _extras(data: Mapping[str, Any]) -> str:
                 f'<td class="num">{_count(m.get("errors"))}</td></tr>'
             )
         out.append("</tbody></table>")
-    notes = [*_list(data.get("seed_problems")), *_list(data.get("notes"))]
+    notes = [
+        *(f"warning: {w}" for w in _list(data.get("warnings"))),
+        *_list(data.get("seed_problems")),
+        *_list(data.get("notes")),
+    ]
     if notes:
         items = "".join(f"<li>{_text(n)}</li>" for n in notes)
         out.append(f'<h2>Notes</h2><ul class="notes">{items}</ul>')
