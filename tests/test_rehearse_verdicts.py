@@ -83,13 +83,17 @@ def test_a_p99_rise_without_a_lock_wait_is_contention_not_blocking() -> None:
 
 
 def test_timeouts_are_figures_not_app_errors() -> None:
-    st = statement(waiting_queries=4, max_wait_ms=5000.0, timed_out_queries=4)
+    st = statement(waiting_queries=4, max_wait_ms=1001.0, timed_out_queries=4)
     found = findings([st], BASELINE, RehearseOptions(), {})
     assert [f.rule for f in found] == ["rehearse-blocked-traffic"]
     assert found[0].message.endswith(
-        "4 app queries waited on its lock, longest 5.0 s; app p99 12 ms vs 10 ms baseline; "
-        "4 app queries cancelled by the app's statement_timeout (1 s, --app-timeout)."
+        "4 app queries waited on its lock, longest 1.0 s (cut there by --app-timeout); app p99 "
+        "12 ms vs 10 ms baseline; 4 app queries cancelled by the app's statement_timeout (1 s, "
+        "--app-timeout)."
     )
+    # A wait that ended before the app's timeout did: no remark.
+    shorter = findings([dict(st, max_wait_ms=940.0)], BASELINE, RehearseOptions(), {})
+    assert "longest 940 ms; app p99" in shorter[0].message
 
 
 def test_queueing_behind_a_long_transaction_is_the_lock_queue() -> None:

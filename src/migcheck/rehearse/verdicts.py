@@ -112,11 +112,15 @@ def _figures(
 ) -> str:
     stall_ms = options.max_stall_s * 1000
     waited = st.get("waiting_queries") or 0
+    longest = st.get("max_wait_ms")
     wait = (
-        f"{_queries(waited)} waited on its lock, longest {ms(st.get('max_wait_ms'))}"
+        f"{_queries(waited)} waited on its lock, longest {ms(longest)}"
         if isinstance(waited, int) and waited
         else "no app query waited on its lock"
     )
+    if waited and isinstance(longest, int | float) and longest >= 0.95 * options.app_timeout * 1000:
+        # The app's statement_timeout ended the wait, not the lock: say so.
+        wait += " (cut there by --app-timeout)"
     p99, floor = st.get("p99_ms"), baseline.get("p99_ms")
     if p99 is None:
         latency = "no app query ran in its window"
