@@ -27,7 +27,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
                     "migcheck.report.escape", "migcheck.docs", "migcheck.locks",
                     "migcheck.pgcatalog", "migcheck._volatility", "migcheck.schema",
                     "migcheck.settings", "migcheck.vocabulary", "migcheck.quoting",
-                    "migcheck.flyway")),
+                    "migcheck.flyway", "migcheck.lazyre")),
     ("sources", ("migcheck.sources",)),
     ("sql", ("migcheck.sql", "migcheck.dynamic")),
     ("rules", ("migcheck.context", "migcheck.rules", "migcheck.suppress", "migcheck.selection")),
