@@ -307,3 +307,18 @@ def test_subcommands_load_only_when_named(tmp_path: Path) -> None:
     code, _loaded, out = _run_probe(["--help"], tmp_path, {})
     listed = [line.split()[0] for line in out.split("Commands:\n", 1)[1].splitlines() if line]
     assert listed == ["check", "explain", "live", "rehearse", "rules", "server", "stats"]
+
+
+def test_plain_ddl_does_not_load_the_plpgsql_reader(tmp_path: Path) -> None:
+    (tmp_path / "001.sql").write_text("CREATE INDEX t_a ON t (a);\n", encoding="utf-8")
+    env = {"MIGCHECK_NO_CACHE": "1"}
+    code, loaded, out = _run_probe(["001.sql"], tmp_path, env)
+    assert code == 1 and "concurrent" in out.lower()
+    assert "migcheck.rules.concurrent_in_transaction" in loaded
+    assert sorted(m for m in loaded if m.startswith("migcheck.dynamic")) == []
+    # The near miss: a DO block is read by it.
+    (tmp_path / "001.sql").write_text(
+        "DO $$ BEGIN CREATE INDEX t_a ON t (a); COMMIT; END $$;\n", encoding="utf-8"
+    )
+    _code, loaded, _out = _run_probe(["001.sql"], tmp_path, env)
+    assert "migcheck.dynamic.lexer" in loaded
