@@ -845,3 +845,32 @@ def test_readback_per_client() -> None:
     assert [s[:30] for s in chosen.effects(prisma=False)] == [AWARE[:30]]
     spaces = readback(*_types("char(5)", "text"))
     assert spaces is not None and spaces.effects(prisma=True) == spaces.effects(prisma=False)
+
+
+def test_naming_types_does_not_load_the_cast_tables_nor_the_function_catalog() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from migcheck.pgcatalog.typenames import type_key\n"  # as the drift check does
+        "print(sorted(m for m in sys.modules if m.startswith(('migcheck.pgcatalog.', "
+        "'migcheck._volatility'))))\n"
+        "import migcheck.pgcatalog as p\n"
+        "print(p.analyse_type_change.__module__, p.function_volatility.__module__)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout.splitlines()
+    assert out == [
+        "['migcheck.pgcatalog.readback', 'migcheck.pgcatalog.typenames']",
+        "migcheck.pgcatalog.typechange migcheck.pgcatalog.volatility",
+    ]
+
+
+def test_every_exported_name_resolves() -> None:
+    import migcheck.pgcatalog as package
+
+    for name in package.__all__:
+        assert getattr(package, name) is not None, name
+    assert callable(package.readback)  # the function, not the submodule of that name

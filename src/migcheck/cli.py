@@ -12,16 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from migcheck.live_cli import live_command
-from migcheck.lsp.command import server_command
-from migcheck.rehearse_cli import rehearse_command
 from migcheck.report import FORMATS
 from migcheck.report.escape import visible
-from migcheck.stats_cli import stats_command
 from migcheck.vocabulary import FAIL_ON
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from migcheck.config import Config
     from migcheck.model import InputError
@@ -36,6 +32,40 @@ _CONFIG_ON_STDERR = ("gitlab",)
 
 
 _DEBUG = "migcheck.debug"
+
+
+def _live_command() -> click.Command:
+    from migcheck.live_cli import live_command
+
+    return live_command
+
+
+def _stats_command() -> click.Command:
+    from migcheck.stats_cli import stats_command
+
+    return stats_command
+
+
+def _server_command() -> click.Command:
+    from migcheck.lsp.command import server_command  # pygls: imported when the server starts
+
+    return server_command
+
+
+def _rehearse_command() -> click.Command:
+    from migcheck.rehearse_cli import rehearse_command
+
+    return rehearse_command
+
+
+# Commands whose modules are imported only when the command is named (or for --help):
+# a pre-commit run of ``check`` pays for none of their option tables.
+_LAZY_COMMANDS: dict[str, Callable[[], click.Command]] = {
+    "live": _live_command,
+    "rehearse": _rehearse_command,
+    "server": _server_command,
+    "stats": _stats_command,
+}
 
 
 def _set_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -59,8 +89,17 @@ class _DefaultGroup(click.Group):
     """A group where ``migcheck PATH`` means ``migcheck check PATH``, and where a bug ends
     the run with one line and exit 2, not a traceback (``--debug`` shows it)."""
 
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *_LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in _LAZY_COMMANDS:
+            self.add_command(_LAZY_COMMANDS[cmd_name](), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if args and args[0] not in self.commands and args[0] not in ("--help", "-h", "--version"):
+        named = args and (args[0] in self.commands or args[0] in _LAZY_COMMANDS)
+        if args and not named and args[0] not in ("--help", "-h", "--version"):
             args = ["check", *args]
         elif not args:
             args = ["check"]
@@ -563,15 +602,6 @@ def explain(rule_id: str) -> None:
     if doc is None:
         raise click.ClickException(f"no documentation found for {rule_id}")
     click.echo(doc.rstrip())
-
-
-# ``migcheck live`` lives with its runner; registering it imports only click options.
-main.add_command(live_command)
-main.add_command(stats_command)
-# ``migcheck server`` likewise: pygls is imported when the server starts.
-main.add_command(server_command)
-# ``migcheck rehearse`` likewise (migcheck.rehearse_cli).
-main.add_command(rehearse_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

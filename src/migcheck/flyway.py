@@ -28,8 +28,10 @@ from __future__ import annotations
 
 import re
 
+from migcheck.lazyre import lazy
+
 # Flyway's PostgreSQL patterns, matched against the whole keyword prefix.
-_ALWAYS = re.compile(
+_ALWAYS = lazy(
     r"(?:CREATE|DROP) (?:DATABASE|TABLESPACE|SUBSCRIPTION)"
     r"|ALTER SYSTEM"
     r"|(?:CREATE|DROP)(?: UNIQUE)? INDEX CONCURRENTLY"
@@ -37,19 +39,19 @@ _ALWAYS = re.compile(
     r"|VACUUM"
     r"|DISCARD ALL"
 )
-_ADD_VALUE = re.compile(r"ALTER TYPE(?: .*)? ADD VALUE")
+_ADD_VALUE = lazy(r"ALTER TYPE(?: .*)? ADD VALUE")
 CUTOFF = 10
 # One token of Flyway's PostgreSQL lexer that matters here: comments, string and
 # dollar-quoted literals and quoted names are skipped, parentheses counted, and a word is
 # read with its digits, ``$`` and any ``.name`` parts (so ``idx1`` or ``a.b`` is a name).
-_TOKEN = re.compile(
+_TOKEN = lazy(
     r"""(?P<skip>--[^\n\r]*|/\*.*?(?:\*/|\Z)|'(?:[^']|'')*(?:'|\Z)|"(?:[^"]|"")*(?:"|\Z)"""
     r"""|(?P<dollar>\$[A-Za-z_]*\$))"""
     r"""|(?P<open>\()|(?P<close>\))"""
     r"""|(?P<word>[A-Za-z_][A-Za-z0-9_$]*(?:\.(?:"(?:[^"]|"")*"|[A-Za-z0-9_$]+))*)""",
     re.DOTALL,
 )
-_KEYWORD = re.compile(r"[A-Za-z_]+")
+_KEYWORD = lazy(r"[A-Za-z_]+")
 
 
 def keywords(text: str, limit: int = CUTOFF) -> list[str]:

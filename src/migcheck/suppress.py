@@ -35,6 +35,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, NamedTuple
 
+from migcheck.lazyre import lazy
 from migcheck.model import Finding, Span, Statement, SuppressedFinding
 
 if TYPE_CHECKING:
@@ -62,12 +63,12 @@ META_RULES = frozenset({MISSING_REASON, UNUSED})
 # (line, column, end_line, end_column) of a statement a directive covers, 1-based inclusive.
 Range = tuple[int, int, int, int]
 
-_START = re.compile(r"migcheck\s*:", re.I)
-_BODY = re.compile(
+_START = lazy(r"migcheck\s*:", re.I)
+_BODY = lazy(
     r"migcheck\s*:\s*(?P<kind>[A-Za-z_-]*)\s*(?P<ids>\[[^\]]*\]?)?(?P<rest>.*)\Z", re.I | re.S
 )
-_REASON_LEAD = re.compile(r"^[\s\-\u2013\u2014:;,.]+")
-_PY_DIRECTIVE = re.compile(r"#\s*(migcheck\s*:.*)\Z", re.I | re.S)
+_REASON_LEAD = lazy(r"^[\s\-\u2013\u2014:;,.]+")
+_PY_DIRECTIVE = lazy(r"#\s*(migcheck\s*:.*)\Z", re.I | re.S)
 _USAGE = "write `migcheck: ignore[rule-id] reason` or `migcheck: ignore-file[rule-id] reason`"
 
 

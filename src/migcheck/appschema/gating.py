@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import glob
 import os
-import subprocess
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -382,6 +381,8 @@ def _git(tree: BaseTree, args: list[str], stdin: bytes | None = None) -> str | N
 
 
 def _git_bytes(tree: BaseTree, args: list[str], stdin: bytes | None = None) -> bytes | None:
+    import subprocess  # only a run that reads the deployed schema from git pays for it
+
     try:
         proc = subprocess.run(
             ["git", *args],

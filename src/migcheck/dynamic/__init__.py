@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 
 from migcheck.dynamic.evaluate import MAX_NESTING, UNKNOWN_VALUE, Evaluator, TooDeep
 from migcheck.dynamic.lexer import Tok, lex, unwrap
+from migcheck.lazyre import lazy
 from migcheck.model import Statement
 
 __all__ = [
@@ -334,7 +335,7 @@ _VERB_OBJECTS = frozenset(
 )  # fmt: skip
 
 
-_TEMP_TABLE = re.compile(r"^\s*CREATE\s+(GLOBAL\s+|LOCAL\s+)?TEMP(ORARY)?\s", re.I)
+_TEMP_TABLE = lazy(r"^\s*CREATE\s+(GLOBAL\s+|LOCAL\s+)?TEMP(ORARY)?\s", re.I)
 
 
 def embedded_statements(stmt: Statement) -> list[Statement]:

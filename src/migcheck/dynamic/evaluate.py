@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from migcheck.dynamic.lexer import Tok
+from migcheck.lazyre import lazy
 
 
 @dataclass(frozen=True)
@@ -213,7 +214,7 @@ def _quote_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-_SPEC = re.compile(r"%(?:(\d+)\$)?(-)?(\*(?:\d+\$)?|\d+)?([sIL%])")
+_SPEC = lazy(r"%(?:(\d+)\$)?(-)?(\*(?:\d+\$)?|\d+)?([sIL%])")
 
 
 def _format(fmt: str, args: list[Value]) -> Value:

@@ -10,9 +10,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_DOLLAR = re.compile(r"\$([^\W\d]\w*)?\$")
-_LANGUAGE = re.compile(r"^\s*LANGUAGE\s+(\"[^\"]+\"|'[^']+'|\w+)\s*", re.I)
-_LANGUAGE_END = re.compile(r"\s*LANGUAGE\s+(\"[^\"]+\"|'[^']+'|\w+)\s*$", re.I)
+from migcheck.lazyre import lazy
+
+_DOLLAR = lazy(r"\$([^\W\d]\w*)?\$")
+_LANGUAGE = lazy(r"^\s*LANGUAGE\s+(\"[^\"]+\"|'[^']+'|\w+)\s*", re.I)
+_LANGUAGE_END = lazy(r"\s*LANGUAGE\s+(\"[^\"]+\"|'[^']+'|\w+)\s*$", re.I)
 
 
 def unwrap(body: str) -> tuple[str, str, int]:
@@ -74,10 +76,10 @@ class Tok:
         return self.kind == "word" and self.value.upper() in words
 
 
-_WORD_RE = re.compile(r"[^\W\d][\w$]*")
-_NUMBER_RE = re.compile(r"\d+(\.\d*)?([eE][+-]?\d+)?|\.\d+")
+_WORD_RE = lazy(r"[^\W\d][\w$]*")
+_NUMBER_RE = lazy(r"\d+(\.\d*)?([eE][+-]?\d+)?|\.\d+")
 _OP_CHARS = "+-*/<>=~!@#%^&|`?:."
-_DIRECTIVE = re.compile(r"#(variable_conflict|print_strict_params|option)\b", re.I)
+_DIRECTIVE = lazy(r"#(variable_conflict|print_strict_params|option)\b", re.I)
 
 
 # A scanner looks at ``src[i]``: None when the text there is not its kind, else where

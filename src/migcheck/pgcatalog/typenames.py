@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from migcheck.lazyre import lazy
 from migcheck.model import ColumnType
 
 # (typname, typmod params, array dimensions): a type as Postgres compares it.
@@ -86,7 +87,7 @@ _DISPLAY: dict[str, str] = {
 
 # Interval field qualifiers (``interval day to second``) restrict the value but not the
 # type; they are dropped from the name.
-_INTERVAL_FIELDS = re.compile(
+_INTERVAL_FIELDS = lazy(
     r"\s+(year|month|day|hour|minute|second)(\s+to\s+(month|hour|minute|second))?$"
 )
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 
+from migcheck.lazyre import lazy
 from migcheck.model import ColumnType, Expression
 from migcheck.pgcatalog.typenames import parse_type, split_identifier
 
 # A column reference, optionally qualified and quoted: t.c, "C", s.t."C".
-_IDENT_RE = re.compile(
+_IDENT_RE = lazy(
     r'(?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*)(?:\s*\.\s*(?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*))*'
 )
 

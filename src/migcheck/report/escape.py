@@ -22,18 +22,20 @@ from __future__ import annotations
 
 import re
 
+from migcheck.lazyre import lazy
+
 _UNSAFE = "\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff"
-_ANY = re.compile(f"[{_UNSAFE}]")
+_ANY = lazy(f"[{_UNSAFE}]")
 # The same set less tab and newline, for multi-line text.
-_MULTILINE = re.compile(
+_MULTILINE = lazy(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
 )
 # What json.dumps leaves raw (it escapes C0 itself): only ever inside a JSON string.
-_JSON_RAW = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
+_JSON_RAW = lazy("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
 _SHORT = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 # The colour codes the text report puts before a line's path count as blanks: a log
 # viewer drops them and would read the line as a command.
-_COMMAND_START = re.compile(r"^(?:[ \t]|\x1b\[[0-9;]*m)*(?:::|##\[)")
+_COMMAND_START = lazy(r"^(?:[ \t]|\x1b\[[0-9;]*m)*(?:::|##\[)")
 
 
 def _escape(match: re.Match[str]) -> str:

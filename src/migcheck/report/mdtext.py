@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import re
 
+from migcheck.lazyre import lazy
 from migcheck.report.escape import visible
 
 # Characters Markdown gives a meaning inside a line; a backslash makes each literal.
-_MARKDOWN = re.compile(r"([\\`*_\[\]~|])")
+_MARKDOWN = lazy(r"([\\`*_\[\]~|])")
 # A word joiner after "@" and inside "://" / "www." stops GitHub's mention and autolink
 # matching while the reader sees the same text.
 _JOINER = "\u2060"
-_MENTION = re.compile(r"@(?=[\w-])")
-_AUTOLINK = re.compile(r"(?i)(?<=\w)(://)|\b(www)\.")
+_MENTION = lazy(r"@(?=[\w-])")
+_AUTOLINK = lazy(r"(?i)(?<=\w)(://)|\b(www)\.")
 
 
 def cell(text: str) -> str:

@@ -10,11 +10,11 @@ those lines alone (as ruff's ``--output-format concise``), then the summary.
 from __future__ import annotations
 
 import os
-import re
 from collections import Counter
 from collections.abc import Sequence
 from typing import TextIO
 
+from migcheck.lazyre import lazy
 from migcheck.model import Finding, Result, SuppressedFinding
 from migcheck.report.combine import Part, combine
 from migcheck.report.escape import log_line, visible
@@ -27,7 +27,7 @@ _RESET = "\033[0m"
 # Help longer than this is printed at a rule's first finding only.
 _LONG_HELP_LINES = 3
 # What differs between two helps giving the same advice: quoted names, literals, numbers.
-_NAMES = re.compile(r"\"[^\"]*\"|'[^']*'|`[^`]*`|\d+")
+_NAMES = lazy(r"\"[^\"]*\"|'[^']*'|`[^`]*`|\d+")
 
 
 def use_colour(stream: TextIO) -> bool:

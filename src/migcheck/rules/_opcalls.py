@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Sequence
 
 from migcheck.context import Context
+from migcheck.lazyre import LazyPattern, lazy
 from migcheck.model import ColumnType, Op, name_parts
 
 # PostgreSQL type name (as the parser folds it) → SQLAlchemy type expression.
@@ -126,34 +127,32 @@ def paste(ctx: Context, *lines: str) -> str:
 # optionally schema-qualified: the SQL that rules put in help, read back.
 _ID = r'(?:"(?:[^"]|"")*"|[A-Za-z_][A-Za-z0-9_$]*)'
 _QID = rf"{_ID}(?:\.{_ID})?"
-_STATEMENTS: list[tuple[re.Pattern[str], Callable[..., str]]] = [
+_STATEMENTS: list[tuple[LazyPattern, Callable[..., str]]] = [
     (
-        re.compile(
-            rf"ALTER TABLE ({_QID}) ADD CONSTRAINT ({_ID}) CHECK \((.*)\) NOT VALID;?", re.S
-        ),
+        lazy(rf"ALTER TABLE ({_QID}) ADD CONSTRAINT ({_ID}) CHECK \((.*)\) NOT VALID;?", re.S),
         lambda t, c, cond: (
             f"op.create_check_constraint({name(_unq(c))}, {_table(t)}, {_py(cond)}"
             f"{_schema(t)}, postgresql_not_valid=True)"
         ),
     ),
     (
-        re.compile(rf"ALTER TABLE ({_QID}) DROP CONSTRAINT ({_ID});?"),
+        lazy(rf"ALTER TABLE ({_QID}) DROP CONSTRAINT ({_ID});?"),
         lambda t, c: f"op.drop_constraint({name(_unq(c))}, {_table(t)}{_schema(t)})",
     ),
     (
-        re.compile(rf"ALTER TABLE ({_QID}) ALTER COLUMN ({_ID}) SET NOT NULL;?"),
+        lazy(rf"ALTER TABLE ({_QID}) ALTER COLUMN ({_ID}) SET NOT NULL;?"),
         lambda t, c: f"op.alter_column({_table(t)}, {name(_unq(c))}, nullable=False{_schema(t)})",
     ),
     (
-        re.compile(rf"ALTER TABLE ({_QID}) ALTER COLUMN ({_ID}) DROP NOT NULL;?"),
+        lazy(rf"ALTER TABLE ({_QID}) ALTER COLUMN ({_ID}) DROP NOT NULL;?"),
         lambda t, c: f"op.alter_column({_table(t)}, {name(_unq(c))}, nullable=True{_schema(t)})",
     ),
     (
-        re.compile(rf"ALTER TABLE ({_QID}) DROP COLUMN ({_ID});?"),
+        lazy(rf"ALTER TABLE ({_QID}) DROP COLUMN ({_ID});?"),
         lambda t, c: f"op.drop_column({_table(t)}, {name(_unq(c))}{_schema(t)})",
     ),
     (
-        re.compile(rf"DROP TABLE ({_QID});?"),
+        lazy(rf"DROP TABLE ({_QID});?"),
         lambda t: f"op.drop_table({_table(t)}{_schema(t)})",
     ),
 ]

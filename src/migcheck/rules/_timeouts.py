@@ -16,11 +16,12 @@ import re
 from dataclasses import dataclass, field
 
 from migcheck.context import Context
+from migcheck.lazyre import lazy
 from migcheck.locks import BLOCKING_MODES, SHARE_ROW_EXCLUSIVE, lock_for
 from migcheck.model import Op, Statement
 from migcheck.rules._opcalls import execute
 
-_ZERO = re.compile(r"^\s*0+(\.0*)?\s*(us|ms|s|min|h|d)?\s*$", re.I)
+_ZERO = lazy(r"^\s*0+(\.0*)?\s*(us|ms|s|min|h|d)?\s*$", re.I)
 ACCESS_EXCLUSIVE = "ACCESS EXCLUSIVE"
 
 

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 
 from migcheck import flyway
 from migcheck.context import Context
-from migcheck.dynamic.lexer import lex, unwrap
 from migcheck.model import Finding, Op, Statement
 from migcheck.rules import Rule
 from migcheck.rules._locking import outside_tx_advice, sql_of, why_in_transaction
@@ -150,6 +149,9 @@ def _transaction_end(body: str) -> str | None:
     """``COMMIT`` or ``ROLLBACK`` when the PL/pgSQL body runs one as a statement: a chunk
     whose words after its last control word (labels ``<<name>>`` left out) are
     ``COMMIT``/``ROLLBACK`` [``AND [NO] CHAIN``]."""
+    # Only DO blocks reach here: a run of plain DDL never loads the PL/pgSQL reader.
+    from migcheck.dynamic.lexer import lex, unwrap
+
     words: list[str] = []
     label = False
     for tok in [*lex(unwrap(body)[0]), None]:

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 
 from migcheck.context import Context
+from migcheck.lazyre import lazy
 from migcheck.locks import (
     ACCESS_EXCLUSIVE,
     BLOCKS,
@@ -89,13 +90,11 @@ def _add_column_sql(table: str, col: ColumnDef) -> str:
     return sql + ";"
 
 
-_CHECK = re.compile(
-    r"^(?:CONSTRAINT\s+(?:\"(?:[^\"]|\"\")+\"|\S+)\s+)?CHECK\s*\((.*)\)$", re.I | re.S
-)
+_CHECK = lazy(r"^(?:CONSTRAINT\s+(?:\"(?:[^\"]|\"\")+\"|\S+)\s+)?CHECK\s*\((.*)\)$", re.I | re.S)
 # What follows REFERENCES t (cols) that create_foreign_key takes as keywords.
 _ACTION = r"(CASCADE|RESTRICT|NO\s+ACTION|SET\s+NULL|SET\s+DEFAULT)"
-_FK_TAIL = re.compile(rf"^(?:\s*ON\s+(DELETE|UPDATE)\s+{_ACTION})*\s*$", re.I)
-_FK_ACTION = re.compile(rf"ON\s+(DELETE|UPDATE)\s+{_ACTION}", re.I)
+_FK_TAIL = lazy(rf"^(?:\s*ON\s+(DELETE|UPDATE)\s+{_ACTION})*\s*$", re.I)
+_FK_ACTION = lazy(rf"ON\s+(DELETE|UPDATE)\s+{_ACTION}", re.I)
 
 
 def _add_not_valid(table: str, con: Constraint, name: str) -> str:

@@ -6,12 +6,13 @@ import re
 from collections.abc import Iterator
 
 from migcheck.context import Context
+from migcheck.lazyre import lazy
 from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import qname
 from migcheck.rules import Rule
 from migcheck.rules._opcalls import paste
 
-_ALL = re.compile(r"\bDISABLE\s+TRIGGER\s+ALL\b", re.I)
+_ALL = lazy(r"\bDISABLE\s+TRIGGER\s+ALL\b", re.I)
 
 
 class DisableTriggerAll(Rule):

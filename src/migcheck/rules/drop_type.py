@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 
 from migcheck.context import Context
+from migcheck.lazyre import lazy
 from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import qcol, qname
 from migcheck.rules import Rule
@@ -13,7 +14,7 @@ from migcheck.rules._enum_swap import swapped_out
 from migcheck.rules._opcalls import paste
 from migcheck.schema import ColumnInfo
 
-_DOMAIN = re.compile(r"^\s*DROP\s+DOMAIN\b", re.I)
+_DOMAIN = lazy(r"^\s*DROP\s+DOMAIN\b", re.I)
 
 
 def _of_type(column: ColumnInfo, name: str) -> bool:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 
 from migcheck.context import Context
+from migcheck.lazyre import lazy
 from migcheck.locks import SHARE
 from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import ident, qname
@@ -26,7 +27,7 @@ from migcheck.rules._opcalls import (
     paste,
 )
 
-_CREATE_INDEX = re.compile(r"^(\s*create\s+(?:unique\s+)?index)\b", re.I)
+_CREATE_INDEX = lazy(r"^(\s*create\s+(?:unique\s+)?index)\b", re.I)
 
 
 def concurrent_form(stmt: Statement) -> str:
@@ -63,7 +64,7 @@ def _index_name(op: Op) -> str | None:
     return name
 
 
-_ON = re.compile(r"\s(on)\s+(?!only\b)", re.I)
+_ON = lazy(r"\s(on)\s+(?!only\b)", re.I)
 
 
 def _partitioned_help(op: Op, stmt: Statement, ctx: Context) -> list[str]:

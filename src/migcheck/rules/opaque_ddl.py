@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from migcheck.context import Context
+from migcheck.lazyre import lazy
 from migcheck.model import Finding, Op, Statement
 from migcheck.rules import Rule
 from migcheck.rules._opcalls import paste, suppression
@@ -82,11 +83,11 @@ class OpaqueDdl(Rule):
 
 # The literal prefix of an EXECUTE argument: ``'CREATE ROLE ' || name``, ``E'...'``,
 # ``format('GRANT %I ...', ...)``.
-_LEADING_LITERAL = re.compile(r"^\s*(?:format\s*\(\s*)?[Ee]?'((?:[^']|'')*)'", re.S)
+_LEADING_LITERAL = lazy(r"^\s*(?:format\s*\(\s*)?[Ee]?'((?:[^']|'')*)'", re.S)
 # Statements that act on roles, privileges and defaults only: they lock no table and
 # change nothing the running app reads, so building them at run time hides nothing a
 # migration linter checks (Supabase and installer migrations create roles this way).
-_ROLE_STATEMENTS = re.compile(
+_ROLE_STATEMENTS = lazy(
     r"\s*(?:(?:CREATE|ALTER|DROP)\s+(?:ROLE|USER|GROUP)\b"
     r"|ALTER\s+DEFAULT\s+PRIVILEGES\b|GRANT\b|REVOKE\b"
     r"|CREATE\s+SCHEMA\b|ALTER\s+DATABASE\s+\S+\s+(?:SET|RESET)\b)",
@@ -102,11 +103,11 @@ def _roles_only(item: DynamicExecute) -> bool:
 
 # What a run-time CREATE TABLE may lock besides the new table: the parent it becomes a
 # partition of (ACCESS EXCLUSIVE), the tables it references or inherits from.
-_CREATE_TABLE = re.compile(r"\s*CREATE\s+(?:UNLOGGED\s+)?TABLE\b", re.I)
-_PARTITION_OF = re.compile(
+_CREATE_TABLE = lazy(r"\s*CREATE\s+(?:UNLOGGED\s+)?TABLE\b", re.I)
+_PARTITION_OF = lazy(
     r"\bPARTITION\s+OF\s+((?:\"[^\"]+\"|[\w$]+)(?:\.(?:\"[^\"]+\"|[\w$]+))?)", re.I
 )
-_LOCKS_OTHERS = re.compile(r"\b(?:REFERENCES|INHERITS|LIKE)\b", re.I)
+_LOCKS_OTHERS = lazy(r"\b(?:REFERENCES|INHERITS|LIKE)\b", re.I)
 
 
 def _new_table_only(item: DynamicExecute, ctx: Context) -> bool:

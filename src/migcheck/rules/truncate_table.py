@@ -6,13 +6,14 @@ import re
 from collections.abc import Iterator
 
 from migcheck.context import Context
+from migcheck.lazyre import lazy
 from migcheck.locks import ACCESS_EXCLUSIVE, BLOCKS
 from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import qname
 from migcheck.rules import Rule
 from migcheck.rules._opcalls import paste, suppression, word
 
-_CASCADE = re.compile(r"\bCASCADE\s*;?\s*$", re.I)
+_CASCADE = lazy(r"\bCASCADE\s*;?\s*$", re.I)
 
 
 class TruncateTable(Rule):

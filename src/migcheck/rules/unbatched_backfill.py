@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 
 from migcheck.context import Context
+from migcheck.lazyre import lazy
 from migcheck.locks import ACCESS_EXCLUSIVE, BLOCKS, lock_for
 from migcheck.model import Finding, Op, Statement
 from migcheck.quoting import ident, qname
@@ -21,12 +22,12 @@ from migcheck.rules._opcalls import execute
 
 # Strongest first, to name the lock that hurts most.
 _ORDER = [ACCESS_EXCLUSIVE, "EXCLUSIVE", "SHARE ROW EXCLUSIVE", "SHARE"]
-_SET = re.compile(r"\bset\b(.*)$", re.I | re.S)
-_ASSIGN = re.compile(r'^\s*("(?:[^"]|"")+"|[A-Za-z_][\w$]*)\s*=', re.S)
+_SET = lazy(r"\bset\b(.*)$", re.I | re.S)
+_ASSIGN = lazy(r'^\s*("(?:[^"]|"")+"|[A-Za-z_][\w$]*)\s*=', re.S)
 
 
-_STRING = re.compile(r"'(?:[^']|'')*'")
-_LIMIT = re.compile(r"\blimit\s+(?:\d+|\$\d+|:\w+)", re.I)
+_STRING = lazy(r"'(?:[^']|'')*'")
+_LIMIT = lazy(r"\blimit\s+(?:\d+|\$\d+|:\w+)", re.I)
 
 
 def _limited(sql: str) -> bool:
@@ -55,10 +56,10 @@ def _ddl_lock(
     return best
 
 
-_LOOP = re.compile(r"(?<!\bEND\s)\bLOOP\b", re.I)
-_END_LOOP = re.compile(r"\bEND\s+LOOP\b", re.I)
-_COMMIT = re.compile(r"\bCOMMIT\b", re.I)
-_COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
+_LOOP = lazy(r"(?<!\bEND\s)\bLOOP\b", re.I)
+_END_LOOP = lazy(r"\bEND\s+LOOP\b", re.I)
+_COMMIT = lazy(r"\bCOMMIT\b", re.I)
+_COMMENT = lazy(r"--[^\n]*|/\*.*?\*/", re.S)
 
 
 def _looped_in_one_transaction(stmt: Statement, ctx: Context) -> bool:
@@ -240,7 +241,7 @@ class UnbatchedBackfill(Rule):
         return intro + ":\n" + indent(update, where, f"-- {repeat}")
 
 
-_ONLY_NULL = re.compile(
+_ONLY_NULL = lazy(
     r'\bwhere\s+(?:(?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*)\.)?("(?:[^"]|"")+"|[A-Za-z_][\w$]*)'
     r"\s+is\s+null\s*;?\s*$",
     re.I,

@@ -8,16 +8,16 @@ says ``run_in_transaction = false``. Only ``up.sql`` is linted.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable
 
+from migcheck.lazyre import lazy
 from migcheck.sources import History, Migration
 from migcheck.sources.reading import read_text_in_tree
 
 MIGRATION_FILE = "up.sql"
 # 2019-08-28-192523_create_users, 00000000000000_diesel_initial_setup, 20240101_x
-_FOLDER_NAME = re.compile(r"^\d[\d-]*_[^/]+$")
-_NO_TRANSACTION = re.compile(r"(?m)^\s*run_in_transaction\s*=\s*false\s*$")
+_FOLDER_NAME = lazy(r"^\d[\d-]*_[^/]+$")
+_NO_TRANSACTION = lazy(r"(?m)^\s*run_in_transaction\s*=\s*false\s*$")
 
 
 def _list_dir(path: str) -> list[str]:

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 
 from migcheck.jsonfile import JsonFileError, parse_json
+from migcheck.lazyre import lazy
 from migcheck.model import InputError
 from migcheck.sources import History, Migration
 from migcheck.sources.reading import display_path, read_text_in_tree
@@ -20,9 +21,9 @@ LOCK_FILE = "migration_lock.toml"
 MIGRATION_FILE = "migration.sql"
 # Folders named like ``20240101120000_init``. Used to recognise a migrations directory whose
 # lock file was deleted or never committed; nothing else lays migrations out this way.
-_FOLDER_NAME = re.compile(r"^\d{8,}_")
-_PROVIDER = re.compile(r"""^\s*provider\s*=\s*["']([^"']*)["']""", re.MULTILINE)
-_VERSION = re.compile(r"(?<![\w.])(\d+)(?:\.(\d+))?")
+_FOLDER_NAME = lazy(r"^\d{8,}_")
+_PROVIDER = lazy(r"""^\s*provider\s*=\s*["']([^"']*)["']""", re.MULTILINE)
+_VERSION = lazy(r"(?<![\w.])(\d+)(?:\.(\d+))?")
 # The CLI (``prisma``) runs migrations, so its version wins over the client's.
 _PACKAGES = ("prisma", "@prisma/client")
 _DEPENDENCY_FIELDS = ("dependencies", "devDependencies")

@@ -22,24 +22,25 @@ import os
 import re
 from collections.abc import Iterable
 
+from migcheck.lazyre import lazy
 from migcheck.sources import History, Migration
 from migcheck.sources.reading import read_text_in_tree
 
 _SQL = r"\.(?i:sql)"
-GOLANG_UP = re.compile(rf"^(\d+)_(.*)\.(?i:up){_SQL}$")
-FLYWAY_VERSIONED = re.compile(rf"^V(\d+(?:[._]\d+)*)__(.+){_SQL}$")
-FLYWAY_REPEATABLE = re.compile(rf"^R__(.+){_SQL}$")
-FLYWAY_UNDO = re.compile(rf"^U\d+(?:[._]\d+)*__.+{_SQL}$")
-NUMBERED = re.compile(rf"^(\d+)(?:[_\-.].*)?{_SQL}$")
-_ROLLBACK = re.compile(rf"(^down|[._]down|\.rollback){_SQL}$", re.IGNORECASE)
+GOLANG_UP = lazy(rf"^(\d+)_(.*)\.(?i:up){_SQL}$")
+FLYWAY_VERSIONED = lazy(rf"^V(\d+(?:[._]\d+)*)__(.+){_SQL}$")
+FLYWAY_REPEATABLE = lazy(rf"^R__(.+){_SQL}$")
+FLYWAY_UNDO = lazy(rf"^U\d+(?:[._]\d+)*__.+{_SQL}$")
+NUMBERED = lazy(rf"^(\d+)(?:[_\-.].*)?{_SQL}$")
+_ROLLBACK = lazy(rf"(^down|[._]down|\.rollback){_SQL}$", re.IGNORECASE)
 
 # dbmate's block directives: a whole line ``-- migrate:up [option:value ...]``.
-_DBMATE_UP = re.compile(r"^--[ \t]*migrate:up(?=[ \t\r]|$)([^\n]*)$", re.MULTILINE)
-_DBMATE_DOWN = re.compile(r"^--[ \t]*migrate:down(?=[ \t\r]|$)", re.MULTILINE)
-_NOT_NEWLINE = re.compile(r"[^\r\n]")
+_DBMATE_UP = lazy(r"^--[ \t]*migrate:up(?=[ \t\r]|$)([^\n]*)$", re.MULTILINE)
+_DBMATE_DOWN = lazy(r"^--[ \t]*migrate:down(?=[ \t\r]|$)", re.MULTILINE)
+_NOT_NEWLINE = lazy(r"[^\r\n]")
 # ``executeInTransaction=true|false`` in a script's ``.sql.conf`` overrides Flyway's own
 # detection either way (flyway-core ParserSqlScript.executeInTransaction).
-_FLYWAY_EXECUTE_IN_TRANSACTION = re.compile(
+_FLYWAY_EXECUTE_IN_TRANSACTION = lazy(
     r"^\s*executeInTransaction\s*=\s*(true|false)\s*$", re.MULTILINE | re.IGNORECASE
 )
 

@@ -7,12 +7,12 @@ imported inside the functions: the CLI's cached start-up path never needs it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlglot.tokens import Token
 
+from migcheck.lazyre import lazy
 from migcheck.model import DOT_IN_NAME, INDEX_KEY_SEP, Op
 from migcheck.sql.ddl import ParseResult
 
@@ -282,7 +282,7 @@ def _side_table(side: object) -> str | None:
 
 # sqlglot's messages name tokens by their repr (``<Token token_type: TokenType.L_BRACE,
 # text: {, line: 7, ...>``): a user needs only the text.
-_TOKEN_REPR = re.compile(r"<Token token_type: [^,]*, text: (.*?), line: \d+, col: \d+[^>]*>")
+_TOKEN_REPR = lazy(r"<Token token_type: [^,]*, text: (.*?), line: \d+, col: \d+[^>]*>")
 
 
 def _short(msg: str) -> str:

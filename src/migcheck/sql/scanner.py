@@ -14,23 +14,25 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-COMMENT_OPEN = re.compile(r"--|/\*")
-_BLOCK_MARK = re.compile(r"/\*|\*/")
-_EOL = re.compile(r"[\r\n]")
-_SQUOTE = re.compile(r"'")
-_SQUOTE_OR_BACKSLASH = re.compile(r"['\\]")
-_DQUOTE = re.compile(r'"')
-META_LINE = re.compile(r"(?:^|\r)[ \t\f\v]*\\", re.MULTILINE)
+from migcheck.lazyre import lazy
+
+COMMENT_OPEN = lazy(r"--|/\*")
+_BLOCK_MARK = lazy(r"/\*|\*/")
+_EOL = lazy(r"[\r\n]")
+_SQUOTE = lazy(r"'")
+_SQUOTE_OR_BACKSLASH = lazy(r"['\\]")
+_DQUOTE = lazy(r'"')
+META_LINE = lazy(r"(?:^|\r)[ \t\f\v]*\\", re.MULTILINE)
 # Where sqlglot misreads a "$": it takes "$", the text up to the next "$" and that "$" for a
 # dollar-quote opener unless the text is digits or has a blank in it, so "$1,$" of
 # "IN ($1,$2)" opens a quote for it. For Postgres a tag is a name, so this is a parameter
 # (or junk). A file without such a "$" has no parameter sqlglot gets wrong. (Written as
 # lookaheads, blank-free text to a "$" first, because that is the fastest to search.)
-MISREAD_DOLLAR = re.compile(r"\$(?=[^\s$]+\$)(?![^\W\d]\w*\$|\d+\$)")
+MISREAD_DOLLAR = lazy(r"\$(?=[^\s$]+\$)(?![^\W\d]\w*\$|\d+\$)")
 # Every branch starts with a literal so that re can skip to candidates quickly; what
 # precedes a match (an E'' prefix, a line start before a backslash) is checked by hand.
-_SCAN = re.compile(r"--|/\*|;|'|\"|\$(?:[^\W\d]\w*)?\$|\$\d|\\")
-_IDENT_CHAR = re.compile(r"[\w$]")
+_SCAN = lazy(r"--|/\*|;|'|\"|\$(?:[^\W\d]\w*)?\$|\$\d|\\")
+_IDENT_CHAR = lazy(r"[\w$]")
 # Postgres's own messages, keyed by the first character of the literal.
 _STRING_ERRORS = {
     "'": "unterminated quoted string",

@@ -32,7 +32,6 @@ Lines and columns are 1-based and inclusive and count characters; a tab is one c
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_left, bisect_right
 from contextlib import suppress
 from dataclasses import dataclass
@@ -42,6 +41,7 @@ from sqlglot.dialects.postgres import Postgres
 from sqlglot.errors import TokenError
 from sqlglot.tokens import Token, TokenType
 
+from migcheck.lazyre import lazy
 from migcheck.model import Span
 from migcheck.sql import scanner
 from migcheck.sql.positions import BOM, LineIndex, line_col
@@ -237,7 +237,7 @@ def _statement(
     return RawStatement(text[start:end], index.span(start, end), tokens[first:stop], ordinal)
 
 
-_NON_SPACE = re.compile(r"\S")
+_NON_SPACE = lazy(r"\S")
 
 
 def _fix_command_strings(lexed: str, src: str, tokens: list[Token]) -> list[Token]:

@@ -14,7 +14,12 @@ from sqlglot.tokens import Token, TokenType
 
 from migcheck.model import DOT_IN_NAME
 
-_WORD = re.compile(r"^[A-Za-z_\x80-\uffff][\w$\x80-\uffff]*$")
+# A bare word: a letter, "_" or any non-ASCII character of the BMP first, then word
+# characters, "$" or non-ASCII BMP characters. The BMP is spelt as "not ASCII, not
+# astral": the range "\x80-\uffff" in one class with \w costs re ~5 ms to compile (a
+# 64K-entry table), this spelling 0.2 ms, and both match exactly the same characters.
+_NOT_ASCII_BMP = r"[^\x00-\x7f\U00010000-\U0010ffff]"
+_WORD = re.compile(rf"^(?:[A-Za-z_]|{_NOT_ASCII_BMP})(?:[\w$]|{_NOT_ASCII_BMP})*$")
 
 STRING_TYPES = frozenset(
     {
