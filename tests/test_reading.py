@@ -229,3 +229,23 @@ def test_a_file_that_grows_after_fstat_is_read_up_to_the_limit(tmp_path: Path) -
         assert reading._read_all(fd, 10, 1000) == b"x" * 100
     finally:
         os.close(fd)
+
+
+def test_resolve_is_realpath_through_linked_directories(tmp_path: Path) -> None:
+    """Directories are resolved once each, from their parent's resolved form: a link at
+    any depth still leads where ``realpath`` says."""
+    (tmp_path / "real/deep").mkdir(parents=True)
+    (tmp_path / "tree/a").mkdir(parents=True)
+    (tmp_path / "tree/a/link").symlink_to(tmp_path / "real")
+    (tmp_path / "tree/top").symlink_to(tmp_path / "tree/a")
+    reading.new_run()
+    for path in [
+        "tree/a/link/deep/x.sql",
+        "tree/top/link/deep/x.sql",
+        "tree/a/x.sql",
+        "tree/top/x.sql",
+        "tree/a/link",
+        str(tmp_path / "tree/top/link/deep/y.sql"),
+    ]:
+        assert reading.resolve(path) == os.path.realpath(path), path
+    assert not reading.is_inside("tree/top/link/deep/x.sql", str(tmp_path / "tree"))

@@ -14,7 +14,6 @@ this runs on the CLI's start-up path.
 from __future__ import annotations
 
 import errno
-import functools
 import os
 import stat
 
@@ -121,9 +120,33 @@ def named_boundary(path: str) -> str:
     return os.path.realpath(located)
 
 
-@functools.lru_cache(maxsize=4096)
+# Resolved directories of this run (``new_run`` forgets them).
+_real: dict[str, str] = {}
+_REAL_MAX = 65536
+
+
 def _real_directory(directory: str) -> str:
-    return os.path.realpath(directory)
+    """The resolved form of an absolute, normalised ``directory``: its parent's (cached)
+    and its own name unless it is a link. A Prisma history keeps each migration in a
+    directory of its own: resolving each in full took an ``lstat`` per component."""
+    found = _real.get(directory)
+    if found is not None:
+        return found
+    if len(_real) >= _REAL_MAX:
+        _real.clear()
+    below: list[tuple[str, str]] = []  # (directory, name) from the deepest up
+    current = directory
+    while found is None:
+        parent, name = os.path.split(current)
+        if not name or parent == current or os.path.islink(current):
+            found = _real[current] = os.path.realpath(current)
+        else:
+            below.append((current, name))
+            current = parent
+            found = _real.get(current)
+    for path, name in reversed(below):
+        found = _real[path] = os.path.join(found, name)
+    return found
 
 
 def resolve(path: str) -> str:
@@ -140,7 +163,7 @@ def resolve(path: str) -> str:
 
 def new_run() -> None:
     """Forget resolved directories: a run sees the tree as it is when the run starts."""
-    _real_directory.cache_clear()
+    _real.clear()
 
 
 def is_inside(path: str, boundary: str) -> bool:
