@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from migcheck.schema import (
     ColumnInfo,
     ConstraintInfo,
+    ConstraintMap,
     EnumInfo,
     IndexInfo,
     Origin,
@@ -69,7 +70,7 @@ def restore(state: State) -> Schema:
     schema = Schema()
     schema.tables = dict(state.tables)
     schema.indexes = dict(state.indexes)
-    schema.constraints = {(t, n): c for t, n, c in state.constraints}
+    schema.constraints = ConstraintMap(((t, n), c) for t, n, c in state.constraints)
     schema.enums = dict(state.enums)
     schema.types = dict(state.types)
     schema.domains = set(state.domains)
