@@ -341,3 +341,25 @@ def test_a_schema_state_holds_every_field_of_the_schema() -> None:
 
     stored = {f.name for f in dataclasses.fields(snapshot.State)} - {"transactions"}
     assert stored == set(vars(Schema()))
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        b"{not json",
+        b'{"transactions": "3"}',
+        b'{"transactions": 3, "tables": [], "surprise": 1}',
+        b"[]",
+    ],
+)
+def test_a_damaged_schema_state_is_a_miss(tmp_path: Path, damage: bytes) -> None:
+    root, _, new, cache = _precommit_cache(tmp_path)
+    (pack,) = (cache / "histories").iterdir()
+    lines = pack.read_bytes().split(b"\n")
+    damaged = [b" ".join([*line.split(b" ", 2)[:2], damage]) for line in lines if line[:2] == b"s "]
+    assert damaged
+    pack.write_bytes(b"\n".join([line for line in lines if line[:2] != b"s "] + damaged))
+    name = str(new.relative_to(root))
+    warm = run(root, cache, name)
+    assert warm == run(root, None, name)
+    assert warm[2] == ""
