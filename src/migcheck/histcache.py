@@ -25,9 +25,9 @@ of a migration is keyed by its own path and text, ``cache.key``) and a few schem
 (``snapshot``: the state after migration *i*, under ``key[i]``), one JSON entry per
 line, each read by the strict ``datacodec`` only when asked for: a warm run decodes the
 emissions only, a pre-commit run the state before the new file and nothing before it,
-and writing the file back re-encodes only new entries. The file is replaced atomically. Entries this run did not
-use are kept up to a bound (the other mode's emissions: an audit vs one named file).
-A damaged entry is a miss. The directory's trust rules are ``cache``'s.
+and writing the file back re-encodes only new entries. The file is replaced atomically.
+Entries this run did not use are kept up to a bound (the other mode's emissions: an
+audit vs one named file; the latest states). A damaged entry is a miss. The directory's trust rules are ``cache``'s.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ _HEADER = b'{"migcheck-cache": "pack2"}'
 # Emissions kept beyond the current run's, as a multiple of the history's length.
 _KEEP = 3
 # Schema states kept beyond the current run's (each is the size of a whole schema).
-_KEEP_STATES = 4
+_KEEP_STATES = 2
 _package_fingerprint: str | None = None
 # What a migration that emitted nothing is stored as (every field at its default).
 _NOTHING = b"{}"
