@@ -11,6 +11,8 @@ time beside it; the load average is printed, as wall time is noisy on a shared m
 * ``one new file``: a single new migration with nothing cached (``MIGCHECK_NO_CACHE=1``);
 * ``audit warm``: the whole ``--big``-migration history, every migration cached;
 * ``audit cold``: the same with nothing cached;
+* ``audit warm, schema.prisma``: the warm audit of a history with an app schema, which
+  needs the schema the history builds (the cache's stored final state) to compare;
 * with ``squawk`` on PATH (``pip install squawk-cli``), squawk on the same files.
 
 ``--src DIR`` runs another source tree (e.g. ``git worktree add /tmp/old main``, then
@@ -149,6 +151,14 @@ def main() -> None:
         (
             f"audit of {args.big}, nothing cached",
             *timed(audit, dict(env, MIGCHECK_NO_CACHE="1"), args.repeat, big),
+        )
+    )
+    (big / "prisma" / "schema.prisma").write_text("model t0 {\n  id BigInt @id\n}\n")
+    subprocess.run(audit, env=big_env, cwd=big, capture_output=True)
+    rows.append(
+        (
+            f"audit of {args.big}, all cached, schema.prisma",
+            *timed(audit, big_env, args.repeat, big),
         )
     )
     squawk = shutil.which("squawk")

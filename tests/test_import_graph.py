@@ -33,7 +33,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("sources", ("migcheck.sources",)),
     ("sql", ("migcheck.sql", "migcheck.dynamic")),
     ("rules", ("migcheck.context", "migcheck.rules", "migcheck.suppress", "migcheck.selection")),
-    ("engine", ("migcheck.statements", "migcheck.histcache", "migcheck.parallel", "migcheck.transactions", "migcheck.engine",
+    ("engine", ("migcheck.statements", "migcheck.histcache", "migcheck.snapshot", "migcheck.parallel", "migcheck.transactions", "migcheck.engine",
                 "migcheck.postlint", "migcheck.baseline", "migcheck.gitdiff",
                 "migcheck.tablestats", "migcheck.appschema")),
     ("config", ("migcheck.config",)),

@@ -196,3 +196,56 @@ def test_display_path_absolute_outside_cwd(tmp_path: Path) -> None:
 )
 def test_format_size(size: int, shown: str) -> None:
     assert format_size(size) == shown
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["db/001.sql", "db//001.sql", "./db/001.sql", "db/./001.sql", "db/x/../001.sql", ".",
+     "..", "../x.sql", "..x/001.sql", "db/", "", "a/b/c/d.sql"],
+)  # fmt: skip
+def test_display_path_of_a_relative_name_is_the_long_way_s(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    """The shortcut for names already relative and normal gives what resolving does."""
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path / "sub")
+    absolute = os.path.abspath(path)
+    relative = os.path.relpath(absolute)
+    expected = absolute if relative == ".." or relative.startswith("../") else relative
+    assert display_path(path) == expected
+
+
+def test_a_file_that_grows_after_fstat_is_read_up_to_the_limit(tmp_path: Path) -> None:
+    f = tmp_path / "grows.sql"
+    f.write_bytes(b"x" * 100)
+    fd = os.open(f, os.O_RDONLY)
+    try:
+        # fstat said 10 bytes: the read goes on to the end, never past the limit.
+        assert reading._read_all(fd, 10, 60) == b"x" * 60
+    finally:
+        os.close(fd)
+    fd = os.open(f, os.O_RDONLY)
+    try:
+        assert reading._read_all(fd, 10, 1000) == b"x" * 100
+    finally:
+        os.close(fd)
+
+
+def test_resolve_is_realpath_through_linked_directories(tmp_path: Path) -> None:
+    """Directories are resolved once each, from their parent's resolved form: a link at
+    any depth still leads where ``realpath`` says."""
+    (tmp_path / "real/deep").mkdir(parents=True)
+    (tmp_path / "tree/a").mkdir(parents=True)
+    (tmp_path / "tree/a/link").symlink_to(tmp_path / "real")
+    (tmp_path / "tree/top").symlink_to(tmp_path / "tree/a")
+    reading.new_run()
+    for path in [
+        "tree/a/link/deep/x.sql",
+        "tree/top/link/deep/x.sql",
+        "tree/a/x.sql",
+        "tree/top/x.sql",
+        "tree/a/link",
+        str(tmp_path / "tree/top/link/deep/y.sql"),
+    ]:
+        assert reading.resolve(path) == os.path.realpath(path), path
+    assert not reading.is_inside("tree/top/link/deep/x.sql", str(tmp_path / "tree"))

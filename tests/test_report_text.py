@@ -320,3 +320,27 @@ def test_a_finding_anywhere_in_a_hostile_statement_renders_safely() -> None:
     runs = Finding("r", "error", "compatibility", "x.py", Span(1, 1, 1, 1), "m", "", stmt.text)
     out = render(Result(findings=[runs]), "text")
     assert "  runs:\n" in out and "\r" not in out and "\x1b" not in out
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["ALTER TABLE t ADD COLUMN c int;", "ALTER TABLE t\tADD c int;", "ALTER TABLE é ADD c int;",
+     "ALTER TABLE \x1b[31m ADD c;", "ALTER TABLE 表 ADD c int;"],
+)  # fmt: skip
+def test_an_excerpt_line_s_carets_match_its_characters_cells(line: str) -> None:
+    """Plain ASCII lines take a shortcut; every line's carets land where counting each
+    character's cells puts them."""
+    from migcheck.report import excerpt
+
+    marks = [(0, 5), (12, 13), (len(line) - 1, len(line)), (len(line), len(line) + 3)]
+    printed, ranges = excerpt._show(line, marks)
+    cells = [0]
+    shown = []
+    for ch in line:
+        text, width = excerpt._char(ch, cells[-1])
+        shown.append(text)
+        cells.append(cells[-1] + width)
+    assert printed == "".join(shown)
+    for (a, b), got in zip(marks, ranges, strict=True):
+        start = cells[min(a, len(line))]
+        assert got == (start, max(cells[min(b, len(line))], start + 1))

@@ -12,7 +12,7 @@ import copy
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from migcheck import histcache
+from migcheck import histcache, snapshot
 from migcheck.context import Context, Transaction
 from migcheck.model import Finding, Op, Options, Result, Statement
 from migcheck.postlint import Walked, settle
@@ -162,26 +162,66 @@ def _lint_history(
         if pack is not None:
             pack.save(len(keys))
         return
-    schema = Schema()
     plan = TransactionPlan(history, options, deploys)
+    start, schema = _resume(pack, keys, warm, plan)
     state = _HistoryState(history, options, schema, deploys, plan, rules, result.enabled, pack)
-    state.parsed = _parse_ahead(history.migrations, pack)
-    for index, migration in enumerate(history.migrations):
+    state.parsed = _parse_ahead(history.migrations, start, pack)
+    saves = _states_to_save(history.migrations) if pack is not None else set()
+    for index in range(start, len(history.migrations)):
+        migration = history.migrations[index]
         # One migration at a time: its statements are dropped once its rules have run
         # (unless a transaction spanning migrations still holds them), so a history of
         # large files never has every file's statements alive at once. The cached prefix
         # is replayed into the schema only: its findings are already in the result.
         if index < warm:
             _lint_migration(state, index, migration, None)
-            continue
-        before = _Mark(result, migration.path)
-        _lint_migration(state, index, migration, result)
-        if pack is not None:
-            pack.record(keys[index], before.emitted(result))
+        else:
+            before = _Mark(result, migration.path)
+            _lint_migration(state, index, migration, result)
+            if pack is not None:
+                pack.record(keys[index], before.emitted(result))
+        # A state costs about as much to store as replaying a few dozen files: one near
+        # the last restored state is not worth storing (the next run replays those few).
+        worth = start == 0 or index + 1 - start >= _STATE_STRIDE
+        if index in saves and worth and pack is not None and plan.resumable():
+            pack.record_state(keys[index], snapshot.capture(schema, plan.opened))
     if pack is not None:
         pack.save(len(keys))
     # What the whole history builds, for the comparison with the app's schema.
     result.schemas.append((history, schema))
+
+
+# How many files a run may replay past a stored schema state before it stores a new one.
+_STATE_STRIDE = 32
+
+
+def _resume(
+    pack: histcache.Pack | None, keys: list[str], warm: int, plan: TransactionPlan
+) -> tuple[int, Schema]:
+    """Where the walk starts, and the schema there: after the last migration of the warm
+    prefix whose state the cache holds (its findings, and those before it, are known),
+    else at the start."""
+    if pack is not None:
+        for index in range(warm - 1, -1, -1):
+            if pack.has_state(keys[index]):
+                saved = pack.state(keys[index])
+                if saved is None:
+                    break
+                plan.resume(saved.transactions)
+                return index + 1, snapshot.restore(saved)
+    return 0, Schema()
+
+
+def _states_to_save(migrations: list[Migration]) -> set[int]:
+    """After which migrations the walk stores its schema state: the last (an audit that
+    compares the app's schema needs it; a new file appended next goes on from it) and the
+    one before the first judged file (the next pre-commit run naming a later file goes
+    on from there)."""
+    out = {len(migrations) - 1}
+    first = next((i for i, m in enumerate(migrations) if m.selected), 0)
+    if first > 0:
+        out.add(first - 1)
+    return out
 
 
 class _Mark:
@@ -232,9 +272,13 @@ class _HistoryState:
     parsed: dict[int, Loaded] = field(default_factory=dict)
 
 
-def _parse_ahead(migrations: list[Migration], pack: histcache.Pack | None) -> dict[int, Loaded]:
-    """Parse in parallel the migrations neither cache holds, when there are enough."""
-    todo = pack.missing(migrations) if pack is not None else list(migrations)
+def _parse_ahead(
+    migrations: list[Migration], start: int, pack: histcache.Pack | None
+) -> dict[int, Loaded]:
+    """Parse in parallel the migrations from ``start`` on that neither cache holds, when
+    there are enough."""
+    rest = migrations[start:]
+    todo = pack.missing(rest) if pack is not None else rest
     from migcheck import parallel
 
     if not parallel.worth_it(todo):

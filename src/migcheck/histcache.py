@@ -20,13 +20,14 @@ one file differs from an audit of the directory by the ``selected`` flags. Anyth
 applied after the walk (suppressions, severity overrides, app-schema gating, table
 sizes, the baseline) is recomputed on every run and needs no key.
 
-One file per history holds it all, the emissions and the parsed statements (the parse
-of a migration is keyed by its own path and text, ``cache.key``), one JSON entry per
+One file per history holds it all, the emissions, the parsed statements (the parse
+of a migration is keyed by its own path and text, ``cache.key``) and a few schema states
+(``snapshot``: the state after migration *i*, under ``key[i]``), one JSON entry per
 line, each read by the strict ``datacodec`` only when asked for: a warm run decodes the
-emissions only, a pre-commit run the parses it replays, and writing the file back
-re-encodes only new entries. The file is replaced atomically. Entries this run did not
-use are kept up to a bound (the other mode's emissions: an audit vs one named file).
-A damaged entry is a miss. The directory's trust rules are ``cache``'s.
+emissions only, a pre-commit run the state before the new file and nothing before it,
+and writing the file back re-encodes only new entries. The file is replaced atomically.
+Entries this run did not use are kept up to a bound (the other mode's emissions: an
+audit vs one named file; the latest states). A damaged entry is a miss. The directory's trust rules are ``cache``'s.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from migcheck import __version__, cache
+from migcheck import __version__, cache, snapshot
 from migcheck.model import Finding, InputError, Options
 from migcheck.suppress import Directive
 
@@ -47,12 +48,16 @@ if TYPE_CHECKING:
     from migcheck.statements import Loaded
 
 # pack2: a header line, then one entry per line: ``r <key> <json>`` for an emission,
-# ``p <key> <json>`` for a parse.
+# ``p <key> <json>`` for a parse, ``s <key> <json>`` for a schema state.
 _FORMAT = "pack2"
 _HEADER = b'{"migcheck-cache": "pack2"}'
 # Emissions kept beyond the current run's, as a multiple of the history's length.
 _KEEP = 3
+# Schema states kept beyond the current run's (each is the size of a whole schema).
+_KEEP_STATES = 2
 _package_fingerprint: str | None = None
+# What a migration that emitted nothing is stored as (every field at its default).
+_NOTHING = b"{}"
 
 
 @dataclass
@@ -142,12 +147,20 @@ class Pack:
     Entries are kept as the bytes read and decoded one by one when asked for, so a run
     pays for the entries it uses, and writing the file back re-encodes only new ones."""
 
-    def __init__(self, path: Path, results: dict[str, bytes], parsed: dict[str, bytes]) -> None:
+    def __init__(
+        self,
+        path: Path,
+        results: dict[str, bytes],
+        parsed: dict[str, bytes],
+        states: dict[str, bytes] | None = None,
+    ) -> None:
         self.path = path
         self._results = results
         self._parsed = parsed
+        self._states = states if states is not None else {}
         self._out_results: dict[str, bytes] = {}
         self._out_parsed: dict[str, bytes] = {}
+        self._out_states: dict[str, bytes] = {}
         self._keys: dict[int, str | None] = {}
         self.dirty = False
 
@@ -161,6 +174,8 @@ class Pack:
 
     def emitted(self, key: str) -> Emitted | None:
         raw = self._results.get(key)
+        if raw == _NOTHING:  # a file only replayed (most of a pre-commit run's history)
+            return Emitted()
         value: Emitted | None = _decode(raw, Emitted) if raw is not None else None
         if value is None and raw is not None:
             del self._results[key]  # damaged: a miss, written again
@@ -175,6 +190,29 @@ class Pack:
 
     def keep(self, key: str) -> None:
         self._out_results[key] = self._results[key]
+
+    def has_state(self, key: str) -> bool:
+        return key in self._states
+
+    def state(self, key: str) -> snapshot.State | None:
+        """The schema state stored under ``key`` (kept for the next run), or None."""
+        raw = self._states.get(key)
+        value: snapshot.State | None = _decode(raw, snapshot.State) if raw is not None else None
+        if value is None:
+            self._states.pop(key, None)  # damaged: a miss
+            return None
+        self._out_states[key] = self._states[key]
+        return value
+
+    def record_state(self, key: str, state: snapshot.State) -> None:
+        """The schema state after the migration of ``key``, if it can be stored exactly."""
+        if key in self._states:
+            self._out_states[key] = self._states[key]
+            return
+        raw = _encode(state, snapshot.State)
+        if raw is not None:
+            self._out_states[key] = raw
+            self.dirty = True
 
     def missing(self, migrations: list[Migration]) -> list[Migration]:
         """The migrations whose parse this file does not hold."""
@@ -225,9 +263,14 @@ class Pack:
             if len(parsed) >= bound:
                 break
             parsed.setdefault(k, raw)
+        # Oldest first, this run's last: the next run keeps the most recent ones.
+        older = [(k, raw) for k, raw in self._states.items() if k not in self._out_states]
+        states = dict(older[-_KEEP_STATES:])
+        states.update(self._out_states)
         lines = [_HEADER]
         lines.extend(b"r " + k.encode() + b" " + raw for k, raw in results.items())
         lines.extend(b"p " + k.encode() + b" " + raw for k, raw in parsed.items())
+        lines.extend(b"s " + k.encode() + b" " + raw for k, raw in states.items())
         cache.write_file(self.path, b"\n".join(lines) + b"\n")
 
 
@@ -241,6 +284,7 @@ def open_pack(history: History) -> Pack | None:
     data = cache.read_file(path)
     results: dict[str, bytes] = {}
     parsed: dict[str, bytes] = {}
+    states: dict[str, bytes] = {}
     if data and data.startswith(_HEADER + b"\n"):
         for line in data.split(b"\n")[1:]:
             kind, _, rest = line.partition(b" ")
@@ -251,7 +295,9 @@ def open_pack(history: History) -> Pack | None:
                 results[key.decode("ascii", "replace")] = raw
             elif kind == b"p":
                 parsed[key.decode("ascii", "replace")] = raw
-    return Pack(path, results, parsed)
+            elif kind == b"s":
+                states[key.decode("ascii", "replace")] = raw
+    return Pack(path, results, parsed, states)
 
 
 def _encode(value: Any, tp: Any) -> bytes | None:

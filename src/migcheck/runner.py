@@ -264,8 +264,19 @@ def _wants_schema(req: RunRequest, rule_ids: list[str]) -> Callable[[History], b
     result cache knows their findings."""
     if "app-schema-mismatch" not in rule_ids:
         return None
-    named = bool(req.settings.app_schema)
-    return lambda history: named or history.tool == "prisma"
+    if req.settings.app_schema:
+        return lambda history: True
+
+    def conventional(history: History) -> bool:
+        # Without a schema.prisma there is nothing to compare: a history the cache
+        # answers whole is then not replayed at all.
+        if history.tool != "prisma" or not any(m.selected for m in history.migrations):
+            return False
+        from migcheck.appschema.gating import conventional_paths
+
+        return bool(conventional_paths(history))
+
+    return conventional
 
 
 @dataclass

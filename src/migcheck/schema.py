@@ -9,8 +9,9 @@ unknown table as existing, the conservative choice, and an unknown type as unkno
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from migcheck.model import INDEX_KEY_SEP, ColumnDef, ColumnType, Constraint, Expression, Op
 
@@ -103,6 +104,53 @@ def _copy_table(table: TableInfo) -> TableInfo:
     return twin
 
 
+class ConstraintMap(dict[tuple[str, str], ConstraintInfo]):
+    """``Schema.constraints`` by (table, name), also indexed by table: rules ask for one
+    table's constraints at nearly every statement, and scanning every constraint of a
+    long history each time made a cold audit quadratic. Each table's entries keep the
+    order they have in the whole map."""
+
+    def __init__(self, items: Iterable[tuple[tuple[str, str], ConstraintInfo]] = ()) -> None:
+        super().__init__()
+        self._by_table: dict[str, dict[str, ConstraintInfo]] = {}
+        for key, value in items:
+            self[key] = value
+
+    def __setitem__(self, key: tuple[str, str], value: ConstraintInfo) -> None:
+        super().__setitem__(key, value)
+        self._by_table.setdefault(key[0], {})[key[1]] = value
+
+    def __delitem__(self, key: tuple[str, str]) -> None:
+        super().__delitem__(key)
+        names = self._by_table[key[0]]
+        del names[key[1]]
+        if not names:
+            del self._by_table[key[0]]
+
+    def pop(self, key: tuple[str, str], *default: Any) -> Any:
+        if key in self:
+            value = self[key]
+            del self[key]
+            return value
+        if default:
+            return default[0]
+        raise KeyError(key)
+
+    def _unsupported(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("ConstraintMap keeps an index: set, delete or pop one key at a time")
+
+    update = setdefault = popitem = clear = __ior__ = _unsupported
+
+    def on(self, table: str | None) -> list[ConstraintInfo]:
+        """The constraints of ``table``, in the map's order."""
+        names = self._by_table.get(table) if table is not None else None
+        return list(names.values()) if names else []
+
+    def keys_on(self, table: str | None) -> list[tuple[str, str]]:
+        names = self._by_table.get(table) if table is not None else None
+        return [(table, n) for n in names] if names and table is not None else []
+
+
 @dataclass
 class EnumInfo:
     name: str
@@ -116,7 +164,7 @@ class Schema:
     def __init__(self) -> None:
         self.tables: dict[str, TableInfo] = {}
         self.indexes: dict[str, IndexInfo] = {}
-        self.constraints: dict[tuple[str, str], ConstraintInfo] = {}
+        self.constraints = ConstraintMap()
         self.enums: dict[str, EnumInfo] = {}
         self.types: dict[str, Origin | None] = {}
         # Domains (CREATE DOMAIN), a subset of ``types``.
@@ -142,7 +190,7 @@ class Schema:
         twin = Schema()
         twin.tables = {k: _copy_table(t) for k, t in self.tables.items()}
         twin.indexes = {k: _clone(i) for k, i in self.indexes.items()}
-        twin.constraints = {k: _clone(c) for k, c in self.constraints.items()}
+        twin.constraints = ConstraintMap((k, _clone(c)) for k, c in self.constraints.items())
         twin.enums = {k: EnumInfo(e.name, list(e.values), e.origin) for k, e in self.enums.items()}
         twin.types = dict(self.types)
         twin.domains = set(self.domains)
@@ -162,7 +210,7 @@ class Schema:
         return t.columns.get(column) if t and column else None
 
     def constraints_on(self, table: str | None) -> list[ConstraintInfo]:
-        return [c for (t, _), c in self.constraints.items() if t == table]
+        return self.constraints.on(table)
 
     def has_validated_not_null_check(self, table: str | None, column: str | None) -> bool:
         return any(
@@ -296,7 +344,7 @@ class Schema:
     _drop_view = _drop_table
 
     def _forget_table_objects(self, table: str | None) -> None:
-        for key in [k for k in self.constraints if k[0] == table]:
+        for key in self.constraints.keys_on(table):
             del self.constraints[key]
         for name in [n for n, i in self.indexes.items() if i.table == table]:
             del self.indexes[name]
@@ -306,7 +354,7 @@ class Schema:
             info = self.tables.pop(op.table)
             info.name = op.new_name
             self.tables[op.new_name] = info
-            for key in [k for k in self.constraints if k[0] == op.table]:
+            for key in self.constraints.keys_on(op.table):
                 con = self.constraints.pop(key)
                 con.table = op.new_name
                 self.constraints[(op.new_name, key[1])] = con

@@ -205,6 +205,21 @@ class TransactionPlan:
         # The transaction of the last statement placed, which a DO's body shares.
         self._last: Transaction | None = None
 
+    @property
+    def opened(self) -> int:
+        """How many transactions the walk has numbered so far."""
+        return self._counter
+
+    def resumable(self) -> bool:
+        """Whether the next migration starts afresh: no transaction of the migrations
+        before it can continue into it (only an Alembic run's can), so a walk that
+        resumes there from a saved schema needs only ``opened`` (``resume``)."""
+        return self._run is None
+
+    def resume(self, opened: int) -> None:
+        """Go on from a saved state in which ``opened`` transactions had been numbered."""
+        self._counter = opened
+
     def _new(self, kind: str, explicit: bool = False) -> Transaction:
         self._counter += 1
         return Transaction(self._counter, explicit=explicit, kind=kind)

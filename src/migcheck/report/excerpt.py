@@ -70,13 +70,17 @@ def _char(ch: str, at: int) -> tuple[str, int]:
 
 def _show(line: str, marks: Sequence[tuple[int, int]]) -> tuple[str, list[tuple[int, int]]]:
     """``line`` as printed, and each ``(start, end)`` character range as a cell range."""
+    last = len(line)
+    if line.isascii() and visible(line) == line:
+        # ASCII with nothing to escape (no tab either): one cell per character, as
+        # ``_char`` gives each of them. Most SQL is that, and an audit prints thousands.
+        return line, [(min(a, last), max(min(b, last), min(a, last) + 1)) for a, b in marks]
     cells = [0]
     out = []
     for ch in line:
         shown, width = _char(ch, cells[-1])
         out.append(shown)
         cells.append(cells[-1] + width)
-    last = len(line)
     ranges = []
     for a, b in marks:
         start = cells[min(a, last)]

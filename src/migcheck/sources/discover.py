@@ -540,7 +540,7 @@ class _Discovery:
         return any(m.selected for m in loaded)
 
     def _read(self, path: str, boundary: str) -> str | InputError | None:
-        override = self.overrides.get(resolve(path))
+        override = self.overrides.get(resolve(path)) if self.overrides else None
         if override is not None:
             return override
         if self.over_budget:

@@ -41,11 +41,20 @@ def is_migrations_dir(path: str) -> bool:
 
 def migration_folders(path: str) -> list[str]:
     """Names of the migration folders in the order Prisma applies them."""
-    return sorted(
-        name
-        for name in _list_dir(path)
-        if not name.startswith(".") and os.path.isdir(os.path.join(path, name))
-    )
+    try:
+        # DirEntry.is_dir() follows a link as os.path.isdir does, and for anything else
+        # answers from the directory listing: no stat per migration.
+        with os.scandir(path) as entries:
+            return sorted(e.name for e in entries if not e.name.startswith(".") and _is_dir(e))
+    except OSError:
+        return []
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:  # as os.path.isdir: what cannot be looked at is not a directory
+        return False
 
 
 def _list_dir(path: str) -> list[str]:

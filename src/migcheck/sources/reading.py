@@ -14,7 +14,6 @@ this runs on the CLI's start-up path.
 from __future__ import annotations
 
 import errno
-import functools
 import os
 import stat
 
@@ -30,6 +29,16 @@ UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 def display_path(path: str) -> str:
     """The path as shown to users: relative to the working directory when under it, else
     absolute; always with forward slashes."""
+    # Already relative and normal (no ``.``, ``..`` or doubled separator): what the long
+    # way gives, without asking for the working directory (every file of a history has
+    # its path shown, and a cached run does little else per file).
+    if (
+        not os.path.isabs(path)
+        and path == os.path.normpath(path)
+        and path != os.pardir
+        and not path.startswith(os.pardir + os.sep)
+    ):
+        return path.replace(os.sep, "/")
     absolute = os.path.abspath(path)
     try:
         relative = os.path.relpath(absolute, os.getcwd())
@@ -111,9 +120,33 @@ def named_boundary(path: str) -> str:
     return os.path.realpath(located)
 
 
-@functools.lru_cache(maxsize=4096)
+# Resolved directories of this run (``new_run`` forgets them).
+_real: dict[str, str] = {}
+_REAL_MAX = 65536
+
+
 def _real_directory(directory: str) -> str:
-    return os.path.realpath(directory)
+    """The resolved form of an absolute, normalised ``directory``: its parent's (cached)
+    and its own name unless it is a link. A Prisma history keeps each migration in a
+    directory of its own: resolving each in full took an ``lstat`` per component."""
+    found = _real.get(directory)
+    if found is not None:
+        return found
+    if len(_real) >= _REAL_MAX:
+        _real.clear()
+    below: list[tuple[str, str]] = []  # (directory, name) from the deepest up
+    current = directory
+    while found is None:
+        parent, name = os.path.split(current)
+        if not name or parent == current or os.path.islink(current):
+            found = _real[current] = os.path.realpath(current)
+        else:
+            below.append((current, name))
+            current = parent
+            found = _real.get(current)
+    for path, name in reversed(below):
+        found = _real[path] = os.path.join(found, name)
+    return found
 
 
 def resolve(path: str) -> str:
@@ -130,7 +163,7 @@ def resolve(path: str) -> str:
 
 def new_run() -> None:
     """Forget resolved directories: a run sees the tree as it is when the run starts."""
-    _real_directory.cache_clear()
+    _real.clear()
 
 
 def is_inside(path: str, boundary: str) -> bool:
@@ -160,48 +193,71 @@ def open_in_tree(path: str, boundary: str | None = None) -> int | InputError:
     resolved path, and the opened file is ``fstat``-ed: a FIFO or device is refused rather
     than waited on, whatever the checks before opening saw.
     """
-    shown = display_path(path)
+    opened = _open_regular(path, boundary)
+    return opened if isinstance(opened, InputError) else opened[0]
+
+
+def _open_regular(path: str, boundary: str | None) -> tuple[int, int] | InputError:
+    """``open_in_tree``, with the file's size from the same ``fstat``."""
     if boundary is None:
         boundary = boundary_for(os.path.dirname(os.path.abspath(path)))
     if not is_inside(path, boundary):
-        return InputError(shown, outside_message(path))
+        return InputError(display_path(path), outside_message(path))
     try:
         fd = _open_nonblocking(path)
     except OSError as err:
-        return InputError(shown, describe_os_error(path, err))
+        return InputError(display_path(path), describe_os_error(path, err))
     try:
         info = os.fstat(fd)
     except OSError as err:
         os.close(fd)
-        return InputError(shown, describe_os_error(path, err))
+        return InputError(display_path(path), describe_os_error(path, err))
     if stat.S_ISDIR(info.st_mode):
         os.close(fd)
-        return InputError(shown, "is a directory")
+        return InputError(display_path(path), "is a directory")
     if not stat.S_ISREG(info.st_mode):
         os.close(fd)
-        return InputError(shown, NON_REGULAR)
-    return fd
+        return InputError(display_path(path), NON_REGULAR)
+    return fd, info.st_size
 
 
 def read_bytes_in_tree(
     path: str, *, max_bytes: int, boundary: str | None = None
 ) -> bytes | InputError:
     """The bytes of a regular file inside the boundary, at most ``max_bytes`` of them."""
-    opened = open_in_tree(path, boundary)
+    opened = _open_regular(path, boundary)
     if isinstance(opened, InputError):
         return opened
+    fd, size = opened
     try:
-        with os.fdopen(opened, "rb") as handle:
-            size = os.fstat(handle.fileno()).st_size
-            if size > max_bytes:
-                return InputError(display_path(path), size_message(size, max_bytes))
-            # Bounded even so: a file can grow between fstat() and read().
-            data = handle.read(max_bytes + 1)
+        if size > max_bytes:
+            return InputError(display_path(path), size_message(size, max_bytes))
+        data = _read_all(fd, size, max_bytes + 1)
     except OSError as err:
         return InputError(display_path(path), describe_os_error(path, err))
+    finally:
+        os.close(fd)
     if len(data) > max_bytes:
         return InputError(display_path(path), size_message(None, max_bytes))
     return data
+
+
+def _read_all(fd: int, size: int, limit: int) -> bytes:
+    """Up to ``limit`` bytes of ``fd``, a regular file of ``size`` bytes when ``fstat``
+    looked: one ``read`` when it has not grown since (the usual case), else until the end
+    or the limit (bounded even so: a file can grow between ``fstat`` and ``read``)."""
+    first = os.read(fd, min(size + 1, limit))
+    if len(first) <= size:
+        return first
+    parts = [first]
+    got = len(first)
+    while got < limit:
+        more = os.read(fd, min(limit - got, 1 << 20))
+        if not more:
+            break
+        parts.append(more)
+        got += len(more)
+    return b"".join(parts)
 
 
 def read_tree_bytes(path: str | os.PathLike[str], max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
@@ -223,6 +279,17 @@ def read_text_in_tree(path: str, boundary: str | None = None) -> str | None:
     missing, unreadable, outside the tree, not a regular file or not UTF-8."""
     data = read_bytes_in_tree(path, max_bytes=AUXILIARY_MAX_BYTES, boundary=boundary)
     if isinstance(data, InputError):
+        return None
+    try:
+        return data.removeprefix(UTF8_BOM).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _plain_text(data: bytes) -> str | None:
+    """The text of ``data`` when it is UTF-8 SQL (``decode_source`` without the reason
+    it is not)."""
+    if data.startswith(UTF16_BOMS) or b"\0" in data[:BINARY_SNIFF_BYTES]:
         return None
     try:
         return data.removeprefix(UTF8_BOM).decode("utf-8")
@@ -263,17 +330,18 @@ def _line_column(data: bytes, offset: int) -> tuple[int, int]:
 
 def read_source(path: str, *, max_bytes: int, boundary: str | None = None) -> str | InputError:
     """Read one migration file as text, or return the ``InputError`` explaining why not."""
-    shown = display_path(path)
     try:
         info = os.stat(path)
     except OSError as err:
-        return InputError(shown, describe_os_error(path, err))
+        return InputError(display_path(path), describe_os_error(path, err))
     if stat.S_ISDIR(info.st_mode):
-        return InputError(shown, "is a directory")
+        return InputError(display_path(path), "is a directory")
     # Reject large files from their size alone: reading 2 GB to say "too big" is no help.
     if stat.S_ISREG(info.st_mode) and info.st_size > max_bytes:
-        return InputError(shown, size_message(info.st_size, max_bytes))
+        return InputError(display_path(path), size_message(info.st_size, max_bytes))
     data = read_bytes_in_tree(path, max_bytes=max_bytes, boundary=boundary)
     if isinstance(data, InputError):
         return data
-    return decode_source(data, shown)
+    text = _plain_text(data)
+    # The shown path is needed only to say what is wrong with the file.
+    return text if text is not None else decode_source(data, display_path(path))
