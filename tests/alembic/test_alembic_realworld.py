@@ -525,3 +525,24 @@ def test_a_shared_call_whose_sql_went_unchecked_stays_on_every_revision(tree: Tr
     assert errors == []
     assert sorted(Path(n.path).name for n in notes) == ["r1_revision.py", "r2_revision.py"]
     assert not any("reported once" in n.message for n in notes)
+
+
+def test_inspecting_the_bind_leaves_the_sqlalchemy_module_known(tree: Tree) -> None:
+    # Langflow: every revision starts with ``inspector = sa.inspect(conn)``; the inspector
+    # is unknown, but ``sa.Column`` after it is still SQLAlchemy's, so the table is built.
+    out = render(
+        tree,
+        """
+        conn = op.get_bind()
+        inspector = sa.inspect(conn)
+        op.create_table(
+            "folder",
+            sa.Column("id", sa.Integer(), nullable=False),
+            sa.Column("user_id", sa.Integer(), nullable=True),
+            sa.ForeignKeyConstraint(["user_id"], ["user.id"]),
+            sa.PrimaryKeyConstraint("id"),
+        )
+        """,
+    )
+    assert len(out) == 1 and "FOREIGN KEY(user_id) REFERENCES" in out[0]
+    assert not any("sa.Column()" in m for m in notes_of(tree.root))
