@@ -152,3 +152,20 @@ def test_table_rebuilt_and_renamed_into_place_keeps_its_name() -> None:
     bare = "drop table vertex_build;\nalter table temp_vertex_build rename to vertex_build;"
     (f,) = [g for g in run(bare, history=(history[0] + sql.split(";")[0] + ";",)) if g.rule == R]
     assert f.message.endswith("running: every row in it is lost.")
+
+
+def test_leftover_alembic_batch_table_is_quiet(tmp_path: Path) -> None:
+    # Langflow 260dbcc8b680: "if _alembic_tmp_flow exists, drop it first" cleans up the
+    # scratch table of a failed batch operation; no app queries it.
+    body = (
+        'if "_alembic_tmp_flow" in sa.inspect(op.get_bind()).get_table_names():\n'
+        '    op.drop_table("_alembic_tmp_flow")\n'
+        'op.drop_table("flowstyle")\n'
+    )
+    flowstyle = 'op.create_table("flowstyle", sa.Column("id", sa.Integer()))'
+    findings = lint_alembic(tmp_path, flowstyle, body, rules=[R])
+    assert [f.message.split(":")[0] for f in findings] == ['Dropping table "flowstyle"']
+    # Near miss: a table of that name the history created is a table like any other.
+    create = flowstyle + '\nop.create_table("_alembic_tmp_flow", sa.Column("id", sa.Integer()))'
+    findings = lint_alembic(tmp_path / "b", create, body, rules=[R])
+    assert len(findings) == 2
