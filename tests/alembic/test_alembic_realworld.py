@@ -594,3 +594,26 @@ def test_retyping_a_sqlmodel_autostring_to_text_is_no_type_change(tree: Tree) ->
     # Near miss: AutoString → Integer is a real type change.
     tree.revision("r2", "r1", body.format(new="sa.Integer()"), imports="import sqlmodel")
     assert {f.rule for f in findings(tree.root, rules)} == set(rules)
+
+
+def test_sql_both_branches_of_an_undecided_if_send_is_one_statement(tree: Tree) -> None:
+    # Langflow 0e6138e7a0c2: "if there is no foreign key, add it; else drop it and add it".
+    # One of the branches runs, so the ADD CONSTRAINT is one statement, not two.
+    out = render(
+        tree,
+        """
+        fk_name = sa.inspect(op.get_bind()).get_foreign_keys("file")[0]["name"]
+        if fk_name is None:
+            op.create_foreign_key("fk_file_user", "file", "user", ["user_id"], ["id"], ondelete="CASCADE")
+        else:
+            op.drop_constraint("fk_file_user_old", "file", type_="foreignkey")
+            op.create_foreign_key("fk_file_user", "file", "user", ["user_id"], ["id"], ondelete="CASCADE")
+            op.create_index("ix_file_user", "file", ["user_id"])
+        """,
+    )
+    assert [s.split(" ")[0:3] for s in out] == [
+        ["ALTER", "TABLE", "file"],
+        ["ALTER", "TABLE", "file"],
+        ["CREATE", "INDEX", "ix_file_user"],
+    ]
+    assert "ADD CONSTRAINT fk_file_user" in out[0] and "DROP CONSTRAINT" in out[1]
