@@ -400,3 +400,7 @@ def test_several_checks_of_one_alter_are_one_scan() -> None:
     partly = sql.replace("(started_at >= queued_at)", "(started_at >= queued_at) not valid")
     (first, _) = run(partly, history=history)
     assert first.message.endswith(' also checks "completed_at_is_after_started_at".')
+    # An unnamed CHECK is named as PostgreSQL names it (two columns: table_check).
+    unnamed = sql.replace('add constraint "started_at_is_after_queued_at" check', "add check")
+    (first, _) = run(unnamed, history=history)
+    assert first.message.endswith(' "completed_at_is_after_started_at", "step_tasks_check".')

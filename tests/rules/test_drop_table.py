@@ -169,3 +169,11 @@ def test_leftover_alembic_batch_table_is_quiet(tmp_path: Path) -> None:
     create = flowstyle + '\nop.create_table("_alembic_tmp_flow", sa.Column("id", sa.Integer()))'
     findings = lint_alembic(tmp_path / "b", create, body, rules=[R])
     assert len(findings) == 2
+    # A schema-qualified rebuild inside its own schema is the same swap.
+    qualified = (
+        "create schema app;\ncreate table app.vertex_build (id text);\n"
+        "create table app.temp_vertex_build (id text);",
+    )
+    swap = "drop table app.vertex_build;\nalter table app.temp_vertex_build rename to vertex_build;"
+    (f,) = [g for g in run(swap, history=qualified) if g.rule == R]
+    assert 'renaming "app"."temp_vertex_build" into its place' in f.message

@@ -213,7 +213,9 @@ class ConstraintWithoutNotValid(Rule):
                 return
             finding = self._constraint(op, stmt, con, t, ctx.tool == "alembic")
             others = [
-                qname(o.constraint.name) for o in checks[1:] if o.constraint and o.constraint.name
+                qname(o.constraint.name or default_constraint_name(t, o.constraint))
+                for o in checks[1:]
+                if o.constraint is not None
             ]
             if others:
                 finding.message += f" The same scan also checks {', '.join(others)}."
