@@ -247,9 +247,31 @@ def test_names_and_types_imported_directly(tmp_path: Path) -> None:
     check_modelled(rev)
 
 
+def test_sqlmodel_types_render_like_alembic(tmp_path: Path) -> None:
+    # What autogenerate writes in every SQLModel project (Langflow): modelled, and the
+    # same SQL as Alembic renders through the evaluator's model of sqlmodel.
+    rev = revision(
+        tmp_path,
+        """
+        op.create_table(
+            "folder",
+            sa.Column("id", sqlmodel.sql.sqltypes.types.Uuid(), nullable=False),
+            sa.Column("name", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+            sa.Column("code", AutoString(length=20), nullable=True),
+            sa.Column("legacy", sqlmodel.sql.sqltypes.GUID(), nullable=True),
+            sa.PrimaryKeyConstraint("id"),
+        )
+        op.alter_column("folder", "name", existing_type=sqlmodel.AutoString(), type_=sa.Text())
+        """,
+        imports="import sqlmodel\nfrom sqlmodel.sql.sqltypes import AutoString",
+    )
+    check_modelled(rev)
+
+
 # Revisions the renderer must leave to Alembic: each uses one thing it does not model.
 NOT_MODELLED = [
     'op.add_column("t", sa.Column("c", GUID()))',  # an application type
+    'op.add_column("t", sa.Column("c", sqlmodel.Field()))',  # the rest of sqlmodel
     'op.add_column("t", sa.Column("c", sa.String(5, collation="C")))',
     'op.add_column("t", sa.Column("c", sa.Integer(), comment="why"))',
     'op.add_column("t", sa.Column("c", sa.Integer(), index=True))',
@@ -281,7 +303,7 @@ def test_anything_else_is_left_to_alembic(tmp_path: Path, body: str) -> None:
         tmp_path,
         body,
         imports=(
-            "from acme.types import GUID\n\nTABLES = ['a', 'b']\n\n\n"
+            "import sqlmodel\nfrom acme.types import GUID\n\nTABLES = ['a', 'b']\n\n\n"
             "def columns():\n    return []\n\n\ndef helper():\n    op.drop_column('t', 'c')"
         ),
     )

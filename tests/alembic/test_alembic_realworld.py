@@ -525,3 +525,95 @@ def test_a_shared_call_whose_sql_went_unchecked_stays_on_every_revision(tree: Tr
     assert errors == []
     assert sorted(Path(n.path).name for n in notes) == ["r1_revision.py", "r2_revision.py"]
     assert not any("reported once" in n.message for n in notes)
+
+
+def test_inspecting_the_bind_leaves_the_sqlalchemy_module_known(tree: Tree) -> None:
+    # Langflow: every revision starts with ``inspector = sa.inspect(conn)``; the inspector
+    # is unknown, but ``sa.Column`` after it is still SQLAlchemy's, so the table is built.
+    out = render(
+        tree,
+        """
+        conn = op.get_bind()
+        inspector = sa.inspect(conn)
+        op.create_table(
+            "folder",
+            sa.Column("id", sa.Integer(), nullable=False),
+            sa.Column("user_id", sa.Integer(), nullable=True),
+            sa.ForeignKeyConstraint(["user_id"], ["user.id"]),
+            sa.PrimaryKeyConstraint("id"),
+        )
+        """,
+    )
+    assert len(out) == 1 and "FOREIGN KEY(user_id) REFERENCES" in out[0]
+    assert not any("sa.Column()" in m for m in notes_of(tree.root))
+
+
+def test_sqlmodel_column_types_render_as_their_sqlalchemy_types(tree: Tree) -> None:
+    # Langflow (and every SQLModel project): autogenerate writes AutoString and
+    # ``sqlmodel.sql.sqltypes.types.Uuid`` (SQLAlchemy's own module re-exported).
+    out = render(
+        tree,
+        """
+        op.create_table(
+            "folder",
+            sa.Column("id", sqlmodel.sql.sqltypes.types.Uuid(), nullable=False),
+            sa.Column("name", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+            sa.Column("code", AutoString(length=20), nullable=True),
+            sa.Column("legacy", sqlmodel.sql.sqltypes.GUID(), nullable=True),
+            sa.Column("extra", sqlmodel.SQLModel(), nullable=True),
+        )
+        """,
+        imports="import sqlmodel\nfrom sqlmodel.sql.sqltypes import AutoString",
+    )
+    assert len(out) == 1
+    columns = " ".join(out[0].split())
+    assert "( id UUID NOT NULL, name VARCHAR NOT NULL, code VARCHAR(20), legacy UUID," in columns
+    # The rest of the library stays unknown, and says why.
+    (note,) = [m for m in notes_of(tree.root) if "SQLModel" in m]
+    assert "it is `sqlmodel`, which migcheck does not import" in note
+
+
+def test_retyping_a_sqlmodel_autostring_to_text_is_no_type_change(tree: Tree) -> None:
+    # Langflow 1d90f8a0efe1: AutoString (VARCHAR) → Text is binary coercible: no rewrite
+    # and nothing the old app notices.
+    tree.revision(
+        "r1",
+        None,
+        'op.create_table("flow", sa.Column("id", sa.Integer(), primary_key=True), '
+        'sa.Column("description", sqlmodel.sql.sqltypes.AutoString(), nullable=True))',
+        imports="import sqlmodel",
+    )
+    body = (
+        'op.alter_column("flow", "description", '
+        "existing_type=sqlmodel.sql.sqltypes.AutoString(), type_={new}, "
+        "existing_nullable=True)"
+    )
+    tree.revision("r2", "r1", body.format(new="sa.Text()"), imports="import sqlmodel")
+    rules = ("change-column-type", "type-change-rewrite")
+    assert findings(tree.root, rules) == []
+    # Near miss: AutoString → Integer is a real type change.
+    tree.revision("r2", "r1", body.format(new="sa.Integer()"), imports="import sqlmodel")
+    assert {f.rule for f in findings(tree.root, rules)} == set(rules)
+
+
+def test_sql_both_branches_of_an_undecided_if_send_is_one_statement(tree: Tree) -> None:
+    # Langflow 0e6138e7a0c2: "if there is no foreign key, add it; else drop it and add it".
+    # One of the branches runs, so the ADD CONSTRAINT is one statement, not two.
+    out = render(
+        tree,
+        """
+        fk_name = sa.inspect(op.get_bind()).get_foreign_keys("file")[0]["name"]
+        if fk_name is None:
+            op.create_foreign_key("fk_file_user", "file", "user", ["user_id"], ["id"], ondelete="CASCADE")
+        else:
+            op.drop_constraint("fk_file_user_old", "file", type_="foreignkey")
+            op.create_foreign_key("fk_file_user", "file", "user", ["user_id"], ["id"], ondelete="CASCADE")
+            op.create_index("ix_file_user", "file", ["user_id"])
+        """,
+    )
+    assert [s.split(" ")[0:3] for s in out] == [
+        ["ALTER", "TABLE", "file"],
+        ["ALTER", "TABLE", "file"],
+        ["CREATE", "INDEX", "ix_file_user"],
+    ]
+    assert "ADD CONSTRAINT fk_file_user" in out[0] and "DROP CONSTRAINT" in out[1]

@@ -364,3 +364,43 @@ def test_alembic_constraint_the_op_call_cannot_say_falls_back_to_op_execute(
     assert code.splitlines()[0] == (
         f'    op.execute("ALTER TABLE app.orders ADD {constraint} NOT VALID")'
     )
+
+
+def test_several_checks_of_one_alter_are_one_scan() -> None:
+    # pgflow 20250609105135: four CHECKs and a foreign key in one ALTER TABLE. The CHECKs
+    # are verified in one pass over the table (one finding); the foreign key runs its own
+    # validation query (its own finding).
+    history = (
+        'create schema pgflow;\ncreate table "pgflow"."workers" (worker_id uuid primary key);\n'
+        'create table "pgflow"."step_tasks" (status text, queued_at timestamptz, '
+        "completed_at timestamptz, failed_at timestamptz, started_at timestamptz, "
+        "last_worker_id uuid);",
+    )
+    sql = (
+        'alter table "pgflow"."step_tasks" drop constraint if exists "valid_status",\n'
+        "add constraint \"valid_status\" check (status = ANY(array['queued', 'started'])),\n"
+        'add constraint "completed_at_is_after_started_at" check (completed_at >= started_at),\n'
+        'add constraint "step_tasks_last_worker_id_fkey" foreign key ("last_worker_id") '
+        'references "pgflow"."workers" ("worker_id"),\n'
+        'add constraint "started_at_is_after_queued_at" check (started_at >= queued_at);\n'
+    )
+    findings = run(sql, history=history)
+    assert where(findings, R) == [(2, 1), (4, 1)]
+    check = findings[0]
+    assert check.message.endswith(
+        ' The same scan also checks "completed_at_is_after_started_at", '
+        '"started_at_is_after_queued_at".'
+    )
+    assert check.help.endswith(
+        '\nAdd "completed_at_is_after_started_at", "started_at_is_after_queued_at" NOT VALID '
+        "the same way."
+    )
+    assert "foreign key" in findings[1].message and "same scan" not in findings[1].message
+    # Near miss: a CHECK already NOT VALID is not scanned, so it is not named.
+    partly = sql.replace("(started_at >= queued_at)", "(started_at >= queued_at) not valid")
+    (first, _) = run(partly, history=history)
+    assert first.message.endswith(' also checks "completed_at_is_after_started_at".')
+    # An unnamed CHECK is named as PostgreSQL names it (two columns: table_check).
+    unnamed = sql.replace('add constraint "started_at_is_after_queued_at" check', "add check")
+    (first, _) = run(unnamed, history=history)
+    assert first.message.endswith(' "completed_at_is_after_started_at", "step_tasks_check".')

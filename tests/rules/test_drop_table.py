@@ -111,3 +111,69 @@ def test_rows_copied_out_first_are_not_all_lost() -> None:
     # Near miss: a copy out of another table says nothing about this one's rows.
     other = 'insert into archive select id from "group";\ndrop table group_extra;'
     assert "every row in it is lost" in run(other, history=history2)[0].message
+
+
+def test_table_rebuilt_and_renamed_into_place_keeps_its_name() -> None:
+    # Langflow 1b8b740a6fa3: copy into a new table without the foreign key, drop the old
+    # one, rename the copy to the old name; the old app still finds the relation.
+    history = (
+        "create table vertex_build (build_id uuid primary key, id text, flow_id uuid "
+        "references flow (id));",
+    )
+    sql = (
+        "create table temp_vertex_build (build_id uuid primary key, id text not null, "
+        "flow_id uuid);\n"
+        "insert into temp_vertex_build select build_id, id, flow_id from vertex_build\n"
+        "    where id is not null;\n"
+        "drop table vertex_build cascade;\n"
+        "alter table temp_vertex_build rename to vertex_build;\n"
+    )
+    findings = run(sql, history=history)
+    assert where(findings, R) == [(4, 1)]
+    assert findings[0].message == (
+        'Dropping table "vertex_build" and renaming "temp_vertex_build" into its place (line '
+        "5) replaces the table under the app version still running: what line 2 did not copy "
+        'from it into "temp_vertex_build" first is lost with it, along with every write the '
+        'old app makes to "vertex_build" between the copy and this drop, and CASCADE also '
+        "drops the views and foreign keys that depend on it."
+    )
+    assert findings[0].help.endswith('LOCK TABLE "vertex_build" IN SHARE MODE;')
+    # Near misses: a rename to another name, or into another schema, leaves the drop a drop.
+    for other in ("vertex_build_v2", "archive.vertex_build"):
+        renamed = sql.replace("rename to vertex_build", f"rename to {other}")
+        if "." in other:
+            renamed = renamed.replace("create table temp_", "create table archive.temp_")
+            renamed = renamed.replace(
+                "temp_vertex_build rename", "archive.temp_vertex_build rename"
+            )
+        (f,) = [g for g in run(renamed, history=history) if g.rule == R]
+        assert 'relation "vertex_build" does not exist' in f.message, other
+    # Without a copy, every row is lost and no copy is mentioned.
+    bare = "drop table vertex_build;\nalter table temp_vertex_build rename to vertex_build;"
+    (f,) = [g for g in run(bare, history=(history[0] + sql.split(";")[0] + ";",)) if g.rule == R]
+    assert f.message.endswith("running: every row in it is lost.")
+
+
+def test_leftover_alembic_batch_table_is_quiet(tmp_path: Path) -> None:
+    # Langflow 260dbcc8b680: "if _alembic_tmp_flow exists, drop it first" cleans up the
+    # scratch table of a failed batch operation; no app queries it.
+    body = (
+        'if "_alembic_tmp_flow" in sa.inspect(op.get_bind()).get_table_names():\n'
+        '    op.drop_table("_alembic_tmp_flow")\n'
+        'op.drop_table("flowstyle")\n'
+    )
+    flowstyle = 'op.create_table("flowstyle", sa.Column("id", sa.Integer()))'
+    findings = lint_alembic(tmp_path, flowstyle, body, rules=[R])
+    assert [f.message.split(":")[0] for f in findings] == ['Dropping table "flowstyle"']
+    # Near miss: a table of that name the history created is a table like any other.
+    create = flowstyle + '\nop.create_table("_alembic_tmp_flow", sa.Column("id", sa.Integer()))'
+    findings = lint_alembic(tmp_path / "b", create, body, rules=[R])
+    assert len(findings) == 2
+    # A schema-qualified rebuild inside its own schema is the same swap.
+    qualified = (
+        "create schema app;\ncreate table app.vertex_build (id text);\n"
+        "create table app.temp_vertex_build (id text);",
+    )
+    swap = "drop table app.vertex_build;\nalter table app.temp_vertex_build rename to vertex_build;"
+    (f,) = [g for g in run(swap, history=qualified) if g.rule == R]
+    assert 'renaming "app"."temp_vertex_build" into its place' in f.message

@@ -48,3 +48,19 @@ def test_help_add_value_advice_depends_on_pg12() -> None:
     sql = "ALTER TYPE \"Role\" RENAME VALUE 'MEMBER' TO 'USER';"
     assert "usable once its transaction commits" in run(sql, pg=12)[0].help
     assert "refuses ADD VALUE inside one" in run(sql, pg=11)[0].help
+
+
+def test_silent_on_a_label_the_history_never_gave_the_type() -> None:
+    # Langflow c3e7a1b9d2f4: spanstatus was created with lowercase labels; the revision
+    # renames UPPERCASE labels that only a drifted database has (each rename guarded by a
+    # pg_enum lookup). No app built on this history writes 'OK'.
+    history = ("create type spanstatus as enum ('unset', 'ok', 'error');",)
+    assert run("ALTER TYPE spanstatus RENAME VALUE 'OK' TO 'ok';", history=history) == []
+    # Near miss: a label the history did give the type is flagged (case matters).
+    sql = "ALTER TYPE spanstatus RENAME VALUE 'ok' TO 'OK';"
+    assert where(run(sql, history=history), R) == [(1, 1)]
+    # ... and one the history added later too.
+    added = (history[0] + "\nalter type spanstatus add value 'timeout';",)
+    assert where(
+        run("alter type spanstatus rename value 'timeout' to 'expired';", history=added), R
+    ) == [(1, 1)]

@@ -154,3 +154,29 @@ def test_a_rewrite_is_slow_work_for_a_lock_held_before_it() -> None:
     # Near miss: varchar → text only relabels, so nothing slow happens under the lock.
     quick = sql.replace("column n type bigint", "column status type text")
     assert lint_sql(quick, history=history, rules=["hold-exclusive-lock"]) == []
+
+
+def test_one_alter_retyping_several_columns_is_one_rewrite() -> None:
+    # LiteLLM 20250509141545: seven integer → bigint changes in one ALTER TABLE rewrite
+    # the table once, so they are one finding naming the other columns.
+    history = (
+        'CREATE TABLE "LiteLLM_DailyTagSpend" ("id" TEXT NOT NULL, "tag" TEXT, '
+        '"prompt_tokens" INTEGER NOT NULL, "completion_tokens" INTEGER NOT NULL, '
+        '"api_requests" INTEGER NOT NULL, "note" VARCHAR(20));',
+    )
+    sql = (
+        "-- AlterTable\n"
+        'ALTER TABLE "LiteLLM_DailyTagSpend" ALTER COLUMN "prompt_tokens" SET DATA TYPE BIGINT,\n'
+        'ALTER COLUMN "note" SET DATA TYPE VARCHAR(50),\n'
+        'ALTER COLUMN "completion_tokens" SET DATA TYPE BIGINT,\n'
+        'ALTER COLUMN "api_requests" SET DATA TYPE BIGINT;\n'
+    )
+    findings = run(sql, history=history, tool="prisma")
+    assert where(findings, R) == [(2, 37)]
+    assert findings[0].message.endswith(
+        ' The same rewrite also changes "LiteLLM_DailyTagSpend"."completion_tokens", '
+        '"LiteLLM_DailyTagSpend"."api_requests".'
+    )
+    # Near miss: the same changes in separate statements are separate rewrites.
+    separate = sql.replace(",\nALTER COLUMN", ';\nALTER TABLE "LiteLLM_DailyTagSpend" ALTER COLUMN')
+    assert where(run(separate, history=history, tool="prisma"), R) == [(2, 37), (4, 37), (5, 37)]

@@ -67,6 +67,19 @@ def _scans(con: Constraint | None, table: str, ctx: Context) -> bool:
     return con.kind in ("foreign_key", "check")
 
 
+def _checks_scanned(stmt: Statement, table: str, ctx: Context) -> list[Op]:
+    """The ADD CONSTRAINT … CHECK ops of ``stmt`` on ``table`` that check existing rows."""
+    return [
+        o
+        for o in stmt.ops
+        if o.kind == "add_constraint"
+        and o.table == table
+        and o.constraint is not None
+        and o.constraint.kind == "check"
+        and _scans(o.constraint, table, ctx)
+    ]
+
+
 def _column_scans(con: Constraint, col: ColumnDef, stmt: Statement) -> bool:
     """Whether a constraint of a new column checks every existing row: a CHECK always, a
     REFERENCES only when the column has a value to check (see ``inline_fk_validates``)."""
@@ -191,7 +204,21 @@ class ConstraintWithoutNotValid(Rule):
             con = op.constraint
             if con is None or not _scans(con, t, ctx):
                 return
+            # PostgreSQL checks every CHECK one ALTER TABLE adds in a single pass over the
+            # table, so they are one finding, on the first, naming the others (each foreign
+            # key runs its own validation query, so each keeps its finding).
+            checks = _checks_scanned(stmt, t, ctx) if con.kind == "check" else []
+            if checks and checks[0] is not op:
+                return
             finding = self._constraint(op, stmt, con, t, ctx.tool == "alembic")
+            others = [
+                qname(o.constraint.name or default_constraint_name(t, o.constraint))
+                for o in checks[1:]
+                if o.constraint is not None
+            ]
+            if others:
+                finding.message += f" The same scan also checks {', '.join(others)}."
+                finding.help += f"\nAdd {', '.join(others)} NOT VALID the same way."
             finding.help += own_transaction_note(ctx)
             yield finding
         elif adds_column(op, ctx):

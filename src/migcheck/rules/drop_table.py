@@ -26,6 +26,10 @@ class DropTable(Rule):
             return  # DROP TABLE on a view fails in Postgres; nothing is dropped
         if ctx.is_new_table(op.table):
             return  # created in this deploy: no running code knows it
+        if info is None and (op.table or "").rpartition(".")[2].startswith("_alembic_tmp_"):
+            # The scratch copy Alembic's batch mode builds (and leaves behind when a batch
+            # fails on SQLite); no app queries it, and no revision of the history made it.
+            return
         t = qname(op.table)
         cascade = (
             ", and CASCADE also drops the views and foreign keys that depend on it"
@@ -49,6 +53,24 @@ class DropTable(Rule):
         if copy is not None:
             line, into = copy
             lost = f"what line {line} did not copy from it into {qname(into)} first is lost with it"
+        swap = _renamed_into_place(op.table, ctx)
+        if swap is not None:
+            # The name stays, so the old app does not get "does not exist"; what the copy
+            # left out (and what was written after it) is still gone.
+            line, source = swap
+            yield self.finding(
+                stmt,
+                f"Dropping table {t} and renaming {qname(source)} into its place (line "
+                f"{line}) replaces the table under the app version still running: "
+                f"{lost}{_after_copy(t) if copy is not None else ''}{cascade}.",
+                f"Change {t} in place with ALTER TABLE (drop or add the constraint, column or "
+                "default) instead of rebuilding it.\n"
+                "If it must be rebuilt, block writes before the copy so none is lost (reads "
+                "continue; writes wait until the transaction commits):\n"
+                + paste(ctx, f"LOCK TABLE {t} IN SHARE MODE;"),
+                op,
+            )
+            return
         yield self.finding(
             stmt,
             f"Dropping table {t}: the app version still running queries it and fails with "
@@ -60,6 +82,27 @@ class DropTable(Rule):
             f"{later}\n" + paste(ctx, f"DROP TABLE {t};"),
             op,
         )
+
+
+def _after_copy(t: str) -> str:
+    return f", along with every write the old app makes to {t} between the copy and this drop"
+
+
+def _renamed_into_place(table: str | None, ctx: Context) -> tuple[int, str] | None:
+    """A later statement of this migration that renames another table to ``table``'s name
+    (the rebuild: copy into a new table, drop the old one, rename the new one): its line
+    and the table renamed."""
+    if not table:
+        return None
+    schema, _, name = table.rpartition(".")
+    for s in ctx.later_statements():
+        for o in s.ops:
+            if o.kind != "rename_table" or not o.table or not o.new_name:
+                continue
+            # RENAME TO takes a bare name: the table stays in its own schema.
+            if o.new_name.rpartition(".")[2] == name and o.table.rpartition(".")[0] == schema:
+                return s.span.line, o.table
+    return None
 
 
 def _copied_out(table: str | None, ctx: Context) -> tuple[int, str] | None:

@@ -27,6 +27,12 @@ class RenameEnumValue(Rule):
         if enum is not None and ctx.is_new(enum.origin):
             return  # the enum itself is new in this deploy
         old = op.values[0] if op.values else ""
+        # The history never gave the type this label, so no app version built on it writes
+        # it: on a database the history built, RENAME VALUE fails ("is not an existing enum
+        # label"), and it only repairs one that drifted (Langflow c3e7a1b9d2f4 relabels
+        # UPPERCASE labels an old create_all made, each rename guarded by a pg_enum lookup).
+        if enum is not None and enum.values and old not in enum.values:
+            return
         # A value added earlier in this same migration was never seen by the running app.
         if any(
             o.kind == "add_enum_value" and o.table == op.table and old in o.values

@@ -49,6 +49,17 @@ class TypeChangeRewrite(Rule):
         # not be known, rewrite included.
         if tc is None or op.type is None or old is None or old.type is None:
             return
+        # One ALTER TABLE rewrites its table once, whatever number of columns it retypes
+        # (PostgreSQL combines them into a single pass), so the statement gets one finding,
+        # on its first rewriting column, naming the others.
+        rewriting = [
+            o
+            for o in stmt.ops
+            if o.kind == "alter_column_type" and o.table == t and _slow(o, ctx) is not None
+        ]
+        if rewriting and rewriting[0] is not op:
+            return
+        others = [o.column for o in rewriting[1:] if o.column]
         new = pgcatalog.display_type(op.type)
         lock = f"an {ACCESS_EXCLUSIVE} lock on {qname(t)}, which blocks {blocks(ACCESS_EXCLUSIVE)}"
         if tc.rewrite:
@@ -62,6 +73,8 @@ class TypeChangeRewrite(Rule):
                 f"Changing {qcol(t, c)} to {new} does not rewrite the table but rebuilds every "
                 f"index on {qname(c)} while holding {lock}: {tc.reason}."
             )
+        if others:
+            message += f" The same rewrite also changes {', '.join(qcol(t, o) for o in others)}."
         # When change-column-type also fires here, its steps answer this finding and the
         # report gives them once (``help_covers``); another finding on the statement (an
         # enum swap's remove-enum-value) leaves these steps as the way to avoid the rewrite.

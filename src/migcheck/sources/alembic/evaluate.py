@@ -42,6 +42,7 @@ from .handles import (
     Scope,
 )
 from .interpret import Interpreter, Raised
+from .libtypes import sqlmodel_module
 from .purecalls import std_module
 from .recorder import NON_EMITTING, BatchSpec, Recorder
 from .revfile import RevisionFile
@@ -217,6 +218,10 @@ class Evaluator(Interpreter):
             return self._logging
         if root in SAFE_STDLIB:
             return std_module(name)
+        if root == "sqlmodel":
+            model = sqlmodel_module(name)
+            if model is not None:
+                return model
         if root != "sqlalchemy":
             return Opaque(name, f"it is `{name}`, {_IMPORT_HINT}")
         if not allowed_module(name):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import operator
+import types
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -134,7 +135,9 @@ class ExpressionEvaluator:
             "reading does not have"
         )
         owner = func.owner if isinstance(func, LibObject) else None
-        if owner is not None:
+        # Only an object a method fills (``metadata.reflect(bind)``) becomes unknown; a
+        # module function given the bind (``sa.inspect(bind)``) fills nothing of the module.
+        if owner is not None and not isinstance(owner.real, types.ModuleType):
             self.tainted[id(owner)] = (
                 owner,
                 f"`{dotted(node.func)}(...)` would fill it from the database, which static "

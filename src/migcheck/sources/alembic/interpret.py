@@ -131,8 +131,14 @@ class Interpreter(ExpressionEvaluator):
             branch = self.truth(stmt.test, scope)
         except Unevaluable as exc:
             self.note(stmt, f"condition not evaluated ({exc.reason}); {BOTH_BRANCHES}")
+            start = len(self.sink.chunks)
             self._exec_branch(stmt.body, scope)
+            middle = len(self.sink.chunks)
             self._exec_branch(stmt.orelse, scope)
+            # Only one branch runs, so SQL both branches send (``if fk is None: add it
+            # else: drop it and add it``) is one statement, where the first branch sends it.
+            first = {c.sql for c in self.sink.chunks[start:middle]}
+            self.sink.chunks[middle:] = [c for c in self.sink.chunks[middle:] if c.sql not in first]
             return
         self.exec_block(stmt.body if branch else stmt.orelse, scope)
 

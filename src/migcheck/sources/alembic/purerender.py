@@ -25,6 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .libtypes import MODULES as LIB_MODULES
+from .libtypes import TYPES as LIB_TYPES
 from .pureddl import OPERATIONS, bind, unbatch
 from .puremodel import (
     FUNCTIONS,
@@ -377,7 +379,10 @@ def _dotted(node: ast.expr) -> str:
 
 def _lookup(path: str) -> Any:
     """The modelled object at ``path`` (a type class or constructor), or None."""
+    if path in LIB_TYPES:  # SQLModel's AutoString, as the type it renders as
+        path = ".".join(LIB_TYPES[path])
     module, _, name = path.rpartition(".")
+    module = LIB_MODULES.get(module, module)
     if module in (_SA, f"{_SA}.types") and name in SA_TYPES:
         return TypeClass(SA_TYPES[name])
     if module == _PG and name in PG_TYPES:
