@@ -92,7 +92,7 @@ def _plan_file(
     if migration.tool == "alembic":
         from migcheck.fixes.alembic import alembic_fixes
 
-        return alembic_fixes(migration, findings)
+        return alembic_fixes(migration, findings, pg)
     loaded = parse(migration)
     text = migration.text
     if text is None:
