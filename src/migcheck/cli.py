@@ -356,7 +356,7 @@ def check(
     except UserError as err:  # a bad baseline file, a git history --diff cannot use
         click.echo(f"migcheck: {visible(str(err))}", err=True)
         sys.exit(EXIT_USAGE)
-    if fix or show_fixes or fmt in ("sarif", "json"):
+    if fix or show_fixes or fmt == "sarif":
         result = _fix_stage(req, result, fmt, output, write=fix, show=show_fixes)
     _say_notes(result, write_baseline, fmt, output)
     _emit(result, fmt, statistics, output, show_suppressed)

@@ -118,7 +118,7 @@ class _Revision:
         line_start = self.starts[call.lineno - 1]
         indent = self.text[line_start:start]
         rest = self.text[end : self.starts[(call.end_lineno or call.lineno)]]
-        if stmt is None or indent.strip() or rest.strip() and not rest.strip().startswith("#"):
+        if stmt is None or indent.strip() or (rest.strip() and not rest.strip().startswith("#")):
             return None  # the call shares its line with other code
         if any(
             isinstance(n, ast.Constant) and isinstance(n.value, str) and n.lineno != n.end_lineno
@@ -135,10 +135,10 @@ class _Revision:
         if name == _CALLS.get(rule):
             if any(k.arg in ("postgresql_concurrently", None) for k in call.keywords):
                 return None
-            last = [*call.args, *call.keywords]
+            last = [*call.args, *(k.value for k in call.keywords)]
             if not last:
                 return None
-            at = max(self.end(n.value if isinstance(n, ast.keyword) else n) for n in last)
+            at = max(self.end(n) for n in last)
             return TextEdit(at, at, ", postgresql_concurrently=True")
         if name != "execute" or len(call.args) != 1 or call.keywords:
             return None

@@ -34,21 +34,61 @@ class NewFile:
     text: str
 
 
+class Region(NamedTuple):
+    """Where an edit's characters sit: 1-based lines and columns (code points), the end
+    exclusive, for reports that give positions rather than offsets (SARIF)."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
 @dataclass
 class Fix:
     """One rewrite for one finding: its title, the rule it answers, the edits to the
-    finding's file and the files it creates."""
+    finding's file and the files it creates; ``regions`` (one per edit) once ``locate``
+    has seen the file's text."""
 
     title: str
     rule: str
     edits: list[TextEdit] = field(default_factory=list)
     applicability: Applicability = SAFE
     new_files: list[NewFile] = field(default_factory=list)
+    regions: list[Region] = field(default_factory=list)
+
+    def locate(self, text: str) -> None:
+        """Fill ``regions`` from the file's ``text`` (the edits' offsets index into it)."""
+        self.regions = [
+            Region(*_position(text, e.start), *_position(text, e.end)) for e in self.edits
+        ]
 
     def to_json(self) -> dict[str, object]:
+        """The fix as the JSON report gives it (positions as the findings give theirs)."""
         return {
             "title": self.title,
             "applicability": self.applicability,
-            "edits": [{"start": e.start, "end": e.end, "content": e.new} for e in self.edits],
+            "edits": [
+                {
+                    "content": e.new,
+                    "line": r.line,
+                    "column": r.column,
+                    "end_line": r.end_line,
+                    "end_column": r.end_column,
+                }
+                for e, r in zip(self.edits, self.regions, strict=True)
+            ],
             "new_files": [{"path": f.path, "content": f.text} for f in self.new_files],
         }
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of the character ``offset`` (a line ends after \\n, \\r\\n
+    or a lone \\r, as migcheck counts lines)."""
+    from migcheck.model import LINE_BREAK
+
+    before = text[:offset]
+    breaks = list(LINE_BREAK.finditer(before))
+    if not breaks:
+        return 1, offset + 1
+    return len(breaks) + 1, offset - breaks[-1].end() + 1

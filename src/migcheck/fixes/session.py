@@ -45,7 +45,12 @@ def planned_fixes(req: RunRequest, result: RunResult) -> list[FileFixes]:
     pg = req.settings.pg_version or DEFAULT_PG_VERSION
     planned = plan(result.findings, histories, pg)
     for file in planned:
+        seen: set[int] = set()
         for finding, fix in file.fixes:
+            if id(fix) in seen:
+                continue  # one lock_timeout per file: on its first finding only
+            seen.add(id(fix))
+            fix.locate(file.text)
             result.fixes.setdefault(finding.sort_key, []).append(fix)
     return planned
 
