@@ -16,11 +16,10 @@ import ast
 import re
 from typing import TYPE_CHECKING
 
-from migcheck.fixes.model import Fix, TextEdit
+from migcheck.fixes.model import FileFixes, Fix, TextEdit
 from migcheck.fixes.sql import statement_of
 
 if TYPE_CHECKING:
-    from migcheck.fixes.plan import FileFixes
     from migcheck.model import Finding
     from migcheck.sources import Migration
 
@@ -39,7 +38,6 @@ _AUTOCOMMIT = "with op.get_context().autocommit_block():\n"
 
 def alembic_fixes(migration: Migration, findings: list[Finding], pg: int = 14) -> FileFixes | None:
     """The fixes of one revision's findings (None when the file cannot be read)."""
-    from migcheck.fixes.plan import FileFixes
     from migcheck.sources.reading import DEFAULT_MAX_BYTES, read_source
     from migcheck.statements import parse
 

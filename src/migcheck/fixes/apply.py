@@ -19,8 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from migcheck.fixes.model import NewFile, TextEdit
-    from migcheck.fixes.plan import FileFixes
+    from migcheck.fixes.model import FileFixes, NewFile, TextEdit
 
 
 @dataclass

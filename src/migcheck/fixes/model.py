@@ -9,7 +9,10 @@ it is shown, never applied by ``--fix``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
+
+if TYPE_CHECKING:
+    from migcheck.model import Finding
 
 Applicability = Literal["safe", "needs own migration"]
 SAFE: Applicability = "safe"
@@ -80,6 +83,31 @@ class Fix:
             ],
             "new_files": [{"path": f.path, "content": f.text} for f in self.new_files],
         }
+
+
+@dataclass
+class FileFixes:
+    """The fixes of one file, merged: ``fixes`` pairs each finding with its fix, every
+    edit of the ``safe`` ones is in ``edits`` (sorted, none overlapping)."""
+
+    path: str
+    text: str
+    tool: str
+    fixes: list[tuple[Finding, Fix]] = field(default_factory=list)
+
+    @property
+    def applicable(self) -> list[Fix]:
+        seen: set[int] = set()
+        out = []
+        for _, fix in self.fixes:
+            if fix.applicability == SAFE and id(fix) not in seen:
+                seen.add(id(fix))
+                out.append(fix)
+        return out
+
+    @property
+    def edits(self) -> list[TextEdit]:
+        return sorted({e for fix in self.applicable for e in fix.edits})
 
 
 def _position(text: str, offset: int) -> tuple[int, int]:

@@ -6,10 +6,9 @@ without overlaps.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from migcheck.fixes.model import NEEDS_OWN_MIGRATION, SAFE, Fix, TextEdit
+from migcheck.fixes.model import NEEDS_OWN_MIGRATION, SAFE, FileFixes, Fix, TextEdit
 from migcheck.fixes.sql import (
     CONCURRENTLY_TITLE,
     LOCK_TIMEOUT_TITLE,
@@ -39,31 +38,6 @@ FIXABLE = frozenset(
 
 def wants_fix(finding: Finding) -> bool:
     return finding.rule in FIXABLE or finding.category == "locking"
-
-
-@dataclass
-class FileFixes:
-    """The fixes of one file, merged: ``fixes`` pairs each finding with its fix, every
-    edit of the ``safe`` ones is in ``edits`` (sorted, none overlapping)."""
-
-    path: str
-    text: str
-    tool: str
-    fixes: list[tuple[Finding, Fix]] = field(default_factory=list)
-
-    @property
-    def applicable(self) -> list[Fix]:
-        seen: set[int] = set()
-        out = []
-        for _, fix in self.fixes:
-            if fix.applicability == SAFE and id(fix) not in seen:
-                seen.add(id(fix))
-                out.append(fix)
-        return out
-
-    @property
-    def edits(self) -> list[TextEdit]:
-        return sorted({e for fix in self.applicable for e in fix.edits})
 
 
 def plan(findings: list[Finding], histories: list[History], pg_version: int) -> list[FileFixes]:

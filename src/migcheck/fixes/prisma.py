@@ -18,7 +18,7 @@ from migcheck.fixes.model import NEEDS_OWN_MIGRATION, SAFE, Fix, NewFile, TextEd
 from migcheck.fixes.sql import CONCURRENTLY_TITLE, SPLIT_TITLE, VALIDATE_LATER, statement_of
 
 if TYPE_CHECKING:
-    from migcheck.fixes.plan import FileFixes
+    from migcheck.fixes.model import FileFixes
     from migcheck.model import Statement
     from migcheck.sources import History
 

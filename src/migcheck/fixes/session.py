@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from migcheck.fixes.plan import FileFixes
+    from migcheck.fixes.model import FileFixes
     from migcheck.runner import RunRequest, RunResult
 
 # Formats that carry each finding's fix.
