@@ -168,25 +168,45 @@ def test_a_symlinked_migration_is_not_written_through(tmp_path: Path) -> None:
 def test_crlf_and_byte_order_mark_are_kept(tmp_path: Path) -> None:
     repo = sql_repo(tmp_path)
     new = repo / "migrations" / "002_idx.sql"
-    text = 'ALTER TABLE "User" ADD COLUMN "x" int;\r\nCREATE INDEX "a" ON "User"("x");\r\n'
+    text = 'ALTER TABLE "User" ADD COLUMN "x" int;\r\nALTER TABLE "User" ALTER "email" SET NOT NULL;\r\n'
     new.write_bytes(b"\xef\xbb\xbf" + text.encode())
     migcheck("check", "migrations", "--fix", cwd=repo)
     data = new.read_bytes()
-    assert data.startswith(b"\xef\xbb\xbfSET lock_timeout = '5s';\r\nALTER TABLE")
+    assert data.startswith(b'\xef\xbb\xbfALTER TABLE "User" ADD COLUMN "x" int;\r\nALTER TABLE')
+    assert b'"User_email_not_null_check" CHECK ("email" IS NOT NULL) NOT VALID;\r\n' in data
     assert b"\n" not in data.replace(b"\r\n", b"")
 
 
-def test_a_multi_statement_sql_file_gets_concurrently_shown_not_applied(tmp_path: Path) -> None:
+def test_concurrently_in_a_file_the_runner_wraps_is_shown_not_applied(tmp_path: Path) -> None:
     repo = sql_repo(tmp_path)
     text = 'ALTER TABLE "User" ADD COLUMN "x" int;\n' + INDEX
     new = write(repo / "migrations" / "002_idx.sql", text)
-    proc = migcheck("check", "migrations", "--fix", cwd=repo)
-    # The lock_timeout is safe and written; CONCURRENTLY would fail in the file's transaction.
+    proc = migcheck("check", "migrations", "--fix", "--assume-in-transaction", cwd=repo)
+    # The lock_timeout is safe and written; CONCURRENTLY would fail in the transaction.
     assert new.read_text() == "SET lock_timeout = '5s';\n" + text
     assert (
         "fix left alone: migrations/002_idx.sql: non-concurrent-index: Add CONCURRENTLY (it "
         "cannot run in a transaction: give it a migration of its own): not applied, shown only"
     ) in proc.stderr
+
+
+def test_concurrently_among_other_statements_says_to_keep_the_file_out_of_a_transaction(
+    tmp_path: Path,
+) -> None:
+    repo = sql_repo(tmp_path)
+    text = 'ALTER TABLE "User" ADD COLUMN "x" int;\n' + INDEX
+    write(repo / "migrations" / "002_idx.sql", text)
+    proc = migcheck("check", "migrations", "--format", "sarif", cwd=repo)
+    titles = [
+        fix["description"]["text"]
+        for r in json.loads(proc.stdout)["runs"][0]["results"]
+        for fix in r.get("fixes", [])
+    ]
+    assert "Add CONCURRENTLY (it cannot run in a transaction block: run this file without one)" in (
+        titles
+    )
+    # No lock_timeout next to a statement that must stay out of a transaction block.
+    assert not [t for t in titles if "lock_timeout" in t]
 
 
 def prisma_repo(tmp_path: Path) -> Path:

@@ -13,12 +13,11 @@ from migcheck.fixes.sql import (
     CONCURRENTLY_TITLE,
     LOCK_TIMEOUT_TITLE,
     Where,
-    in_transaction,
     sql_fixes,
 )
 
 if TYPE_CHECKING:
-    from migcheck.model import Finding, Statement
+    from migcheck.model import Finding, Options, Statement
     from migcheck.sources import History, Migration
 
 # The rules a fix answers: a run with none of their findings reads nothing again.
@@ -40,29 +39,32 @@ def wants_fix(finding: Finding) -> bool:
     return finding.rule in FIXABLE or finding.category == "locking"
 
 
-def plan(findings: list[Finding], histories: list[History], pg_version: int) -> list[FileFixes]:
-    """Each file with a fixable finding, with its fixes (files without one are left out)."""
+def plan(findings: list[Finding], histories: list[History], options: Options) -> list[FileFixes]:
+    """Each file with a fixable finding, with its fixes (files without one are left out);
+    ``options`` are the run's (target version, what the runner is assumed to do)."""
     by_path: dict[str, list[Finding]] = {}
     for f in findings:
         if wants_fix(f):
             by_path.setdefault(f.path, []).append(f)
     out: list[FileFixes] = []
     for history in histories:
-        for index, migration in enumerate(history.migrations):
+        for migration in history.migrations:
             wanted = by_path.pop(migration.path, None)
             if not wanted:
                 continue
-            planned = _plan_file(migration, wanted, history, index, pg_version)
+            planned = _plan_file(migration, wanted, history, options)
             if planned is not None and planned.fixes:
                 out.append(planned)
     return out
 
 
 def _plan_file(
-    migration: Migration, findings: list[Finding], history: History, index: int, pg: int
+    migration: Migration, findings: list[Finding], history: History, options: Options
 ) -> FileFixes | None:
     from migcheck.statements import parse
+    from migcheck.transactions import runner_transaction
 
+    pg = options.pg_version
     if migration.tool == "alembic":
         from migcheck.fixes.alembic import alembic_fixes
 
@@ -72,7 +74,12 @@ def _plan_file(
     if text is None:
         return None
     statements = loaded.statements
-    where = Where(in_transaction(statements, migration.runner_transaction), pg)
+    # The engine's own model of the runner (one fact in one place), and a BEGIN the
+    # file writes itself.
+    mode, _ = runner_transaction(history, migration, statements, options)
+    explicit = any(op.kind == "begin" for s in statements for op in s.ops)
+    shared = sum(not s.embedded for s in statements) > 1
+    where = Where(mode is not None or explicit, pg, shared)
     planned = FileFixes(migration.path, text, migration.tool)
     for finding in sorted(findings, key=lambda f: f.sort_key):
         for fix in sql_fixes(finding, statements, text, where):
@@ -87,10 +94,12 @@ def _plan_file(
 
 def _drop_conflicts(planned: FileFixes, statements: list[Statement]) -> None:
     """Keep the first of overlapping fixes (the rest wait for the next ``--fix``), one
-    lock_timeout per file, and none in a file that must run outside a transaction: the
-    SET would make a one-statement file a transaction block."""
+    lock_timeout per file, and none in a file with a statement that must run outside a
+    transaction: the SET would make a one-statement file a transaction block, and the
+    timeout would also cut short a concurrent build's waits, leaving an INVALID index."""
     outside = any(_outside_tx(s) for s in statements) or any(
-        fix.applicability == SAFE and fix.title == CONCURRENTLY_TITLE for _, fix in planned.fixes
+        fix.applicability == SAFE and fix.title.startswith(CONCURRENTLY_TITLE) and not fix.new_files
+        for _, fix in planned.fixes
     )
     kept: list[tuple[Finding, Fix]] = []
     taken: list[TextEdit] = []

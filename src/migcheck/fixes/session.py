@@ -35,15 +35,21 @@ def planned_fixes(req: RunRequest, result: RunResult) -> list[FileFixes]:
     """Each file of the result with a fixable finding, and its fixes; the fixes are also
     attached to ``result.fixes`` for the reports."""
     from migcheck.fixes.plan import plan, wants_fix
-    from migcheck.runner import DEFAULT_PG_VERSION, collect
+    from migcheck.model import Options
+    from migcheck.runner import DEFAULT_PG_VERSION, collect, parse_prisma_version
 
     paths = sorted({f.path for f in result.findings if wants_fix(f) and os.path.isfile(f.path)})
     if not paths:
         return []
     again = dataclasses.replace(req, paths=paths, stdin_text=None, diff_base=None, announce=None)
     histories = collect(again).histories
-    pg = req.settings.pg_version or DEFAULT_PG_VERSION
-    planned = plan(result.findings, histories, pg)
+    settings = req.settings
+    options = Options(
+        pg_version=settings.pg_version or DEFAULT_PG_VERSION,
+        assume_in_transaction=settings.assume_in_transaction,
+        prisma_version=parse_prisma_version(settings.prisma_version),
+    )
+    planned = plan(result.findings, histories, options)
     for file in planned:
         seen: set[int] = set()
         for finding, fix in file.fixes:

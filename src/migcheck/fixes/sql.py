@@ -35,6 +35,7 @@ SPLIT_TITLE = "Split into ADD CONSTRAINT ... NOT VALID + VALIDATE CONSTRAINT"
 NOT_NULL_TITLE = "SET NOT NULL after a validated CHECK (c IS NOT NULL), so it skips the scan"
 UNIQUE_TITLE = "Build the index CONCURRENTLY, then ADD CONSTRAINT ... USING INDEX"
 OUTSIDE_TX = " (it cannot run in a transaction: give it a migration of its own)"
+KEEP_OUTSIDE_TX = " (it cannot run in a transaction block: run this file without one)"
 VALIDATE_LATER = " (run the VALIDATE in a later migration, outside this one's transaction)"
 
 _CREATE_INDEX = re.compile(r"\ACREATE\s+(?:UNIQUE\s+)?INDEX\b", re.I)
@@ -67,6 +68,9 @@ class Where:
     # of a multi-statement file): CONCURRENTLY cannot run there.
     transaction: bool
     pg_version: int = 14
+    # Outside a transaction as migcheck models the runner, but one of several
+    # statements in the file: the title says it must stay so.
+    shared: bool = False
 
 
 def statement_of(finding: Finding, statements: list[Statement]) -> Statement | None:
@@ -129,7 +133,8 @@ def _concurrently(rule: str, stmt: Statement, form: re.Pattern[str], where: Wher
                 NEEDS_OWN_MIGRATION,
             )
         ]
-    return [Fix(CONCURRENTLY_TITLE, rule, [TextEdit(at, at, " CONCURRENTLY")])]
+    title = CONCURRENTLY_TITLE + (KEEP_OUTSIDE_TX if where.shared else "")
+    return [Fix(title, rule, [TextEdit(at, at, " CONCURRENTLY")])]
 
 
 def _not_valid(rule: str, stmt: Statement, where: Where) -> list[Fix]:
