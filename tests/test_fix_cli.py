@@ -331,3 +331,19 @@ def test_fix_of_standard_input_is_a_usage_error(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert "--fix writes files; it cannot fix standard input" in proc.stderr
+
+
+def test_a_refused_write_creates_no_new_prisma_folder(tmp_path: Path) -> None:
+    repo = prisma_repo(tmp_path)
+    migrations = repo / "prisma" / "migrations"
+    target = write(repo / "sql" / "idx.sql", PRISMA_NEW)
+    (migrations / "20240201000000_idx").mkdir()
+    (migrations / "20240201000000_idx" / "migration.sql").symlink_to(target)
+    proc = migcheck("check", "prisma", "--fix", cwd=repo)
+    assert "20240201000000_idx/migration.sql: a symbolic link; not written" in proc.stderr
+    assert sorted(p.name for p in migrations.iterdir()) == [
+        "20240101000000_init",
+        "20240201000000_idx",
+        "migration_lock.toml",
+    ]
+    assert target.read_text() == PRISMA_NEW

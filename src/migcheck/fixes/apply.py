@@ -13,6 +13,7 @@ and line endings.
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
@@ -121,11 +122,14 @@ class WriteError(Exception):
 
 
 def write_fixes(planned: FileFixes, boundary: str) -> None:
-    """Write one file's applicable fixes and the files they create."""
+    """Write one file's applicable fixes and the files they create; the file is checked
+    first, so a refused write creates nothing."""
+    data = _checked_bytes(planned.path, planned.text, boundary)
     for fix in planned.applicable:
         for created in fix.new_files:
             _create(created, boundary)
-    _rewrite(planned.path, planned.text, apply_edits(planned.text, planned.edits), boundary)
+    new = apply_edits(planned.text, planned.edits)
+    _atomic_write(planned.path, data + new.encode("utf-8"), os.stat(planned.path).st_mode)
 
 
 def _check_inside(path: str, boundary: str) -> None:
@@ -134,16 +138,27 @@ def _check_inside(path: str, boundary: str) -> None:
         raise WriteError("outside the linted tree; not written")
 
 
-def _rewrite(path: str, old: str, new: str, boundary: str) -> None:
+def _checked_bytes(path: str, old: str, boundary: str) -> bytes:
+    """The byte-order mark to keep, once ``path`` is known to be a regular file inside
+    the tree that still holds ``old``."""
     if os.path.islink(path):
         raise WriteError("a symbolic link; not written")
     _check_inside(path, boundary)
-    with open(path, "rb") as fh:
+    try:
+        # Never a link (O_NOFOLLOW) nor a FIFO that would block the run (O_NONBLOCK).
+        fd = os.open(
+            path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        )
+    except OSError as err:
+        raise WriteError(f"cannot be read again ({err.strerror}); not written") from None
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            raise WriteError("not a regular file; not written")
         data = fh.read()
     bom = b"\xef\xbb\xbf" if data.startswith(b"\xef\xbb\xbf") else b""
-    if data[len(bom) :].decode("utf-8") != old:
+    if data[len(bom) :].decode("utf-8", errors="replace") != old:
         raise WriteError("changed since it was read; not written")
-    _atomic_write(path, bom + new.encode("utf-8"), os.stat(path).st_mode)
+    return bom
 
 
 def _create(created: NewFile, boundary: str) -> None:
