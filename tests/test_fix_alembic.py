@@ -22,10 +22,10 @@ HEAD = (
 )
 
 
-def project(tmp_path: Path, body: str) -> Path:
+def project(tmp_path: Path, body: str, env: str = "from alembic import context\n") -> Path:
     repo = tmp_path / "repo"
     write(repo / "alembic.ini", "[alembic]\nscript_location = %(here)s/migrations\n")
-    write(repo / "migrations" / "env.py", "from alembic import context\n")
+    write(repo / "migrations" / "env.py", env)
     write(repo / "migrations" / "versions" / "r1.py", R1)
     git(repo, "init", "-q")
     git(repo, "add", "-A")
@@ -34,9 +34,10 @@ def project(tmp_path: Path, body: str) -> Path:
     return repo
 
 
-def rendered(repo: Path) -> list[tuple[str, bool]]:
-    """The newest revision's statements as migcheck renders them: (SQL, autocommit)."""
-    histories, errors, _ = load_alembic(str(repo))
+def rendered(repo: Path, *, real: bool = False) -> list[tuple[str, bool]]:
+    """The newest revision's statements as migcheck renders them: (SQL, autocommit);
+    ``real``: imported and run by Alembic itself (``--alembic-import``)."""
+    histories, errors, _ = load_alembic(str(repo), import_revisions=real)
     assert errors == []
     (history,) = histories
     newest = history.migrations[-1]
@@ -127,3 +128,48 @@ def test_calls_whose_shape_is_not_sure_get_no_fix(tmp_path: Path) -> None:
     assert "+++" not in shown.stdout  # but no diff
     migcheck("check", ".", "--fix", cwd=repo)
     assert (repo / "migrations" / "versions" / "r2.py").read_text() == before
+
+
+SPLIT = """\
+def upgrade():
+    op.create_foreign_key("fk_users_org", "users", "orgs", ["org_id"], ["id"])  # why
+    op.create_check_constraint(op.f("Ck_Pos"), "users", "id > 0")
+"""
+
+
+def test_a_constraint_is_added_not_valid_and_validated_in_an_autocommit_block(
+    tmp_path: Path,
+) -> None:
+    env = "from alembic import context\ntarget_metadata = None\n"
+    repo = project(tmp_path, SPLIT, env)
+    write(
+        repo / "migrations" / "versions" / "r1.py",
+        R1 + '    op.create_table("orgs", sa.Column("id", sa.Integer, primary_key=True))\n',
+    )
+    git(repo, "commit", "-qam", "orgs")
+    proc = migcheck("check", ".", "--fix", "--format", "concise", cwd=repo)
+    assert proc.returncode == 0, proc.stdout
+    expected = [
+        (
+            "ALTER TABLE users ADD CONSTRAINT fk_users_org FOREIGN KEY(org_id) "
+            "REFERENCES orgs (id) NOT VALID",
+            False,
+        ),
+        ("ALTER TABLE users VALIDATE CONSTRAINT fk_users_org", True),
+        ('ALTER TABLE users ADD CONSTRAINT "Ck_Pos" CHECK (id > 0) NOT VALID', False),
+        ('ALTER TABLE users VALIDATE CONSTRAINT "Ck_Pos"', True),
+    ]
+    assert rendered(repo) == expected
+    assert rendered(repo, real=True) == expected
+
+
+def test_without_a_known_naming_convention_only_an_op_f_name_is_validated(
+    tmp_path: Path,
+) -> None:
+    """env.py may give target_metadata a convention (ck_%(table_name)s_%(constraint_name)s)
+    that renames the constraint: only op.f() names are final then."""
+    repo = project(tmp_path, SPLIT)
+    out = migcheck("check", ".", "--show-fixes", cwd=repo).stdout
+    added = [line for line in out.splitlines() if line.startswith("+")]
+    assert "+        op.execute('ALTER TABLE users VALIDATE CONSTRAINT \"Ck_Pos\"')" in added
+    assert not [line for line in added if "fk_users_org" in line]
