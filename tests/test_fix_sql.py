@@ -148,3 +148,36 @@ def test_a_fix_locates_its_edits_by_line_and_column() -> None:
     assert fix.to_json()["edits"] == [
         {"content": " CONCURRENTLY", "line": 2, "column": 13, "end_line": 2, "end_column": 13}
     ]
+
+
+def test_postgresql_12_is_the_first_version_with_the_rewrites_that_need_it() -> None:
+    assert fixed("REINDEX INDEX accounts_org_idx;\n", "non-concurrent-reindex", pg=12) == (
+        "REINDEX INDEX CONCURRENTLY accounts_org_idx;\n"
+    )
+    sql = "ALTER TABLE accounts ALTER COLUMN email SET NOT NULL;\n"
+    assert "VALIDATE CONSTRAINT" in fixed(sql, "set-not-null", pg=12)
+
+
+def test_the_check_of_a_schema_qualified_table_is_named_after_the_table_alone() -> None:
+    history = ["CREATE SCHEMA billing;\nCREATE TABLE billing.accounts (id int, email text);\n"]
+    sql = "ALTER TABLE billing.accounts ALTER COLUMN email SET NOT NULL;\n"
+    (finding,) = [f for f in lint_sql(sql, history=history) if f.rule == "set-not-null"]
+    statements = parse(Migration("m.sql", "1", "sql", text=sql)).statements
+    (fix,) = [f for f in sql_fixes(finding, statements, sql, Where(False)) if "lock" not in f.title]
+    assert apply_edits(sql, fix.edits).splitlines()[0] == (
+        "ALTER TABLE billing.accounts ADD CONSTRAINT accounts_email_not_null_check "
+        "CHECK (email IS NOT NULL) NOT VALID;"
+    )
+
+
+def test_only_an_earlier_lock_timeout_saves_the_prepended_one() -> None:
+    sql = "SET statement_timeout = '1min';\nCREATE INDEX a ON accounts (email);\n"
+    found = [f for f in lint_sql(sql, history=HISTORY) if f.rule == "non-concurrent-index"]
+    statements = parse(Migration("m.sql", "1", "sql", text=sql)).statements
+    titles = [f.title for f in sql_fixes(found[0], statements, sql, Where(False))]
+    assert "Prepend SET lock_timeout = '5s'" in titles
+    timed = "SET lock_timeout = '1s';\n" + sql
+    statements = parse(Migration("m.sql", "1", "sql", text=timed)).statements
+    found = [f for f in lint_sql(timed, history=HISTORY) if f.rule == "non-concurrent-index"]
+    titles = [f.title for f in sql_fixes(found[0], statements, timed, Where(False))]
+    assert "Prepend SET lock_timeout = '5s'" not in titles
