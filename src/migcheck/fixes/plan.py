@@ -36,6 +36,7 @@ FIXABLE = frozenset(
 
 
 def wants_fix(finding: Finding) -> bool:
+    """Whether a rewrite may answer the finding (every locking one: the lock_timeout)."""
     return finding.rule in FIXABLE or finding.category == "locking"
 
 

@@ -17,10 +17,6 @@ if TYPE_CHECKING:
     from migcheck.fixes.model import FileFixes
     from migcheck.runner import RunRequest, RunResult
 
-# Formats that carry each finding's fix.
-FIX_FORMATS = ("sarif", "json")
-
-
 @dataclass
 class Outcome:
     """What a fix stage did: the diff shown, the files written, those left alone."""
