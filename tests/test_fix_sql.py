@@ -181,3 +181,15 @@ def test_only_an_earlier_lock_timeout_saves_the_prepended_one() -> None:
     found = [f for f in lint_sql(timed, history=HISTORY) if f.rule == "non-concurrent-index"]
     titles = [f.title for f in sql_fixes(found[0], statements, timed, Where(False))]
     assert "Prepend SET lock_timeout = '5s'" not in titles
+
+
+def test_a_check_name_over_63_bytes_gets_no_fix_rather_than_a_cut_name() -> None:
+    # accounts_<column>_not_null_check: 63 bytes with a 39-character column, 64 with 40.
+    for length, fits in ((39, True), (40, False)):
+        column = "c" * length
+        history = [f"CREATE TABLE accounts (id int, {column} text);\n"]
+        sql = f"ALTER TABLE accounts ALTER COLUMN {column} SET NOT NULL;\n"
+        (finding,) = [f for f in lint_sql(sql, history=history) if f.rule == "set-not-null"]
+        statements = parse(Migration("m.sql", "1", "sql", text=sql)).statements
+        titles = [f.title for f in sql_fixes(finding, statements, sql, Where(False))]
+        assert any(t.startswith("SET NOT NULL after") for t in titles) is fits
