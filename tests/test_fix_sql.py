@@ -193,3 +193,41 @@ def test_a_check_name_over_63_bytes_gets_no_fix_rather_than_a_cut_name() -> None
         statements = parse(Migration("m.sql", "1", "sql", text=sql)).statements
         titles = [f.title for f in sql_fixes(finding, statements, sql, Where(False))]
         assert any(t.startswith("SET NOT NULL after") for t in titles) is fits
+
+
+def test_drop_index_gets_concurrently() -> None:
+    assert fixed("DROP INDEX IF EXISTS accounts_org_idx;\n", "non-concurrent-drop-index") == (
+        "DROP INDEX CONCURRENTLY IF EXISTS accounts_org_idx;\n"
+    )
+    assert fixes("DROP INDEX accounts_org_idx CASCADE;\n", "non-concurrent-drop-index") == []
+
+
+def test_a_constraint_name_postgresql_would_cut_gets_no_index_rewrite() -> None:
+    for length, fits in ((63, True), (64, False)):
+        sql = f"ALTER TABLE accounts ADD CONSTRAINT {'u' * length} UNIQUE (email);\n"
+        assert bool(fixes(sql, "unique-without-index")) is fits
+
+
+def test_a_lock_timeout_set_after_the_statement_does_not_count() -> None:
+    sql = "CREATE INDEX a ON accounts (email);\nSET lock_timeout = '1s';\n"
+    found = [f for f in lint_sql(sql, history=HISTORY) if f.rule == "non-concurrent-index"]
+    statements = parse(Migration("m.sql", "1", "sql", text=sql)).statements
+    titles = [f.title for f in sql_fixes(found[0], statements, sql, Where(False))]
+    assert "Prepend SET lock_timeout = '5s'" in titles
+
+
+def test_the_editor_says_when_a_file_of_several_statements_needs_its_own_migration() -> None:
+    from migcheck.lsp.fixes import fixes_for
+
+    sql = "ALTER TABLE accounts ADD COLUMN x int;\nCREATE INDEX a ON accounts (email);\n"
+    (finding,) = [f for f in lint_sql(sql, history=HISTORY) if f.rule == "non-concurrent-index"]
+    statements = parse(Migration("m.sql", "1", "sql", text=sql)).statements
+    titles = [f.title for f in fixes_for(finding, statements, sql, "sql")]
+    assert titles[0] == (
+        "Add CONCURRENTLY (it cannot run in a transaction: give it a migration of its own)"
+    )
+    one = "CREATE INDEX a ON accounts (email);\n"
+    (finding,) = [f for f in lint_sql(one, history=HISTORY) if f.rule == "non-concurrent-index"]
+    statements = parse(Migration("m.sql", "1", "sql", text=one)).statements
+    assert fixes_for(finding, statements, one, "sql")[0].title == "Add CONCURRENTLY"
+    assert fixes_for(finding, statements, one, "alembic") == []

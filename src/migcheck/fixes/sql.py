@@ -190,9 +190,8 @@ def _unique(rule: str, stmt: Statement) -> list[Fix]:
     op = _single(stmt, "add_constraint")
     match = _ADD_KEY.match(stmt.text)
     con = op.constraint if op is not None else None
+    # The pattern admits only UNIQUE / PRIMARY KEY over plain columns, no USING INDEX.
     if op is None or match is None or op.table is None or con is None:
-        return []
-    if con.kind not in ("unique", "primary_key") or con.using_index:
         return []
     # The index takes the constraint's name, so the constraint ends up as ADD CONSTRAINT
     # would have named it.
