@@ -347,3 +347,12 @@ def test_a_refused_write_creates_no_new_prisma_folder(tmp_path: Path) -> None:
         "migration_lock.toml",
     ]
     assert target.read_text() == PRISMA_NEW
+
+
+def test_the_diff_never_prints_control_characters_from_names_or_text(tmp_path: Path) -> None:
+    repo = sql_repo(tmp_path)
+    write(repo / "migrations" / "002_\x1b[31mred.sql", "-- \x1b]0;owned\x07\n" + INDEX)
+    proc = migcheck("check", "migrations", "--show-fixes", cwd=repo)
+    assert "--- a/migrations/002_\\x1b[31mred.sql\n" in proc.stdout
+    assert " -- \\x1b]0;owned\\x07\n" in proc.stdout
+    assert "\x1b" not in proc.stdout + proc.stderr and "\x07" not in proc.stdout

@@ -98,20 +98,27 @@ def unified_diff(planned: FileFixes) -> str:
     """The unified diff of one file's applicable fixes, plus the files they create."""
     import difflib
 
+    from migcheck.report.escape import visible
+
+    # A path is one line of the diff whatever its name holds (a newline, an escape).
+    path = visible(planned.path)
     new = apply_edits(planned.text, planned.edits)
     out = "".join(
         difflib.unified_diff(
             planned.text.splitlines(keepends=True),
             new.splitlines(keepends=True),
-            f"a/{planned.path}",
-            f"b/{planned.path}",
+            f"a/{path}",
+            f"b/{path}",
         )
     )
     for fix in planned.applicable:
         for created in fix.new_files:
             out += "".join(
                 difflib.unified_diff(
-                    [], created.text.splitlines(keepends=True), "/dev/null", f"b/{created.path}"
+                    [],
+                    created.text.splitlines(keepends=True),
+                    "/dev/null",
+                    f"b/{visible(created.path)}",
                 )
             )
     return out

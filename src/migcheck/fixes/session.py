@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from migcheck.fixes.model import FileFixes
     from migcheck.runner import RunRequest, RunResult
 
+
 @dataclass
 class Outcome:
     """What a fix stage did: the diff shown, the files written, those left alone."""
