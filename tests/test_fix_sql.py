@@ -163,7 +163,9 @@ def test_the_check_of_a_schema_qualified_table_is_named_after_the_table_alone() 
     sql = "ALTER TABLE billing.accounts ALTER COLUMN email SET NOT NULL;\n"
     (finding,) = [f for f in lint_sql(sql, history=history) if f.rule == "set-not-null"]
     statements = parse(Migration("m.sql", "1", "sql", text=sql)).statements
-    (fix,) = [f for f in sql_fixes(finding, statements, sql, Where(False)) if "lock" not in f.title]
+    (fix,) = [
+        f for f in sql_fixes(finding, statements, sql, Where(False, 14)) if "lock" not in f.title
+    ]
     assert apply_edits(sql, fix.edits).splitlines()[0] == (
         "ALTER TABLE billing.accounts ADD CONSTRAINT accounts_email_not_null_check "
         "CHECK (email IS NOT NULL) NOT VALID;"
@@ -174,12 +176,12 @@ def test_only_an_earlier_lock_timeout_saves_the_prepended_one() -> None:
     sql = "SET statement_timeout = '1min';\nCREATE INDEX a ON accounts (email);\n"
     found = [f for f in lint_sql(sql, history=HISTORY) if f.rule == "non-concurrent-index"]
     statements = parse(Migration("m.sql", "1", "sql", text=sql)).statements
-    titles = [f.title for f in sql_fixes(found[0], statements, sql, Where(False))]
+    titles = [f.title for f in sql_fixes(found[0], statements, sql, Where(False, 14))]
     assert "Prepend SET lock_timeout = '5s'" in titles
     timed = "SET lock_timeout = '1s';\n" + sql
     statements = parse(Migration("m.sql", "1", "sql", text=timed)).statements
     found = [f for f in lint_sql(timed, history=HISTORY) if f.rule == "non-concurrent-index"]
-    titles = [f.title for f in sql_fixes(found[0], statements, timed, Where(False))]
+    titles = [f.title for f in sql_fixes(found[0], statements, timed, Where(False, 14))]
     assert "Prepend SET lock_timeout = '5s'" not in titles
 
 
@@ -191,7 +193,7 @@ def test_a_check_name_over_63_bytes_gets_no_fix_rather_than_a_cut_name() -> None
         sql = f"ALTER TABLE accounts ALTER COLUMN {column} SET NOT NULL;\n"
         (finding,) = [f for f in lint_sql(sql, history=history) if f.rule == "set-not-null"]
         statements = parse(Migration("m.sql", "1", "sql", text=sql)).statements
-        titles = [f.title for f in sql_fixes(finding, statements, sql, Where(False))]
+        titles = [f.title for f in sql_fixes(finding, statements, sql, Where(False, 14))]
         assert any(t.startswith("SET NOT NULL after") for t in titles) is fits
 
 
@@ -212,7 +214,7 @@ def test_a_lock_timeout_set_after_the_statement_does_not_count() -> None:
     sql = "CREATE INDEX a ON accounts (email);\nSET lock_timeout = '1s';\n"
     found = [f for f in lint_sql(sql, history=HISTORY) if f.rule == "non-concurrent-index"]
     statements = parse(Migration("m.sql", "1", "sql", text=sql)).statements
-    titles = [f.title for f in sql_fixes(found[0], statements, sql, Where(False))]
+    titles = [f.title for f in sql_fixes(found[0], statements, sql, Where(False, 14))]
     assert "Prepend SET lock_timeout = '5s'" in titles
 
 
@@ -231,3 +233,8 @@ def test_the_editor_says_when_a_file_of_several_statements_needs_its_own_migrati
     statements = parse(Migration("m.sql", "1", "sql", text=one)).statements
     assert fixes_for(finding, statements, one, "sql")[0].title == "Add CONCURRENTLY"
     assert fixes_for(finding, statements, one, "alembic") == []
+
+
+def test_a_constraint_followed_by_another_action_is_not_split() -> None:
+    sql = "ALTER TABLE accounts ADD CONSTRAINT pos CHECK (id > 0), ADD COLUMN y int;\n"
+    assert fixes(sql, "constraint-without-not-valid") == []

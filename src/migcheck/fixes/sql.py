@@ -67,7 +67,7 @@ class Where:
     # The statement runs inside a transaction block (the runner's, or the implicit one
     # of a multi-statement file): CONCURRENTLY cannot run there.
     transaction: bool
-    pg_version: int = 14
+    pg_version: int
     # Outside a transaction as migcheck models the runner, but one of several
     # statements in the file: the title says it must stay so.
     shared: bool = False
