@@ -37,7 +37,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
                 "migcheck.postlint", "migcheck.baseline", "migcheck.gitdiff",
                 "migcheck.tablestats", "migcheck.appschema")),
     ("config", ("migcheck.config",)),
-    ("run", ("migcheck.runner", "migcheck.configreport")),
+    ("run", ("migcheck.runner", "migcheck.configreport", "migcheck.fixes")),
     ("report", ("migcheck.report",)),
     ("live", ("migcheck.live", "migcheck.stats_collect")),
     ("rehearse", ("migcheck.rehearse",)),

@@ -292,6 +292,17 @@ def _csv(values: tuple[str, ...]) -> list[str]:
     is_flag=True,
     help="Also list the findings `migcheck: ignore` comments suppressed, with their reasons.",
 )
+@click.option(
+    "--fix",
+    is_flag=True,
+    help="Apply the safe fixes to migrations git reports as uncommitted (with --diff: "
+    "added since BASE), then report what remains.",
+)
+@click.option(
+    "--show-fixes",
+    is_flag=True,
+    help="Print the fixes as a unified diff (on stderr for machine formats), without writing.",
+)
 @_debug_option
 def check(
     paths: tuple[str, ...],
@@ -321,6 +332,8 @@ def check(
     baseline: str | None,
     write_baseline: str | None,
     show_suppressed: bool,
+    fix: bool = False,
+    show_fixes: bool = False,
 ) -> None:
     """Lint migrations under PATHS (files, directories, or - for stdin)."""
     from migcheck.config import ConfigError, merge
@@ -382,10 +395,37 @@ def check(
     except UserError as err:  # a bad baseline file, a git history --diff cannot use
         click.echo(f"migcheck: {visible(str(err))}", err=True)
         sys.exit(EXIT_USAGE)
+    if fix or show_fixes or fmt == "sarif":
+        result = _fix_stage(req, result, fmt, output, write=fix, show=show_fixes)
     _say_notes(result, write_baseline, fmt, output)
     _emit(result, fmt, statistics, output, show_suppressed)
     code = _exit_code(result, settings.fail_on)
     sys.exit(EXIT_CLEAN if exit_zero and code == EXIT_FINDINGS else code)
+
+
+def _fix_stage(
+    req: Any, result: RunResult, fmt: str, output: str | None, *, write: bool, show: bool
+) -> RunResult:
+    """``--fix`` / ``--show-fixes`` (``migcheck.fixes.session``); the diff goes to stdout
+    with the text report, to stderr when stdout carries a machine format."""
+    from migcheck.fixes.session import fix_stage
+
+    if write and "-" in req.paths:
+        raise click.UsageError("--fix writes files; it cannot fix standard input")
+    result, outcome = fix_stage(
+        req,
+        result,
+        write=write,
+        show=show,
+        say=lambda line: click.echo(f"migcheck: {visible(line)}", err=True),
+    )
+    if show and outcome.diff:
+        on_stdout = output is not None or fmt in ("text", "concise")
+        from migcheck.report.escape import log_line
+
+        lines = visible(outcome.diff, multiline=True).splitlines()
+        click.echo("".join(log_line(line) + "\n" for line in lines), nl=False, err=not on_stdout)
+    return result
 
 
 def _checked_paths(

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from migcheck.appschema.gating import DeployedSchema
     from migcheck.baseline import BaselineEntry
     from migcheck.configreport import ConfigReport
+    from migcheck.fixes.model import Fix
     from migcheck.schema import Schema
 
 DEFAULT_PG_VERSION = 14
@@ -68,6 +69,9 @@ class RunResult(Result):
     # Unreadable files read only as history (neither named nor changed): not this run's
     # input errors, reported as one line.
     history_errors: list[InputError] = field(default_factory=list)
+    # The fixes of each finding, by ``Finding.sort_key``, when the run asked for them
+    # (``--fix``, ``--show-fixes``, the SARIF and JSON reports: ``fixes.session``).
+    fixes: dict[tuple[str, int, int, str], list[Fix]] = field(default_factory=dict)
 
 
 def parse_prisma_version(value: str | None) -> tuple[int, int] | None:

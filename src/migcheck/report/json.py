@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from migcheck.model import Result
 from migcheck.report.escape import json_text
@@ -12,6 +13,8 @@ def as_dict(result: Result) -> dict[str, object]:
     from migcheck.configreport import ConfigReport
 
     config = getattr(result, "config", None) or ConfigReport()
+    # Each finding's fixes, when the run planned them (``--fix``, ``--show-fixes``).
+    fixes: dict[tuple[str, int, int, str], list[Any]] = getattr(result, "fixes", {})
     return {
         "version": 1,
         "findings": [
@@ -28,6 +31,11 @@ def as_dict(result: Result) -> dict[str, object]:
                 "help": f.help,
                 **({"original_severity": f.original_severity} if f.original_severity else {}),
                 **({"evidence": f.evidence} if f.evidence else {}),
+                **(
+                    {"fixes": [fix.to_json() for fix in fixes[f.sort_key]]}
+                    if fixes.get(f.sort_key)
+                    else {}
+                ),
             }
             for f in result.findings
         ],

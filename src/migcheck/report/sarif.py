@@ -5,8 +5,10 @@ recommendation), with the rule's documentation as help. Locations are URIs relat
 ``%SRCROOT%`` (the repository root), lines and columns 1-based and counted in Unicode
 code points as migcheck counts them; ``endColumn`` is exclusive, as SARIF defines it.
 Each result carries a ``partialFingerprints`` entry that does not depend on line
-numbers, so code scanning keeps an alert open (or dismissed) when lines move. Input
-errors become tool execution notifications.
+numbers, so code scanning keeps an alert open (or dismissed) when lines move, and its
+safe fixes (``migcheck.fixes``) as SARIF ``fixes``: replacements by region and character
+offset, a created file as content inserted into an empty one. Input errors become tool
+execution notifications.
 """
 
 from __future__ import annotations
@@ -114,6 +116,7 @@ def as_dict(result: Result, *, root: str | None = None) -> dict[str, Any]:
             rule_index[f.rule] = len(rules)
             rules.append(rule_descriptor(f.rule, f))
     prints = fingerprints(result.findings, root)
+    fixes: dict[tuple[str, int, int, str], list[Any]] = getattr(result, "fixes", {})
     results = []
     for f, fingerprint in zip(result.findings, prints, strict=True):
         text = f"{f.message}\n\nhelp: {f.help}" if f.help else f.message
@@ -132,6 +135,7 @@ def as_dict(result: Result, *, root: str | None = None) -> dict[str, Any]:
                     }
                 ],
                 "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
+                **_fixes(fixes.get(f.sort_key, []), f.path, root),
             }
         )
     invocation: dict[str, Any] = {"executionSuccessful": not getattr(result, "fatal", False)}
@@ -171,6 +175,46 @@ def as_dict(result: Result, *, root: str | None = None) -> dict[str, Any]:
             }
         ],
     }
+
+
+def _fixes(fixes: list[Any], path: str, root: str | None) -> dict[str, Any]:
+    """The result's ``fixes`` property: each fix ``--fix`` would apply (``fixes.model.Fix``)."""
+    out = []
+    for fix in fixes:
+        if fix.applicability != "safe" or len(fix.regions) != len(fix.edits):
+            continue
+        replacements = [
+            {
+                "deletedRegion": {
+                    "startLine": r.line,
+                    "startColumn": r.column,
+                    "endLine": r.end_line,
+                    "endColumn": r.end_column,
+                    "charOffset": e.start,
+                    "charLength": e.end - e.start,
+                },
+                "insertedContent": {"text": e.new},
+            }
+            for e, r in zip(fix.edits, fix.regions, strict=True)
+        ]
+        changes = [
+            {"artifactLocation": artifact_location(path, root), "replacements": replacements}
+        ]
+        empty = {"startLine": 1, "startColumn": 1, "endLine": 1, "endColumn": 1, "charOffset": 0}
+        for created in fix.new_files:
+            changes.append(
+                {
+                    "artifactLocation": artifact_location(created.path, root),
+                    "replacements": [
+                        {
+                            "deletedRegion": {**empty, "charLength": 0},
+                            "insertedContent": {"text": created.text},
+                        }
+                    ],
+                }
+            )
+        out.append({"description": {"text": fix.title}, "artifactChanges": changes})
+    return {"fixes": out} if out else {}
 
 
 def _notification(path: str, line: int | None, message: str, root: str | None) -> dict[str, Any]:
