@@ -356,3 +356,47 @@ def test_the_diff_never_prints_control_characters_from_names_or_text(tmp_path: P
     assert "--- a/migrations/002_\\x1b[31mred.sql\n" in proc.stdout
     assert " -- \\x1b]0;owned\\x07\n" in proc.stdout
     assert "\x1b" not in proc.stdout + proc.stderr and "\x07" not in proc.stdout
+
+
+def test_a_split_that_would_validate_in_the_same_transaction_is_shown_not_applied(
+    tmp_path: Path,
+) -> None:
+    # golang-migrate sends a file of several statements as one implicit transaction: the
+    # VALIDATE written beside the NOT VALID add would scan under its ACCESS EXCLUSIVE lock.
+    repo = sql_repo(tmp_path)
+    text = 'ALTER TABLE "User" ADD CONSTRAINT "User_email_check" CHECK ("email" <> \'\');\n'
+    new = write(repo / "migrations" / "002_check.up.sql", text)
+    write(repo / "migrations" / "002_check.down.sql", 'ALTER TABLE "User" DROP CONSTRAINT x;\n')
+    proc = migcheck("check", "migrations", "--fix", "--format", "concise", cwd=repo)
+    assert "SET lock_timeout = '5s';\n" + text == new.read_text()
+    assert (
+        "constraint-without-not-valid: Split into ADD CONSTRAINT ... NOT VALID + VALIDATE "
+        "CONSTRAINT (run the VALIDATE in a later migration, outside this one's transaction): "
+        "not applied, shown only"
+    ) in proc.stderr
+    assert "validate-in-same-transaction" not in proc.stdout
+
+
+def test_prisma_set_not_null_keeps_the_check_here_and_validates_in_a_new_folder(
+    tmp_path: Path,
+) -> None:
+    repo = prisma_repo(tmp_path)
+    migrations = repo / "prisma" / "migrations"
+    current = write(
+        migrations / "20240201000000_nn" / "migration.sql",
+        '-- AlterTable\nALTER TABLE "User" ALTER COLUMN "email" SET NOT NULL;\n',
+    )
+    proc = migcheck("check", "prisma", "--fix", "--format", "concise", cwd=repo)
+    assert current.read_text() == (
+        "-- AlterTable\n"
+        'ALTER TABLE "User" ADD CONSTRAINT "User_email_not_null_check" CHECK ("email" IS NOT '
+        "NULL) NOT VALID;\n"
+    )
+    assert (migrations / "20240201000000_nn_validate" / "migration.sql").read_text() == (
+        "-- AlterTable\n"
+        'ALTER TABLE "User" VALIDATE CONSTRAINT "User_email_not_null_check";\n'
+        'ALTER TABLE "User" ALTER COLUMN "email" SET NOT NULL;\n'
+        'ALTER TABLE "User" DROP CONSTRAINT "User_email_not_null_check";\n'
+    )
+    # Re-linted: nothing left, in particular no VALIDATE under the ADD's lock.
+    assert proc.returncode == 0, proc.stdout

@@ -80,7 +80,8 @@ def _plan_file(
     mode, _ = runner_transaction(history, migration, statements, options)
     explicit = any(op.kind == "begin" for s in statements for op in s.ops)
     shared = sum(not s.embedded for s in statements) > 1
-    where = Where(mode is not None or explicit, pg, shared)
+    implicit = bool(migration.notes.get("implicit_transaction"))
+    where = Where(mode is not None or explicit, pg, shared, implicit)
     planned = FileFixes(migration.path, text, migration.tool)
     for finding in sorted(findings, key=lambda f: f.sort_key):
         for fix in sql_fixes(finding, statements, text, where):

@@ -2,7 +2,8 @@
 
 ``prisma migrate deploy`` sends a multi-statement ``migration.sql`` as one implicit
 transaction: CONCURRENTLY fails there, and a VALIDATE CONSTRAINT there still runs under
-the ADD CONSTRAINT's lock. The fixed statement therefore goes, alone, to a new folder
+the ADD CONSTRAINT's lock (so does SET NOT NULL's validated CHECK). The fixed statement,
+or the VALIDATE and what follows it, therefore goes to a new folder
 named after the current one plus ``_concurrently`` or ``_validate`` (so it sorts right
 after it). The move is made only when no existing folder sorts between the two and no
 statement left behind names the index or constraint (it would now run before it).
@@ -15,7 +16,14 @@ import re
 from typing import TYPE_CHECKING
 
 from migcheck.fixes.model import NEEDS_OWN_MIGRATION, SAFE, Fix, NewFile, TextEdit
-from migcheck.fixes.sql import CONCURRENTLY_TITLE, SPLIT_TITLE, VALIDATE_LATER, statement_of
+from migcheck.fixes.sql import (
+    CONCURRENTLY_TITLE,
+    NOT_NULL_LATER,
+    NOT_NULL_TITLE,
+    SPLIT_TITLE,
+    VALIDATE_LATER,
+    statement_of,
+)
 
 if TYPE_CHECKING:
     from migcheck.fixes.model import FileFixes
@@ -76,6 +84,8 @@ def move_to_own_migrations(
             candidates.append((fix, stmt, "concurrently"))
         elif fix.title == SPLIT_TITLE + VALIDATE_LATER:
             candidates.append((fix, stmt, "validate"))
+        elif fix.title == NOT_NULL_TITLE + NOT_NULL_LATER:
+            candidates.append((fix, stmt, "not null"))
     moved = {id(stmt) for fix, stmt, kind in candidates if kind == "concurrently"}
     if not candidates or all(id(s) in moved for s in top):
         return  # an empty migration.sql would be left behind: keep it as it is
@@ -84,12 +94,16 @@ def move_to_own_migrations(
         later = [s for s in top if s.span.start > stmt.span.start and id(s) not in moved]
         op = stmt.ops[0] if stmt.ops else None
         name = op.name if op is not None else None
+        if kind == "not null":
+            # The column becomes NOT NULL only in the new folder: a later statement that
+            # names it might count on that.
+            name = op.column if op is not None else None
         if later and (name is None or any(_names(s, name) for s in later)):
             continue  # a statement after it may need it: moving it would break that
         if kind == "concurrently":
             _move_statement(planned, fix, stmt, folders)
         else:
-            _move_validate(fix, stmt, folders)
+            _move_validate(fix, stmt, folders, kind)
 
 
 def _move_statement(planned: FileFixes, fix: Fix, stmt: Statement, folders: _Folders) -> None:
@@ -125,18 +139,30 @@ def _move_statement(planned: FileFixes, fix: Fix, stmt: Statement, folders: _Fol
     fix.applicability = SAFE
 
 
-def _move_validate(fix: Fix, stmt: Statement, folders: _Folders) -> None:
+def _move_validate(fix: Fix, stmt: Statement, folders: _Folders, kind: str) -> None:
+    """Keep the ``NOT VALID`` add here; the VALIDATE (and, for SET NOT NULL, the SET and
+    the DROP of the CHECK after it) goes to the new folder."""
     (edit,) = fix.edits
-    match = _VALIDATE.search(edit.new)
-    if match is None:
-        return
+    if kind == "validate":
+        match = _VALIDATE.search(edit.new)
+        if match is None:
+            return
+        keep, later = (TextEdit(stmt.span.end, stmt.span.end, " NOT VALID"), match.group(1))
+        title, head = SPLIT_TITLE, "-- ValidateConstraint"
+    else:
+        add, sep, rest = edit.new.partition(";\n")
+        if not sep:
+            return
+        keep, later = TextEdit(edit.start, edit.end, add), rest
+        title, head = NOT_NULL_TITLE, "-- AlterTable"
     target = folders.claim("validate")
     if target is None:
         return
     new = target.rsplit("/", 2)[-2]
-    fix.title = f"{SPLIT_TITLE}, the VALIDATE in a new migration {new}/"
-    fix.edits = [TextEdit(stmt.span.end, stmt.span.end, " NOT VALID")]
-    fix.new_files = [NewFile(target, f"-- ValidateConstraint\n{match.group(1)};\n")]
+    fix.title = f"{title}, the VALIDATE in a new migration {new}/"
+    fix.edits = [keep]
+    fix.new_files = [NewFile(target, f"{head}\n{later};\n")]
+    fix.applicability = SAFE
 
 
 def _names(stmt: Statement, name: str) -> bool:

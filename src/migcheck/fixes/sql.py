@@ -37,6 +37,10 @@ UNIQUE_TITLE = "Build the index CONCURRENTLY, then ADD CONSTRAINT ... USING INDE
 OUTSIDE_TX = " (it cannot run in a transaction: give it a migration of its own)"
 KEEP_OUTSIDE_TX = " (it cannot run in a transaction block: run this file without one)"
 VALIDATE_LATER = " (run the VALIDATE in a later migration, outside this one's transaction)"
+NOT_NULL_LATER = (
+    " (run the VALIDATE, SET NOT NULL and DROP CONSTRAINT in a later migration, outside"
+    " this one's transaction)"
+)
 
 _CREATE_INDEX = re.compile(r"\ACREATE\s+(?:UNIQUE\s+)?INDEX\b", re.I)
 _DROP_INDEX = re.compile(r"\ADROP\s+INDEX\b", re.I)
@@ -71,6 +75,15 @@ class Where:
     # Outside a transaction as migcheck models the runner, but one of several
     # statements in the file: the title says it must stay so.
     shared: bool = False
+    # The runner sends a file of several statements as one implicit transaction: a
+    # rewrite that turns one statement into several makes the file one.
+    implicit: bool = False
+
+    @property
+    def one_transaction_after(self) -> bool:
+        """Whether statements a rewrite adds beside the original share its transaction
+        (then a VALIDATE there still runs under the ADD CONSTRAINT's lock)."""
+        return self.transaction or self.implicit
 
 
 def statement_of(finding: Finding, statements: list[Statement]) -> Statement | None:
@@ -107,7 +120,7 @@ def sql_fixes(finding: Finding, statements: list[Statement], text: str, where: W
     elif rule == "constraint-without-not-valid":
         out += _not_valid(rule, stmt, where)
     elif rule in ("set-not-null-scan", "set-not-null") and where.pg_version >= 12:
-        out += _not_null(rule, stmt)
+        out += _not_null(rule, stmt, where)
     elif rule == "unique-without-index":
         out += _unique(rule, stmt)
     if finding.category == "locking" or rule == "missing-lock-timeout":
@@ -156,11 +169,15 @@ def _not_valid(rule: str, stmt: Statement, where: Where) -> list[Fix]:
     validate = f"ALTER TABLE {match.group('table')} VALIDATE CONSTRAINT {ident_part(name)}"
     # The statement's own ``;`` (after its span) now ends the VALIDATE.
     new = f"{stmt.text} NOT VALID;\n{validate}"
-    title = SPLIT_TITLE + (VALIDATE_LATER if where.transaction else "")
-    return [Fix(title, rule, [TextEdit(stmt.span.start, stmt.span.end, new)])]
+    edit = TextEdit(stmt.span.start, stmt.span.end, new)
+    if where.one_transaction_after:
+        # In one transaction the VALIDATE's scan runs under the ADD's ACCESS EXCLUSIVE
+        # lock: the split only helps with a commit between (shown; Prisma moves it).
+        return [Fix(SPLIT_TITLE + VALIDATE_LATER, rule, [edit], NEEDS_OWN_MIGRATION)]
+    return [Fix(SPLIT_TITLE, rule, [edit])]
 
 
-def _not_null(rule: str, stmt: Statement) -> list[Fix]:
+def _not_null(rule: str, stmt: Statement, where: Where) -> list[Fix]:
     from migcheck.quoting import ident_part
 
     op = _single(stmt, "set_not_null")
@@ -180,7 +197,12 @@ def _not_null(rule: str, stmt: Statement) -> list[Fix]:
         f"{stmt.text};\n"
         f"ALTER TABLE {table} DROP CONSTRAINT {con}"
     )
-    return [Fix(NOT_NULL_TITLE, rule, [TextEdit(stmt.span.start, stmt.span.end, new)])]
+    edit = TextEdit(stmt.span.start, stmt.span.end, new)
+    if where.one_transaction_after:
+        # The CHECK's validation must commit before SET NOT NULL's ACCESS EXCLUSIVE lock
+        # is taken, or the scan runs under the ADD's lock (shown; Prisma moves it).
+        return [Fix(NOT_NULL_TITLE + NOT_NULL_LATER, rule, [edit], NEEDS_OWN_MIGRATION)]
+    return [Fix(NOT_NULL_TITLE, rule, [edit])]
 
 
 def _unique(rule: str, stmt: Statement) -> list[Fix]:
