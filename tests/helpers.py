@@ -7,6 +7,7 @@ come before the named one in a real directory.
 
 from __future__ import annotations
 
+import subprocess
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
@@ -115,3 +116,42 @@ def lint_alembic(
 
     ids = rules if rules is not None else default_rule_ids()
     return lint_history(history, pg=pg, rules=ids).findings
+
+
+def cli(
+    *args: str,
+    cwd: Path | str,
+    env: dict[str, str] | None = None,
+    input: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """``migcheck ARGS`` run in this process, in ``cwd``, as a finished process would
+    report it (exit code, stdout, stderr). A subprocess costs an interpreter start and the
+    imports of sqlglot, Alembic and SQLAlchemy (about a second); use this where the test
+    is about what migcheck says, and a real process where it is about the process (start-up
+    imports, signals, inherited file descriptors, the installed entry point).
+
+    ``env`` adds to the environment (``""`` removes a variable). An exception that
+    escaped ``main`` is reported as the process would print it: a traceback on stderr and
+    exit code 1, so ``"Traceback" not in stderr`` checks stay meaningful."""
+    import os
+    import traceback
+
+    from click.testing import CliRunner
+
+    from migcheck.cli import main
+
+    unset = {k for k, v in (env or {}).items() if v == ""}
+    extra: dict[str, str | None] = {k: (None if k in unset else v) for k, v in (env or {}).items()}
+    before = os.getcwd()
+    os.chdir(cwd)
+    try:
+        result = CliRunner().invoke(main, list(args), input=input, env=extra, catch_exceptions=True)
+    finally:
+        os.chdir(before)
+    stderr = result.stderr
+    code = result.exit_code
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        assert result.exc_info is not None
+        stderr += "".join(traceback.format_exception(*result.exc_info))
+        code = 1
+    return subprocess.CompletedProcess(["migcheck", *args], code, result.stdout, stderr)
