@@ -122,17 +122,23 @@ def cli(
     *args: str,
     cwd: Path | str,
     env: dict[str, str] | None = None,
+    inherit_env: bool = True,
     input: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """``migcheck ARGS`` run in this process, in ``cwd``, as a finished process would
-    report it (exit code, stdout, stderr). A subprocess costs an interpreter start and the
-    imports of sqlglot, Alembic and SQLAlchemy (about a second); use this where the test
-    is about what migcheck says, and a real process where it is about the process (start-up
-    imports, signals, inherited file descriptors, the installed entry point).
+    """``migcheck ARGS`` run in this process, in ``cwd``, reported as a finished process
+    would be (exit code, stdout, stderr).
 
-    ``env`` adds to the environment (``""`` removes a variable). An exception that
-    escaped ``main`` is reported as the process would print it: a traceback on stderr and
-    exit code 1, so ``"Traceback" not in stderr`` checks stay meaningful."""
+    A subprocess costs an interpreter start and the imports of sqlglot, Alembic and
+    SQLAlchemy (about a second, several under load). Use this where the test is about
+    what migcheck reports; start a real process where it is about the process: start-up
+    imports, signals, file descriptors, the installed entry point, code a revision runs
+    when imported, or a tree that changes between two runs of one test (this process
+    remembers the directories it resolved, ``sources.reading.resolve``).
+
+    ``env`` is added to the environment (``""`` removes a variable), or with
+    ``inherit_env=False`` is the whole environment, as ``subprocess.run(env=...)``. An
+    exception escaping ``main`` is reported as the process would print it: a traceback
+    on stderr and exit 1, so ``"Traceback" not in stderr`` checks keep their meaning."""
     import os
     import traceback
 
@@ -140,16 +146,22 @@ def cli(
 
     from migcheck.cli import main
 
-    unset = {k for k, v in (env or {}).items() if v == ""}
-    extra: dict[str, str | None] = {k: (None if k in unset else v) for k, v in (env or {}).items()}
-    before = os.getcwd()
-    os.chdir(cwd)
+    saved_env, saved_cwd = dict(os.environ), os.getcwd()
     try:
-        result = CliRunner().invoke(main, list(args), input=input, env=extra, catch_exceptions=True)
+        if not inherit_env:
+            os.environ.clear()
+        for name, value in (env or {}).items():
+            if value == "":
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        os.chdir(cwd)
+        result = CliRunner().invoke(main, list(args), input=input, catch_exceptions=True)
     finally:
-        os.chdir(before)
-    stderr = result.stderr
-    code = result.exit_code
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+    stderr, code = result.stderr, result.exit_code
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         assert result.exc_info is not None
         stderr += "".join(traceback.format_exception(*result.exc_info))
