@@ -7,6 +7,7 @@ come before the named one in a real directory.
 
 from __future__ import annotations
 
+import subprocess
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
@@ -115,3 +116,54 @@ def lint_alembic(
 
     ids = rules if rules is not None else default_rule_ids()
     return lint_history(history, pg=pg, rules=ids).findings
+
+
+def cli(
+    *args: str,
+    cwd: Path | str,
+    env: dict[str, str] | None = None,
+    inherit_env: bool = True,
+    input: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """``migcheck ARGS`` run in this process, in ``cwd``, reported as a finished process
+    would be (exit code, stdout, stderr).
+
+    A subprocess costs an interpreter start and the imports of sqlglot, Alembic and
+    SQLAlchemy (about a second, several under load). Use this where the test is about
+    what migcheck reports; start a real process where it is about the process: start-up
+    imports, signals, file descriptors, the installed entry point, code a revision runs
+    when imported, or a tree that changes between two runs of one test (this process
+    remembers the directories it resolved, ``sources.reading.resolve``).
+
+    ``env`` is added to the environment (``""`` removes a variable), or with
+    ``inherit_env=False`` is the whole environment, as ``subprocess.run(env=...)``. An
+    exception escaping ``main`` is reported as the process would print it: a traceback
+    on stderr and exit 1, so ``"Traceback" not in stderr`` checks keep their meaning."""
+    import os
+    import traceback
+
+    from click.testing import CliRunner
+
+    from migcheck.cli import main
+
+    saved_env, saved_cwd = dict(os.environ), os.getcwd()
+    try:
+        if not inherit_env:
+            os.environ.clear()
+        for name, value in (env or {}).items():
+            if value == "":
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        os.chdir(cwd)
+        result = CliRunner().invoke(main, list(args), input=input, catch_exceptions=True)
+    finally:
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+    stderr, code = result.stderr, result.exit_code
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        assert result.exc_info is not None
+        stderr += "".join(traceback.format_exception(*result.exc_info))
+        code = 1
+    return subprocess.CompletedProcess(["migcheck", *args], code, result.stdout, stderr)

@@ -11,11 +11,11 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from helpers import cli
 from migcheck.appschema import from_prisma
 from migcheck.appschema.sqlalchemy_ast import from_sqlalchemy
 
@@ -119,13 +119,7 @@ def commit_of(root: Path, rev: str) -> str:
 
 
 def run(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "migcheck", "--format", "json", *args],
-        cwd=root,
-        env=ENV,
-        capture_output=True,
-        text=True,
-    )
+    return cli("--format", "json", *args, cwd=root, env=ENV)
 
 
 def lint(root: Path, *args: str) -> list[dict[str, object]]:
@@ -175,13 +169,7 @@ def test_a_field_ignored_on_the_deployed_schema_clears_the_drop_since_that_commi
         "so the deployed app does not use it."
     )
     # The text report says it too, on the finding's line.
-    text = subprocess.run(
-        [sys.executable, "-m", "migcheck", "--diff", "main", "prisma"],
-        cwd=root,
-        env=ENV,
-        capture_output=True,
-        text=True,
-    ).stdout
+    text = cli("--diff", "main", "prisma", cwd=root, env=ENV).stdout
     assert "info[drop-column]" in text and f"@ignore since {ignored_in}" in text
 
 

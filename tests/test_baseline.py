@@ -10,12 +10,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from helpers import lint_history
+from helpers import cli, lint_history
 from migcheck.baseline import (
     Baseline,
     BaselineError,
@@ -248,14 +247,7 @@ def test_hand_merged_duplicate_entries_add_up(tmp_path: Path) -> None:
 
 
 def _migcheck(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "migcheck", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "NO_COLOR": "1"},
-        timeout=120,
-    )
+    proc = cli(*args, cwd=cwd, env={"NO_COLOR": "1"})
     assert "Traceback" not in proc.stderr + proc.stdout
     return proc
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+import helpers
 from migcheck import config as cfg
 from migcheck.config import (
     Config,
@@ -785,14 +786,7 @@ VIEW = "DROP VIEW active_users;\n"  # a warning
 
 
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "migcheck", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "NO_COLOR": "1"},
-        timeout=120,
-    )
+    proc = helpers.cli(*args, cwd=cwd, env={"NO_COLOR": "1"})
     assert "Traceback" not in proc.stderr + proc.stdout, proc.stderr
     return proc
 

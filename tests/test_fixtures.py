@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from helpers import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -177,13 +178,7 @@ EXPECTED = [
 
 
 def _lint(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "migcheck", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return cli(*args, cwd=ROOT)
 
 
 def test_fixtures_report_exactly_the_expected_findings() -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import cli
 from migcheck.gitdiff import DiffError, DiffResult, changed_migration_paths, edited_findings
 
 MIG = "db/migrations"
@@ -442,15 +443,7 @@ def test_flyway_repeatable_migrations_may_be_edited(tmp_path: Path) -> None:
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "migcheck", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "NO_COLOR": "1"},
-        timeout=120,
-        check=False,
-    )
+    proc = cli(*args, cwd=cwd, env={"NO_COLOR": "1"})
     assert "Traceback" not in proc.stderr + proc.stdout, proc.stderr
     return proc
 

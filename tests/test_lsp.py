@@ -11,6 +11,8 @@ from pathlib import Path
 from lsprotocol import types
 from tests.lsp_client import Editor, RawServer, apply, prisma_history, run
 
+from helpers import cli
+
 INDEX = '-- CreateIndex\nCREATE INDEX "User_email_idx" ON "User"("email");\n'
 
 
@@ -375,14 +377,8 @@ def test_the_server_answers_like_check_on_every_fixture_migration(tmp_path: Path
     paths += sorted((root / "fixtures" / "alembic").rglob("versions/*.py"))[:6]
 
     def check(path: Path) -> set[tuple[str, int, int]]:
-        out = subprocess.run(
-            [sys.executable, "-m", "migcheck", "check", "--format", "json", str(path)],
-            capture_output=True,
-            text=True,
-            cwd=root,
-            check=False,
-        )
-        data = json.loads(out.stdout)
+        # In this process: the server is the process under test, not `check`.
+        data = json.loads(cli("check", "--format", "json", str(path), cwd=root).stdout)
         # Only the file's own: `check` also lists the Alembic reader's notes on the
         # other revisions it replays.
         return {

@@ -5,8 +5,9 @@ findings those steps also answer named, and the others' advice following once.""
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
+
+from helpers import cli
 
 PRISMA_INIT = (
     'CREATE TABLE "Order" ("id" SERIAL NOT NULL, "total" INTEGER NOT NULL, '
@@ -17,14 +18,8 @@ PRISMA_DECIMAL = 'ALTER TABLE "Order" ALTER COLUMN "total" SET DATA TYPE DECIMAL
 
 
 def migcheck(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "migcheck", "check", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"MIGCHECK_NO_CACHE": "1", "PATH": "/usr/bin:/bin", "NO_COLOR": "1"},
-    )
+    env = {"MIGCHECK_NO_CACHE": "1", "PATH": "/usr/bin:/bin", "NO_COLOR": "1"}
+    return cli("check", *args, cwd=cwd, env=env, inherit_env=False)
 
 
 def prisma_project(root: Path, *migrations: str) -> Path:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from helpers import cli
 from migcheck.model import Finding, Span
 from migcheck.report import render
 from migcheck.runner import RunResult
@@ -22,14 +22,8 @@ HISTORY = "CREATE TABLE users (id bigint PRIMARY KEY, email text, bio text);\n"
 
 
 def migcheck(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "migcheck", "check", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"MIGCHECK_NO_CACHE": "1", "PATH": "/usr/bin:/bin"},
-    )
+    env = {"MIGCHECK_NO_CACHE": "1", "PATH": "/usr/bin:/bin"}
+    return cli("check", *args, cwd=cwd, env=env, inherit_env=False)
 
 
 @pytest.fixture

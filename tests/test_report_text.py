@@ -10,13 +10,12 @@ depending on what any rule says.
 from __future__ import annotations
 
 import io
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from helpers import cli
 from migcheck.model import Finding, Result, Span
 from migcheck.report import render
 from migcheck.report.text import use_colour
@@ -212,15 +211,8 @@ def test_a_coloured_line_still_cannot_start_a_ci_command() -> None:
 
 
 def run(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
-    proc = subprocess.run(
-        [sys.executable, "-m", "migcheck", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env={**clean, "MIGCHECK_NO_CACHE": "1", **env},
-        timeout=120,
-    )
+    unset = {"NO_COLOR": "", "FORCE_COLOR": ""}
+    proc = cli(*args, cwd=cwd, env={**unset, "MIGCHECK_NO_CACHE": "1", **env})
     assert "Traceback" not in proc.stderr + proc.stdout, proc.stderr
     return proc
 

@@ -7,16 +7,14 @@ which comments are themselves reported (missing reason, suppressing nothing).
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
-from helpers import lint_history, make_history
+from helpers import cli, lint_history, make_history
 from migcheck.engine import Result
 from migcheck.model import Finding
 from migcheck.report.text import render_suppressed
@@ -495,15 +493,7 @@ def test_alembic_upgrade_and_downgrade_of_one_file_share_its_comments(tmp_path: 
 
 
 def _migcheck(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "NO_COLOR": "1"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "migcheck", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+    proc = cli(*args, cwd=cwd, env={"NO_COLOR": "1"})
     assert "Traceback" not in proc.stderr + proc.stdout
     return proc
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from helpers import cli
 
 INIT = (
     "CREATE TABLE lookups (id int PRIMARY KEY, code text);\n"
@@ -39,14 +40,7 @@ STATS = {
 
 
 def migcheck(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "migcheck", "--format", "json", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "MIGCHECK_NO_CACHE": "1"},
-    )
+    return cli("--format", "json", *args, cwd=cwd, env={"MIGCHECK_NO_CACHE": "1"})
 
 
 @pytest.fixture

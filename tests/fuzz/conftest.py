@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import random
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, core, settings
@@ -37,11 +38,20 @@ settings.register_profile("ci", max_examples=int(_EXAMPLES) if _EXAMPLES else 15
 settings.register_profile("long", max_examples=int(_EXAMPLES) if _EXAMPLES else 20_000, **_COMMON)
 # --hypothesis-profile (read by Hypothesis's plugin after this file) wins over both.
 settings.load_profile(os.environ.get("MIGCHECK_FUZZ_PROFILE", "ci"))
+_SEED_KEY = "migcheck_fuzz_seed"
 
 
 def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("--hypothesis-seed", None) is None and core.global_force_seed is None:
-        core.global_force_seed = random.randrange(2**32)
+        # An xdist worker draws from the seed the controller shows in the header.
+        seed = getattr(config, "workerinput", {}).get(_SEED_KEY)
+        core.global_force_seed = seed if seed is not None else random.randrange(2**32)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    # xdist, in the controller: hand every worker the one seed of this run.
+    node.workerinput[_SEED_KEY] = core.global_force_seed
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -26,14 +26,9 @@ def service_user() -> tuple[int, int, str] | None:
     if os.geteuid() != 0:
         return None
     name = SERVICE_USER
-    try:
-        entry = pwd.getpwnam(name)
-    except KeyError:
-        pass
-    else:
-        if entry.pw_uid == 0:
-            raise LiveError(f"the user {name} is root; PostgreSQL needs an unprivileged user")
-        return entry.pw_uid, entry.pw_gid, name
+    entry = _existing(name)
+    if entry is not None:
+        return entry
     try:
         subprocess.run(
             [
@@ -49,12 +44,27 @@ def service_user() -> tuple[int, int, str] | None:
             capture_output=True,
             timeout=60,
         )
-        entry = pwd.getpwnam(name)
-    except (OSError, subprocess.SubprocessError, KeyError) as err:
+    except (OSError, subprocess.SubprocessError) as err:
+        # Another run (a parallel CI job on a fresh machine) may have created it first.
+        failure: Exception = err
+    else:
+        failure = KeyError(name)
+    entry = _existing(name)
+    if entry is None:
         raise LiveError(
             "PostgreSQL will not run as root and no unprivileged user could be created "
-            f"({err}); run migcheck as another user or pass --dsn"
-        ) from err
+            f"({failure}); run migcheck as another user or pass --dsn"
+        ) from failure
+    return entry
+
+
+def _existing(name: str) -> tuple[int, int, str] | None:
+    try:
+        entry = pwd.getpwnam(name)
+    except KeyError:
+        return None
+    if entry.pw_uid == 0:
+        raise LiveError(f"the user {name} is root; PostgreSQL needs an unprivileged user")
     return entry.pw_uid, entry.pw_gid, name
 
 
