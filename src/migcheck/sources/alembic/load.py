@@ -127,10 +127,12 @@ def _load_project(
     errors.extend(graph_errors)
     notes.extend(env_notes)
     notes.extend(AlembicNote(display_path(path), 1, 1, message) for path, message in project.notes)
-    _describe(project, graph, settings)
+    _describe(project, settings)
     chosen = _choose(project, selected, graph, matched)
 
-    history = History(root=display_path(project.root), tool="alembic", settings=settings)
+    history = History(
+        root=display_path(project.root), tool="alembic", settings=settings, shape=_shape(graph)
+    )
     downgrades: list[Migration] = []
     revision_notes: list[AlembicNote] = []
     sys_path = [*project.sys_path, *([project.script_dir] if project.script_dir else [])]
@@ -218,20 +220,27 @@ def _read_revisions(
     return out
 
 
-def _describe(project: Project, graph: Graph, settings: dict[str, object]) -> None:
-    """Add where the project lives and the shape of its graph to its settings."""
+def _describe(project: Project, settings: dict[str, object]) -> None:
+    """Add where the project lives to its settings."""
     settings.update(
         {
             "script_location": display_path(project.script_dir) if project.script_dir else None,
             "version_locations": [display_path(d) for d in project.version_dirs],
-            "heads": graph.heads,
-            "bases": graph.bases,
-            "merges": graph.merges,
-            "branch_points": graph.branch_points,
         }
     )
     if project.config_path is not None:
         settings["config"] = display_path(project.config_path)
+
+
+def _shape(graph: Graph) -> dict[str, object]:
+    """The graph's heads, bases, merges and branch points (``History.shape``: adding a
+    revision moves the head, which must not change the cache key of those before it)."""
+    return {
+        "heads": graph.heads,
+        "bases": graph.bases,
+        "merges": graph.merges,
+        "branch_points": graph.branch_points,
+    }
 
 
 def _choose(
