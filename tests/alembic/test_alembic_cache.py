@@ -250,3 +250,29 @@ def test_a_new_revision_leaves_the_results_before_it_cached(
     assert judged == ["rev004"]
     assert second.findings[: len(first.findings)] == first.findings
     assert [f.rule for f in second.findings[len(first.findings) :]] == ["drop-column"]
+
+
+def test_a_damaged_entry_renders_that_revision_only(
+    tree: Tree, renders: Renders, cache_dir: Path
+) -> None:
+    """A project's renderings are one file, one entry a line; a line that is not what
+    was stored is a miss for its revision alone, and the file is written again."""
+    project(tree)
+    first = snapshot(path=str(tree.root))
+    (pack,) = (cache_dir / "alembic").iterdir()
+    header, *lines = pack.read_bytes().splitlines()
+    assert header.startswith(b'{"migcheck-cache": ') and len(lines) == 3
+    renders.take()
+    # rev002's entry: the only one naming rev002 and not rev003 (whose parent it is).
+    damaged = [
+        line.replace(b"{", b'{"evil": 1, ', 1)
+        if b"rev002" in line and b"rev003" not in line
+        else line
+        for line in lines
+    ]
+    assert damaged != lines
+    pack.write_bytes(b"\n".join([header, *damaged]) + b"\n")
+    assert snapshot(path=str(tree.root)) == first
+    assert renders.take() == ["rev002"]
+    assert snapshot(path=str(tree.root)) == first
+    assert renders.take() == []

@@ -1,18 +1,19 @@
 """``load_alembic``: from a path to ordered ``History`` objects with rendered chunks.
 
-Each revision file is looked up in the render cache (``rendercache``) by its bytes first;
-only the revisions it does not hold are parsed and rendered, and then stored.
+Each revision file is looked up in the project's render cache (``rendercache``) by its
+bytes first; only the revisions it does not hold are parsed and rendered, and then stored.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from migcheck.model import InputError
 from migcheck.sources import History, Migration
-from migcheck.sources.reading import read_tree_bytes
+from migcheck.sources.reading import DEFAULT_MAX_BYTES, boundary_for, read_bytes_in_tree
 
 from . import rendercache
 from .discover import Project, env_settings, find_projects, revision_paths
@@ -113,7 +114,6 @@ def _load_project(
     import_revisions: bool,
     include_downgrade: bool,
     recorders: _RecorderFactory,
-    writer: rendercache.Writer,
 ) -> tuple[History, list[InputError], list[AlembicNote]]:
     errors: list[InputError] = []
     notes: list[AlembicNote] = []
@@ -121,7 +121,8 @@ def _load_project(
     functions = ["upgrade", "downgrade"] if include_downgrade else ["upgrade"]
     # --alembic-import runs application code the cache key cannot describe: no cache.
     project_key = None if import_revisions else rendercache.settings_key(settings, functions)
-    revisions = _read_revisions(project, project_key, writer, errors, notes)
+    pack = _open_pack(project) if project_key is not None else rendercache.Pack(None, {})
+    revisions = _read_revisions(project, project_key, pack, errors, notes)
     graph: Graph
     graph, graph_errors = build_graph(revisions.files)
     errors.extend(graph_errors)
@@ -151,7 +152,7 @@ def _load_project(
                 )
                 if id(rev) in revisions.pending and complete:
                     store_key, errs = revisions.pending[id(rev)]
-                    writer.put(store_key, rendercache.pack(rev, errs, rendered))
+                    pack.put(store_key, rendercache.pack(rev, errs, rendered))
             revision_notes.extend(rendered.notes)
             _attach(rendered, upgrade, downgrade)
         history.migrations.append(upgrade)
@@ -159,7 +160,14 @@ def _load_project(
     if include_downgrade:
         history.migrations.extend(reversed(downgrades))
     notes.extend(merge_repeated(revision_notes))
+    pack.save(len(revisions.files))
     return history, errors, notes
+
+
+def _open_pack(project: Project) -> rendercache.Pack:
+    """The project's render cache, found by where its revisions are: neither the working
+    directory nor how the project was found (its ini, its script directory) matters."""
+    return rendercache.open_pack("\0".join(os.path.abspath(d) for d in project.version_dirs))
 
 
 def merge_repeated(notes: list[AlembicNote]) -> list[AlembicNote]:
@@ -197,13 +205,14 @@ def merge_repeated(notes: list[AlembicNote]) -> list[AlembicNote]:
 def _read_revisions(
     project: Project,
     project_key: str | None,
-    writer: rendercache.Writer,
+    pack: rendercache.Pack,
     errors: list[InputError],
     notes: list[AlembicNote],
 ) -> _Revisions:
     out = _Revisions()
+    boundaries: dict[str, str] = {}
     for path in revision_paths(project):
-        rev, errs, rendered, store_key = _read(path, project_key, writer)
+        rev, errs, rendered, store_key = _read(path, project_key, pack, boundaries)
         errors.extend(errs)
         if rev is not None:
             out.files.append(rev)
@@ -275,24 +284,29 @@ def _attach(rendered: Rendered, upgrade: Migration, downgrade: Migration) -> Non
 
 
 def _read(
-    path: Path, project_key: str | None, writer: rendercache.Writer
+    path: Path, project_key: str | None, pack: rendercache.Pack, boundaries: dict[str, str]
 ) -> tuple[RevisionFile | None, list[InputError], Rendered | None, str | None]:
     """Read one revision file, from the render cache when its bytes are known:
-    (revision, errors, its rendering if cached, the key to store its rendering under)."""
+    (revision, errors, its rendering if cached, the key to store its rendering under).
+    ``boundaries`` holds the tree boundary of each directory seen so far: found once,
+    not once per file (walking up to the repository root was most of reading a file)."""
     if project_key is None:
         return (*read_revision_file(path), None, None)
-    try:
-        data = read_tree_bytes(path)
-    except OSError:  # reported by read_revision_file, which tries again
+    directory = os.path.dirname(os.path.abspath(path))
+    boundary = boundaries.get(directory)
+    if boundary is None:
+        boundary = boundaries[directory] = boundary_for(directory)
+    data = read_bytes_in_tree(str(path), max_bytes=DEFAULT_MAX_BYTES, boundary=boundary)
+    if isinstance(data, InputError):  # reported by read_revision_file, which tries again
         return (*read_revision_file(path), None, None)
     key = rendercache.key(data, project_key)
-    hit = rendercache.unpack(rendercache.load(key), path)
+    hit = pack.get(key, path)
     if hit is not None:
         return (*hit, None)
     rev, errs = read_revision_file(path, data)
     if key is not None and (rev is None or rev.error is not None or rev.tree is None):
         # Nothing to render: the reading is the whole result.
-        writer.put(key, rendercache.pack(rev, errs, None))
+        pack.put(key, rendercache.pack(rev, errs, None))
         return rev, errs, None, None
     return rev, errs, None, key
 
@@ -349,17 +363,13 @@ def load_alembic(
     histories: list[History] = []
     matched: set[str] = set()
     recorders = _RecorderFactory()
-    writer = rendercache.Writer()
-    try:
-        for project in projects:
-            history, errs, nts = _load_project(
-                project, selected, matched, import_revisions, include_downgrade, recorders, writer
-            )
-            histories.append(history)
-            errors.extend(errs)
-            notes.extend(nts)
-    finally:
-        writer.close()
+    for project in projects:
+        history, errs, nts = _load_project(
+            project, selected, matched, import_revisions, include_downgrade, recorders
+        )
+        histories.append(history)
+        errors.extend(errs)
+        notes.extend(nts)
     for entry in selected or ():
         if entry not in matched and projects:
             errors.append(InputError(path, f"no Alembic revision `{entry}` in this project"))
