@@ -160,26 +160,27 @@ def open_in_tree(path: str, boundary: str | None = None) -> int | InputError:
     resolved path, and the opened file is ``fstat``-ed: a FIFO or device is refused rather
     than waited on, whatever the checks before opening saw.
     """
-    shown = display_path(path)
+    # Shown only when refused: the path's display form costs a getcwd and a relpath, once
+    # per file of a history read whole on every run.
     if boundary is None:
         boundary = boundary_for(os.path.dirname(os.path.abspath(path)))
     if not is_inside(path, boundary):
-        return InputError(shown, outside_message(path))
+        return InputError(display_path(path), outside_message(path))
     try:
         fd = _open_nonblocking(path)
     except OSError as err:
-        return InputError(shown, describe_os_error(path, err))
+        return InputError(display_path(path), describe_os_error(path, err))
     try:
         info = os.fstat(fd)
     except OSError as err:
         os.close(fd)
-        return InputError(shown, describe_os_error(path, err))
+        return InputError(display_path(path), describe_os_error(path, err))
     if stat.S_ISDIR(info.st_mode):
         os.close(fd)
-        return InputError(shown, "is a directory")
+        return InputError(display_path(path), "is a directory")
     if not stat.S_ISREG(info.st_mode):
         os.close(fd)
-        return InputError(shown, NON_REGULAR)
+        return InputError(display_path(path), NON_REGULAR)
     return fd
 
 
