@@ -7,6 +7,7 @@ bytes first; only the revisions it does not hold are parsed and rendered, and th
 from __future__ import annotations
 
 import os
+import posixpath
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -210,9 +211,9 @@ def _read_revisions(
     notes: list[AlembicNote],
 ) -> _Revisions:
     out = _Revisions()
-    boundaries: dict[str, str] = {}
+    folders = _Folders()
     for path in revision_paths(project):
-        rev, errs, rendered, store_key = _read(path, project_key, pack, boundaries)
+        rev, errs, rendered, store_key = _read(path, project_key, pack, folders)
         errors.extend(errs)
         if rev is not None:
             out.files.append(rev)
@@ -283,24 +284,43 @@ def _attach(rendered: Rendered, upgrade: Migration, downgrade: Migration) -> Non
             migration.notes[EXISTING_COLUMNS] = rendered.facts[function]
 
 
+class _Folders:
+    """Per directory of revision files, what is the same for every file in it: its tree
+    boundary and how it is shown. Found once per directory, not once per file (walking
+    up to the repository root and building display paths was most of a cached read)."""
+
+    def __init__(self) -> None:
+        self._boundaries: dict[str, str] = {}
+        self._shown: dict[Path, str] = {}
+
+    def boundary(self, path: Path) -> str:
+        directory = os.path.dirname(os.path.abspath(path))
+        found = self._boundaries.get(directory)
+        if found is None:
+            found = self._boundaries[directory] = boundary_for(directory)
+        return found
+
+    def shown(self, path: Path) -> str:
+        """``display_path(path)``, from its directory's."""
+        folder = self._shown.get(path.parent)
+        if folder is None:
+            folder = self._shown[path.parent] = display_path(path.parent)
+        return path.name if folder == "." else posixpath.join(folder, path.name)
+
+
 def _read(
-    path: Path, project_key: str | None, pack: rendercache.Pack, boundaries: dict[str, str]
+    path: Path, project_key: str | None, pack: rendercache.Pack, folders: _Folders
 ) -> tuple[RevisionFile | None, list[InputError], Rendered | None, str | None]:
     """Read one revision file, from the render cache when its bytes are known:
-    (revision, errors, its rendering if cached, the key to store its rendering under).
-    ``boundaries`` holds the tree boundary of each directory seen so far: found once,
-    not once per file (walking up to the repository root was most of reading a file)."""
+    (revision, errors, its rendering if cached, the key to store its rendering under)."""
     if project_key is None:
         return (*read_revision_file(path), None, None)
-    directory = os.path.dirname(os.path.abspath(path))
-    boundary = boundaries.get(directory)
-    if boundary is None:
-        boundary = boundaries[directory] = boundary_for(directory)
+    boundary = folders.boundary(path)
     data = read_bytes_in_tree(str(path), max_bytes=DEFAULT_MAX_BYTES, boundary=boundary)
     if isinstance(data, InputError):  # reported by read_revision_file, which tries again
         return (*read_revision_file(path), None, None)
     key = rendercache.key(data, project_key)
-    hit = pack.get(key, path)
+    hit = pack.get(key, path, folders.shown(path))
     if hit is not None:
         return (*hit, None)
     rev, errs = read_revision_file(path, data)

@@ -207,13 +207,15 @@ def pack(rev: RevisionFile | None, errors: list[InputError], rendered: Rendered 
 
 
 def unpack(
-    entry: object, path: Path
+    entry: object, path: Path, shown: str | None = None
 ) -> tuple[RevisionFile | None, list[InputError], Rendered | None] | None:
-    """What ``pack`` stored, with ``path`` (and how it is shown now) put back; None when
-    ``entry`` is not a usable entry (a miss, or a stale layout)."""
+    """What ``pack`` stored, with ``path`` and how it is shown now (``shown``, by default
+    ``display_path(path)``) put back; None when ``entry`` is not a usable entry (a miss,
+    or a stale layout)."""
     if not isinstance(entry, Entry) or entry.format != _FORMAT:
         return None
-    shown = display_path(path)
+    if shown is None:
+        shown = display_path(path)
     errors = [InputError(shown, message, line) for message, line in entry.errors]
     rev = None
     cached = entry.revision
@@ -256,7 +258,7 @@ class Pack:
         self._dirty = False
 
     def get(
-        self, k: str | None, path: Path
+        self, k: str | None, path: Path, shown: str | None = None
     ) -> tuple[RevisionFile | None, list[InputError], Rendered | None] | None:
         """The entry stored under ``k``, unpacked for ``path`` (``unpack``); None: a miss."""
         raw = self._entries.get(k) if k is not None else None
@@ -266,7 +268,7 @@ class Pack:
             entry = cache.codec(Entry).decode(raw)
         except Exception:  # anything wrong with an entry is a miss, never an error
             entry = None
-        hit = unpack(entry, path)
+        hit = unpack(entry, path, shown)
         if hit is None:
             del self._entries[k]  # damaged or stale: written again once rendered
         else:
