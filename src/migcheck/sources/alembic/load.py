@@ -63,9 +63,19 @@ def _match_selection(
         return labels[entry]
     path = Path(entry)
     if path.suffix == ".py" and path.exists():
+        # The path as the project lists it (the pre-commit case) is found without
+        # resolving every revision's path; a link or another spelling is resolved.
+        absolute = os.path.abspath(path)
         for rev in revs:
+            if os.path.abspath(rev.path) == absolute:
+                return rev
+        try:
+            target: Path | None = path.resolve()
+        except OSError:
+            target = None
+        for rev in revs if target is not None else ():
             try:
-                if rev.path.resolve() == path.resolve():
+                if rev.path.resolve() == target:
                     return rev
             except OSError:
                 continue
