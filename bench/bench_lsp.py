@@ -43,7 +43,10 @@ async def _edits(ed: Editor, uri: str, text: str, n: int, later: str | None) -> 
     return samples
 
 
-async def bench(migrations: int, edits: int) -> list[tuple[str, list[float]]]:
+async def bench(
+    migrations: int, edits: int, with_later: bool = True
+) -> list[tuple[str, list[float]]]:
+    """The rows; ``with_later`` False stops after the edited file alone (the table's row)."""
     root = Path(tempfile.mkdtemp(prefix="migcheck-bench-lsp-"))
     paths = prisma_history(root, migrations)
     middle = paths[len(paths) // 2 + 1]
@@ -56,6 +59,12 @@ async def bench(migrations: int, edits: int) -> list[tuple[str, list[float]]]:
     text = middle.read_text()
     await _edits(ed, uri, text, 4, None)  # warm-up
     alone = await _edits(ed, uri, text, edits, None)
+    if not with_later:
+        await ed.stop()
+        return [
+            (f"open migration {len(paths) // 2 + 2} of {migrations} (cold server)", opened),
+            ("didChange -> publishDiagnostics (the edited file)", alone),
+        ]
     later_uri = ed.open(paths[-1])
     await ed.diagnostics(later_uri)
     with_later = await _edits(ed, uri, text, edits, later_uri)

@@ -220,3 +220,59 @@ def test_a_full_hit_imports_neither_alembic_nor_sqlalchemy(tree: Tree, cache_dir
 
     assert run() == "3 alembic,sqlalchemy"  # cold: rendered with Alembic
     assert run() == "3 -"
+
+
+def test_a_new_revision_leaves_the_results_before_it_cached(
+    tree: Tree, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pre-commit case: a revision added on top moves the graph's head, which must
+    not change what the result cache keys the earlier revisions on (it did: the heads
+    were part of the history's settings, and every revision was linted again)."""
+    from migcheck import engine
+    from migcheck.model import Options
+
+    judged: list[str] = []
+    real = engine._run_rules
+
+    def spy(stmt: Any, ctx: Any, rules: Any) -> Any:
+        judged.append(ctx.migration.key)
+        return real(stmt, ctx, rules)
+
+    monkeypatch.setattr(engine, "_run_rules", spy)
+    project(tree)
+    first = engine.lint(load_alembic(str(tree.root))[0], Options())
+    assert sorted(set(judged)) == ["rev001", "rev002", "rev003"]
+    judged.clear()
+    tree.revision("rev004", "rev003", 'op.drop_column("users", "age")')
+    histories = load_alembic(str(tree.root))[0]
+    assert histories[0].shape["heads"] == ["rev004"]
+    second = engine.lint(histories, Options())
+    assert judged == ["rev004"]
+    assert second.findings[: len(first.findings)] == first.findings
+    assert [f.rule for f in second.findings[len(first.findings) :]] == ["drop-column"]
+
+
+def test_a_damaged_entry_renders_that_revision_only(
+    tree: Tree, renders: Renders, cache_dir: Path
+) -> None:
+    """A project's renderings are one file, one entry a line; a line that is not what
+    was stored is a miss for its revision alone, and the file is written again."""
+    project(tree)
+    first = snapshot(path=str(tree.root))
+    (pack,) = (cache_dir / "alembic").iterdir()
+    header, *lines = pack.read_bytes().splitlines()
+    assert header.startswith(b'{"migcheck-cache": ') and len(lines) == 3
+    renders.take()
+    # rev002's entry: the only one naming rev002 and not rev003 (whose parent it is).
+    damaged = [
+        line.replace(b"{", b'{"evil": 1, ', 1)
+        if b"rev002" in line and b"rev003" not in line
+        else line
+        for line in lines
+    ]
+    assert damaged != lines
+    pack.write_bytes(b"\n".join([header, *damaged]) + b"\n")
+    assert snapshot(path=str(tree.root)) == first
+    assert renders.take() == ["rev002"]
+    assert snapshot(path=str(tree.root)) == first
+    assert renders.take() == []

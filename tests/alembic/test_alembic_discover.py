@@ -153,6 +153,24 @@ def test_single_revision_file_selects_only_it(tree: Tree) -> None:
     assert all(m.chunks is not None for m in history.migrations)
 
 
+def test_selected_by_path_as_listed_or_through_a_link(
+    tree: Tree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tree.revision("aaa111")
+    second = tree.revision("bbb222", "aaa111")
+    tree.revision("ccc333", "bbb222")
+    link = tmp_path / "link"
+    link.symlink_to(tree.root, target_is_directory=True)
+    monkeypatch.chdir(tree.root)
+    for named in (
+        "migrations/versions/../versions/bbb222_revision.py",  # another spelling
+        str(link / second.relative_to(tree.root)),  # through a link: resolved
+    ):
+        histories, errors, _ = load_alembic(str(tree.root), selected=[named])
+        assert errors == [], named
+        assert [m.selected for m in histories[0].migrations] == [False, True, False], named
+
+
 def test_selected_by_id_prefix_label_and_unknown(tree: Tree) -> None:
     tree.revision("aaa111")
     tree.revision("bbb222", "aaa111", labels=("feature",))

@@ -54,8 +54,8 @@ def test_fixture_loads_cleanly(loaded: tuple[History, list[object], list[object]
     assert errors == []
     assert len(history.migrations) >= 15
     assert history.settings["transaction_per_migration"] is True
-    assert history.settings["heads"] == ["bf2a3b4c5d0a"]
-    assert history.settings["merges"] == ["e2f3a4b5c6d7"]
+    assert history.shape["heads"] == ["bf2a3b4c5d0a"]
+    assert history.shape["merges"] == ["e2f3a4b5c6d7"]
     assert all(m.chunks is not None and m.runner_transaction for m in history.migrations)
 
 

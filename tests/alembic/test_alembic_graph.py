@@ -34,9 +34,9 @@ def test_branch_and_merge_keep_branches_contiguous(tree: Tree) -> None:
     ]  # fmt: skip
     merge = next(m for m in history.migrations if m.key == "merge0")
     assert merge.notes["down_revision"] == ["a2", "b2"]
-    assert history.settings["merges"] == ["merge0"]
-    assert history.settings["branch_points"] == ["base00"]
-    assert history.settings["heads"] == ["after0"]
+    assert history.shape["merges"] == ["merge0"]
+    assert history.shape["branch_points"] == ["base00"]
+    assert history.shape["heads"] == ["after0"]
 
 
 def test_order_is_deterministic(tree: Tree) -> None:
@@ -54,8 +54,8 @@ def test_several_heads_and_bases(tree: Tree) -> None:
     tree.revision("head2", "base00")
     tree.revision("other0", None, labels=("reporting",))
     history = load_one(tree.root)
-    assert history.settings["heads"] == ["head1", "head2", "other0"]
-    assert history.settings["bases"] == ["base00", "other0"]
+    assert history.shape["heads"] == ["head1", "head2", "other0"]
+    assert history.shape["bases"] == ["base00", "other0"]
     assert len(history.migrations) == 4
 
 

@@ -68,3 +68,7 @@ class History:
     tool: str
     migrations: list[Migration] = field(default_factory=list)
     settings: dict[str, object] = field(default_factory=dict)
+    # What the source found about the history's shape (Alembic's heads, bases, merges):
+    # shown to tools, never read by a rule, so kept out of ``settings``, which the result
+    # cache keys on (a new head must not invalidate every revision before it).
+    shape: dict[str, object] = field(default_factory=dict)

@@ -1,18 +1,20 @@
 """``load_alembic``: from a path to ordered ``History`` objects with rendered chunks.
 
-Each revision file is looked up in the render cache (``rendercache``) by its bytes first;
-only the revisions it does not hold are parsed and rendered, and then stored.
+Each revision file is looked up in the project's render cache (``rendercache``) by its
+bytes first; only the revisions it does not hold are parsed and rendered, and then stored.
 """
 
 from __future__ import annotations
 
+import os
+import posixpath
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from migcheck.model import InputError
 from migcheck.sources import History, Migration
-from migcheck.sources.reading import read_tree_bytes
+from migcheck.sources.reading import DEFAULT_MAX_BYTES, boundary_for, read_bytes_in_tree
 
 from . import rendercache
 from .discover import Project, env_settings, find_projects, revision_paths
@@ -61,9 +63,19 @@ def _match_selection(
         return labels[entry]
     path = Path(entry)
     if path.suffix == ".py" and path.exists():
+        # The path as the project lists it (the pre-commit case) is found without
+        # resolving every revision's path; a link or another spelling is resolved.
+        absolute = os.path.abspath(path)
         for rev in revs:
+            if os.path.abspath(rev.path) == absolute:
+                return rev
+        try:
+            target: Path | None = path.resolve()
+        except OSError:
+            target = None
+        for rev in revs if target is not None else ():
             try:
-                if rev.path.resolve() == path.resolve():
+                if rev.path.resolve() == target:
                     return rev
             except OSError:
                 continue
@@ -113,7 +125,6 @@ def _load_project(
     import_revisions: bool,
     include_downgrade: bool,
     recorders: _RecorderFactory,
-    writer: rendercache.Writer,
 ) -> tuple[History, list[InputError], list[AlembicNote]]:
     errors: list[InputError] = []
     notes: list[AlembicNote] = []
@@ -121,16 +132,19 @@ def _load_project(
     functions = ["upgrade", "downgrade"] if include_downgrade else ["upgrade"]
     # --alembic-import runs application code the cache key cannot describe: no cache.
     project_key = None if import_revisions else rendercache.settings_key(settings, functions)
-    revisions = _read_revisions(project, project_key, writer, errors, notes)
+    pack = _open_pack(project) if project_key is not None else rendercache.Pack(None, {})
+    revisions = _read_revisions(project, project_key, pack, errors, notes)
     graph: Graph
     graph, graph_errors = build_graph(revisions.files)
     errors.extend(graph_errors)
     notes.extend(env_notes)
     notes.extend(AlembicNote(display_path(path), 1, 1, message) for path, message in project.notes)
-    _describe(project, graph, settings)
+    _describe(project, settings)
     chosen = _choose(project, selected, graph, matched)
 
-    history = History(root=display_path(project.root), tool="alembic", settings=settings)
+    history = History(
+        root=display_path(project.root), tool="alembic", settings=settings, shape=_shape(graph)
+    )
     downgrades: list[Migration] = []
     revision_notes: list[AlembicNote] = []
     sys_path = [*project.sys_path, *([project.script_dir] if project.script_dir else [])]
@@ -149,7 +163,7 @@ def _load_project(
                 )
                 if id(rev) in revisions.pending and complete:
                     store_key, errs = revisions.pending[id(rev)]
-                    writer.put(store_key, rendercache.pack(rev, errs, rendered))
+                    pack.put(store_key, rendercache.pack(rev, errs, rendered))
             revision_notes.extend(rendered.notes)
             _attach(rendered, upgrade, downgrade)
         history.migrations.append(upgrade)
@@ -157,7 +171,14 @@ def _load_project(
     if include_downgrade:
         history.migrations.extend(reversed(downgrades))
     notes.extend(merge_repeated(revision_notes))
+    pack.save(len(revisions.files))
     return history, errors, notes
+
+
+def _open_pack(project: Project) -> rendercache.Pack:
+    """The project's render cache, found by where its revisions are: neither the working
+    directory nor how the project was found (its ini, its script directory) matters."""
+    return rendercache.open_pack("\0".join(os.path.abspath(d) for d in project.version_dirs))
 
 
 def merge_repeated(notes: list[AlembicNote]) -> list[AlembicNote]:
@@ -195,13 +216,14 @@ def merge_repeated(notes: list[AlembicNote]) -> list[AlembicNote]:
 def _read_revisions(
     project: Project,
     project_key: str | None,
-    writer: rendercache.Writer,
+    pack: rendercache.Pack,
     errors: list[InputError],
     notes: list[AlembicNote],
 ) -> _Revisions:
     out = _Revisions()
+    folders = _Folders()
     for path in revision_paths(project):
-        rev, errs, rendered, store_key = _read(path, project_key, writer)
+        rev, errs, rendered, store_key = _read(path, project_key, pack, folders)
         errors.extend(errs)
         if rev is not None:
             out.files.append(rev)
@@ -218,20 +240,27 @@ def _read_revisions(
     return out
 
 
-def _describe(project: Project, graph: Graph, settings: dict[str, object]) -> None:
-    """Add where the project lives and the shape of its graph to its settings."""
+def _describe(project: Project, settings: dict[str, object]) -> None:
+    """Add where the project lives to its settings."""
     settings.update(
         {
             "script_location": display_path(project.script_dir) if project.script_dir else None,
             "version_locations": [display_path(d) for d in project.version_dirs],
-            "heads": graph.heads,
-            "bases": graph.bases,
-            "merges": graph.merges,
-            "branch_points": graph.branch_points,
         }
     )
     if project.config_path is not None:
         settings["config"] = display_path(project.config_path)
+
+
+def _shape(graph: Graph) -> dict[str, object]:
+    """The graph's heads, bases, merges and branch points (``History.shape``: adding a
+    revision moves the head, which must not change the cache key of those before it)."""
+    return {
+        "heads": graph.heads,
+        "bases": graph.bases,
+        "merges": graph.merges,
+        "branch_points": graph.branch_points,
+    }
 
 
 def _choose(
@@ -265,25 +294,49 @@ def _attach(rendered: Rendered, upgrade: Migration, downgrade: Migration) -> Non
             migration.notes[EXISTING_COLUMNS] = rendered.facts[function]
 
 
+class _Folders:
+    """Per directory of revision files, what is the same for every file in it: its tree
+    boundary and how it is shown. Found once per directory, not once per file (walking
+    up to the repository root and building display paths was most of a cached read)."""
+
+    def __init__(self) -> None:
+        self._boundaries: dict[str, str] = {}
+        self._shown: dict[Path, str] = {}
+
+    def boundary(self, path: Path) -> str:
+        directory = os.path.dirname(os.path.abspath(path))
+        found = self._boundaries.get(directory)
+        if found is None:
+            found = self._boundaries[directory] = boundary_for(directory)
+        return found
+
+    def shown(self, path: Path) -> str:
+        """``display_path(path)``, from its directory's."""
+        folder = self._shown.get(path.parent)
+        if folder is None:
+            folder = self._shown[path.parent] = display_path(path.parent)
+        return path.name if folder == "." else posixpath.join(folder, path.name)
+
+
 def _read(
-    path: Path, project_key: str | None, writer: rendercache.Writer
+    path: Path, project_key: str | None, pack: rendercache.Pack, folders: _Folders
 ) -> tuple[RevisionFile | None, list[InputError], Rendered | None, str | None]:
     """Read one revision file, from the render cache when its bytes are known:
     (revision, errors, its rendering if cached, the key to store its rendering under)."""
     if project_key is None:
         return (*read_revision_file(path), None, None)
-    try:
-        data = read_tree_bytes(path)
-    except OSError:  # reported by read_revision_file, which tries again
+    boundary = folders.boundary(path)
+    data = read_bytes_in_tree(str(path), max_bytes=DEFAULT_MAX_BYTES, boundary=boundary)
+    if isinstance(data, InputError):  # reported by read_revision_file, which tries again
         return (*read_revision_file(path), None, None)
     key = rendercache.key(data, project_key)
-    hit = rendercache.unpack(rendercache.load(key), path)
+    hit = pack.get(key, path, folders.shown(path))
     if hit is not None:
         return (*hit, None)
     rev, errs = read_revision_file(path, data)
     if key is not None and (rev is None or rev.error is not None or rev.tree is None):
         # Nothing to render: the reading is the whole result.
-        writer.put(key, rendercache.pack(rev, errs, None))
+        pack.put(key, rendercache.pack(rev, errs, None))
         return rev, errs, None, None
     return rev, errs, None, key
 
@@ -340,17 +393,13 @@ def load_alembic(
     histories: list[History] = []
     matched: set[str] = set()
     recorders = _RecorderFactory()
-    writer = rendercache.Writer()
-    try:
-        for project in projects:
-            history, errs, nts = _load_project(
-                project, selected, matched, import_revisions, include_downgrade, recorders, writer
-            )
-            histories.append(history)
-            errors.extend(errs)
-            notes.extend(nts)
-    finally:
-        writer.close()
+    for project in projects:
+        history, errs, nts = _load_project(
+            project, selected, matched, import_revisions, include_downgrade, recorders
+        )
+        histories.append(history)
+        errors.extend(errs)
+        notes.extend(nts)
     for entry in selected or ():
         if entry not in matched and projects:
             errors.append(InputError(path, f"no Alembic revision `{entry}` in this project"))

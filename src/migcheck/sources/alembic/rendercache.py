@@ -1,9 +1,10 @@
-"""A content-addressed cache of read and rendered revision files.
+"""The render cache: each revision file as read and rendered, one packed file per project.
 
 Rendering a revision that is not plain (``purerender``) needs Alembic and SQLAlchemy,
 whose import alone costs about half a second, and every revision of a history must be
-rendered on every run because the engine replays them all. Static rendering is a pure function of the file's bytes and a few
-settings, so each revision's result is cached under a key made of:
+rendered on every run because the engine replays them all. Static rendering is a pure
+function of the file's bytes and a few settings, so each revision's result is cached
+under a key made of:
 
 * the SHA-256 of the file's bytes (not its path or mtime: a copy or a checkout with new
   mtimes still hits, an edit misses);
@@ -19,13 +20,16 @@ labels, message), input errors, the chunks per function and the notes. Paths sho
 users depend on the working directory, so they are not stored; they are put back from
 the current run when an entry is used.
 
-Entries live in migcheck's cache directory and go through ``migcheck.cache``'s
-``load``/``store`` (``MIGCHECK_CACHE_DIR``, ``MIGCHECK_NO_CACHE=1`` disables it), which
-store them as JSON and rebuild them strictly (``datacodec``): an entry is plain data
-(``Entry``, ``CachedRevision``), never a syntax tree or an object that could run code.
-Misses are written by a background thread (``Writer``) so that, on a first run, creating
-the entry files overlaps with rendering. ``--alembic-import`` is never cached: it runs
-application code that the key cannot describe.
+A project's entries live in one file (``Pack``) under ``alembic/`` in migcheck's cache
+directory, found by the project's location: a header line, then ``<key> <json>`` per
+revision, read with one system call and decoded entry by entry when used (a pre-commit
+run of a 500-revision project opened 500 entry files). It follows ``migcheck.cache``'s
+rules like the per-history result cache (``histcache``): the directory's trust checks,
+``MIGCHECK_CACHE_DIR``, ``MIGCHECK_NO_CACHE=1``, atomic replacement, and entries rebuilt
+strictly from JSON (``datacodec``): an entry is plain data (``Entry``,
+``CachedRevision``), never a syntax tree or an object that could run code; a damaged
+entry is a miss. ``--alembic-import`` is never cached: it runs application code that the
+key cannot describe.
 """
 
 from __future__ import annotations
@@ -35,9 +39,7 @@ import hashlib
 import importlib.util
 import json
 import os
-import queue
 import sys
-import threading
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -51,7 +53,11 @@ from .render import Facts, Rendered
 from .revfile import RevisionFile
 
 # Bump when the entry layout or what it means changes.
-_FORMAT = "alembic-render-3"
+_FORMAT = "alembic-render-4"
+_FILE_HEADER = b'{"migcheck-cache": "alembic-render-4"}'
+# Entries kept beyond the current run's, as a multiple of the project's revision files
+# (the other mode's: with and without --include-downgrade).
+_KEEP = 3
 
 _environment: str | None = None
 
@@ -201,13 +207,15 @@ def pack(rev: RevisionFile | None, errors: list[InputError], rendered: Rendered 
 
 
 def unpack(
-    entry: object, path: Path
+    entry: object, path: Path, shown: str | None = None
 ) -> tuple[RevisionFile | None, list[InputError], Rendered | None] | None:
-    """What ``pack`` stored, with ``path`` (and how it is shown now) put back; None when
-    ``entry`` is not a usable entry (a miss, or a stale layout)."""
+    """What ``pack`` stored, with ``path`` and how it is shown now (``shown``, by default
+    ``display_path(path)``) put back; None when ``entry`` is not a usable entry (a miss,
+    or a stale layout)."""
     if not isinstance(entry, Entry) or entry.format != _FORMAT:
         return None
-    shown = display_path(path)
+    if shown is None:
+        shown = display_path(path)
     errors = [InputError(shown, message, line) for message, line in entry.errors]
     rev = None
     cached = entry.revision
@@ -228,40 +236,83 @@ def unpack(
     return rev, errors, rendered
 
 
-def load(k: str | None) -> Entry | None:
-    return cache.load(k, Entry)
+def _digest(*parts: str) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.encode("utf-8", "surrogatepass"))
+        h.update(b"\0")
+    return h.hexdigest()
 
 
-class Writer:
-    """Stores entries on a background thread, in the order given.
+class Pack:
+    """One project's render cache file, read once; ``save`` writes what this run used.
 
-    A first run stores one entry per revision, and creating a file costs a few system
-    calls (about half a millisecond each on some virtualised disks) that release the
-    GIL; on a background thread they overlap with rendering the next revisions instead
-    of adding to it. ``close`` waits for every write, so the entries exist when
-    ``load_alembic`` returns (a later call in the same process hits them).
-    """
+    Entries are kept as the bytes read and decoded only when asked for; writing the file
+    back re-encodes only new ones. Without a usable cache directory (``path`` None) it
+    is an always-empty cache that stores nothing."""
 
-    def __init__(self) -> None:
-        self._queue: queue.SimpleQueue[tuple[str, Entry] | None] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
+    def __init__(self, path: Path | None, entries: dict[str, bytes]) -> None:
+        self.path = path
+        self._entries = entries
+        self._out: dict[str, bytes] = {}
+        self._dirty = False
+
+    def get(
+        self, k: str | None, path: Path, shown: str | None = None
+    ) -> tuple[RevisionFile | None, list[InputError], Rendered | None] | None:
+        """The entry stored under ``k``, unpacked for ``path`` (``unpack``); None: a miss."""
+        raw = self._entries.get(k) if k is not None else None
+        if raw is None or k is None:
+            return None
+        try:
+            entry = cache.codec(Entry).decode(raw)
+        except Exception:  # anything wrong with an entry is a miss, never an error
+            entry = None
+        hit = unpack(entry, path, shown)
+        if hit is None:
+            del self._entries[k]  # damaged or stale: written again once rendered
+        else:
+            self._out[k] = raw
+        return hit
 
     def put(self, k: str | None, entry: Entry) -> None:
-        if k is None:
+        if k is None or self.path is None:
             return
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._run, name="migcheck-alembic-cache", daemon=True
-            )
-            self._thread.start()
-        self._queue.put((k, entry))
+        try:
+            raw = cache.codec(Entry).encode(entry)
+        except (TypeError, ValueError):  # not storable exactly: recomputed next time
+            return
+        if b"\n" not in raw:
+            self._out[k] = raw
+            self._dirty = True
 
-    def _run(self) -> None:
-        while (item := self._queue.get()) is not None:
-            cache.store(*item, Entry)  # never raises: a failed write is just a later miss
+    def save(self, revisions: int) -> None:
+        """Write the entries this run used, plus older ones up to a bound; nothing when
+        every entry came from the file."""
+        if not self._dirty or self.path is None:
+            return
+        bound = _KEEP * max(revisions, 1)
+        kept = dict(self._out)
+        for k, raw in self._entries.items():
+            if len(kept) >= bound:
+                break
+            kept.setdefault(k, raw)
+        lines = [_FILE_HEADER, *(k.encode("ascii") + b" " + raw for k, raw in kept.items())]
+        cache.write_file(self.path, b"\n".join(lines) + b"\n")
 
-    def close(self) -> None:
-        if self._thread is not None:
-            self._queue.put(None)
-            self._thread.join()
-            self._thread = None
+
+def open_pack(location: str) -> Pack:
+    """The render cache of the project at ``location`` (its absolute root and version
+    directories): empty when missing, unreadable or of another format."""
+    folder = cache.folder()
+    if folder is None:
+        return Pack(None, {})
+    path = folder / "alembic" / _digest(_FORMAT, location)[:40]
+    data = cache.read_file(path)
+    entries: dict[str, bytes] = {}
+    if data and data.startswith(_FILE_HEADER + b"\n"):
+        for line in data.split(b"\n")[1:]:
+            k, _, raw = line.partition(b" ")
+            if len(k) == 64 and raw:
+                entries[k.decode("ascii", "replace")] = raw
+    return Pack(path, entries)
