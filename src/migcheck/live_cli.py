@@ -48,7 +48,6 @@ class LiveRequest:
 
 
 def run_live_command(req: LiveRequest) -> int:
-    from migcheck.errors import UserError
     from migcheck.live import (
         LiveError,
         LiveInterrupted,
@@ -57,25 +56,10 @@ def run_live_command(req: LiveRequest) -> int:
     )
     from migcheck.runner import RunRequest, discover_histories
 
-    paths = req.paths
-    base_commit: str | None = None
-    if req.diff_base is not None:
-        # The same changeset as the static linter's --diff: the migrations this branch
-        # adds or edits, inside their histories.
-        from pathlib import Path
-
-        from migcheck.gitdiff import changed_migration_paths
-
-        try:
-            diff = changed_migration_paths(req.diff_base, Path.cwd(), pathspecs=req.paths)
-        except UserError as problem:
-            print(f"migcheck live: {problem}", file=sys.stderr)
-            return EXIT_USAGE
-        if not diff.paths:
-            print(f"migcheck live: no migration changed since {req.diff_base}", file=sys.stderr)
-            return EXIT_CLEAN
-        paths = diff.paths
-        base_commit = diff.base_commit
+    changeset = diff_changeset("live", req.paths, req.diff_base)
+    if isinstance(changeset, int):
+        return changeset
+    paths, base_commit = changeset
     prisma_schema, problems, notes = _app_schema(req.paths, req.app_schema)
     for line in problems:
         print(f"migcheck live: {line}", file=sys.stderr)
@@ -128,6 +112,30 @@ def run_live_command(req: LiveRequest) -> int:
     findings = to_findings(result)
     _write_report(req, result, findings, histories)
     return _exit_code(findings, req.fail_on)
+
+
+def diff_changeset(
+    command: str, paths: list[str], diff_base: str | None
+) -> tuple[list[str], str | None] | int:
+    """The paths to run and the ``--diff`` base's commit, or the exit code when there is
+    nothing to run: the same changeset as the static linter's ``--diff`` (the migrations
+    this branch adds or edits, inside their histories)."""
+    if diff_base is None:
+        return paths, None
+    from pathlib import Path
+
+    from migcheck.errors import UserError
+    from migcheck.gitdiff import changed_migration_paths
+
+    try:
+        diff = changed_migration_paths(diff_base, Path.cwd(), pathspecs=paths)
+    except UserError as problem:
+        print(f"migcheck {command}: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    if not diff.paths:
+        print(f"migcheck {command}: no migration changed since {diff_base}", file=sys.stderr)
+        return EXIT_CLEAN
+    return diff.paths, diff.base_commit
 
 
 def _app_schema(paths: list[str], named: list[str]) -> tuple[str | None, list[str], list[str]]:

@@ -61,7 +61,7 @@ def run_rehearse_command(req: RehearseRequest) -> int:
     from migcheck.config import ConfigError
     from migcheck.errors import UserError
     from migcheck.live import LiveError, LiveInterrupted
-    from migcheck.live_cli import _app_schema, _changeset_is_last, _exit_code
+    from migcheck.live_cli import _app_schema, _changeset_is_last, _exit_code, diff_changeset
     from migcheck.rehearse.options import RehearseOptions
     from migcheck.rehearse.runner import run_rehearsal
     from migcheck.runner import RunRequest, discover_histories
@@ -94,21 +94,10 @@ def run_rehearse_command(req: RehearseRequest) -> int:
     except (LiveError, UserError) as bad:
         print(f"migcheck rehearse: {bad}", file=sys.stderr)
         return EXIT_USAGE
-    paths = req.paths
-    if req.diff_base is not None:
-        from pathlib import Path
-
-        from migcheck.gitdiff import changed_migration_paths
-
-        try:
-            diff = changed_migration_paths(req.diff_base, Path.cwd(), pathspecs=req.paths)
-        except UserError as problem:
-            print(f"migcheck rehearse: {problem}", file=sys.stderr)
-            return EXIT_USAGE
-        if not diff.paths:
-            print(f"migcheck rehearse: no migration changed since {req.diff_base}", file=sys.stderr)
-            return EXIT_CLEAN
-        paths = diff.paths
+    changeset = diff_changeset("rehearse", req.paths, req.diff_base)
+    if isinstance(changeset, int):
+        return changeset
+    paths = changeset[0]
     histories, errors = discover_histories(RunRequest(paths=paths))
     for err in errors:
         where = f"{err.path}:{err.line}" if err.line else err.path
