@@ -303,6 +303,8 @@ def test_a_schema_state_round_trips_exactly() -> None:
     assert codec.decode(codec.encode(value)) == value
     # Decoded twice (the second time sharing the first's origins), still equal.
     assert codec.decode(codec.encode(value)) == value
+    value.tables[0][1].columns["id"].type = None  # ``ColumnType | None``: null is valid
+    assert codec.decode(codec.encode(value)) == value
 
 
 @pytest.mark.parametrize(
@@ -320,6 +322,8 @@ def test_a_schema_state_round_trips_exactly() -> None:
         lambda d: d["tables"][0][1]["columns"]["id"].__setitem__("extra", 1),
         lambda d: d["tables"][0][1]["columns"]["id"].pop("name"),
         lambda d: d["constraints"][0].__setitem__(2, ["c"]),
+        lambda d: d["tables"][0][1]["columns"]["id"].__setitem__("type", "int8"),
+        lambda d: d["tables"][0][1]["columns"]["id"].__setitem__("type", False),
         lambda d: d["changes"][0][2][0].__setitem__(2, 3),
     ],
 )

@@ -335,7 +335,14 @@ def _build(tp: Any) -> tuple[Convert, Convert]:
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if origin in (typing.Union, types.UnionType):
-        return _union([_converters(arm) for arm in args])
+        pair = _union([_converters(arm) for arm in args])
+        others = [arm for arm in args if arm is not type(None)]
+        if len(others) == 1 and len(args) == 2:
+            # ``X | None`` (an object's origin, a column's type): None is checked first,
+            # without trying X and catching its refusal, as the union would.
+            dec_other = _converters(others[0])[1]
+            return pair[0], lambda v: None if v is None else dec_other(v)
+        return pair
     if origin is tuple:
         if len(args) == 2 and args[1] is Ellipsis:
             return _sequence(_converters(args[0]), tuple)
