@@ -24,7 +24,9 @@ import pytest
 
 from migcheck.datacodec import Codec, Invalid, Unencodable
 from migcheck.live.cache import CACHE_FORMAT, TemplateCache, template_name
-from migcheck.model import Finding, Op, Span, Statement
+from migcheck.model import ColumnType, Finding, Op, Span, Statement
+from migcheck.schema import ColumnInfo, ConstraintInfo, IndexInfo, Origin, TableInfo
+from migcheck.snapshot import State
 from migcheck.sources.alembic.rendercache import _NOT_CACHED, CachedRevision
 from migcheck.sources.alembic.revfile import RevisionFile
 from migcheck.statements import Loaded
@@ -272,6 +274,69 @@ def test_codec_refuses_what_would_not_round_trip() -> None:
     value.statements[0].ops[0].options["t"] = (1, 2)
     with pytest.raises(Unencodable):
         Codec(Loaded).encode(value)
+
+
+def schema_state() -> State:
+    origin = Origin(1, 0, 1, 2)
+    column = ColumnInfo("id", ColumnType("int8", text="bigint"), not_null=True, origin=origin)
+    table = TableInfo("t", {"id": column}, origin=origin)
+    index = IndexInfo("t_id", "t", unique=True, origin=Origin(1, 0, 1, 3), columns=("id",))
+    check = ConstraintInfo("c", "check", "t", ("id",), origin=origin, text="CHECK (id > 0)")
+    return State(
+        transactions=2,
+        tables=[("t", table)],
+        indexes=[("t_id", index)],
+        constraints=[("t", "c", check)],
+        enums=[],
+        types=[("mood", None)],
+        domains=[],
+        schemas=[],
+        dropped_tables=[],
+        dropped_columns=[],
+        changes=[("t", "id", [("add", origin, None)])],
+    )
+
+
+def test_a_schema_state_round_trips_exactly() -> None:
+    codec: Codec[State] = Codec(State)
+    value = schema_state()
+    assert codec.decode(codec.encode(value)) == value
+    # Decoded twice (the second time sharing the first's origins), still equal.
+    assert codec.decode(codec.encode(value)) == value
+    value.tables[0][1].columns["id"].type = None  # ``ColumnType | None``: null is valid
+    assert codec.decode(codec.encode(value)) == value
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        # An origin equal to one already decoded, but with a bool for an int: True == 1,
+        # so a value shared by equality alone would let it through.
+        lambda d: d["tables"][0][1]["columns"]["id"]["origin"].__setitem__(0, True),
+        lambda d: d["tables"][0][1]["origin"].__setitem__(3, 2.0),
+        lambda d: d["tables"][0][1]["origin"].append(0),
+        lambda d: d["tables"][0].append("extra"),
+        lambda d: d["tables"][0].__setitem__(0, 1),
+        lambda d: d["indexes"].__setitem__(0, ["t_id"]),
+        lambda d: d["tables"][0][1]["columns"]["id"].__setitem__("not_null", 1),
+        lambda d: d["tables"][0][1]["columns"]["id"].__setitem__("extra", 1),
+        lambda d: d["tables"][0][1]["columns"]["id"].pop("name"),
+        lambda d: d["constraints"][0].__setitem__(2, ["c"]),
+        lambda d: d["tables"][0][1]["columns"]["id"].__setitem__("type", "int8"),
+        lambda d: d["tables"][0][1]["columns"]["id"].__setitem__("type", False),
+        lambda d: d["changes"][0][2][0].__setitem__(2, 3),
+    ],
+)
+def test_a_schema_state_of_any_unexpected_shape_is_invalid(
+    change: Callable[[dict[str, Any]], None],
+) -> None:
+    codec: Codec[State] = Codec(State)
+    raw = codec.encode(schema_state())
+    codec.decode(raw)  # its values are known (and shared) from now on
+    data = json.loads(raw)
+    change(data)
+    with pytest.raises(Invalid):
+        codec.decode(json.dumps(data).encode())
 
 
 def test_cached_revision_keeps_every_header_field() -> None:

@@ -81,10 +81,21 @@ def _fixed_tuple(items: list[tuple[Convert, Convert]]) -> tuple[Convert, Convert
             raise Unencodable("not a tuple of the declared length")
         return [enc(v) for (enc, _), v in zip(items, value, strict=True)]
 
+    decoders = [dec for _, dec in items]
+    if n == 2:  # the pairs a schema state is made of: no loop, no generator
+        dec0, dec1 = decoders
+
+        def decode_pair(value: Any) -> Any:
+            if type(value) is not list or len(value) != 2:
+                raise Invalid("not an array of the declared length")
+            return (dec0(value[0]), dec1(value[1]))
+
+        return encode, decode_pair
+
     def decode(value: Any) -> Any:
         if type(value) is not list or len(value) != n:
             raise Invalid("not an array of the declared length")
-        return tuple(dec(v) for (_, dec), v in zip(items, value, strict=True))
+        return tuple([dec(v) for dec, v in zip(decoders, value, strict=True)])
 
     return encode, decode
 
@@ -197,21 +208,28 @@ def _dataclass(cls: type) -> tuple[Convert, Convert]:
                 out[name] = rule[0](v)
         return out
 
+    # Per field: (the exact types of a plain value, None) or (None, the nested decoder).
+    checks: dict[str, tuple[tuple[type, ...] | None, Convert | None]] = {
+        name: (rule, None) if isinstance(rule[0], type) else (None, rule[1])  # type: ignore[misc]
+        for name, rule in spec.items()
+    }
+
     def decode(value: Any) -> Any:
         if type(value) is not dict:
             raise Invalid(f"{cls.__name__}: not an object")
-        kwargs: dict[str, Any] = {}
+        # The parsed JSON object becomes the keyword arguments: each plain value is
+        # checked where it is, each nested one replaced by its decoded value.
+        kwargs: dict[str, Any] = value
         for name, v in value.items():
-            rule = spec.get(name)
-            if rule is None:
+            check = checks.get(name)
+            if check is None:
                 raise Invalid(f"{cls.__name__}: unknown field {name!r}")
-            first = rule[0]
-            if first.__class__ is type:
-                if type(v) not in rule:
+            allowed, nested = check
+            if nested is None:
+                if type(v) not in allowed:  # type: ignore[operator]
                     raise Invalid(f"{cls.__name__}.{name}: {type(v).__name__}")
-                kwargs[name] = v
             else:
-                kwargs[name] = rule[1](v)
+                kwargs[name] = nested(v)
         if not required <= kwargs.keys():
             raise Invalid(f"{cls.__name__}: missing {sorted(required - kwargs.keys())}")
         if not direct:
@@ -243,12 +261,35 @@ def _flat_dataclass(
                 raise Unencodable(f"{cls.__name__}.{name}: {type(v).__name__}")
         return out
 
+    # When every field has one allowed type (an Origin: four ints), the types of the
+    # array's items are compared in one go; otherwise (and to name the field) one by one.
+    single = tuple(allowed[0] for allowed in types_) if all(len(a) == 1 for a in types_) else None
+
+    # A frozen value (an Origin) is shared by the objects that hold equal ones, as a
+    # replay's objects share their statement's: a schema state repeats each many times.
+    # Keyed only once the types are checked, as True == 1 would otherwise pass for an int.
+    shared: dict[tuple[Any, ...], Any] | None = (
+        {} if single is not None and cls.__dataclass_params__.frozen else None  # type: ignore[attr-defined]
+    )
+
     def decode(value: Any) -> Any:
         if type(value) is not list or len(value) != n:
             raise Invalid(f"{cls.__name__}: not an array of {n}")
-        for v, (name, allowed) in zip(value, checks, strict=True):
-            if type(v) not in allowed:
-                raise Invalid(f"{cls.__name__}.{name}: {type(v).__name__}")
+        if shared is not None and tuple(map(type, value)) == single:
+            key = tuple(value)
+            hit = shared.get(key)
+            if hit is None:
+                if len(shared) >= _SHARED_MAX:  # a long-lived server: bounded
+                    shared.clear()
+                hit = shared[key] = build(value)
+            return hit
+        if single is None or tuple(map(type, value)) != single:
+            for v, (name, allowed) in zip(value, checks, strict=True):
+                if type(v) not in allowed:
+                    raise Invalid(f"{cls.__name__}.{name}: {type(v).__name__}")
+        return build(value)
+
+    def build(value: list[Any]) -> Any:
         obj: Any = object.__new__(cls)
         if slotted:  # no __dict__: set each slot (a frozen class refuses plain setattr)
             for name, v in zip(names, value, strict=True):
@@ -261,6 +302,8 @@ def _flat_dataclass(
 
 
 _BUILT: dict[Any, tuple[Convert, Convert]] = {}
+# How many distinct values of one frozen flat dataclass are kept for sharing.
+_SHARED_MAX = 1 << 14
 
 
 def _converters(tp: Any) -> tuple[Convert, Convert]:
@@ -292,7 +335,14 @@ def _build(tp: Any) -> tuple[Convert, Convert]:
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if origin in (typing.Union, types.UnionType):
-        return _union([_converters(arm) for arm in args])
+        pair = _union([_converters(arm) for arm in args])
+        others = [arm for arm in args if arm is not type(None)]
+        if len(others) == 1 and len(args) == 2:
+            # ``X | None`` (an object's origin, a column's type): None is checked first,
+            # without trying X and catching its refusal, as the union would.
+            dec_other = _converters(others[0])[1]
+            return pair[0], lambda v: None if v is None else dec_other(v)
+        return pair
     if origin is tuple:
         if len(args) == 2 and args[1] is Ellipsis:
             return _sequence(_converters(args[0]), tuple)
