@@ -55,3 +55,39 @@ def test_an_unknown_base_is_a_usage_error(repo: Path, command: str) -> None:
     assert proc.returncode == 2
     assert proc.stderr.startswith(f"migcheck {command}: ")
     assert "no-such-ref" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("command", ["live", "rehearse"])
+def test_an_app_schema_without_a_deployed_commit_says_no_queries_come_from_it(
+    repo: Path, command: str
+) -> None:
+    (repo / "schema.prisma").write_text("model t {\n  id Int @id\n}\n")
+    proc = _run(
+        repo, command, "migrations", "--app-schema", "schema.prisma", "--pg-bin", "/nonexistent"
+    )
+    assert proc.returncode == 2
+    assert (
+        f"migcheck {command}: note: the app schema's queries come from the deployed commit, "
+        "and none was given: no queries derived from it (pass --app-ref"
+    ) in proc.stderr
+
+
+@pytest.mark.parametrize("command", ["live", "rehearse"])
+def test_the_diff_base_is_the_deployed_commit_for_the_app_schema(repo: Path, command: str) -> None:
+    (repo / "schema.prisma").write_text("model t {\n  id Int @id\n}\n")
+    (repo / "migrations" / "002_more.sql").write_text("ALTER TABLE t ADD COLUMN x int;\n")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "more")
+    proc = _run(
+        repo,
+        command,
+        "--diff",
+        "HEAD~1",
+        "migrations",
+        "--app-schema",
+        "schema.prisma",
+        "--pg-bin",
+        "/nonexistent",
+    )
+    assert proc.returncode == 2
+    assert "note: the app schema's queries" not in proc.stderr

@@ -23,6 +23,12 @@ if TYPE_CHECKING:
     from migcheck.sources import History
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+# The deployed app's queries come from its schema at a commit: without one, none are
+# derived, and a run that was asked for them says so rather than testing nothing.
+NO_APP_REF = (
+    "the app schema's queries come from the deployed commit, and none was given: no "
+    "queries derived from it (pass --app-ref, e.g. --app-ref origin/main, or --diff)"
+)
 
 
 @dataclass
@@ -78,6 +84,8 @@ def run_live_command(req: LiveRequest) -> int:
     if old_ref is None and prisma_schema is not None:
         old_ref = base_commit  # as for check: the deployed app is the --diff merge base
     refs = (old_ref, req.new_ref) if old_ref is not None else None
+    if prisma_schema is not None and refs is None:
+        print(f"migcheck live: note: {NO_APP_REF}", file=sys.stderr)
     # A schema named, or found by convention as check finds it (unless the run names only
     # SQLAlchemy models).
     use_prisma = prisma_schema is not None or (

@@ -61,7 +61,13 @@ def run_rehearse_command(req: RehearseRequest) -> int:
     from migcheck.config import ConfigError
     from migcheck.errors import UserError
     from migcheck.live import LiveError, LiveInterrupted
-    from migcheck.live_cli import _app_schema, _changeset_is_last, _exit_code, diff_changeset
+    from migcheck.live_cli import (
+        NO_APP_REF,
+        _app_schema,
+        _changeset_is_last,
+        _exit_code,
+        diff_changeset,
+    )
     from migcheck.rehearse.options import RehearseOptions
     from migcheck.rehearse.runner import run_rehearsal
     from migcheck.runner import RunRequest, discover_histories
@@ -97,7 +103,7 @@ def run_rehearse_command(req: RehearseRequest) -> int:
     changeset = diff_changeset("rehearse", req.paths, req.diff_base)
     if isinstance(changeset, int):
         return changeset
-    paths = changeset[0]
+    paths, base_commit = changeset
     histories, errors = discover_histories(RunRequest(paths=paths))
     for err in errors:
         where = f"{err.path}:{err.line}" if err.line else err.path
@@ -115,7 +121,11 @@ def run_rehearse_command(req: RehearseRequest) -> int:
                 print(f"migcheck rehearse: {line}", file=sys.stderr)
             return EXIT_USAGE
     show = _Progress.wanted(req)
-    refs = (req.old_ref, "") if req.old_ref is not None else None
+    # As for live and check: without --app-ref the deployed app is the --diff merge base.
+    old_ref = req.old_ref if req.old_ref is not None else (base_commit if prisma_schema else None)
+    refs = (old_ref, "") if old_ref is not None else None
+    if prisma_schema and refs is None:
+        print(f"migcheck rehearse: note: {NO_APP_REF}", file=sys.stderr)
     try:
         result = run_rehearsal(
             histories,
