@@ -88,3 +88,14 @@ def test_no_fix_when_the_buffer_no_longer_holds_the_statement() -> None:
     statements = parse(Migration("m.sql", "1", "prisma", text=text)).statements
     finding = Finding("non-concurrent-index", "error", "locking", "m.sql", Span(1, 1, 1, 1), "m")
     assert fixes_for(finding, statements, "-- moved\n" + text, "prisma") == []
+
+
+def test_a_split_of_a_lone_statement_says_the_validate_belongs_in_a_later_migration() -> None:
+    # Alone, the ADD runs on its own; with the VALIDATE beside it the file becomes one
+    # implicit transaction and the scan would run under the ADD's ACCESS EXCLUSIVE lock.
+    text = 'ALTER TABLE "T" ADD CONSTRAINT "c" CHECK ("x" > 0);\n'
+    fix = _only(_fixes(text, "constraint-without-not-valid", 1), "Split")
+    assert fix.title == (
+        "Split into ADD CONSTRAINT ... NOT VALID + VALIDATE CONSTRAINT (run the VALIDATE in a "
+        "later migration, outside this one's transaction)"
+    )

@@ -17,5 +17,8 @@ def fixes_for(
     """The rewrites offered for ``finding`` in the buffer ``text``."""
     if tool == "alembic":
         return []
-    where = Where(in_transaction(statements, False), pg_version)
+    # Most SQL runners send a file either in a transaction of its own or, when
+    # it holds several statements, as one implicit transaction: a rewrite that adds a
+    # statement (a VALIDATE) shares the original's transaction, as ``check --fix`` knows.
+    where = Where(in_transaction(statements, False), pg_version, implicit=True)
     return sql_fixes(finding, statements, text, where)
