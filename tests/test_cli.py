@@ -319,3 +319,14 @@ def test_library_warnings_never_reach_stderr(tmp_path: Path) -> None:
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr
     debug = run([sys.executable, "-W", "always", "-c", probe, "--debug", "0001.sql"])
     assert "SAWarning" in debug.stderr  # --debug shows everything
+
+
+@pytest.mark.parametrize("flag", ["--format", "--output-format"])
+def test_output_format_is_ruffs_spelling_of_format(tmp_path: Path, flag: str) -> None:
+    write(tmp_path / "migrations" / "001_drop.sql", UNSAFE)
+    proc = run("check", "migrations", flag, "concise", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert proc.stdout.splitlines()[0].startswith(
+        "migrations/001_drop.sql:1:20: error[drop-column] "
+    )
+    assert "help:" not in proc.stdout

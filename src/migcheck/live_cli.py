@@ -348,6 +348,7 @@ def query_options(command: F) -> F:
 )
 @click.option(
     "--format",
+    "--output-format",
     "fmt",
     type=click.Choice(FORMATS),
     default="text",

@@ -393,7 +393,14 @@ class _Progress:
     default=None,
     help="The changeset is the migrations added or modified since BASE (as for check --diff).",
 )
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option(
+    "--format",
+    "--output-format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+)
 @click.option("--fail-on", type=click.Choice(FAIL_ON), default="error", show_default=True)
 def rehearse_command(
     paths: tuple[str, ...],
